@@ -1,0 +1,102 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// MineralSync: a node that keeps allied partners' critical-mineral registry in sync.
+///
+/// Module layering (arrows point down; nothing below imports anything above):
+///
+///     mineral-bench                 executables
+///     RegistryStore                 SQLite persistence (GRDB)
+///     Registry                      pure domain: ids, HLC, vectors, entries, feeds, policy, views
+///     MineralWire                   Protocol Buffers schema (generated, committed)
+///     OpenSSLCrypto                 keys, certificates, trust store, CRLs, signatures, digests
+///     COpenSSL                      the system libssl/libcrypto plus a shim for macros
+let package = Package(
+    name: "MineralSync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "OpenSSLCrypto", targets: ["OpenSSLCrypto"]),
+        .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "RegistryStore", targets: ["RegistryStore"]),
+        .executable(name: "mineral-bench", targets: ["mineral-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "OpenSSLCrypto",
+            dependencies: ["COpenSSL"]
+        ),
+        .target(
+            name: "MineralWire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]
+        ),
+        .target(
+            name: "Registry",
+            dependencies: [
+                "OpenSSLCrypto",
+                "MineralWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(
+            name: "RegistryStore",
+            dependencies: [
+                "Registry",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "mineral-bench",
+            dependencies: [
+                "Registry",
+                "RegistryStore",
+                "OpenSSLCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        /// Writes entries in a loop and reports each commit; the store's crash test kills it mid-write.
+        .executableTarget(
+            name: "StoreCrashWriter",
+            dependencies: ["Registry", "RegistryStore", "OpenSSLCrypto"],
+            path: "Tests/StoreCrashWriter"
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Registry", "OpenSSLCrypto", "MineralWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "OpenSSLCryptoTests",
+            dependencies: ["OpenSSLCrypto", "COpenSSL", "TestSupport"]
+        ),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: [
+                "Registry",
+                "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "RegistryStoreTests",
+            dependencies: [
+                "RegistryStore", "Registry", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+    ]
+)

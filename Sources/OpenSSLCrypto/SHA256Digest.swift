@@ -1,0 +1,147 @@
+internal import COpenSSL
+
+/// A SHA-256 digest, held as four words so that it hashes and compares without touching the heap
+/// (entry ids are dictionary keys on the hot path of folding).
+public struct SHA256Digest: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public static let byteCount = 32
+    public static let zero = SHA256Digest(words: (0, 0, 0, 0))
+
+    @usableFromInline let w0: UInt64
+    @usableFromInline let w1: UInt64
+    @usableFromInline let w2: UInt64
+    @usableFromInline let w3: UInt64
+
+    init(words: (UInt64, UInt64, UInt64, UInt64)) {
+        (w0, w1, w2, w3) = words
+    }
+
+    /// Reads exactly 32 bytes; returns nil for any other length.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == Self.byteCount else { return nil }
+        var words: [UInt64] = [0, 0, 0, 0]
+        for (index, byte) in bytes.enumerated() {
+            words[index / 8] = words[index / 8] << 8 | UInt64(byte)
+        }
+        self.init(words: (words[0], words[1], words[2], words[3]))
+    }
+
+    /// Parses 64 lowercase or uppercase hex digits.
+    public init?(hex: String) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var index = 0
+        while index < 64 {
+            guard let high = Self.nibble(utf8[index]), let low = Self.nibble(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        self.init(bytes: bytes)
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// The 32 bytes, big-endian as SHA-256 writes them.
+    public var bytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for word in [w0, w1, w2, w3] {
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
+        return out
+    }
+
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public var description: String { hex }
+
+    public static func < (a: SHA256Digest, b: SHA256Digest) -> Bool {
+        (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
+    }
+}
+
+/// SHA-256 through the system OpenSSL. The algorithm is fetched once per process (an implicit
+/// fetch on every call costs more than hashing a small entry).
+public enum SHA256 {
+    private final class Algorithm: @unchecked Sendable {
+        // EVP_MD objects are immutable once fetched and may be shared across threads.
+        let md: OpaquePointer
+        init() {
+            guard let md = EVP_MD_fetch(nil, "SHA256", nil) else {
+                fatalError("the system OpenSSL provides no SHA-256: \(OpenSSLError.capture("EVP_MD_fetch(SHA256)"))")
+            }
+            self.md = md
+        }
+    }
+    private static let algorithm = Algorithm()
+
+    static var md: OpaquePointer { algorithm.md }
+
+    public static func hash(_ bytes: [UInt8]) -> SHA256Digest {
+        bytes.withUnsafeBytes { hash($0) }
+    }
+
+    public static func hash(_ buffer: UnsafeRawBufferPointer) -> SHA256Digest {
+        var hasher = SHA256Hasher()
+        hasher.update(buffer)
+        return hasher.finalize()
+    }
+}
+
+/// An incremental SHA-256, for digests over several pieces (a prefix, a length, a body, a
+/// signature) without concatenating them first.
+public struct SHA256Hasher: ~Copyable {
+    private let context: OpaquePointer
+
+    public init() {
+        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex2(context, SHA256.md, nil) == 1 else {
+            fatalError("SHA-256 initialisation failed: \(OpenSSLError.capture("EVP_DigestInit_ex2"))")
+        }
+        self.context = context
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
+        guard buffer.count > 0 else { return }
+        EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
+    }
+
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    public mutating func update(_ text: String) {
+        var text = text
+        text.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends `value` as eight big-endian bytes.
+    public mutating func update(bigEndian value: UInt64) {
+        withUnsafeBytes(of: value.bigEndian) { update($0) }
+    }
+
+    public consuming func finalize() -> SHA256Digest {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        out.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+        return SHA256Digest(bytes: out)!
+    }
+}

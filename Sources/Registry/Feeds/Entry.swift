@@ -1,0 +1,31 @@
+import OpenSSLCrypto
+
+/// A decoded entry: the signed bytes plus what they say, with the id and chain link computed
+/// once. Two entries are the same entry when their bodies are the same bytes.
+public struct Entry: Sendable, Hashable, CustomStringConvertible {
+    public let signed: SignedEntry
+    public let id: EntryID
+    public let link: SHA256Digest
+    public let origin: NodeID
+    public let seq: UInt64
+    public let previous: SHA256Digest
+    public let clock: HybridTimestamp
+    public let operation: EntryOperation
+
+    init(signed: SignedEntry, id: EntryID, link: SHA256Digest, origin: NodeID, seq: UInt64,
+         previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation) {
+        self.signed = signed
+        self.id = id
+        self.link = link
+        self.origin = origin
+        self.seq = seq
+        self.previous = previous
+        self.clock = clock
+        self.operation = operation
+    }
+
+    public static func == (a: Entry, b: Entry) -> Bool { a.id == b.id }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+
+    public var description: String { "\(origin)#\(seq) \(operation.kind)" }
+}

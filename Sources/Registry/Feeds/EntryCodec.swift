@@ -1,0 +1,242 @@
+import Foundation
+import MineralWire
+import OpenSSLCrypto
+import SwiftProtobuf
+
+/// Why bytes are not a structurally valid entry. Such an entry is refused whole: it is not
+/// stored, not relayed, and says nothing about its feed.
+public enum EntryDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notProtobuf(String)
+    case unsupportedFormat(UInt32)
+    case invalidOrigin(String)
+    case invalidSequence
+    case invalidPrevious(seq: UInt64)
+    case missingClock
+    case missingOperation
+    case bodyTooLarge(Int)
+
+    public var description: String {
+        switch self {
+        case .notProtobuf(let reason): "entry body is not a valid EntryBody message: \(reason)"
+        case .unsupportedFormat(let format): "entry format \(format) is not supported (this node reads format 1)"
+        case .invalidOrigin(let reason): "entry origin is invalid: \(reason)"
+        case .invalidSequence: "entry sequence number must be at least 1"
+        case .invalidPrevious(let seq): "entry \(seq) has a malformed previous-entry hash (need 32 bytes; zeros exactly at seq 1)"
+        case .missingClock: "entry has no clock"
+        case .missingOperation: "entry has no operation"
+        case .bodyTooLarge(let size): "entry body of \(size) bytes exceeds the \(EntryCodec.maximumBodySize)-byte limit"
+        }
+    }
+}
+
+/// Encoding of entry bodies (Protocol Buffers, `Proto/mineralsync/v1/entry.proto`) and decoding
+/// of received ones into `Entry` values.
+public enum EntryCodec {
+    public static let format: UInt32 = 1
+    public static let maximumBodySize = 64 * 1024
+    public static let maximumSiteLength = 128
+    public static let maximumRegionLength = 128
+    public static let maximumNoteLength = 2048
+    public static let maximumSummaryLength = 4096
+
+    // MARK: encoding (authors only)
+
+    public static func encodeBody(origin: NodeID, seq: UInt64, previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation) throws -> [UInt8] {
+        var body = Mineralsync_V1_EntryBody()
+        body.format = format
+        body.origin.participant = origin.participant.rawValue
+        body.origin.name = origin.name
+        body.seq = seq
+        body.previous = Data(previous.bytes)
+        body.clock.wallMillis = clock.wallMillis
+        body.clock.logical = clock.logical
+        body.operation = try wire(operation)
+        return try body.serializedBytes()
+    }
+
+    static func wire(_ operation: EntryOperation) throws -> Mineralsync_V1_Operation {
+        var out = Mineralsync_V1_Operation()
+        switch operation {
+        case .reportReserve(let report):
+            var message = Mineralsync_V1_ReportReserve()
+            message.participant = report.participant.rawValue
+            message.mineral = report.mineral.rawValue
+            message.site = report.site
+            message.quantity = wire(report.quantity)
+            message.asOfMillis = report.asOfMillis
+            message.note = report.note
+            out.kind = .reportReserve(message)
+        case .setTarget(let target):
+            var message = Mineralsync_V1_SetTarget()
+            message.participant = target.participant.rawValue
+            message.mineral = target.mineral.rawValue
+            message.quantity = wire(target.quantity)
+            out.kind = .setTarget(message)
+        case .raiseAlert(let raise):
+            var message = Mineralsync_V1_RaiseAlert()
+            message.mineral = raise.mineral.rawValue
+            message.severity = .init(rawValue: raise.severity.rawValue)!
+            message.category = .init(rawValue: raise.category.rawValue)!
+            message.region = raise.region
+            message.summary = raise.summary
+            message.expiresAtMillis = raise.expiresAtMillis ?? 0
+            out.kind = .raiseAlert(message)
+        case .updateAlert(let update):
+            var message = Mineralsync_V1_UpdateAlert()
+            message.alertID = Data(update.alertID.bytes)
+            if let severity = update.severity { message.severity = .init(rawValue: severity.rawValue)! }
+            if let category = update.category { message.category = .init(rawValue: category.rawValue)! }
+            if let region = update.region { message.region = region }
+            if let summary = update.summary { message.summary = summary }
+            if let expiry = update.expiresAtMillis { message.expiresAtMillis = expiry }
+            out.kind = .updateAlert(message)
+        case .acknowledgeAlert(let ack):
+            var message = Mineralsync_V1_AcknowledgeAlert()
+            message.alertID = Data(ack.alertID.bytes)
+            message.participant = ack.participant.rawValue
+            message.note = ack.note
+            out.kind = .acknowledgeAlert(message)
+        case .resolveAlert(let resolution):
+            var message = Mineralsync_V1_ResolveAlert()
+            message.alertID = Data(resolution.alertID.bytes)
+            message.note = resolution.note
+            out.kind = .resolveAlert(message)
+        case .unknown, .malformed:
+            throw EncodingRefusal.notAuthorable(operation.kind)
+        }
+        return out
+    }
+
+    enum EncodingRefusal: Error { case notAuthorable(String) }
+
+    static func wire(_ quantity: Quantity) -> Mineralsync_V1_Quantity {
+        var message = Mineralsync_V1_Quantity()
+        message.amount = quantity.amount.text
+        message.unit = quantity.unit == .tonne ? .tonne : .kilogram
+        return message
+    }
+
+    // MARK: decoding (every received entry)
+
+    /// Decodes a signed entry's body, computing its id and chain link. Checks structure only:
+    /// signature, chain and policy are the ledger's and the fold's business.
+    public static func decode(_ signed: SignedEntry) throws(EntryDecodingError) -> Entry {
+        guard signed.body.count <= maximumBodySize else { throw .bodyTooLarge(signed.body.count) }
+        let body: Mineralsync_V1_EntryBody
+        do {
+            body = try Mineralsync_V1_EntryBody(serializedBytes: signed.body)
+        } catch {
+            throw .notProtobuf(String(describing: error))
+        }
+        guard body.format == format else { throw .unsupportedFormat(body.format) }
+        guard body.hasOrigin else { throw .invalidOrigin("missing") }
+        let origin: NodeID
+        do {
+            origin = try NodeID(participant: body.origin.participant, name: body.origin.name)
+        } catch {
+            throw .invalidOrigin(error.description)
+        }
+        guard body.seq >= 1 else { throw .invalidSequence }
+        guard let previous = SHA256Digest(bytes: body.previous), (body.seq == 1) == (previous == .zero) else {
+            throw .invalidPrevious(seq: body.seq)
+        }
+        guard body.hasClock else { throw .missingClock }
+        guard body.hasOperation else { throw .missingOperation }
+        return Entry(
+            signed: signed,
+            id: signed.id,
+            link: signed.link,
+            origin: origin,
+            seq: body.seq,
+            previous: previous,
+            clock: HybridTimestamp(wallMillis: body.clock.wallMillis, logical: body.clock.logical),
+            operation: operation(body.operation)
+        )
+    }
+
+    static func operation(_ message: Mineralsync_V1_Operation) -> EntryOperation {
+        do {
+            switch message.kind {
+            case .reportReserve(let m):
+                return .reportReserve(ReserveReport(
+                    participant: try ParticipantID(m.participant),
+                    mineral: try MineralID(m.mineral),
+                    site: try bounded(m.site, field: "site", limit: maximumSiteLength),
+                    quantity: try quantity(m.quantity, present: m.hasQuantity),
+                    asOfMillis: m.asOfMillis,
+                    note: try bounded(m.note, field: "note", limit: maximumNoteLength)))
+            case .setTarget(let m):
+                return .setTarget(ReserveTarget(
+                    participant: try ParticipantID(m.participant),
+                    mineral: try MineralID(m.mineral),
+                    quantity: try quantity(m.quantity, present: m.hasQuantity)))
+            case .raiseAlert(let m):
+                guard !m.summary.isEmpty else { throw RegistryValueError.emptyField("summary") }
+                return .raiseAlert(AlertRaise(
+                    mineral: try MineralID(m.mineral),
+                    severity: try severity(m.severity),
+                    category: try category(m.category),
+                    region: try bounded(m.region, field: "region", limit: maximumRegionLength),
+                    summary: try bounded(m.summary, field: "summary", limit: maximumSummaryLength),
+                    expiresAtMillis: m.expiresAtMillis == 0 ? nil : m.expiresAtMillis))
+            case .updateAlert(let m):
+                if m.hasSummary, m.summary.isEmpty { throw RegistryValueError.emptyField("summary") }
+                return .updateAlert(AlertUpdate(
+                    alertID: try alertID(m.alertID),
+                    severity: m.hasSeverity ? try severity(m.severity) : nil,
+                    category: m.hasCategory ? try category(m.category) : nil,
+                    region: m.hasRegion ? try bounded(m.region, field: "region", limit: maximumRegionLength) : nil,
+                    summary: m.hasSummary ? try bounded(m.summary, field: "summary", limit: maximumSummaryLength) : nil,
+                    expiresAtMillis: m.hasExpiresAtMillis ? m.expiresAtMillis : nil))
+            case .acknowledgeAlert(let m):
+                return .acknowledgeAlert(AlertAcknowledgement(
+                    alertID: try alertID(m.alertID),
+                    participant: try ParticipantID(m.participant),
+                    note: try bounded(m.note, field: "note", limit: maximumNoteLength)))
+            case .resolveAlert(let m):
+                return .resolveAlert(AlertResolution(
+                    alertID: try alertID(m.alertID),
+                    note: try bounded(m.note, field: "note", limit: maximumNoteLength)))
+            case nil:
+                let numbers = ProtobufFieldScanner.fieldNumbers(Array(message.unknownFields.data))
+                return numbers.isEmpty ? .malformed(reason: "the operation is empty") : .unknown(fieldNumbers: numbers)
+            }
+        } catch let error as RegistryValueError {
+            return .malformed(reason: error.description)
+        } catch {
+            return .malformed(reason: String(describing: error))
+        }
+    }
+
+    private static func bounded(_ text: String, field: String, limit: Int) throws(RegistryValueError) -> String {
+        guard text.utf8.count <= limit else { throw .textTooLong(field: field, limit: limit) }
+        return text
+    }
+
+    private static func quantity(_ message: Mineralsync_V1_Quantity, present: Bool) throws(RegistryValueError) -> Quantity {
+        guard present else { throw .emptyField("quantity") }
+        let unit: MassUnit
+        switch message.unit {
+        case .tonne: unit = .tonne
+        case .kilogram: unit = .kilogram
+        default: throw .invalidUnit("\(message.unit.rawValue)")
+        }
+        return Quantity(amount: try Amount(canonical: message.amount), unit: unit)
+    }
+
+    private static func severity(_ value: Mineralsync_V1_Severity) throws(RegistryValueError) -> Severity {
+        guard let severity = Severity(rawValue: value.rawValue) else { throw .invalidSeverity("\(value.rawValue)") }
+        return severity
+    }
+
+    private static func category(_ value: Mineralsync_V1_AlertCategory) throws(RegistryValueError) -> AlertCategory {
+        guard let category = AlertCategory(rawValue: value.rawValue) else { throw .invalidCategory("\(value.rawValue)") }
+        return category
+    }
+
+    private static func alertID(_ data: Data) throws(RegistryValueError) -> EntryID {
+        guard let id = SHA256Digest(bytes: data) else { throw .emptyField("alert id (32 bytes)") }
+        return id
+    }
+}
+

@@ -1,0 +1,128 @@
+import OpenSSLCrypto
+
+/// The id of an entry: SHA-256 of its body bytes. An alert's id is the id of the entry that raised it.
+public typealias EntryID = SHA256Digest
+
+/// A participant's reserve level of one mineral, at one site or (site empty) in total.
+public struct ReserveReport: Sendable, Hashable {
+    public var participant: ParticipantID
+    public var mineral: MineralID
+    public var site: String
+    public var quantity: Quantity
+    public var asOfMillis: UInt64
+    public var note: String
+
+    public init(participant: ParticipantID, mineral: MineralID, site: String = "", quantity: Quantity, asOfMillis: UInt64, note: String = "") {
+        self.participant = participant
+        self.mineral = mineral
+        self.site = site
+        self.quantity = quantity
+        self.asOfMillis = asOfMillis
+        self.note = note
+    }
+}
+
+/// A participant's strategic stockpile target for one mineral.
+public struct ReserveTarget: Sendable, Hashable {
+    public var participant: ParticipantID
+    public var mineral: MineralID
+    public var quantity: Quantity
+
+    public init(participant: ParticipantID, mineral: MineralID, quantity: Quantity) {
+        self.participant = participant
+        self.mineral = mineral
+        self.quantity = quantity
+    }
+}
+
+/// A new disruption alert. Any participant may raise one; it is that participant's to update and resolve.
+public struct AlertRaise: Sendable, Hashable {
+    public var mineral: MineralID
+    public var severity: Severity
+    public var category: AlertCategory
+    public var region: String
+    public var summary: String
+    public var expiresAtMillis: UInt64?
+
+    public init(mineral: MineralID, severity: Severity, category: AlertCategory, region: String = "", summary: String, expiresAtMillis: UInt64? = nil) {
+        self.mineral = mineral
+        self.severity = severity
+        self.category = category
+        self.region = region
+        self.summary = summary
+        self.expiresAtMillis = expiresAtMillis
+    }
+}
+
+/// Changed fields of an alert; nil fields stay as they are.
+public struct AlertUpdate: Sendable, Hashable {
+    public var alertID: EntryID
+    public var severity: Severity?
+    public var category: AlertCategory?
+    public var region: String?
+    public var summary: String?
+    public var expiresAtMillis: UInt64?
+
+    public init(alertID: EntryID, severity: Severity? = nil, category: AlertCategory? = nil, region: String? = nil, summary: String? = nil, expiresAtMillis: UInt64? = nil) {
+        self.alertID = alertID
+        self.severity = severity
+        self.category = category
+        self.region = region
+        self.summary = summary
+        self.expiresAtMillis = expiresAtMillis
+    }
+}
+
+/// A participant's acknowledgement that it has seen an alert.
+public struct AlertAcknowledgement: Sendable, Hashable {
+    public var alertID: EntryID
+    public var participant: ParticipantID
+    public var note: String
+
+    public init(alertID: EntryID, participant: ParticipantID, note: String = "") {
+        self.alertID = alertID
+        self.participant = participant
+        self.note = note
+    }
+}
+
+/// The end of an alert; terminal.
+public struct AlertResolution: Sendable, Hashable {
+    public var alertID: EntryID
+    public var note: String
+
+    public init(alertID: EntryID, note: String = "") {
+        self.alertID = alertID
+        self.note = note
+    }
+}
+
+/// What an entry does to the registry.
+///
+/// `unknown` is an operation kind newer than this version (identified by its field numbers): the
+/// entry is valid, stored and relayed, but not folded. `malformed` is an operation this version
+/// knows whose fields are not acceptable (a non-canonical quantity, a bad participant id): the
+/// entry is kept as evidence and the fold reports it as a policy violation.
+public enum EntryOperation: Sendable, Hashable {
+    case reportReserve(ReserveReport)
+    case setTarget(ReserveTarget)
+    case raiseAlert(AlertRaise)
+    case updateAlert(AlertUpdate)
+    case acknowledgeAlert(AlertAcknowledgement)
+    case resolveAlert(AlertResolution)
+    case unknown(fieldNumbers: [Int])
+    case malformed(reason: String)
+
+    public var kind: String {
+        switch self {
+        case .reportReserve: "reportReserve"
+        case .setTarget: "setTarget"
+        case .raiseAlert: "raiseAlert"
+        case .updateAlert: "updateAlert"
+        case .acknowledgeAlert: "acknowledgeAlert"
+        case .resolveAlert: "resolveAlert"
+        case .unknown: "unknown"
+        case .malformed: "malformed"
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// A received entry this node refused, and why. Rejections are counted per peer and shown in
+/// `mineralctl peers`; the entry itself changes nothing.
+public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
+    public enum Reason: Sendable, Hashable, CustomStringConvertible {
+        case malformed(EntryDecodingError)
+        case unknownOrigin
+        case badSignature
+        case brokenChain
+        case feedFrozen
+        case tooFarAhead(limit: Int)
+
+        public var description: String {
+            switch self {
+            case .malformed(let error): error.description
+            case .unknownOrigin: "no verified certificate for the origin node"
+            case .badSignature: "signature does not verify with the origin's key"
+            case .brokenChain: "previous-entry hash does not match the feed, and the entry is not validly signed"
+            case .feedFrozen: "the origin's feed is frozen after a fork"
+            case .tooFarAhead(let limit): "more than \(limit) entries ahead of the feed head"
+            }
+        }
+    }
+
+    public let id: EntryID
+    public let origin: NodeID?
+    public let seq: UInt64?
+    public let reason: Reason
+
+    public init(id: EntryID, origin: NodeID?, seq: UInt64?, reason: Reason) {
+        self.id = id
+        self.origin = origin
+        self.seq = seq
+        self.reason = reason
+    }
+
+    public var description: String {
+        let at = origin.map { "\($0)#\(seq ?? 0)" } ?? "entry \(id.hex.prefix(16))"
+        return "\(at) rejected: \(reason)"
+    }
+}

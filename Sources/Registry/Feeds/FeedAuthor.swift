@@ -1,0 +1,46 @@
+import OpenSSLCrypto
+
+/// The writer of this node's own feed: holds its key, its head and its hybrid logical clock.
+///
+/// `drafting` is pure: it returns the signed entry *and* the author state after it, and changes
+/// nothing. The shell commits both in one transaction and only then adopts them, so an entry
+/// that failed to commit never leaves a gap or a reused sequence number behind.
+public struct FeedAuthor: Sendable {
+    public let node: NodeID
+    public let key: PrivateKey
+    public private(set) var head: FeedHead?
+    public private(set) var clock: HybridLogicalClock
+
+    public init(node: NodeID, key: PrivateKey, head: FeedHead? = nil, clock: HybridLogicalClock = HybridLogicalClock()) {
+        self.node = node
+        self.key = key
+        self.head = head
+        self.clock = clock
+    }
+
+    public var nextSeq: UInt64 { (head?.seq ?? 0) + 1 }
+
+    /// The next entry of the feed, signed, and the author as it will be once that entry is committed.
+    public func drafting(_ operation: EntryOperation, now: UInt64) throws -> (entry: Entry, author: FeedAuthor) {
+        var next = self
+        let timestamp = next.clock.tick(now: now)
+        let body = try EntryCodec.encodeBody(origin: node, seq: nextSeq, previous: head?.link ?? .zero, clock: timestamp, operation: operation)
+        let signature = try key.sign(SignedEntry.signedMessage(body: body))
+        let entry = try EntryCodec.decode(SignedEntry(body: body, signature: signature))
+        next.head = FeedHead(seq: entry.seq, id: entry.id, link: entry.link)
+        return (entry, next)
+    }
+
+    /// Moves the head forward to an entry of this feed learned from a peer (a node restored from
+    /// an old backup learns its own newer entries back before it writes again).
+    public mutating func catchUp(to entry: Entry) {
+        guard entry.origin == node, entry.seq > (head?.seq ?? 0) else { return }
+        head = FeedHead(seq: entry.seq, id: entry.id, link: entry.link)
+        clock.observe(entry.clock, now: entry.clock.wallMillis)
+    }
+
+    /// Takes note of a timestamp seen on a received entry, so our next entry orders after it.
+    public mutating func observe(_ timestamp: HybridTimestamp, now: UInt64) {
+        clock.observe(timestamp, now: now)
+    }
+}

@@ -1,0 +1,14 @@
+/// What one call to `FeedLedger.ingest` decided. `accepted` entries are valid, in feed order,
+/// and already applied to the ledger: the shell stores them, folds them and fans them out.
+public struct IngestResult: Sendable {
+    public var accepted: [Entry] = []
+    public var duplicates = 0
+    /// Entries held back until the gap before them fills.
+    public var buffered = 0
+    public var rejected: [EntryRejection] = []
+    public var forks: [ForkEvidence] = []
+    /// How many signatures were verified (one per contiguous run, plus one per suspicious entry).
+    public var signatureChecks = 0
+
+    public init() {}
+}

@@ -1,0 +1,43 @@
+/// The ownership and domain rules every node applies to every entry, whoever relayed it:
+/// only a participant's own nodes report its reserves and set its targets; a node acknowledges
+/// only for its own participant; minerals come from the catalogue. Rules that need another entry
+/// (only the issuer updates or resolves an alert) are applied where both are known: in the
+/// alert view, and before a local write.
+public struct EntryPolicy: Sendable {
+    public let catalogue: MineralCatalogue
+
+    public init(catalogue: MineralCatalogue = .standard) {
+        self.catalogue = catalogue
+    }
+
+    /// The rules that an entry can be judged on alone. nil means allowed.
+    public func violation(of operation: EntryOperation, by author: NodeID) -> PolicyViolation? {
+        switch operation {
+        case .reportReserve(let report):
+            if report.participant != author.participant {
+                return .writesForAnotherParticipant(author: author, claimed: report.participant, operation: "report reserves")
+            }
+            return known(report.mineral)
+        case .setTarget(let target):
+            if target.participant != author.participant {
+                return .writesForAnotherParticipant(author: author, claimed: target.participant, operation: "set targets")
+            }
+            return known(target.mineral)
+        case .raiseAlert(let raise):
+            return known(raise.mineral)
+        case .acknowledgeAlert(let ack):
+            if ack.participant != author.participant {
+                return .writesForAnotherParticipant(author: author, claimed: ack.participant, operation: "acknowledge an alert")
+            }
+            return nil
+        case .updateAlert, .resolveAlert, .unknown:
+            return nil
+        case .malformed(let reason):
+            return .malformedOperation(reason)
+        }
+    }
+
+    private func known(_ mineral: MineralID) -> PolicyViolation? {
+        catalogue.contains(mineral) ? nil : .unknownMineral(mineral)
+    }
+}

@@ -1,0 +1,28 @@
+/// Why an operation may not change the registry. For a local request it is the error the CLI
+/// shows, and nothing is written; for a received entry (authentic, but breaking the rules) the
+/// entry is kept as evidence and left out of every view.
+public enum PolicyViolation: Error, Sendable, Hashable, CustomStringConvertible {
+    case writesForAnotherParticipant(author: NodeID, claimed: ParticipantID, operation: String)
+    case notIssuer(author: NodeID, issuer: ParticipantID, operation: String)
+    case unknownMineral(MineralID)
+    case malformedOperation(String)
+    case unknownAlert(EntryID)
+    case alertResolved(EntryID)
+
+    public var description: String {
+        switch self {
+        case .writesForAnotherParticipant(let author, let claimed, let operation):
+            "\(author) may not \(operation) for \(claimed): a node writes only for its own participant (\(author.participant))"
+        case .notIssuer(let author, let issuer, let operation):
+            "\(author) may not \(operation): only \(issuer), which raised the alert, may"
+        case .unknownMineral(let mineral):
+            "unknown mineral \"\(mineral)\": not in this node's catalogue"
+        case .malformedOperation(let reason):
+            "malformed operation: \(reason)"
+        case .unknownAlert(let id):
+            "no alert \(id.hex) is known"
+        case .alertResolved(let id):
+            "alert \(id.hex) is already resolved"
+        }
+    }
+}

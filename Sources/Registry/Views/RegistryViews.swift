@@ -1,0 +1,178 @@
+import Foundation
+import OpenSSLCrypto
+
+/// The registry as people read it, folded from entries. Never replicated: every node derives it.
+///
+/// Merge law: `fold` is a set union followed by pure functions of the set. Folding the same
+/// entries in any order, any number of times, gives equal views and an equal `digest`
+/// (commutative, associative, idempotent). Nothing here depends on the local clock.
+///
+/// - Reserves: per participant × mineral × site, the report greatest in `EventOrder` (last writer
+///   wins; the only writers are the participant's own nodes); all reports kept as history.
+/// - Targets: the same, per participant × mineral.
+/// - Alerts: see `DisruptionAlert`.
+/// Entries that break the policy are left out and listed in `violations`; entries with an
+/// operation this version does not know are counted in `unknownOperations`.
+public struct RegistryViews: Sendable {
+    public let policy: EntryPolicy
+
+    private var seen: Set<EntryID> = []
+    private var latestReserves: [ReserveKey: ReserveRecord] = [:]
+    private var reserveHistory: [ReserveKey: [ReserveRecord]] = [:]
+    private var latestTargets: [TargetKey: TargetRecord] = [:]
+    private var targetHistory: [TargetKey: [TargetRecord]] = [:]
+    private var alertHistories: [EntryID: AlertHistory] = [:]
+    private var entryViolations: [EntryID: PolicyViolation] = [:]
+    public private(set) var unknownOperations: [EntryID: [Int]] = [:]
+
+    public init(policy: EntryPolicy = EntryPolicy()) {
+        self.policy = policy
+    }
+
+    /// How many distinct entries have been folded.
+    public var entryCount: Int { seen.count }
+
+    // MARK: folding
+
+    public mutating func fold(_ entries: some Sequence<Entry>) {
+        for entry in entries { fold(entry) }
+    }
+
+    public mutating func fold(_ entry: Entry) {
+        guard seen.insert(entry.id).inserted else { return }
+        if let violation = policy.violation(of: entry.operation, by: entry.origin) {
+            entryViolations[entry.id] = violation
+            return
+        }
+        let order = EventOrder(entry)
+        switch entry.operation {
+        case .reportReserve(let report):
+            let record = ReserveRecord(report: report, order: order)
+            let key = record.key
+            reserveHistory[key, default: []].append(record)
+            if latestReserves[key].map({ $0.order < order }) ?? true { latestReserves[key] = record }
+        case .setTarget(let target):
+            let record = TargetRecord(target: target, order: order)
+            let key = record.key
+            targetHistory[key, default: []].append(record)
+            if latestTargets[key].map({ $0.order < order }) ?? true { latestTargets[key] = record }
+        case .raiseAlert(let raise):
+            alertHistories[entry.id, default: AlertHistory()].raise = (raise, order)
+        case .updateAlert(let update):
+            alertHistories[update.alertID, default: AlertHistory()].updates.append((update, order))
+        case .acknowledgeAlert(let ack):
+            alertHistories[ack.alertID, default: AlertHistory()].acknowledgements.append((ack, order))
+        case .resolveAlert(let resolution):
+            alertHistories[resolution.alertID, default: AlertHistory()].resolutions.append((resolution, order))
+        case .unknown(let numbers):
+            unknownOperations[entry.id] = numbers
+        case .malformed:
+            break // reported by the policy above
+        }
+    }
+
+    // MARK: reading
+
+    /// Current reserve levels, sorted by participant, mineral, site.
+    public var reserves: [ReserveRecord] { latestReserves.values.sorted { $0.key < $1.key } }
+
+    public func reserve(_ key: ReserveKey) -> ReserveRecord? { latestReserves[key] }
+
+    /// Every report for a register, oldest first: the audit trail and the time series.
+    public func history(of key: ReserveKey) -> [ReserveRecord] {
+        (reserveHistory[key] ?? []).sorted { $0.order < $1.order }
+    }
+
+    public var targets: [TargetRecord] { latestTargets.values.sorted { $0.key < $1.key } }
+
+    public func target(_ key: TargetKey) -> TargetRecord? { latestTargets[key] }
+
+    /// Alerts whose raise is known, newest first.
+    public var alerts: [DisruptionAlert] {
+        alertHistories.compactMap { $0.value.materialise(id: $0.key)?.alert }
+            .sorted { ($0.raisedAt, $0.id) > ($1.raisedAt, $1.id) }
+    }
+
+    public func alert(_ id: EntryID) -> DisruptionAlert? {
+        alertHistories[id]?.materialise(id: id)?.alert
+    }
+
+    /// Every folded entry that broke the policy, with its reason.
+    public var violations: [EntryID: PolicyViolation] {
+        var all = entryViolations
+        for (id, history) in alertHistories {
+            guard let (_, contextual) = history.materialise(id: id) else { continue }
+            all.merge(contextual) { first, _ in first }
+        }
+        return all
+    }
+
+    /// A participant's level of a mineral in tonnes: its reported total (site empty) when it has
+    /// one, otherwise the sum of its sites. nil when it has reported neither.
+    public func level(of participant: ParticipantID, _ mineral: MineralID) -> Decimal? {
+        let records = latestReserves.values.filter { $0.report.participant == participant && $0.report.mineral == mineral }
+        guard !records.isEmpty else { return nil }
+        if let total = records.first(where: { $0.report.site.isEmpty }) { return total.report.quantity.tonnes }
+        return records.reduce(Decimal(0)) { $0 + $1.report.quantity.tonnes }
+    }
+
+    /// Level ÷ target per participant and mineral, for every target with a level. A zero target
+    /// has no meaningful coverage and is left out.
+    public var coverage: [TargetKey: Decimal] {
+        var result: [TargetKey: Decimal] = [:]
+        for (key, record) in latestTargets {
+            let target = record.target.quantity.tonnes
+            guard target > 0, let level = level(of: key.participant, key.mineral) else { continue }
+            result[key] = level / target
+        }
+        return result
+    }
+
+    /// The alliance's combined level per mineral, in tonnes.
+    public var allianceTotals: [MineralID: Decimal] {
+        var pairs: Set<TargetKey> = []
+        for key in latestReserves.keys { pairs.insert(TargetKey(participant: key.participant, mineral: key.mineral)) }
+        var totals: [MineralID: Decimal] = [:]
+        for pair in pairs {
+            totals[pair.mineral, default: 0] += level(of: pair.participant, pair.mineral) ?? 0
+        }
+        return totals
+    }
+
+    // MARK: digest
+
+    /// SHA-256 over a canonical encoding of every view: equal exactly when two nodes show the
+    /// same registry. Used by the convergence tests and shown by `mineralctl status`.
+    public var digest: SHA256Digest {
+        var writer = CanonicalWriter()
+        writer.section("reserves")
+        for key in latestReserves.keys.sorted() {
+            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(key.site)
+            writer.reserve(latestReserves[key]!)
+            let history = history(of: key)
+            writer.integer(UInt64(history.count))
+            for record in history { writer.digest(record.order.id) }
+        }
+        writer.section("targets")
+        for key in latestTargets.keys.sorted() {
+            let record = latestTargets[key]!
+            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
+            writer.quantity(record.target.quantity); writer.order(record.order)
+            let history = (targetHistory[key] ?? []).map(\.order).sorted()
+            writer.integer(UInt64(history.count))
+            for order in history { writer.digest(order.id) }
+        }
+        writer.section("alerts")
+        for id in alertHistories.keys.sorted() {
+            guard let alert = alert(id) else { continue }
+            writer.alert(alert)
+        }
+        writer.section("violations")
+        for (id, violation) in violations.sorted(by: { $0.key < $1.key }) {
+            writer.digest(id); writer.string(violation.description)
+        }
+        writer.section("unknown")
+        for id in unknownOperations.keys.sorted() { writer.digest(id) }
+        return writer.finish()
+    }
+}

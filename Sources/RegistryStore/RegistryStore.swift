@@ -1,0 +1,219 @@
+import Foundation
+import GRDB
+import OpenSSLCrypto
+import Registry
+
+/// The durable half of a node: every accepted entry, fork evidence, and the node's own state,
+/// in SQLite (WAL, synchronous=FULL) through GRDB.
+///
+/// Durability contract: when an `append` returns, its entries are on disk and survive a crash or
+/// power loss; each append is one transaction, so a crash leaves all of a batch or none of it.
+/// Views are not stored: `load` rebuilds them from the entries.
+public final class RegistryStore: Sendable {
+    public let path: String
+    public let node: NodeID
+    private let database: DatabaseQueue
+
+    /// Opens (or creates) the store at `path` for `node`. A file that is not a MineralSync
+    /// store, is damaged, has a newer schema or belongs to another node is refused with a
+    /// `StoreError` naming the problem; nothing is ever reset.
+    public init(path: String, node: NodeID) throws(StoreError) {
+        self.path = path
+        self.node = node
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(5)
+        configuration.label = "registry-store"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw Self.classify(error, path: path)
+        }
+        do {
+            try database.write { db in
+                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                if applicationID == 0 && version == 0 && tables == 0 {
+                    try StoreSchema.create(db)
+                    try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('node', ?)", arguments: [node.description])
+                    return
+                }
+                guard applicationID == StoreSchema.applicationID else {
+                    throw StoreError.foreignDatabase(path: path, applicationID: applicationID)
+                }
+                guard version <= StoreSchema.version else {
+                    throw StoreError.newerSchema(path: path, found: version, supported: StoreSchema.version)
+                }
+                let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
+                guard check == ["ok"] else {
+                    throw StoreError.corrupt(path: path, details: check.prefix(3).joined(separator: "; "))
+                }
+                let stored = try String.fetchOne(db, sql: "SELECT value FROM node_state WHERE key = 'node'") ?? "?"
+                guard stored == node.description else {
+                    throw StoreError.belongsToAnotherNode(path: path, stored: stored, configured: node)
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.classify(error, path: path)
+        }
+    }
+
+    private static func classify(_ error: any Error, path: String) -> StoreError {
+        guard let error = error as? DatabaseError else { return .cannotOpen(path: path, reason: "\(error)") }
+        switch error.resultCode {
+        case .SQLITE_NOTADB: return .notADatabase(path: path)
+        case .SQLITE_CORRUPT: return .corrupt(path: path, details: error.message ?? "SQLITE_CORRUPT")
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
+            return .cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+        default: return .writeFailed(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try database.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.classify(error, path: path)
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try database.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.classify(error, path: path)
+        }
+    }
+
+    /// Closes the database (checkpointing the WAL). Further use fails with `writeFailed`.
+    public func close() throws(StoreError) {
+        do { try database.close() } catch { throw Self.classify(error, path: path) }
+    }
+
+    // MARK: writing
+
+    /// Commits entries in one transaction (received entries in ledger order, or own entries).
+    /// `clock`, when given, is the node's hybrid clock after these entries, committed with them.
+    public func append(_ entries: [Entry], clock: HybridTimestamp? = nil) throws(StoreError) {
+        guard !entries.isEmpty || clock != nil else { return }
+        try write { db in
+            let insert = try db.cachedStatement(sql: "INSERT INTO entry(origin, seq, id, body, signature) VALUES (?, ?, ?, ?, ?)")
+            for entry in entries {
+                try insert.execute(arguments: [
+                    entry.origin.description, Int64(entry.seq), Data(entry.id.bytes),
+                    Data(entry.signed.body), Data(entry.signed.signature),
+                ])
+            }
+            if let clock {
+                try db.execute(
+                    sql: "INSERT INTO node_state(key, value) VALUES ('clock', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    arguments: ["\(clock.wallMillis).\(clock.logical)"])
+            }
+        }
+    }
+
+    /// Keeps fork evidence for good (the first per origin).
+    public func record(_ evidence: ForkEvidence) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO fork_evidence(origin, seq, kind, held, body, signature) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [evidence.origin.description, Int64(evidence.seq), evidence.kind.rawValue,
+                            Data(evidence.held.bytes), Data(evidence.conflicting.body), Data(evidence.conflicting.signature)])
+        }
+    }
+
+    // MARK: reading
+
+    public var entryCount: Int {
+        get throws(StoreError) { try read { try Int.fetchOne($0, sql: "SELECT count(*) FROM entry") ?? 0 } }
+    }
+
+    /// Signed entries of one feed in `range`, oldest first: what a peer that lacks them is sent.
+    public func entries(of origin: NodeID, in range: ClosedRange<UInt64>, limit: Int = 10_000) throws(StoreError) -> [SignedEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT body, signature FROM entry WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
+                             arguments: [origin.description, Int64(range.lowerBound), Int64(clamping: range.upperBound), limit])
+                .map { SignedEntry(body: [UInt8]($0["body"] as Data), signature: [UInt8]($0["signature"] as Data)) }
+        }
+    }
+
+    /// Every entry, decoded, feed by feed in seq order. A row that no longer decodes, or whose
+    /// id does not match its body, is reported as damage, never skipped.
+    public func loadEntries() throws(StoreError) -> [Entry] {
+        let path = path
+        return try read { db in
+            var entries: [Entry] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT origin, seq, id, body, signature FROM entry ORDER BY origin, seq")
+            while let row = try rows.next() {
+                let origin: String = row["origin"]
+                let seq: Int64 = row["seq"]
+                let signed = SignedEntry(body: [UInt8](row["body"] as Data), signature: [UInt8](row["signature"] as Data))
+                let entry: Entry
+                do {
+                    entry = try EntryCodec.decode(signed)
+                } catch {
+                    throw StoreError.damagedEntry(path: path, origin: origin, seq: seq, reason: "\(error)")
+                }
+                guard entry.origin.description == origin, entry.seq == UInt64(seq), Data(entry.id.bytes) == (row["id"] as Data) else {
+                    throw StoreError.damagedEntry(path: path, origin: origin, seq: seq, reason: "row key or id does not match the body")
+                }
+                entries.append(entry)
+            }
+            return entries
+        }
+    }
+
+    public func loadForks() throws(StoreError) -> [ForkEvidence] {
+        let path = path
+        return try read { db in
+            try Row.fetchAll(db, sql: "SELECT origin, seq, kind, held, body, signature FROM fork_evidence ORDER BY origin").map { row in
+                let origin: String = row["origin"]
+                guard let node = try? NodeID(origin), let kind = ForkEvidence.Kind(rawValue: row["kind"]),
+                      let held = SHA256Digest(bytes: row["held"] as Data) else {
+                    throw StoreError.damagedEntry(path: path, origin: origin, seq: row["seq"], reason: "fork evidence does not decode")
+                }
+                return ForkEvidence(origin: node, seq: UInt64(row["seq"] as Int64), kind: kind, held: held,
+                                    conflicting: SignedEntry(body: [UInt8](row["body"] as Data), signature: [UInt8](row["signature"] as Data)))
+            }
+        }
+    }
+
+    /// The hybrid clock last committed with an own entry (zero for a new store).
+    public func loadClock() throws(StoreError) -> HybridTimestamp {
+        let text = try read { try String.fetchOne($0, sql: "SELECT value FROM node_state WHERE key = 'clock'") }
+        guard let parts = text?.split(separator: "."), parts.count == 2,
+              let wall = UInt64(parts[0]), let logical = UInt32(parts[1]) else { return .zero }
+        return HybridTimestamp(wallMillis: wall, logical: logical)
+    }
+
+    /// Rebuilds the registry and this node's author state from disk.
+    public func load(policy: EntryPolicy = EntryPolicy(), key: PrivateKey) throws(StoreError) -> (registry: MineralRegistry, author: FeedAuthor) {
+        let entries = try loadEntries()
+        let forks = try loadForks()
+        var registry = MineralRegistry(policy: policy)
+        do {
+            try registry.restore(entries: entries, forks: forks)
+        } catch {
+            let (origin, seq): (NodeID, UInt64) = switch error {
+            case .notContiguous(let origin, let seq, _), .chainMismatch(let origin, let seq): (origin, seq)
+            }
+            throw .damagedEntry(path: path, origin: origin.description, seq: Int64(seq), reason: error.description)
+        }
+        var clock = HybridLogicalClock(last: try loadClock())
+        let head = registry.ledger.head(of: node)
+        if let head, let own = entries.last(where: { $0.origin == node && $0.seq == head.seq }) {
+            clock.observe(own.clock, now: own.clock.wallMillis)
+        }
+        return (registry, FeedAuthor(node: node, key: key, head: head, clock: clock))
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import OpenSSLCrypto
+import TestSupport
+import Testing
+
+/// Certificate chains against per-participant trust anchors, with every certificate generated here.
+@Suite struct TrustStoreTests {
+    let pki: TestPKI
+
+    init() throws { pki = try TestPKI() }
+
+    @Test func validChainIsAcceptedAndNamesTheNode() throws {
+        let node = try pki.node("EU", "brussels-1")
+        let peer = try pki.trustStore().verify([node.certificate])
+        #expect(peer.identity.participant == "EU")
+        #expect(peer.identity.node == "brussels-1")
+        #expect(peer.identity.uri == "spiffe://critical-minerals/participant/EU/node/brussels-1")
+    }
+
+    @Test func certificateIssuedByAnotherParticipantsAuthorityIsRefused() throws {
+        // The US CA is trusted, but only for US nodes: it cannot vouch for an EU node.
+        let forged = try pki.node("EU", "brussels-1", issuedBy: "US")
+        #expect(throws: TrustStoreError.issuedByAnotherParticipant(claimed: "EU", issuer: "US")) {
+            try pki.trustStore().verify([forged.certificate])
+        }
+    }
+
+    @Test func expiredCertificateIsRefused() throws {
+        let node = try pki.node("JP", "tokyo-1", notBefore: Date(timeIntervalSinceNow: -7200), notAfter: Date(timeIntervalSinceNow: -3600))
+        do {
+            _ = try pki.trustStore().verify([node.certificate])
+            Issue.record("expired certificate accepted")
+        } catch let TrustStoreError.expired(subject, notAfter) {
+            #expect(subject.contains("tokyo-1"))
+            #expect(notAfter < Date())
+        }
+    }
+
+    @Test func notYetValidCertificateIsRefused() throws {
+        let node = try pki.node("JP", "tokyo-1", notBefore: Date(timeIntervalSinceNow: 3600), notAfter: Date(timeIntervalSinceNow: 7200))
+        do {
+            _ = try pki.trustStore().verify([node.certificate])
+            Issue.record("not-yet-valid certificate accepted")
+        } catch let error as TrustStoreError {
+            guard case .notYetValid = error else { Issue.record("wrong error \(error)"); return }
+        }
+    }
+
+    @Test func revokedCertificateIsRefusedAndOthersStillPass() throws {
+        let revoked = try pki.node("US", "washington-1")
+        let good = try pki.node("US", "denver-1")
+        let store = try pki.trustStore(revoked: ["US": [revoked.serial]])
+        #expect(throws: TrustStoreError.revoked(subject: revoked.certificate.subject, serial: revoked.certificate.serialNumber)) {
+            try store.verify([revoked.certificate])
+        }
+        #expect(try store.verify([good.certificate]).identity.node == "denver-1")
+        // A CRL of one participant does not affect another's nodes.
+        #expect(try store.verify([try pki.node("EU", "eu-1").certificate]).identity.participant == "EU")
+    }
+
+    @Test func selfSignedCopyOfARealIdentityIsRefused() throws {
+        let key = try PrivateKey.generate()
+        let impostor = try CertificateIssuer.selfSignedAuthority(commonName: "EU brussels-1", key: key)
+        // Self-signed, not a CA, same SPIFFE name as the real node.
+        let selfIssuer = CertificateIssuer(certificate: impostor.certificate, key: key)
+        let leafKey = try PrivateKey.generate()
+        let selfSigned = try CertificateIssuer.selfSignedCertificate(
+            commonName: "EU brussels-1", key: leafKey, uris: ["spiffe://critical-minerals/participant/EU/node/brussels-1"], isAuthority: false)
+        #expect(throws: TrustStoreError.selfSigned(subject: selfSigned.subject)) { try pki.trustStore().verify([selfSigned]) }
+        // The same SAN under an unknown CA.
+        let other = try selfIssuer.issue(commonName: "EU brussels-1", publicKey: leafKey.publicKey,
+                                         uris: ["spiffe://critical-minerals/participant/EU/node/brussels-1"], serial: 7)
+        #expect(throws: TrustStoreError.unknownAuthority(issuer: other.issuer)) { try pki.trustStore().verify([other]) }
+    }
+
+    @Test func authorityImpersonatingTheRealCANameFailsOnSignature() throws {
+        let fakeCA = try CertificateIssuer.selfSignedAuthority(commonName: "EU MineralSync CA", key: try PrivateKey.generate())
+        let key = try PrivateKey.generate()
+        let forged = try fakeCA.issue(commonName: "EU eu-1", publicKey: key.publicKey,
+                                      uris: ["spiffe://critical-minerals/participant/EU/node/eu-1"], serial: 9)
+        #expect(throws: TrustStoreError.badSignature(subject: forged.subject)) { try pki.trustStore().verify([forged]) }
+    }
+
+    @Test func malformedPEMIsRefused() {
+        let text = "-----BEGIN CERTIFICATE-----\nMIIB!!!!notbase64\n-----END CERTIFICATE-----\n"
+        #expect(throws: CryptoError.malformedPEM(source: "eu.pem", expected: "certificate")) {
+            try Certificate.chain(pem: Array(text.utf8), source: "eu.pem")
+        }
+        #expect(throws: CryptoError.noCertificate(source: "empty.pem")) {
+            try Certificate.chain(pem: Array("hello\n".utf8), source: "empty.pem")
+        }
+    }
+
+    @Test func identityRulesAreEnforced() throws {
+        let store = try pki.trustStore()
+        let key = try PrivateKey.generate()
+        let ca = pki.authority("EU")
+        let noSAN = try ca.issue(commonName: "EU eu-1", publicKey: key.publicKey, serial: 11)
+        #expect(throws: TrustStoreError.missingIdentity(subject: noSAN.subject)) { try store.verify([noSAN]) }
+        let two = try ca.issue(commonName: "EU eu-1", publicKey: key.publicKey,
+                               uris: ["spiffe://critical-minerals/participant/EU/node/a", "spiffe://critical-minerals/participant/EU/node/b"], serial: 12)
+        #expect(throws: TrustStoreError.self) { try store.verify([two]) }
+        let foreign = try ca.issue(commonName: "EU eu-1", publicKey: key.publicKey,
+                                   uris: ["spiffe://other-domain/participant/EU/node/eu-1"], serial: 13)
+        #expect(throws: TrustStoreError.foreignTrustDomain(found: "other-domain", expected: "critical-minerals")) { try store.verify([foreign]) }
+        let unknown = try ca.issue(commonName: "KR", publicKey: key.publicKey,
+                                   uris: ["spiffe://critical-minerals/participant/KR/node/seoul-1"], serial: 14)
+        #expect(throws: TrustStoreError.unknownParticipant("KR")) { try store.verify([unknown]) }
+        let badName = try ca.issue(commonName: "EU", publicKey: key.publicKey,
+                                   uris: ["spiffe://critical-minerals/participant/eu/node/x"], serial: 15)
+        #expect(throws: TrustStoreError.self) { try store.verify([badName]) }
+    }
+
+    @Test func chainThroughAnIntermediateEndsAtTheParticipantsAnchor() throws {
+        let root = pki.authority("JP")
+        let intermediateKey = try PrivateKey.generate()
+        let intermediate = CertificateIssuer(
+            certificate: try root.issue(commonName: "JP issuing CA", publicKey: intermediateKey.publicKey, isAuthority: true, serial: 50),
+            key: intermediateKey)
+        let leafKey = try PrivateKey.generate()
+        let leaf = try intermediate.issue(commonName: "JP tokyo-2", publicKey: leafKey.publicKey,
+                                          uris: ["spiffe://critical-minerals/participant/JP/node/tokyo-2"], serial: 51)
+        let store = try pki.trustStore()
+        #expect(try store.verify([leaf, intermediate.certificate]).identity.node == "tokyo-2")
+        #expect(throws: TrustStoreError.self) { try store.verify([leaf]) }
+        // Anchoring at the intermediate alone (a partner's issuing CA) also works.
+        let narrow = try TrustStore(trustDomain: "critical-minerals", anchors: ["JP": [intermediate.certificate]])
+        #expect(try narrow.verify([leaf]).identity.node == "tokyo-2")
+    }
+
+    @Test func badTrustConfigurationIsRefused() throws {
+        let leaf = try pki.node("EU", "eu-1").certificate
+        #expect(throws: TrustStoreError.self) { try TrustStore(trustDomain: "critical-minerals", anchors: ["EU": [leaf]]) }
+        #expect(throws: TrustStoreError.self) { try TrustStore(trustDomain: "critical-minerals", anchors: ["eu": [pki.authority("EU").certificate]]) }
+        let strangerCRL = try CertificateIssuer.selfSignedAuthority(commonName: "stranger", key: try PrivateKey.generate()).revocationList(revoking: [1])
+        #expect(throws: TrustStoreError.self) {
+            try TrustStore(trustDomain: "critical-minerals", anchors: ["EU": [pki.authority("EU").certificate]], revocationLists: [strangerCRL])
+        }
+    }
+
+    @Test func pemRoundTripsForCertificatesAndCRLs() throws {
+        let node = try pki.node("EU", "eu-1")
+        let chain = try Certificate.chain(pem: Array((node.certificate.pemRepresentation + pki.authority("EU").certificate.pemRepresentation).utf8))
+        #expect(chain == [node.certificate, pki.authority("EU").certificate])
+        let crl = try pki.authority("EU").revocationList(revoking: [node.serial])
+        let again = try CertificateRevocationList(pem: Array(crl.pemRepresentation.utf8))
+        #expect(again.issuer == crl.issuer)
+        #expect(node.certificate.matches(node.key))
+        #expect(!node.certificate.matches(try PrivateKey.generate()))
+    }
+}

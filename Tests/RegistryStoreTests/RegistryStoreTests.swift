@@ -1,0 +1,202 @@
+import Foundation
+import GRDB
+import OpenSSLCrypto
+import Registry
+import RegistryStore
+import TestSupport
+import Testing
+
+@Suite struct RegistryStoreTests {
+    let alliance = TestAlliance.standard
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String = "registry.sqlite") -> String { directory.appendingPathComponent(name).path }
+
+    /// A registry with own entries and received ones from every other node.
+    func populate(_ store: RegistryStore, count: Int = 40) throws -> MineralRegistry {
+        var (registry, author) = try store.load(key: alliance.nodes[store.node]!)
+        var others = alliance.ids.filter { $0 != store.node }.map { FeedAuthor(node: $0, key: alliance.nodes[$0]!) }
+        for index in 0..<count {
+            let (own, next) = try registry.draft(Ops.report(store.node.participant, "gallium", "\(index)"), by: author, now: UInt64(1000 + index))
+            try store.append([own], clock: next.clock.last)
+            try registry.adoptOwn(own)
+            author = next
+            let other = index % others.count
+            let entry = others[other].write(Ops.report(others[other].node.participant, "tungsten", "\(index)"), at: UInt64(1000 + index))
+            let result = registry.ingest([entry.signed], keys: alliance.keys)
+            try store.append(result.accepted)
+        }
+        return registry
+    }
+
+    @Test func appendCloseReopenGivesTheSameViewsAndFeedHead() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        let registry = try populate(store)
+        try store.close()
+
+        let reopened = try RegistryStore(path: path(), node: node)
+        let (restored, author) = try reopened.load(key: alliance.nodes[node]!)
+        #expect(restored.views.digest == registry.views.digest)
+        #expect(restored.vector == registry.vector)
+        #expect(author.head == registry.ledger.head(of: node))
+        #expect(author.nextSeq == 41)
+        #expect(try reopened.entryCount == 80)
+        #expect(author.clock.last >= HybridTimestamp(wallMillis: 1039))
+        let served = try reopened.entries(of: node, in: 38...100)
+        #expect(served.count == 3)
+    }
+
+    @Test func forkEvidenceSurvivesAReopenAndKeepsTheFeedFrozen() throws {
+        let node = alliance.node("US/us-1")
+        let store = try RegistryStore(path: path(), node: node)
+        var registry = try populate(store, count: 0)
+        var left = alliance.author("JP/jp-1")
+        var right = left
+        let a = left.write(Ops.report("JP"), at: 1)
+        let b = right.write(Ops.report("JP", "gallium", "2"), at: 1)
+        try store.append(registry.ingest([a.signed], keys: alliance.keys).accepted)
+        let fork = try #require(registry.ingest([b.signed], keys: alliance.keys).forks.first)
+        try store.record(fork)
+        try store.close()
+        let (restored, _) = try RegistryStore(path: path(), node: node).load(key: alliance.nodes[node]!)
+        #expect(restored.ledger.fork(of: alliance.node("JP/jp-1")) == fork)
+    }
+
+    @Test func randomBytesAreNotADatabase() throws {
+        try Data((0..<8192).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: path()))
+        #expect(throws: StoreError.self) { try RegistryStore(path: path(), node: alliance.node("EU/eu-1")) }
+        do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")) } catch {
+            guard case .notADatabase(let p) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(p == path())
+            #expect(error.description.contains("is not an SQLite database"))
+        }
+    }
+
+    @Test func anotherApplicationsDatabaseIsRefused() throws {
+        let queue = try DatabaseQueue(path: path())
+        try queue.write { try $0.execute(sql: "CREATE TABLE invoices(id INTEGER); PRAGMA application_id = 1234") }
+        try queue.close()
+        #expect(throws: StoreError.self) { try RegistryStore(path: path(), node: alliance.node("EU/eu-1")) }
+        do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")) } catch {
+            guard case .foreignDatabase(_, 1234) = error else { Issue.record("wrong error \(error)"); return }
+        }
+        let plain = try DatabaseQueue(path: path("plain.sqlite"))
+        try plain.write { try $0.execute(sql: "CREATE TABLE t(x)") }
+        try plain.close()
+        do { _ = try RegistryStore(path: path("plain.sqlite"), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
+            guard case .foreignDatabase(_, 0) = error else { Issue.record("wrong error \(error)"); return }
+        }
+    }
+
+    @Test func newerSchemaIsRefused() throws {
+        try RegistryStore(path: path(), node: alliance.node("EU/eu-1")).close()
+        let queue = try DatabaseQueue(path: path())
+        try queue.write { try $0.execute(sql: "PRAGMA user_version = 7") }
+        try queue.close()
+        do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
+            guard case .newerSchema(_, 7, 1) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(error.description.contains("upgrade mineral-syncd"))
+        }
+    }
+
+    @Test func storeOfAnotherNodeIsRefused() throws {
+        try RegistryStore(path: path(), node: alliance.node("EU/eu-1")).close()
+        do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-2")); Issue.record("accepted") } catch {
+            guard case .belongsToAnotherNode(_, "EU/eu-1", _) = error else { Issue.record("wrong error \(error)"); return }
+        }
+    }
+
+    @Test func corruptPagesAreReportedNotReset() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        _ = try populate(store, count: 300)
+        try store.close()
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path()))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size / 2)
+        handle.write(Data(repeating: 0xA5, count: 16384))
+        try handle.close()
+        let offset = Int(size / 2)
+        for attempt in 0..<2 {
+            do {
+                let reopened = try RegistryStore(path: path(), node: node)
+                _ = try reopened.load(key: alliance.nodes[node]!)
+                Issue.record("a corrupt store opened and loaded")
+            } catch {
+                switch error {
+                case .corrupt, .notADatabase, .damagedEntry: #expect(error.description.contains(path()))
+                default: Issue.record("attempt \(attempt): wrong error \(error)")
+                }
+            }
+            // Nothing was reset or repaired: the damage is still there for a person to examine.
+            let after = try Data(contentsOf: URL(fileURLWithPath: path()))
+            #expect(after.count >= Int(size))
+            #expect(after[offset..<(offset + 16384)].allSatisfy { $0 == 0xA5 })
+        }
+    }
+
+    /// A writer killed with SIGKILL mid-stream loses no committed entry and leaves no partial one.
+    @Test(arguments: [1, 25])
+    func killedWriterLosesNothingCommitted(batchSize: Int) async throws {
+        for round in 0..<3 {
+            let writer = Process()
+            writer.executableURL = try CrashWriter.executable()
+            writer.arguments = [path(), "\(batchSize)"]
+            let output = Pipe()
+            writer.standardOutput = output
+            try writer.run()
+            let target = UInt64(150 * (round + 1) * batchSize)
+            var lastCommitted: UInt64 = 0
+            var buffer = Data()
+            while lastCommitted < target {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n")
+                if let last = lines.last(where: { $0.hasPrefix("committed ") }), let seq = UInt64(last.dropFirst(10)) {
+                    lastCommitted = seq
+                }
+            }
+            kill(writer.processIdentifier, SIGKILL)
+            writer.waitUntilExit()
+            #expect(writer.terminationReason == .uncaughtSignal)
+
+            let node = alliance.node("EU/eu-1")
+            let store = try RegistryStore(path: path(), node: node)
+            let entries = try store.loadEntries()  // every row decodes and matches its id
+            let (registry, author) = try store.load(key: alliance.nodes[node]!)  // chain intact
+            let held = registry.vector[node]
+            #expect(held >= lastCommitted, "round \(round): committed \(lastCommitted), found \(held)")
+            #expect(held - lastCommitted <= UInt64(2 * batchSize), "more than the in-flight batches appeared")
+            #expect(UInt64(entries.count) == held)
+            #expect(held % UInt64(batchSize) == 0, "a batch was half-committed")
+            #expect(author.nextSeq == held + 1)
+            try store.close()
+        }
+    }
+}
+
+enum CrashWriter {
+    struct Missing: Error, CustomStringConvertible {
+        let tried: [String]
+        var description: String { "StoreCrashWriter not built; looked in \(tried)" }
+    }
+
+    /// The helper executable sits beside the test bundle in the build directory.
+    static func executable() throws -> URL {
+        var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(packageRoot.appendingPathComponent(".build/debug"))
+        for directory in candidates {
+            let url = directory.appendingPathComponent("StoreCrashWriter")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw Missing(tried: candidates.map(\.path))
+    }
+}

@@ -1,0 +1,185 @@
+import OpenSSLCrypto
+import Registry
+import TestSupport
+import Testing
+
+@Suite struct FeedLedgerTests {
+    let alliance = TestAlliance.standard
+    let eu = ParticipantID(stringLiteral: "EU")
+
+    func feed(_ count: Int, of name: String = "EU/eu-1") -> [Entry] {
+        var author = alliance.author(name)
+        return (0..<count).map { author.write(Ops.report(author.node.participant, "gallium", "\($0)"), at: 1_000 + UInt64($0)) }
+    }
+
+    @Test func inOrderRunNeedsOneSignatureCheck() {
+        var ledger = FeedLedger()
+        let entries = feed(100)
+        let result = ledger.ingest(entries.map(\.signed), keys: alliance.keys)
+        #expect(result.accepted.map(\.seq) == Array(1...100))
+        #expect(result.signatureChecks == 1)
+        #expect(result.rejected.isEmpty)
+        #expect(ledger.vector[alliance.node("EU/eu-1")] == 100)
+        #expect(ledger.head(of: alliance.node("EU/eu-1"))?.id == entries.last?.id)
+    }
+
+    @Test func entriesAheadOfAGapWaitForIt() {
+        var ledger = FeedLedger()
+        let entries = feed(10)
+        let late = ledger.ingest(entries[5...].map(\.signed), keys: alliance.keys)
+        #expect(late.accepted.isEmpty)
+        #expect(late.buffered == 5)
+        #expect(late.signatureChecks == 0)
+        let early = ledger.ingest(entries[..<5].map(\.signed), keys: alliance.keys)
+        #expect(early.accepted.map(\.seq) == Array(1...10))
+        #expect(early.signatureChecks == 1)
+    }
+
+    @Test func duplicatesAreCountedAndChangeNothing() {
+        var ledger = FeedLedger()
+        let entries = feed(5)
+        _ = ledger.ingest(entries.map(\.signed), keys: alliance.keys)
+        let again = ledger.ingest((entries + entries).map(\.signed), keys: alliance.keys)
+        #expect(again.accepted.isEmpty)
+        #expect(again.duplicates == 10)
+        #expect(again.signatureChecks == 0)
+    }
+
+    /// A relay alters the middle entry of a run: the chain breaks right after it, the altered
+    /// entry fails its signature, and only the authentic prefix is accepted.
+    @Test func runWithAnAlteredMiddleEntryIsRejected() throws {
+        let entries = feed(9)
+        var signed = entries.map(\.signed)
+        var body = signed[4].body
+        body[body.count - 1] ^= 0x01
+        signed[4] = SignedEntry(body: body, signature: signed[4].signature)
+        var ledger = FeedLedger()
+        let result = ledger.ingest(signed, keys: alliance.keys)
+        #expect(result.accepted.map(\.seq) == [1, 2, 3, 4])
+        #expect(result.rejected.contains { $0.seq == 5 && $0.reason == .badSignature })
+        #expect(result.forks.isEmpty)
+        #expect(ledger.vector[alliance.node("EU/eu-1")] == 4)
+        // The genuine entry arriving later completes the feed.
+        let repaired = ledger.ingest([entries[4].signed], keys: alliance.keys)
+        #expect(repaired.accepted.map(\.seq) == [5, 6, 7, 8, 9])
+    }
+
+    @Test func alteredSignatureAtTheRunsEndIsRejected() {
+        let entries = feed(4)
+        var signed = entries.map(\.signed)
+        var signature = signed[3].signature
+        signature[0] ^= 0x80
+        signed[3] = SignedEntry(body: signed[3].body, signature: signature)
+        var ledger = FeedLedger()
+        let result = ledger.ingest(signed, keys: alliance.keys)
+        #expect(result.accepted.map(\.seq) == [1, 2, 3])
+        #expect(result.rejected.map(\.reason) == [.badSignature])
+    }
+
+    @Test func entriesSignedByAnotherKeyAreRejected() throws {
+        // US/us-1 signs entries that claim to be EU/eu-1's feed.
+        let impostor = FeedAuthor(node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!)
+        var author = impostor
+        let forged = (0..<3).map { author.write(Ops.report("EU", "gallium", "\($0)"), at: UInt64($0)) }
+        var ledger = FeedLedger()
+        let result = ledger.ingest(forged.map(\.signed), keys: alliance.keys)
+        #expect(result.accepted.isEmpty)
+        #expect(result.rejected.count == 3)
+        #expect(result.rejected.allSatisfy { $0.reason == .badSignature })
+    }
+
+    @Test func unknownOriginAndMalformedBytesAreRejectedWithReasons() {
+        var ledger = FeedLedger()
+        let result = ledger.ingest(feed(2).map(\.signed), keys: { _ in nil })
+        #expect(result.rejected.map(\.reason) == [.unknownOrigin, .unknownOrigin])
+        let garbage = ledger.ingest([SignedEntry(body: [0xFF, 0xFF, 0xFF], signature: [1])], keys: alliance.keys)
+        guard case .malformed = garbage.rejected.first?.reason else { Issue.record("garbage not rejected as malformed"); return }
+        #expect(garbage.rejected.first!.description.contains("not a valid EntryBody"))
+    }
+
+    @Test func twoSignedEntriesAtOneSequenceAreAForkAndFreezeTheFeed() {
+        let node = "EU/eu-2"
+        var left = alliance.author(node)
+        var right = alliance.author(node)
+        let shared = left.write(Ops.report("EU", "gallium", "1"), at: 1)
+        right = left
+        let a = left.write(Ops.report("EU", "gallium", "2"), at: 2)
+        let b = right.write(Ops.report("EU", "graphite", "3"), at: 2)
+        let a3 = left.write(Ops.report("EU", "gallium", "4"), at: 3)
+        var ledger = FeedLedger()
+        #expect(ledger.ingest([shared.signed, a.signed], keys: alliance.keys).accepted.count == 2)
+        let result = ledger.ingest([b.signed], keys: alliance.keys)
+        #expect(result.forks.count == 1)
+        #expect(result.forks.first?.kind == .sameSequence)
+        #expect(result.forks.first?.held == a.id)
+        #expect(result.forks.first?.conflicting == b.signed)
+        #expect(ledger.fork(of: alliance.node(node)) != nil)
+        // Frozen: even a valid continuation is refused, with its reason.
+        let after = ledger.ingest([a3.signed], keys: alliance.keys)
+        #expect(after.accepted.isEmpty)
+        #expect(after.rejected.map(\.reason) == [.feedFrozen])
+    }
+
+    @Test func aSignedEntryContinuingADifferentHistoryIsAFork() {
+        let node = "US/us-2"
+        var left = alliance.author(node)
+        let first = left.write(Ops.report("US", "gallium", "1"), at: 1)
+        var right = left
+        let leftSecond = left.write(Ops.report("US", "gallium", "2"), at: 2)
+        _ = right.write(Ops.report("US", "gallium", "9"), at: 2)
+        let rightThird = right.write(Ops.report("US", "gallium", "10"), at: 3)
+        var ledger = FeedLedger()
+        _ = ledger.ingest([first.signed, leftSecond.signed], keys: alliance.keys)
+        let result = ledger.ingest([rightThird.signed], keys: alliance.keys)
+        #expect(result.forks.map(\.kind) == [.divergentChain])
+        #expect(result.forks.first?.held == leftSecond.id)
+    }
+
+    @Test func pendingEntriesAreBounded() {
+        var ledger = FeedLedger(maximumPendingPerFeed: 3)
+        let entries = feed(8)
+        let result = ledger.ingest(entries[1...].map(\.signed), keys: alliance.keys)
+        #expect(result.buffered == 2)  // seq 2 and 3: within 3 of the head (0)
+        #expect(result.rejected.map(\.seq) == [4, 5, 6, 7, 8])
+        #expect(result.rejected.allSatisfy { $0.reason == .tooFarAhead(limit: 3) })
+        #expect(ledger.pendingCount == 2)
+        #expect(ledger.ingest([entries[0].signed], keys: alliance.keys).accepted.map(\.seq) == [1, 2, 3])
+    }
+
+    @Test func anEntryWithAnotherEntrysSignatureIsRejected() {
+        let entries = feed(3)
+        var ledger = FeedLedger()
+        _ = ledger.ingest([entries[0].signed], keys: alliance.keys)
+        let swapped = SignedEntry(body: entries[1].signed.body, signature: entries[2].signed.signature)
+        let result = ledger.ingest([swapped], keys: alliance.keys)
+        #expect(result.accepted.isEmpty)
+        #expect(result.rejected.map(\.reason) == [.badSignature])
+        #expect(ledger.vector[alliance.node("EU/eu-1")] == 1)
+    }
+
+    @Test func anUnsignedEntryContinuingADifferentHistoryIsABrokenChainNotAFork() {
+        var left = alliance.author("EU/eu-1")
+        let first = left.write(Ops.report("EU"), at: 1)
+        var right = left
+        let second = left.write(Ops.report("EU", "gallium", "2"), at: 2)
+        _ = right.write(Ops.report("EU", "gallium", "7"), at: 2)
+        let third = right.write(Ops.report("EU", "gallium", "8"), at: 3)
+        var signature = third.signed.signature
+        signature[10] ^= 0xFF
+        var ledger = FeedLedger()
+        _ = ledger.ingest([first.signed, second.signed], keys: alliance.keys)
+        let result = ledger.ingest([SignedEntry(body: third.signed.body, signature: signature)], keys: alliance.keys)
+        #expect(result.forks.isEmpty)
+        #expect(result.rejected.map(\.reason) == [.brokenChain])
+        #expect(ledger.fork(of: alliance.node("EU/eu-1")) == nil)
+    }
+
+    @Test func adoptRequiresContiguityAndLinks() throws {
+        let entries = feed(3)
+        var ledger = FeedLedger()
+        #expect(throws: FeedLedger.AdoptionError.self) { try ledger.adopt(entries[1]) }
+        try ledger.adopt(entries[0])
+        try ledger.adopt(entries[1])
+        #expect(ledger.vector[alliance.node("EU/eu-1")] == 2)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Registry
+import TestSupport
+import Testing
+
+@Suite struct ViewTests {
+    let alliance = TestAlliance.standard
+
+    @Test func latestReportWinsAndHistoryIsKept() throws {
+        var eu1 = alliance.author("EU/eu-1")
+        var eu2 = alliance.author("EU/eu-2")
+        let old = eu1.write(Ops.report("EU", "gallium", "100"), at: 1_000)
+        let newer = eu2.write(Ops.report("EU", "gallium", "80"), at: 2_000)
+        let newest = eu1.write(Ops.report("EU", "gallium", "95"), at: 3_000)
+        var views = RegistryViews()
+        views.fold([newest, old, newer])
+        let key = ReserveKey(participant: "EU", mineral: try MineralID("gallium"), site: "")
+        #expect(views.reserve(key)?.report.quantity.amount.text == "95")
+        #expect(views.history(of: key).map(\.report.quantity.amount.text) == ["100", "80", "95"])
+    }
+
+    @Test func sitesAreSeparateRegistersAndTotalsPreferTheReportedTotal() throws {
+        var us = alliance.author("US/us-1")
+        let a = us.write(Ops.report("US", "graphite", "10", site: "Nevada"), at: 1)
+        let b = us.write(Ops.report("US", "graphite", "500", unit: .kilogram, site: "Ohio"), at: 2)
+        var jp = alliance.author("JP/jp-1")
+        let c = jp.write(Ops.report("JP", "graphite", "7"), at: 3)
+        var views = RegistryViews()
+        views.fold([a, b, c])
+        let graphite = try MineralID("graphite")
+        #expect(views.level(of: "US", graphite) == Decimal(string: "10.5"))
+        #expect(views.allianceTotals[graphite] == Decimal(string: "17.5"))
+        let total = us.write(Ops.report("US", "graphite", "12"), at: 4)
+        views.fold(total)
+        #expect(views.level(of: "US", graphite) == 12)
+    }
+
+    @Test func coverageIsLevelOverTarget() throws {
+        var jp = alliance.author("JP/jp-1")
+        let level = jp.write(Ops.report("JP", "tungsten", "30"), at: 1)
+        let target = jp.write(Ops.target("JP", "tungsten", "40"), at: 2)
+        var views = RegistryViews()
+        views.fold([target, level])
+        #expect(views.coverage[TargetKey(participant: "JP", mineral: try MineralID("tungsten"))] == Decimal(string: "0.75"))
+    }
+
+    @Test func alertsApplyIssuerUpdatesAcksAndTerminalResolution() throws {
+        var eu = alliance.author("EU/eu-1")
+        var us = alliance.author("US/us-1")
+        var jp = alliance.author("JP/jp-1")
+        let raise = eu.write(Ops.raise("gallium", "export ban", severity: .high), at: 1_000)
+        let ackUS = us.write(Ops.ack(raise.id, "US"), at: 1_100)
+        let ackJP = jp.write(Ops.ack(raise.id, "JP"), at: 1_200)
+        let ackJPAgain = jp.write(Ops.ack(raise.id, "JP"), at: 1_300)
+        let update = eu.write(Ops.update(raise.id, severity: .critical, summary: "export ban widened"), at: 1_400)
+        let resolve = eu.write(Ops.resolve(raise.id, "ban lifted"), at: 1_500)
+        let late = eu.write(Ops.update(raise.id, severity: .low), at: 1_600)
+        var views = RegistryViews()
+        views.fold([late, resolve, ackJPAgain, update, ackJP, ackUS, raise].shuffled())
+        let alert = try #require(views.alert(raise.id))
+        #expect(alert.severity == .critical)  // the update after resolution does not apply
+        #expect(alert.summary == "export ban widened")
+        #expect(Set(alert.acknowledgements.keys) == ["US", "JP"])
+        #expect(alert.acknowledgements["JP"]?.at.wallMillis == 1_200)
+        #expect(alert.resolution?.note == "ban lifted")
+        #expect(alert.issuer == eu.node)
+    }
+
+    @Test func updatesBeforeTheirRaiseWaitForIt() throws {
+        var eu = alliance.author("EU/eu-1")
+        let raise = eu.write(Ops.raise(), at: 1)
+        let update = eu.write(Ops.update(raise.id, summary: "revised"), at: 2)
+        var views = RegistryViews()
+        views.fold(update)
+        #expect(views.alerts.isEmpty)
+        views.fold(raise)
+        #expect(views.alert(raise.id)?.summary == "revised")
+    }
+
+    @Test func digestChangesWithContent() {
+        var eu = alliance.author("EU/eu-1")
+        var views = RegistryViews()
+        let empty = views.digest
+        views.fold(eu.write(Ops.report("EU"), at: 1))
+        #expect(views.digest != empty)
+    }
+}
