@@ -53,7 +53,9 @@ let package = Package(
             name: "RegistryStore",
             dependencies: [
                 "Registry",
+                "OpenSSLCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .executableTarget(

@@ -18,11 +18,20 @@ public struct SHA256Digest: Sendable, Hashable, Comparable, CustomStringConverti
     /// Reads exactly 32 bytes; returns nil for any other length.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == Self.byteCount else { return nil }
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (index, byte) in bytes.enumerated() {
-            words[index / 8] = words[index / 8] << 8 | UInt64(byte)
+        if let digest = bytes.withContiguousStorageIfAvailable({ Self(buffer: UnsafeRawBufferPointer($0)) }) {
+            self = digest
+        } else {
+            self = Array(bytes).withUnsafeBytes { Self(buffer: $0) }
         }
-        self.init(words: (words[0], words[1], words[2], words[3]))
+    }
+
+    /// Reads the first 32 bytes of `buffer` (which must hold at least 32).
+    @inlinable
+    init(buffer: UnsafeRawBufferPointer) {
+        w0 = UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        w1 = UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        w2 = UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        w3 = UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
     }
 
     /// Parses 64 lowercase or uppercase hex digits.
@@ -72,8 +81,18 @@ public struct SHA256Digest: Sendable, Hashable, Comparable, CustomStringConverti
 
     public var description: String { hex }
 
+    /// The first 64 bits of a SHA-256 output are already uniformly distributed: hashing them
+    /// alone keeps dictionaries of entry ids fast. Equality still compares all 256 bits, and
+    /// finding inputs whose digests collide in these 64 bits is far beyond an attacker.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(w0)
+    }
+
     public static func < (a: SHA256Digest, b: SHA256Digest) -> Bool {
-        (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3)
+        if a.w0 != b.w0 { return a.w0 < b.w0 }
+        if a.w1 != b.w1 { return a.w1 < b.w1 }
+        if a.w2 != b.w2 { return a.w2 < b.w2 }
+        return a.w3 < b.w3
     }
 }
 
@@ -139,9 +158,10 @@ public struct SHA256Hasher: ~Copyable {
     }
 
     public consuming func finalize() -> SHA256Digest {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        out.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
-        return SHA256Digest(bytes: out)!
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { out in
+            var length: UInt32 = 0
+            _ = EVP_DigestFinal_ex(context, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
+            return SHA256Digest(buffer: UnsafeRawBufferPointer(out))
+        }
     }
 }

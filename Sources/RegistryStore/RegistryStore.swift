@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import OpenSSLCrypto
 import Registry
 
@@ -108,12 +109,7 @@ public final class RegistryStore: Sendable {
         guard !entries.isEmpty || clock != nil else { return }
         try write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO entry(origin, seq, id, body, signature) VALUES (?, ?, ?, ?, ?)")
-            for entry in entries {
-                try insert.execute(arguments: [
-                    entry.origin.description, Int64(entry.seq), Data(entry.id.bytes),
-                    Data(entry.signed.body), Data(entry.signed.signature),
-                ])
-            }
+            for entry in entries { try EntryRow.insert(entry, with: insert, in: db) }
             if let clock {
                 try db.execute(
                     sql: "INSERT INTO node_state(key, value) VALUES ('clock', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

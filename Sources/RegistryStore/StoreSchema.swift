@@ -12,7 +12,7 @@ enum StoreSchema {
             CREATE TABLE entry (
                 origin    TEXT    NOT NULL,   -- "EU/brussels-1"
                 seq       INTEGER NOT NULL,
-                id        BLOB    NOT NULL UNIQUE,  -- SHA-256 of body
+                id        BLOB    NOT NULL,   -- SHA-256 of body, checked on load
                 body      BLOB    NOT NULL,   -- exactly as signed
                 signature BLOB    NOT NULL,
                 PRIMARY KEY (origin, seq)

@@ -2,7 +2,10 @@ import OpenSSLCrypto
 
 /// A decoded entry: the signed bytes plus what they say, with the id and chain link computed
 /// once. Two entries are the same entry when their bodies are the same bytes.
-public struct Entry: Sendable, Hashable, CustomStringConvertible {
+///
+/// Immutable, and a class so that the ledger, the views and the send queues share one copy:
+/// passing an entry around costs one reference count, not a copy of every field.
+public final class Entry: Sendable, Hashable, CustomStringConvertible {
     public let signed: SignedEntry
     public let id: EntryID
     public let link: SHA256Digest

@@ -31,6 +31,6 @@ public struct NodeID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var description: String { "\(participant)/\(name)" }
 
     public static func < (a: Self, b: Self) -> Bool {
-        (a.participant.rawValue, a.name) < (b.participant.rawValue, b.name)
+        a.participant == b.participant ? a.name < b.name : a.participant < b.participant
     }
 }

@@ -17,10 +17,8 @@ public struct RegistryViews: Sendable {
     public let policy: EntryPolicy
 
     private var seen: Set<EntryID> = []
-    private var latestReserves: [ReserveKey: ReserveRecord] = [:]
-    private var reserveHistory: [ReserveKey: [ReserveRecord]] = [:]
-    private var latestTargets: [TargetKey: TargetRecord] = [:]
-    private var targetHistory: [TargetKey: [TargetRecord]] = [:]
+    private var reserveRegisters: [ReserveKey: Register<ReserveRecord>] = [:]
+    private var targetRegisters: [TargetKey: Register<TargetRecord>] = [:]
     private var alertHistories: [EntryID: AlertHistory] = [:]
     private var entryViolations: [EntryID: PolicyViolation] = [:]
     public private(set) var unknownOperations: [EntryID: [Int]] = [:]
@@ -34,7 +32,9 @@ public struct RegistryViews: Sendable {
 
     // MARK: folding
 
-    public mutating func fold(_ entries: some Sequence<Entry>) {
+    public mutating func fold(_ entries: some Collection<Entry>) {
+        let needed = seen.count + entries.count
+        if seen.capacity < needed { seen.reserveCapacity(max(needed, seen.count * 2)) }
         for entry in entries { fold(entry) }
     }
 
@@ -48,22 +48,18 @@ public struct RegistryViews: Sendable {
         switch entry.operation {
         case .reportReserve(let report):
             let record = ReserveRecord(report: report, order: order)
-            let key = record.key
-            reserveHistory[key, default: []].append(record)
-            if latestReserves[key].map({ $0.order < order }) ?? true { latestReserves[key] = record }
+            reserveRegisters[record.key, default: Register(record)].write(record)
         case .setTarget(let target):
             let record = TargetRecord(target: target, order: order)
-            let key = record.key
-            targetHistory[key, default: []].append(record)
-            if latestTargets[key].map({ $0.order < order }) ?? true { latestTargets[key] = record }
+            targetRegisters[record.key, default: Register(record)].write(record)
         case .raiseAlert(let raise):
-            alertHistories[entry.id, default: AlertHistory()].raise = (raise, order)
+            alertHistories[entry.id, default: AlertHistory()].raise = .init(operation: raise, order: order)
         case .updateAlert(let update):
-            alertHistories[update.alertID, default: AlertHistory()].updates.append((update, order))
+            alertHistories[update.alertID, default: AlertHistory()].updates.append(.init(operation: update, order: order))
         case .acknowledgeAlert(let ack):
-            alertHistories[ack.alertID, default: AlertHistory()].acknowledgements.append((ack, order))
+            alertHistories[ack.alertID, default: AlertHistory()].acknowledgements.append(.init(operation: ack, order: order))
         case .resolveAlert(let resolution):
-            alertHistories[resolution.alertID, default: AlertHistory()].resolutions.append((resolution, order))
+            alertHistories[resolution.alertID, default: AlertHistory()].resolutions.append(.init(operation: resolution, order: order))
         case .unknown(let numbers):
             unknownOperations[entry.id] = numbers
         case .malformed:
@@ -74,18 +70,18 @@ public struct RegistryViews: Sendable {
     // MARK: reading
 
     /// Current reserve levels, sorted by participant, mineral, site.
-    public var reserves: [ReserveRecord] { latestReserves.values.sorted { $0.key < $1.key } }
+    public var reserves: [ReserveRecord] { reserveRegisters.values.map(\.latest).sorted { $0.key < $1.key } }
 
-    public func reserve(_ key: ReserveKey) -> ReserveRecord? { latestReserves[key] }
+    public func reserve(_ key: ReserveKey) -> ReserveRecord? { reserveRegisters[key]?.latest }
 
     /// Every report for a register, oldest first: the audit trail and the time series.
     public func history(of key: ReserveKey) -> [ReserveRecord] {
-        (reserveHistory[key] ?? []).sorted { $0.order < $1.order }
+        reserveRegisters[key]?.orderedHistory ?? []
     }
 
-    public var targets: [TargetRecord] { latestTargets.values.sorted { $0.key < $1.key } }
+    public var targets: [TargetRecord] { targetRegisters.values.map(\.latest).sorted { $0.key < $1.key } }
 
-    public func target(_ key: TargetKey) -> TargetRecord? { latestTargets[key] }
+    public func target(_ key: TargetKey) -> TargetRecord? { targetRegisters[key]?.latest }
 
     /// Alerts whose raise is known, newest first.
     public var alerts: [DisruptionAlert] {
@@ -110,7 +106,7 @@ public struct RegistryViews: Sendable {
     /// A participant's level of a mineral in tonnes: its reported total (site empty) when it has
     /// one, otherwise the sum of its sites. nil when it has reported neither.
     public func level(of participant: ParticipantID, _ mineral: MineralID) -> Decimal? {
-        let records = latestReserves.values.filter { $0.report.participant == participant && $0.report.mineral == mineral }
+        let records = reserveRegisters.values.map(\.latest).filter { $0.report.participant == participant && $0.report.mineral == mineral }
         guard !records.isEmpty else { return nil }
         if let total = records.first(where: { $0.report.site.isEmpty }) { return total.report.quantity.tonnes }
         return records.reduce(Decimal(0)) { $0 + $1.report.quantity.tonnes }
@@ -120,8 +116,8 @@ public struct RegistryViews: Sendable {
     /// has no meaningful coverage and is left out.
     public var coverage: [TargetKey: Decimal] {
         var result: [TargetKey: Decimal] = [:]
-        for (key, record) in latestTargets {
-            let target = record.target.quantity.tonnes
+        for (key, register) in targetRegisters {
+            let target = register.latest.target.quantity.tonnes
             guard target > 0, let level = level(of: key.participant, key.mineral) else { continue }
             result[key] = level / target
         }
@@ -131,7 +127,7 @@ public struct RegistryViews: Sendable {
     /// The alliance's combined level per mineral, in tonnes.
     public var allianceTotals: [MineralID: Decimal] {
         var pairs: Set<TargetKey> = []
-        for key in latestReserves.keys { pairs.insert(TargetKey(participant: key.participant, mineral: key.mineral)) }
+        for key in reserveRegisters.keys { pairs.insert(TargetKey(participant: key.participant, mineral: key.mineral)) }
         var totals: [MineralID: Decimal] = [:]
         for pair in pairs {
             totals[pair.mineral, default: 0] += level(of: pair.participant, pair.mineral) ?? 0
@@ -146,19 +142,21 @@ public struct RegistryViews: Sendable {
     public var digest: SHA256Digest {
         var writer = CanonicalWriter()
         writer.section("reserves")
-        for key in latestReserves.keys.sorted() {
+        for key in reserveRegisters.keys.sorted() {
+            let register = reserveRegisters[key]!
             writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(key.site)
-            writer.reserve(latestReserves[key]!)
-            let history = history(of: key)
+            writer.reserve(register.latest)
+            let history = register.orderedHistory
             writer.integer(UInt64(history.count))
             for record in history { writer.digest(record.order.id) }
         }
         writer.section("targets")
-        for key in latestTargets.keys.sorted() {
-            let record = latestTargets[key]!
+        for key in targetRegisters.keys.sorted() {
+            let register = targetRegisters[key]!
+            let record = register.latest
             writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
             writer.quantity(record.target.quantity); writer.order(record.order)
-            let history = (targetHistory[key] ?? []).map(\.order).sorted()
+            let history = register.orderedHistory.map(\.order)
             writer.integer(UInt64(history.count))
             for order in history { writer.digest(order.id) }
         }

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import OpenSSLCrypto
+import Registry
+import RegistryStore
+
+/// `mineral-bench registry`: fold, validate-and-fold and store throughput over a synthetic
+/// alliance history, next to the per-entry costs they are built from (one SHA-256, one
+/// signature verification) measured in the same run.
+struct RegistryBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "registry",
+        abstract: "Fold, validate-and-fold and store throughput for N entries over F feeds.")
+
+    @Option(help: "Entries in the history.") var entries = 100_000
+    @Option(help: "Feeds (nodes) the entries are spread over.") var feeds = 50
+    @Option(help: "Entries per ingest batch and per store transaction.") var batch = 1_000
+    @Option(help: "Rounds per measurement; the best is reported.") var rounds = 3
+    @Option(help: "Node key algorithm: ed25519 or p256.") var algorithm = "ed25519"
+    @Option(help: ArgumentHelp("For profilers: repeat only this phase (fold, validate) 20 times.", visibility: .hidden))
+    var focus: String?
+
+    func run() throws {
+        guard let algorithm = KeyAlgorithm(rawValue: algorithm) else { throw ValidationError("algorithm must be ed25519 or p256") }
+        guard entries > 0, feeds > 0, batch > 0 else { throw ValidationError("entries, feeds and batch must be positive") }
+        #if DEBUG
+        print("warning: a debug build; run `swift run -c release mineral-bench registry` for real figures")
+        #endif
+        print("generating \(entries) signed entries over \(feeds) feeds (\(algorithm))…")
+        let history = try SyntheticHistory(entries: entries, feeds: feeds, algorithm: algorithm)
+        let keys = history.keyDirectory
+        let signed = history.catchUpOrder.map(\.signed)
+        print("")
+        if let focus {
+            for _ in 0..<(focus == "fold" ? 150 : 20) {
+                var registry = MineralRegistry()
+                switch focus {
+                case "fold": registry = MineralRegistry(); var views = RegistryViews(); views.fold(history.entries)
+                default: for start in stride(from: 0, to: signed.count, by: batch) {
+                    _ = registry.ingest(Array(signed[start..<min(start + batch, signed.count)]), keys: keys)
+                }
+                }
+            }
+            return
+        }
+
+        // Baselines: the per-entry primitives validation is made of.
+        let sample = Array(signed.prefix(10_000))
+        let hashTime = Stopwatch.best(rounds: rounds) { for entry in sample { _ = entry.link } }
+        let verifySample = Array(history.entries.prefix(2_000))
+        let verifyTime = Stopwatch.best(rounds: rounds) {
+            for entry in verifySample { precondition(entry.signed.isSigned(by: keys(entry.origin)!)) }
+        }
+        let decodeTime = try Stopwatch.best(rounds: rounds) { for entry in sample { _ = try EntryCodec.decode(entry) } }
+        print("baseline (same run)")
+        print("  SHA-256 link per entry   " + formatRate(sample.count, hashTime))
+        print("  decode+id+link per entry " + formatRate(sample.count, decodeTime))
+        print("  signature verification   " + formatRate(verifySample.count, verifyTime))
+
+        let foldTime = Stopwatch.best(rounds: rounds) {
+            var views = RegistryViews()
+            views.fold(history.entries)
+            precondition(views.entryCount == history.entries.count)
+        }
+
+        var checks = 0
+        var validatedDigest = SHA256Digest.zero
+        let validateTime = Stopwatch.best(rounds: rounds) {
+            var registry = MineralRegistry()
+            checks = 0
+            var start = 0
+            while start < signed.count {
+                let end = min(start + batch, signed.count)
+                let result = registry.ingest(Array(signed[start..<end]), keys: keys)
+                precondition(result.rejected.isEmpty, "\(result.rejected.prefix(3))")
+                checks += result.signatureChecks
+                start = end
+            }
+            precondition(registry.views.entryCount == signed.count)
+            validatedDigest = registry.views.digest
+        }
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mineral-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var round = 0
+        let ordered = history.catchUpOrder
+        let storeTime = try Stopwatch.best(rounds: rounds) {
+            round += 1
+            let store = try RegistryStore(path: directory.appendingPathComponent("bench-\(round).sqlite").path, node: history.nodes[0])
+            var start = 0
+            while start < ordered.count {
+                let end = min(start + batch, ordered.count)
+                try store.append(Array(ordered[start..<end]))
+                start = end
+            }
+            try store.close()
+        }
+
+        let reloadTime = try Stopwatch.best(rounds: 1) {
+            let store = try RegistryStore(path: directory.appendingPathComponent("bench-1.sqlite").path, node: history.nodes[0])
+            let (registry, _) = try store.load(key: history.keys[history.nodes[0]]!)
+            precondition(registry.views.digest == validatedDigest)
+        }
+
+        let perEntryVerify = Double(signed.count) / (Double(verifySample.count) / verifyTime)
+        print("")
+        print("registry (\(entries) entries, \(feeds) feeds, batches of \(batch), best of \(rounds))")
+        print("  fold (views only)        " + formatRate(entries, foldTime) + "   goal ≥ 1,000,000/s")
+        print("  validate + fold          " + formatRate(entries, validateTime) + "   goal ≥ 200,000/s")
+        print("    signature checks: \(checks) for \(entries) entries (one per feed and batch)")
+        print(String(format: "    vs. verifying every signature (%.2f s): %.1f× faster", perEntryVerify, perEntryVerify / validateTime))
+        print("  store append (FULL sync) " + formatRate(entries, storeTime) + "   goal ≥ 100,000/s")
+        print("  reopen: load + rebuild   " + formatRate(entries, reloadTime))
+    }
+}

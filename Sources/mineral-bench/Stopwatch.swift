@@ -1,0 +1,21 @@
+import Foundation
+
+/// Wall-clock timing with the best of several rounds (the least disturbed by other load).
+enum Stopwatch {
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    static func best(rounds: Int, _ body: () throws -> Void) rethrows -> Double {
+        var best = Double.infinity
+        for _ in 0..<rounds { best = min(best, try seconds(body)) }
+        return best
+    }
+}
+
+func formatRate(_ count: Int, _ seconds: Double) -> String {
+    let rate = Double(count) / seconds
+    return String(format: "%12.0f /s  (%.3f s for %d)", rate, seconds, count)
+}

@@ -1,0 +1,82 @@
+import OpenSSLCrypto
+import Registry
+
+/// A realistic alliance history for benchmarks: feeds spread over EU, US and JP; mostly reserve
+/// reports over 1,000 (participant, mineral, site) registers, with targets and alert traffic.
+struct SyntheticHistory {
+    let nodes: [NodeID]
+    let keys: [NodeID: PrivateKey]
+    /// Feed by feed, in seq order.
+    let entries: [Entry]
+    /// What a fresh node receives when it catches up: each feed's entries in batches, feeds interleaved.
+    let catchUpOrder: [Entry]
+
+    init(entries count: Int, feeds: Int, algorithm: KeyAlgorithm) throws {
+        let participants: [ParticipantID] = ["EU", "US", "JP"]
+        let minerals = MineralCatalogue.standard.sorted.map(\.id)
+        var nodes: [NodeID] = []
+        var keys: [NodeID: PrivateKey] = [:]
+        for index in 0..<feeds {
+            let participant = participants[index % participants.count]
+            let node = try NodeID(participant: participant, name: "node-\(index)")
+            nodes.append(node)
+            keys[node] = try PrivateKey.generate(algorithm)
+        }
+        var authors = nodes.map { FeedAuthor(node: $0, key: keys[$0]!) }
+        var perFeed = Array(repeating: [Entry](), count: feeds)
+        var alerts: [[EntryID]] = Array(repeating: [], count: participants.count)
+        var random = UInt64(0x5EED)
+        func next() -> UInt64 {
+            random = random &* 6364136223846793005 &+ 1442695040888963407
+            return random >> 33
+        }
+        for index in 0..<count {
+            let feed = index % feeds
+            let participant = nodes[feed].participant
+            let mineral = minerals[Int(next() % 20)]
+            let roll = next() % 100
+            let operation: EntryOperation
+            let participantIndex = participants.firstIndex(of: participant)!
+            switch roll {
+            case 0..<85:
+                // 3 participants × 20 minerals × ~17 sites ≈ 1,000 registers.
+                operation = .reportReserve(ReserveReport(
+                    participant: participant, mineral: mineral, site: "site-\(next() % 17)",
+                    quantity: Quantity(amount: try Amount("\(next() % 100_000).\(next() % 1000 + 1)"), unit: .tonne),
+                    asOfMillis: 1_700_000_000_000 + UInt64(index)))
+            case 85..<90:
+                operation = .setTarget(ReserveTarget(participant: participant, mineral: mineral,
+                                                     quantity: Quantity(amount: try Amount("\(next() % 100_000)"), unit: .tonne)))
+            case 90..<95,
+                 _ where alerts[participantIndex].isEmpty:
+                operation = .raiseAlert(AlertRaise(mineral: mineral, severity: .high, category: .exportRestriction,
+                                                   region: "region-\(next() % 9)", summary: "synthetic disruption \(index)"))
+            default:
+                let alert = alerts[participantIndex][Int(next() % UInt64(alerts[participantIndex].count))]
+                operation = roll < 98
+                    ? .acknowledgeAlert(AlertAcknowledgement(alertID: alert, participant: participant))
+                    : .updateAlert(AlertUpdate(alertID: alert, severity: .critical))
+            }
+            let (entry, author) = try authors[feed].drafting(operation, now: 1_700_000_000_000 + UInt64(index))
+            authors[feed] = author
+            if case .raiseAlert = operation { alerts[participantIndex].append(entry.id) }
+            perFeed[feed].append(entry)
+        }
+        self.nodes = nodes
+        self.keys = keys
+        self.entries = perFeed.flatMap { $0 }
+        var order: [Entry] = []
+        let chunk = 250
+        var offset = 0
+        while order.count < count {
+            for feed in perFeed where offset < feed.count { order.append(contentsOf: feed[offset..<min(offset + chunk, feed.count)]) }
+            offset += chunk
+        }
+        self.catchUpOrder = order
+    }
+
+    var keyDirectory: (NodeID) -> PublicKey? {
+        let publicKeys = keys.mapValues(\.publicKey)
+        return { publicKeys[$0] }
+    }
+}
