@@ -1,4 +1,7 @@
 internal import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A SHA-256 digest, held as four words so that it hashes and compares without touching the heap
 /// (entry ids are dictionary keys on the hot path of folding).
@@ -126,17 +129,26 @@ public enum SHA256 {
 
 /// An incremental SHA-256, for digests over several pieces (a prefix, a length, a body, a
 /// signature) without concatenating them first.
+///
+/// Creating an OpenSSL digest context costs more than hashing a small entry, so each thread
+/// keeps one spare context: a hasher borrows it and gives it back when it finishes (a second
+/// hasher alive at the same time on the same thread simply makes its own).
 public struct SHA256Hasher: ~Copyable {
     private let context: OpaquePointer
 
     public init() {
-        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex2(context, SHA256.md, nil) == 1 else {
+        if let spare = SpareDigestContext.take() {
+            context = spare
+        } else {
+            guard let fresh = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
+            context = fresh
+        }
+        guard EVP_DigestInit_ex2(context, SHA256.md, nil) == 1 else {
             fatalError("SHA-256 initialisation failed: \(OpenSSLError.capture("EVP_DigestInit_ex2"))")
         }
-        self.context = context
     }
 
-    deinit { EVP_MD_CTX_free(context) }
+    deinit { SpareDigestContext.giveBack(context) }
 
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
         guard buffer.count > 0 else { return }
@@ -162,6 +174,31 @@ public struct SHA256Hasher: ~Copyable {
             var length: UInt32 = 0
             _ = EVP_DigestFinal_ex(context, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
             return SHA256Digest(buffer: UnsafeRawBufferPointer(out))
+        }
+    }
+}
+
+/// One spare `EVP_MD_CTX` per thread (pthread-specific data; freed when the thread exits).
+private enum SpareDigestContext {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { context in
+            EVP_MD_CTX_free(OpaquePointer(context))
+        }
+        return key
+    }()
+
+    static func take() -> OpaquePointer? {
+        guard let context = pthread_getspecific(key) else { return nil }
+        pthread_setspecific(key, nil)
+        return OpaquePointer(context)
+    }
+
+    static func giveBack(_ context: OpaquePointer) {
+        if pthread_getspecific(key) == nil {
+            pthread_setspecific(key, UnsafeRawPointer(context))
+        } else {
+            EVP_MD_CTX_free(context)
         }
     }
 }

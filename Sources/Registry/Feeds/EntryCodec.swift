@@ -122,6 +122,35 @@ public enum EntryCodec {
     /// signature, chain and policy are the ledger's and the fold's business.
     public static func decode(_ signed: SignedEntry) throws(EntryDecodingError) -> Entry {
         guard signed.body.count <= maximumBodySize else { throw .bodyTooLarge(signed.body.count) }
+        let header: EntryBodyReader.Header
+        do {
+            header = try signed.body.withUnsafeBytes { (buffer) throws(ProtobufReader.Failure) in try EntryBodyReader.read(buffer) }
+        } catch {
+            throw .notProtobuf("\(error)")
+        }
+        guard header.format == format else { throw .unsupportedFormat(header.format) }
+        guard let (participant, name) = header.origin else { throw .invalidOrigin("missing") }
+        let origin: NodeID
+        do {
+            origin = try NodeID(participant: participant, name: name)
+        } catch {
+            throw .invalidOrigin(error.description)
+        }
+        guard header.seq >= 1 else { throw .invalidSequence }
+        guard let previous = SHA256Digest(bytes: header.previous), (header.seq == 1) == (previous == .zero) else {
+            throw .invalidPrevious(seq: header.seq)
+        }
+        guard let clock = header.clock else { throw .missingClock }
+        guard let operation = header.operation else { throw .missingOperation }
+        return Entry(signed: signed, id: signed.id, link: signed.link, origin: origin, seq: header.seq,
+                     previous: previous, clock: clock, operation: operation)
+    }
+
+    /// The same decoding through the generated SwiftProtobuf code: slower, and lenient where
+    /// `decode` is strict (it merges a repeated field). Kept as the reference the fast reader
+    /// is cross-checked against.
+    public static func decodeWithGeneratedCode(_ signed: SignedEntry) throws(EntryDecodingError) -> Entry {
+        guard signed.body.count <= maximumBodySize else { throw .bodyTooLarge(signed.body.count) }
         let body: Mineralsync_V1_EntryBody
         do {
             body = try Mineralsync_V1_EntryBody(serializedBytes: signed.body)

@@ -32,7 +32,7 @@ public struct RegistryViews: Sendable {
 
     // MARK: folding
 
-    public mutating func fold(_ entries: some Collection<Entry>) {
+    public mutating func fold(_ entries: [Entry]) {
         let needed = seen.count + entries.count
         if seen.capacity < needed { seen.reserveCapacity(max(needed, seen.count * 2)) }
         for entry in entries { fold(entry) }

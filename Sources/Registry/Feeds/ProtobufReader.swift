@@ -1,0 +1,122 @@
+/// A minimal reader of the Protocol Buffers binary format over a byte buffer, for decoding entry
+/// bodies without the generic machinery of a full runtime (decoding is the hot path of a
+/// catch-up). It reads exactly: varints, fixed 32/64-bit values, and length-delimited fields.
+struct ProtobufReader {
+    enum Failure: Error, Equatable, CustomStringConvertible {
+        case truncated
+        case overlongVarint
+        case invalidTag
+        case wrongWireType(field: Int)
+        case repeatedField(field: Int)
+        case invalidUTF8(field: Int)
+        case valueOutOfRange(field: Int)
+
+        var description: String {
+            switch self {
+            case .truncated: "truncated"
+            case .overlongVarint: "varint longer than 10 bytes"
+            case .invalidTag: "invalid field tag"
+            case .wrongWireType(let field): "field \(field) has the wrong wire type"
+            case .repeatedField(let field): "field \(field) appears more than once (entry bodies are encoded canonically)"
+            case .invalidUTF8(let field): "field \(field) is not valid UTF-8"
+            case .valueOutOfRange(let field): "field \(field) is out of range"
+            }
+        }
+    }
+
+    enum WireType: UInt64 {
+        case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+    private var index: Int
+    private let end: Int
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        index = 0
+        end = bytes.count
+    }
+
+    private init(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) {
+        self.bytes = bytes
+        index = range.lowerBound
+        end = range.upperBound
+    }
+
+    var isAtEnd: Bool { index >= end }
+
+    mutating func varint() throws(Failure) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard index < end else { throw .truncated }
+            let byte = bytes[index]
+            index += 1
+            guard shift < 64 else { throw .overlongVarint }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+    }
+
+    /// The next field's number and wire type.
+    mutating func tag() throws(Failure) -> (field: Int, wireType: WireType) {
+        let raw = try varint()
+        guard let wireType = WireType(rawValue: raw & 7), raw >> 3 > 0, raw >> 3 <= 0x1FFF_FFFF else { throw .invalidTag }
+        return (Int(raw >> 3), wireType)
+    }
+
+    /// A length-delimited field's byte range, skipped over.
+    mutating func lengthDelimited() throws(Failure) -> Range<Int> {
+        let length = try varint()
+        guard length <= UInt64(end - index) else { throw .truncated }
+        let range = index..<(index + Int(length))
+        index = range.upperBound
+        return range
+    }
+
+    mutating func skip(_ wireType: WireType) throws(Failure) {
+        switch wireType {
+        case .varint: _ = try varint()
+        case .fixed64: try advance(8)
+        case .fixed32: try advance(4)
+        case .lengthDelimited: _ = try lengthDelimited()
+        case .startGroup, .endGroup: throw .invalidTag
+        }
+    }
+
+    private mutating func advance(_ count: Int) throws(Failure) {
+        guard end - index >= count else { throw .truncated }
+        index += count
+    }
+
+    func nested(_ range: Range<Int>) -> ProtobufReader { ProtobufReader(bytes, range: range) }
+
+    func string(_ range: Range<Int>, field: Int) throws(Failure) -> String {
+        guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
+            throw .invalidUTF8(field: field)
+        }
+        return text
+    }
+
+    func data(_ range: Range<Int>) -> [UInt8] { Array(bytes[range]) }
+
+    func digest(_ range: Range<Int>) -> SHA256Digest? {
+        SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]))
+    }
+
+    /// Tracks which fields of one message were seen, to refuse a field that appears twice.
+    struct SeenFields {
+        private var mask: UInt64 = 0
+        mutating func insert(_ field: Int) throws(Failure) {
+            guard field < 64 else { return }
+            let bit: UInt64 = 1 << UInt64(field)
+            guard mask & bit == 0 else { throw .repeatedField(field: field) }
+            mask |= bit
+        }
+        func contains(_ field: Int) -> Bool { field < 64 && mask & (1 << UInt64(field)) != 0 }
+    }
+}
+
+import OpenSSLCrypto
