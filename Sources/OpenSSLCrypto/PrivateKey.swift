@@ -34,6 +34,16 @@ public final class PrivateKey: @unchecked Sendable {
         return try PrivateKey(takingOwnership: key!)
     }
 
+    /// An Ed25519 key from its 32-byte seed (RFC 8032). For test vectors; node keys come from
+    /// `generate` or a PEM file.
+    public convenience init(ed25519Seed seed: [UInt8]) throws(CryptoError) {
+        guard seed.count == 32 else { throw .unsupportedKeyAlgorithm("Ed25519 seed of \(seed.count) bytes") }
+        let key = try openSSLPointer("EVP_PKEY_new_raw_private_key") {
+            seed.withUnsafeBufferPointer { EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32) }
+        }
+        try self.init(takingOwnership: key)
+    }
+
     /// Reads a PEM private key (PKCS#8 or traditional), refusing a file group or others can read.
     public convenience init(pemFile path: String) throws(CryptoError) {
         try PEMSource.checkPrivateKeyPermissions(path)
