@@ -9,6 +9,7 @@ import PackageDescription
 ///     RegistryStore                 SQLite persistence (GRDB)
 ///     Registry                      pure domain: ids, HLC, vectors, entries, feeds, policy, views
 ///     MineralWire                   Protocol Buffers schema (generated, committed)
+///     OpenSSLTLS                    TLS 1.3 over memory BIOs, the NIO channel handler, peer identity
 ///     OpenSSLCrypto                 keys, certificates, trust store, CRLs, signatures, digests
 ///     COpenSSL                      the system libssl/libcrypto plus a shim for macros
 let package = Package(
@@ -21,6 +22,7 @@ let package = Package(
         .executable(name: "mineral-bench", targets: ["mineral-bench"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -35,6 +37,16 @@ let package = Package(
         .target(
             name: "OpenSSLCrypto",
             dependencies: ["COpenSSL"]
+        ),
+        .target(
+            name: "OpenSSLTLS",
+            dependencies: [
+                "COpenSSL",
+                "OpenSSLCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "MineralWire",
@@ -84,6 +96,16 @@ let package = Package(
         .testTarget(
             name: "OpenSSLCryptoTests",
             dependencies: ["OpenSSLCrypto", "COpenSSL", "TestSupport"]
+        ),
+        .testTarget(
+            name: "OpenSSLTLSTests",
+            dependencies: [
+                "OpenSSLTLS", "OpenSSLCrypto", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "RegistryTests",

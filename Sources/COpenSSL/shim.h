@@ -56,6 +56,15 @@ static inline long mshim_SSL_set_mode(SSL *ssl, long mode) { return SSL_set_mode
 static inline long mshim_SSL_MODE_ENABLE_PARTIAL_WRITE(void) { return SSL_MODE_ENABLE_PARTIAL_WRITE; }
 static inline long mshim_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER(void) { return SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER; }
 
+static inline long mshim_SSL_CTX_add1_chain_cert(SSL_CTX *ctx, X509 *cert) { return SSL_CTX_add1_chain_cert(ctx, cert); }
+static inline long mshim_SSL_SESS_CACHE_OFF(void) { return SSL_SESS_CACHE_OFF; }
+static inline int mshim_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
+static inline int mshim_SSL_AD_REASON_OFFSET(void) { return SSL_AD_REASON_OFFSET; }
+static inline int mshim_ERR_LIB_SSL(void) { return ERR_LIB_SSL; }
+static inline long mshim_BIO_set_mem_eof_return(BIO *bio, int value) { return BIO_set_mem_eof_return(bio, value); }
+static inline int mshim_TLS1_2_VERSION(void) { return TLS1_2_VERSION; }
+static inline int mshim_TLS1_3_VERSION(void) { return TLS1_3_VERSION; }
+
 /* ---- stacks of X509 ---- */
 static inline STACK_OF(X509) *mshim_sk_X509_new_null(void) { return sk_X509_new_null(); }
 static inline int mshim_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) { return sk_X509_push(stack, cert); }

@@ -3,11 +3,11 @@ import Foundation
 
 /// An X.509 certificate (an `X509` this object holds one reference to).
 public final class Certificate: @unchecked Sendable, Hashable, CustomStringConvertible {
-    let pointer: OpaquePointer
+    package let pointer: OpaquePointer
     /// The DER encoding: what the certificate *is*; equality and hashing use it.
     public let der: [UInt8]
 
-    init(takingOwnership pointer: OpaquePointer) {
+    package init(takingOwnership pointer: OpaquePointer) {
         self.pointer = pointer
         var out: UnsafeMutablePointer<UInt8>? = nil
         let length = i2d_X509(pointer, &out)
@@ -19,7 +19,7 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
         }
     }
 
-    convenience init(retaining pointer: OpaquePointer) {
+    package convenience init(retaining pointer: OpaquePointer) {
         X509_up_ref(pointer)
         self.init(takingOwnership: pointer)
     }

@@ -3,7 +3,7 @@ import Foundation
 
 /// An X.509 CRL (an `X509_CRL` this object holds one reference to).
 public final class CertificateRevocationList: @unchecked Sendable, CustomStringConvertible {
-    let pointer: OpaquePointer
+    package let pointer: OpaquePointer
 
     init(takingOwnership pointer: OpaquePointer) { self.pointer = pointer }
     deinit { X509_CRL_free(pointer) }

@@ -3,7 +3,7 @@ internal import COpenSSL
 /// A node's signing key (an `EVP_PKEY` this object owns). Signing is safe from several threads:
 /// each call uses its own digest context.
 public final class PrivateKey: @unchecked Sendable {
-    let pointer: OpaquePointer
+    package let pointer: OpaquePointer
     public let algorithm: KeyAlgorithm
 
     init(takingOwnership pointer: OpaquePointer) throws(CryptoError) {

@@ -2,7 +2,7 @@ internal import COpenSSL
 
 /// A verification key (an `EVP_PKEY` this object holds one reference to).
 public final class PublicKey: @unchecked Sendable, Hashable {
-    let pointer: OpaquePointer
+    package let pointer: OpaquePointer
     public let algorithm: KeyAlgorithm
     /// The DER SubjectPublicKeyInfo: what identifies the key, compares and hashes it.
     public let subjectPublicKeyInfo: [UInt8]
