@@ -12,7 +12,7 @@ final class Recorder: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum Mode { case record, echo, reply(String) }
+    enum Mode { case record, echo, reply(String), closeAfter(String) }
 
     private let lock = NSLock()
     private var _identity: PeerIdentityEvent?
@@ -54,6 +54,8 @@ final class Recorder: ChannelInboundHandler, @unchecked Sendable {
         switch mode {
         case .record: break
         case .echo: context.writeAndFlush(NIOAny(buffer), promise: nil)
+        case .closeAfter(let text):
+            if String(decoding: received, as: UTF8.self).contains(text) { context.close(promise: nil) }
         case .reply(let text):
             context.writeAndFlush(NIOAny(ByteBuffer(string: text)), promise: nil)
             context.close(promise: nil)
@@ -159,8 +161,8 @@ final class LoopbackServer: @unchecked Sendable {
 
 /// Connects a TLS client, runs until the connection closes, and returns what its application saw.
 func runClient(group: MultiThreadedEventLoopGroup, port: Int, context: TLSContext, greeting: String?,
-               closeAfterHandshake: Bool = false) throws -> Recorder {
-    let recorder = Recorder(greeting: greeting)
+               closeAfterHandshake: Bool = false, closeAfter expected: String? = nil) throws -> Recorder {
+    let recorder = Recorder(mode: expected.map { .closeAfter($0) } ?? .record, greeting: greeting)
     let channel = try ClientBootstrap(group: group)
         .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
