@@ -76,6 +76,10 @@ let package = Package(
                 "Registry",
                 "RegistryStore",
                 "OpenSSLCrypto",
+                "OpenSSLTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -7,6 +7,6 @@ struct MineralBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mineral-bench",
         abstract: "Measure MineralSync's hot paths (build with -c release).",
-        subcommands: [RegistryBenchmark.self]
+        subcommands: [RegistryBenchmark.self, TLSBenchmark.self]
     )
 }
