@@ -6,6 +6,7 @@ import PackageDescription
 /// Module layering (arrows point down; nothing below imports anything above):
 ///
 ///     mineral-bench                 executables
+///     SyncProtocol                  pure: wire messages, frame codec, session state machine
 ///     RegistryStore                 SQLite persistence (GRDB)
 ///     Registry                      pure domain: ids, HLC, vectors, entries, feeds, policy, views
 ///     MineralWire                   Protocol Buffers schema (generated, committed)
@@ -59,6 +60,15 @@ let package = Package(
                 "OpenSSLCrypto",
                 "MineralWire",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(
+            name: "SyncProtocol",
+            dependencies: [
+                "Registry",
+                "MineralWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -117,6 +127,15 @@ let package = Package(
                 "Registry",
                 "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "SyncProtocolTests",
+            dependencies: [
+                "SyncProtocol", "Registry", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
         .testTarget(

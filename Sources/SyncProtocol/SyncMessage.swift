@@ -1,0 +1,74 @@
+import Registry
+
+/// The protocol version this node speaks (`Hello.protocol_version`).
+public let syncProtocolVersion: UInt32 = 1
+
+/// A node's opening message: who it is and what it holds.
+public struct SyncHello: Sendable, Hashable {
+    public var protocolVersion: UInt32
+    public var node: NodeID
+    public var vector: VersionVector
+
+    public init(protocolVersion: UInt32 = syncProtocolVersion, node: NodeID, vector: VersionVector) {
+        self.protocolVersion = protocolVersion
+        self.node = node
+        self.vector = vector
+    }
+}
+
+/// An origin's certificate chain (DER, leaf first), so a peer can verify that origin's entries.
+public struct OriginCertificate: Sendable, Hashable {
+    public var node: NodeID
+    public var chain: [[UInt8]]
+
+    public init(node: NodeID, chain: [[UInt8]]) {
+        self.node = node
+        self.chain = chain
+    }
+}
+
+/// Why a session ends.
+public enum GoodbyeReason: Int, Sendable, Hashable, CustomStringConvertible {
+    case unspecified = 0
+    case shuttingDown = 1
+    case protocolViolation = 2
+    case duplicateSession = 3
+    case identityMismatch = 4
+    case unsupportedVersion = 5
+    case idle = 6
+
+    public var description: String {
+        switch self {
+        case .unspecified: "unspecified"
+        case .shuttingDown: "shutting down"
+        case .protocolViolation: "protocol violation"
+        case .duplicateSession: "duplicate session"
+        case .identityMismatch: "identity mismatch"
+        case .unsupportedVersion: "unsupported protocol version"
+        case .idle: "idle"
+        }
+    }
+}
+
+/// One message of a sync session (see Proto/mineralsync/v1/sync.proto).
+public enum SyncMessage: Sendable, Hashable {
+    case hello(SyncHello)
+    case entries([SignedEntry])
+    case certificates([OriginCertificate])
+    case vector(VersionVector)
+    case ping(UInt64)
+    case pong(UInt64)
+    case goodbye(GoodbyeReason, detail: String)
+
+    public var kind: String {
+        switch self {
+        case .hello: "hello"
+        case .entries: "entries"
+        case .certificates: "certificates"
+        case .vector: "vector"
+        case .ping: "ping"
+        case .pong: "pong"
+        case .goodbye: "goodbye"
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import MineralWire
+import Registry
+import SwiftProtobuf
+
+/// Protocol Buffers encoding of `SyncMessage`, with every field checked on the way in.
+public enum SyncMessageCodec {
+    /// No feed will ever hold this many entries; a vector claiming more is a lie or a bug.
+    public static let maximumSequence: UInt64 = 1 << 40
+
+    public static func encode(_ message: SyncMessage) throws -> [UInt8] {
+        var out = Mineralsync_V1_SyncMessage()
+        switch message {
+        case .hello(let hello):
+            var wire = Mineralsync_V1_Hello()
+            wire.protocolVersion = hello.protocolVersion
+            wire.node = nodeRef(hello.node)
+            wire.vector = vector(hello.vector)
+            out.kind = .hello(wire)
+        case .entries(let entries):
+            var wire = Mineralsync_V1_EntryBatch()
+            wire.entries = entries.map { entry in
+                var signed = Mineralsync_V1_SignedEntry()
+                signed.body = Data(entry.body)
+                signed.signature = Data(entry.signature)
+                return signed
+            }
+            out.kind = .entries(wire)
+        case .certificates(let certificates):
+            var wire = Mineralsync_V1_OriginCertificates()
+            wire.certificates = certificates.map { certificate in
+                var origin = Mineralsync_V1_OriginCertificate()
+                origin.node = nodeRef(certificate.node)
+                origin.chain = certificate.chain.map { Data($0) }
+                return origin
+            }
+            out.kind = .certificates(wire)
+        case .vector(let heads):
+            var wire = Mineralsync_V1_Vector()
+            wire.vector = vector(heads)
+            out.kind = .vector(wire)
+        case .ping(let nonce):
+            var wire = Mineralsync_V1_Ping()
+            wire.nonce = nonce
+            out.kind = .ping(wire)
+        case .pong(let nonce):
+            var wire = Mineralsync_V1_Pong()
+            wire.nonce = nonce
+            out.kind = .pong(wire)
+        case .goodbye(let reason, let detail):
+            var wire = Mineralsync_V1_Goodbye()
+            wire.reason = Mineralsync_V1_Goodbye.Reason(rawValue: reason.rawValue) ?? .unspecified
+            wire.detail = detail
+            out.kind = .goodbye(wire)
+        }
+        return try out.serializedBytes()
+    }
+
+    public static func decode(_ bytes: some Collection<UInt8>) throws(SyncProtocolError) -> SyncMessage {
+        let wire: Mineralsync_V1_SyncMessage
+        do {
+            wire = try Mineralsync_V1_SyncMessage(serializedBytes: Array(bytes))
+        } catch {
+            throw .undecodableMessage(String(describing: error))
+        }
+        switch wire.kind {
+        case .hello(let hello):
+            guard hello.hasNode else { throw .invalidNode("hello names no node") }
+            return .hello(SyncHello(protocolVersion: hello.protocolVersion, node: try node(hello.node), vector: try vector(hello.vector)))
+        case .entries(let batch):
+            return .entries(batch.entries.map { SignedEntry(body: [UInt8]($0.body), signature: [UInt8]($0.signature)) })
+        case .certificates(let wire):
+            return .certificates(try wire.certificates.map { certificate throws(SyncProtocolError) in
+                guard !certificate.chain.isEmpty else { throw .invalidCertificate("empty chain for \(certificate.node.participant)/\(certificate.node.name)") }
+                return OriginCertificate(node: try node(certificate.node), chain: certificate.chain.map { [UInt8]($0) })
+            })
+        case .vector(let wire):
+            return .vector(try vector(wire.vector))
+        case .ping(let ping):
+            return .ping(ping.nonce)
+        case .pong(let pong):
+            return .pong(pong.nonce)
+        case .goodbye(let goodbye):
+            return .goodbye(GoodbyeReason(rawValue: goodbye.reason.rawValue) ?? .unspecified, detail: goodbye.detail)
+        case nil:
+            throw .emptyMessage
+        }
+    }
+
+    static func nodeRef(_ node: NodeID) -> Mineralsync_V1_NodeRef {
+        var ref = Mineralsync_V1_NodeRef()
+        ref.participant = node.participant.rawValue
+        ref.name = node.name
+        return ref
+    }
+
+    static func node(_ ref: Mineralsync_V1_NodeRef) throws(SyncProtocolError) -> NodeID {
+        do {
+            return try NodeID(participant: ref.participant, name: ref.name)
+        } catch {
+            throw .invalidNode(error.description)
+        }
+    }
+
+    static func vector(_ heads: VersionVector) -> Mineralsync_V1_VersionVector {
+        var wire = Mineralsync_V1_VersionVector()
+        wire.heads = heads.heads.sorted { $0.key < $1.key }.map { node, seq in
+            var head = Mineralsync_V1_FeedHead()
+            head.node = nodeRef(node)
+            head.seq = seq
+            return head
+        }
+        return wire
+    }
+
+    static func vector(_ wire: Mineralsync_V1_VersionVector) throws(SyncProtocolError) -> VersionVector {
+        var heads: [NodeID: UInt64] = [:]
+        for head in wire.heads {
+            let node = try node(head.node)
+            guard heads[node] == nil else { throw .impossibleVector("\(node) appears twice") }
+            guard head.seq <= maximumSequence else { throw .impossibleVector("\(node) at seq \(head.seq)") }
+            heads[node] = head.seq
+        }
+        return VersionVector(heads)
+    }
+}

@@ -1,0 +1,163 @@
+import Registry
+
+/// One sync session with one peer, without I/O: the shell feeds it what happened (a message
+/// arrived, new entries were accepted locally, the anti-entropy timer fired) and performs the
+/// actions it returns. Unit-tested without sockets.
+///
+/// `peerHas` is what the peer is known to hold: its advertised vector, raised by what it sends us
+/// and (optimistically) by what we send it. New entries go out only when the peer lacks them;
+/// when the peer's vector shows a gap, the missing range is streamed from the store. A received
+/// `vector` replaces the optimism with the truth, so anything lost in flight is sent again:
+/// that is the anti-entropy repair.
+public struct SyncSession: Sendable {
+    public enum State: String, Sendable, Hashable {
+        case awaitingHello = "awaiting hello"
+        case established
+        case closed
+    }
+
+    public enum Action: Sendable, Hashable {
+        case send(SyncMessage)
+        /// Read these ranges from the store and send them, oldest first per feed, in bounded batches.
+        case stream([NodeID: ClosedRange<UInt64>])
+        /// Send the certificate chains of these origins before their entries.
+        case sendCertificates([NodeID])
+        /// Verify the certificates, then validate and store the entries (the sync engine's job).
+        case ingest([SignedEntry], certificates: [OriginCertificate])
+        /// The hello exchange is done: the session may be counted as connected.
+        case established(peerVector: VersionVector)
+        /// The peer holds more of *our own* feed than we do (we were restored from a backup):
+        /// appends must wait until those entries are back.
+        case ownFeedBehind(peerHolds: UInt64)
+        /// Say goodbye (when the reason is ours) and close the connection.
+        case close(GoodbyeReason, detail: String, sendGoodbye: Bool)
+    }
+
+    public let local: NodeID
+    /// The node the peer's TLS certificate names: the only identity its hello may claim.
+    public let peer: NodeID
+    public private(set) var state: State = .awaitingHello
+    public private(set) var peerHas = VersionVector()
+    /// Origins whose certificates this peer has been sent (or sent us) in this session.
+    private var certificatesKnownToPeer: Set<NodeID> = []
+
+    public init(local: NodeID, peer: NodeID) {
+        self.local = local
+        self.peer = peer
+        certificatesKnownToPeer = [local, peer]
+    }
+
+    /// Opens the session: both sides send hello at once.
+    public func start(localVector: VersionVector) -> [Action] {
+        [.send(.hello(SyncHello(node: local, vector: localVector)))]
+    }
+
+    /// A message arrived from the peer.
+    public mutating func receive(_ message: SyncMessage, localVector: VersionVector) -> [Action] {
+        switch (state, message) {
+        case (.closed, _):
+            return []
+        case (_, .goodbye(let reason, let detail)):
+            state = .closed
+            return [.close(reason, detail: "peer said goodbye: \(reason)\(detail.isEmpty ? "" : " (\(detail))")", sendGoodbye: false)]
+        case (.awaitingHello, .hello(let hello)):
+            guard hello.protocolVersion == syncProtocolVersion else { return fail(.unsupportedVersion(hello.protocolVersion)) }
+            guard hello.node == peer else { return fail(.identityMismatch(certificate: peer, hello: hello.node)) }
+            state = .established
+            peerHas = hello.vector
+            var actions: [Action] = [.established(peerVector: hello.vector)]
+            if hello.vector[local] > localVector[local] { actions.append(.ownFeedBehind(peerHolds: hello.vector[local])) }
+            actions += catchUp(localVector: localVector)
+            return actions
+        case (.awaitingHello, _):
+            return fail(.unexpectedMessage(kind: message.kind, state: state.rawValue))
+        case (.established, .hello):
+            return fail(.unexpectedMessage(kind: "second hello", state: state.rawValue))
+        case (.established, .entries(let entries)):
+            return [.ingest(entries, certificates: [])]
+        case (.established, .certificates(let certificates)):
+            for certificate in certificates { certificatesKnownToPeer.insert(certificate.node) }
+            return [.ingest([], certificates: certificates)]
+        case (.established, .vector(let vector)):
+            peerHas = vector
+            var actions: [Action] = []
+            if vector[local] > localVector[local] { actions.append(.ownFeedBehind(peerHolds: vector[local])) }
+            return actions + catchUp(localVector: localVector)
+        case (.established, .ping(let nonce)):
+            return [.send(.pong(nonce))]
+        case (.established, .pong):
+            return []
+        }
+    }
+
+    /// Entries the peer sent us were accepted: it holds them, so they need not go back to it.
+    public mutating func peerSent(_ accepted: [Entry]) {
+        for entry in accepted where peerHas[entry.origin] < entry.seq {
+            peerHas[entry.origin] = entry.seq
+        }
+    }
+
+    /// New entries (authored here or accepted from any peer) that this peer may lack: push them.
+    /// Entries must be given in feed order. Entries that do not follow what the peer holds are
+    /// preceded by a streamed range for the gap.
+    public mutating func offer(_ entries: [Entry]) -> [Action] {
+        guard state == .established else { return [] }
+        var direct: [SignedEntry] = []
+        var gaps: [NodeID: ClosedRange<UInt64>] = [:]
+        var newOrigins: [NodeID] = []
+        for entry in entries {
+            let held = peerHas[entry.origin]
+            guard entry.seq > held else { continue }
+            if entry.seq > held + 1 {
+                let start = gaps[entry.origin]?.lowerBound ?? held + 1
+                gaps[entry.origin] = start...(entry.seq - 1)
+            }
+            if !certificatesKnownToPeer.contains(entry.origin) {
+                certificatesKnownToPeer.insert(entry.origin)
+                newOrigins.append(entry.origin)
+            }
+            direct.append(entry.signed)
+            peerHas[entry.origin] = entry.seq
+        }
+        var actions: [Action] = []
+        if !newOrigins.isEmpty { actions.append(.sendCertificates(newOrigins)) }
+        if !gaps.isEmpty { actions.append(.stream(gaps)) }
+        if !direct.isEmpty { actions.append(.send(.entries(direct))) }
+        return actions
+    }
+
+    /// The anti-entropy timer: tell the peer what we hold, so it can send what we miss.
+    public func antiEntropyTick(localVector: VersionVector) -> [Action] {
+        state == .established ? [.send(.vector(localVector))] : []
+    }
+
+    /// A frame or message failed to decode, or the entries/certificates the peer sent broke
+    /// the protocol: close with the reason.
+    public mutating func fail(_ error: SyncProtocolError) -> [Action] {
+        guard state != .closed else { return [] }
+        state = .closed
+        return [.close(error.goodbyeReason, detail: error.description, sendGoodbye: true)]
+    }
+
+    /// We are shutting down, or closing a duplicate session.
+    public mutating func close(_ reason: GoodbyeReason, detail: String = "") -> [Action] {
+        guard state != .closed else { return [] }
+        state = .closed
+        return [.close(reason, detail: detail, sendGoodbye: true)]
+    }
+
+    /// What the peer lacks of what we hold, optimistically marked as sent.
+    private mutating func catchUp(localVector: VersionVector) -> [Action] {
+        let missing = peerHas.missing(comparedTo: localVector)
+        guard !missing.isEmpty else { return [] }
+        var actions: [Action] = []
+        let newOrigins = missing.keys.filter { !certificatesKnownToPeer.contains($0) }.sorted()
+        if !newOrigins.isEmpty {
+            certificatesKnownToPeer.formUnion(newOrigins)
+            actions.append(.sendCertificates(newOrigins))
+        }
+        for (node, range) in missing { peerHas[node] = range.upperBound }
+        actions.append(.stream(missing))
+        return actions
+    }
+}
