@@ -27,6 +27,7 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var bufferedWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     private var handshakeTimeout: Scheduled<Void>?
     private var pendingClosePromise: EventLoopPromise<Void>?
+    private var transportClosed = false
 
     public private(set) var peer: VerifiedPeer?
 
@@ -72,6 +73,7 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
+        transportClosed = true
         handshakeTimeout?.cancel()
         let action = machine.channelInactive()
         failBufferedWrites(TLSError.closedDuringHandshake)
@@ -157,7 +159,9 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        guard mode == .all else {
+        // Half-closes, and a close after the transport has already gone, need no TLS goodbye:
+        // pass them down so the promise completes (stored, it would wait forever).
+        guard mode == .all, !transportClosed else {
             context.close(mode: mode, promise: promise)
             return
         }

@@ -148,3 +148,17 @@ import Testing
         #expect(!client.isActive)
     }
 }
+
+extension EmbeddedTLSTests {
+    /// A close requested after the transport is gone must still complete its promise.
+    @Test func closeAfterThePeerHungUpCompletes() throws {
+        let pair = try Pair(client: try fixture.context(.client, eu), server: try fixture.context(.server, jp))
+        try pair.pump()
+        let first = pair.client.close()
+        try pair.pump()
+        try first.wait()
+        #expect(!pair.server.isActive)
+        let late = pair.server.close()
+        #expect(throws: ChannelError.self) { try late.wait() }  // alreadyClosed, but completed
+    }
+}
