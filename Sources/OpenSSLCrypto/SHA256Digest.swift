@@ -130,9 +130,8 @@ public enum SHA256 {
 /// An incremental SHA-256, for digests over several pieces (a prefix, a length, a body, a
 /// signature) without concatenating them first.
 ///
-/// Creating an OpenSSL digest context costs more than hashing a small entry, so each thread
-/// keeps one spare context: a hasher borrows it and gives it back when it finishes (a second
-/// hasher alive at the same time on the same thread simply makes its own).
+/// Creating an OpenSSL digest context costs more than hashing a small entry, so finished
+/// hashers return their context to a small shared pool for the next one to reuse.
 public struct SHA256Hasher: ~Copyable {
     private let context: OpaquePointer
 
@@ -178,26 +177,30 @@ public struct SHA256Hasher: ~Copyable {
     }
 }
 
-/// One spare `EVP_MD_CTX` per thread (pthread-specific data; freed when the thread exits).
+/// A small shared pool of digest contexts. (Not thread-local storage: a TSD destructor that
+/// calls into OpenSSL while a thread exits can deadlock with OpenSSL's own thread clean-up.)
 private enum SpareDigestContext {
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { context in
-            EVP_MD_CTX_free(OpaquePointer(context))
-        }
-        return key
-    }()
+    private final class Pool: @unchecked Sendable {
+        var mutex = pthread_mutex_t()
+        var contexts: [OpaquePointer] = []
+        init() { pthread_mutex_init(&mutex, nil) }
+    }
+    private static let pool = Pool()
+    private static let capacity = 64
 
     static func take() -> OpaquePointer? {
-        guard let context = pthread_getspecific(key) else { return nil }
-        pthread_setspecific(key, nil)
-        return OpaquePointer(context)
+        pthread_mutex_lock(&pool.mutex)
+        defer { pthread_mutex_unlock(&pool.mutex) }
+        return pool.contexts.popLast()
     }
 
     static func giveBack(_ context: OpaquePointer) {
-        if pthread_getspecific(key) == nil {
-            pthread_setspecific(key, UnsafeRawPointer(context))
+        pthread_mutex_lock(&pool.mutex)
+        if pool.contexts.count < capacity {
+            pool.contexts.append(context)
+            pthread_mutex_unlock(&pool.mutex)
         } else {
+            pthread_mutex_unlock(&pool.mutex)
             EVP_MD_CTX_free(context)
         }
     }
