@@ -128,6 +128,42 @@ public final class RegistryStore: Sendable {
         }
     }
 
+    /// Keeps (or replaces) the verified certificate chain of an origin node, so that its entries
+    /// can still be verified after a restart, and the chain handed to peers that never met it.
+    public func record(certificateChain chain: [[UInt8]], of origin: NodeID) throws(StoreError) {
+        var blob: [UInt8] = []
+        for certificate in chain {
+            withUnsafeBytes(of: UInt32(certificate.count).bigEndian) { blob.append(contentsOf: $0) }
+            blob.append(contentsOf: certificate)
+        }
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO origin_certificate(origin, chain) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET chain = excluded.chain",
+                arguments: [origin.description, Data(blob)])
+        }
+    }
+
+    public func loadCertificateChains() throws(StoreError) -> [NodeID: [[UInt8]]] {
+        try read { db in
+            var chains: [NodeID: [[UInt8]]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT origin, chain FROM origin_certificate") {
+                guard let node = try? NodeID(row["origin"] as String) else { continue }
+                let blob = [UInt8](row["chain"] as Data)
+                var chain: [[UInt8]] = []
+                var index = 0
+                while index + 4 <= blob.count {
+                    let length = blob[index..<(index + 4)].reduce(0) { $0 << 8 | Int($1) }
+                    index += 4
+                    guard index + length <= blob.count else { break }
+                    chain.append(Array(blob[index..<(index + length)]))
+                    index += length
+                }
+                chains[node] = chain
+            }
+            return chains
+        }
+    }
+
     // MARK: reading
 
     public var entryCount: Int {

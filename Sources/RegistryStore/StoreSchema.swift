@@ -25,6 +25,10 @@ enum StoreSchema {
                 body      BLOB    NOT NULL,
                 signature BLOB    NOT NULL
             );
+            CREATE TABLE origin_certificate (
+                origin TEXT NOT NULL PRIMARY KEY,  -- "EU/brussels-1"
+                chain  BLOB NOT NULL               -- DER certificates, each u32be-length-prefixed, leaf first
+            );
             CREATE TABLE node_state (
                 key   TEXT NOT NULL PRIMARY KEY,
                 value TEXT NOT NULL

@@ -68,6 +68,17 @@ import Testing
         #expect(restored.ledger.fork(of: alliance.node("JP/jp-1")) == fork)
     }
 
+    @Test func originCertificateChainsSurviveAReopen() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        try store.record(certificateChain: [[1, 2, 3], [], [9]], of: alliance.node("JP/jp-1"))
+        try store.record(certificateChain: [[4]], of: alliance.node("US/us-1"))
+        try store.record(certificateChain: [[5, 6]], of: alliance.node("US/us-1"))  // replaced on rotation
+        try store.close()
+        let chains = try RegistryStore(path: path(), node: node).loadCertificateChains()
+        #expect(chains == [alliance.node("JP/jp-1"): [[1, 2, 3], [], [9]], alliance.node("US/us-1"): [[5, 6]]])
+    }
+
     @Test func randomBytesAreNotADatabase() throws {
         try Data((0..<8192).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: path()))
         #expect(throws: StoreError.self) { try RegistryStore(path: path(), node: alliance.node("EU/eu-1")) }
