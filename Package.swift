@@ -6,6 +6,7 @@ import PackageDescription
 /// Module layering (arrows point down; nothing below imports anything above):
 ///
 ///     mineral-bench                 executables
+///     SyncNode                      the shell: sync engine, sessions over TLS, listener, dialers
 ///     SyncProtocol                  pure: wire messages, frame codec, session state machine
 ///     RegistryStore                 SQLite persistence (GRDB)
 ///     Registry                      pure domain: ids, HLC, vectors, entries, feeds, policy, views
@@ -24,6 +25,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -78,6 +80,16 @@ let package = Package(
                 "OpenSSLCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "SyncNode",
+            dependencies: [
+                "Registry", "RegistryStore", "SyncProtocol", "OpenSSLTLS", "OpenSSLCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -136,6 +148,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SyncNodeTests",
+            dependencies: [
+                "SyncNode", "Registry", "RegistryStore", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

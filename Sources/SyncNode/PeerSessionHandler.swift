@@ -1,0 +1,256 @@
+import Foundation
+import Logging
+import NIOCore
+import OpenSSLCrypto
+import OpenSSLTLS
+import Registry
+import SyncProtocol
+
+/// Runs one `SyncSession` on a verified TLS connection: decodes frames into messages, performs
+/// the session's actions, streams catch-up from the store as fast as the socket drains, and
+/// drops pushes (to be repaired by anti-entropy) rather than queue without bound for a peer
+/// that does not read.
+final class PeerSessionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    struct Settings: Sendable {
+        var antiEntropyInterval: TimeAmount
+        var idleTimeout: TimeAmount
+        var batchSize: Int
+        /// Bytes written but not yet handed to the kernel above which pushes are dropped.
+        var maximumPendingBytes: Int
+        var maximumIngestsInFlight: Int
+    }
+
+    private let engine: SyncEngine
+    private let manager: PeerManager
+    private let direction: SessionTieBreak.Direction
+    private let settings: Settings
+    private var logger: Logger
+    private let linkID: UInt64
+
+    private var session: SyncSession?
+    private var streamQueue: [(origin: NodeID, range: ClosedRange<UInt64>)] = []
+    private var pendingBytes = 0
+    private var ingestsInFlight = 0
+    private var antiEntropy: RepeatedTask?
+    private var lastReceived = NIODeadline.now()
+    private var remoteAddress = "?"
+
+    private static let nextLinkID = ManagedAtomicCounter()
+
+    init(engine: SyncEngine, manager: PeerManager, direction: SessionTieBreak.Direction, settings: Settings, logger: Logger) {
+        self.engine = engine
+        self.manager = manager
+        self.direction = direction
+        self.settings = settings
+        self.logger = logger
+        linkID = Self.nextLinkID.next()
+    }
+
+    private var peer: NodeID? { session?.peer }
+
+    // MARK: connection events
+
+    func channelActive(context: ChannelHandlerContext) {
+        remoteAddress = context.remoteAddress.map { "\($0)" } ?? "?"
+        logger[metadataKey: "remote"] = "\(remoteAddress)"
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let identity = event as? PeerIdentityEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        guard let peer = try? NodeID(identity.peer.identity) else {
+            context.close(promise: nil)
+            return
+        }
+        logger[metadataKey: "peer"] = "\(peer)"
+        guard manager.claim(peer, direction: direction, channel: context.channel) else {
+            logger.info("closing duplicate session")
+            write(.goodbye(.duplicateSession, detail: "a session with \(engine.node) already exists"), context)
+            context.close(promise: nil)
+            return
+        }
+        session = SyncSession(local: engine.node, peer: peer)
+        manager.update(peer) { $0.address = self.remoteAddress; $0.lastError = nil }
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let link = SyncEngine.SessionLink(peer: peer, id: linkID) { entries in
+            loop.execute { let (handler, context) = bound.value; handler.offer(entries, context) }
+        }
+        let engine = self.engine
+        let verified = identity.peer
+        Task { await engine.learnPeer(verified, chain: [verified.leaf]); await engine.attach(link) }
+        perform(session!.start(localVector: engine.vector), context)
+        antiEntropy = context.eventLoop.scheduleRepeatedTask(
+            initialDelay: settings.antiEntropyInterval, delay: settings.antiEntropyInterval
+        ) { _ in
+            let (handler, context) = bound.value
+            handler.tick(context)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard var session else { return }
+        lastReceived = .now()
+        let frame = unwrapInboundIn(data)
+        let actions: [SyncSession.Action]
+        do {
+            let message = try SyncMessageCodec.decode(frame.readableBytesView)
+            actions = session.receive(message, localVector: engine.vector)
+        } catch {
+            actions = session.fail(error)
+        }
+        self.session = session
+        if let peer { manager.update(peer) { $0.lastContact = Date() } }
+        perform(actions, context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        pumpStream(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let reason = "\(error)"
+        if let peer {
+            manager.update(peer) { $0.lastError = reason }
+        } else {
+            manager.refused(address: remoteAddress, reason: reason)
+        }
+        logger.warning("closing connection", metadata: ["reason": "\(reason)"])
+        if var session, error is SyncProtocolError {
+            perform(session.fail(error as! SyncProtocolError), context)
+            self.session = session
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        antiEntropy?.cancel()
+        if let peer {
+            manager.release(peer, channel: context.channel)
+            let engine = self.engine, id = linkID
+            Task { await engine.detach(id) }
+        }
+        context.fireChannelInactive()
+    }
+
+    // MARK: the session's actions
+
+    private func perform(_ actions: [SyncSession.Action], _ context: ChannelHandlerContext) {
+        for action in actions {
+            switch action {
+            case .send(let message):
+                write(message, context)
+            case .stream(let ranges):
+                streamQueue += ranges.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                pumpStream(context)
+            case .sendCertificates(let origins):
+                let certificates = engine.certificates(for: origins)
+                if !certificates.isEmpty { write(.certificates(certificates), context) }
+            case .ingest(let entries, let certificates):
+                ingest(entries, certificates: certificates, context)
+            case .established(let peerVector):
+                if let peer { manager.update(peer) { $0.connectedSince = Date() } }
+                let engine = self.engine
+                Task { await engine.sessionEstablished(peerVector: peerVector) }
+                logger.info("session established", metadata: ["direction": "\(direction)"])
+            case .ownFeedBehind(let held):
+                logger.warning("peer holds more of this node's feed than its store; catching up before writing", metadata: ["held": "\(held)"])
+                let engine = self.engine
+                Task { await engine.peerHoldsOwnFeed(upTo: held) }
+            case .close(let reason, let detail, let sendGoodbye):
+                if sendGoodbye { write(.goodbye(reason, detail: detail), context) }
+                logger.info("session closed", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
+                if let peer, reason != .shuttingDown { manager.update(peer) { $0.lastError = detail } }
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    private func ingest(_ entries: [SignedEntry], certificates: [OriginCertificate], _ context: ChannelHandlerContext) {
+        guard let peer else { return }
+        ingestsInFlight += 1
+        if ingestsInFlight >= settings.maximumIngestsInFlight { context.channel.setOption(.autoRead, value: false).whenComplete { _ in } }
+        let engine = self.engine
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        Task {
+            let result = await engine.ingest(entries, certificates: certificates, from: peer)
+            let accepted = result.accepted
+            let rejected = result.rejected
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.ingested(accepted: accepted, rejected: rejected, received: entries.count, context)
+            }
+        }
+    }
+
+    private func ingested(accepted: [Entry], rejected: [EntryRejection], received: Int, _ context: ChannelHandlerContext) {
+        ingestsInFlight -= 1
+        if ingestsInFlight < settings.maximumIngestsInFlight { context.channel.setOption(.autoRead, value: true).whenComplete { _ in } }
+        session?.peerSent(accepted)
+        guard let peer else { return }
+        manager.update(peer) { health in
+            health.entriesReceived += received
+            health.rejected(rejected)
+        }
+        for rejection in rejected { logger.warning("entry rejected", metadata: ["reason": "\(rejection)"]) }
+    }
+
+    /// New entries committed here (authored or from any peer): push those this peer lacks.
+    private func offer(_ entries: [Entry], _ context: ChannelHandlerContext) {
+        guard var session, context.channel.isActive else { return }
+        // A peer that is not reading gets nothing more queued; its next vector repairs the gap.
+        guard pendingBytes < settings.maximumPendingBytes else { return }
+        let actions = session.offer(entries)
+        self.session = session
+        perform(actions, context)
+    }
+
+    /// Streams queued ranges from the store, one batch at a time, while the socket takes them.
+    private func pumpStream(_ context: ChannelHandlerContext) {
+        while context.channel.isWritable, pendingBytes < settings.maximumPendingBytes, let (origin, range) = streamQueue.first {
+            let batch = engine.entries(of: origin, in: range, limit: settings.batchSize)
+            streamQueue.removeFirst()
+            guard !batch.isEmpty else { continue }
+            write(.entries(batch), context)
+            let next = range.lowerBound + UInt64(batch.count)
+            if next <= range.upperBound { streamQueue.insert((origin, next...range.upperBound), at: 0) }
+        }
+    }
+
+    private func tick(_ context: ChannelHandlerContext) {
+        guard var session else { return }
+        if NIODeadline.now() - lastReceived > settings.idleTimeout {
+            perform(session.close(.idle, detail: "nothing received for \(settings.idleTimeout)"), context)
+        } else {
+            perform(session.antiEntropyTick(localVector: engine.vector), context)
+        }
+        self.session = session
+    }
+
+    private func write(_ message: SyncMessage, _ context: ChannelHandlerContext) {
+        guard let bytes = try? SyncMessageCodec.encode(message) else { return }
+        let size = bytes.count
+        pendingBytes += size
+        if case .entries(let entries) = message, let peer { manager.update(peer) { $0.entriesSent += entries.count } }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes))).whenComplete { _ in
+            bound.value.pendingBytes -= size
+        }
+    }
+}
+
+/// Unique ids for session links.
+final class ManagedAtomicCounter: Sendable {
+    private let value = NIOLockedValueBox<UInt64>(0)
+    func next() -> UInt64 { value.withLockedValue { $0 += 1; return $0 } }
+}
+
+import NIOConcurrencyHelpers

@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import OpenSSLCrypto
+import Registry
+import RegistryStore
+import SyncProtocol
+
+/// The node's single writer: validate → store → fold → fan out, one batch at a time.
+///
+/// Durability: an entry is committed to the store before `append` returns and before it is
+/// offered to any peer; received entries are committed before they are advertised in our vector
+/// (the vector snapshot is updated after the commit). Sessions read the vector and origin
+/// certificates from lock-protected snapshots, so their event loops never wait for the actor.
+public actor SyncEngine {
+    public enum EngineError: Error, Sendable, CustomStringConvertible {
+        case policy(PolicyViolation)
+        case ownFeedUnconfirmed(peersHold: UInt64?)
+        case store(StoreError)
+        case signing(String)
+
+        public var description: String {
+            switch self {
+            case .policy(let violation): violation.description
+            case .ownFeedUnconfirmed(let held):
+                if let held { "waiting to receive this node's own entries back from peers (they hold up to seq \(held)) before writing again" }
+                else { "waiting for a first peer to confirm this node's feed head before writing (a restored backup must not reuse sequence numbers)" }
+            case .store(let error): error.description
+            case .signing(let reason): "could not sign the entry: \(reason)"
+            }
+        }
+    }
+
+    /// How a session is told about new entries, on its own event loop.
+    public struct SessionLink: Sendable {
+        public let peer: NodeID
+        public let id: UInt64
+        public let offer: @Sendable ([Entry]) -> Void
+    }
+
+    public nonisolated let node: NodeID
+    private let store: RegistryStore
+    private var registry: MineralRegistry
+    private var author: FeedAuthor
+    private var trustStore: TrustStore
+    private var originKeys: [NodeID: PublicKey] = [:]
+    private var links: [UInt64: SessionLink] = [:]
+    private var ownFeedConfirmed: Bool
+    private var ownFeedHeldByPeers: UInt64 = 0
+    private var waiters: [(VersionVector, CheckedContinuation<Void, Never>)] = []
+    private let logger: Logger
+
+    private nonisolated let vectorSnapshot: NIOLockedValueBox<VersionVector>
+    private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[UInt8]]]>
+    private nonisolated let clock: @Sendable () -> UInt64
+
+    /// - Parameter requiresPeerConfirmation: refuse local writes until a peer has told us how much
+    ///   of our own feed it holds (true whenever peers are configured).
+    public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
+                policy: EntryPolicy = EntryPolicy(), requiresPeerConfirmation: Bool, logger: Logger,
+                clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
+        node = store.node
+        self.store = store
+        (registry, author) = try store.load(policy: policy, key: key)
+        self.trustStore = trustStore
+        self.logger = logger
+        self.clock = clock
+        ownFeedConfirmed = !requiresPeerConfirmation
+        var chains = try store.loadCertificateChains()
+        chains[store.node] = certificateChain.map(\.der)
+        for (origin, chain) in chains {
+            if let leaf = chain.first.flatMap({ try? Certificate(der: $0) }), let key = try? leaf.publicKey { originKeys[origin] = key }
+        }
+        vectorSnapshot = NIOLockedValueBox(registry.vector)
+        chainSnapshot = NIOLockedValueBox(chains)
+    }
+
+    // MARK: what sessions read without waiting
+
+    public nonisolated var vector: VersionVector { vectorSnapshot.withLockedValue { $0 } }
+
+    public nonisolated func certificates(for origins: [NodeID]) -> [OriginCertificate] {
+        chainSnapshot.withLockedValue { chains in
+            origins.compactMap { origin in chains[origin].map { OriginCertificate(node: origin, chain: $0) } }
+        }
+    }
+
+    /// Committed entries of one feed, for streaming to a peer that lacks them.
+    public nonisolated func entries(of origin: NodeID, in range: ClosedRange<UInt64>, limit: Int) -> [SignedEntry] {
+        (try? store.entries(of: origin, in: range, limit: limit)) ?? []
+    }
+
+    // MARK: reading the registry
+
+    public var views: RegistryViews { registry.views }
+    public var forks: [ForkEvidence] { registry.ledger.forks }
+
+    // MARK: local writes
+
+    public func append(_ operation: EntryOperation) throws(EngineError) -> Entry {
+        guard ownFeedConfirmed, ownFeedHeldByPeers <= registry.vector[node] else {
+            throw .ownFeedUnconfirmed(peersHold: ownFeedHeldByPeers > registry.vector[node] ? ownFeedHeldByPeers : nil)
+        }
+        let entry: Entry
+        let next: FeedAuthor
+        do {
+            (entry, next) = try registry.draft(operation, by: author, now: clock())
+        } catch let violation as PolicyViolation {
+            throw .policy(violation)
+        } catch {
+            throw .signing("\(error)")
+        }
+        do {
+            try store.append([entry], clock: next.clock.last)
+        } catch {
+            throw .store(error)
+        }
+        try? registry.adoptOwn(entry)
+        author = next
+        committed([entry])
+        return entry
+    }
+
+    // MARK: sessions
+
+    public func attach(_ link: SessionLink) { links[link.id] = link }
+    public func detach(_ id: UInt64) { links[id] = nil }
+
+    /// A directly connected peer's certificate, verified by the TLS handshake.
+    public func learnPeer(_ peer: VerifiedPeer, chain: [Certificate]) {
+        guard let node = try? NodeID(peer.identity), let key = try? peer.leaf.publicKey else { return }
+        remember(node, key: key, chain: chain.map(\.der))
+    }
+
+    /// A peer told us (hello or vector) how much of our own feed it holds.
+    public func peerHoldsOwnFeed(upTo seq: UInt64) {
+        ownFeedHeldByPeers = max(ownFeedHeldByPeers, seq)
+        ownFeedConfirmed = true
+    }
+
+    /// A session was established: the peer's hello told us what it holds of our feed.
+    public func sessionEstablished(peerVector: VersionVector) {
+        peerHoldsOwnFeed(upTo: peerVector[node])
+    }
+
+    /// Verifies origin certificates, then validates, commits, folds and fans out entries.
+    public func ingest(_ entries: [SignedEntry], certificates: [OriginCertificate], from peer: NodeID) -> IngestResult {
+        for certificate in certificates {
+            do {
+                let chain = try certificate.chain.map { (der) throws(CryptoError) in try Certificate(der: der) }
+                let verified = try trustStore.verify(chain)
+                guard try NodeID(verified.identity) == certificate.node else {
+                    logger.warning("origin certificate names another node", metadata: ["peer": "\(peer)", "claimed": "\(certificate.node)"])
+                    continue
+                }
+                remember(certificate.node, key: try verified.leaf.publicKey, chain: certificate.chain)
+            } catch {
+                logger.warning("origin certificate refused", metadata: ["peer": "\(peer)", "origin": "\(certificate.node)", "reason": "\(error)"])
+            }
+        }
+        guard !entries.isEmpty else { return IngestResult() }
+        let keys = originKeys
+        let result = registry.ingest(entries) { keys[$0] }
+        do {
+            try store.append(result.accepted)
+            for fork in result.forks { try store.record(fork) }
+        } catch {
+            // Not committed: the entries must not be advertised. Rebuild from disk so memory
+            // matches what is durable; peers will send them again.
+            logger.critical("store write failed; reloading the registry from disk", metadata: ["reason": "\(error)"])
+            if let reloaded = try? store.load(policy: registry.policy, key: author.key) { (registry, author) = reloaded }
+            vectorSnapshot.withLockedValue { $0 = registry.vector }
+            return IngestResult()
+        }
+        for fork in result.forks {
+            logger.critical("fork detected: feed frozen", metadata: ["origin": "\(fork.origin)", "seq": "\(fork.seq)", "evidence": "\(fork)"])
+        }
+        for entry in result.accepted where entry.origin == node { author.catchUp(to: entry) }
+        if let newest = result.accepted.map(\.clock).max() { author.observe(newest, now: clock()) }
+        committed(result.accepted)
+        return result
+    }
+
+    /// Resolves once this node holds at least `target` (for tests and `mineralctl sync --wait`).
+    public func waitUntilHolding(_ target: VersionVector) async {
+        if registry.vector.dominates(target) { return }
+        await withCheckedContinuation { continuation in waiters.append((target, continuation)) }
+    }
+
+    private func remember(_ origin: NodeID, key: PublicKey, chain: [[UInt8]]) {
+        originKeys[origin] = key
+        chainSnapshot.withLockedValue { $0[origin] = chain }
+        try? store.record(certificateChain: chain, of: origin)
+    }
+
+    private func committed(_ entries: [Entry]) {
+        guard !entries.isEmpty else { return }
+        let vector = registry.vector
+        vectorSnapshot.withLockedValue { $0 = vector }
+        for link in links.values { link.offer(entries) }
+        waiters.removeAll { target, continuation in
+            guard vector.dominates(target) else { return false }
+            continuation.resume()
+            return true
+        }
+    }
+}
