@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import OpenSSLCrypto
+import OpenSSLTLS
 import Registry
 import SyncNode
 import TestSupport
@@ -85,5 +86,55 @@ import Testing
         }
         #expect(entry.seq == 1)
         for node in [eu, us] { await node.node.shutdown() }
+    }
+}
+
+extension SyncNodeTests {
+    /// A verified peer that sends garbage or an oversized frame is closed with its reason in its
+    /// health record, and the node goes on serving others.
+    @Test func badPeersAreClosedWithAReasonAndServingContinues() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        try await eu.start()
+        let rogue = try pki.node("US", "us-9")
+        let trust = try pki.trustStore()
+        let tls = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [rogue.certificate], privateKey: rogue.key, trustStore: trust))
+        for (label, payload): (String, [UInt8]) in [("does not decode", [0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF]), ("exceeds", [0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3])] {
+            let sent = group.next().makePromise(of: Void.self)
+            let channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tls))
+                        try channel.pipeline.syncOperations.addHandler(RawSender(payload: payload, sent: sent))
+                    }
+                }
+                .connect(host: "127.0.0.1", port: eu.port).get()
+            try await sent.futureResult.get()
+            try await within(10, "the node to close the \(label) peer") { try await channel.closeFuture.get() }
+            let health = try #require(eu.node.peers.health(of: rogue.id))
+            #expect(health.lastError?.contains(label) == true, "\(label): \(String(describing: health.lastError))")
+        }
+        // Still serving: a good peer syncs.
+        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        try await us.start()
+        us.dial(eu)
+        _ = try await eu.engine.append(Ops.report("EU"))
+        let target = eu.engine.vector
+        try await within(20, "sync after bad peers") { await us.engine.waitUntilHolding(target) }
+        for node in [eu, us] { await node.node.shutdown() }
+    }
+}
+
+/// Sends raw bytes (not sync frames) as soon as the TLS session is up.
+final class RawSender: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let payload: [UInt8]
+    let sent: EventLoopPromise<Void>
+    init(payload: [UInt8], sent: EventLoopPromise<Void>) { self.payload = payload; self.sent = sent }
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is PeerIdentityEvent {
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: payload)), promise: sent)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }
