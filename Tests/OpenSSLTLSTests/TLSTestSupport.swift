@@ -161,7 +161,7 @@ final class LoopbackServer: @unchecked Sendable {
 
 /// Connects a TLS client, runs until the connection closes, and returns what its application saw.
 func runClient(group: MultiThreadedEventLoopGroup, port: Int, context: TLSContext, greeting: String?,
-               closeAfterHandshake: Bool = false, closeAfter expected: String? = nil) throws -> Recorder {
+               closeAfter expected: String? = nil) throws -> Recorder {
     let recorder = Recorder(mode: expected.map { .closeAfter($0) } ?? .record, greeting: greeting)
     let channel = try ClientBootstrap(group: group)
         .channelInitializer { channel in
@@ -171,7 +171,6 @@ func runClient(group: MultiThreadedEventLoopGroup, port: Int, context: TLSContex
             }
         }
         .connect(host: "127.0.0.1", port: port).wait()
-    if closeAfterHandshake { channel.close(promise: nil) }
     try channel.closeFuture.wait()
     return recorder
 }
