@@ -128,6 +128,11 @@ public enum EntryCodec {
         } catch {
             throw .notProtobuf("\(error)")
         }
+        return try entry(signed, header)
+    }
+
+    /// The structural checks both decoders share, on what they read from the body.
+    private static func entry(_ signed: SignedEntry, _ header: EntryBodyReader.Header) throws(EntryDecodingError) -> Entry {
         guard header.format == format else { throw .unsupportedFormat(header.format) }
         guard let (participant, name) = header.origin else { throw .invalidOrigin("missing") }
         let origin: NodeID
@@ -157,30 +162,14 @@ public enum EntryCodec {
         } catch {
             throw .notProtobuf(String(describing: error))
         }
-        guard body.format == format else { throw .unsupportedFormat(body.format) }
-        guard body.hasOrigin else { throw .invalidOrigin("missing") }
-        let origin: NodeID
-        do {
-            origin = try NodeID(participant: body.origin.participant, name: body.origin.name)
-        } catch {
-            throw .invalidOrigin(error.description)
-        }
-        guard body.seq >= 1 else { throw .invalidSequence }
-        guard let previous = SHA256Digest(bytes: body.previous), (body.seq == 1) == (previous == .zero) else {
-            throw .invalidPrevious(seq: body.seq)
-        }
-        guard body.hasClock else { throw .missingClock }
-        guard body.hasOperation else { throw .missingOperation }
-        return Entry(
-            signed: signed,
-            id: signed.id,
-            link: signed.link,
-            origin: origin,
-            seq: body.seq,
-            previous: previous,
-            clock: HybridTimestamp(wallMillis: body.clock.wallMillis, logical: body.clock.logical),
-            operation: operation(body.operation)
-        )
+        var header = EntryBodyReader.Header()
+        header.format = body.format
+        header.origin = body.hasOrigin ? (body.origin.participant, body.origin.name) : nil
+        header.seq = body.seq
+        header.previous = [UInt8](body.previous)
+        header.clock = body.hasClock ? HybridTimestamp(wallMillis: body.clock.wallMillis, logical: body.clock.logical) : nil
+        header.operation = body.hasOperation ? operation(body.operation) : nil
+        return try entry(signed, header)
     }
 
     static func operation(_ message: Mineralsync_V1_Operation) -> EntryOperation {
