@@ -192,7 +192,6 @@ public struct FeedLedger: Sendable {
                 reject(mismatch, .brokenChain)
             }
         }
-        let waiting = Set(feed.pending.values.map(\.id))
-        result.buffered += entries.filter { waiting.contains($0.id) }.count
+        result.buffered += entries.filter { feed.pending[$0.seq]?.id == $0.id }.count
     }
 }

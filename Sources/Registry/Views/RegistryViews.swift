@@ -106,19 +106,29 @@ public struct RegistryViews: Sendable {
     /// A participant's level of a mineral in tonnes: its reported total (site empty) when it has
     /// one, otherwise the sum of its sites. nil when it has reported neither.
     public func level(of participant: ParticipantID, _ mineral: MineralID) -> Decimal? {
-        let records = reserveRegisters.values.map(\.latest).filter { $0.report.participant == participant && $0.report.mineral == mineral }
-        guard !records.isEmpty else { return nil }
-        if let total = records.first(where: { $0.report.site.isEmpty }) { return total.report.quantity.tonnes }
-        return records.reduce(Decimal(0)) { $0 + $1.report.quantity.tonnes }
+        levels[TargetKey(participant: participant, mineral: mineral)]
+    }
+
+    /// Every participant's level of every mineral it reported, in one pass over the registers.
+    public var levels: [TargetKey: Decimal] {
+        var totals: [TargetKey: Decimal] = [:]
+        var sums: [TargetKey: Decimal] = [:]
+        for register in reserveRegisters.values {
+            let report = register.latest.report
+            let key = TargetKey(participant: report.participant, mineral: report.mineral)
+            if report.site.isEmpty { totals[key] = report.quantity.tonnes } else { sums[key, default: 0] += report.quantity.tonnes }
+        }
+        return sums.merging(totals) { _, total in total }
     }
 
     /// Level ÷ target per participant and mineral, for every target with a level. A zero target
     /// has no meaningful coverage and is left out.
     public var coverage: [TargetKey: Decimal] {
+        let levels = levels
         var result: [TargetKey: Decimal] = [:]
         for (key, register) in targetRegisters {
             let target = register.latest.target.quantity.tonnes
-            guard target > 0, let level = level(of: key.participant, key.mineral) else { continue }
+            guard target > 0, let level = levels[key] else { continue }
             result[key] = level / target
         }
         return result
@@ -126,12 +136,8 @@ public struct RegistryViews: Sendable {
 
     /// The alliance's combined level per mineral, in tonnes.
     public var allianceTotals: [MineralID: Decimal] {
-        var pairs: Set<TargetKey> = []
-        for key in reserveRegisters.keys { pairs.insert(TargetKey(participant: key.participant, mineral: key.mineral)) }
         var totals: [MineralID: Decimal] = [:]
-        for pair in pairs {
-            totals[pair.mineral, default: 0] += level(of: pair.participant, pair.mineral) ?? 0
-        }
+        for (key, level) in levels { totals[key.mineral, default: 0] += level }
         return totals
     }
 
