@@ -233,9 +233,9 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func flushCiphertext(_ context: ChannelHandlerContext) {
-        if connection?.takeCiphertext(allocator: context.channel.allocator).map({ context.write(wrapOutboundOut($0), promise: nil) }) != nil {
-            context.flush()
-        }
+        guard let ciphertext = connection?.takeCiphertext(allocator: context.channel.allocator) else { return }
+        context.write(wrapOutboundOut(ciphertext), promise: nil)
+        context.flush()
     }
 
     private func failBufferedWrites(_ error: any Error) {

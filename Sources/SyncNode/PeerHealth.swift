@@ -13,7 +13,6 @@ public struct PeerHealth: Sendable, Hashable {
     /// The most recent rejection reasons (newest last, at most `recentLimit`).
     public var recentRejections: [String] = []
     public var lastError: String?
-    public var lag: [NodeID: UInt64] = [:]
 
     static let recentLimit = 20
 

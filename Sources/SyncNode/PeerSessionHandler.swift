@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import OpenSSLCrypto
 import OpenSSLTLS
@@ -38,7 +39,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private var lastReceived = NIODeadline.now()
     private var remoteAddress = "?"
 
-    private static let nextLinkID = ManagedAtomicCounter()
+    private static let nextLinkID = LinkIDCounter()
 
     init(engine: SyncEngine, manager: PeerManager, direction: SessionTieBreak.Direction, settings: Settings, logger: Logger) {
         self.engine = engine
@@ -123,8 +124,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
             manager.refused(address: remoteAddress, reason: reason)
         }
         logger.warning("closing connection", metadata: ["reason": "\(reason)"])
-        if var session, error is SyncProtocolError {
-            perform(session.fail(error as! SyncProtocolError), context)
+        if var session, let error = error as? SyncProtocolError {
+            perform(session.fail(error), context)
             self.session = session
         }
         context.close(promise: nil)
@@ -248,9 +249,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
 }
 
 /// Unique ids for session links.
-final class ManagedAtomicCounter: Sendable {
+final class LinkIDCounter: Sendable {
     private let value = NIOLockedValueBox<UInt64>(0)
     func next() -> UInt64 { value.withLockedValue { $0 += 1; return $0 } }
 }
-
-import NIOConcurrencyHelpers

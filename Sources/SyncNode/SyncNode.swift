@@ -90,9 +90,9 @@ public final class SyncNode: Sendable {
             return (state.listener, state.dialers.compactMap { $0 })
         }
         try? await listener?.close()
+        let goodbye = try? SyncMessageCodec.encode(.goodbye(.shuttingDown, detail: "node shutting down"))
         var seen = Set<ObjectIdentifier>()
         for channel in peers.allChannels() + channels where seen.insert(ObjectIdentifier(channel)).inserted {
-            let goodbye = try? SyncMessageCodec.encode(.goodbye(.shuttingDown, detail: "node shutting down"))
             if let goodbye { _ = try? await channel.writeAndFlush(ByteBuffer(bytes: goodbye)) }
             try? await channel.close()
         }
