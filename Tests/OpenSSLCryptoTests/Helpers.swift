@@ -1,20 +1,6 @@
 import COpenSSL
 import Foundation
 
-/// A directory under /tmp removed when the value is released.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("mineral-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
 /// Builds the high-S twin (r, n − s) of a low-S P-256 signature, as an attacker would.
 enum ECDSATwin {
     struct Failure: Error {}

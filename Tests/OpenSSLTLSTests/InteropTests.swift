@@ -11,14 +11,14 @@ import Testing
 @Suite(.serialized) struct InteropTests {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let fixture: TLSFixture
-    let files: PEMDirectory
+    let files: TemporaryDirectory
     let caFile: String
     let serverNode: TestNode
 
     init() throws {
         let fixture = try TLSFixture()
         self.fixture = fixture
-        files = try PEMDirectory()
+        files = try TemporaryDirectory(prefix: "tls")
         caFile = try files.write("anchors.pem", ["EU", "US", "JP"].map { fixture.pki.authority($0).certificate.pemRepresentation }.joined())
         serverNode = try fixture.pki.node("JP", "tokyo-1")
     }

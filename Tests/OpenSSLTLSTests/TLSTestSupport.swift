@@ -175,22 +175,8 @@ func runClient(group: MultiThreadedEventLoopGroup, port: Int, context: TLSContex
     return recorder
 }
 
-/// A scratch directory of PEM files for the openssl and gnutls command-line tools.
-final class PEMDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func write(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
-        let path = url.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
-        return path
-    }
-
+extension TemporaryDirectory {
+    /// A node's certificate and key as PEM files, for the openssl and gnutls command-line tools.
     func node(_ node: TestNode, named name: String) throws -> (certificate: String, key: String) {
         (try write("\(name).pem", node.certificate.pemRepresentation), try write("\(name).key", try node.key.pemRepresentation()))
     }

@@ -8,14 +8,11 @@ import Testing
 
 @Suite struct RegistryStoreTests {
     let alliance = TestAlliance.standard
-    let directory: URL
+    let directory: TemporaryDirectory
 
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
+    init() throws { directory = try TemporaryDirectory(prefix: "store") }
 
-    func path(_ name: String = "registry.sqlite") -> String { directory.appendingPathComponent(name).path }
+    func path(_ name: String = "registry.sqlite") -> String { directory.path(name) }
 
     /// A registry with own entries and received ones from every other node.
     func populate(_ store: RegistryStore, count: Int = 40) throws -> MineralRegistry {
