@@ -1,0 +1,31 @@
+/// A duration written in the config as a number and a unit: `250ms`, `10s`, `5m`, `1h`.
+public struct ConfigDuration: Sendable, Hashable, CustomStringConvertible {
+    public let milliseconds: Int64
+
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    public static func seconds(_ seconds: Int64) -> ConfigDuration { ConfigDuration(milliseconds: seconds * 1000) }
+
+    /// nil unless `text` is a positive whole number followed by ms, s, m or h.
+    public init?(parsing text: String) {
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        let unit = text.dropFirst(digits.count)
+        guard !digits.isEmpty, digits.count <= 9, let value = Int64(digits), value > 0 else { return nil }
+        let scale: Int64
+        switch unit {
+        case "ms": scale = 1
+        case "s": scale = 1000
+        case "m": scale = 60_000
+        case "h": scale = 3_600_000
+        default: return nil
+        }
+        milliseconds = value * scale
+    }
+
+    public var description: String {
+        if milliseconds % 3_600_000 == 0 { return "\(milliseconds / 3_600_000)h" }
+        if milliseconds % 60_000 == 0 { return "\(milliseconds / 60_000)m" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
+        return "\(milliseconds)ms"
+    }
+}

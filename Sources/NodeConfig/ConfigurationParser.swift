@@ -1,0 +1,176 @@
+import Foundation
+import OpenSSLCrypto
+import Registry
+import Yams
+
+/// Reads a config file's YAML into a `NodeConfiguration`, collecting every problem with its line.
+/// Pure apart from reading the file itself: it does not look at the files the config names.
+/// Unknown keys are errors: a misspelt `anti-entropy-intervall` must not silently mean "default".
+public enum ConfigurationParser {
+    public static func load(path: String) throws(ConfigurationError) -> NodeConfiguration {
+        let absolute = absolutePath(path, relativeTo: FileManager.default.currentDirectoryPath)
+        guard let data = FileManager.default.contents(atPath: absolute) else {
+            let reason = FileManager.default.fileExists(atPath: absolute) ? "cannot be read (permissions?)" : "does not exist"
+            throw ConfigurationError(problems: [ConfigProblem(file: path, line: nil, key: "", message: "config file \(reason)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(problems: [ConfigProblem(file: path, line: nil, key: "", message: "config file is not UTF-8 text")])
+        }
+        return try parse(text, file: path, baseDirectory: (absolute as NSString).deletingLastPathComponent)
+    }
+
+    /// - Parameters:
+    ///   - file: the name used in problems.
+    ///   - baseDirectory: where relative paths in the config are resolved.
+    public static func parse(_ text: String, file: String, baseDirectory: String) throws(ConfigurationError) -> NodeConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigurationError(problems: [problem(from: error, file: file)])
+        } catch {
+            throw ConfigurationError(problems: [ConfigProblem(file: file, line: nil, key: "", message: "not valid YAML: \(error)")])
+        }
+        let reader = ConfigReader(file: file, baseDirectory: baseDirectory)
+        guard let root, let document = reader.mapping(root, key: "") else {
+            if root == nil { reader.report(nil, "", "config file is empty") }
+            throw ConfigurationError(problems: reader.problems)
+        }
+        if let configuration = read(document, reader), reader.problems.isEmpty { return configuration }
+        throw ConfigurationError(problems: reader.problems)
+    }
+
+    private static func read(_ document: ConfigReader.Section, _ r: ConfigReader) -> NodeConfiguration? {
+        let nodeSection = r.section(document, "node", required: true)
+        let participant = nodeSection.flatMap { r.participant($0, "participant") }
+        let name = nodeSection.flatMap { r.string($0, "name", required: true) }
+        var node: NodeID?
+        if let participant, let name, let section = nodeSection {
+            do { node = try NodeID(participant: participant, name: name) } catch {
+                r.report(section.node("name"), "node.name", "\"\(name)\" is not a node name (1–63 of a–z, 0–9 and '-')")
+            }
+        }
+        let dataDirectory = nodeSection.flatMap { r.path($0, "data-dir", required: true) }
+        if let nodeSection { r.finish(nodeSection) }
+
+        let listen = r.address(document, "listen", required: true)
+
+        let adminSection = r.section(document, "admin", required: true)
+        let adminSocket = adminSection.flatMap { r.path($0, "socket", required: true) }
+        let adminMode = adminSection.flatMap { r.fileMode($0, "mode") } ?? 0o660
+        if let adminSection { r.finish(adminSection) }
+
+        var metrics: HostPort?
+        if let section = r.section(document, "metrics", required: false) {
+            metrics = r.address(section, "listen", required: true)
+            r.finish(section)
+        }
+
+        let tls = r.section(document, "tls", required: true).flatMap { section -> NodeConfiguration.TLS? in
+            defer { r.finish(section) }
+            let domain = r.string(section, "trust-domain", required: true)
+            if let domain, !SPIFFEIdentity.isValidTrustDomain(domain) {
+                r.report(section.node("trust-domain"), "tls.trust-domain", "\"\(domain)\" is not a trust domain (lower-case letters, digits, '.', '-' and '_')")
+            }
+            let certificate = r.path(section, "certificate", required: true)
+            let key = r.path(section, "private-key", required: true)
+            var anchors: [ParticipantID: String] = [:]
+            if let anchorSection = r.section(section, "trust-anchors", required: true) {
+                for (participantText, valueNode) in anchorSection.remainingPairs() {
+                    let key = "\(anchorSection.path).\(participantText)"
+                    guard let participant = try? ParticipantID(participantText) else {
+                        r.report(valueNode, key, "\"\(participantText)\" is not a participant id (2–8 of A–Z and 0–9)")
+                        continue
+                    }
+                    if let path = r.pathValue(valueNode, key: key) { anchors[participant] = path }
+                }
+                if anchorSection.isEmpty { r.report(anchorSection.node, anchorSection.path, "at least one trust anchor is needed") }
+            }
+            let crls = r.list(section, "crls").compactMap { item, key in r.pathValue(item, key: key) }
+            let timeout = r.duration(section, "handshake-timeout") ?? .seconds(10)
+            guard let domain, let certificate, let key else { return nil }
+            return NodeConfiguration.TLS(trustDomain: domain, certificate: certificate, privateKey: key,
+                                         trustAnchors: anchors, revocationLists: crls, handshakeTimeout: timeout)
+        }
+        if let tls, let participant, tls.trustAnchors[participant] == nil, !tls.trustAnchors.isEmpty,
+           let section = document.child("tls") {
+            r.report(section.node, "tls.trust-anchors", "no trust anchor for this node's own participant \(participant)")
+        }
+
+        var peers: [HostPort] = []
+        for (item, key) in r.list(document, "peers") {
+            guard let peer = r.mapping(item, key: key) else { continue }
+            if let address = r.address(peer, "address", required: true) {
+                if address == listen { r.report(peer.node("address"), "\(key).address", "\(address) is this node's own listen address") }
+                else if peers.contains(address) { r.report(peer.node("address"), "\(key).address", "\(address) is listed twice") }
+                else { peers.append(address) }
+            }
+            r.finish(peer)
+        }
+
+        var sync = NodeConfiguration.Sync()
+        if let section = r.section(document, "sync", required: false) {
+            if let value = r.duration(section, "anti-entropy-interval") { sync.antiEntropyInterval = value }
+            if let value = r.duration(section, "idle-timeout") { sync.idleTimeout = value }
+            if let value = r.byteSize(section, "max-frame-size", in: 1024...(64 << 20)) { sync.maximumFrameBytes = value }
+            if let value = r.byteSize(section, "max-pending-bytes", in: 64 << 10...(1 << 30)) { sync.maximumPendingBytes = value }
+            if let value = r.integer(section, "batch-size", in: 1...10_000) { sync.batchSize = value }
+            r.finish(section)
+        }
+
+        var logging = NodeConfiguration.Logging()
+        if let section = r.section(document, "log", required: false) {
+            if let text = r.string(section, "format", required: false) {
+                if let format = NodeConfiguration.LogFormat(rawValue: text) { logging.format = format }
+                else { r.report(section.node("format"), "log.format", "\"\(text)\" must be text or json") }
+            }
+            if let text = r.string(section, "level", required: false) {
+                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                if levels.contains(text) { logging.level = text }
+                else { r.report(section.node("level"), "log.level", "\"\(text)\" must be one of \(levels.joined(separator: ", "))") }
+            }
+            r.finish(section)
+        }
+
+        var extensions: [(id: String, name: String)] = []
+        if let section = r.section(document, "minerals", required: false) {
+            for (item, key) in r.list(section, "extensions") {
+                guard let mineral = r.mapping(item, key: key) else { continue }
+                if let id = r.string(mineral, "id", required: true), let name = r.string(mineral, "name", required: true) {
+                    if (try? MineralID(id)) == nil { r.report(mineral.node("id"), "\(key).id", RegistryValueError.invalidMineral(id).description) }
+                    else { extensions.append((id, name)) }
+                }
+                r.finish(mineral)
+            }
+            if (try? MineralCatalogue(extensions: extensions)) == nil, !extensions.isEmpty {
+                r.report(section.node, "minerals.extensions", "an extension repeats a mineral already in the catalogue")
+            }
+            r.finish(section)
+        }
+        r.finish(document)
+
+        guard let node, let dataDirectory, let listen, let adminSocket, let tls else { return nil }
+        var configuration = NodeConfiguration(node: node, dataDirectory: dataDirectory, listen: listen, adminSocket: adminSocket,
+                                              adminSocketMode: adminMode, metricsListen: metrics, tls: tls, peers: peers)
+        configuration.sync = sync
+        configuration.logging = logging
+        configuration.mineralExtensions = extensions
+        configuration.source = NodeConfiguration.Source(file: r.file, lines: r.lines)
+        return configuration
+    }
+
+    static func problem(from error: YamlError, file: String) -> ConfigProblem {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ConfigProblem(file: file, line: mark.line, key: "", message: "not valid YAML: \(problem) (column \(mark.column))")
+        default:
+            return ConfigProblem(file: file, line: nil, key: "", message: "not valid YAML: \(error)")
+        }
+    }
+
+    static func absolutePath(_ path: String, relativeTo base: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        let joined = expanded.hasPrefix("/") ? expanded : (base as NSString).appendingPathComponent(expanded)
+        return (joined as NSString).standardizingPath
+    }
+}

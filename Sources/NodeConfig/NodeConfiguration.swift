@@ -1,0 +1,74 @@
+import Foundation
+import Registry
+
+/// Everything `mineral-syncd` is told by its config file, parsed and checked for form but not yet
+/// for the files it names (that is `NodeMaterials`). Paths are absolute: relative ones in the
+/// file are resolved against the directory of the config file, never the working directory.
+public struct NodeConfiguration: Sendable, Hashable {
+    public enum LogFormat: String, Sendable, Hashable, CaseIterable { case text, json }
+
+    public struct TLS: Sendable, Hashable {
+        public var trustDomain: String
+        public var certificate: String
+        public var privateKey: String
+        /// participant → CA certificate file(s) trusted to issue that participant's nodes.
+        public var trustAnchors: [ParticipantID: String]
+        public var revocationLists: [String] = []
+        public var handshakeTimeout: ConfigDuration = .seconds(10)
+    }
+
+    public struct Sync: Sendable, Hashable {
+        public var antiEntropyInterval: ConfigDuration = .seconds(10)
+        public var idleTimeout: ConfigDuration = .seconds(60)
+        public var maximumFrameBytes = 4 << 20
+        public var maximumPendingBytes = 8 << 20
+        public var batchSize = 500
+    }
+
+    public struct Logging: Sendable, Hashable {
+        public var format: LogFormat = .text
+        public var level: String = "info"
+    }
+
+    public var node: NodeID
+    public var dataDirectory: String
+    public var listen: HostPort
+    public var adminSocket: String
+    /// Permission bits of the admin socket (owner and group may administer the node).
+    public var adminSocketMode: Int = 0o660
+    /// Where Prometheus scrapes `/metrics`; nil: no metrics endpoint.
+    public var metricsListen: HostPort?
+    public var tls: TLS
+    public var peers: [HostPort]
+    public var sync = Sync()
+    public var logging = Logging()
+    /// Minerals this alliance added to the standard catalogue (id → display name).
+    public var mineralExtensions: [(id: String, name: String)] = []
+
+    /// Where each value came from, so later checks of the files it names can point at the line.
+    public struct Source: Sendable {
+        public var file: String
+        public var lines: [String: Int]
+
+        public func problem(_ key: String, _ message: String) -> ConfigProblem {
+            ConfigProblem(file: file, line: lines[key], key: key, message: message)
+        }
+    }
+
+    public var source = Source(file: "config", lines: [:])
+
+    /// Where the registry database lives.
+    public var storePath: String { (dataDirectory as NSString).appendingPathComponent("registry.sqlite") }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.node == b.node && a.dataDirectory == b.dataDirectory && a.listen == b.listen && a.adminSocket == b.adminSocket
+            && a.adminSocketMode == b.adminSocketMode && a.metricsListen == b.metricsListen && a.tls == b.tls && a.peers == b.peers
+            && a.sync == b.sync && a.logging == b.logging
+            && a.mineralExtensions.map(\.id) == b.mineralExtensions.map(\.id) && a.mineralExtensions.map(\.name) == b.mineralExtensions.map(\.name)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(node)
+        hasher.combine(listen)
+    }
+}
