@@ -5,7 +5,10 @@ import PackageDescription
 ///
 /// Module layering (arrows point down; nothing below imports anything above):
 ///
-///     mineral-bench                 executables
+///     mineral-syncd, mineral-bench  executables
+///     MineralSyncDaemon             the daemon: config → store, sync node, admin socket, metrics; SIGHUP/SIGTERM
+///     AdminAPI                      the admin API's JSON shapes (shared with mineralctl)
+///     NodeConfig                    YAML config and the checks of the files it names
 ///     SyncNode                      the shell: sync engine, sessions over TLS, listener, dialers
 ///     SyncProtocol                  pure: wire messages, frame codec, session state machine
 ///     RegistryStore                 SQLite persistence (GRDB)
@@ -21,6 +24,7 @@ let package = Package(
         .library(name: "OpenSSLCrypto", targets: ["OpenSSLCrypto"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "RegistryStore", targets: ["RegistryStore"]),
+        .executable(name: "mineral-syncd", targets: ["mineral-syncd"]),
         .executable(name: "mineral-bench", targets: ["mineral-bench"]),
     ],
     dependencies: [
@@ -94,11 +98,41 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(
             name: "NodeConfig",
             dependencies: ["Registry", "OpenSSLCrypto", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "AdminAPI",
+            dependencies: []
+        ),
+        .target(
+            name: "MineralSyncDaemon",
+            dependencies: [
+                "AdminAPI", "NodeConfig", "SyncNode", "Registry", "RegistryStore", "OpenSSLTLS", "OpenSSLCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "mineral-syncd",
+            dependencies: [
+                "MineralSyncDaemon", "NodeConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "mineral-bench",
@@ -165,6 +199,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["AdminAPI", "Registry", "OpenSSLCrypto", "TestSupport"]
         ),
         .testTarget(
             name: "NodeConfigTests",

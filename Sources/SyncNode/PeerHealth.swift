@@ -13,6 +13,23 @@ public struct PeerHealth: Sendable, Hashable {
     /// The most recent rejection reasons (newest last, at most `recentLimit`).
     public var recentRejections: [String] = []
     public var lastError: String?
+    /// What the peer is known to hold: its last vector plus what was sent to it since.
+    public var peerVector = VersionVector()
+    /// The vector the peer itself last advertised (hello, anti-entropy, or answer to a ping):
+    /// what it has confirmed holding, unlike `peerVector`, which counts what is in flight.
+    public var confirmedVector = VersionVector()
+    /// The participant CA that issued the peer's certificate verified it at connection time.
+    public var certificateExpiry: Date?
+
+    /// Per feed, how many entries the peer lacks that this node holds (outbound lag) and how many
+    /// this node lacks that the peer holds (inbound lag). Feeds with no lag are left out.
+    public func lag(local: VersionVector) -> (peerLacks: [NodeID: UInt64], weLack: [NodeID: UInt64]) {
+        var peerLacks: [NodeID: UInt64] = [:]
+        var weLack: [NodeID: UInt64] = [:]
+        for (feed, held) in local.heads where held > peerVector[feed] { peerLacks[feed] = held - peerVector[feed] }
+        for (feed, held) in peerVector.heads where held > local[feed] { weLack[feed] = held - local[feed] }
+        return (peerLacks, weLack)
+    }
 
     static let recentLimit = 20
 
@@ -23,4 +40,11 @@ public struct PeerHealth: Sendable, Hashable {
         recentRejections.append(contentsOf: rejections.map(\.description))
         if recentRejections.count > Self.recentLimit { recentRejections.removeFirst(recentRejections.count - Self.recentLimit) }
     }
+}
+
+/// A connection refused before a session existed: bad certificate, wrong protocol, garbage.
+public struct Refusal: Sendable, Hashable {
+    public let address: String
+    public let reason: String
+    public let at: Date
 }

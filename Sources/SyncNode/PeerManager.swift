@@ -1,6 +1,8 @@
 import Foundation
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
+import OpenSSLCrypto
 import Registry
 import SyncProtocol
 
@@ -9,17 +11,20 @@ public final class PeerManager: Sendable {
     private struct Slot {
         var direction: SessionTieBreak.Direction
         var channel: any Channel
+        var verified: VerifiedPeer
     }
 
     private struct State {
         var sessions: [NodeID: Slot] = [:]
         var health: [NodeID: PeerHealth] = [:]
-        /// Connections refused before their identity was known (TLS), by remote address.
-        var refusals: [String: String] = [:]
+        /// The latest connections refused before their identity was known (TLS), newest last.
+        var refusals: [Refusal] = []
     }
 
     public let local: NodeID
     private let state = NIOLockedValueBox(State())
+    private let connected = Gauge(label: "mineralsync_peers_connected")
+    private let refusedCount = Counter(label: "mineralsync_connections_refused_total")
 
     public init(local: NodeID) { self.local = local }
 
@@ -27,19 +32,20 @@ public final class PeerManager: Sendable {
     /// wins the tie-break (the new one must close); a losing existing session is closed here.
     /// A new session in the *same* direction as an existing one replaces it: the dialling side
     /// only dials again when it has given up on the old connection.
-    func claim(_ peer: NodeID, direction: SessionTieBreak.Direction, channel: any Channel) -> Bool {
+    func claim(_ peer: NodeID, direction: SessionTieBreak.Direction, channel: any Channel, verified: VerifiedPeer) -> Bool {
         let displaced: (any Channel)? = state.withLockedValue { state in
             guard let existing = state.sessions[peer] else {
-                state.sessions[peer] = Slot(direction: direction, channel: channel)
+                state.sessions[peer] = Slot(direction: direction, channel: channel, verified: verified)
                 return nil
             }
             guard existing.direction == direction || SessionTieBreak.keepsNew(local: local, peer: peer, newDirection: direction) else {
                 return channel  // the new one loses
             }
-            state.sessions[peer] = Slot(direction: direction, channel: channel)
+            state.sessions[peer] = Slot(direction: direction, channel: channel, verified: verified)
             return existing.channel
         }
         if let displaced, displaced !== channel { displaced.close(promise: nil) }
+        connected.record(state.withLockedValue { $0.sessions.count })
         return displaced !== channel
     }
 
@@ -50,6 +56,7 @@ public final class PeerManager: Sendable {
                 state.health[peer]?.connectedSince = nil
             }
         }
+        connected.record(state.withLockedValue { $0.sessions.count })
     }
 
     func update(_ peer: NodeID, _ change: (inout PeerHealth) -> Void) {
@@ -57,13 +64,40 @@ public final class PeerManager: Sendable {
     }
 
     func refused(address: String, reason: String) {
-        state.withLockedValue { $0.refusals[address] = reason }
+        state.withLockedValue { state in
+            state.refusals.append(Refusal(address: address, reason: reason, at: Date()))
+            if state.refusals.count > Self.refusalLimit { state.refusals.removeFirst(state.refusals.count - Self.refusalLimit) }
+        }
+        refusedCount.increment()
     }
 
     public var connectedPeers: [NodeID] { state.withLockedValue { $0.sessions.keys.sorted() } }
     public var health: [PeerHealth] { state.withLockedValue { $0.health.values.sorted { $0.peer < $1.peer } } }
     public func health(of peer: NodeID) -> PeerHealth? { state.withLockedValue { $0.health[peer] } }
-    public var refusals: [String: String] { state.withLockedValue { $0.refusals } }
+    /// Security events for `mineralctl status`: the latest refused connections (bounded).
+    public var refusals: [Refusal] { state.withLockedValue { $0.refusals } }
+    static let refusalLimit = 50
+
+    /// Closes every session whose peer `stillTrusted` now refuses (after a reload brought a CRL
+    /// or removed an anchor), with the reason in that peer's health. Returns the peers closed.
+    func closeSessions(failing stillTrusted: (VerifiedPeer) -> String?) -> [NodeID] {
+        let doomed: [(NodeID, any Channel, String)] = state.withLockedValue { state in
+            state.sessions.compactMap { peer, slot in
+                guard let reason = stillTrusted(slot.verified) else { return nil }
+                state.health[peer, default: PeerHealth(peer: peer)].lastError = "certificate no longer trusted: \(reason)"
+                return (peer, slot.channel, reason)
+            }
+        }
+        for (_, channel, _) in doomed { channel.close(promise: nil) }
+        return doomed.map(\.0).sorted()
+    }
+
+    /// The live sessions, optionally only the one with `peer`.
+    func channels(for peer: NodeID?) -> [(NodeID, any Channel)] {
+        state.withLockedValue { state in
+            state.sessions.filter { peer == nil || $0.key == peer }.map { ($0.key, $0.value.channel) }.sorted { $0.0 < $1.0 }
+        }
+    }
 
     /// Says goodbye on every session (shutdown).
     func allChannels() -> [any Channel] { state.withLockedValue { $0.sessions.values.map(\.channel) } }

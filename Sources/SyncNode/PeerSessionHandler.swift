@@ -61,6 +61,12 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is SyncNowEvent {
+            // An operator's `sync`: our vector now (the peer sends what we lack), and a ping so
+            // the peer answers with its own vector (we send what it lacks, and learn it holds it).
+            if let session { perform(session.antiEntropyTick(localVector: engine.vector) + [.send(.ping(UInt64.random(in: 1...UInt64.max)))], context) }
+            return
+        }
         guard let identity = event as? PeerIdentityEvent else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -70,14 +76,15 @@ final class PeerSessionHandler: ChannelInboundHandler {
             return
         }
         logger[metadataKey: "peer"] = "\(peer)"
-        guard manager.claim(peer, direction: direction, channel: context.channel) else {
+        guard manager.claim(peer, direction: direction, channel: context.channel, verified: identity.peer) else {
             logger.info("closing duplicate session")
             write(.goodbye(.duplicateSession, detail: "a session with \(engine.node) already exists"), context)
             context.close(promise: nil)
             return
         }
         session = SyncSession(local: engine.node, peer: peer)
-        manager.update(peer) { $0.address = self.remoteAddress; $0.lastError = nil }
+        let expiry = identity.peer.leaf.notAfter
+        manager.update(peer) { $0.address = self.remoteAddress; $0.lastError = nil; $0.certificateExpiry = expiry }
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         let link = SyncEngine.SessionLink(peer: peer, id: linkID) { entries in
@@ -100,14 +107,27 @@ final class PeerSessionHandler: ChannelInboundHandler {
         lastReceived = .now()
         let frame = unwrapInboundIn(data)
         let actions: [SyncSession.Action]
+        var advertised: VersionVector?
         do {
             let message = try SyncMessageCodec.decode(frame.readableBytesView)
+            switch message {
+            case .hello(let hello): advertised = hello.vector
+            case .vector(let vector): advertised = vector
+            default: break
+            }
             actions = session.receive(message, localVector: engine.vector)
         } catch {
             actions = session.fail(error)
         }
         self.session = session
-        if let peer { manager.update(peer) { $0.lastContact = Date() } }
+        if let peer {
+            let held = session.peerHas
+            manager.update(peer) { health in
+                health.lastContact = Date()
+                health.peerVector = held
+                if let advertised { health.confirmedVector = advertised }
+            }
+        }
         perform(actions, context)
     }
 
@@ -212,6 +232,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         let actions = session.offer(entries)
         self.session = session
         perform(actions, context)
+        if let peer { manager.update(peer) { $0.peerVector = session.peerHas } }
     }
 
     /// Streams queued ranges from the store, one batch at a time, while the socket takes them.
@@ -253,3 +274,6 @@ final class LinkIDCounter: Sendable {
     private let value = NIOLockedValueBox<UInt64>(0)
     func next() -> UInt64 { value.withLockedValue { $0 += 1; return $0 } }
 }
+
+/// Asks a session for an anti-entropy round now (`mineralctl sync`).
+struct SyncNowEvent: Sendable {}

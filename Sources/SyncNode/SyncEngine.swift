@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import OpenSSLCrypto
 import Registry
@@ -18,6 +19,7 @@ public actor SyncEngine {
         case ownFeedUnconfirmed(peersHold: UInt64?)
         case store(StoreError)
         case signing(String)
+        case shuttingDown
 
         public var description: String {
             switch self {
@@ -27,6 +29,7 @@ public actor SyncEngine {
                 else { "waiting for a first peer to confirm this node's feed head before writing (a restored backup must not reuse sequence numbers)" }
             case .store(let error): error.description
             case .signing(let reason): "could not sign the entry: \(reason)"
+            case .shuttingDown: "the node is shutting down; nothing was written"
             }
         }
     }
@@ -48,6 +51,10 @@ public actor SyncEngine {
     private var ownFeedConfirmed: Bool
     private var ownFeedHeldByPeers: UInt64 = 0
     private var waiters: [(VersionVector, CheckedContinuation<Void, Never>)] = []
+    private var observers: [UInt64: AsyncStream<[Entry]>.Continuation] = [:]
+    private var nextObserver: UInt64 = 0
+    private let metrics = EngineMetrics()
+    private var closed = false
     private let logger: Logger
 
     private nonisolated let vectorSnapshot: NIOLockedValueBox<VersionVector>
@@ -73,7 +80,32 @@ public actor SyncEngine {
         }
         vectorSnapshot = NIOLockedValueBox(registry.vector)
         chainSnapshot = NIOLockedValueBox(chains)
+        metrics.held.record(Int64(registry.vector.total))
     }
+
+    /// A reload's new anchors and CRLs, for origin certificates relayed from now on.
+    public func replaceTrustStore(_ trustStore: TrustStore) { self.trustStore = trustStore }
+
+    /// Every batch of entries committed from now on (local writes and from peers), for `watch`.
+    /// Bounded: a consumer that falls 1,000 batches behind loses the oldest.
+    public func subscribe() -> AsyncStream<[Entry]> {
+        let (stream, continuation) = AsyncStream<[Entry]>.makeStream(bufferingPolicy: .bufferingNewest(1000))
+        let id = nextObserver
+        nextObserver += 1
+        observers[id] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(id) } }
+        return stream
+    }
+
+    private func unsubscribe(_ id: UInt64) { observers[id] = nil }
+
+    /// Ends every `subscribe()` stream (shutdown).
+    public func finishSubscriptions() {
+        for observer in observers.values { observer.finish() }
+        observers = [:]
+    }
+
+    public var ownFeedWritable: Bool { ownFeedConfirmed && ownFeedHeldByPeers <= registry.vector[node] }
 
     // MARK: what sessions read without waiting
 
@@ -98,6 +130,7 @@ public actor SyncEngine {
     // MARK: local writes
 
     public func append(_ operation: EntryOperation) throws(EngineError) -> Entry {
+        guard !closed else { throw .shuttingDown }
         guard ownFeedConfirmed, ownFeedHeldByPeers <= registry.vector[node] else {
             throw .ownFeedUnconfirmed(peersHold: ownFeedHeldByPeers > registry.vector[node] ? ownFeedHeldByPeers : nil)
         }
@@ -117,8 +150,45 @@ public actor SyncEngine {
         }
         try? registry.adoptOwn(entry)
         author = next
+        metrics.appended.increment()
         committed([entry])
         return entry
+    }
+
+    /// Checks a local write against the policy without writing it.
+    public func check(_ operation: EntryOperation) throws(EngineError) {
+        do { try registry.validateLocal(operation, by: node) } catch { throw .policy(error) }
+    }
+
+    /// Writes several entries in one store transaction: all are committed, or none.
+    public func appendAll(_ operations: [EntryOperation]) throws(EngineError) -> [Entry] {
+        guard !closed else { throw .shuttingDown }
+        guard ownFeedConfirmed, ownFeedHeldByPeers <= registry.vector[node] else {
+            throw .ownFeedUnconfirmed(peersHold: ownFeedHeldByPeers > registry.vector[node] ? ownFeedHeldByPeers : nil)
+        }
+        var drafts: [Entry] = []
+        var next = author
+        for operation in operations {
+            do {
+                let (entry, advanced) = try registry.draft(operation, by: next, now: clock())
+                drafts.append(entry)
+                next = advanced
+            } catch let violation as PolicyViolation {
+                throw .policy(violation)
+            } catch {
+                throw .signing("\(error)")
+            }
+        }
+        do {
+            try store.append(drafts, clock: next.clock.last)
+        } catch {
+            throw .store(error)
+        }
+        for entry in drafts { try? registry.adoptOwn(entry) }
+        author = next
+        metrics.appended.increment(by: Int64(drafts.count))
+        committed(drafts)
+        return drafts
     }
 
     // MARK: sessions
@@ -143,8 +213,18 @@ public actor SyncEngine {
         peerHoldsOwnFeed(upTo: peerVector[node])
     }
 
+    /// Closes the store (shutdown, after the sessions are closed). Anything arriving later is
+    /// dropped unadvertised; writes are refused.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        finishSubscriptions()
+        do { try store.close() } catch { logger.error("closing the store failed", metadata: ["reason": "\(error)"]) }
+    }
+
     /// Verifies origin certificates, then validates, commits, folds and fans out entries.
     public func ingest(_ entries: [SignedEntry], certificates: [OriginCertificate], from peer: NodeID) -> IngestResult {
+        guard !closed else { return IngestResult() }
         for certificate in certificates {
             do {
                 let chain = try certificate.chain.map { (der) throws(CryptoError) in try Certificate(der: der) }
@@ -172,6 +252,9 @@ public actor SyncEngine {
             vectorSnapshot.withLockedValue { $0 = registry.vector }
             return IngestResult()
         }
+        metrics.ingested.increment(by: Int64(result.accepted.count))
+        metrics.rejected.increment(by: Int64(result.rejected.count))
+        metrics.forks.increment(by: Int64(result.forks.count))
         for fork in result.forks {
             logger.critical("fork detected: feed frozen", metadata: ["origin": "\(fork.origin)", "seq": "\(fork.seq)", "evidence": "\(fork)"])
         }
@@ -197,7 +280,9 @@ public actor SyncEngine {
         guard !entries.isEmpty else { return }
         let vector = registry.vector
         vectorSnapshot.withLockedValue { $0 = vector }
+        metrics.held.record(Int64(vector.total))
         for link in links.values { link.offer(entries) }
+        for observer in observers.values { observer.yield(entries) }
         waiters.removeAll { target, continuation in
             guard vector.dominates(target) else { return false }
             continuation.resume()

@@ -42,7 +42,9 @@ public final class SyncNode: Sendable {
     private struct RunState {
         var listener: (any Channel)?
         var stopping = false
-        var dialers: [(any Channel)?] = []
+        /// Configured peers by "host:port", with the live dialled connection if any. A dialer
+        /// whose address is removed stops at its next attempt.
+        var dialers: [String: (any Channel)?] = [:]
     }
 
     public init(engine: SyncEngine, configuration: Configuration, serverTLS: TLSContextProvider, clientTLS: TLSContextProvider,
@@ -68,26 +70,63 @@ public final class SyncNode: Sendable {
             .bind(host: configuration.listenHost, port: configuration.listenPort).get()
         state.withLockedValue { $0.listener = listener }
         logger.info("listening", metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")"])
-        for (index, peer) in configuration.peers.enumerated() {
-            state.withLockedValue { $0.dialers.append(nil) }
-            dial(index, host: peer.host, port: peer.port, delay: configuration.reconnectDelay.initial, first: true)
-        }
+        for peer in configuration.peers { addPeer(host: peer.host, port: peer.port) }
     }
 
-    /// Starts dialling one more peer (config reload, tests).
+    /// Starts dialling one more peer (config reload, tests). No-op when already configured.
     public func addPeer(host: String, port: Int) {
-        let index = state.withLockedValue { state -> Int in
-            state.dialers.append(nil)
-            return state.dialers.count - 1
+        let key = Self.key(host, port)
+        let added = state.withLockedValue { state -> Bool in
+            guard !state.stopping, state.dialers[key] == nil else { return false }
+            state.dialers[key] = .some(nil)
+            return true
         }
-        dial(index, host: host, port: port, delay: configuration.reconnectDelay.initial, first: true)
+        if added { dial(key, host: host, port: port, delay: configuration.reconnectDelay.initial, first: true) }
     }
+
+    /// Stops dialling a peer and closes the connection dialled to it (config reload).
+    public func removePeer(host: String, port: Int) {
+        let channel = state.withLockedValue { state -> (any Channel)? in
+            state.dialers.removeValue(forKey: Self.key(host, port)) ?? nil
+        }
+        channel?.close(promise: nil)
+    }
+
+    /// The peers this node dials, as "host:port".
+    public var dialledPeers: [String] { state.withLockedValue { $0.dialers.keys.sorted() } }
+
+    /// Closes live sessions whose peer certificate `trustStore` now refuses (a reload brought a
+    /// CRL revoking it, or dropped its anchor). New connections already use the new context.
+    @discardableResult
+    public func closeSessionsNoLongerTrusted(by trustStore: TrustStore) -> [NodeID] {
+        let closed = peers.closeSessions { verified in
+            do { _ = try trustStore.verify([verified.leaf]); return nil } catch { return "\(error)" }
+        }
+        for peer in closed { logger.warning("closed session: peer certificate no longer trusted", metadata: ["peer": "\(peer)"]) }
+        return closed
+    }
+
+    /// New connections use these contexts from now on; live ones keep theirs (SIGHUP).
+    public func replaceTLS(server: TLSContext, client: TLSContext) {
+        serverTLS.replace(with: server)
+        clientTLS.replace(with: client)
+    }
+
+    /// Starts an anti-entropy round now with one peer or all connected peers; returns which.
+    @discardableResult
+    public func syncNow(with peer: NodeID? = nil) -> [NodeID] {
+        let sessions = peers.channels(for: peer)
+        for (_, channel) in sessions { channel.pipeline.fireUserInboundEventTriggered(SyncNowEvent()) }
+        return sessions.map(\.0)
+    }
+
+    private static func key(_ host: String, _ port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Says goodbye to every peer, stops dialling and listening.
     public func shutdown() async {
         let (listener, channels) = state.withLockedValue { state -> ((any Channel)?, [any Channel]) in
             state.stopping = true
-            return (state.listener, state.dialers.compactMap { $0 })
+            return (state.listener, state.dialers.values.compactMap { $0 })
         }
         try? await listener?.close()
         let goodbye = try? SyncMessageCodec.encode(.goodbye(.shuttingDown, detail: "node shutting down"))
@@ -112,10 +151,10 @@ public final class SyncNode: Sendable {
 
     /// Connects to a configured peer; when the connection fails or ends, tries again after an
     /// exponentially growing delay with ±25% jitter (so restarted partners do not all dial at once).
-    private func dial(_ index: Int, host: String, port: Int, delay: TimeAmount, first: Bool) {
+    private func dial(_ key: String, host: String, port: Int, delay: TimeAmount, first: Bool) {
         let loop = group.next()
         let attempt: @Sendable () -> Void = { [self] in
-            guard !state.withLockedValue({ $0.stopping }) else { return }
+            guard state.withLockedValue({ !$0.stopping && $0.dialers[key] != nil }) else { return }
             ClientBootstrap(group: loop)
                 .connectTimeout(.seconds(5))
                 .channelInitializer { channel in
@@ -125,15 +164,22 @@ public final class SyncNode: Sendable {
                 .whenComplete { result in
                     switch result {
                     case .success(let channel):
-                        self.state.withLockedValue { $0.dialers[index] = channel }
+                        let wanted = self.state.withLockedValue { state -> Bool in
+                            guard state.dialers[key] != nil, !state.stopping else { return false }
+                            state.dialers[key] = channel
+                            return true
+                        }
+                        guard wanted else { channel.close(promise: nil); return }
                         channel.closeFuture.whenComplete { _ in
-                            self.state.withLockedValue { if $0.dialers[index] === channel { $0.dialers[index] = nil } }
-                            self.dial(index, host: host, port: port, delay: self.configuration.reconnectDelay.initial, first: false)
+                            self.state.withLockedValue { state in
+                                if let current = state.dialers[key], current === channel { state.dialers[key] = .some(nil) }
+                            }
+                            self.dial(key, host: host, port: port, delay: self.configuration.reconnectDelay.initial, first: false)
                         }
                     case .failure(let error):
                         self.logger.debug("dial failed", metadata: ["peer": "\(host):\(port)", "reason": "\(error)"])
                         let next = min(delay * 2, self.configuration.reconnectDelay.maximum)
-                        self.dial(index, host: host, port: port, delay: next, first: false)
+                        self.dial(key, host: host, port: port, delay: next, first: false)
                     }
                 }
         }

@@ -84,7 +84,8 @@ public struct SyncSession: Sendable {
             if vector[local] > localVector[local] { actions.append(.ownFeedBehind(peerHolds: vector[local])) }
             return actions + catchUp(localVector: localVector)
         case (.established, .ping(let nonce)):
-            return [.send(.pong(nonce))]
+            // A ping asks "what do you hold now?": the answer is our vector, then the pong.
+            return [.send(.vector(localVector)), .send(.pong(nonce))]
         case (.established, .pong):
             return []
         }

@@ -191,20 +191,5 @@ import Testing
 }
 
 enum CrashWriter {
-    struct Missing: Error, CustomStringConvertible {
-        let tried: [String]
-        var description: String { "StoreCrashWriter not built; looked in \(tried)" }
-    }
-
-    /// The helper executable sits beside the test bundle in the build directory.
-    static func executable() throws -> URL {
-        var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(packageRoot.appendingPathComponent(".build/debug"))
-        for directory in candidates {
-            let url = directory.appendingPathComponent("StoreCrashWriter")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw Missing(tried: candidates.map(\.path))
-    }
+    static func executable() throws -> URL { try BuiltExecutable.url("StoreCrashWriter") }
 }

@@ -1,0 +1,205 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small blocking HTTP/1.1 client for the daemon's admin Unix socket, used by mineralctl and
+/// the tests. The daemon answers one request per connection and closes it, so a response is
+/// everything read until end of file.
+public struct AdminClient: Sendable {
+    public let socketPath: String
+
+    public init(socketPath: String) { self.socketPath = socketPath }
+
+    public struct Response: Sendable {
+        public let status: Int
+        public let body: Data
+    }
+
+    /// Why the daemon could not be asked, in words a person can act on.
+    public enum ClientError: Error, Sendable, CustomStringConvertible {
+        case notRunning(path: String)
+        case permissionDenied(path: String)
+        case socket(path: String, reason: String)
+        case malformedResponse(String)
+        case api(status: Int, ErrorResponse)
+
+        public var description: String {
+            switch self {
+            case .notRunning(let path): "the node is not running (no daemon is listening on \(path); start mineral-syncd or pass --socket)"
+            case .permissionDenied(let path): "permission denied on \(path): run as the node's user or a member of its group"
+            case .socket(let path, let reason): "cannot talk to the node at \(path): \(reason)"
+            case .malformedResponse(let reason): "the node sent a response that could not be read: \(reason)"
+            case .api(_, let error): error.message
+            }
+        }
+    }
+
+    public func get<T: Decodable>(_ path: String, as type: T.Type = T.self) throws(ClientError) -> T {
+        try decode(try send("GET", path, body: nil))
+    }
+
+    public func post<T: Decodable>(_ path: String, _ body: some Encodable, as type: T.Type = T.self) throws(ClientError) -> T {
+        let data: Data
+        do { data = try AdminJSON.encoder.encode(body) } catch { throw .malformedResponse("could not encode the request: \(error)") }
+        return try decode(try send("POST", path, body: data))
+    }
+
+    /// Sends a request and returns the raw response (any status).
+    public func send(_ method: String, _ path: String, body: Data?) throws(ClientError) -> Response {
+        let fd = try connect()
+        defer { close(fd) }
+        try write(fd, Self.request(method, path, body: body))
+        var received = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                if errno == ECONNRESET, !received.isEmpty { break }
+                throw .socket(path: socketPath, reason: String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        return try Self.parse(received)
+    }
+
+    /// Streams a response body line by line (watch) until the daemon ends it or `onLine`
+    /// returns false.
+    public func stream(_ path: String, onLine: (String) -> Bool) throws(ClientError) {
+        let fd = try connect()
+        defer { close(fd) }
+        try write(fd, Self.request("GET", path, body: nil))
+        var pending = Data()
+        var headersDone = false
+        var chunked = false
+        var body = Data()
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .socket(path: socketPath, reason: String(cString: strerror(errno)))
+            }
+            if count == 0 { return }
+            pending.append(contentsOf: buffer[0..<count])
+            if !headersDone {
+                guard let end = pending.range(of: Data("\r\n\r\n".utf8)) else { continue }
+                let head = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
+                let status = Self.status(of: head)
+                chunked = head.lowercased().contains("transfer-encoding: chunked")
+                pending = Data(pending[end.upperBound...])
+                headersDone = true
+                if status != 200 {
+                    // Read the rest for the error message.
+                    while true {
+                        let more = read(fd, &buffer, buffer.count)
+                        if more <= 0 { break }
+                        pending.append(contentsOf: buffer[0..<more])
+                    }
+                    let text = chunked ? Self.dechunk(&pending) : pending
+                    throw .api(status: status, (try? AdminJSON.decoder.decode(ErrorResponse.self, from: text))
+                        ?? ErrorResponse(error: "http-\(status)", message: "the node answered HTTP \(status)"))
+                }
+            }
+            body.append(chunked ? Self.dechunk(&pending) : pending)
+            if !chunked { pending = Data() }
+            while let newline = body.firstIndex(of: 0x0A) {
+                let line = String(decoding: body[body.startIndex..<newline], as: UTF8.self)
+                body = Data(body[(newline + 1)...])
+                if !line.isEmpty, !onLine(line) { return }
+            }
+        }
+    }
+
+    private func decode<T: Decodable>(_ response: Response) throws(ClientError) -> T {
+        guard (200..<300).contains(response.status) else {
+            let error = (try? AdminJSON.decoder.decode(ErrorResponse.self, from: response.body))
+                ?? ErrorResponse(error: "http-\(response.status)", message: "the node answered HTTP \(response.status)")
+            throw .api(status: response.status, error)
+        }
+        do { return try AdminJSON.decoder.decode(T.self, from: response.body) } catch {
+            throw .malformedResponse("\(error)")
+        }
+    }
+
+    private func connect() throws(ClientError) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .socket(path: socketPath, reason: String(cString: strerror(errno))) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socketPath.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw .socket(path: socketPath, reason: "the path is longer than a Unix socket path may be (107 bytes)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (index, byte) in bytes.enumerated() { raw[index] = byte } }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            switch code {
+            case ENOENT, ECONNREFUSED: throw .notRunning(path: socketPath)
+            case EACCES, EPERM: throw .permissionDenied(path: socketPath)
+            default: throw .socket(path: socketPath, reason: String(cString: strerror(code)))
+            }
+        }
+        return fd
+    }
+
+    /// Writes the request. A daemon that refuses a request early (413) closes while the body
+    /// is still being sent: the write then stops (no SIGPIPE) and the response is read anyway.
+    private func write(_ fd: Int32, _ data: Data) throws(ClientError) {
+        var offset = 0
+        let bytes = [UInt8](data)
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE || errno == ECONNRESET { return }
+                throw .socket(path: socketPath, reason: String(cString: strerror(errno)))
+            }
+            offset += written
+        }
+    }
+
+    static func request(_ method: String, _ path: String, body: Data?) -> Data {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: mineralctl\r\nConnection: close\r\n"
+        if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        var data = Data((head + "\r\n").utf8)
+        if let body { data.append(body) }
+        return data
+    }
+
+    static func status(of head: String) -> Int {
+        let parts = head.split(separator: " ", maxSplits: 2)
+        return parts.count >= 2 ? Int(parts[1]) ?? 0 : 0
+    }
+
+    static func parse(_ data: Data) throws(ClientError) -> Response {
+        guard let end = data.range(of: Data("\r\n\r\n".utf8)) else { throw .malformedResponse("no HTTP header") }
+        let head = String(decoding: data[..<end.lowerBound], as: UTF8.self)
+        var body = Data(data[end.upperBound...])
+        if head.lowercased().contains("transfer-encoding: chunked") { body = dechunk(&body) }
+        return Response(status: status(of: head), body: body)
+    }
+
+    /// Removes complete chunks from `pending` and returns their payload.
+    static func dechunk(_ pending: inout Data) -> Data {
+        var output = Data()
+        while let lineEnd = pending.range(of: Data("\r\n".utf8)) {
+            let sizeText = String(decoding: pending[pending.startIndex..<lineEnd.lowerBound], as: UTF8.self)
+            guard let size = Int(sizeText.split(separator: ";")[0], radix: 16) else { break }
+            let start = lineEnd.upperBound
+            guard pending.distance(from: start, to: pending.endIndex) >= size + 2 else { break }
+            let payloadEnd = pending.index(start, offsetBy: size)
+            output.append(pending[start..<payloadEnd])
+            pending = Data(pending[pending.index(payloadEnd, offsetBy: 2)...])
+            if size == 0 { break }
+        }
+        return output
+    }
+}

@@ -1,0 +1,320 @@
+import Foundation
+
+// The admin API's JSON shapes, shared by the daemon and mineralctl. Field names are a stable
+// contract (dashboards and scripts read them): add fields, never rename or remove one.
+// Times are ISO 8601 strings in UTC; quantities are canonical decimal strings.
+
+public struct StatusResponse: Codable, Sendable, Hashable {
+    public var participant: String
+    public var node: String
+    public var uptimeSeconds: Int
+    public var entries: Int
+    public var versionVector: [String: UInt64]
+    /// The view digest: two nodes with the same digest show the same registry.
+    public var viewDigest: String
+    /// False while the node waits for a peer to confirm its own feed head (after a restore).
+    public var writable: Bool
+    public var peersConnected: Int
+    public var peersConfigured: Int
+    public var peers: [PeerItem]
+    public var securityEvents: [SecurityEvent]
+    public var certificateExpiresAt: String
+
+    public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
+                writable: Bool, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String) {
+        self.participant = participant
+        self.node = node
+        self.uptimeSeconds = uptimeSeconds
+        self.entries = entries
+        self.versionVector = versionVector
+        self.viewDigest = viewDigest
+        self.writable = writable
+        self.peersConnected = peersConnected
+        self.peersConfigured = peersConfigured
+        self.peers = peers
+        self.securityEvents = securityEvents
+        self.certificateExpiresAt = certificateExpiresAt
+    }
+}
+
+public struct PeerItem: Codable, Sendable, Hashable {
+    public var node: String
+    public var participant: String
+    public var address: String?
+    /// "connected" or "disconnected".
+    public var state: String
+    public var connectedSince: String?
+    public var lastContact: String?
+    public var entriesSent: Int
+    public var entriesReceived: Int
+    /// Entries this node holds that the peer lacks, and the reverse, summed over feeds.
+    public var lagOut: UInt64
+    public var lagIn: UInt64
+    /// Per feed with any lag: {feed: {out, in}}.
+    public var lagByFeed: [String: FeedLag]
+    public var rejected: Int
+    public var lastRejection: String?
+    public var lastError: String?
+    public var versionVector: [String: UInt64]
+
+    public struct FeedLag: Codable, Sendable, Hashable {
+        public var out: UInt64
+        public var `in`: UInt64
+        public init(out: UInt64, in: UInt64) { self.out = out; self.in = `in` }
+    }
+
+    public init(node: String, participant: String, address: String?, state: String, connectedSince: String?, lastContact: String?,
+                entriesSent: Int, entriesReceived: Int, lagOut: UInt64, lagIn: UInt64, lagByFeed: [String: FeedLag], rejected: Int,
+                lastRejection: String?, lastError: String?, versionVector: [String: UInt64]) {
+        self.node = node
+        self.participant = participant
+        self.address = address
+        self.state = state
+        self.connectedSince = connectedSince
+        self.lastContact = lastContact
+        self.entriesSent = entriesSent
+        self.entriesReceived = entriesReceived
+        self.lagOut = lagOut
+        self.lagIn = lagIn
+        self.lagByFeed = lagByFeed
+        self.rejected = rejected
+        self.lastRejection = lastRejection
+        self.lastError = lastError
+        self.versionVector = versionVector
+    }
+}
+
+public struct SecurityEvent: Codable, Sendable, Hashable {
+    /// "fork", "refused-connection", "rejected-entries", "policy-violation".
+    public var kind: String
+    public var subject: String
+    public var detail: String
+    public var at: String?
+
+    public init(kind: String, subject: String, detail: String, at: String?) {
+        self.kind = kind
+        self.subject = subject
+        self.detail = detail
+        self.at = at
+    }
+}
+
+public struct ReserveItem: Codable, Sendable, Hashable {
+    public var participant: String
+    public var mineral: String
+    public var site: String
+    public var quantity: String
+    public var unit: String
+    public var asOf: String
+    public var reportedBy: String
+    public var target: String?
+    /// Level ÷ target, when a target is set (1 = at target).
+    public var coverage: String?
+    public var note: String
+
+    public init(participant: String, mineral: String, site: String, quantity: String, unit: String, asOf: String, reportedBy: String,
+                target: String?, coverage: String?, note: String) {
+        self.participant = participant
+        self.mineral = mineral
+        self.site = site
+        self.quantity = quantity
+        self.unit = unit
+        self.asOf = asOf
+        self.reportedBy = reportedBy
+        self.target = target
+        self.coverage = coverage
+        self.note = note
+    }
+}
+
+public struct AlertItem: Codable, Sendable, Hashable {
+    public var id: String
+    public var mineral: String
+    public var severity: String
+    public var category: String
+    public var region: String
+    public var summary: String
+    public var issuer: String
+    public var raisedAt: String
+    public var updatedAt: String
+    public var expiresAt: String?
+    public var acknowledgedBy: [String]
+    public var resolved: Bool
+    public var resolution: String?
+
+    public init(id: String, mineral: String, severity: String, category: String, region: String, summary: String, issuer: String,
+                raisedAt: String, updatedAt: String, expiresAt: String?, acknowledgedBy: [String], resolved: Bool, resolution: String?) {
+        self.id = id
+        self.mineral = mineral
+        self.severity = severity
+        self.category = category
+        self.region = region
+        self.summary = summary
+        self.issuer = issuer
+        self.raisedAt = raisedAt
+        self.updatedAt = updatedAt
+        self.expiresAt = expiresAt
+        self.acknowledgedBy = acknowledgedBy
+        self.resolved = resolved
+        self.resolution = resolution
+    }
+}
+
+public struct MineralItem: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var sources: [String]
+    public init(id: String, name: String, sources: [String]) { self.id = id; self.name = name; self.sources = sources }
+}
+
+/// One line of `GET /v1/watch` (newline-delimited JSON).
+public struct WatchEvent: Codable, Sendable, Hashable {
+    /// "alert" or "reserve".
+    public var type: String
+    /// The node whose entry caused the change.
+    public var origin: String
+    public var alert: AlertItem?
+    public var reserve: ReserveItem?
+    public init(type: String, origin: String, alert: AlertItem? = nil, reserve: ReserveItem? = nil) {
+        self.type = type
+        self.origin = origin
+        self.alert = alert
+        self.reserve = reserve
+    }
+}
+
+// MARK: requests
+
+public struct ReserveReportRequest: Codable, Sendable, Hashable {
+    public var mineral: String
+    public var quantity: String
+    public var unit: String?
+    public var site: String?
+    /// ISO 8601 date or date-time; default now.
+    public var asOf: String?
+    public var note: String?
+    public init(mineral: String, quantity: String, unit: String? = nil, site: String? = nil, asOf: String? = nil, note: String? = nil) {
+        self.mineral = mineral
+        self.quantity = quantity
+        self.unit = unit
+        self.site = site
+        self.asOf = asOf
+        self.note = note
+    }
+}
+
+public struct ReserveImportRequest: Codable, Sendable, Hashable {
+    public var rows: [ReserveReportRequest]
+    public init(rows: [ReserveReportRequest]) { self.rows = rows }
+}
+
+public struct TargetRequest: Codable, Sendable, Hashable {
+    public var mineral: String
+    public var quantity: String
+    public var unit: String?
+    public init(mineral: String, quantity: String, unit: String? = nil) { self.mineral = mineral; self.quantity = quantity; self.unit = unit }
+}
+
+public struct AlertRaiseRequest: Codable, Sendable, Hashable {
+    public var mineral: String
+    public var severity: String
+    public var category: String
+    public var summary: String
+    public var region: String?
+    public var expires: String?
+    public init(mineral: String, severity: String, category: String, summary: String, region: String? = nil, expires: String? = nil) {
+        self.mineral = mineral
+        self.severity = severity
+        self.category = category
+        self.summary = summary
+        self.region = region
+        self.expires = expires
+    }
+}
+
+public struct AlertUpdateRequest: Codable, Sendable, Hashable {
+    public var severity: String?
+    public var category: String?
+    public var summary: String?
+    public var region: String?
+    public var expires: String?
+    public init(severity: String? = nil, category: String? = nil, summary: String? = nil, region: String? = nil, expires: String? = nil) {
+        self.severity = severity
+        self.category = category
+        self.summary = summary
+        self.region = region
+        self.expires = expires
+    }
+}
+
+public struct NoteRequest: Codable, Sendable, Hashable {
+    public var note: String?
+    public init(note: String? = nil) { self.note = note }
+}
+
+public struct SyncRequest: Codable, Sendable, Hashable {
+    /// A node ("EU/eu-1"); nil: every connected peer.
+    public var peer: String?
+    public var wait: Bool?
+    public var timeoutSeconds: Double?
+    public init(peer: String? = nil, wait: Bool? = nil, timeoutSeconds: Double? = nil) {
+        self.peer = peer
+        self.wait = wait
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+public struct SyncResponse: Codable, Sendable, Hashable {
+    public var peers: [String]
+    public var inSync: Bool
+    public var versionVector: [String: UInt64]
+    public init(peers: [String], inSync: Bool, versionVector: [String: UInt64]) {
+        self.peers = peers
+        self.inSync = inSync
+        self.versionVector = versionVector
+    }
+}
+
+/// The answer to a write: the new entry.
+public struct WriteResponse: Codable, Sendable, Hashable {
+    public var id: String
+    public var seq: UInt64
+    public init(id: String, seq: UInt64) { self.id = id; self.seq = seq }
+}
+
+public struct ErrorResponse: Codable, Sendable, Hashable, Error {
+    /// A stable machine-readable code: "validation", "policy", "not-found", "unavailable", ...
+    public var error: String
+    public var message: String
+    public init(error: String, message: String) { self.error = error; self.message = message }
+}
+
+public enum AdminJSON {
+    nonisolated(unsafe) public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    nonisolated(unsafe) public static let decoder = JSONDecoder()
+
+    // ISO8601DateFormatter is thread-safe for formatting and parsing once configured.
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+
+    public static func timestamp(_ date: Date) -> String { formatter.string(from: date) }
+    public static func timestamp(millis: UInt64) -> String { timestamp(Date(timeIntervalSince1970: Double(millis) / 1000)) }
+
+    /// Accepts `2026-11-26`, `2026-11-26T10:00:00Z` and with fractional seconds.
+    public static func parseDate(_ text: String) -> Date? {
+        if let date = formatter.date(from: text) { return date }
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let date = plain.date(from: text) { return date }
+        plain.formatOptions = [.withFullDate]
+        return plain.date(from: text)
+    }
+}

@@ -1,0 +1,77 @@
+import AdminAPI
+import Foundation
+import Registry
+import SyncNode
+
+/// Turns registry views and peer health into the admin API's JSON shapes. Pure.
+enum AdminPresenter {
+    static func reserve(_ record: ReserveRecord, in views: RegistryViews, coverage: [TargetKey: Decimal]) -> ReserveItem {
+        let report = record.report
+        let key = TargetKey(participant: report.participant, mineral: report.mineral)
+        let target = views.target(key)?.target.quantity
+        return ReserveItem(
+            participant: report.participant.rawValue, mineral: report.mineral.rawValue, site: report.site,
+            quantity: report.quantity.amount.text, unit: report.quantity.unit.rawValue,
+            asOf: AdminJSON.timestamp(millis: report.asOfMillis), reportedBy: record.order.origin.description,
+            target: target.map { "\($0.amount.text) \($0.unit.rawValue)" },
+            coverage: coverage[key].map { decimalText($0, scale: 3) }, note: report.note)
+    }
+
+    static func alert(_ alert: DisruptionAlert) -> AlertItem {
+        AlertItem(
+            id: alert.id.hex, mineral: alert.mineral.rawValue, severity: alert.severity.description, category: alert.category.description,
+            region: alert.region, summary: alert.summary, issuer: alert.issuer.description,
+            raisedAt: AdminJSON.timestamp(millis: alert.raisedAt.wallMillis), updatedAt: AdminJSON.timestamp(millis: alert.updatedAt.wallMillis),
+            expiresAt: alert.expiresAtMillis.map { AdminJSON.timestamp(millis: $0) },
+            acknowledgedBy: alert.acknowledgements.keys.map(\.rawValue).sorted(),
+            resolved: alert.isResolved, resolution: alert.resolution?.note)
+    }
+
+    static func peer(_ health: PeerHealth, local: VersionVector, connected: Bool) -> PeerItem {
+        let lag = health.lag(local: local)
+        var byFeed: [String: PeerItem.FeedLag] = [:]
+        for feed in Set(lag.peerLacks.keys).union(lag.weLack.keys) {
+            byFeed[feed.description] = PeerItem.FeedLag(out: lag.peerLacks[feed] ?? 0, in: lag.weLack[feed] ?? 0)
+        }
+        return PeerItem(
+            node: health.peer.description, participant: health.peer.participant.rawValue, address: health.address,
+            state: connected ? "connected" : "disconnected",
+            connectedSince: connected ? health.connectedSince.map(AdminJSON.timestamp) : nil,
+            lastContact: health.lastContact.map(AdminJSON.timestamp),
+            entriesSent: health.entriesSent, entriesReceived: health.entriesReceived,
+            lagOut: lag.peerLacks.values.reduce(0, +), lagIn: lag.weLack.values.reduce(0, +), lagByFeed: byFeed,
+            rejected: health.rejectedEntries, lastRejection: health.recentRejections.last, lastError: health.lastError,
+            versionVector: vector(health.confirmedVector))
+    }
+
+    static func vector(_ vector: VersionVector) -> [String: UInt64] {
+        Dictionary(uniqueKeysWithValues: vector.heads.map { ($0.key.description, $0.value) })
+    }
+
+    static func securityEvents(forks: [ForkEvidence], refusals: [Refusal], health: [PeerHealth], views: RegistryViews) -> [SecurityEvent] {
+        var events: [SecurityEvent] = []
+        for fork in forks {
+            events.append(SecurityEvent(kind: "fork", subject: fork.origin.description,
+                                        detail: "feed frozen: \(fork)", at: nil))
+        }
+        for peer in health where peer.rejectedEntries > 0 {
+            events.append(SecurityEvent(kind: "rejected-entries", subject: peer.peer.description,
+                                        detail: "\(peer.rejectedEntries) rejected; last: \(peer.recentRejections.last ?? "?")", at: nil))
+        }
+        for (id, violation) in views.violations.sorted(by: { $0.key.hex < $1.key.hex }).prefix(20) {
+            events.append(SecurityEvent(kind: "policy-violation", subject: id.hex, detail: violation.description, at: nil))
+        }
+        for refusal in refusals.suffix(20) {
+            events.append(SecurityEvent(kind: "refused-connection", subject: refusal.address, detail: refusal.reason,
+                                        at: AdminJSON.timestamp(refusal.at)))
+        }
+        return events
+    }
+
+    static func decimalText(_ value: Decimal, scale: Int) -> String {
+        var input = value
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &input, scale, .plain)
+        return NSDecimalNumber(decimal: rounded).stringValue
+    }
+}

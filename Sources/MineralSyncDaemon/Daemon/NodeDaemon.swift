@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NodeConfig
+import OpenSSLTLS
+import Prometheus
+import Registry
+import RegistryStore
+import ServiceLifecycle
+import SyncNode
+import UnixSignals
+
+/// `mineral-syncd` as a service: opens the store, starts the sync node, the admin socket and
+/// the metrics endpoint, reloads certificates, CRLs and peers on SIGHUP, and on graceful
+/// shutdown (SIGTERM) says goodbye to every peer and closes the store before it returns.
+public final class NodeDaemon: Service, Sendable {
+    private let configurationPath: String
+    private let configuration: NodeConfiguration
+    private let materials: NodeMaterials
+    private let logger: Logger
+    private let metricsRegistry: PrometheusCollectorRegistry?
+
+    /// - Parameter metricsRegistry: where swift-metrics was bootstrapped to; served on
+    ///   `metrics.listen` when both are set.
+    public init(configurationPath: String, configuration: NodeConfiguration, materials: NodeMaterials, logger: Logger,
+                metricsRegistry: PrometheusCollectorRegistry?) {
+        self.configurationPath = configurationPath
+        self.configuration = configuration
+        self.materials = materials
+        self.logger = logger
+        self.metricsRegistry = metricsRegistry
+    }
+
+    public func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
+        do {
+            let running = try await start(group: group)
+            SystemdNotifier.notify("READY=1\nSTATUS=syncing with \(configuration.peers.count) configured peers")
+            logger.info("node ready", metadata: [
+                "node": "\(configuration.node)", "listen": "\(running.node.boundPort.map { "\(configuration.listen.host):\($0)" } ?? "?")",
+                "admin": "\(configuration.adminSocket)", "entries": "\(running.engine.vector.total)",
+            ])
+            await withTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+                        await running.reload(path: self.configurationPath, logger: self.logger)
+                    }
+                }
+                try? await gracefulShutdown()
+                tasks.cancelAll()
+            }
+            SystemdNotifier.notify("STOPPING=1")
+            logger.info("shutting down: saying goodbye to peers")
+            await running.stop()
+            logger.info("stopped; store closed")
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    private func start(group: any EventLoopGroup) async throws -> RunningNode {
+        let data = configuration.dataDirectory
+        do {
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw DaemonError.dataDirectory(path: data, reason: "\(error.localizedDescription)")
+        }
+        let store: RegistryStore
+        do { store = try RegistryStore(path: configuration.storePath, node: configuration.node) } catch { throw DaemonError.store(error.description) }
+        let engine: SyncEngine
+        do {
+            engine = try SyncEngine(store: store, key: materials.privateKey, certificateChain: materials.certificateChain,
+                                    trustStore: materials.trustStore, policy: EntryPolicy(catalogue: materials.catalogue),
+                                    requiresPeerConfirmation: !configuration.peers.isEmpty, logger: logger)
+        } catch {
+            try? store.close()
+            throw DaemonError.store(error.description)
+        }
+        let (serverTLS, clientTLS): (TLSContext, TLSContext)
+        do { (serverTLS, clientTLS) = try Self.tlsContexts(configuration, materials) } catch {
+            await engine.close()
+            throw DaemonError.tls("\(error)")
+        }
+        var settings = SyncNode.Configuration(listenHost: configuration.listen.host, listenPort: configuration.listen.port,
+                                              peers: configuration.peers.map { ($0.host, $0.port) })
+        settings.antiEntropyInterval = .milliseconds(configuration.sync.antiEntropyInterval.milliseconds)
+        settings.idleTimeout = .milliseconds(configuration.sync.idleTimeout.milliseconds)
+        settings.maximumFrameSize = configuration.sync.maximumFrameBytes
+        settings.maximumPendingBytes = configuration.sync.maximumPendingBytes
+        settings.batchSize = configuration.sync.batchSize
+        let node = SyncNode(engine: engine, configuration: settings, serverTLS: TLSContextProvider(serverTLS),
+                            clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
+        let running = RunningNode(configuration: configuration, engine: engine, node: node)
+        do {
+            try await node.start()
+        } catch {
+            await running.stop()
+            throw DaemonError.listen(address: "\(configuration.listen)", reason: Self.reason(error))
+        }
+        let admin = AdminService(engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),
+                                 certificateExpiry: materials.certificateExpiry) { [running] in running.configuredPeerCount }
+        do {
+            running.admin = try await HTTPServer.start(.unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),
+                                                       group: group, maximumBodyBytes: 4 << 20) { await admin.handle($0) }
+        } catch let error as DaemonError {
+            await running.stop()
+            throw error
+        } catch {
+            await running.stop()
+            throw DaemonError.adminSocket(path: configuration.adminSocket, reason: Self.reason(error))
+        }
+        if let address = configuration.metricsListen, let registry = metricsRegistry {
+            do {
+                running.metrics = try await HTTPServer.start(.tcp(host: address.host, port: address.port), group: group, maximumBodyBytes: 0) { request in
+                    guard request.method == .GET, request.path == "/metrics" else {
+                        return HTTPResponse(status: .notFound, contentType: "text/plain", body: ByteBuffer(string: "metrics are at /metrics\n"))
+                    }
+                    return HTTPResponse(contentType: "text/plain; version=0.0.4", body: ByteBuffer(bytes: registry.emitToBuffer()))
+                }
+            } catch {
+                await running.stop()
+                throw DaemonError.metrics(address: "\(address)", reason: Self.reason(error))
+            }
+        }
+        return running
+    }
+
+    static func tlsContexts(_ configuration: NodeConfiguration, _ materials: NodeMaterials) throws -> (TLSContext, TLSContext) {
+        let timeout = TimeAmount.milliseconds(configuration.tls.handshakeTimeout.milliseconds)
+        return (
+            try TLSContext(configuration: .makeServerConfiguration(certificateChain: materials.certificateChain, privateKey: materials.privateKey,
+                                                                   trustStore: materials.trustStore, handshakeTimeout: timeout)),
+            try TLSContext(configuration: .makeClientConfiguration(certificateChain: materials.certificateChain, privateKey: materials.privateKey,
+                                                                   trustStore: materials.trustStore, handshakeTimeout: timeout))
+        )
+    }
+
+    /// "Address already in use" rather than NIO's type dump.
+    static func reason(_ error: any Error) -> String {
+        if let io = error as? IOError { return "\(String(cString: strerror(io.errnoCode))) (\(io.errnoCode))" }
+        return "\(error)"
+    }
+}

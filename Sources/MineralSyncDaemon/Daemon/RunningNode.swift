@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NodeConfig
+import OpenSSLTLS
+import SyncNode
+
+/// The parts of a started daemon, and what SIGHUP and shutdown do to them.
+final class RunningNode: Sendable {
+    let engine: SyncEngine
+    let node: SyncNode
+    private let state: NIOLockedValueBox<State>
+
+    private struct State {
+        var configuration: NodeConfiguration
+        var admin: (any Channel)?
+        var metrics: (any Channel)?
+    }
+
+    init(configuration: NodeConfiguration, engine: SyncEngine, node: SyncNode) {
+        self.engine = engine
+        self.node = node
+        state = NIOLockedValueBox(State(configuration: configuration))
+    }
+
+    var admin: (any Channel)? {
+        get { state.withLockedValue { $0.admin } }
+        set { state.withLockedValue { $0.admin = newValue } }
+    }
+
+    var metrics: (any Channel)? {
+        get { state.withLockedValue { $0.metrics } }
+        set { state.withLockedValue { $0.metrics = newValue } }
+    }
+
+    var configuredPeerCount: Int { state.withLockedValue { $0.configuration.peers.count } }
+
+    /// SIGHUP: re-reads the config and the files it names. A config with problems changes
+    /// nothing (each problem is logged). Otherwise new connections get the new certificate,
+    /// anchors and CRLs, live sessions whose peer is no longer trusted are closed, and peers are
+    /// added or removed. Settings that need a restart are named in a warning.
+    func reload(path: String, logger: Logger) async {
+        logger.info("SIGHUP: reloading configuration", metadata: ["config": "\(path)"])
+        let configuration: NodeConfiguration
+        let materials: NodeMaterials
+        do {
+            configuration = try ConfigurationParser.load(path: path)
+            materials = try NodeMaterials.load(configuration)
+        } catch {
+            for problem in error.problems { logger.error("reload refused: \(problem)") }
+            logger.error("reload refused; the running configuration stays in force")
+            return
+        }
+        let old = state.withLockedValue { $0.configuration }
+        var restartNeeded: [String] = []
+        if configuration.node != old.node { restartNeeded.append("node") }
+        if configuration.dataDirectory != old.dataDirectory { restartNeeded.append("node.data-dir") }
+        if configuration.listen != old.listen { restartNeeded.append("listen") }
+        if configuration.adminSocket != old.adminSocket || configuration.adminSocketMode != old.adminSocketMode { restartNeeded.append("admin") }
+        if configuration.metricsListen != old.metricsListen { restartNeeded.append("metrics") }
+        if configuration.sync != old.sync { restartNeeded.append("sync") }
+        if configuration.logging != old.logging { restartNeeded.append("log") }
+        if configuration.mineralExtensions.map(\.id) != old.mineralExtensions.map(\.id) { restartNeeded.append("minerals") }
+        guard configuration.node == old.node else {
+            logger.error("reload refused: the config now names node \(configuration.node), this process is \(old.node); restart to change identity")
+            return
+        }
+        do {
+            let (server, client) = try NodeDaemon.tlsContexts(configuration, materials)
+            node.replaceTLS(server: server, client: client)
+        } catch {
+            logger.error("reload refused: TLS setup failed: \(error)")
+            return
+        }
+        await engine.replaceTrustStore(materials.trustStore)
+        let closed = node.closeSessionsNoLongerTrusted(by: materials.trustStore)
+        let wanted = Set(configuration.peers.map(\.description))
+        for peer in old.peers where !wanted.contains(peer.description) { node.removePeer(host: peer.host, port: peer.port) }
+        for peer in configuration.peers { node.addPeer(host: peer.host, port: peer.port) }
+        state.withLockedValue { $0.configuration.tls = configuration.tls; $0.configuration.peers = configuration.peers }
+        if !restartNeeded.isEmpty {
+            logger.warning("reload: changes to \(restartNeeded.joined(separator: ", ")) take effect only after a restart")
+        }
+        logger.info("configuration reloaded", metadata: [
+            "peers": "\(configuration.peers.count)", "crls": "\(configuration.tls.revocationLists.count)",
+            "sessions-closed": "\(closed.map(\.description).joined(separator: ","))",
+            "certificate-expires": "\(materials.certificateExpiry)",
+        ])
+    }
+
+    /// Graceful stop: no new admin requests, goodbye to every peer, store closed.
+    func stop() async {
+        let (admin, metrics) = state.withLockedValue { ($0.admin, $0.metrics) }
+        try? await admin?.close()
+        await node.shutdown()
+        await engine.close()
+        try? await metrics?.close()
+    }
+}

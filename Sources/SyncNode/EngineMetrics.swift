@@ -1,0 +1,10 @@
+import Metrics
+
+/// The engine's counters, through swift-metrics (the daemon bootstraps a Prometheus backend).
+struct EngineMetrics: Sendable {
+    let appended = Counter(label: "mineralsync_entries_appended_total")
+    let ingested = Counter(label: "mineralsync_entries_ingested_total")
+    let rejected = Counter(label: "mineralsync_entries_rejected_total")
+    let forks = Counter(label: "mineralsync_forks_detected_total")
+    let held = Gauge(label: "mineralsync_entries_held")
+}

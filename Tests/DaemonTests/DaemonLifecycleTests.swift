@@ -1,0 +1,126 @@
+import AdminAPI
+import Foundation
+import OpenSSLCrypto
+import Registry
+import Testing
+import TestSupport
+
+/// One daemon process: config checks, start, admin API refusals, SIGTERM.
+@Suite("mineral-syncd process: config, admin API, lifecycle", .serialized)
+struct DaemonLifecycleTests {
+    let root: TemporaryDirectory
+    let pki: TestPKI
+    let files: PKIFiles
+
+    init() throws {
+        root = try TemporaryDirectory(prefix: "daemon")
+        pki = try TestPKI()
+        files = try PKIFiles(pki: pki, directory: root.path("pki"))
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = try BuiltExecutable.url("mineral-syncd")
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
+    }
+
+    @Test func checkConfigAcceptsAGoodConfigAndTheDaemonRefusesABadOneWithTheSameMessages() throws {
+        let port = freePorts(1)[0]
+        let node = try DaemonProcess("EU", "eu-1", port: port, peers: [], root: root.url.path, pki: pki, files: files)
+        let good = try run(["check-config", node.configPath])
+        #expect(good.status == 0, "\(good.error)")
+        #expect(good.output.contains("OK — node EU/eu-1"))
+
+        // A key others can read, and a misspelt key: both named, with their lines.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: files.path("eu-1.key"))
+        let text = try String(contentsOfFile: node.configPath, encoding: .utf8).replacingOccurrences(of: "anti-entropy-interval", with: "anti-entropy-intervall")
+        try text.write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        let bad = try run(["check-config", node.configPath])
+        #expect(bad.status == 78)
+        let problems = bad.error.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix(node.configPath) }
+        #expect(problems.count == 1, "\(bad.error)")
+        #expect(problems.contains { $0.contains("sync.anti-entropy-intervall: unknown key") })
+
+        // Fix the key: the file problem is reported next; the daemon refuses with that same line.
+        try text.replacingOccurrences(of: "anti-entropy-intervall", with: "anti-entropy-interval").write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        let keyProblem = try run(["check-config", node.configPath])
+        #expect(keyProblem.status == 78)
+        let line = try #require(keyProblem.error.split(separator: "\n").first { $0.contains("tls.private-key") }).trimmingCharacters(in: .whitespaces)
+        #expect(line.contains("chmod 600"))
+        let refused = try run(["--config", node.configPath])
+        #expect(refused.status == 78)
+        #expect(refused.error.contains(line))
+        #expect(!FileManager.default.fileExists(atPath: node.socketPath))
+    }
+
+    @Test func servesTheAdminAPIRefusesBadRequestsAndStopsCleanlyOnSIGTERM() async throws {
+        let node = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files)
+        try await node.start()
+        let socketMode = try FileManager.default.attributesOfItem(atPath: node.socketPath)[.posixPermissions] as? Int
+        #expect(socketMode == 0o660)
+
+        let written: WriteResponse = try node.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "120.5", unit: "t", site: "Rotterdam"))
+        #expect(written.seq == 1)
+        let alert: WriteResponse = try node.client.post("/v1/alerts", AlertRaiseRequest(
+            mineral: "gallium", severity: "high", category: "export-restriction", summary: "Export licences required from 1 Dec"))
+        let reserves: [ReserveItem] = try node.client.get("/v1/reserves")
+        #expect(reserves.map(\.quantity) == ["120.5"])
+        #expect(reserves.first?.site == "Rotterdam")
+        let alerts: [AlertItem] = try node.client.get("/v1/alerts?open=true")
+        #expect(alerts.map(\.id) == [alert.id])
+        let shown: AlertItem = try node.client.get("/v1/alerts/\(alert.id.prefix(10))")
+        #expect(shown.severity == "high")
+
+        // Bad input: a clear 4xx each, nothing written, the daemon keeps serving.
+        let cases: [(String, String, Data?, Int, String)] = [
+            ("POST", "/v1/reserves", Data("{not json".utf8), 400, "validation"),
+            ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "unobtainium", quantity: "1")), 400, "validation"),
+            ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "-3")), 400, "validation"),
+            ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "3", asOf: "yesterday")), 400, "validation"),
+            ("POST", "/v1/alerts", try AdminJSON.encoder.encode(AlertRaiseRequest(mineral: "gallium", severity: "apocalyptic", category: "other", summary: "x")), 400, "validation"),
+            ("POST", "/v1/reserves", Data(repeating: 0x20, count: 5 << 20), 413, "too-large"),
+            ("GET", "/v1/nowhere", nil, 404, "not-found"),
+            ("GET", "/admin", nil, 404, "not-found"),
+            ("DELETE", "/v1/status", nil, 405, "method-not-allowed"),
+        ]
+        for (method, path, body, status, code) in cases {
+            let response = try node.client.send(method, path, body: body)
+            #expect(response.status == status, "\(method) \(path)")
+            let error = try? AdminJSON.decoder.decode(ErrorResponse.self, from: response.body)
+            #expect(error?.error == code, "\(method) \(path): \(String(decoding: response.body, as: UTF8.self))")
+        }
+        let unknown = try node.client.send("POST", "/v1/reserves", body: try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "unobtainium", quantity: "1")))
+        #expect(String(decoding: unknown.body, as: UTF8.self).contains("unknown mineral \\\"unobtainium\\\""))
+        let status = try node.status()
+        #expect(status.entries == 2)
+        #expect(status.node == "EU/eu-1")
+
+        #expect(try await node.stop() == 0)
+        #expect(node.logText.contains("stopped; store closed"))
+        #expect(throws: AdminClient.ClientError.self) { try node.status() }
+
+        // Restarted from the same store: everything acknowledged is there.
+        try await node.start()
+        #expect(try node.status().entries == 2)
+        #expect(try await node.stop() == 0)
+    }
+
+    @Test func refusesToStartWhenThePortIsTakenSayingWhich() async throws {
+        let port = freePorts(1)[0]
+        let first = try DaemonProcess("EU", "eu-1", port: port, peers: [], root: root.url.path, pki: pki, files: files)
+        try await first.start()
+        let second = try DaemonProcess("US", "us-1", port: port, peers: [], root: root.url.path, pki: pki, files: files)
+        let result = try run(["--config", second.configPath])
+        #expect(result.status == 1)
+        #expect(result.error.contains("cannot listen for partners on 127.0.0.1:\(port): Address already in use"), "\(result.error)")
+        try await first.stop()
+    }
+}

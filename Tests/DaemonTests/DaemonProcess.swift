@@ -1,0 +1,166 @@
+import AdminAPI
+import Foundation
+import OpenSSLCrypto
+import Registry
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `mineral-syncd` process started by a test from the built binary, with its own config,
+/// data directory and admin socket. Its log (stderr) is collected so tests can await a line.
+final class DaemonProcess: @unchecked Sendable {
+    let participant: String
+    let name: String
+    let port: Int
+    let directory: String
+    let configPath: String
+    var socketPath: String { "\(directory)/admin.sock" }
+    var client: AdminClient { AdminClient(socketPath: socketPath) }
+    var nodeID: String { "\(participant)/\(name)" }
+
+    private let lock = NSLock()
+    private var log = ""
+    private var process: Process?
+    private var logWaiters: [(String, Int, CheckedContinuation<Void, any Error>)] = []
+
+    /// Writes the node's certificate and config. `peers` are ports on 127.0.0.1.
+    init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, pki: TestPKI, files: PKIFiles,
+         crls: [String] = [], identity: TestNode? = nil, extra: String = "") throws {
+        self.participant = participant
+        self.name = name
+        self.port = port
+        directory = "\(root)/\(name)"
+        configPath = "\(root)/\(name).yaml"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try files.write(try identity ?? pki.node(participant, name), as: name)
+        let anchors = pki.authorities.keys.sorted().map { "    \($0): pki/\($0.lowercased())-ca.pem" }.joined(separator: "\n")
+        let peerLines = peers.map { "  - address: 127.0.0.1:\($0)" }.joined(separator: "\n")
+        let config = """
+            node:
+              participant: \(participant)
+              name: \(name)
+              data-dir: ./\(name)
+            listen: 127.0.0.1:\(port)
+            admin:
+              socket: ./\(name)/admin.sock
+            tls:
+              trust-domain: \(pki.trustDomain)
+              certificate: pki/\(name).pem
+              private-key: pki/\(name).key
+              trust-anchors:
+            \(anchors)
+              crls: [\(crls.joined(separator: ", "))]
+            peers:\(peers.isEmpty ? " []" : "\n" + peerLines)
+            sync:
+              anti-entropy-interval: 500ms
+            log:
+              level: debug
+            \(extra)
+            """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts the daemon and returns once it logged "node ready".
+    func start() async throws {
+        let process = Process()
+        process.executableURL = try BuiltExecutable.url("mineral-syncd")
+        process.arguments = ["--config", configPath]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        let alreadyLogged = lock.withLock { log.count }
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { handle.readabilityHandler = nil; return }
+            self.append(String(decoding: data, as: UTF8.self))
+        }
+        try process.run()
+        lock.withLock { self.process = process }
+        try await waitForLog("node ready", after: alreadyLogged, seconds: 60)
+    }
+
+    var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+    /// SIGTERM, then waits for the exit; returns the exit status.
+    @discardableResult
+    func stop() async throws -> Int32 { try await signal(SIGTERM) }
+
+    /// SIGKILL: no goodbye, no store close.
+    @discardableResult
+    func kill() async throws -> Int32 { try await signal(SIGKILL) }
+
+    func hangUp() { lock.withLock { process }.map { Glibc.kill($0.processIdentifier, SIGHUP) } }
+
+    private func signal(_ signal: Int32) async throws -> Int32 {
+        guard let process = lock.withLock({ self.process }) else { return -1 }
+        Glibc.kill(process.processIdentifier, signal)
+        return try await within(30, "\(nodeID) to exit") {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    var logText: String { lock.withLock { log } }
+
+    /// Resolves when the log contains `text` after the first `after` characters.
+    func waitForLog(_ text: String, after: Int = 0, seconds: Double = 30) async throws {
+        try await within(seconds, "\(nodeID) to log \"\(text)\"") { [self] in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let found = lock.withLock { () -> Bool in
+                    if String(log.dropFirst(after)).contains(text) { return true }
+                    logWaiters.append((text, after, continuation))
+                    return false
+                }
+                if found { continuation.resume() }
+            }
+        }
+    }
+
+    private func append(_ text: String) {
+        if ProcessInfo.processInfo.environment["MINERALSYNC_TEST_LOG"] == "1" { FileHandle.standardError.write(Data(text.utf8)) }
+        let ready = lock.withLock { () -> [CheckedContinuation<Void, any Error>] in
+            log += text
+            var ready: [CheckedContinuation<Void, any Error>] = []
+            logWaiters.removeAll { wanted, after, continuation in
+                guard String(log.dropFirst(after)).contains(wanted) else { return false }
+                ready.append(continuation)
+                return true
+            }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    // MARK: admin shortcuts
+
+    func status() throws -> StatusResponse { try client.get("/v1/status") }
+
+    /// Asks the node for an anti-entropy round with every connected peer and waits until each
+    /// holds the same vector.
+    @discardableResult
+    func syncAndWait(timeout: Double = 60) throws -> SyncResponse {
+        try client.post("/v1/sync", SyncRequest(wait: true, timeoutSeconds: timeout))
+    }
+}
+
+/// Free TCP ports on 127.0.0.1 (bound and released; the tests use them at once).
+func freePorts(_ count: Int) -> [Int] {
+    var sockets: [Int32] = []
+    var ports: [Int] = []
+    for _ in 0..<count {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        sockets.append(fd)
+    }
+    for fd in sockets { close(fd) }
+    return ports
+}
+
