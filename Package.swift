@@ -186,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "SyncProtocolTests",
             dependencies: [
-                "SyncProtocol", "Registry", "TestSupport",
+                "SyncProtocol", "Registry", "TestSupport", "MineralWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -93,7 +93,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         let engine = self.engine
         let verified = identity.peer
         Task { await engine.learnPeer(verified, chain: [verified.leaf]); await engine.attach(link) }
-        perform(session!.start(localVector: engine.vector), context)
+        perform(session!.start(localVector: engine.vector, headIDs: engine.headIDs), context)
         antiEntropy = context.eventLoop.scheduleRepeatedTask(
             initialDelay: settings.antiEntropyInterval, delay: settings.antiEntropyInterval
         ) { _ in
@@ -185,6 +185,21 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 logger.warning("peer holds more of this node's feed than its store; catching up before writing", metadata: ["held": "\(held)"])
                 let engine = self.engine
                 Task { await engine.peerHoldsOwnFeed(upTo: held) }
+            case .compareHeads(let claims):
+                let engine = self.engine
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let loop = context.eventLoop
+                Task {
+                    let divergent = await engine.divergentFeeds(claims)
+                    guard !divergent.isEmpty else { return }
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.logger.critical("peer holds a different entry at the same position: fork; sending ours as evidence",
+                                                metadata: ["feeds": "\(divergent.map { "\($0.feed)#\($0.seq)" })"])
+                        handler.streamQueue += divergent.map { ($0.feed, $0.seq...$0.seq) }
+                        handler.pumpStream(context)
+                    }
+                }
             case .close(let reason, let detail, let sendGoodbye):
                 if sendGoodbye { write(.goodbye(reason, detail: detail), context) }
                 logger.info("session closed", metadata: ["reason": "\(reason)", "detail": "\(detail)"])

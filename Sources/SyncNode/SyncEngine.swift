@@ -59,6 +59,7 @@ public actor SyncEngine {
 
     private nonisolated let vectorSnapshot: NIOLockedValueBox<VersionVector>
     private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[UInt8]]]>
+    private nonisolated let headSnapshot: NIOLockedValueBox<[NodeID: EntryID]>
     private nonisolated let clock: @Sendable () -> UInt64
 
     /// - Parameter requiresPeerConfirmation: refuse local writes until a peer has told us how much
@@ -80,6 +81,8 @@ public actor SyncEngine {
         }
         vectorSnapshot = NIOLockedValueBox(registry.vector)
         chainSnapshot = NIOLockedValueBox(chains)
+        let ledger = registry.ledger
+        headSnapshot = NIOLockedValueBox(registry.vector.heads.keys.reduce(into: [:]) { heads, feed in heads[feed] = ledger.head(of: feed)?.id })
         metrics.held.record(Int64(registry.vector.total))
     }
 
@@ -110,6 +113,18 @@ public actor SyncEngine {
     // MARK: what sessions read without waiting
 
     public nonisolated var vector: VersionVector { vectorSnapshot.withLockedValue { $0 } }
+
+    /// The id of the newest entry held of each feed, for the hello.
+    public nonisolated var headIDs: [NodeID: EntryID] { headSnapshot.withLockedValue { $0 } }
+
+    /// Feeds where a peer's head entry differs from ours at the same seq: each is a fork (two
+    /// entries signed for one position), returned with the seq whose entry we should send.
+    public func divergentFeeds(_ claims: [NodeID: PeerHead]) -> [(feed: NodeID, seq: UInt64)] {
+        claims.compactMap { feed, claim in
+            guard let ours = registry.ledger.entryID(of: feed, seq: claim.seq), ours != claim.id else { return nil }
+            return (feed, claim.seq)
+        }.sorted { $0.feed < $1.feed }
+    }
 
     public nonisolated func certificates(for origins: [NodeID]) -> [OriginCertificate] {
         chainSnapshot.withLockedValue { chains in
@@ -280,6 +295,9 @@ public actor SyncEngine {
         guard !entries.isEmpty else { return }
         let vector = registry.vector
         vectorSnapshot.withLockedValue { $0 = vector }
+        var heads: [NodeID: EntryID] = [:]
+        for origin in Set(entries.map(\.origin)) { heads[origin] = registry.ledger.head(of: origin)?.id }
+        headSnapshot.withLockedValue { $0.merge(heads) { $1 } }
         metrics.held.record(Int64(vector.total))
         for link in links.values { link.offer(entries) }
         for observer in observers.values { observer.yield(entries) }

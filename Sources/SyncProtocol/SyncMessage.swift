@@ -8,11 +8,14 @@ public struct SyncHello: Sendable, Hashable {
     public var protocolVersion: UInt32
     public var node: NodeID
     public var vector: VersionVector
+    /// The id of the sender's entry at `vector[feed]`, per feed: how forks of equal length show.
+    public var headIDs: [NodeID: EntryID]
 
-    public init(protocolVersion: UInt32 = syncProtocolVersion, node: NodeID, vector: VersionVector) {
+    public init(protocolVersion: UInt32 = syncProtocolVersion, node: NodeID, vector: VersionVector, headIDs: [NodeID: EntryID] = [:]) {
         self.protocolVersion = protocolVersion
         self.node = node
         self.vector = vector
+        self.headIDs = headIDs
     }
 }
 

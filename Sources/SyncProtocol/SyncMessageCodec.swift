@@ -16,6 +16,12 @@ public enum SyncMessageCodec {
             wire.protocolVersion = hello.protocolVersion
             wire.node = nodeRef(hello.node)
             wire.vector = vector(hello.vector)
+            wire.headIds = hello.headIDs.sorted { $0.key < $1.key }.map { node, id in
+                var head = Mineralsync_V1_FeedHeadID()
+                head.node = nodeRef(node)
+                head.id = Data(id.bytes)
+                return head
+            }
             out.kind = .hello(wire)
         case .entries(let entries):
             var wire = Mineralsync_V1_EntryBatch()
@@ -66,7 +72,16 @@ public enum SyncMessageCodec {
         switch wire.kind {
         case .hello(let hello):
             guard hello.hasNode else { throw .invalidNode("hello names no node") }
-            return .hello(SyncHello(protocolVersion: hello.protocolVersion, node: try node(hello.node), vector: try vector(hello.vector)))
+            let heads = try vector(hello.vector)
+            var ids: [NodeID: EntryID] = [:]
+            for head in hello.headIds {
+                let feed = try node(head.node)
+                guard heads[feed] > 0 else { throw .impossibleVector("head id for \(feed), which the vector does not hold") }
+                guard ids[feed] == nil else { throw .impossibleVector("two head ids for \(feed)") }
+                guard let id = EntryID(bytes: head.id) else { throw .impossibleVector("head id for \(feed) is \(head.id.count) bytes, not 32") }
+                ids[feed] = id
+            }
+            return .hello(SyncHello(protocolVersion: hello.protocolVersion, node: try node(hello.node), vector: heads, headIDs: ids))
         case .entries(let batch):
             return .entries(batch.entries.map { SignedEntry(body: [UInt8]($0.body), signature: [UInt8]($0.signature)) })
         case .certificates(let wire):

@@ -29,6 +29,9 @@ public struct SyncSession: Sendable {
         /// The peer holds more of *our own* feed than we do (we were restored from a backup):
         /// appends must wait until those entries are back.
         case ownFeedBehind(peerHolds: UInt64)
+        /// The peer's head entry ids for feeds we hold at least as far: wherever our entry at
+        /// that seq differs, the feed is forked; send ours so the peer holds the evidence too.
+        case compareHeads([NodeID: PeerHead])
         /// Say goodbye (when the reason is ours) and close the connection.
         case close(GoodbyeReason, detail: String, sendGoodbye: Bool)
     }
@@ -48,8 +51,8 @@ public struct SyncSession: Sendable {
     }
 
     /// Opens the session: both sides send hello at once.
-    public func start(localVector: VersionVector) -> [Action] {
-        [.send(.hello(SyncHello(node: local, vector: localVector)))]
+    public func start(localVector: VersionVector, headIDs: [NodeID: EntryID] = [:]) -> [Action] {
+        [.send(.hello(SyncHello(node: local, vector: localVector, headIDs: headIDs)))]
     }
 
     /// A message arrived from the peer.
@@ -66,6 +69,12 @@ public struct SyncSession: Sendable {
             state = .established
             peerHas = hello.vector
             var actions: [Action] = [.established(peerVector: hello.vector)]
+            // Feeds where we hold the peer's head seq too: the shell compares ids there.
+            var claims: [NodeID: PeerHead] = [:]
+            for (feed, id) in hello.headIDs where hello.vector[feed] <= localVector[feed] {
+                claims[feed] = PeerHead(seq: hello.vector[feed], id: id)
+            }
+            if !claims.isEmpty { actions.append(.compareHeads(claims)) }
             if hello.vector[local] > localVector[local] { actions.append(.ownFeedBehind(peerHolds: hello.vector[local])) }
             actions += catchUp(localVector: localVector)
             return actions
@@ -160,5 +169,16 @@ public struct SyncSession: Sendable {
         for (node, range) in missing { peerHas[node] = range.upperBound }
         actions.append(.stream(missing))
         return actions
+    }
+}
+
+/// A peer's claim about a feed: it holds entries 1...seq, and the one at seq has this id.
+public struct PeerHead: Sendable, Hashable {
+    public let seq: UInt64
+    public let id: EntryID
+
+    public init(seq: UInt64, id: EntryID) {
+        self.seq = seq
+        self.id = id
     }
 }

@@ -11,6 +11,7 @@ import Glibc
 /// data directory and admin socket. Its log (stderr) is collected so tests can await a line.
 final class DaemonProcess: @unchecked Sendable {
     let participant: String
+    let identity: TestNode
     let name: String
     let port: Int
     let directory: String
@@ -25,29 +26,33 @@ final class DaemonProcess: @unchecked Sendable {
     private var logWaiters: [(String, Int, CheckedContinuation<Void, any Error>)] = []
 
     /// Writes the node's certificate and config. `peers` are ports on 127.0.0.1.
+    /// - Parameter label: names the data directory, config and key files (default: the node
+    ///   name); two processes sharing one identity need different labels.
     init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, pki: TestPKI, files: PKIFiles,
-         crls: [String] = [], identity: TestNode? = nil, extra: String = "") throws {
+         crls: [String] = [], identity: TestNode? = nil, label: String? = nil, extra: String = "") throws {
+        let label = label ?? name
         self.participant = participant
         self.name = name
         self.port = port
-        directory = "\(root)/\(name)"
-        configPath = "\(root)/\(name).yaml"
+        directory = "\(root)/\(label)"
+        configPath = "\(root)/\(label).yaml"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try files.write(try identity ?? pki.node(participant, name), as: name)
+        self.identity = try identity ?? pki.node(participant, name)
+        try files.write(self.identity, as: label)
         let anchors = pki.authorities.keys.sorted().map { "    \($0): pki/\($0.lowercased())-ca.pem" }.joined(separator: "\n")
         let peerLines = peers.map { "  - address: 127.0.0.1:\($0)" }.joined(separator: "\n")
         let config = """
             node:
               participant: \(participant)
               name: \(name)
-              data-dir: ./\(name)
+              data-dir: ./\(label)
             listen: 127.0.0.1:\(port)
             admin:
-              socket: ./\(name)/admin.sock
+              socket: ./\(label)/admin.sock
             tls:
               trust-domain: \(pki.trustDomain)
-              certificate: pki/\(name).pem
-              private-key: pki/\(name).key
+              certificate: pki/\(label).pem
+              private-key: pki/\(label).key
               trust-anchors:
             \(anchors)
               crls: [\(crls.joined(separator: ", "))]
@@ -139,8 +144,17 @@ final class DaemonProcess: @unchecked Sendable {
     /// Asks the node for an anti-entropy round with every connected peer and waits until each
     /// holds the same vector.
     @discardableResult
-    func syncAndWait(timeout: Double = 60) throws -> SyncResponse {
-        try client.post("/v1/sync", SyncRequest(wait: true, timeoutSeconds: timeout))
+    func syncAndWait(with peers: [DaemonProcess], timeout: Double = 60) throws -> [SyncResponse] {
+        try peers.map { peer in try client.post("/v1/sync", SyncRequest(peer: peer.nodeID, wait: true, timeoutSeconds: timeout)) }
+    }
+
+    /// Imports `count` reserve reports (one entry each) in one all-or-nothing request.
+    func importReserves(_ count: Int, tag: String) throws {
+        let minerals = ["gallium", "germanium", "graphite", "tungsten", "antimony"]
+        let rows = (0..<count).map { index in
+            ReserveReportRequest(mineral: minerals[index % minerals.count], quantity: "\(index + 1).5", site: "\(tag)-site-\(index % 37)")
+        }
+        let _: [WriteResponse] = try client.post("/v1/reserves/import", ReserveImportRequest(rows: rows))
     }
 }
 

@@ -72,6 +72,28 @@ import Testing
         #expect(jp.registry.views.digest == eu.registry.views.digest)
     }
 
+    @Test func twinsSigningEqualLengthFeedsUnderOneIdentityAreCaughtByTheHelloHeadIDs() throws {
+        let (network, nodes) = alliance(["EU/eu-1", "US/us-1"])
+        let (twinA, us) = (nodes[0], nodes[1])
+        let twinB = SimulatedNode("EU/eu-1", alliance: alliance, network: network)
+        for step in 0..<3 {
+            try twinA.write(Ops.report("EU", "gallium", "\(step)"), at: UInt64(step))
+            try twinB.write(Ops.report("EU", "gallium", "\(900 + step)"), at: UInt64(step))
+        }
+        twinA.connect(us)
+        network.runUntilQuiet()
+        #expect(us.vector[twinA.id] == 3)
+
+        // The other twin connects: same vector, so only the head ids can tell.
+        network.add(twinB)
+        us.sessions[twinA.id] = nil
+        twinB.connect(us)
+        network.runUntilQuiet()
+        #expect(us.registry.ledger.forks.map(\.origin) == [twinA.id])
+        #expect(us.registry.ledger.forks.first?.kind == .sameSequence)
+        #expect(twinB.registry.ledger.forks.map(\.origin) == [twinA.id], "the twin learns someone else signs as it")
+    }
+
     @Test func aNodeRestoredFromAnOldBackupLearnsItsOwnFeedBackAndNeverForks() throws {
         let (network, nodes) = alliance(["EU/eu-1", "US/us-1"])
         let (eu, us) = (nodes[0], nodes[1])

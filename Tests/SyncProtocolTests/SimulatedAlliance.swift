@@ -31,12 +31,15 @@ final class SimulatedNode {
     }
 
     var vector: VersionVector { registry.vector }
+    var headIDs: [NodeID: EntryID] {
+        vector.heads.keys.reduce(into: [:]) { heads, feed in heads[feed] = registry.ledger.head(of: feed)?.id }
+    }
 
     func connect(_ peer: SimulatedNode) {
         for (a, b) in [(self, peer), (peer, self)] {
             a.knownKeys[b.id] = a.alliance.nodes[b.id]!.publicKey  // what the TLS handshake proved
             a.sessions[b.id] = SyncSession(local: a.id, peer: b.id)
-            a.perform(a.sessions[b.id]!.start(localVector: a.vector), peer: b.id)
+            a.perform(a.sessions[b.id]!.start(localVector: a.vector, headIDs: a.headIDs), peer: b.id)
         }
     }
 
@@ -101,6 +104,12 @@ final class SimulatedNode {
                     sessions[peer] = session
                 }
                 fanOut(result.accepted)
+            case .compareHeads(let claims):
+                for (feed, claim) in claims.sorted(by: { $0.key < $1.key }) {
+                    guard let ours = registry.ledger.entryID(of: feed, seq: claim.seq), ours != claim.id,
+                          let entry = store[feed]?[claim.seq] else { continue }
+                    network.send(.entries([entry.signed]), from: id, to: peer)
+                }
             case .established:
                 break
             case .ownFeedBehind(let held):

@@ -1,3 +1,5 @@
+import Foundation
+import MineralWire
 import NIOCore
 import NIOEmbedded
 import NIOTestUtils
@@ -15,6 +17,7 @@ import Testing
         let vector = VersionVector([alliance.node("EU/eu-1"): 3, alliance.node("JP/jp-1"): 9])
         let messages: [SyncMessage] = [
             .hello(SyncHello(node: alliance.node("US/us-1"), vector: vector)),
+            .hello(SyncHello(node: alliance.node("US/us-1"), vector: vector, headIDs: [alliance.node("JP/jp-1"): entries[0].id])),
             .entries(entries),
             .certificates([OriginCertificate(node: alliance.node("JP/jp-1"), chain: [[1, 2, 3], [4, 5]])]),
             .vector(vector),
@@ -38,6 +41,23 @@ import Testing
         let huge = try SyncMessageCodec.encode(.vector(VersionVector([eu: SyncMessageCodec.maximumSequence + 1])))
         #expect(throws: SyncProtocolError.impossibleVector("EU/eu-1 at seq \(SyncMessageCodec.maximumSequence + 1)")) {
             try SyncMessageCodec.decode(huge)
+        }
+    }
+
+    @Test func aHelloHeadIDMustNameAHeldFeedAndBe32Bytes() throws {
+        let (eu, jp) = (alliance.node("EU/eu-1"), alliance.node("JP/jp-1"))
+        let id = EntryID(hex: String(repeating: "cd", count: 32))!
+        let notHeld = try SyncMessageCodec.encode(.hello(SyncHello(node: eu, vector: VersionVector([eu: 2]), headIDs: [jp: id])))
+        #expect(throws: SyncProtocolError.impossibleVector("head id for JP/jp-1, which the vector does not hold")) {
+            try SyncMessageCodec.decode(notHeld)
+        }
+        var wire = try Mineralsync_V1_SyncMessage(serializedBytes: try SyncMessageCodec.encode(
+            .hello(SyncHello(node: eu, vector: VersionVector([eu: 2]), headIDs: [eu: id]))))
+        guard case .hello(var hello) = wire.kind else { Issue.record("not a hello"); return }
+        hello.headIds[0].id = Data(repeating: 1, count: 31)
+        wire.kind = .hello(hello)
+        #expect(throws: SyncProtocolError.impossibleVector("head id for EU/eu-1 is 31 bytes, not 32")) {
+            try SyncMessageCodec.decode(try wire.serializedBytes() as [UInt8])
         }
     }
 

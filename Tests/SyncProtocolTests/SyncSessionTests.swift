@@ -18,6 +18,9 @@ import Testing
     @Test func helloExchangeEstablishesAndStreamsWhatThePeerLacks() {
         var session = SyncSession(local: eu, peer: us)
         #expect(session.start(localVector: VersionVector([eu: 5])) == [.send(.hello(SyncHello(node: eu, vector: VersionVector([eu: 5]))))])
+        let id = EntryID(hex: String(repeating: "ab", count: 32))!
+        #expect(session.start(localVector: VersionVector([eu: 5]), headIDs: [eu: id])
+            == [.send(.hello(SyncHello(node: eu, vector: VersionVector([eu: 5]), headIDs: [eu: id])))])
         let actions = session.receive(.hello(SyncHello(node: us, vector: VersionVector([eu: 2, us: 7]))),
                                       localVector: VersionVector([eu: 5, jp: 3]))
         #expect(session.state == .established)
@@ -85,9 +88,9 @@ import Testing
         #expect(actions.contains(.ownFeedBehind(peerHolds: 9)))
     }
 
-    @Test func pingIsAnsweredAndGoodbyeClosesQuietly() {
+    @Test func pingIsAnsweredWithOurVectorThenPongAndGoodbyeClosesQuietly() {
         var session = established()
-        #expect(session.receive(.ping(7), localVector: VersionVector()) == [.send(.pong(7))])
+        #expect(session.receive(.ping(7), localVector: VersionVector([eu: 4])) == [.send(.vector(VersionVector([eu: 4]))), .send(.pong(7))])
         #expect(session.antiEntropyTick(localVector: VersionVector([eu: 1])) == [.send(.vector(VersionVector([eu: 1])))])
         #expect(session.receive(.goodbye(.shuttingDown, detail: ""), localVector: VersionVector())
             == [.close(.shuttingDown, detail: "peer said goodbye: shutting down", sendGoodbye: false)])

@@ -1,5 +1,6 @@
 import AdminAPI
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import Registry
@@ -15,6 +16,7 @@ struct AdminService: Sendable {
     let startedAt: Date
     let certificateExpiry: Date
     let configuredPeers: @Sendable () -> Int
+    let logger: Logger
 
     /// A failed request: its status and the `{error, message}` body.
     struct Failure: Error {
@@ -26,13 +28,16 @@ struct AdminService: Sendable {
     }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let response: HTTPResponse
         do {
-            return try await route(request)
+            response = try await route(request)
         } catch let failure as Failure {
-            return Self.json(failure.body, status: failure.status)
+            response = Self.json(failure.body, status: failure.status)
         } catch {
-            return Self.json(ErrorResponse(error: "internal", message: "\(error)"), status: .internalServerError)
+            response = Self.json(ErrorResponse(error: "internal", message: "\(error)"), status: .internalServerError)
         }
+        logger.debug("admin request", metadata: ["method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status.code)"])
+        return response
     }
 
     private func route(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -275,12 +280,18 @@ struct AdminService: Sendable {
             guard let id = try? NodeID(text) else { throw Failure.validation("peer \"\(text)\" must be a node such as EU/eu-1") }
             return id
         }
+        let deadline = Date().addingTimeInterval(min(max(body.timeoutSeconds ?? 60, 0.1), 3600))
         if let peer, !node.peers.connectedPeers.contains(peer) {
-            throw Failure(status: .conflict, body: ErrorResponse(error: "not-connected", message: "\(peer) is not connected (see `mineralctl peers`)"))
+            // With --wait, a named peer that is still connecting is waited for.
+            while body.wait == true, Date() < deadline, !node.peers.connectedPeers.contains(peer) {
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            guard node.peers.connectedPeers.contains(peer) else {
+                throw Failure(status: .conflict, body: ErrorResponse(error: "not-connected", message: "\(peer) is not connected (see `mineralctl peers`)"))
+            }
         }
         var started = node.syncNow(with: peer)
         guard body.wait == true else { return SyncResponse(peers: started.map(\.description), inSync: false, versionVector: AdminPresenter.vector(engine.vector)) }
-        let deadline = Date().addingTimeInterval(min(max(body.timeoutSeconds ?? 60, 0.1), 3600))
         while true {
             let local = engine.vector
             let pending = started.filter { peer in
@@ -301,9 +312,11 @@ struct AdminService: Sendable {
 
     private func watch() -> HTTPResponse {
         let engine = self.engine
+        let logger = self.logger
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         let task = Task {
             let batches = await engine.subscribe()
+            logger.debug("watch subscribed")
             continuation.yield(ByteBuffer(string: "\n"))  // headers out at once: the watcher knows it is subscribed
             for await batch in batches {
                 let views = await engine.views

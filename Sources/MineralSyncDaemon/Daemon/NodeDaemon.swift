@@ -101,7 +101,8 @@ public final class NodeDaemon: Service, Sendable {
             throw DaemonError.listen(address: "\(configuration.listen)", reason: Self.reason(error))
         }
         let admin = AdminService(engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),
-                                 certificateExpiry: materials.certificateExpiry) { [running] in running.configuredPeerCount }
+                                 certificateExpiry: materials.certificateExpiry, configuredPeers: { [running] in running.configuredPeerCount },
+                                 logger: logger)
         do {
             running.admin = try await HTTPServer.start(.unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),
                                                        group: group, maximumBodyBytes: 4 << 20) { await admin.handle($0) }

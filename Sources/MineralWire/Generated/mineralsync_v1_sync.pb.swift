@@ -75,6 +75,33 @@ public nonisolated struct Mineralsync_V1_VersionVector: Sendable {
   public init() {}
 }
 
+/// The id of the entry at a feed's head: two nodes holding the same number of entries of a feed
+/// compare these to find a fork that vectors alone cannot show (two processes that signed
+/// different entries under one identity). The node holding the other entry sends it as evidence.
+public nonisolated struct Mineralsync_V1_FeedHeadID: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var node: Mineralsync_V1_NodeRef {
+    get {_node ?? Mineralsync_V1_NodeRef()}
+    set {_node = newValue}
+  }
+  /// Returns true if `node` has been explicitly set.
+  public var hasNode: Bool {self._node != nil}
+  /// Clears the value of `node`. Subsequent reads from it will return its default value.
+  public mutating func clearNode() {self._node = nil}
+
+  /// 32 bytes: the id of the sender's entry at vector[node]
+  public var id: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _node: Mineralsync_V1_NodeRef? = nil
+}
+
 public nonisolated struct Mineralsync_V1_Hello: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -102,6 +129,9 @@ public nonisolated struct Mineralsync_V1_Hello: Sendable {
   public var hasVector: Bool {self._vector != nil}
   /// Clears the value of `vector`. Subsequent reads from it will return its default value.
   public mutating func clearVector() {self._vector = nil}
+
+  /// one per feed in vector
+  public var headIds: [Mineralsync_V1_FeedHeadID] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -427,9 +457,48 @@ nonisolated extension Mineralsync_V1_VersionVector: SwiftProtobuf.Message, Swift
   }
 }
 
+nonisolated extension Mineralsync_V1_FeedHeadID: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FeedHeadID"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._node) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._node {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.id.isEmpty {
+      try visitor.visitSingularBytesField(value: self.id, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_FeedHeadID, rhs: Mineralsync_V1_FeedHeadID) -> Bool {
+    if lhs._node != rhs._node {return false}
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Mineralsync_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Hello"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}node\0\u{1}vector\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}node\0\u{1}vector\0\u{3}head_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -440,6 +509,7 @@ nonisolated extension Mineralsync_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._node) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._vector) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.headIds) }()
       default: break
       }
     }
@@ -459,6 +529,9 @@ nonisolated extension Mineralsync_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf
     try { if let v = self._vector {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.headIds.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.headIds, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -466,6 +539,7 @@ nonisolated extension Mineralsync_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.protocolVersion != rhs.protocolVersion {return false}
     if lhs._node != rhs._node {return false}
     if lhs._vector != rhs._vector {return false}
+    if lhs.headIds != rhs.headIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,158 @@
+import AdminAPI
+import Foundation
+import OpenSSLCrypto
+import Registry
+import Testing
+import TestSupport
+
+/// Three daemon processes, EU, US and JP, over real loopback TLS, driven through the admin API.
+@Suite("mineral-syncd alliance of processes", .serialized)
+struct AllianceProcessTests {
+    let root: TemporaryDirectory
+    let pki: TestPKI
+    let files: PKIFiles
+
+    init() throws {
+        root = try TemporaryDirectory(prefix: "alliance")
+        pki = try TestPKI()
+        files = try PKIFiles(pki: pki, directory: root.path("pki"))
+    }
+
+    /// EU, US, JP in a full mesh (or as `links` say).
+    func mesh(links: [String: [String]] = ["EU": ["US", "JP"], "US": ["EU", "JP"], "JP": ["EU", "US"]]) throws -> [String: DaemonProcess] {
+        let ports = Dictionary(uniqueKeysWithValues: zip(["EU", "US", "JP"], freePorts(3)))
+        var nodes: [String: DaemonProcess] = [:]
+        for participant in ["EU", "US", "JP"] {
+            nodes[participant] = try DaemonProcess(participant, "\(participant.lowercased())-1", port: ports[participant]!,
+                                                   peers: links[participant, default: []].map { ports[$0]! },
+                                                   root: root.url.path, pki: pki, files: files)
+        }
+        return nodes
+    }
+
+    func expectConverged(_ nodes: [DaemonProcess], entries: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for node in nodes { try node.syncAndWait(with: nodes.filter { $0 !== node }) }
+        let statuses = try nodes.map { try $0.status() }
+        #expect(Set(statuses.map(\.viewDigest)).count == 1, "view digests differ", sourceLocation: sourceLocation)
+        #expect(statuses.map(\.entries) == Array(repeating: entries, count: nodes.count), sourceLocation: sourceLocation)
+    }
+
+    @Test func meshConvergesAndAnAlertRaisedAtOneNodeIsWatchedAtAnother() async throws {
+        let nodes = try mesh()
+        let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
+        for node in [eu, us, jp] { try await node.start() }
+        try us.syncAndWait(with: [eu, jp])  // also waits until both sessions are up
+
+        // JP watches; EU raises an alert; the watch delivers it.
+        let watched = Task.detached { () throws -> WatchEvent? in
+            var event: WatchEvent?
+            try jp.client.stream("/v1/watch") { line in
+                event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8))
+                return event?.type != "alert"
+            }
+            return event
+        }
+        try await jp.waitForLog("watch subscribed")
+        let raised: WriteResponse = try eu.client.post("/v1/alerts", AlertRaiseRequest(
+            mineral: "gallium", severity: "critical", category: "export-restriction", summary: "Gallium exports suspended", region: "CN"))
+        let event = try await within(20, "the alert at JP's watch") { try await watched.value }
+        #expect(event?.alert?.id == raised.id)
+        #expect(event?.origin == "EU/eu-1")
+
+        let _: WriteResponse = try us.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "40", unit: "t"))
+        let _: WriteResponse = try jp.client.post("/v1/alerts/\(raised.id)/ack", NoteRequest(note: "JP stockpile release prepared"))
+        try expectConverged([eu, us, jp], entries: 3)
+        let alert: AlertItem = try us.client.get("/v1/alerts/\(raised.id)")
+        #expect(alert.acknowledgedBy == ["JP"])
+
+        // Only the issuer resolves: US is refused with the reason, nothing written.
+        let refused = try us.client.send("POST", "/v1/alerts/\(raised.id)/resolve", body: try AdminJSON.encoder.encode(NoteRequest(note: "not ours")))
+        #expect(refused.status == 403)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("policy"))
+        #expect(try us.status().entries == 3)
+
+        for node in [eu, us, jp] { #expect(try await node.stop() == 0) }
+        #expect(eu.logText.contains("shutting down: saying goodbye to peers"))
+    }
+
+    @Test func aNodeDownDuringAThousandWritesCatchesUpAndASIGKILLLosesNothingAcknowledged() async throws {
+        let nodes = try mesh()
+        let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
+        for node in [eu, us, jp] { try await node.start() }
+        try eu.syncAndWait(with: [us, jp])
+        #expect(try await jp.stop() == 0)
+
+        try eu.importReserves(500, tag: "eu")
+        try us.importReserves(500, tag: "us")
+        try expectConverged([eu, us], entries: 1000)
+
+        // JP returns and catches up; killed in mid-stream, it restarts and catches up again.
+        try await jp.start()
+        #expect(try await jp.kill() == 9)
+        try await jp.start()
+        try expectConverged([eu, us, jp], entries: 1000)
+
+        // US acknowledges 300 more writes and is killed at once, while EU and JP still receive
+        // them: after the restart every acknowledged entry is in its store and everyone agrees.
+        try us.importReserves(300, tag: "us2")
+        #expect(try await us.kill() == 9)
+        try await us.start()
+        #expect(try us.status().versionVector["US/us-1"] == 800)
+        try expectConverged([eu, us, jp], entries: 1300)
+        for node in [eu, us, jp] { try await node.stop() }
+    }
+
+    @Test func aSIGHUPThatBringsACRLClosesTheRevokedPeersSessionAndRefusesItAfterwards() async throws {
+        let nodes = try mesh(links: ["EU": ["US"], "US": ["EU"]])
+        let (eu, us) = (nodes["EU"]!, nodes["US"]!)
+        let usSerial = us.identity.serial
+        for node in [eu, us] { try await node.start() }
+        try eu.syncAndWait(with: [us])
+
+        try files.write("us.crl", try pki.authority("US").revocationList(revoking: [usSerial]).pemRepresentation, mode: 0o644)
+        let config = try String(contentsOfFile: eu.configPath, encoding: .utf8).replacingOccurrences(of: "crls: []", with: "crls: [pki/us.crl]")
+        try config.write(toFile: eu.configPath, atomically: true, encoding: .utf8)
+        let before = eu.logText.count
+        eu.hangUp()
+        try await eu.waitForLog("configuration reloaded", after: before)
+        try await eu.waitForLog("closed session: peer certificate no longer trusted", after: before)
+        // US keeps dialling; each attempt is refused during the handshake and shows as a security event.
+        try await eu.waitForLog("revoked", after: before)
+        let status = try eu.status()
+        #expect(status.peersConnected == 0)
+        #expect(status.securityEvents.contains { $0.kind == "refused-connection" && $0.detail.contains("revoked") })
+        let peer = try #require(status.peers.first { $0.node == "US/us-1" })
+        #expect(peer.lastError?.contains("no longer trusted") == true)
+
+        // A broken config on SIGHUP changes nothing and says why.
+        try "node: [".write(toFile: eu.configPath, atomically: true, encoding: .utf8)
+        let mark = eu.logText.count
+        eu.hangUp()
+        try await eu.waitForLog("reload refused; the running configuration stays in force", after: mark)
+        #expect(try eu.status().node == "EU/eu-1")
+        for node in [eu, us] { try await node.stop() }
+    }
+
+    @Test func twoProcessesSharingOneIdentityForkTheFeedAndPartnersFreezeIt() async throws {
+        let identity = try pki.node("EU", "eu-1")
+        let ports = freePorts(3)
+        let twinA = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [], root: root.url.path, pki: pki, files: files, identity: identity, label: "eu-1a")
+        let twinB = try DaemonProcess("EU", "eu-1", port: ports[1], peers: [], root: root.url.path, pki: pki, files: files, identity: identity, label: "eu-1b")
+        for twin in [twinA, twinB] { try await twin.start() }
+        let _: WriteResponse = try twinA.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "10"))
+        let _: WriteResponse = try twinB.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "99999"))
+
+        let us = try DaemonProcess("US", "us-1", port: ports[2], peers: [ports[0], ports[1]], root: root.url.path, pki: pki, files: files)
+        try await us.start()
+        try await us.waitForLog("fork detected: feed frozen")
+        let status = try us.status()
+        let fork = try #require(status.securityEvents.first { $0.kind == "fork" })
+        #expect(fork.subject == "EU/eu-1")
+        for node in [twinA, twinB, us] { try await node.stop() }
+
+        // The evidence survives a restart.
+        try await us.start()
+        #expect(try us.status().securityEvents.contains { $0.kind == "fork" && $0.subject == "EU/eu-1" })
+        try await us.stop()
+    }
+}
