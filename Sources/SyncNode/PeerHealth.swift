@@ -15,6 +15,9 @@ public struct PeerHealth: Sendable, Hashable {
     public var lastError: String?
     /// What the peer is known to hold: its last vector plus what was sent to it since.
     public var peerVector = VersionVector()
+    /// Bytes written to this peer's connection and not yet taken by the kernel, now and at most.
+    public var queuedBytes = 0
+    public var peakQueuedBytes = 0
     /// The vector the peer itself last advertised (hello, anti-entropy, or answer to a ping):
     /// what it has confirmed holding, unlike `peerVector`, which counts what is in flight.
     public var confirmedVector = VersionVector()

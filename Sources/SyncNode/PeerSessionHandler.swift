@@ -276,7 +276,15 @@ final class PeerSessionHandler: ChannelInboundHandler {
         guard let bytes = try? SyncMessageCodec.encode(message) else { return }
         let size = bytes.count
         pendingBytes += size
-        if case .entries(let entries) = message, let peer { manager.update(peer) { $0.entriesSent += entries.count } }
+        let queued = pendingBytes
+        if let peer {
+            let sent = if case .entries(let entries) = message { entries.count } else { 0 }
+            manager.update(peer) { health in
+                health.entriesSent += sent
+                health.queuedBytes = queued
+                health.peakQueuedBytes = max(health.peakQueuedBytes, queued)
+            }
+        }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: bytes))).whenComplete { _ in
             bound.value.pendingBytes -= size

@@ -5,6 +5,7 @@ import OpenSSLCrypto
 import OpenSSLTLS
 import Registry
 import SyncNode
+import SyncProtocol
 import TestSupport
 import Testing
 
@@ -87,6 +88,58 @@ import Testing
         #expect(entry.seq == 1)
         for node in [eu, us] { await node.node.shutdown() }
     }
+
+    static func frame(_ message: SyncMessage) throws -> [UInt8] {
+        let body = try SyncMessageCodec.encode(message)
+        return withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + body
+    }
+
+    @Test func aPeerThatReadsNothingGetsNoMoreThanItsBoundedQueue() async throws {
+        let limit = 256 << 10
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.maximumPendingBytes = limit }
+        try await eu.start()
+        // 40,000 entries (about 7 MB on the wire): more than loopback socket buffers hold.
+        for round in 0..<40 {
+            _ = try await eu.engine.appendAll((0..<1000).map { Ops.report("EU", "gallium", "\(round * 1000 + $0)") })
+        }
+        // A verified peer that says hello with an empty vector (so it is owed everything) and then
+        // never reads a byte.
+        let sloth = try pki.node("US", "us-9")
+        let tls = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [sloth.certificate], privateKey: sloth.key, trustStore: try pki.trustStore()))
+        let sent = group.next().makePromise(of: Void.self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_rcvbuf), value: 64 << 10)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tls))
+                    try channel.pipeline.syncOperations.addHandler(RawSender(payload: try Self.frame(.hello(SyncHello(node: sloth.id, vector: VersionVector()))), sent: sent))
+                }
+            }
+            .connect(host: "127.0.0.1", port: eu.port).get()
+        // autoRead off: read just enough for the handshake, then stop reading for good.
+        channel.read()
+        try await within(10, "the slow peer's hello") { try await sent.futureResult.get() }
+        // Keep writing while the peer reads nothing: pushes beyond the queue are dropped, not queued.
+        for round in 40..<45 {
+            _ = try await eu.engine.appendAll((0..<1000).map { Ops.report("EU", "gallium", "\(round * 1000 + $0)") })
+        }
+        let health = try #require(eu.node.peers.health(of: sloth.id))
+        #expect(health.entriesSent > 0)
+        #expect(health.entriesSent < 40_000, "everything fit in socket buffers: the test proves nothing")
+        // The queue may exceed the limit by one message: a stream batch (500 entries) or one
+        // push (here a local batch of 1,000 entries of under 400 bytes each).
+        #expect(health.peakQueuedBytes <= limit + 400_000, "queued \(health.peakQueuedBytes) bytes")
+
+        // The node keeps serving others meanwhile.
+        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        try await us.start()
+        us.dial(eu)
+        let target = eu.engine.vector
+        try await within(60, "a good peer to catch up alongside the slow one") { await us.engine.waitUntilHolding(target) }
+        try await channel.close()
+        for node in [eu, us] { await node.node.shutdown() }
+    }
 }
 
 extension SyncNodeTests {
@@ -98,7 +151,17 @@ extension SyncNodeTests {
         let rogue = try pki.node("US", "us-9")
         let trust = try pki.trustStore()
         let tls = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [rogue.certificate], privateKey: rogue.key, trustStore: trust))
-        for (label, payload): (String, [UInt8]) in [("does not decode", [0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF]), ("exceeds", [0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3])] {
+        var random = SplitMix64(seed: 7)
+        let cases: [(String, [UInt8])] = [
+            ("does not decode", [0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF]),
+            ("exceeds", [0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3]),
+            ("exceeds", [0x40] + (0..<200).map { _ in UInt8(truncatingIfNeeded: random.next()) }),
+            ("hello names EU/eu-7 but the TLS certificate names US/us-9",
+             try Self.frame(.hello(SyncHello(node: try NodeID("EU/eu-7"), vector: VersionVector())))),
+            ("impossible version vector: US/us-9 at seq 1099511627777",
+             try Self.frame(.hello(SyncHello(node: rogue.id, vector: VersionVector([rogue.id: SyncMessageCodec.maximumSequence + 1]))))),
+        ]
+        for (label, payload) in cases {
             let sent = group.next().makePromise(of: Void.self)
             let channel = try await ClientBootstrap(group: group)
                 .channelInitializer { channel in
