@@ -5,7 +5,8 @@ import PackageDescription
 ///
 /// Module layering (arrows point down; nothing below imports anything above):
 ///
-///     mineral-syncd, mineral-bench  executables
+///     mineral-syncd, mineralctl,    executables
+///     mineral-bench
 ///     MineralSyncDaemon             the daemon: config → store, sync node, admin socket, metrics; SIGHUP/SIGTERM
 ///     AdminAPI                      the admin API's JSON shapes (shared with mineralctl)
 ///     NodeConfig                    YAML config and the checks of the files it names
@@ -25,6 +26,7 @@ let package = Package(
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "RegistryStore", targets: ["RegistryStore"]),
         .executable(name: "mineral-syncd", targets: ["mineral-syncd"]),
+        .executable(name: "mineralctl", targets: ["mineralctl"]),
         .executable(name: "mineral-bench", targets: ["mineral-bench"]),
     ],
     dependencies: [
@@ -135,10 +137,17 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "mineralctl",
+            dependencies: ["AdminAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
             name: "mineral-bench",
             dependencies: [
                 "Registry",
                 "RegistryStore",
+                "SyncNode",
+                "SyncProtocol",
+                .product(name: "Logging", package: "swift-log"),
                 "OpenSSLCrypto",
                 "OpenSSLTLS",
                 .product(name: "NIOCore", package: "swift-nio"),

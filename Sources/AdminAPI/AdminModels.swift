@@ -193,7 +193,11 @@ public struct ReserveReportRequest: Codable, Sendable, Hashable {
     /// ISO 8601 date or date-time; default now.
     public var asOf: String?
     public var note: String?
-    public init(mineral: String, quantity: String, unit: String? = nil, site: String? = nil, asOf: String? = nil, note: String? = nil) {
+    /// The line of the CSV file this row came from (`reserve import`), for error messages.
+    public var line: Int?
+    public init(mineral: String, quantity: String, unit: String? = nil, site: String? = nil, asOf: String? = nil, note: String? = nil,
+                line: Int? = nil) {
+        self.line = line
         self.mineral = mineral
         self.quantity = quantity
         self.unit = unit

@@ -52,10 +52,16 @@ final class PeerSessionHandler: ChannelInboundHandler {
 
     private var peer: NodeID? { session?.peer }
 
+    /// "127.0.0.1:7701" or "[::1]:7701" rather than NIO's "[IPv4]127.0.0.1/127.0.0.1:7701".
+    static func text(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
     // MARK: connection events
 
     func channelActive(context: ChannelHandlerContext) {
-        remoteAddress = context.remoteAddress.map { "\($0)" } ?? "?"
+        remoteAddress = context.remoteAddress.map(Self.text) ?? "?"
         logger[metadataKey: "remote"] = "\(remoteAddress)"
         context.fireChannelActive()
     }

@@ -45,6 +45,8 @@ public final class SyncNode: Sendable {
         /// Configured peers by "host:port", with the live dialled connection if any. A dialer
         /// whose address is removed stops at its next attempt.
         var dialers: [String: (any Channel)?] = [:]
+        /// The node each address turned out to be, once a handshake told us.
+        var dialledNodes: [String: NodeID] = [:]
     }
 
     public init(engine: SyncEngine, configuration: Configuration, serverTLS: TLSContextProvider, clientTLS: TLSContextProvider,
@@ -69,7 +71,7 @@ public final class SyncNode: Sendable {
             }
             .bind(host: configuration.listenHost, port: configuration.listenPort).get()
         state.withLockedValue { $0.listener = listener }
-        logger.info("listening", metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")"])
+        logger.info("listening", metadata: ["address": "\(listener.localAddress.map(PeerSessionHandler.text) ?? "?")"])
         for peer in configuration.peers { addPeer(host: peer.host, port: peer.port) }
     }
 
@@ -137,12 +139,17 @@ public final class SyncNode: Sendable {
         }
     }
 
-    private func configurePipeline(_ channel: any Channel, direction: SessionTieBreak.Direction) throws {
+    private func configurePipeline(_ channel: any Channel, direction: SessionTieBreak.Direction, dialKey: String? = nil) throws {
         let tls = direction == .accepted ? serverTLS.current : clientTLS.current
         let settings = PeerSessionHandler.Settings(
             antiEntropyInterval: configuration.antiEntropyInterval, idleTimeout: configuration.idleTimeout,
             batchSize: configuration.batchSize, maximumPendingBytes: configuration.maximumPendingBytes, maximumIngestsInFlight: 4)
         try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tls))
+        if let dialKey {
+            try channel.pipeline.syncOperations.addHandler(DialledIdentityRecorder { [self] node in
+                state.withLockedValue { $0.dialledNodes[dialKey] = node }
+            })
+        }
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyncFrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SyncFrameEncoder()))
         try channel.pipeline.syncOperations.addHandler(PeerSessionHandler(
@@ -155,10 +162,16 @@ public final class SyncNode: Sendable {
         let loop = group.next()
         let attempt: @Sendable () -> Void = { [self] in
             guard state.withLockedValue({ !$0.stopping && $0.dialers[key] != nil }) else { return }
+            // This address is a node we already have a session with (it dialled us and won the
+            // tie-break): dialling again would only be closed as a duplicate. Check again later.
+            if let node = state.withLockedValue({ $0.dialledNodes[key] }), peers.connectedPeers.contains(node) {
+                self.dial(key, host: host, port: port, delay: .nanoseconds(configuration.reconnectDelay.maximum.nanoseconds / 4), first: false)
+                return
+            }
             ClientBootstrap(group: loop)
                 .connectTimeout(.seconds(5))
                 .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try self.configurePipeline(channel, direction: .dialled) }
+                    channel.eventLoop.makeCompletedFuture { try self.configurePipeline(channel, direction: .dialled, dialKey: key) }
                 }
                 .connect(host: host, port: port)
                 .whenComplete { result in
@@ -189,5 +202,18 @@ public final class SyncNode: Sendable {
             let jitter = Double.random(in: 0.75...1.25)
             loop.scheduleTask(in: .nanoseconds(Int64(Double(delay.nanoseconds) * jitter))) { attempt() }
         }
+    }
+}
+
+/// Tells the dialer which node an address turned out to be (from the verified certificate).
+final class DialledIdentityRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    private let record: @Sendable (NodeID) -> Void
+
+    init(record: @escaping @Sendable (NodeID) -> Void) { self.record = record }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let identity = event as? PeerIdentityEvent, let node = try? NodeID(identity.peer.identity) { record(node) }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -66,6 +66,11 @@ final class DaemonProcess: @unchecked Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// A test that fails half-way must not leave a daemon running.
+    deinit {
+        if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Starts the daemon and returns once it logged "node ready".
     func start() async throws {
         let process = Process()

@@ -189,8 +189,8 @@ struct AdminService: Sendable {
         try await append(.reportReserve(try reserveReport(body, row: nil)))
     }
 
-    private func reserveReport(_ body: ReserveReportRequest, row: Int?) throws -> ReserveReport {
-        let prefix = row.map { "row \($0): " } ?? ""
+    private func reserveReport(_ body: ReserveReportRequest, row: Int?, line: Int? = nil) throws -> ReserveReport {
+        let prefix = line.map { "line \($0): " } ?? row.map { "row \($0): " } ?? ""
         do {
             let mineral = try catalogue.resolve(body.mineral)
             let quantity = Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t"))
@@ -210,7 +210,7 @@ struct AdminService: Sendable {
     private func importReserves(_ body: ReserveImportRequest) async throws -> [WriteResponse] {
         guard !body.rows.isEmpty else { throw Failure.validation("the import has no rows") }
         guard body.rows.count <= 10_000 else { throw Failure.validation("an import holds at most 10,000 rows") }
-        let reports = try body.rows.enumerated().map { index, row in try reserveReport(row, row: index + 1) }
+        let reports = try body.rows.enumerated().map { index, row in try reserveReport(row, row: index + 1, line: row.line) }
         for report in reports {
             do { try await engine.check(.reportReserve(report)) } catch { throw map(error) }
         }

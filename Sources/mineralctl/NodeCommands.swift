@@ -1,0 +1,154 @@
+import AdminAPI
+import ArgumentParser
+import Foundation
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The node: identity, uptime, entries, vector, peers, security events.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let status: StatusResponse = try Exit.guarding { try global.client.get("/v1/status") }
+        if global.json { return Output.json(status) }
+        Output.fields([
+            ("node", "\(status.node) (participant \(status.participant))"),
+            ("uptime", Output.duration(status.uptimeSeconds)),
+            ("entries", "\(status.entries)"),
+            ("writable", status.writable ? "yes" : "no — waiting for a peer to confirm this node's feed head"),
+            ("peers", "\(status.peersConnected) connected / \(status.peersConfigured) configured"),
+            ("vector", Output.vector(status.versionVector)),
+            ("view digest", status.viewDigest),
+            ("certificate", "expires \(Output.time(status.certificateExpiresAt))"),
+            ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events"),
+        ])
+        if !status.securityEvents.isEmpty {
+            print("")
+            Output.table(["KIND", "SUBJECT", "DETAIL"], status.securityEvents.map { [$0.kind, $0.subject, $0.detail] })
+        }
+    }
+}
+
+struct Peers: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Each peer: state, last contact, lag each way, rejections, last error.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let peers: [PeerItem] = try Exit.guarding { try global.client.get("/v1/peers") }
+        if global.json { return Output.json(peers) }
+        Output.table(["NODE", "ADDRESS", "STATE", "CONNECTED SINCE", "LAST CONTACT", "LAG OUT", "LAG IN", "REJECTED", "LAST REASON"],
+                     peers.map { peer in
+                         [peer.node, peer.address ?? "-", peer.state, Output.time(peer.connectedSince), Output.time(peer.lastContact),
+                          "\(peer.lagOut)", "\(peer.lagIn)", "\(peer.rejected)", peer.lastRejection ?? peer.lastError ?? "-"]
+                     })
+    }
+}
+
+struct Sync: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start an anti-entropy round now; with --wait, block until the peer(s) hold the same vector.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: ArgumentHelp("Only this peer, e.g. US/us-1.", valueName: "node")) var peer: String?
+    @Flag(help: "Wait until in sync.") var wait = false
+    @Option(help: "Give up waiting after this many seconds.") var timeout: Double = 300
+
+    func run() throws {
+        let request = SyncRequest(peer: peer, wait: wait, timeoutSeconds: timeout)
+        let client = global.client
+        let progress = wait && Output.isTerminal && !global.json ? ProgressLine(client: client, peer: peer) : nil
+        progress?.start()
+        let result = Result<SyncResponse, AdminClient.ClientError>(catching: { () throws(AdminClient.ClientError) -> SyncResponse in
+            try client.post("/v1/sync", request)
+        })
+        progress?.stop()
+        let response = try Exit.guarding { try result.get() }
+        if global.json { return Output.json(response) }
+        if response.peers.isEmpty { print("no connected peers") }
+        else if wait { print("in sync with \(response.peers.joined(separator: ", ")): \(Output.vector(response.versionVector))") }
+        else { print("anti-entropy round started with \(response.peers.joined(separator: ", "))") }
+    }
+}
+
+/// A one-line progress bar on a terminal while `sync --wait` runs: entries still to exchange.
+final class ProgressLine: @unchecked Sendable {
+    private let client: AdminClient
+    private let peer: String?
+    private let lock = NSLock()
+    private var running = true
+    private var thread: Thread?
+    private var first: UInt64?
+
+    init(client: AdminClient, peer: String?) {
+        self.client = client
+        self.peer = peer
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            while lock.withLock({ running }) {
+                if let peers: [PeerItem] = try? client.get("/v1/peers") {
+                    let remaining = peers.filter { peer == nil || $0.node == peer }.filter { $0.state == "connected" }.reduce(0) { $0 + $1.lagIn + $1.lagOut }
+                    let total = lock.withLock { () -> UInt64 in
+                        first = max(first ?? remaining, remaining)
+                        return first!
+                    }
+                    let done = total == 0 ? 1.0 : Double(total - remaining) / Double(total)
+                    let width = 30
+                    let bar = String(repeating: "#", count: Int(done * Double(width))) + String(repeating: ".", count: width - Int(done * Double(width)))
+                    FileHandle.standardError.write(Data("\r  syncing [\(bar)] \(remaining) entries to go   ".utf8))
+                }
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+        }
+        self.thread = thread
+        thread.start()
+    }
+
+    func stop() {
+        lock.withLock { running = false }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+struct Minerals: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The mineral catalogue this node accepts.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let minerals: [MineralItem] = try Exit.guarding { try global.client.get("/v1/minerals") }
+        if global.json { return Output.json(minerals) }
+        Output.table(["ID", "NAME", "LISTED BY"], minerals.map { [$0.id, $0.name, $0.sources.joined(separator: ", ")] })
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stream new and changed alerts and reserve reports as they arrive, until interrupted.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        if !global.json { FileHandle.standardError.write(Data("watching \(global.socketPath) (Ctrl-C to stop)\n".utf8)) }
+        try Exit.guarding {
+            try global.client.stream("/v1/watch") { line in
+                if global.json {
+                    print(line)
+                } else if let event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8)) {
+                    print(Self.describe(event))
+                }
+                fflush(nil)
+                return true
+            }
+        }
+    }
+
+    static func describe(_ event: WatchEvent) -> String {
+        if let alert = event.alert {
+            let state = alert.resolved ? "resolved" : alert.acknowledgedBy.isEmpty ? "open" : "acked by \(alert.acknowledgedBy.joined(separator: ","))"
+            return "\(Output.time(alert.updatedAt))  ALERT    \(Output.severity(alert.severity)) \(alert.mineral) \(alert.category) "
+                + "[\(state)] \(alert.summary)  (\(alert.id.prefix(12)) by \(alert.issuer))"
+        }
+        if let reserve = event.reserve {
+            let site = reserve.site.isEmpty ? "" : " at \(reserve.site)"
+            return "\(Output.time(reserve.asOf))  RESERVE  \(reserve.participant) \(reserve.mineral) \(reserve.quantity) \(reserve.unit)\(site)  (by \(reserve.reportedBy))"
+        }
+        return "\(event.type) from \(event.origin)"
+    }
+}

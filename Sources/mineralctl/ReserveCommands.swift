@@ -1,0 +1,173 @@
+import AdminAPI
+import ArgumentParser
+import Foundation
+
+struct Reserve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Report and read strategic reserve levels.",
+        subcommands: [Set.self, Target.self, List.self, History.self, Import.self])
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Report this participant's reserve of a mineral (one signed entry).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Mineral id, e.g. gallium (see `mineralctl minerals`).") var mineral: String
+        @Argument(help: "Quantity, a non-negative decimal.") var quantity: String
+        @Option(help: "t or kg.") var unit = "t"
+        @Option(help: "Storage site; omit for the participant's total.") var site: String?
+        @Option(name: .customLong("as-of"), help: "Date the level was measured (2026-11-26 or ISO 8601); default now.") var asOf: String?
+        @Option(help: "A note for partners.") var note: String?
+
+        func run() throws {
+            let written: WriteResponse = try Exit.guarding {
+                try global.client.post("/v1/reserves", ReserveReportRequest(mineral: mineral, quantity: quantity, unit: unit, site: site, asOf: asOf, note: note))
+            }
+            if global.json { return Output.json(written) }
+            print("reported \(mineral) \(quantity) \(unit)\(site.map { " at \($0)" } ?? "") (entry \(written.seq), \(written.id.prefix(12)))")
+        }
+    }
+
+    struct Target: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set this participant's reserve target for a mineral.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var mineral: String
+        @Argument var quantity: String
+        @Option(help: "t or kg.") var unit = "t"
+
+        func run() throws {
+            let written: WriteResponse = try Exit.guarding {
+                try global.client.post("/v1/targets", TargetRequest(mineral: mineral, quantity: quantity, unit: unit))
+            }
+            if global.json { return Output.json(written) }
+            print("target for \(mineral) set to \(quantity) \(unit) (entry \(written.seq))")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Current reserve levels across the alliance.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this participant, e.g. EU.") var participant: String?
+        @Option(help: "Only this mineral.") var mineral: String?
+
+        func run() throws {
+            var query: [String] = []
+            if let participant { query.append("participant=\(Query.escape(participant))") }
+            if let mineral { query.append("mineral=\(Query.escape(mineral))") }
+            let items: [ReserveItem] = try Exit.guarding { try global.client.get("/v1/reserves" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))) }
+            if global.json { return Output.json(items) }
+            Output.table(["PARTICIPANT", "MINERAL", "SITE", "QUANTITY", "AS OF", "TARGET", "COVERAGE", "REPORTED BY"], items.map {
+                [$0.participant, $0.mineral, $0.site.isEmpty ? "(total)" : $0.site, "\($0.quantity) \($0.unit)", Output.time($0.asOf),
+                 $0.target ?? "-", $0.coverage ?? "-", $0.reportedBy]
+            })
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every report of a mineral's level, oldest first.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var mineral: String
+        @Option(help: "Whose reports (default: this node's participant).") var participant: String?
+
+        func run() throws {
+            var path = "/v1/reserves/history?mineral=\(Query.escape(mineral))"
+            if let participant { path += "&participant=\(Query.escape(participant))" }
+            let items: [ReserveItem] = try Exit.guarding { try global.client.get(path) }
+            if global.json { return Output.json(items) }
+            Output.table(["AS OF", "SITE", "QUANTITY", "REPORTED BY", "NOTE"], items.map {
+                [Output.time($0.asOf), $0.site.isEmpty ? "(total)" : $0.site, "\($0.quantity) \($0.unit)", $0.reportedBy, $0.note]
+            })
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Report many levels from a CSV file, all or nothing.",
+            discussion: "Columns: mineral,quantity,unit,site,as_of (a header row with these names is optional). One bad row rejects the file, naming its line; nothing is written.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The CSV file.") var file: String
+
+        func run() throws {
+            let rows = try Exit.guarding { try ReserveCSV.read(file) }
+            let written: [WriteResponse] = try Exit.guarding {
+                do {
+                    return try global.client.post("/v1/reserves/import", ReserveImportRequest(rows: rows))
+                } catch AdminClient.ClientError.api(let status, let error) where error.message.hasPrefix("line ") {
+                    throw AdminClient.ClientError.api(status: status, ErrorResponse(error: error.error, message: "\(file) \(error.message)"))
+                }
+            }
+            if global.json { return Output.json(written) }
+            print("imported \(written.count) reserve reports from \(file)")
+        }
+    }
+}
+
+enum Query {
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~/"))) ?? text
+    }
+}
+
+/// The import file: RFC 4180 CSV (quoted fields may hold commas, quotes and newlines).
+enum ReserveCSV {
+    static let columns = ["mineral", "quantity", "unit", "site", "as_of"]
+
+    static func read(_ path: String) throws(UsageError) -> [ReserveReportRequest] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UsageError(message: "\(path): cannot read the file (does it exist?)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw UsageError(message: "\(path): not UTF-8 text") }
+        let records = try parse(text, file: path)
+        var rows: [ReserveReportRequest] = []
+        for (line, fields) in records {
+            if rows.isEmpty, fields.map({ $0.lowercased().trimmingCharacters(in: .whitespaces) }) == Array(columns.prefix(fields.count)) { continue }
+            guard fields.count >= 2, fields.count <= 5 else {
+                throw UsageError(message: "\(path) line \(line): expected columns \(columns.joined(separator: ",")), found \(fields.count) fields")
+            }
+            func field(_ index: Int) -> String? {
+                guard index < fields.count else { return nil }
+                let value = fields[index].trimmingCharacters(in: .whitespaces)
+                return value.isEmpty ? nil : value
+            }
+            rows.append(ReserveReportRequest(mineral: field(0) ?? "", quantity: field(1) ?? "", unit: field(2), site: field(3), asOf: field(4), line: line))
+        }
+        guard !rows.isEmpty else { throw UsageError(message: "\(path): no rows to import") }
+        return rows
+    }
+
+    /// Records with the line each starts on; blank lines skipped.
+    static func parse(_ text: String, file: String) throws(UsageError) -> [(Int, [String])] {
+        var records: [(Int, [String])] = []
+        var fields: [String] = []
+        var field = ""
+        var quoted = false
+        var line = 1
+        var recordLine = 1
+        var characters = Array(text.replacingOccurrences(of: "\r\n", with: "\n"))[...]
+        while let character = characters.popFirst() {
+            if quoted {
+                if character == "\"" {
+                    if characters.first == "\"" { field.append("\""); characters.removeFirst() } else { quoted = false }
+                } else {
+                    if character == "\n" { line += 1 }
+                    field.append(character)
+                }
+                continue
+            }
+            switch character {
+            case "\"" where field.isEmpty: quoted = true
+            case ",": fields.append(field); field = ""
+            case "\n":
+                fields.append(field)
+                if fields != [""] { records.append((recordLine, fields)) }
+                fields = []
+                field = ""
+                line += 1
+                recordLine = line
+            default: field.append(character)
+            }
+        }
+        if quoted { throw UsageError(message: "\(file) line \(recordLine): a quoted field is not closed") }
+        fields.append(field)
+        if fields != [""] { records.append((recordLine, fields)) }
+        return records
+    }
+}
