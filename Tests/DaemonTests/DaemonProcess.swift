@@ -11,7 +11,8 @@ import Glibc
 /// data directory and admin socket. Its log (stderr) is collected so tests can await a line.
 final class DaemonProcess: @unchecked Sendable {
     let participant: String
-    let identity: TestNode
+    /// The identity, when it came from the test PKI.
+    private(set) var identity: TestNode!
     let name: String
     let port: Int
     let directory: String
@@ -25,11 +26,23 @@ final class DaemonProcess: @unchecked Sendable {
     private var process: Process?
     private var logWaiters: [(String, Int, CheckedContinuation<Void, any Error>)] = []
 
-    /// Writes the node's certificate and config. `peers` are ports on 127.0.0.1.
+    /// Writes the node's certificate (from the test PKI) and config. `peers` are ports on 127.0.0.1.
     /// - Parameter label: names the data directory, config and key files (default: the node
     ///   name); two processes sharing one identity need different labels.
-    init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, pki: TestPKI, files: PKIFiles,
-         crls: [String] = [], identity: TestNode? = nil, label: String? = nil, extra: String = "") throws {
+    convenience init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, pki: TestPKI, files: PKIFiles,
+                     crls: [String] = [], identity: TestNode? = nil, label: String? = nil) throws {
+        let label = label ?? name
+        let identity = try identity ?? pki.node(participant, name)
+        try files.write(identity, as: label)
+        let anchors = Dictionary(uniqueKeysWithValues: pki.authorities.keys.map { ($0, "pki/\($0.lowercased())-ca.pem") })
+        try self.init(participant, name, port: port, peers: peers, root: root, trustDomain: pki.trustDomain, anchors: anchors,
+                      certificate: "pki/\(label).pem", key: "pki/\(label).key", crls: crls, label: label)
+        self.identity = identity
+    }
+
+    /// Writes the config for certificate and key files that already exist (paths relative to `root`).
+    init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, trustDomain: String = "critical-minerals",
+         anchors: [String: String], certificate: String, key: String, crls: [String] = [], label: String? = nil) throws {
         let label = label ?? name
         self.participant = participant
         self.name = name
@@ -37,9 +50,7 @@ final class DaemonProcess: @unchecked Sendable {
         directory = "\(root)/\(label)"
         configPath = "\(root)/\(label).yaml"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        self.identity = try identity ?? pki.node(participant, name)
-        try files.write(self.identity, as: label)
-        let anchors = pki.authorities.keys.sorted().map { "    \($0): pki/\($0.lowercased())-ca.pem" }.joined(separator: "\n")
+        let anchorLines = anchors.sorted { $0.key < $1.key }.map { "    \($0.key): \($0.value)" }.joined(separator: "\n")
         let peerLines = peers.map { "  - address: 127.0.0.1:\($0)" }.joined(separator: "\n")
         let config = """
             node:
@@ -50,18 +61,17 @@ final class DaemonProcess: @unchecked Sendable {
             admin:
               socket: ./\(label)/admin.sock
             tls:
-              trust-domain: \(pki.trustDomain)
-              certificate: pki/\(label).pem
-              private-key: pki/\(label).key
+              trust-domain: \(trustDomain)
+              certificate: \(certificate)
+              private-key: \(key)
               trust-anchors:
-            \(anchors)
+            \(anchorLines)
               crls: [\(crls.joined(separator: ", "))]
             peers:\(peers.isEmpty ? " []" : "\n" + peerLines)
             sync:
               anti-entropy-interval: 500ms
             log:
               level: debug
-            \(extra)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

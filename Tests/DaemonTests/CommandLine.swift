@@ -1,0 +1,44 @@
+import Foundation
+import TestSupport
+
+/// Runs a built executable of this package and collects its exit status and output.
+struct CommandRun: Sendable {
+    let status: Int32
+    let output: String
+    let error: String
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
+        let process = Process()
+        process.executableURL = try BuiltExecutable.url(executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "MINERAL_SYNC_SOCKET")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently so neither fills up and blocks the child.
+        let errorData = LockedData()
+        let errorRead = DispatchSemaphore(value: 0)
+        Thread { errorData.set(err.fileHandleForReading.readDataToEndOfFile()); errorRead.signal() }.start()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        errorRead.wait()
+        return CommandRun(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                          error: String(decoding: errorData.value, as: UTF8.self))
+    }
+
+    /// `mineralctl --socket S args...`
+    static func ctl(_ node: DaemonProcess, _ arguments: [String]) throws -> CommandRun {
+        try run("mineralctl", ["--socket", node.socketPath] + arguments)
+    }
+}
+
+final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data: Data?
+    func set(_ data: Data) { lock.withLock { self.data = data } }
+    var value: Data { lock.withLock { data ?? Data() } }
+}

@@ -1,0 +1,178 @@
+import AdminAPI
+import Foundation
+import Testing
+import TestSupport
+
+/// The whole product as an operator runs it: a PKI made by Certs/pki.sh, three mineral-syncd
+/// processes, everything driven through mineralctl.
+@Suite("end to end: Certs/pki.sh, three daemons, mineralctl", .serialized)
+struct EndToEndTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root: TemporaryDirectory
+
+    init() throws { root = try TemporaryDirectory(prefix: "e2e") }
+
+    /// Runs a shell tool (pki.sh, openssl) in the test directory.
+    func tool(_ arguments: [String]) throws -> CommandRun {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.currentDirectoryURL = root.url
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandRun(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+    }
+
+    func pki(_ arguments: String...) throws {
+        let run = try tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path] + arguments)
+        #expect(run.status == 0, "pki.sh \(arguments.joined(separator: " ")): \(run.error)")
+    }
+
+    func ctl(_ node: DaemonProcess, _ arguments: String...) throws -> String {
+        let run = try CommandRun.ctl(node, Array(arguments))
+        #expect(run.status == 0, "mineralctl \(arguments.joined(separator: " ")): \(run.error)")
+        return run.output
+    }
+
+    @Test func anAllianceBuiltWithTheShippedToolsConvergesRestartsAndRefusesStrangers() async throws {
+        for participant in ["EU", "US", "JP"] {
+            try pki("ca", participant)
+            try pki("node", participant, "\(participant.lowercased())-1")
+        }
+        for (participant, node) in [("eu", "eu-1"), ("us", "us-1"), ("jp", "jp-1")] {
+            let verify = try tool(["openssl", "verify", "-CAfile", "pki/\(participant)-ca.pem", "pki/\(node).pem"])
+            #expect(verify.output.contains("pki/\(node).pem: OK"), "\(verify.error)")
+        }
+        let anchors = ["EU": "pki/eu-ca.pem", "US": "pki/us-ca.pem", "JP": "pki/jp-ca.pem"]
+        let ports = freePorts(4)
+        var nodes: [DaemonProcess] = []
+        for (index, participant) in ["EU", "US", "JP"].enumerated() {
+            let name = "\(participant.lowercased())-1"
+            nodes.append(try DaemonProcess(participant, name, port: ports[index], peers: ports[0..<3].filter { $0 != ports[index] },
+                                           root: root.url.path, anchors: anchors, certificate: "pki/\(name).pem", key: "pki/\(name).key"))
+        }
+        let (eu, us, jp) = (nodes[0], nodes[1], nodes[2])
+        for node in nodes {
+            #expect(try CommandRun.run("mineral-syncd", ["check-config", node.configPath]).status == 0)
+            try await node.start()
+        }
+        _ = try ctl(us, "sync", "--peer", "EU/eu-1", "--wait")
+        _ = try ctl(us, "sync", "--peer", "JP/jp-1", "--wait")
+
+        // US watches; JP raises; the watch prints it.
+        let watch = try StreamingCommand("mineralctl", ["--socket", us.socketPath, "watch", "--json"])
+        try await us.waitForLog("watch subscribed")
+        let id = try ctl(jp, "alert", "raise", "--mineral", "gallium", "--severity", "critical", "--category", "export-restriction",
+                         "--summary", "Gallium exports halted").trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = try await watch.waitForLine(containing: id, seconds: 20)
+        let event = try JSONDecoder().decode(WatchEvent.self, from: Data(line.utf8))
+        #expect(event.alert?.issuer == "JP/jp-1")
+        watch.stop()
+
+        _ = try ctl(eu, "reserve", "set", "gallium", "48.5", "--site", "Rotterdam")
+        _ = try ctl(us, "alert", "ack", id, "--note", "US assessing")
+        try await converged(nodes, entries: 3)
+
+        // JP restarts after missing writes, and catches up.
+        try await jp.stop()
+        _ = try ctl(eu, "reserve", "set", "tungsten", "900")
+        _ = try ctl(us, "reserve", "set", "tungsten", "1400")
+        try await jp.start()
+        try await converged(nodes, entries: 5)
+
+        // A node whose certificate comes from a CA nobody configured is refused.
+        try pki("--dir", "rogue", "ca", "EU")
+        try pki("--dir", "rogue", "node", "EU", "eu-9")
+        let rogue = try DaemonProcess("EU", "eu-9", port: ports[3], peers: [ports[0]], root: root.url.path,
+                                      anchors: ["EU": "rogue/eu-ca.pem"], certificate: "rogue/eu-9.pem", key: "rogue/eu-9.key")
+        let mark = eu.logText.count
+        try await rogue.start()
+        try await eu.waitForLog("closing connection", after: mark)
+        let status = try JSONDecoder().decode(StatusResponse.self, from: Data(try ctl(eu, "status", "--json").utf8))
+        #expect(status.securityEvents.contains { $0.kind == "refused-connection" })
+        #expect(!status.peers.contains { $0.node == "EU/eu-9" })
+        #expect(try rogue.status().peersConnected == 0)
+        try await rogue.stop()
+
+        // JP's certificate is revoked with pki.sh; after SIGHUP, EU drops and refuses it.
+        try pki("revoke", "JP", "pki/jp-1.pem")
+        let config = try String(contentsOfFile: eu.configPath, encoding: .utf8).replacingOccurrences(of: "crls: []", with: "crls: [pki/jp.crl]")
+        try config.write(toFile: eu.configPath, atomically: true, encoding: .utf8)
+        #expect(try CommandRun.run("mineral-syncd", ["check-config", eu.configPath]).status == 0)
+        let beforeReload = eu.logText.count
+        eu.hangUp()
+        try await eu.waitForLog("closed session: peer certificate no longer trusted", after: beforeReload)
+        try await eu.waitForLog("revoked", after: beforeReload)
+        let peers = try JSONDecoder().decode([PeerItem].self, from: Data(try ctl(eu, "peers", "--json").utf8))
+        #expect(peers.first { $0.node == "JP/jp-1" }?.state == "disconnected")
+        for node in nodes { #expect(try await node.stop() == 0) }
+    }
+
+    /// `sync --wait` from every node to every other, then the same digest and entry count everywhere.
+    func converged(_ nodes: [DaemonProcess], entries: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for node in nodes {
+            for peer in nodes where peer !== node { _ = try ctl(node, "sync", "--peer", peer.nodeID, "--wait", "--timeout", "60") }
+        }
+        let statuses = try nodes.map { try JSONDecoder().decode(StatusResponse.self, from: Data(try ctl($0, "status", "--json").utf8)) }
+        #expect(Set(statuses.map(\.viewDigest)).count == 1, sourceLocation: sourceLocation)
+        #expect(statuses.map(\.entries) == Array(repeating: entries, count: nodes.count), sourceLocation: sourceLocation)
+    }
+}
+
+/// A long-running command (mineralctl watch) whose output lines a test awaits.
+final class StreamingCommand: @unchecked Sendable {
+    private let process = Process()
+    private let lock = NSLock()
+    private var text = ""
+    private var waiters: [(String, CheckedContinuation<String, any Error>)] = []
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = try BuiltExecutable.url(executable)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { handle.readabilityHandler = nil; return }
+            self.append(String(decoding: data, as: UTF8.self))
+        }
+        try process.run()
+    }
+
+    deinit { stop() }
+
+    func stop() { if process.isRunning { process.terminate() } }
+
+    func waitForLine(containing needle: String, seconds: Double) async throws -> String {
+        try await within(seconds, "a line containing \(needle)") { [self] in
+            try await withCheckedThrowingContinuation { continuation in
+                let found = lock.withLock { () -> String? in
+                    if let line = text.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
+                    waiters.append((needle, continuation))
+                    return nil
+                }
+                if let found { continuation.resume(returning: found) }
+            }
+        }
+    }
+
+    private func append(_ chunk: String) {
+        let ready = lock.withLock { () -> [(CheckedContinuation<String, any Error>, String)] in
+            text += chunk
+            var ready: [(CheckedContinuation<String, any Error>, String)] = []
+            waiters.removeAll { needle, continuation in
+                guard let line = text.split(separator: "\n").first(where: { $0.contains(needle) }) else { return false }
+                ready.append((continuation, String(line)))
+                return true
+            }
+            return ready
+        }
+        for (continuation, line) in ready { continuation.resume(returning: line) }
+    }
+}

@@ -1,0 +1,127 @@
+import AdminAPI
+import Foundation
+import Testing
+import TestSupport
+
+/// mineralctl as a subprocess against a daemon started by the test: every command, in text
+/// and in --json, and the refusals a person must be able to act on.
+@Suite("mineralctl against a running daemon", .serialized)
+struct MineralctlTests {
+    let root: TemporaryDirectory
+    let pki: TestPKI
+    let files: PKIFiles
+
+    init() throws {
+        root = try TemporaryDirectory(prefix: "ctl")
+        pki = try TestPKI()
+        files = try PKIFiles(pki: pki, directory: root.path("pki"))
+    }
+
+    func ok(_ node: DaemonProcess, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let run = try CommandRun.ctl(node, arguments)
+        #expect(run.status == 0, "mineralctl \(arguments.joined(separator: " ")): \(run.error)", sourceLocation: sourceLocation)
+        #expect(!run.output.contains("\u{1B}["), "no colour when stdout is not a terminal", sourceLocation: sourceLocation)
+        return run.output
+    }
+
+    func json<T: Decodable>(_ type: T.Type, _ node: DaemonProcess, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> T {
+        let text = try ok(node, arguments + ["--json"], sourceLocation: sourceLocation)
+        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+
+    func refused(_ node: DaemonProcess, _ arguments: [String], status: Int32, saying: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let run = try CommandRun.ctl(node, arguments)
+        #expect(run.status == status, "mineralctl \(arguments.joined(separator: " ")) → \(run.status): \(run.error)", sourceLocation: sourceLocation)
+        #expect(run.error.contains(saying), "\(run.error)", sourceLocation: sourceLocation)
+        #expect(run.error.split(separator: "\n").count == 1, "one line: \(run.error)", sourceLocation: sourceLocation)
+    }
+
+    @Test func everyCommandInTextAndJSON() async throws {
+        let eu = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files)
+        try await eu.start()
+
+        #expect(try ok(eu, ["status"]).contains("EU/eu-1 (participant EU)"))
+        let minerals = try json([MineralItem].self, eu, ["minerals"])
+        #expect(minerals.contains { $0.id == "gallium" })
+        #expect(try ok(eu, ["minerals"]).contains("gallium"))
+
+        #expect(try ok(eu, ["reserve", "set", "gallium", "120.5", "--unit", "t", "--site", "Rotterdam", "--as-of", "2026-11-01", "--note", "stock"])
+            .contains("reported gallium 120.5 t at Rotterdam"))
+        #expect(try json(WriteResponse.self, eu, ["reserve", "set", "germanium", "800", "--unit", "kg"]).seq == 2)
+        #expect(try ok(eu, ["reserve", "target", "gallium", "200"]).contains("target for gallium set to 200 t"))
+        #expect(try json(WriteResponse.self, eu, ["reserve", "target", "germanium", "2", "--unit", "t"]).seq == 4)
+        #expect(try ok(eu, ["reserve", "set", "gallium", "130", "--site", "Rotterdam"]).contains("reported"))
+
+        // JSON shapes are a contract: exactly these keys.
+        let listed = try ok(eu, ["reserve", "list", "--mineral", "gallium", "--json"])
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])
+        #expect(objects.count == 1)
+        #expect(Set(objects[0].keys) == ["participant", "mineral", "site", "quantity", "unit", "asOf", "reportedBy", "target", "coverage", "note"])
+        #expect(objects[0]["coverage"] as? String == "0.65")
+        #expect(try ok(eu, ["reserve", "list", "--participant", "EU"]).contains("Rotterdam"))
+        let history = try json([ReserveItem].self, eu, ["reserve", "history", "gallium"])
+        #expect(history.map(\.quantity) == ["120.5", "130"])
+        #expect(try ok(eu, ["reserve", "history", "gallium"]).contains("120.5 t"))
+
+        // Import: all or nothing, a bad row named by its line.
+        let good = try root.write("good.csv", "mineral,quantity,unit,site,as_of\ntungsten,10,t,\"Site A, North\",2026-10-01\n\nantimony,5.5,kg,,\n")
+        #expect(try ok(eu, ["reserve", "import", good]).contains("imported 2 reserve reports"))
+        let entriesBefore = try eu.status().entries
+        let bad = try root.write("bad.csv", "mineral,quantity,unit,site,as_of\ntungsten,10,t,,\nunobtainium,1,t,,\ngallium,3,t,,\n")
+        try refused(eu, ["reserve", "import", bad], status: 65, saying: "bad.csv line 3: unknown mineral \"unobtainium\"")
+        #expect(try eu.status().entries == entriesBefore)
+
+        // Alerts.
+        let id = try ok(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "high", "--category", "export-restriction",
+                             "--summary", "Licences required", "--region", "CN", "--expires", "2027-06-30"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64 && id.allSatisfy(\.isHexDigit))
+        let raised = try json([String: String].self, eu, ["alert", "raise", "--mineral", "graphite", "--severity", "low", "--category", "logistics", "--summary", "Slow port"])
+        #expect(raised["id"]?.count == 64)
+        #expect(try ok(eu, ["alert", "ack", String(id.prefix(10)), "--note", "seen"]).contains("acknowledged"))
+        #expect(try json(WriteResponse.self, eu, ["alert", "update", id, "--severity", "critical", "--summary", "Licences refused"]).seq > 0)
+        let open = try json([AlertItem].self, eu, ["alert", "list", "--open", "--mineral", "gallium", "--min-severity", "high"])
+        #expect(open.map(\.id) == [id])
+        #expect(open[0].severity == "critical")
+        #expect(open[0].acknowledgedBy == ["EU"])
+        let alertObjects = try #require(try JSONSerialization.jsonObject(with: Data(try ok(eu, ["alert", "list", "--json"]).utf8)) as? [[String: Any]])
+        #expect(Set(alertObjects[0].keys).isSuperset(of: ["id", "mineral", "severity", "category", "region", "summary", "issuer", "raisedAt", "updatedAt",
+                                                          "acknowledgedBy", "resolved"]))
+        #expect(try ok(eu, ["alert", "list"]).contains(String(id.prefix(12))))
+        #expect(try ok(eu, ["alert", "show", id]).contains("Licences refused"))
+        #expect(try json(AlertItem.self, eu, ["alert", "show", id]).region == "CN")
+        #expect(try ok(eu, ["alert", "resolve", id, "--note", "licences granted"]).contains("resolved"))
+        #expect(try json([AlertItem].self, eu, ["alert", "list", "--open"]).map(\.id) == [raised["id"]!])
+
+        // Status, peers, sync with no peers.
+        let status = try json(StatusResponse.self, eu, ["status"])
+        #expect(status.node == "EU/eu-1")
+        #expect(status.entries == 12)
+        #expect(status.versionVector == ["EU/eu-1": 12])
+        #expect(try ok(eu, ["peers"]).contains("(none)"))
+        #expect(try json([PeerItem].self, eu, ["peers"]).isEmpty)
+        #expect(try ok(eu, ["sync"]).contains("no connected peers"))
+        #expect(try json(SyncResponse.self, eu, ["sync", "--wait"]).peers.isEmpty)
+        // Global options work before the command too, and MINERAL_SYNC_SOCKET stands in for --socket.
+        #expect(try CommandRun.run("mineralctl", ["--json", "--socket", eu.socketPath, "status"]).output.contains("\"node\" : \"EU/eu-1\""))
+        #expect(try CommandRun.run("mineralctl", ["status"], environment: ["MINERAL_SYNC_SOCKET": eu.socketPath]).status == 0)
+        try await eu.stop()
+    }
+
+    @Test func refusalsAreOneActionableLineAndWriteNothing() async throws {
+        let eu = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files)
+        try await eu.start()
+        try refused(eu, ["reserve", "set", "unobtainium", "5"], status: 65, saying: "unknown mineral \"unobtainium\"")
+        try refused(eu, ["reserve", "set", "gallium", "--", "-5"], status: 65, saying: "must be a non-negative decimal")
+        try refused(eu, ["reserve", "set", "gallium", "5", "--unit", "lb"], status: 65, saying: "unit \"lb\" must be t or kg")
+        try refused(eu, ["reserve", "set", "gallium", "5", "--as-of", "last tuesday"], status: 65, saying: "must be a date such as 2026-11-26")
+        try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "apocalyptic", "--category", "other", "--summary", "x"],
+                    status: 65, saying: "severity \"apocalyptic\" must be one of")
+        try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "x", "--expires", "soon"],
+                    status: 65, saying: "expires \"soon\" must be a date")
+        try refused(eu, ["alert", "show", "deadbeefdeadbeef"], status: 1, saying: "no alert with id starting deadbeefdeadbeef")
+        try refused(eu, ["reserve", "import", root.path("missing.csv")], status: 65, saying: "cannot read the file")
+        #expect(try eu.status().entries == 0)
+        try await eu.stop()
+        try refused(eu, ["status"], status: 69, saying: "the node is not running")
+    }
+}
