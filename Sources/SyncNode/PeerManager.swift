@@ -71,6 +71,9 @@ public final class PeerManager: Sendable {
         refusedCount.increment()
     }
 
+    /// How the live session with `peer` was set up, if there is one.
+    public func direction(of peer: NodeID) -> SessionTieBreak.Direction? { state.withLockedValue { $0.sessions[peer]?.direction } }
+
     public var connectedPeers: [NodeID] { state.withLockedValue { $0.sessions.keys.sorted() } }
     public var health: [PeerHealth] { state.withLockedValue { $0.health.values.sorted { $0.peer < $1.peer } } }
     public func health(of peer: NodeID) -> PeerHealth? { state.withLockedValue { $0.health[peer] } }

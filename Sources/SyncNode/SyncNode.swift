@@ -162,9 +162,11 @@ public final class SyncNode: Sendable {
         let loop = group.next()
         let attempt: @Sendable () -> Void = { [self] in
             guard state.withLockedValue({ !$0.stopping && $0.dialers[key] != nil }) else { return }
-            // This address is a node we already have a session with (it dialled us and won the
-            // tie-break): dialling again would only be closed as a duplicate. Check again later.
-            if let node = state.withLockedValue({ $0.dialledNodes[key] }), peers.connectedPeers.contains(node) {
+            // This address is a node that dialled us and won the tie-break: dialling again would
+            // only be closed as a duplicate. Check again later. (A session dialled to *another*
+            // address naming the same node does not stop us: two processes sharing an identity
+            // must both be heard, so that their fork is found.)
+            if let node = state.withLockedValue({ $0.dialledNodes[key] }), peers.direction(of: node) == .accepted {
                 self.dial(key, host: host, port: port, delay: .nanoseconds(configuration.reconnectDelay.maximum.nanoseconds / 4), first: false)
                 return
             }
