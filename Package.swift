@@ -215,7 +215,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeConfigTests",
-            dependencies: ["NodeConfig", "Registry", "OpenSSLCrypto", "TestSupport"]
+            dependencies: ["NodeConfig", "Registry", "OpenSSLCrypto", "TestSupport", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
             name: "RegistryStoreTests",
