@@ -82,6 +82,31 @@ public struct PeerItem: Codable, Sendable, Hashable {
         self.lastError = lastError
         self.versionVector = versionVector
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case node, participant, address, state, connectedSince, lastContact, entriesSent, entriesReceived, lagOut, lagIn, lagByFeed,
+             rejected, lastRejection, lastError, versionVector
+    }
+
+    /// Every key always present (absent values as null): a stable shape for scripts.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(node, forKey: .node)
+        try container.encode(participant, forKey: .participant)
+        try container.encode(address, forKey: .address)
+        try container.encode(state, forKey: .state)
+        try container.encode(connectedSince, forKey: .connectedSince)
+        try container.encode(lastContact, forKey: .lastContact)
+        try container.encode(entriesSent, forKey: .entriesSent)
+        try container.encode(entriesReceived, forKey: .entriesReceived)
+        try container.encode(lagOut, forKey: .lagOut)
+        try container.encode(lagIn, forKey: .lagIn)
+        try container.encode(lagByFeed, forKey: .lagByFeed)
+        try container.encode(rejected, forKey: .rejected)
+        try container.encode(lastRejection, forKey: .lastRejection)
+        try container.encode(lastError, forKey: .lastError)
+        try container.encode(versionVector, forKey: .versionVector)
+    }
 }
 
 public struct SecurityEvent: Codable, Sendable, Hashable {
@@ -125,6 +150,23 @@ public struct ReserveItem: Codable, Sendable, Hashable {
         self.coverage = coverage
         self.note = note
     }
+
+    private enum CodingKeys: String, CodingKey { case participant, mineral, site, quantity, unit, asOf, reportedBy, target, coverage, note }
+
+    /// Every key always present (absent values as null): a stable shape for scripts.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(participant, forKey: .participant)
+        try container.encode(mineral, forKey: .mineral)
+        try container.encode(site, forKey: .site)
+        try container.encode(quantity, forKey: .quantity)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(asOf, forKey: .asOf)
+        try container.encode(reportedBy, forKey: .reportedBy)
+        try container.encode(target, forKey: .target)
+        try container.encode(coverage, forKey: .coverage)
+        try container.encode(note, forKey: .note)
+    }
 }
 
 public struct AlertItem: Codable, Sendable, Hashable {
@@ -157,6 +199,28 @@ public struct AlertItem: Codable, Sendable, Hashable {
         self.acknowledgedBy = acknowledgedBy
         self.resolved = resolved
         self.resolution = resolution
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, mineral, severity, category, region, summary, issuer, raisedAt, updatedAt, expiresAt, acknowledgedBy, resolved, resolution
+    }
+
+    /// Every key always present (absent values as null): a stable shape for scripts.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(mineral, forKey: .mineral)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(category, forKey: .category)
+        try container.encode(region, forKey: .region)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(issuer, forKey: .issuer)
+        try container.encode(raisedAt, forKey: .raisedAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(acknowledgedBy, forKey: .acknowledgedBy)
+        try container.encode(resolved, forKey: .resolved)
+        try container.encode(resolution, forKey: .resolution)
     }
 }
 

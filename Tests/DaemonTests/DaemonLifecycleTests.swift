@@ -3,6 +3,9 @@ import Foundation
 import OpenSSLCrypto
 import Registry
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import TestSupport
 
 /// One daemon process: config checks, start, admin API refusals, SIGTERM.
@@ -111,6 +114,53 @@ struct DaemonLifecycleTests {
         try await node.start()
         #expect(try node.status().entries == 2)
         #expect(try await node.stop() == 0)
+    }
+
+    @Test func logsJSONLinesAndServesPrometheusMetrics() async throws {
+        let ports = freePorts(2)
+        let node = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [], root: root.url.path, pki: pki, files: files,
+                                     logFormat: "json", metricsPort: ports[1])
+        try await node.start()
+        let _: WriteResponse = try node.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "1"))
+        // Every log line is one JSON object with the standard fields.
+        let lines = node.logText.split(separator: "\n")
+        #expect(lines.count >= 3)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "\(line)")
+            #expect(object["level"] != nil && object["msg"] != nil && object["ts"] != nil && object["label"] == "EU/eu-1", "\(line)")
+        }
+        #expect(lines.contains { $0.contains(#""msg":"node ready""#) })
+
+        // GET /metrics over plain HTTP on the configured address.
+        let text = try Self.httpGet(port: ports[1], path: "/metrics")
+        #expect(text.contains("mineralsync_entries_held 1"), "\(text)")
+        #expect(text.contains("mineralsync_entries_appended_total 1"))
+        #expect(text.contains("# TYPE mineralsync_peers_connected gauge"))
+        #expect(try Self.httpGet(port: ports[1], path: "/other").contains("metrics are at /metrics"))
+        try await node.stop()
+    }
+
+    /// A plain HTTP GET on 127.0.0.1 (the metrics endpoint), returning the body.
+    static func httpGet(port: Int, path: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { throw AdminClient.ClientError.socket(path: "127.0.0.1:\(port)", reason: "connect failed") }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var response = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            response += buffer[0..<count]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        return text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
     }
 
     @Test func refusesToStartWhenThePortIsTakenSayingWhich() async throws {

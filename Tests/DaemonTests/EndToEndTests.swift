@@ -78,6 +78,12 @@ struct EndToEndTests {
         _ = try ctl(us, "alert", "ack", id, "--note", "US assessing")
         try await converged(nodes, entries: 3)
 
+        // Only the issuer may resolve: US is refused by its own daemon, with the reason; nothing written.
+        let resolve = try CommandRun.ctl(us, ["alert", "resolve", id, "--note", "not ours"])
+        #expect(resolve.status == 77)
+        #expect(resolve.error == "mineralctl: US/us-1 may not resolve the alert: only JP, which raised the alert, may\n")
+        #expect(try us.status().entries == 3)
+
         // JP restarts after missing writes, and catches up.
         try await jp.stop()
         _ = try ctl(eu, "reserve", "set", "tungsten", "900")
@@ -111,6 +117,32 @@ struct EndToEndTests {
         let peers = try JSONDecoder().decode([PeerItem].self, from: Data(try ctl(eu, "peers", "--json").utf8))
         #expect(peers.first { $0.node == "JP/jp-1" }?.state == "disconnected")
         for node in nodes { #expect(try await node.stop() == 0) }
+    }
+
+    @Test func thePKIScriptIssuesP256AndAdminCertificatesAndNeverOverwritesAKey() throws {
+        try pki("ca", "US")
+        try pki("node", "US", "us-2", "--algorithm", "p256")
+        let inspect = try tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path, "inspect", "pki/us-2.pem"])
+        #expect(inspect.output.contains("URI:spiffe://critical-minerals/participant/US/node/us-2"))
+        #expect(inspect.output.contains("TLS Web Server Authentication, TLS Web Client Authentication"))
+        #expect(inspect.output.contains("Digital Signature"))
+        #expect(try tool(["openssl", "pkey", "-in", "pki/us-2.key", "-noout", "-text"]).output.contains("NIST CURVE: P-256"))
+        #expect(try tool(["openssl", "verify", "-CAfile", "pki/us-ca.pem", "pki/us-2.pem"]).status == 0)
+        let mode = try FileManager.default.attributesOfItem(atPath: root.path("pki/us-2.key"))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        try pki("admin", "US", "alice")
+        let admin = try tool(["openssl", "x509", "-in", "pki/admin-alice.pem", "-noout", "-ext", "extendedKeyUsage,subjectAltName"])
+        #expect(admin.output.contains("TLS Web Client Authentication") && !admin.output.contains("Server Authentication"))
+        #expect(admin.output.contains("URI:spiffe://critical-minerals/participant/US/admin/alice"))
+
+        let key = try String(contentsOfFile: root.path("pki/us-2.key"), encoding: .utf8)
+        let again = try tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path, "node", "US", "us-2"])
+        #expect(again.status != 0)
+        #expect(again.error.contains("refusing to overwrite"))
+        #expect(try String(contentsOfFile: root.path("pki/us-2.key"), encoding: .utf8) == key)
+        let badName = try tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path, "node", "us", "US_2"])
+        #expect(badName.status != 0 && badName.error.contains("participant \"us\" must be 2–8 of A–Z and 0–9"))
     }
 
     /// `sync --wait` from every node to every other, then the same digest and entry count everywhere.
