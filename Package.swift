@@ -143,6 +143,7 @@ let package = Package(
         .executableTarget(
             name: "mineral-bench",
             dependencies: [
+                "AdminAPI",
                 "Registry",
                 "RegistryStore",
                 "SyncNode",

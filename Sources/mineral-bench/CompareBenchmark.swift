@@ -1,0 +1,138 @@
+import AdminAPI
+import ArgumentParser
+import Foundation
+import OpenSSLCrypto
+import Registry
+import SyncProtocol
+
+/// `mineral-bench compare ...`: our side of Benchmarks/compare.sh, one JSON object per run so
+/// the script can put it next to pycrdt, Yjs, Serf and OpenSSL's own tools.
+struct CompareBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Our side of Benchmarks/compare.sh (prints JSON).",
+        subcommands: [Apply.self, CatchUp.self, Propagation.self])
+
+    /// N remote last-writer-wins updates to K keys (reserve reports for K sites), applied one at a time.
+    struct Apply: ParsableCommand {
+        @Option var updates = 50_000
+        @Option var keys = 1_000
+
+        func run() throws {
+            let (entries, key) = try Workload.overwrites(updates, keys: keys)
+            let signed = entries.map(\.signed)
+            // With signature checks: each update arrives alone, so each costs one verification.
+            let verified = Stopwatch.seconds {
+                var registry = MineralRegistry()
+                for entry in signed { precondition(registry.ingest([entry], keys: { _ in key }).accepted.count == 1) }
+            }
+            // Without: decode, check structure, fold (what a CRDT library does per update).
+            let unverified = try Stopwatch.seconds {
+                var views = RegistryViews()
+                for entry in signed { views.fold(try EntryCodec.decode(entry)) }
+                precondition(views.reserves.count == keys)
+            }
+            print(#"{"updates": \#(updates), "keys": \#(keys), "verified_per_s": \#(Int(Double(updates) / verified)), "unverified_per_s": \#(Int(Double(updates) / unverified))}"#)
+        }
+    }
+
+    /// Bytes to bring a peer up to date after 1 update on top of N overwrites, and the full state.
+    struct CatchUp: ParsableCommand {
+        @Option var overwrites = 100_000
+        @Option var keys = 1_000
+
+        func run() throws {
+            let (entries, _) = try Workload.overwrites(overwrites + 1, keys: keys)
+            let last = entries.last!
+            let own = last.signed.body.count + last.signed.signature.count
+            let entriesFrame = 4 + (try SyncMessageCodec.encode(.entries([last.signed]))).count
+            var vector = VersionVector()
+            vector[last.origin] = last.seq - 1
+            let vectorFrame = 4 + (try SyncMessageCodec.encode(.vector(vector))).count
+            let full = try entries.reduce(0) { $0 + 4 + (try SyncMessageCodec.encode(.entries([$1.signed]))).count }
+            let history = entries.reduce(0) { $0 + $1.signed.body.count + $1.signed.signature.count }
+            print(#"{"missing_entry_own_bytes": \#(own), "entries_frame_bytes": \#(entriesFrame), "vector_frame_bytes": \#(vectorFrame), "#
+                  + #""full_history_bytes": \#(history), "full_history_frames_bytes": \#(full)}"#)
+        }
+    }
+
+    /// Alert propagation across running daemons: watches every admin socket, raises alerts at
+    /// rotating nodes, and reports when the last node received each.
+    struct Propagation: ParsableCommand {
+        @Option(help: "Admin sockets of the nodes, comma-separated.") var sockets: String
+        @Option var alerts = 30
+
+        func run() throws {
+            let clients = sockets.split(separator: ",").map { AdminClient(socketPath: String($0)) }
+            let log = WatchLog(nodes: clients.count)
+            for (index, client) in clients.enumerated() {
+                Thread {
+                    try? client.stream("/v1/watch") { line in
+                        guard let event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8)), let id = event.alert?.id else { return true }
+                        log.record(id, node: index)
+                        return true
+                    }
+                }.start()
+            }
+            Thread.sleep(forTimeInterval: 1)  // watch subscriptions open (a one-off setup pause, not a measurement)
+            var latencies: [Double] = []
+            for trial in 0..<alerts {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let written: WriteResponse = try clients[trial % clients.count].post("/v1/alerts", AlertRaiseRequest(
+                    mineral: "gallium", severity: "high", category: "export-restriction", summary: "compare \(trial)"))
+                guard let last = log.wait(for: written.id, timeout: 10) else { throw ValidationError("alert \(written.id) did not reach every node") }
+                latencies.append(Double(last - start) / 1e6)
+            }
+            latencies.sort()
+            func at(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+            print(String(format: #"{"nodes": %d, "alerts": %d, "p50_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}"#, clients.count, alerts, at(0.5), at(0.99), latencies.last!))
+        }
+    }
+}
+
+/// Arrival times of alerts at each node's watch stream.
+final class WatchLog: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let nodes: Int
+    private var arrivals: [String: [Int: UInt64]] = [:]
+
+    init(nodes: Int) { self.nodes = nodes }
+
+    func record(_ id: String, node: Int) {
+        condition.lock()
+        if arrivals[id]?[node] == nil { arrivals[id, default: [:]][node] = DispatchTime.now().uptimeNanoseconds }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The time the last node received `id`, or nil after `timeout` seconds.
+    func wait(for id: String, timeout: Double) -> UInt64? {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while (arrivals[id]?.count ?? 0) < nodes {
+            if !condition.wait(until: deadline) { return nil }
+        }
+        return arrivals[id]!.values.max()
+    }
+}
+
+enum Workload {
+    /// `count` reserve reports by one remote node, cycling over `keys` sites.
+    static func overwrites(_ count: Int, keys: Int) throws -> (entries: [Entry], key: PublicKey) {
+        let key = try PrivateKey.generate()
+        var author = FeedAuthor(node: try NodeID("EU/eu-1"), key: key)
+        let gallium = try MineralID("gallium")
+        var entries: [Entry] = []
+        entries.reserveCapacity(count)
+        for index in 0..<count {
+            let report = ReserveReport(participant: "EU", mineral: gallium, site: "site-\(index % keys)",
+                                       quantity: Quantity(amount: try Amount("\(1000 + index % 977).5"), unit: .tonne),
+                                       asOfMillis: 1_790_000_000_000 + UInt64(index))
+            let (entry, next) = try author.drafting(.reportReserve(report), now: 1_790_000_000_000 + UInt64(index))
+            author = next
+            entries.append(entry)
+        }
+        return (entries, key.publicKey)
+    }
+}
