@@ -17,10 +17,18 @@ struct CompareBenchmark: ParsableCommand {
     struct Apply: ParsableCommand {
         @Option var updates = 50_000
         @Option var keys = 1_000
+        @Option(help: ArgumentHelp("For profilers: repeat only the unverified path N times.", visibility: .hidden)) var profileUnverified = 0
 
         func run() throws {
             let (entries, key) = try Workload.overwrites(updates, keys: keys)
             let signed = entries.map(\.signed)
+            if profileUnverified > 0 {
+                for _ in 0..<profileUnverified {
+                    var views = RegistryViews()
+                    for entry in signed { views.fold(try EntryCodec.decode(entry)) }
+                }
+                return
+            }
             // With signature checks: each update arrives alone, so each costs one verification.
             let verified = Stopwatch.seconds {
                 var registry = MineralRegistry()
