@@ -38,7 +38,7 @@ struct Run: AsyncParsableCommand {
         let level = Logger.Level(rawValue: configuration.logging.level) ?? .info
         let format = configuration.logging.format
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = format == .json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
+            var handler = DaemonLogHandler(label: label, format: format == .json ? .json : .text)
             handler.logLevel = level
             return handler
         }

@@ -7,10 +7,17 @@ struct CommandRun: Sendable {
     let output: String
     let error: String
 
+    /// Runs one of this package's executables.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
+        try run(url: try BuiltExecutable.url(executable), arguments, environment: environment)
+    }
+
+    /// Runs any program (a tool from PATH through /usr/bin/env), optionally in `directory`.
+    static func run(url: URL, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws -> CommandRun {
         let process = Process()
-        process.executableURL = try BuiltExecutable.url(executable)
+        process.executableURL = url
         process.arguments = arguments
+        process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "MINERAL_SYNC_SOCKET")
         for (key, value) in environment { env[key] = value }

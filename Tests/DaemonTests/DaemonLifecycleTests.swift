@@ -21,19 +21,7 @@ struct DaemonLifecycleTests {
         files = try PKIFiles(pki: pki, directory: root.path("pki"))
     }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = try BuiltExecutable.url("mineral-syncd")
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let error = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> CommandRun { try CommandRun.run("mineral-syncd", arguments) }
 
     @Test func checkConfigAcceptsAGoodConfigAndTheDaemonRefusesABadOneWithTheSameMessages() throws {
         let port = freePorts(1)[0]

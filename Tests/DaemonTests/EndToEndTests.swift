@@ -14,18 +14,7 @@ struct EndToEndTests {
 
     /// Runs a shell tool (pki.sh, openssl) in the test directory.
     func tool(_ arguments: [String]) throws -> CommandRun {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = root.url
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let error = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandRun(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+        try CommandRun.run(url: URL(fileURLWithPath: "/usr/bin/env"), arguments, directory: root.url)
     }
 
     func pki(_ arguments: String...) throws {
