@@ -29,6 +29,25 @@ import Testing
         }
     }
 
+    /// Text fields: ASCII and other UTF-8 read exactly; a body with invalid UTF-8 is refused by both readers.
+    @Test func textIsReadExactlyAndInvalidUTF8IsRefused() throws {
+        var author = Self.alliance.author("EU/eu-1")
+        for site in ["Rotterdam", "Düsseldorf — Lager 2", "東京", ""] {
+            let entry = author.write(Ops.report("EU", site: site), at: 1)
+            guard case .reportReserve(let report) = try EntryCodec.decode(entry.signed).operation else { Issue.record("not a report"); continue }
+            #expect(report.site == site)
+        }
+        // Replace the ASCII site "Rotterdam" with the same number of bytes, one of them not UTF-8.
+        let entry = author.write(Ops.report("EU", site: "Rotterdam"), at: 2)
+        let marker = Array("Rotterdam".utf8)
+        var body = entry.signed.body
+        let start = try #require((0...(body.count - marker.count)).first { Array(body[$0..<($0 + marker.count)]) == marker })
+        body[start + 3] = 0xFF
+        let broken = SignedEntry(body: body, signature: entry.signed.signature)
+        #expect(throws: EntryDecodingError.self) { try EntryCodec.decode(broken) }
+        #expect(throws: EntryDecodingError.self) { try EntryCodec.decodeWithGeneratedCode(broken) }
+    }
+
     /// Random byte flips, truncations and insertions: whenever the fast reader accepts a body,
     /// the reference accepts it too and reads the same values.
     @Test func mutatedBodiesNeverReadDifferently() async {
