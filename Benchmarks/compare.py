@@ -146,7 +146,6 @@ def serf_propagation(count, alerts, base_port):
         latencies = []
         for trial in range(alerts):
             origin = trial % count
-            start = time.time_ns()
             subprocess.run(["serf", "event", f"-rpc-addr=127.0.0.1:{base_port + 2 * origin + 1}", "-coalesce=false", "bench", f"t{trial}"],
                            check=True, capture_output=True)
             deadline = time.time() + 10
@@ -158,7 +157,9 @@ def serf_propagation(count, alerts, base_port):
                         if len(parts) == 3 and parts[2] == f"t{trial}":
                             seen[parts[1]] = int(parts[0])
                 if len(seen) == count:
-                    latencies.append((max(seen.values()) - start) / 1e6)
+                    # From the first agent having it (the origin's own handler) to the last, as
+                    # for ours: the `serf event` client's start-up does not count.
+                    latencies.append((max(seen.values()) - min(seen.values())) / 1e6)
                     break
                 if time.time() > deadline:
                     raise RuntimeError(f"serf event t{trial} reached {len(seen)} of {count} agents")

@@ -21,7 +21,7 @@ command -v node >/dev/null || { echo "node is missing (Debian: apt-get install -
 venv=.build-bench/venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q pycrdt
+  "$venv/bin/pip" install -q "pycrdt==0.14.13"
 fi
 
 echo "building release binaries…" >&2

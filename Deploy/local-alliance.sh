@@ -83,6 +83,8 @@ for p in "${participants[@]}"; do
   echo $! > "$work/$name.pid"
 done
 trap 'echo; echo "==> stopping the alliance"; stop_nodes; exit 0' INT TERM
+# Anything failing from here on (set -e) must not leave nodes running.
+trap 'status=$?; if [ $status -ne 0 ]; then echo "==> failed (exit $status); stopping the nodes; logs in $work" >&2; stop_nodes; fi' EXIT
 
 ctl() { local name=$1; shift; "$bin/mineralctl" --socket "$work/$name/admin.sock" "$@"; }
 for p in "${participants[@]}"; do

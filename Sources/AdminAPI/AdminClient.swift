@@ -192,7 +192,8 @@ public struct AdminClient: Sendable {
         var output = Data()
         while let lineEnd = pending.range(of: Data("\r\n".utf8)) {
             let sizeText = String(decoding: pending[pending.startIndex..<lineEnd.lowerBound], as: UTF8.self)
-            guard let size = Int(sizeText.split(separator: ";")[0], radix: 16) else { break }
+            guard let sizeField = sizeText.split(separator: ";").first, sizeField.count <= 8,
+                  let size = Int(sizeField.trimmingCharacters(in: .whitespaces), radix: 16) else { break }
             let start = lineEnd.upperBound
             guard pending.distance(from: start, to: pending.endIndex) >= size + 2 else { break }
             let payloadEnd = pending.index(start, offsetBy: size)

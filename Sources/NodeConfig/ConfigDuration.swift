@@ -6,7 +6,10 @@ public struct ConfigDuration: Sendable, Hashable, CustomStringConvertible {
 
     public static func seconds(_ seconds: Int64) -> ConfigDuration { ConfigDuration(milliseconds: seconds * 1000) }
 
-    /// nil unless `text` is a positive whole number followed by ms, s, m or h.
+    /// The longest duration a setting may have: a day.
+    public static let maximum = ConfigDuration(milliseconds: 86_400_000)
+
+    /// nil unless `text` is a positive whole number followed by ms, s, m or h, at most 24h.
     public init?(parsing text: String) {
         let digits = text.prefix { $0.isASCII && $0.isNumber }
         let unit = text.dropFirst(digits.count)
@@ -19,6 +22,7 @@ public struct ConfigDuration: Sendable, Hashable, CustomStringConvertible {
         case "h": scale = 3_600_000
         default: return nil
         }
+        guard value <= Self.maximum.milliseconds / scale else { return nil }
         milliseconds = value * scale
     }
 

@@ -154,7 +154,7 @@ final class ConfigReader {
     func duration(_ section: Section, _ key: String) -> ConfigDuration? {
         guard let (text, node) = scalar(section, key, required: false) else { return nil }
         guard let duration = ConfigDuration(parsing: text) else {
-            report(node, section.qualified(key), "\"\(text)\" must be a positive duration such as 500ms, 10s, 5m or 1h")
+            report(node, section.qualified(key), "\"\(text)\" must be a positive duration such as 500ms, 10s, 5m or 1h, at most 24h")
             return nil
         }
         return duration
@@ -180,7 +180,8 @@ final class ConfigReader {
         case "GiB": 1 << 30
         default: nil
         }
-        guard let scale, digits.count <= 12, let value = Int(digits).map({ $0 * scale }), range.contains(value) else {
+        guard let scale, digits.count <= 12, let number = Int(digits), case let (value, overflow) = number.multipliedReportingOverflow(by: scale),
+              !overflow, range.contains(value) else {
             report(node, section.qualified(key), "\"\(text)\" must be a size such as 4MiB or 524288, from \(range.lowerBound) to \(range.upperBound) bytes")
             return nil
         }

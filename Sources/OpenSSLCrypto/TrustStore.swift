@@ -5,7 +5,16 @@ import Foundation
 public struct VerifiedPeer: Sendable, Hashable, CustomStringConvertible {
     public let identity: SPIFFEIdentity
     public let leaf: Certificate
+    /// The chain as presented, leaf first (with any intermediates), as verified: what to
+    /// verify again after a reload, and what to relay so third nodes can verify this origin.
+    public let chain: [Certificate]
     public var description: String { identity.description }
+
+    public init(identity: SPIFFEIdentity, leaf: Certificate, chain: [Certificate]) {
+        self.identity = identity
+        self.leaf = leaf
+        self.chain = chain
+    }
 }
 
 /// The trust anchors of every partner, one set per participant, plus their CRLs.
@@ -99,7 +108,7 @@ public final class TrustStore: @unchecked Sendable {
         X509_STORE_CTX_set_flags(context, flags)
         if let time { X509_STORE_CTX_set_time(context, 0, time_t(time.timeIntervalSince1970)) }
 
-        if X509_verify_cert(context) == 1 { return VerifiedPeer(identity: identity, leaf: leaf) }
+        if X509_verify_cert(context) == 1 { return VerifiedPeer(identity: identity, leaf: leaf, chain: chain) }
         throw classify(X509_STORE_CTX_get_error(context), leaf: leaf, identity: identity,
                        failing: X509_STORE_CTX_get_current_cert(context).map(Certificate.init(retaining:)))
     }

@@ -98,8 +98,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
         }
         let engine = self.engine
         let verified = identity.peer
-        Task { await engine.learnPeer(verified, chain: [verified.leaf]); await engine.attach(link) }
-        perform(session!.start(localVector: engine.vector, headIDs: engine.headIDs), context)
+        Task { await engine.learnPeer(verified, chain: verified.chain); await engine.attach(link) }
+        let (vector, headIDs) = engine.vectorAndHeadIDs
+        perform(session!.start(localVector: vector, headIDs: headIDs), context)
         antiEntropy = context.eventLoop.scheduleRepeatedTask(
             initialDelay: settings.antiEntropyInterval, delay: settings.antiEntropyInterval
         ) { _ in

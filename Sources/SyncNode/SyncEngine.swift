@@ -57,9 +57,14 @@ public actor SyncEngine {
     private var closed = false
     private let logger: Logger
 
-    private nonisolated let vectorSnapshot: NIOLockedValueBox<VersionVector>
+    /// What this node holds, for sessions: the vector and each feed's head entry id, updated
+    /// together after every commit (a hello must never pair a seq with another entry's id).
+    private struct Holdings {
+        var vector: VersionVector
+        var headIDs: [NodeID: EntryID]
+    }
+    private nonisolated let holdings: NIOLockedValueBox<Holdings>
     private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[UInt8]]]>
-    private nonisolated let headSnapshot: NIOLockedValueBox<[NodeID: EntryID]>
     private nonisolated let clock: @Sendable () -> UInt64
 
     /// - Parameter requiresPeerConfirmation: refuse local writes until a peer has told us how much
@@ -79,10 +84,9 @@ public actor SyncEngine {
         for (origin, chain) in chains {
             if let leaf = chain.first.flatMap({ try? Certificate(der: $0) }), let key = try? leaf.publicKey { originKeys[origin] = key }
         }
-        vectorSnapshot = NIOLockedValueBox(registry.vector)
         chainSnapshot = NIOLockedValueBox(chains)
         let ledger = registry.ledger
-        headSnapshot = NIOLockedValueBox(registry.vector.heads.keys.reduce(into: [:]) { heads, feed in heads[feed] = ledger.head(of: feed)?.id })
+        holdings = NIOLockedValueBox(Holdings(vector: registry.vector, headIDs: Self.headIDs(of: ledger)))
         metrics.held.record(Int64(registry.vector.total))
     }
 
@@ -112,10 +116,17 @@ public actor SyncEngine {
 
     // MARK: what sessions read without waiting
 
-    public nonisolated var vector: VersionVector { vectorSnapshot.withLockedValue { $0 } }
+    public nonisolated var vector: VersionVector { holdings.withLockedValue { $0.vector } }
+
+    /// The vector and head ids read together, for a hello.
+    public nonisolated var vectorAndHeadIDs: (VersionVector, [NodeID: EntryID]) { holdings.withLockedValue { ($0.vector, $0.headIDs) } }
+
+    private static func headIDs(of ledger: FeedLedger) -> [NodeID: EntryID] {
+        ledger.vector.heads.keys.reduce(into: [:]) { heads, feed in heads[feed] = ledger.head(of: feed)?.id }
+    }
 
     /// The id of the newest entry held of each feed, for the hello.
-    public nonisolated var headIDs: [NodeID: EntryID] { headSnapshot.withLockedValue { $0 } }
+    public nonisolated var headIDs: [NodeID: EntryID] { holdings.withLockedValue { $0.headIDs } }
 
     /// Feeds where a peer's head entry differs from ours at the same seq: each is a fork (two
     /// entries signed for one position), returned with the seq whose entry we should send.
@@ -264,7 +275,8 @@ public actor SyncEngine {
             // matches what is durable; peers will send them again.
             logger.critical("store write failed; reloading the registry from disk", metadata: ["reason": "\(error)"])
             if let reloaded = try? store.load(policy: registry.policy, key: author.key) { (registry, author) = reloaded }
-            vectorSnapshot.withLockedValue { $0 = registry.vector }
+            let reloaded = Holdings(vector: registry.vector, headIDs: Self.headIDs(of: registry.ledger))
+            holdings.withLockedValue { $0 = reloaded }
             return IngestResult()
         }
         metrics.ingested.increment(by: Int64(result.accepted.count))
@@ -294,10 +306,12 @@ public actor SyncEngine {
     private func committed(_ entries: [Entry]) {
         guard !entries.isEmpty else { return }
         let vector = registry.vector
-        vectorSnapshot.withLockedValue { $0 = vector }
         var heads: [NodeID: EntryID] = [:]
         for origin in Set(entries.map(\.origin)) { heads[origin] = registry.ledger.head(of: origin)?.id }
-        headSnapshot.withLockedValue { $0.merge(heads) { $1 } }
+        holdings.withLockedValue { holdings in
+            holdings.vector = vector
+            holdings.headIDs.merge(heads) { $1 }
+        }
         metrics.held.record(Int64(vector.total))
         for link in links.values { link.offer(entries) }
         for observer in observers.values { observer.yield(entries) }

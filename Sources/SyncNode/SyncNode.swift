@@ -42,11 +42,17 @@ public final class SyncNode: Sendable {
     private struct RunState {
         var listener: (any Channel)?
         var stopping = false
-        /// Configured peers by "host:port", with the live dialled connection if any. A dialer
-        /// whose address is removed stops at its next attempt.
-        var dialers: [String: (any Channel)?] = [:]
+        /// Configured peers by "host:port". A dialer whose address is removed, or removed and
+        /// added again (a new generation), stops at its next attempt: one loop per address.
+        var dialers: [String: Dialer] = [:]
+        var nextGeneration: UInt64 = 0
         /// The node each address turned out to be, once a handshake told us.
         var dialledNodes: [String: NodeID] = [:]
+    }
+
+    private struct Dialer {
+        let generation: UInt64
+        var channel: (any Channel)?
     }
 
     public init(engine: SyncEngine, configuration: Configuration, serverTLS: TLSContextProvider, clientTLS: TLSContextProvider,
@@ -78,18 +84,19 @@ public final class SyncNode: Sendable {
     /// Starts dialling one more peer (config reload, tests). No-op when already configured.
     public func addPeer(host: String, port: Int) {
         let key = Self.key(host, port)
-        let added = state.withLockedValue { state -> Bool in
-            guard !state.stopping, state.dialers[key] == nil else { return false }
-            state.dialers[key] = .some(nil)
-            return true
+        let generation = state.withLockedValue { state -> UInt64? in
+            guard !state.stopping, state.dialers[key] == nil else { return nil }
+            state.nextGeneration += 1
+            state.dialers[key] = Dialer(generation: state.nextGeneration)
+            return state.nextGeneration
         }
-        if added { dial(key, host: host, port: port, delay: configuration.reconnectDelay.initial, first: true) }
+        if let generation { dial(key, generation, host: host, port: port, delay: configuration.reconnectDelay.initial, first: true) }
     }
 
     /// Stops dialling a peer and closes the connection dialled to it (config reload).
     public func removePeer(host: String, port: Int) {
         let channel = state.withLockedValue { state -> (any Channel)? in
-            state.dialers.removeValue(forKey: Self.key(host, port)) ?? nil
+            state.dialers.removeValue(forKey: Self.key(host, port))?.channel
         }
         channel?.close(promise: nil)
     }
@@ -102,7 +109,7 @@ public final class SyncNode: Sendable {
     @discardableResult
     public func closeSessionsNoLongerTrusted(by trustStore: TrustStore) -> [NodeID] {
         let closed = peers.closeSessions { verified in
-            do { _ = try trustStore.verify([verified.leaf]); return nil } catch { return "\(error)" }
+            do { _ = try trustStore.verify(verified.chain); return nil } catch { return "\(error)" }
         }
         for peer in closed { logger.warning("closed session: peer certificate no longer trusted", metadata: ["peer": "\(peer)"]) }
         return closed
@@ -128,7 +135,7 @@ public final class SyncNode: Sendable {
     public func shutdown() async {
         let (listener, channels) = state.withLockedValue { state -> ((any Channel)?, [any Channel]) in
             state.stopping = true
-            return (state.listener, state.dialers.values.compactMap { $0 })
+            return (state.listener, state.dialers.values.compactMap(\.channel))
         }
         try? await listener?.close()
         let goodbye = try? SyncMessageCodec.encode(.goodbye(.shuttingDown, detail: "node shutting down"))
@@ -158,16 +165,16 @@ public final class SyncNode: Sendable {
 
     /// Connects to a configured peer; when the connection fails or ends, tries again after an
     /// exponentially growing delay with ±25% jitter (so restarted partners do not all dial at once).
-    private func dial(_ key: String, host: String, port: Int, delay: TimeAmount, first: Bool) {
+    private func dial(_ key: String, _ generation: UInt64, host: String, port: Int, delay: TimeAmount, first: Bool) {
         let loop = group.next()
         let attempt: @Sendable () -> Void = { [self] in
-            guard state.withLockedValue({ !$0.stopping && $0.dialers[key] != nil }) else { return }
+            guard state.withLockedValue({ !$0.stopping && $0.dialers[key]?.generation == generation }) else { return }
             // This address is a node that dialled us and won the tie-break: dialling again would
             // only be closed as a duplicate. Check again later. (A session dialled to *another*
             // address naming the same node does not stop us: two processes sharing an identity
             // must both be heard, so that their fork is found.)
             if let node = state.withLockedValue({ $0.dialledNodes[key] }), peers.direction(of: node) == .accepted {
-                self.dial(key, host: host, port: port, delay: .nanoseconds(configuration.reconnectDelay.maximum.nanoseconds / 4), first: false)
+                self.dial(key, generation, host: host, port: port, delay: .nanoseconds(configuration.reconnectDelay.maximum.nanoseconds / 4), first: false)
                 return
             }
             ClientBootstrap(group: loop)
@@ -180,21 +187,21 @@ public final class SyncNode: Sendable {
                     switch result {
                     case .success(let channel):
                         let wanted = self.state.withLockedValue { state -> Bool in
-                            guard state.dialers[key] != nil, !state.stopping else { return false }
-                            state.dialers[key] = channel
+                            guard state.dialers[key]?.generation == generation, !state.stopping else { return false }
+                            state.dialers[key]?.channel = channel
                             return true
                         }
                         guard wanted else { channel.close(promise: nil); return }
                         channel.closeFuture.whenComplete { _ in
                             self.state.withLockedValue { state in
-                                if let current = state.dialers[key], current === channel { state.dialers[key] = .some(nil) }
+                                if let current = state.dialers[key]?.channel, current === channel { state.dialers[key]?.channel = nil }
                             }
-                            self.dial(key, host: host, port: port, delay: self.configuration.reconnectDelay.initial, first: false)
+                            self.dial(key, generation, host: host, port: port, delay: self.configuration.reconnectDelay.initial, first: false)
                         }
                     case .failure(let error):
                         self.logger.debug("dial failed", metadata: ["peer": "\(host):\(port)", "reason": "\(error)"])
                         let next = min(delay * 2, self.configuration.reconnectDelay.maximum)
-                        self.dial(key, host: host, port: port, delay: next, first: false)
+                        self.dial(key, generation, host: host, port: port, delay: next, first: false)
                     }
                 }
         }

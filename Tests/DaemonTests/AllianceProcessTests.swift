@@ -124,6 +124,15 @@ struct AllianceProcessTests {
         let peer = try #require(status.peers.first { $0.node == "US/us-1" })
         #expect(peer.lastError?.contains("no longer trusted") == true)
 
+        // A certificate for a new key is refused on reload: the node signs with the key it started with.
+        let workingConfig = try String(contentsOfFile: eu.configPath, encoding: .utf8)
+        try files.write(try pki.node("EU", "eu-1"), as: "eu-1-rekeyed")
+        try workingConfig.replacingOccurrences(of: "pki/eu-1.pem", with: "pki/eu-1-rekeyed.pem").replacingOccurrences(of: "pki/eu-1.key", with: "pki/eu-1-rekeyed.key")
+            .write(toFile: eu.configPath, atomically: true, encoding: .utf8)
+        let rekey = eu.logText.count
+        eu.hangUp()
+        try await eu.waitForLog("reload refused: tls.private-key is a different key", after: rekey)
+
         // A broken config on SIGHUP changes nothing and says why.
         try "node: [".write(toFile: eu.configPath, atomically: true, encoding: .utf8)
         let mark = eu.logText.count

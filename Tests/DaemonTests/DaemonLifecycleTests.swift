@@ -77,6 +77,8 @@ struct DaemonLifecycleTests {
             ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "-3")), 400, "validation"),
             ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "3", asOf: "yesterday")), 400, "validation"),
             ("POST", "/v1/alerts", try AdminJSON.encoder.encode(AlertRaiseRequest(mineral: "gallium", severity: "apocalyptic", category: "other", summary: "x")), 400, "validation"),
+            ("POST", "/v1/alerts", try AdminJSON.encoder.encode(AlertRaiseRequest(mineral: "gallium", severity: "low", category: "other", summary: "x", expires: "1969-01-01")), 400, "validation"),
+            ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "3", asOf: "1900-01-01")), 400, "validation"),
             ("POST", "/v1/reserves", Data(repeating: 0x20, count: 5 << 20), 413, "too-large"),
             ("GET", "/v1/nowhere", nil, 404, "not-found"),
             ("GET", "/admin", nil, 404, "not-found"),

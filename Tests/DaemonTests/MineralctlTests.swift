@@ -101,7 +101,7 @@ struct MineralctlTests {
         #expect(try ok(eu, ["peers"]).contains("(none)"))
         #expect(try json([PeerItem].self, eu, ["peers"]).isEmpty)
         #expect(try ok(eu, ["sync"]).contains("no connected peers"))
-        #expect(try json(SyncResponse.self, eu, ["sync", "--wait"]).peers.isEmpty)
+        try refused(eu, ["sync", "--wait"], status: 75, saying: "no peer is connected")
         // Global options work before the command too, and MINERAL_SYNC_SOCKET stands in for --socket.
         #expect(try CommandRun.run("mineralctl", ["--json", "--socket", eu.socketPath, "status"]).output.contains("\"node\" : \"EU/eu-1\""))
         #expect(try CommandRun.run("mineralctl", ["status"], environment: ["MINERAL_SYNC_SOCKET": eu.socketPath]).status == 0)

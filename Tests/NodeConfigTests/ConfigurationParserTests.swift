@@ -142,6 +142,12 @@ struct ConfigurationParserTests {
         #expect(empty.problems.map(\.message) == ["config file is empty"])
     }
 
+    @Test func refusesSizesThatOverflow() throws {
+        let text = Self.complete.replacingOccurrences(of: "max-frame-size: 1MiB", with: "max-frame-size: 99999999999GiB")
+        let error = try #require(throws: ConfigurationError.self) { try ConfigurationParser.parse(text, file: "c.yaml", baseDirectory: "/") }
+        #expect(error.problems.map(\.key) == ["sync.max-frame-size"])
+    }
+
     @Test func refusesAPeerThatIsTheNodeItselfOrListedTwice() throws {
         let text = Self.complete.replacingOccurrences(of: "\"[::1]:7703\"", with: "127.0.0.1:7701\n  - address: 127.0.0.1:7702")
         let error = try #require(throws: ConfigurationError.self) { try ConfigurationParser.parse(text, file: "c.yaml", baseDirectory: "/") }
@@ -155,7 +161,8 @@ struct ConfigurationParserTests {
     }
 
     @Test func refusesMalformedDurationsAndAddresses() {
-        for text in ["", "10", "0s", "-1s", "1.5s", "10 s", "1d", "s"] { #expect(ConfigDuration(parsing: text) == nil, "\(text)") }
+        for text in ["", "10", "0s", "-1s", "1.5s", "10 s", "1d", "s", "25h", "3000000h", "999999999ms"] { #expect(ConfigDuration(parsing: text) == nil, "\(text)") }
+        #expect(ConfigDuration(parsing: "24h")?.milliseconds == 86_400_000)
         for text in ["", "host", ":80", "host:", "host:-1", "host:65536", "::1:80", "[::1]80", "a b:1"] { #expect(HostPort(parsing: text) == nil, "\(text)") }
         #expect(HostPort(parsing: "[::1]:7701")?.description == "[::1]:7701")
     }

@@ -14,7 +14,7 @@ struct AdminService: Sendable {
     let node: SyncNode
     let catalogue: MineralCatalogue
     let startedAt: Date
-    let certificateExpiry: Date
+    let certificateExpiry: @Sendable () -> Date
     let configuredPeers: @Sendable () -> Int
     let logger: Logger
 
@@ -113,7 +113,7 @@ struct AdminService: Sendable {
             peersConnected: connected.count, peersConfigured: configuredPeers(),
             peers: health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) },
             securityEvents: AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views),
-            certificateExpiresAt: AdminJSON.timestamp(certificateExpiry))
+            certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()))
     }
 
     private func peers() async -> [PeerItem] {
@@ -194,9 +194,9 @@ struct AdminService: Sendable {
         do {
             let mineral = try catalogue.resolve(body.mineral)
             let quantity = Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t"))
-            let asOf = try body.asOf.map { try parseDate($0, field: "asOf") } ?? Date()
+            let asOf = try body.asOf.map { try millis($0, field: "asOf") } ?? UInt64(Date().timeIntervalSince1970 * 1000)
             let report = ReserveReport(participant: engine.node.participant, mineral: mineral, site: body.site ?? "", quantity: quantity,
-                                       asOfMillis: UInt64(max(0, asOf.timeIntervalSince1970 * 1000)), note: body.note ?? "")
+                                       asOfMillis: asOf, note: body.note ?? "")
             return report
         } catch let error as RegistryValueError {
             throw Failure.validation(prefix + error.description)
@@ -232,7 +232,7 @@ struct AdminService: Sendable {
             let raise = AlertRaise(
                 mineral: try catalogue.resolve(body.mineral), severity: try Severity(parsing: body.severity),
                 category: try AlertCategory(parsing: body.category), region: body.region ?? "", summary: body.summary,
-                expiresAtMillis: try body.expires.map { UInt64(try parseDate($0, field: "expires").timeIntervalSince1970 * 1000) })
+                expiresAtMillis: try body.expires.map { try millis($0, field: "expires") })
             guard !body.summary.trimmingCharacters(in: .whitespaces).isEmpty else { throw RegistryValueError.emptyField("summary") }
             return try await append(.raiseAlert(raise))
         } catch let error as RegistryValueError {
@@ -246,7 +246,7 @@ struct AdminService: Sendable {
             let update = AlertUpdate(
                 alertID: alert.id, severity: try body.severity.map { try Severity(parsing: $0) },
                 category: try body.category.map { try AlertCategory(parsing: $0) }, region: body.region, summary: body.summary,
-                expiresAtMillis: try body.expires.map { UInt64(try parseDate($0, field: "expires").timeIntervalSince1970 * 1000) })
+                expiresAtMillis: try body.expires.map { try millis($0, field: "expires") })
             guard update.severity != nil || update.category != nil || update.region != nil || update.summary != nil || update.expiresAtMillis != nil else {
                 throw Failure.validation("an update must change something: severity, category, region, summary or expires")
             }
@@ -290,8 +290,11 @@ struct AdminService: Sendable {
                 throw Failure(status: .conflict, body: ErrorResponse(error: "not-connected", message: "\(peer) is not connected (see `mineralctl peers`)"))
             }
         }
-        var started = node.syncNow(with: peer)
+        let started = node.syncNow(with: peer)
         guard body.wait == true else { return SyncResponse(peers: started.map(\.description), inSync: false, versionVector: AdminPresenter.vector(engine.vector)) }
+        guard !started.isEmpty else {
+            throw Failure(status: .conflict, body: ErrorResponse(error: "not-connected", message: "no peer is connected, so there is nothing to be in sync with (see `mineralctl peers`)"))
+        }
         while true {
             let local = engine.vector
             let pending = started.filter { peer in
@@ -305,7 +308,10 @@ struct AdminService: Sendable {
             }
             // Each round asks the peers again; their answers arrive as vectors on the sessions.
             try await Task.sleep(nanoseconds: 200_000_000)
-            started = started.filter { node.peers.connectedPeers.contains($0) }
+            let connected = Set(node.peers.connectedPeers)
+            if let lost = started.first(where: { !connected.contains($0) }) {
+                throw Failure(status: .conflict, body: ErrorResponse(error: "not-connected", message: "\(lost) disconnected before it was in sync"))
+            }
             node.syncNow(with: peer)
         }
     }
@@ -379,6 +385,16 @@ struct AdminService: Sendable {
 
     private func parseSeverity(_ text: String) throws -> Severity {
         do { return try Severity(parsing: text) } catch { throw Failure.validation(error.description) }
+    }
+
+    /// A date as milliseconds since 1970, refusing what the registry cannot hold.
+    private func millis(_ text: String, field: String) throws -> UInt64 {
+        let date = try parseDate(text, field: field)
+        let millis = date.timeIntervalSince1970 * 1000
+        guard millis >= 0, millis < 253_402_300_800_000, let value = UInt64(exactly: millis.rounded(.down)) else {
+            throw Failure.validation("\(field) \"\(text)\" must be between 1970-01-01 and 9999-12-31")
+        }
+        return value
     }
 
     private func parseDate(_ text: String, field: String) throws -> Date {

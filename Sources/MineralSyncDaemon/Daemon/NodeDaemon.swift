@@ -35,6 +35,8 @@ public final class NodeDaemon: Service, Sendable {
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         do {
+            // SIGHUP is trapped before anything starts: one that arrives early is handled, never fatal.
+            let hangUps = await UnixSignalsSequence(trapping: .sighup)
             let running = try await start(group: group)
             SystemdNotifier.notify("READY=1\nSTATUS=syncing with \(configuration.peers.count) configured peers")
             logger.info("node ready", metadata: [
@@ -43,7 +45,7 @@ public final class NodeDaemon: Service, Sendable {
             ])
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+                    for await _ in hangUps.cancelOnGracefulShutdown() {
                         await running.reload(path: self.configurationPath, logger: self.logger)
                     }
                 }
@@ -93,7 +95,7 @@ public final class NodeDaemon: Service, Sendable {
         settings.batchSize = configuration.sync.batchSize
         let node = SyncNode(engine: engine, configuration: settings, serverTLS: TLSContextProvider(serverTLS),
                             clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
-        let running = RunningNode(configuration: configuration, engine: engine, node: node)
+        let running = RunningNode(configuration: configuration, materials: materials, engine: engine, node: node)
         do {
             try await node.start()
         } catch {
@@ -101,7 +103,8 @@ public final class NodeDaemon: Service, Sendable {
             throw DaemonError.listen(address: "\(configuration.listen)", reason: Self.reason(error))
         }
         let admin = AdminService(engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),
-                                 certificateExpiry: materials.certificateExpiry, configuredPeers: { [running] in running.configuredPeerCount },
+                                 certificateExpiry: { [running] in running.certificateExpiry },
+                                 configuredPeers: { [running] in running.configuredPeerCount },
                                  logger: logger)
         do {
             running.admin = try await HTTPServer.start(.unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),

@@ -14,15 +14,19 @@ final class RunningNode: Sendable {
 
     private struct State {
         var configuration: NodeConfiguration
+        var materials: NodeMaterials
         var admin: (any Channel)?
         var metrics: (any Channel)?
     }
 
-    init(configuration: NodeConfiguration, engine: SyncEngine, node: SyncNode) {
+    init(configuration: NodeConfiguration, materials: NodeMaterials, engine: SyncEngine, node: SyncNode) {
         self.engine = engine
         self.node = node
-        state = NIOLockedValueBox(State(configuration: configuration))
+        state = NIOLockedValueBox(State(configuration: configuration, materials: materials))
     }
+
+    /// When the certificate in use expires (it changes when a reload renews it).
+    var certificateExpiry: Date { state.withLockedValue { $0.materials.certificateExpiry } }
 
     var admin: (any Channel)? {
         get { state.withLockedValue { $0.admin } }
@@ -52,7 +56,13 @@ final class RunningNode: Sendable {
             logger.error("reload refused; the running configuration stays in force")
             return
         }
-        let old = state.withLockedValue { $0.configuration }
+        let (old, running) = state.withLockedValue { ($0.configuration, $0.materials) }
+        // The engine signs entries with the key it started with; a certificate for another key
+        // would make partners refuse every entry written from now on.
+        guard materials.privateKey.publicKey == running.privateKey.publicKey else {
+            logger.error("reload refused: tls.private-key is a different key from the one this node signs with; a new key needs a restart (and see Certs/README.md on new keys)")
+            return
+        }
         var restartNeeded: [String] = []
         if configuration.node != old.node { restartNeeded.append("node") }
         if configuration.dataDirectory != old.dataDirectory { restartNeeded.append("node.data-dir") }
@@ -78,7 +88,11 @@ final class RunningNode: Sendable {
         let wanted = Set(configuration.peers.map(\.description))
         for peer in old.peers where !wanted.contains(peer.description) { node.removePeer(host: peer.host, port: peer.port) }
         for peer in configuration.peers { node.addPeer(host: peer.host, port: peer.port) }
-        state.withLockedValue { $0.configuration.tls = configuration.tls; $0.configuration.peers = configuration.peers }
+        state.withLockedValue { state in
+            state.configuration.tls = configuration.tls
+            state.configuration.peers = configuration.peers
+            state.materials = materials
+        }
         if !restartNeeded.isEmpty {
             logger.warning("reload: changes to \(restartNeeded.joined(separator: ", ")) take effect only after a restart")
         }
