@@ -120,12 +120,13 @@ def serf_propagation(count, alerts, base_port):
         with open(handler, "w") as script:
             script.write(f'#!/bin/sh\nnow=$(date +%s%N)\nread payload\necho "$now $SERF_SELF_NAME $payload" >> {arrivals}\n')
         os.chmod(handler, 0o755)
-        for index in range(count):
+        def start_agent(index):
             command = ["serf", "agent", f"-node=n{index}", f"-bind=127.0.0.1:{base_port + 2 * index}",
                        f"-rpc-addr=127.0.0.1:{base_port + 2 * index + 1}", f"-event-handler=user:bench={handler}", "-log-level=err"]
             if index > 0:
                 command.append(f"-join=127.0.0.1:{base_port}")
-            agents.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(f"{work}/agent-{index}.log", "a"))
+        agents = [start_agent(index) for index in range(count)]
         deadline = time.time() + 120
         rejoin = time.time() + 15
         while True:
@@ -134,13 +135,20 @@ def serf_propagation(count, alerts, base_port):
             if result.returncode == 0 and len(alive) == count:
                 break
             if time.time() > rejoin:
-                # On a loaded machine some initial joins time out: ask the stragglers to join again.
+                # On a loaded machine some agents fail to start or their first join times out:
+                # restart the dead ones and ask the stragglers to join again.
                 for index in range(1, count):
-                    if f"n{index}" not in alive:
+                    if f"n{index}" in alive:
+                        continue
+                    if agents[index].poll() is not None:
+                        agents[index] = start_agent(index)
+                    else:
                         subprocess.run(["serf", "join", f"-rpc-addr=127.0.0.1:{base_port + 2 * index + 1}", f"127.0.0.1:{base_port}"], capture_output=True)
-                rejoin = time.time() + 15
+                rejoin = time.time() + 10
             if time.time() > deadline:
-                raise RuntimeError(f"serf cluster did not form: {len(result.stdout.strip().splitlines())} of {count} alive ({result.stderr.strip()[:200]})")
+                missing = sorted(set(f"n{i}" for i in range(count)) - alive)
+                logs = " | ".join(open(f"{work}/agent-{m[1:]}.log").read().strip()[-200:] for m in missing[:3])
+                raise RuntimeError(f"serf cluster did not form: {len(alive)} of {count} alive; missing {missing}: {logs}")
             time.sleep(0.2)
         time.sleep(2)  # let gossip settle before measuring (setup, not measured)
         latencies = []
@@ -265,7 +273,7 @@ def main():
     print("3. alert propagation", file=sys.stderr, flush=True)
     for count in [3, args.mesh]:
         ours = ours_propagation(count, args.alerts, binaries, 27000)
-        serf = serf_propagation(count, args.alerts, 28000)
+        serf = serf_propagation(count, args.alerts, 20000)
         row(f"alert to all of {count} nodes, p50 / p99 / max (ms)",
             f"{ours['p50_ms']:.1f} / {ours['p99_ms']:.1f} / {ours['max_ms']:.1f}",
             f"Serf {serf['p50_ms']:.1f} / {serf['p99_ms']:.1f} / {serf['max_ms']:.1f}",
