@@ -98,7 +98,9 @@ public final class SyncNode: Sendable {
         let channel = state.withLockedValue { state -> (any Channel)? in
             state.dialers.removeValue(forKey: Self.key(host, port))?.channel
         }
-        channel?.close(promise: nil)
+        guard let channel else { return }
+        let goodbye = (try? SyncMessageCodec.encode(.goodbye(.unspecified, detail: "removed from \(engine.node)'s configuration"))) ?? []
+        channel.writeAndFlush(ByteBuffer(bytes: goodbye)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// The peers this node dials, as "host:port".

@@ -142,6 +142,30 @@ struct AllianceProcessTests {
         for node in [eu, us] { try await node.stop() }
     }
 
+    @Test func aSIGHUPAddsAndRemovesPeers() async throws {
+        let nodes = try mesh(links: [:])
+        let (eu, us) = (nodes["EU"]!, nodes["US"]!)
+        for node in [eu, us] { try await node.start() }
+        #expect(try eu.status().peersConfigured == 0)
+
+        let alone = try String(contentsOfFile: eu.configPath, encoding: .utf8)
+        try alone.replacingOccurrences(of: "peers: []", with: "peers:\n  - address: 127.0.0.1:\(us.port)").write(toFile: eu.configPath, atomically: true, encoding: .utf8)
+        let mark = eu.logText.count
+        eu.hangUp()
+        try await eu.waitForLog("configuration reloaded", after: mark)
+        try eu.syncAndWait(with: [us])  // waits for the new peer's session
+        #expect(try eu.status().peersConfigured == 1)
+        #expect(try eu.status().peersConnected == 1)
+
+        try alone.write(toFile: eu.configPath, atomically: true, encoding: .utf8)
+        let again = eu.logText.count
+        eu.hangUp()
+        try await eu.waitForLog("configuration reloaded", after: again)
+        #expect(try eu.status().peersConfigured == 0)
+        try await us.waitForLog("session closed", after: 0)
+        for node in [eu, us] { try await node.stop() }
+    }
+
     @Test func twoProcessesSharingOneIdentityForkTheFeedAndPartnersFreezeIt() async throws {
         let identity = try pki.node("EU", "eu-1")
         let ports = freePorts(3)
