@@ -73,7 +73,7 @@ final class ProgressLine: @unchecked Sendable {
     private let peer: String?
     private let lock = NSLock()
     private var running = true
-    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
     private var first: UInt64?
 
     init(client: AdminClient, peer: String?) {
@@ -97,13 +97,15 @@ final class ProgressLine: @unchecked Sendable {
                 }
                 Thread.sleep(forTimeInterval: 0.25)
             }
+            finished.signal()
         }
-        self.thread = thread
         thread.start()
     }
 
+    /// Stops drawing and clears the line (after the last draw, never before it).
     func stop() {
         lock.withLock { running = false }
+        finished.wait()
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }
