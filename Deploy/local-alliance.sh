@@ -134,7 +134,9 @@ ctl eu-1 alert list
 while true; do
   for p in "${participants[@]}"; do
     name=$(echo "$p" | tr A-Z a-z)-1
-    kill -0 "$(cat "$work/$name.pid" 2>/dev/null || echo 0)" 2>/dev/null || { echo "$name stopped unexpectedly; its log:" >&2; tail -20 "$work/$name.log" >&2; stop_nodes; exit 1; }
+    # No pid file: `local-alliance.sh stop` stopped the nodes from another terminal.
+    [ -e "$work/$name.pid" ] || { echo "the alliance was stopped"; exit 0; }
+    kill -0 "$(cat "$work/$name.pid")" 2>/dev/null || { echo "$name stopped unexpectedly; its log:" >&2; tail -20 "$work/$name.log" >&2; stop_nodes; exit 1; }
   done
   sleep 2 & wait $!
 done
