@@ -107,7 +107,7 @@ public actor SyncEngine {
     private func unsubscribe(_ id: UInt64) { observers[id] = nil }
 
     /// Ends every `subscribe()` stream (shutdown).
-    public func finishSubscriptions() {
+    private func finishSubscriptions() {
         for observer in observers.values { observer.finish() }
         observers = [:]
     }
@@ -124,9 +124,6 @@ public actor SyncEngine {
     private static func headIDs(of ledger: FeedLedger) -> [NodeID: EntryID] {
         ledger.vector.heads.keys.reduce(into: [:]) { heads, feed in heads[feed] = ledger.head(of: feed)?.id }
     }
-
-    /// The id of the newest entry held of each feed, for the hello.
-    public nonisolated var headIDs: [NodeID: EntryID] { holdings.withLockedValue { $0.headIDs } }
 
     /// Feeds where a peer's head entry differs from ours at the same seq: each is a fork (two
     /// entries signed for one position), returned with the seq whose entry we should send.
@@ -155,41 +152,16 @@ public actor SyncEngine {
 
     // MARK: local writes
 
+    /// Signs, commits (fsync) and fans out one local write.
     public func append(_ operation: EntryOperation) throws(EngineError) -> Entry {
-        guard !closed else { throw .shuttingDown }
-        guard ownFeedConfirmed, ownFeedHeldByPeers <= registry.vector[node] else {
-            throw .ownFeedUnconfirmed(peersHold: ownFeedHeldByPeers > registry.vector[node] ? ownFeedHeldByPeers : nil)
-        }
-        let entry: Entry
-        let next: FeedAuthor
-        do {
-            (entry, next) = try registry.draft(operation, by: author, now: clock())
-        } catch let violation as PolicyViolation {
-            throw .policy(violation)
-        } catch {
-            throw .signing("\(error)")
-        }
-        do {
-            try store.append([entry], clock: next.clock.last)
-        } catch {
-            throw .store(error)
-        }
-        try? registry.adoptOwn(entry)
-        author = next
-        metrics.appended.increment()
-        committed([entry])
-        return entry
-    }
-
-    /// Checks a local write against the policy without writing it.
-    public func check(_ operation: EntryOperation) throws(EngineError) {
-        do { try registry.validateLocal(operation, by: node) } catch { throw .policy(error) }
+        try appendAll([operation])[0]
     }
 
     /// Writes several entries in one store transaction: all are committed, or none.
+    /// Every operation is drafted (and checked against the policy) before anything is stored.
     public func appendAll(_ operations: [EntryOperation]) throws(EngineError) -> [Entry] {
         guard !closed else { throw .shuttingDown }
-        guard ownFeedConfirmed, ownFeedHeldByPeers <= registry.vector[node] else {
+        guard ownFeedWritable else {
             throw .ownFeedUnconfirmed(peersHold: ownFeedHeldByPeers > registry.vector[node] ? ownFeedHeldByPeers : nil)
         }
         var drafts: [Entry] = []

@@ -205,16 +205,17 @@ struct AdminService: Sendable {
         }
     }
 
-    /// All rows or none: every row is validated before the first is written, and the writes
-    /// go through the engine back to back.
+    /// All rows or none: every row is validated here, then the engine drafts them all (policy
+    /// included) before it stores them in one transaction.
     private func importReserves(_ body: ReserveImportRequest) async throws -> [WriteResponse] {
         guard !body.rows.isEmpty else { throw Failure.validation("the import has no rows") }
         guard body.rows.count <= 10_000 else { throw Failure.validation("an import holds at most 10,000 rows") }
         let reports = try body.rows.enumerated().map { index, row in try reserveReport(row, row: index + 1, line: row.line) }
-        for report in reports {
-            do { try await engine.check(.reportReserve(report)) } catch { throw map(error) }
+        do {
+            return try await engine.appendAll(reports.map { .reportReserve($0) }).map { WriteResponse(id: $0.id.hex, seq: $0.seq) }
+        } catch {
+            throw map(error)
         }
-        return try await engine.appendAll(reports.map { .reportReserve($0) }).map { WriteResponse(id: $0.id.hex, seq: $0.seq) }
     }
 
     private func setTarget(_ body: TargetRequest) async throws -> WriteResponse {
@@ -326,7 +327,9 @@ struct AdminService: Sendable {
             continuation.yield(ByteBuffer(string: "\n"))  // headers out at once: the watcher knows it is subscribed
             for await batch in batches {
                 let views = await engine.views
-                let coverage = views.coverage
+                // Coverage walks every register: only worth it when the batch reports a reserve.
+                let reportsReserves = batch.contains { if case .reportReserve = $0.operation { true } else { false } }
+                let coverage = reportsReserves ? views.coverage : [:]
                 var text = ""
                 for entry in batch {
                     guard let event = Self.watchEvent(for: entry, views: views, coverage: coverage),
