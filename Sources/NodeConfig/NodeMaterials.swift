@@ -15,6 +15,13 @@ public struct NodeMaterials: Sendable {
 
     public var certificateExpiry: Date { certificateChain[0].notAfter }
 
+    /// The config file and everything it names: the one check that `check-config`, the daemon's
+    /// start and its SIGHUP reload all go through.
+    public static func load(configurationFile path: String) throws(ConfigurationError) -> (NodeConfiguration, NodeMaterials) {
+        let configuration = try ConfigurationParser.load(path: path)
+        return (configuration, try load(configuration))
+    }
+
     /// - Parameter now: the time certificates must be valid at.
     public static func load(_ configuration: NodeConfiguration, now: Date = Date()) throws(ConfigurationError) -> NodeMaterials {
         let source = configuration.source

@@ -29,8 +29,7 @@ struct Run: AsyncParsableCommand {
         let configuration: NodeConfiguration
         let materials: NodeMaterials
         do {
-            configuration = try ConfigurationParser.load(path: config)
-            materials = try NodeMaterials.load(configuration)
+            (configuration, materials) = try NodeMaterials.load(configurationFile: config)
         } catch {
             FileHandle.standardError.write(Data("mineral-syncd: refusing to start: \(error)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
@@ -77,8 +76,7 @@ struct CheckConfig: ParsableCommand {
 
     func run() throws {
         do {
-            let configuration = try ConfigurationParser.load(path: file)
-            let materials = try NodeMaterials.load(configuration)
+            let (configuration, materials) = try NodeMaterials.load(configurationFile: file)
             print("\(file): OK — node \(configuration.node), listening on \(configuration.listen), \(configuration.peers.count) peers, "
                   + "\(materials.trustStore.anchors.count) trust anchors, \(configuration.tls.revocationLists.count) CRLs; "
                   + "certificate valid until \(materials.certificateExpiry)")

@@ -49,8 +49,7 @@ final class RunningNode: Sendable {
         let configuration: NodeConfiguration
         let materials: NodeMaterials
         do {
-            configuration = try ConfigurationParser.load(path: path)
-            materials = try NodeMaterials.load(configuration)
+            (configuration, materials) = try NodeMaterials.load(configurationFile: path)
         } catch {
             for problem in error.problems { logger.error("reload refused: \(problem)") }
             logger.error("reload refused; the running configuration stays in force")
@@ -63,8 +62,11 @@ final class RunningNode: Sendable {
             logger.error("reload refused: tls.private-key is a different key from the one this node signs with; a new key needs a restart (and see Certs/README.md on new keys)")
             return
         }
+        guard configuration.node == old.node else {
+            logger.error("reload refused: the config now names node \(configuration.node), this process is \(old.node); restart to change identity")
+            return
+        }
         var restartNeeded: [String] = []
-        if configuration.node != old.node { restartNeeded.append("node") }
         if configuration.dataDirectory != old.dataDirectory { restartNeeded.append("node.data-dir") }
         if configuration.listen != old.listen { restartNeeded.append("listen") }
         if configuration.adminSocket != old.adminSocket || configuration.adminSocketMode != old.adminSocketMode { restartNeeded.append("admin") }
@@ -72,10 +74,6 @@ final class RunningNode: Sendable {
         if configuration.sync != old.sync { restartNeeded.append("sync") }
         if configuration.logging != old.logging { restartNeeded.append("log") }
         if configuration.mineralExtensions.map(\.id) != old.mineralExtensions.map(\.id) { restartNeeded.append("minerals") }
-        guard configuration.node == old.node else {
-            logger.error("reload refused: the config now names node \(configuration.node), this process is \(old.node); restart to change identity")
-            return
-        }
         do {
             let (server, client) = try NodeDaemon.tlsContexts(configuration, materials)
             node.replaceTLS(server: server, client: client)
