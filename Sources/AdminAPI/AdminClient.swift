@@ -51,17 +51,7 @@ public struct AdminClient: Sendable {
         defer { close(fd) }
         try write(fd, Self.request(method, path, body: body))
         var received = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                if errno == ECONNRESET, !received.isEmpty { break }
-                throw .socket(path: socketPath, reason: String(cString: strerror(errno)))
-            }
-            if count == 0 { break }
-            received.append(contentsOf: buffer[0..<count])
-        }
+        while try readMore(fd, into: &received, resetEnds: true) {}
         return try Self.parse(received)
     }
 
@@ -75,15 +65,7 @@ public struct AdminClient: Sendable {
         var headersDone = false
         var chunked = false
         var body = Data()
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .socket(path: socketPath, reason: String(cString: strerror(errno)))
-            }
-            if count == 0 { return }
-            pending.append(contentsOf: buffer[0..<count])
+        while try readMore(fd, into: &pending) {
             if !headersDone {
                 guard let end = pending.range(of: Data("\r\n\r\n".utf8)) else { continue }
                 let head = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
@@ -93,14 +75,8 @@ public struct AdminClient: Sendable {
                 headersDone = true
                 if status != 200 {
                     // Read the rest for the error message.
-                    while true {
-                        let more = read(fd, &buffer, buffer.count)
-                        if more <= 0 { break }
-                        pending.append(contentsOf: buffer[0..<more])
-                    }
-                    let text = chunked ? Self.dechunk(&pending) : pending
-                    throw .api(status: status, (try? AdminJSON.decoder.decode(ErrorResponse.self, from: text))
-                        ?? ErrorResponse(error: "http-\(status)", message: "the node answered HTTP \(status)"))
+                    while try readMore(fd, into: &pending) {}
+                    throw Self.apiError(status: status, body: chunked ? Self.dechunk(&pending) : pending)
                 }
             }
             body.append(chunked ? Self.dechunk(&pending) : pending)
@@ -113,12 +89,31 @@ public struct AdminClient: Sendable {
         }
     }
 
-    private func decode<T: Decodable>(_ response: Response) throws(ClientError) -> T {
-        guard (200..<300).contains(response.status) else {
-            let error = (try? AdminJSON.decoder.decode(ErrorResponse.self, from: response.body))
-                ?? ErrorResponse(error: "http-\(response.status)", message: "the node answered HTTP \(response.status)")
-            throw .api(status: response.status, error)
+    /// Appends what the socket has to `data`; false at end of file. With `resetEnds`, a reset
+    /// after a response arrived (a daemon that closed early, as on 413) counts as the end.
+    private func readMore(_ fd: Int32, into data: inout Data, resetEnds: Bool = false) throws(ClientError) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count > 0 {
+                data.append(contentsOf: buffer[0..<count])
+                return true
+            }
+            if count == 0 { return false }
+            if errno == EINTR { continue }
+            if resetEnds, errno == ECONNRESET, !data.isEmpty { return false }
+            throw .socket(path: socketPath, reason: String(cString: strerror(errno)))
         }
+    }
+
+    /// The daemon's `{error, message}`, or a stand-in when the body is not one.
+    static func apiError(status: Int, body: Data) -> ClientError {
+        .api(status: status, (try? AdminJSON.decoder.decode(ErrorResponse.self, from: body))
+            ?? ErrorResponse(error: "http-\(status)", message: "the node answered HTTP \(status)"))
+    }
+
+    private func decode<T: Decodable>(_ response: Response) throws(ClientError) -> T {
+        guard (200..<300).contains(response.status) else { throw Self.apiError(status: response.status, body: response.body) }
         do { return try AdminJSON.decoder.decode(T.self, from: response.body) } catch {
             throw .malformedResponse("\(error)")
         }
