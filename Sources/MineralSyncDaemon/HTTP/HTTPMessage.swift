@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -49,5 +50,3 @@ struct HTTPResponse: Sendable {
         body = .stream(stream)
     }
 }
-
-import Foundation

@@ -68,11 +68,11 @@ final class HTTPServerHandler: ChannelInboundHandler {
                                 bound: NIOLoopBound<(HTTPServerHandler, ChannelHandlerContext)>, loop: any EventLoop) -> Task<Void, Never> {
         Task {
             let response = await handler(request)
-            await send(response, keepAlive: false, bound: bound, loop: loop)
+            await send(response, bound: bound, loop: loop)
         }
     }
 
-    private static func send(_ response: HTTPResponse, keepAlive: Bool, bound: NIOLoopBound<(HTTPServerHandler, ChannelHandlerContext)>,
+    private static func send(_ response: HTTPResponse, bound: NIOLoopBound<(HTTPServerHandler, ChannelHandlerContext)>,
                              loop: any EventLoop) async {
         switch response.body {
         case .full(let buffer):
