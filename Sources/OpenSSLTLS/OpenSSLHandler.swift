@@ -120,24 +120,39 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         return nil
     }
 
+    /// Decrypts what has arrived, several records into one buffer (up to `plaintextBatch`), so
+    /// that a bulk transfer reaches the next handler in a few large reads rather than one per record.
     private func readPlaintext(_ context: ChannelHandlerContext) {
         guard let connection else { return }
+        var pending: ByteBuffer?
+        func deliver() {
+            if let buffer = pending, buffer.readableBytes > 0, machine.isActive { context.fireChannelRead(wrapInboundOut(buffer)) }
+            pending = nil
+        }
         while machine.isActive || machine.state == .closing {
-            var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
-            switch connection.read(into: &buffer) {
+            var buffer = pending ?? context.channel.allocator.buffer(capacity: Self.plaintextBatch)
+            pending = nil
+            let result = connection.read(into: &buffer)
+            pending = buffer
+            switch result {
             case .complete:
-                if machine.isActive { context.fireChannelRead(wrapInboundOut(buffer)) }
+                if buffer.writableBytes < TLSConnection.maximumRecordPlaintext { deliver() }
             case .incomplete:
+                deliver()
                 return
             case .closed:
+                deliver()
                 perform(machine.peerClosed(), context)
                 return
             case .failed(let error):
+                deliver()
                 perform(machine.sessionFailed(error), context)
                 return
             }
         }
     }
+
+    static let plaintextBatch = 64 * 1024
 
     // MARK: outbound
 
@@ -225,7 +240,7 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func writeCiphertext(_ context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        if let ciphertext = connection?.takeCiphertext(allocator: context.channel.allocator) {
+        if let ciphertext = connection?.takeCiphertext() {
             context.write(wrapOutboundOut(ciphertext), promise: promise)
         } else {
             promise?.succeed()
@@ -233,7 +248,7 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func flushCiphertext(_ context: ChannelHandlerContext) {
-        guard let ciphertext = connection?.takeCiphertext(allocator: context.channel.allocator) else { return }
+        guard let ciphertext = connection?.takeCiphertext() else { return }
         context.write(wrapOutboundOut(ciphertext), promise: nil)
         context.flush()
     }

@@ -2,8 +2,8 @@ internal import COpenSSL
 import NIOCore
 import OpenSSLCrypto
 
-/// One TLS connection: an `SSL` with two memory BIOs. The network side is ours to pump: bytes
-/// received go into `receive`, bytes to send come out of `takeCiphertext`. Not thread-safe: it
+/// One TLS connection: an `SSL` whose network side is a `NetworkBIO` we pump: bytes received go
+/// into `receive`, bytes to send come out of `takeCiphertext`. Not thread-safe: it
 /// belongs to one channel's event loop, and every OpenSSL call clears the thread's error queue
 /// before and reads it right after, on that thread.
 public final class TLSConnection {
@@ -15,26 +15,28 @@ public final class TLSConnection {
     private static let recordIndex: Int32 = mshim_SSL_get_ex_new_index()
 
     let ssl: OpaquePointer
-    private let networkIn: OpaquePointer
-    private let networkOut: OpaquePointer
+    /// Shared by the SSL for reading and writing; kept here because the BIO does not retain it.
+    private let network: NetworkBIO
     /// Keeps the SSL_CTX (and its callback state) alive as long as this connection.
     public let context: TLSContext
     private let record = VerificationRecord()
 
     public init(context: TLSContext) throws(TLSError) {
         guard let ssl = SSL_new(context.pointer) else { throw .openSSL(.capture("SSL_new")) }
-        guard let networkIn = BIO_new(BIO_s_mem()), let networkOut = BIO_new(BIO_s_mem()) else {
+        let network: NetworkBIO
+        do {
+            network = try NetworkBIO()
+        } catch {
             SSL_free(ssl)
-            throw .openSSL(.capture("BIO_new"))
+            throw error
         }
-        // An empty read BIO means "wait for more", not end of file.
-        _ = mshim_BIO_set_mem_eof_return(networkIn, -1)
-        _ = mshim_BIO_set_mem_eof_return(networkOut, -1)
-        SSL_set_bio(ssl, networkIn, networkOut)  // the SSL now owns both BIOs
+        // One BIO for both directions: the SSL takes over its single reference.
+        SSL_set_bio(ssl, network.bio, network.bio)
         self.ssl = ssl
-        self.networkIn = networkIn
-        self.networkOut = networkOut
+        self.network = network
         self.context = context
+        // Read as many records as the BIO holds in one go, not header and body separately.
+        SSL_set_read_ahead(ssl, 1)
         SSL_set_ex_data(ssl, Self.recordIndex, Unmanaged.passUnretained(record).toOpaque())
         switch context.configuration.role {
         case .server: SSL_set_accept_state(ssl)
@@ -55,25 +57,12 @@ public final class TLSConnection {
 
     /// Hands bytes received from the peer to OpenSSL.
     public func receive(_ buffer: ByteBuffer) {
-        buffer.withUnsafeReadableBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = BIO_write(networkIn, bytes.baseAddress! + offset, Int32(min(bytes.count - offset, Int(Int32.max))))
-                guard written > 0 else { return }
-                offset += Int(written)
-            }
-        }
+        network.receive(buffer)
     }
 
     /// Bytes OpenSSL produced for the peer since the last call, if any.
-    public func takeCiphertext(allocator: ByteBufferAllocator) -> ByteBuffer? {
-        let pending = Int(BIO_ctrl_pending(networkOut))
-        guard pending > 0 else { return nil }
-        var buffer = allocator.buffer(capacity: pending)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { out in
-            Int(max(0, BIO_read(networkOut, out.baseAddress, Int32(pending))))
-        }
-        return buffer
+    public func takeCiphertext() -> ByteBuffer? {
+        network.takeOutbound()
     }
 
     // MARK: the TLS side
@@ -85,11 +74,12 @@ public final class TLSConnection {
         return interpret(result, operation: "SSL_do_handshake")
     }
 
-    /// Decrypts available application data into `buffer`; `.complete(0)` never happens.
+    /// Decrypts available application data into `buffer`, one record's worth or more;
+    /// `.complete(0)` never happens.
     public func read(into buffer: inout ByteBuffer) -> TLSResult<Int> {
         ERR_clear_error()
         var count = 0
-        let result = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 * 1024) { out in
+        let result = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.maximumRecordPlaintext) { out in
             let status = SSL_read_ex(ssl, out.baseAddress, out.count, &count)
             return status == 1 ? count : 0
         }
@@ -97,10 +87,16 @@ public final class TLSConnection {
         return interpret(0, operation: "SSL_read_ex")
     }
 
-    /// Encrypts all of `buffer` (memory BIOs never push back).
+    /// The most plaintext one TLS record carries.
+    public static let maximumRecordPlaintext = 16 * 1024
+
+    /// Encrypts all of `buffer` (our network BIO never pushes back).
     public func write(_ buffer: ByteBuffer) -> TLSResult<Int> {
         var total = 0
         var failure: TLSResult<Int>?
+        // Records carry at most 16 KiB each, plus a 5-byte header, the content type and a 16-byte tag.
+        let records = (buffer.readableBytes + Self.maximumRecordPlaintext - 1) / Self.maximumRecordPlaintext
+        network.expectOutbound(buffer.readableBytes + records * 22)
         buffer.withUnsafeReadableBytes { bytes in
             while total < bytes.count {
                 ERR_clear_error()

@@ -33,18 +33,29 @@ import Testing
             try client.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         }
 
-        /// Moves bytes both ways until neither side has anything left to send.
-        func pump() throws {
+        /// Moves bytes both ways until neither side has anything left to send. With a generator,
+        /// every buffer is cut into random pieces first (1 byte to 40 KiB), so that records and
+        /// handshake messages arrive split at every possible place.
+        func pump(fragmenting random: UnsafeMutablePointer<SplitMix64>? = nil) throws {
+            func deliver(_ bytes: ByteBuffer, to channel: EmbeddedChannel) throws {
+                guard channel.isActive else { return }
+                guard let random else { try channel.writeInbound(bytes); return }
+                var rest = bytes
+                while rest.readableBytes > 0 {
+                    let size = min(rest.readableBytes, Int.random(in: 1...(40 * 1024), using: &random.pointee))
+                    try channel.writeInbound(rest.readSlice(length: size)!)
+                }
+            }
             var moved = true
             while moved {
                 moved = false
                 while let bytes = try client.readOutbound(as: ByteBuffer.self) {
                     moved = true
-                    if server.isActive { try server.writeInbound(bytes) }
+                    try deliver(bytes, to: server)
                 }
                 while let bytes = try server.readOutbound(as: ByteBuffer.self) {
                     moved = true
-                    if client.isActive { try client.writeInbound(bytes) }
+                    try deliver(bytes, to: client)
                 }
             }
         }
@@ -81,6 +92,31 @@ import Testing
         try pair.pump()
         try closed.wait()
         #expect(!pair.server.isActive)
+        #expect(pair.serverRecorder.events.contains(.shutdownCompleted))
+        #expect(pair.serverRecorder.errors.isEmpty)
+        #expect(pair.clientRecorder.errors.isEmpty)
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func recordsSplitAtRandomPlacesArriveWhole(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        let pair = try Pair(client: try fixture.context(.client, eu), server: try fixture.context(.server, jp), serverMode: .echo)
+        try withUnsafeMutablePointer(to: &random) { random in
+            try pair.pump(fragmenting: random)
+            #expect(pair.serverRecorder.identity?.peer.identity.participant == "EU")
+            var sent: [UInt8] = []
+            while sent.count < 300_000 {
+                let chunk = (0..<Int.random(in: 1...70_000, using: &random.pointee)).map { _ in UInt8.random(in: 0...255, using: &random.pointee) }
+                sent += chunk
+                pair.client.writeAndFlush(ByteBuffer(bytes: chunk), promise: nil)
+                try pair.pump(fragmenting: random)
+            }
+            #expect(pair.serverRecorder.received == sent)
+            #expect(pair.clientRecorder.received == sent)
+            let closed = pair.client.close()
+            try pair.pump(fragmenting: random)
+            try closed.wait()
+        }
         #expect(pair.serverRecorder.events.contains(.shutdownCompleted))
         #expect(pair.serverRecorder.errors.isEmpty)
         #expect(pair.clientRecorder.errors.isEmpty)
