@@ -64,13 +64,12 @@ struct TLSBenchmark: ParsableCommand {
     static func handshakeInMemory(client clientContext: TLSContext, server serverContext: TLSContext) throws {
         let client = try TLSConnection(context: clientContext)
         let server = try TLSConnection(context: serverContext)
-        let allocator = ByteBufferAllocator()
         var clientDone = false, serverDone = false
         for _ in 0..<10 {
             if !clientDone, case .complete = client.handshake() { clientDone = true }
-            if let bytes = client.takeCiphertext(allocator: allocator) { server.receive(bytes) }
+            if let bytes = client.takeCiphertext() { server.receive(bytes) }
             if !serverDone, case .complete = server.handshake() { serverDone = true }
-            if let bytes = server.takeCiphertext(allocator: allocator) { client.receive(bytes) }
+            if let bytes = server.takeCiphertext() { client.receive(bytes) }
             if clientDone && serverDone { break }
         }
         guard clientDone, serverDone, client.verifiedPeer != nil, server.verifiedPeer != nil else {
