@@ -1,31 +1,34 @@
 import OpenSSLCrypto
 
-/// A decoded entry: the signed bytes plus what they say, with the id and chain link computed
-/// once. Two entries are the same entry when their bodies are the same bytes.
+/// A decoded entry: the signed bytes plus what they say, with the id computed once. Two entries
+/// are the same entry when their bodies are the same bytes.
 ///
 /// Immutable, and a class so that the ledger, the views and the send queues share one copy:
 /// passing an entry around costs one reference count, not a copy of every field.
 public final class Entry: Sendable, Hashable, CustomStringConvertible {
     public let signed: SignedEntry
     public let id: EntryID
-    public let link: SHA256Digest
     public let origin: NodeID
     public let seq: UInt64
     public let previous: SHA256Digest
     public let clock: HybridTimestamp
     public let operation: EntryOperation
 
-    init(signed: SignedEntry, id: EntryID, link: SHA256Digest, origin: NodeID, seq: UInt64,
+    init(signed: SignedEntry, id: EntryID, origin: NodeID, seq: UInt64,
          previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation) {
         self.signed = signed
         self.id = id
-        self.link = link
         self.origin = origin
         self.seq = seq
         self.previous = previous
         self.clock = clock
         self.operation = operation
     }
+
+    /// The chain link the next entry of this feed must carry in `previous`. Computed on each
+    /// call (a hash over body and signature): only the ledger's chain check needs it, once per
+    /// entry, and folding alone should not pay for it.
+    public var link: SHA256Digest { signed.link }
 
     public static func == (a: Entry, b: Entry) -> Bool { a.id == b.id }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }

@@ -14,7 +14,8 @@ struct EntryBodyReader {
         var format: UInt32 = 0
         var origin: (participant: String, name: String)?
         var seq: UInt64 = 0
-        var previous: [UInt8] = []
+        /// nil when absent or not 32 bytes long.
+        var previous: SHA256Digest?
         var clock: HybridTimestamp?
         var operation: EntryOperation?
     }
@@ -39,7 +40,7 @@ struct EntryBodyReader {
             case (3, .varint):
                 header.seq = try reader.varint()
             case (4, .lengthDelimited):
-                header.previous = reader.data(try reader.lengthDelimited())
+                header.previous = reader.digest(try reader.lengthDelimited())
             case (5, .lengthDelimited):
                 header.clock = try timestamp(reader.nested(reader.lengthDelimited()))
             case (6, .lengthDelimited):
@@ -132,8 +133,76 @@ struct EntryBodyReader {
         /// A nested `Quantity` message, parsed structurally; nil when absent.
         func quantity(_ field: Int) throws(Failure) -> (amount: String, unit: Int)? {
             guard let range = ranges[field] else { return nil }
-            let nested = try Fields(reader.nested(range), strings: FieldSet(1), varints: FieldSet(2))
-            return (nested.string(1), nested.enumValue(2))
+            return try EntryBodyReader.quantity(reader.nested(range))
+        }
+    }
+
+    /// A `Quantity` message: amount text and unit, parsed structurally.
+    private static func quantity(_ message: ProtobufReader) throws(Failure) -> (amount: String, unit: Int) {
+        var cursor = message
+        var seen = ProtobufReader.SeenFields()
+        var amount = ""
+        var unit: UInt64 = 0
+        while !cursor.isAtEnd {
+            let (field, wireType) = try cursor.tag()
+            switch field {
+            case 1:
+                try seen.insert(1)
+                guard wireType == .lengthDelimited else { throw .wrongWireType(field: 1) }
+                amount = try message.string(cursor.lengthDelimited(), field: 1)
+            case 2:
+                try seen.insert(2)
+                guard wireType == .varint else { throw .wrongWireType(field: 2) }
+                unit = try cursor.varint()
+            default:
+                try cursor.skip(wireType)
+            }
+        }
+        return (amount, Int(Int32(truncatingIfNeeded: unit)))
+    }
+
+    /// A `ReportReserve`, the bulk of every feed, read field by field into locals: the same
+    /// structure first, meaning second, as `Fields` does for the other operations, without
+    /// building and copying a `Fields` per message.
+    private static func reserveReport(_ message: ProtobufReader) throws(Failure) -> EntryOperation {
+        var cursor = message
+        var seen = ProtobufReader.SeenFields()
+        var participant = "", mineral = "", site = "", note = ""
+        var quantityRange: Range<Int>?
+        var asOf: UInt64 = 0
+        while !cursor.isAtEnd {
+            let (field, wireType) = try cursor.tag()
+            switch field {
+            case 1, 2, 3, 4, 6:
+                try seen.insert(field)
+                guard wireType == .lengthDelimited else { throw .wrongWireType(field: field) }
+                let range = try cursor.lengthDelimited()
+                switch field {
+                case 1: participant = try message.string(range, field: 1)
+                case 2: mineral = try message.string(range, field: 2)
+                case 3: site = try message.string(range, field: 3)
+                case 4: quantityRange = range
+                default: note = try message.string(range, field: 6)
+                }
+            case 5:
+                try seen.insert(5)
+                guard wireType == .varint else { throw .wrongWireType(field: 5) }
+                asOf = try cursor.varint()
+            default:
+                try cursor.skip(wireType)
+            }
+        }
+        let rawQuantity = try quantityRange.map { range throws(Failure) in try quantity(message.nested(range)) }
+        do throws(RegistryValueError) {
+            return .reportReserve(ReserveReport(
+                participant: try ParticipantID(participant),
+                mineral: try MineralID(mineral),
+                site: try bounded(site, "site", EntryCodec.maximumSiteLength),
+                quantity: try quantity(rawQuantity),
+                asOfMillis: asOf,
+                note: try bounded(note, "note", EntryCodec.maximumNoteLength)))
+        } catch {
+            return .malformed(reason: error.description)
         }
     }
 
@@ -157,13 +226,11 @@ struct EntryBodyReader {
             return unknown.isEmpty ? .malformed(reason: "the operation is empty") : .unknown(fieldNumbers: unknown)
         }
         let message = reader.nested(kind.range)
+        if kind.field == 1 { return try reserveReport(message) }
         // Structure first (may refuse the body), then meaning (may only make the operation malformed).
         let f: Fields
         var rawQuantity: (amount: String, unit: Int)?
         switch kind.field {
-        case 1:
-            f = try Fields(message, strings: FieldSet(1, 2, 3, 6), bytes: FieldSet(4), varints: FieldSet(5))
-            rawQuantity = try f.quantity(4)
         case 2:
             f = try Fields(message, strings: FieldSet(1, 2), bytes: FieldSet(3))
             rawQuantity = try f.quantity(3)
@@ -174,14 +241,6 @@ struct EntryBodyReader {
         }
         do throws(RegistryValueError) {
             switch kind.field {
-            case 1:
-                return .reportReserve(ReserveReport(
-                    participant: try ParticipantID(f.string(1)),
-                    mineral: try MineralID(f.string(2)),
-                    site: try bounded(f.string(3), "site", EntryCodec.maximumSiteLength),
-                    quantity: try quantity(rawQuantity),
-                    asOfMillis: f.value(5),
-                    note: try bounded(f.string(6), "note", EntryCodec.maximumNoteLength)))
             case 2:
                 return .setTarget(ReserveTarget(
                     participant: try ParticipantID(f.string(1)),

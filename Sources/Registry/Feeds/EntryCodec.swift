@@ -118,7 +118,7 @@ public enum EntryCodec {
 
     // MARK: decoding (every received entry)
 
-    /// Decodes a signed entry's body, computing its id and chain link. Checks structure only:
+    /// Decodes a signed entry's body, computing its id. Checks structure only:
     /// signature, chain and policy are the ledger's and the fold's business.
     public static func decode(_ signed: SignedEntry) throws(EntryDecodingError) -> Entry {
         guard signed.body.count <= maximumBodySize else { throw .bodyTooLarge(signed.body.count) }
@@ -142,12 +142,12 @@ public enum EntryCodec {
             throw .invalidOrigin(error.description)
         }
         guard header.seq >= 1 else { throw .invalidSequence }
-        guard let previous = SHA256Digest(bytes: header.previous), (header.seq == 1) == (previous == .zero) else {
+        guard let previous = header.previous, (header.seq == 1) == (previous == .zero) else {
             throw .invalidPrevious(seq: header.seq)
         }
         guard let clock = header.clock else { throw .missingClock }
         guard let operation = header.operation else { throw .missingOperation }
-        return Entry(signed: signed, id: signed.id, link: signed.link, origin: origin, seq: header.seq,
+        return Entry(signed: signed, id: signed.id, origin: origin, seq: header.seq,
                      previous: previous, clock: clock, operation: operation)
     }
 
@@ -166,7 +166,7 @@ public enum EntryCodec {
         header.format = body.format
         header.origin = body.hasOrigin ? (body.origin.participant, body.origin.name) : nil
         header.seq = body.seq
-        header.previous = [UInt8](body.previous)
+        header.previous = SHA256Digest(bytes: body.previous)
         header.clock = body.hasClock ? HybridTimestamp(wallMillis: body.clock.wallMillis, logical: body.clock.logical) : nil
         header.operation = body.hasOperation ? operation(body.operation) : nil
         return try entry(signed, header)

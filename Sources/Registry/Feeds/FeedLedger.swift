@@ -146,13 +146,13 @@ public struct FeedLedger: Sendable {
 
         // The contiguous run that continues the head, and the first entry that does not link.
         var run: [Entry] = []
-        var link = feed.link
+        var links: [SHA256Digest] = []  // links[i] is run[i].link, each hashed once
         var next = feed.head + 1
         var mismatch: Entry?
         while let candidate = feed.pending[next] {
-            guard candidate.previous == link else { mismatch = candidate; break }
+            guard candidate.previous == (links.last ?? feed.link) else { mismatch = candidate; break }
             run.append(candidate)
-            link = candidate.link
+            links.append(candidate.link)
             next += 1
         }
 
@@ -171,9 +171,9 @@ public struct FeedLedger: Sendable {
         for entry in run[..<authentic] {
             feed.pending[entry.seq] = nil
             feed.ids.append(entry.id)
-            feed.link = entry.link
             result.accepted.append(entry)
         }
+        if authentic > 0 { feed.link = links[authentic - 1] }
         if authentic < run.count {
             // Everything from the first unauthenticated entry on chains to it: none is genuine.
             for entry in run[authentic...] {
