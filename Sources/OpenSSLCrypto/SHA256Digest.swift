@@ -84,6 +84,9 @@ public struct SHA256Digest: Sendable, Hashable, Comparable, CustomStringConverti
 
     public var description: String { hex }
 
+    /// The first eight bytes, big-endian: uniformly distributed, for hash tables of digests.
+    @inlinable public var prefix64: UInt64 { w0 }
+
     /// The first 64 bits of a SHA-256 output are already uniformly distributed: hashing them
     /// alone keeps dictionaries of entry ids fast. Equality still compares all 256 bits, and
     /// finding inputs whose digests collide in these 64 bits is far beyond an attacker.

@@ -9,18 +9,17 @@ extension TargetRecord: RegisterRecord {}
 /// A last-writer-wins register that keeps every write: `latest` is the write greatest in
 /// `EventOrder` (commutative, associative, idempotent given distinct entries, which the fold's
 /// seen-set guarantees); `history` holds all writes in arrival order and is sorted on reading.
+/// The latest write is found by its place in the history, not kept as a second copy.
 struct Register<Record: RegisterRecord>: Sendable {
-    private(set) var latest: Record
-    private(set) var history: [Record]
+    private(set) var history: [Record] = []
+    private var latestIndex = 0
 
-    init(_ first: Record) {
-        latest = first
-        history = []
-    }
+    /// Only read once something was written: a register exists from its first write on.
+    var latest: Record { history[latestIndex] }
 
     mutating func write(_ record: Record) {
+        if !history.isEmpty && history[latestIndex].order < record.order { latestIndex = history.count }
         history.append(record)
-        if latest.order < record.order { latest = record }
     }
 
     var orderedHistory: [Record] { history.sorted { $0.order < $1.order } }

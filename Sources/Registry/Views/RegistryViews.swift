@@ -16,7 +16,7 @@ import OpenSSLCrypto
 public struct RegistryViews: Sendable {
     public let policy: EntryPolicy
 
-    private var seen: Set<EntryID> = []
+    private var seen = EntryIDSet()
     private var reserveRegisters: [ReserveKey: Register<ReserveRecord>] = [:]
     private var targetRegisters: [TargetKey: Register<TargetRecord>] = [:]
     private var alertHistories: [EntryID: AlertHistory] = [:]
@@ -39,7 +39,7 @@ public struct RegistryViews: Sendable {
     }
 
     public mutating func fold(_ entry: Entry) {
-        guard seen.insert(entry.id).inserted else { return }
+        guard seen.insert(entry.id) else { return }
         if let violation = policy.violation(of: entry.operation, by: entry.origin) {
             entryViolations[entry.id] = violation
             return
@@ -48,10 +48,10 @@ public struct RegistryViews: Sendable {
         switch entry.operation {
         case .reportReserve(let report):
             let record = ReserveRecord(report: report, order: order)
-            reserveRegisters[record.key, default: Register(record)].write(record)
+            reserveRegisters[record.key, default: Register()].write(record)
         case .setTarget(let target):
             let record = TargetRecord(target: target, order: order)
-            targetRegisters[record.key, default: Register(record)].write(record)
+            targetRegisters[record.key, default: Register()].write(record)
         case .raiseAlert(let raise):
             alertHistories[entry.id, default: AlertHistory()].raise = .init(operation: raise, order: order)
         case .updateAlert(let update):
