@@ -182,28 +182,42 @@ public struct SHA256Hasher: ~Copyable {
 
 /// A small shared pool of digest contexts. (Not thread-local storage: a TSD destructor that
 /// calls into OpenSSL while a thread exits can deadlock with OpenSSL's own thread clean-up.)
+///
+/// The slots live in memory of our own rather than in a Swift array on a class: every access to
+/// a class's `var` is checked for exclusivity at run time, which cost more than the lock.
 private enum SpareDigestContext {
     private final class Pool: @unchecked Sendable {
-        var mutex = pthread_mutex_t()
-        var contexts: [OpaquePointer] = []
-        init() { pthread_mutex_init(&mutex, nil) }
+        // Guarded by `mutex`; allocated once and never freed (the pool lives as long as the process).
+        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        let slots = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: SpareDigestContext.capacity)
+        let count = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        init() {
+            pthread_mutex_init(mutex, nil)
+            slots.initialize(repeating: nil, count: SpareDigestContext.capacity)
+            count.initialize(to: 0)
+        }
     }
     private static let pool = Pool()
     private static let capacity = 64
 
     static func take() -> OpaquePointer? {
-        pthread_mutex_lock(&pool.mutex)
-        defer { pthread_mutex_unlock(&pool.mutex) }
-        return pool.contexts.popLast()
+        let pool = pool
+        pthread_mutex_lock(pool.mutex)
+        defer { pthread_mutex_unlock(pool.mutex) }
+        guard pool.count.pointee > 0 else { return nil }
+        pool.count.pointee -= 1
+        return pool.slots[pool.count.pointee]
     }
 
     static func giveBack(_ context: OpaquePointer) {
-        pthread_mutex_lock(&pool.mutex)
-        if pool.contexts.count < capacity {
-            pool.contexts.append(context)
-            pthread_mutex_unlock(&pool.mutex)
+        let pool = pool
+        pthread_mutex_lock(pool.mutex)
+        if pool.count.pointee < capacity {
+            pool.slots[pool.count.pointee] = context
+            pool.count.pointee += 1
+            pthread_mutex_unlock(pool.mutex)
         } else {
-            pthread_mutex_unlock(&pool.mutex)
+            pthread_mutex_unlock(pool.mutex)
             EVP_MD_CTX_free(context)
         }
     }
