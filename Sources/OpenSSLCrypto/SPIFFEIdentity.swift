@@ -31,15 +31,17 @@ public struct SPIFFEIdentity: Sendable, Hashable, CustomStringConvertible {
 
     /// 2–8 characters of A–Z and 0–9 (`EU`, `US`, `JP`, `KR`, `AU2`).
     public static func isValidParticipant(_ text: String) -> Bool {
-        let utf8 = text.utf8
-        return (2...8).contains(utf8.count) && utf8.allSatisfy { (0x41...0x5A).contains($0) || (0x30...0x39).contains($0) }
+        text.withUTF8Bytes { utf8 in
+            (2...8).contains(utf8.count) && utf8.allSatisfy { (0x41...0x5A).contains($0) || (0x30...0x39).contains($0) }
+        }
     }
 
     /// 1–63 characters of a–z, 0–9 and '-', not starting or ending with '-' (a DNS label).
     public static func isValidNodeName(_ text: String) -> Bool {
-        let utf8 = Array(text.utf8)
-        guard (1...63).contains(utf8.count), utf8.first != 0x2D, utf8.last != 0x2D else { return false }
-        return utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
+        text.withUTF8Bytes { utf8 in
+            guard (1...63).contains(utf8.count), utf8.first != 0x2D, utf8.last != 0x2D else { return false }
+            return utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
+        }
     }
 
     /// Lower-case DNS-like name: letters, digits, '-', '.'; 1–255 characters.
@@ -65,5 +67,16 @@ public enum SPIFFEIdentityError: Error, Sendable, Hashable, CustomStringConverti
         case .invalidParticipant(let text): "participant id \"\(text)\" must be 2–8 characters of A–Z and 0–9"
         case .invalidNodeName(let text): "node name \"\(text)\" must be 1–63 characters of a–z, 0–9 and '-', not starting or ending with '-'"
         }
+    }
+}
+
+extension String {
+    /// Runs `body` over the string's UTF-8 bytes in place (native strings; small ones are
+    /// copied to the stack), falling back to an array for bridged ones. Validating an id this
+    /// way costs a loop over bytes, not an iterator over `utf8` or an allocation.
+    @inlinable
+    public func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        return try Array(utf8).withUnsafeBufferPointer(body)
     }
 }

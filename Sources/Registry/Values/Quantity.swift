@@ -1,3 +1,4 @@
+import OpenSSLCrypto
 import Foundation
 
 /// Units a reserve or target is reported in.
@@ -45,7 +46,10 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static func < (a: Amount, b: Amount) -> Bool { a.decimal < b.decimal }
 
     static func isCanonical(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        text.withUTF8Bytes(isCanonical)
+    }
+
+    private static func isCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !bytes.isEmpty else { return false }
         var index = 0
         var integerDigits = 0
