@@ -28,6 +28,13 @@ public struct SHA256Digest: Sendable, Hashable, Comparable, CustomStringConverti
         }
     }
 
+    /// Reads exactly 32 bytes; nil for any other length.
+    @inlinable
+    public init?(exactly buffer: UnsafeRawBufferPointer) {
+        guard buffer.count == Self.byteCount else { return nil }
+        self.init(buffer: buffer)
+    }
+
     /// Reads the first 32 bytes of `buffer` (which must hold at least 32).
     @inlinable
     init(buffer: UnsafeRawBufferPointer) {

@@ -132,9 +132,10 @@ public enum EntryCodec {
     }
 
     /// The structural checks both decoders share, on what they read from the body.
-    private static func entry(_ signed: SignedEntry, _ header: EntryBodyReader.Header) throws(EntryDecodingError) -> Entry {
+    /// Takes the header's values out (no copies of the operation's strings) into the entry.
+    private static func entry(_ signed: SignedEntry, _ header: consuming EntryBodyReader.Header) throws(EntryDecodingError) -> Entry {
         guard header.format == format else { throw .unsupportedFormat(header.format) }
-        guard let (participant, name) = header.origin else { throw .invalidOrigin("missing") }
+        guard let (participant, name) = header.origin.take() else { throw .invalidOrigin("missing") }
         let origin: NodeID
         do {
             origin = try NodeID(participant: participant, name: name)
@@ -146,7 +147,7 @@ public enum EntryCodec {
             throw .invalidPrevious(seq: header.seq)
         }
         guard let clock = header.clock else { throw .missingClock }
-        guard let operation = header.operation else { throw .missingOperation }
+        guard let operation = header.operation.take() else { throw .missingOperation }
         return Entry(signed: signed, id: signed.id, origin: origin, seq: header.seq,
                      previous: previous, clock: clock, operation: operation)
     }
