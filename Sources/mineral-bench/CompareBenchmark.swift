@@ -18,10 +18,24 @@ struct CompareBenchmark: ParsableCommand {
         @Option var updates = 50_000
         @Option var keys = 1_000
         @Option(help: ArgumentHelp("For profilers: repeat only the unverified path N times.", visibility: .hidden)) var profileUnverified = 0
+        @Flag(help: ArgumentHelp("Time decoding, the id hash and folding apart (best of 9, ns per entry).", visibility: .hidden)) var phases = false
 
         func run() throws {
             let (entries, key) = try Workload.overwrites(updates, keys: keys)
             let signed = entries.map(\.signed)
+            if phases {
+                var best = (Double.infinity, Double.infinity, Double.infinity)
+                for _ in 0..<9 {
+                    var decoded: [Entry] = []
+                    decoded.reserveCapacity(signed.count)
+                    let d = try Stopwatch.seconds { for entry in signed { decoded.append(try EntryCodec.decode(entry)) } }
+                    let h = Stopwatch.seconds { for entry in signed { _ = entry.id } }
+                    let f = Stopwatch.seconds { var views = RegistryViews(); for entry in decoded { views.fold(entry) } }
+                    best = (min(best.0, d), min(best.1, h), min(best.2, f))
+                }
+                print("decode \(Int(best.0 / Double(updates) * 1e9)) ns  (id hash \(Int(best.1 / Double(updates) * 1e9)) ns)  fold \(Int(best.2 / Double(updates) * 1e9)) ns")
+                return
+            }
             if profileUnverified > 0 {
                 for _ in 0..<profileUnverified {
                     var views = RegistryViews()
