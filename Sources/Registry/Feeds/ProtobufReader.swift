@@ -97,7 +97,14 @@ struct ProtobufReader {
         let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
         // Most registry text is ASCII (ids, sites, numbers): decoding it cannot go wrong, and
         // skips the general validator (which is not specialised and costs more than the rest).
-        if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
+        if raw.allSatisfy({ $0 < 0x80 }) {
+            // Up to 15 ASCII bytes become a small string in place, without a second validation.
+            guard raw.count <= 15 else { return String(decoding: raw, as: UTF8.self) }
+            return String(unsafeUninitializedCapacity: raw.count) { out in
+                UnsafeMutableRawBufferPointer(out).copyMemory(from: raw)
+                return raw.count
+            }
+        }
         guard let text = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(field: field) }
         return text
     }
