@@ -1,4 +1,4 @@
-/// The outcome of one OpenSSL call on a connection over memory BIOs.
+/// The outcome of one OpenSSL call on a connection whose network side we pump ourselves.
 public enum TLSResult<Value> {
     /// OpenSSL needs more bytes from the peer (WANT_READ) before it can go on.
     case incomplete
