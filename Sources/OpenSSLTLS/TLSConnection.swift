@@ -74,8 +74,8 @@ public final class TLSConnection {
         return interpret(result, operation: "SSL_do_handshake")
     }
 
-    /// Decrypts available application data into `buffer`, one record's worth or more;
-    /// `.complete(0)` never happens.
+    /// Decrypts available application data into `buffer`, at most one record's worth per call
+    /// (room for a whole record is made first); `.complete(0)` never happens.
     public func read(into buffer: inout ByteBuffer) -> TLSResult<Int> {
         ERR_clear_error()
         var count = 0
