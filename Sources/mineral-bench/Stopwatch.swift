@@ -14,6 +14,20 @@ enum Stopwatch {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
+    /// Wall-clock and CPU seconds (user + system, every thread of this process) of `body`.
+    static func withCPU(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+        let cpuBefore = processCPUSeconds()
+        let wall = try seconds(body)
+        return (wall, processCPUSeconds() - cpuBefore)
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     static func best(rounds: Int, _ body: () throws -> Void) rethrows -> Double {
         var best = Double.infinity
         for _ in 0..<rounds { best = min(best, try seconds(body)) }
