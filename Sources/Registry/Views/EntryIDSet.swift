@@ -36,41 +36,33 @@ import OpenSSLCrypto
     @discardableResult
     public mutating func insert(_ id: EntryID) -> Bool {
         if (ids.count + 1) * 2 > table.count { rebuild(size: max(16, table.count * 2)) }
-        let hash = Self.mix(id)
-        let tag = hash << 32
-        let found: Int? = ids.withUnsafeBufferPointer { ids in
-            table.withUnsafeMutableBufferPointer { table in
-                let mask = table.count - 1
-                var index = Int(truncatingIfNeeded: hash >> shift)
-                while true {
-                    let slot = table[index]
-                    if slot == 0 {
-                        precondition(ids.count < Int(UInt32.max), "more than 4 billion entries in one view")
-                        table[index] = tag | UInt64(ids.count + 1)
-                        return nil
-                    }
-                    if slot & 0xFFFF_FFFF_0000_0000 == tag, ids[Int(slot & 0xFFFF_FFFF) - 1] == id { return index }
-                    index = (index + 1) & mask
-                }
-            }
-        }
-        guard found == nil else { return false }
+        let (slot, found, tag) = probe(id)
+        guard !found else { return false }
+        precondition(ids.count < Int(UInt32.max), "more than 4 billion entries in one view")
+        table[slot] = tag | UInt64(ids.count + 1)
         ids.append(id)
         return true
     }
 
     public func contains(_ id: EntryID) -> Bool {
         guard !table.isEmpty else { return false }
+        return probe(id).found
+    }
+
+    /// The slot holding `id`, or else the empty slot where it belongs (the table always has
+    /// one), and the tag its slot carries.
+    private func probe(_ id: EntryID) -> (slot: Int, found: Bool, tag: UInt64) {
         let hash = Self.mix(id)
         let tag = hash << 32
+        let shift = shift
         return ids.withUnsafeBufferPointer { ids in
             table.withUnsafeBufferPointer { table in
                 let mask = table.count - 1
                 var index = Int(truncatingIfNeeded: hash >> shift)
                 while true {
                     let slot = table[index]
-                    if slot == 0 { return false }
-                    if slot & 0xFFFF_FFFF_0000_0000 == tag, ids[Int(slot & 0xFFFF_FFFF) - 1] == id { return true }
+                    if slot == 0 { return (index, false, tag) }
+                    if slot & 0xFFFF_FFFF_0000_0000 == tag, ids[Int(slot & 0xFFFF_FFFF) - 1] == id { return (index, true, tag) }
                     index = (index + 1) & mask
                 }
             }
