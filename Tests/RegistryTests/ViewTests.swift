@@ -19,6 +19,35 @@ import Testing
         #expect(views.history(of: key).map(\.report.quantity.amount.text) == ["100", "80", "95"])
     }
 
+    /// A register is a set of writes kept in event order: every arrival order, with repeats,
+    /// gives the same history, and a repeat is not counted as a new entry.
+    @Test func registerHistoryIsOrderedAndFreeOfRepeatsWhateverTheArrivalOrder() throws {
+        var eu1 = alliance.author("EU/eu-1")
+        var eu2 = alliance.author("EU/eu-2")
+        var writes: [Entry] = []
+        for index in 0..<12 {
+            let op = Ops.report("EU", "gallium", "\(100 + index)")
+            // Two nodes, one clock reading shared by each pair: order falls back to node, then id.
+            writes.append(index % 2 == 0 ? eu1.write(op, at: UInt64(1_000 + index / 2)) : eu2.write(op, at: UInt64(1_000 + index / 2)))
+        }
+        let key = ReserveKey(participant: "EU", mineral: try MineralID("gallium"), site: "")
+        var reference = RegistryViews()
+        reference.fold(writes)
+        let expected = reference.history(of: key).map(\.order)
+        #expect(expected == expected.sorted())
+        #expect(expected.count == writes.count)
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<20 {
+            var arrivals = writes + writes.shuffled(using: &random).prefix(5)
+            arrivals.shuffle(using: &random)
+            var views = RegistryViews()
+            views.fold(arrivals)
+            #expect(views.history(of: key).map(\.order) == expected)
+            #expect(views.reserve(key)?.order == expected.last)
+            #expect(views.entryCount == writes.count)
+        }
+    }
+
     @Test func sitesAreSeparateRegistersAndTotalsPreferTheReportedTotal() throws {
         var us = alliance.author("US/us-1")
         let a = us.write(Ops.report("US", "graphite", "10", site: "Nevada"), at: 1)

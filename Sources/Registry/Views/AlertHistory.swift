@@ -13,6 +13,22 @@ struct AlertHistory: Sendable {
     var acknowledgements: [Event<AlertAcknowledgement>] = []
     var resolutions: [Event<AlertResolution>] = []
 
+    /// Records the raise; false when it was already recorded (the same entry again).
+    mutating func record(raise operation: AlertRaise, order: EventOrder) -> Bool {
+        guard raise == nil else { return false }
+        raise = Event(operation: operation, order: order)
+        return true
+    }
+
+    /// Records an update, acknowledgement or resolution; false when this entry is already there.
+    /// An alert has few of each, so a scan is the cheapest way to keep them a set.
+    mutating func record<Operation>(_ operation: Operation, order: EventOrder,
+                                    in events: WritableKeyPath<AlertHistory, [Event<Operation>]>) -> Bool {
+        guard !self[keyPath: events].contains(where: { $0.order.id == order.id }) else { return false }
+        self[keyPath: events].append(Event(operation: operation, order: order))
+        return true
+    }
+
     /// The alert and the entries that broke the issuer-only rule; nil until the raise is known.
     func materialise(id: EntryID) -> (alert: DisruptionAlert, violations: [EntryID: PolicyViolation])? {
         guard let raise else { return nil }

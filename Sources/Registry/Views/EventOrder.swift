@@ -13,8 +13,19 @@ public struct EventOrder: Sendable, Hashable, Comparable {
     }
 
     public static func < (a: Self, b: Self) -> Bool {
-        if a.clock != b.clock { return a.clock < b.clock }
-        if a.origin != b.origin { return a.origin < b.origin }
-        return a.id < b.id
+        precedes(a.clock, a.origin, a.id, b.clock, b.origin, b.id)
+    }
+
+    /// The same order between two entries, without building an `EventOrder` for either.
+    static func precedes(_ a: Entry, _ b: Entry) -> Bool {
+        precedes(a.clock, a.origin, a.id, b.clock, b.origin, b.id)
+    }
+
+    @inline(__always)
+    private static func precedes(_ clockA: HybridTimestamp, _ originA: NodeID, _ idA: EntryID,
+                                 _ clockB: HybridTimestamp, _ originB: NodeID, _ idB: EntryID) -> Bool {
+        if clockA != clockB { return clockA < clockB }
+        if originA != originB { return originA < originB }
+        return idA < idB
     }
 }

@@ -1,26 +1,37 @@
-/// A record folded into a last-writer-wins register.
+/// A record read out of a register: built from the entry that wrote it, on reading only.
 protocol RegisterRecord: Sendable {
-    var order: EventOrder { get }
+    init(written entry: Entry)
 }
 
-extension ReserveRecord: RegisterRecord {}
-extension TargetRecord: RegisterRecord {}
-
-/// A last-writer-wins register that keeps every write: `latest` is the write greatest in
-/// `EventOrder` (commutative, associative, idempotent given distinct entries, which the fold's
-/// seen-set guarantees); `history` holds all writes in arrival order and is sorted on reading.
-/// The latest write is found by its place in the history, not kept as a second copy.
+/// A last-writer-wins register that keeps every write: the entries themselves (shared with the
+/// rest of the node, one reference each), ascending in `EventOrder`, so the last is the latest
+/// and the history is already in order.
+///
+/// `insert` is a set insertion: an entry already written is found by its order (which ends in
+/// the entry id) and changes nothing. That makes the register commutative, associative and
+/// idempotent on its own, without a separate set of seen ids. Writes usually arrive in order
+/// (a feed's clock only grows) and cost an append; an older write is placed by binary search.
 struct Register<Record: RegisterRecord>: Sendable {
-    private(set) var history: [Record] = []
-    private var latestIndex = 0
+    private(set) var writes: [Entry] = []
 
     /// Only read once something was written: a register exists from its first write on.
-    var latest: Record { history[latestIndex] }
+    var latest: Record { Record(written: writes[writes.count - 1]) }
 
-    mutating func write(_ record: Record) {
-        if !history.isEmpty && history[latestIndex].order < record.order { latestIndex = history.count }
-        history.append(record)
+    var orderedHistory: [Record] { writes.map(Record.init(written:)) }
+
+    /// Adds a write; false when this entry was already written.
+    mutating func insert(_ entry: Entry) -> Bool {
+        guard let last = writes.last, !EventOrder.precedes(last, entry) else {
+            writes.append(entry)
+            return true
+        }
+        var low = 0, high = writes.count
+        while low < high {
+            let middle = (low + high) / 2
+            if EventOrder.precedes(writes[middle], entry) { low = middle + 1 } else { high = middle }
+        }
+        if writes[low].id == entry.id { return false }
+        writes.insert(entry, at: low)
+        return true
     }
-
-    var orderedHistory: [Record] { history.sorted { $0.order < $1.order } }
 }

@@ -16,54 +16,52 @@ import OpenSSLCrypto
 public struct RegistryViews: Sendable {
     public let policy: EntryPolicy
 
-    private var seen = EntryIDSet()
     private var reserveRegisters: [ReserveKey: Register<ReserveRecord>] = [:]
     private var targetRegisters: [TargetKey: Register<TargetRecord>] = [:]
     private var alertHistories: [EntryID: AlertHistory] = [:]
     private var entryViolations: [EntryID: PolicyViolation] = [:]
     public private(set) var unknownOperations: [EntryID: [Int]] = [:]
+    /// Every entry lands in exactly one of the places above, each of which is a set keyed by
+    /// the entry id, so the distinct entries folded are counted as they first land.
+    public private(set) var entryCount = 0
 
     public init(policy: EntryPolicy = EntryPolicy()) {
         self.policy = policy
     }
 
-    /// How many distinct entries have been folded.
-    public var entryCount: Int { seen.count }
-
     // MARK: folding
 
     public mutating func fold(_ entries: [Entry]) {
-        let needed = seen.count + entries.count
-        if seen.capacity < needed { seen.reserveCapacity(max(needed, seen.count * 2)) }
         for entry in entries { fold(entry) }
     }
 
     public mutating func fold(_ entry: Entry) {
-        guard seen.insert(entry.id) else { return }
+        if land(entry) { entryCount += 1 }
+    }
+
+    /// Puts an entry where it belongs; false when it was already there.
+    private mutating func land(_ entry: Entry) -> Bool {
         if let violation = policy.violation(of: entry.operation, by: entry.origin) {
-            entryViolations[entry.id] = violation
-            return
+            return entryViolations.updateValue(violation, forKey: entry.id) == nil
         }
-        let order = EventOrder(entry)
         switch entry.operation {
         case .reportReserve(let report):
-            let record = ReserveRecord(report: report, order: order)
-            reserveRegisters[record.key, default: Register()].write(record)
+            let key = ReserveKey(participant: report.participant, mineral: report.mineral, site: report.site)
+            return reserveRegisters[key, default: Register()].insert(entry)
         case .setTarget(let target):
-            let record = TargetRecord(target: target, order: order)
-            targetRegisters[record.key, default: Register()].write(record)
+            return targetRegisters[TargetKey(participant: target.participant, mineral: target.mineral), default: Register()].insert(entry)
         case .raiseAlert(let raise):
-            alertHistories[entry.id, default: AlertHistory()].raise = .init(operation: raise, order: order)
+            return alertHistories[entry.id, default: AlertHistory()].record(raise: raise, order: EventOrder(entry))
         case .updateAlert(let update):
-            alertHistories[update.alertID, default: AlertHistory()].updates.append(.init(operation: update, order: order))
+            return alertHistories[update.alertID, default: AlertHistory()].record(update, order: EventOrder(entry), in: \.updates)
         case .acknowledgeAlert(let ack):
-            alertHistories[ack.alertID, default: AlertHistory()].acknowledgements.append(.init(operation: ack, order: order))
+            return alertHistories[ack.alertID, default: AlertHistory()].record(ack, order: EventOrder(entry), in: \.acknowledgements)
         case .resolveAlert(let resolution):
-            alertHistories[resolution.alertID, default: AlertHistory()].resolutions.append(.init(operation: resolution, order: order))
+            return alertHistories[resolution.alertID, default: AlertHistory()].record(resolution, order: EventOrder(entry), in: \.resolutions)
         case .unknown(let numbers):
-            unknownOperations[entry.id] = numbers
+            return unknownOperations.updateValue(numbers, forKey: entry.id) == nil
         case .malformed:
-            break // reported by the policy above
+            return entryViolations[entry.id] == nil // the policy above always reports it
         }
     }
 

@@ -24,6 +24,14 @@ public struct ReserveRecord: Sendable, Hashable {
     public var key: ReserveKey { ReserveKey(participant: report.participant, mineral: report.mineral, site: report.site) }
 }
 
+extension ReserveRecord: RegisterRecord {
+    /// Only reserve reports are written to reserve registers.
+    init(written entry: Entry) {
+        guard case .reportReserve(let report) = entry.operation else { preconditionFailure("\(entry) in a reserve register") }
+        self.init(report: report, order: EventOrder(entry))
+    }
+}
+
 /// Where a target is kept: one last-writer-wins register per participant × mineral.
 public struct TargetKey: Sendable, Hashable, Comparable {
     public let participant: ParticipantID
@@ -45,4 +53,12 @@ public struct TargetRecord: Sendable, Hashable {
     public let order: EventOrder
 
     public var key: TargetKey { TargetKey(participant: target.participant, mineral: target.mineral) }
+}
+
+extension TargetRecord: RegisterRecord {
+    /// Only targets are written to target registers.
+    init(written entry: Entry) {
+        guard case .setTarget(let target) = entry.operation else { preconditionFailure("\(entry) in a target register") }
+        self.init(target: target, order: EventOrder(entry))
+    }
 }
