@@ -10,7 +10,7 @@ import OpenSSLCrypto
 struct EntryBodyReader {
     typealias Failure = ProtobufReader.Failure
 
-    struct Header {
+    struct Header: ~Copyable {
         var format: UInt32 = 0
         var origin: (participant: String, name: String)?
         var seq: UInt64 = 0

@@ -122,13 +122,21 @@ public enum EntryCodec {
     /// signature, chain and policy are the ledger's and the fold's business.
     public static func decode(_ signed: SignedEntry) throws(EntryDecodingError) -> Entry {
         guard signed.body.count <= maximumBodySize else { throw .bodyTooLarge(signed.body.count) }
-        let header: EntryBodyReader.Header
-        do {
-            header = try signed.body.withUnsafeBytes { (buffer) throws(ProtobufReader.Failure) in try EntryBodyReader.read(buffer) }
-        } catch {
-            throw .notProtobuf("\(error)")
+        // The header is read and consumed inside the closure: it is never copied.
+        let result = signed.body.withUnsafeBytes { buffer -> Result<Entry, EntryDecodingError> in
+            let header: EntryBodyReader.Header
+            do throws(ProtobufReader.Failure) {
+                header = try EntryBodyReader.read(buffer)
+            } catch {
+                return .failure(.notProtobuf("\(error)"))
+            }
+            do throws(EntryDecodingError) {
+                return .success(try entry(signed, header))
+            } catch {
+                return .failure(error)
+            }
         }
-        return try entry(signed, header)
+        return try result.get()
     }
 
     /// The structural checks both decoders share, on what they read from the body.

@@ -13,6 +13,9 @@ protocol RegisterRecord: Sendable {
 /// (a feed's clock only grows) and cost an append; an older write is placed by binary search.
 struct Register<Record: RegisterRecord>: Sendable {
     private(set) var writes: [Entry] = []
+    /// The latest write's clock, kept here so that the usual write, a later clock, is placed
+    /// without reading the latest entry (an older allocation, seldom still in cache).
+    private var latestClock = HybridTimestamp.zero
 
     /// Only read once something was written: a register exists from its first write on.
     var latest: Record { Record(written: writes[writes.count - 1]) }
@@ -21,8 +24,9 @@ struct Register<Record: RegisterRecord>: Sendable {
 
     /// Adds a write; false when this entry was already written.
     mutating func insert(_ entry: Entry) -> Bool {
-        guard let last = writes.last, !EventOrder.precedes(last, entry) else {
+        guard let last = writes.last, latestClock >= entry.clock, !EventOrder.precedes(last, entry) else {
             writes.append(entry)
+            latestClock = entry.clock
             return true
         }
         var low = 0, high = writes.count
