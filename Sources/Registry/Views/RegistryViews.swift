@@ -41,6 +41,13 @@ public struct RegistryViews: Sendable {
 
     /// Puts an entry where it belongs; false when it was already there.
     private mutating func land(_ entry: Entry) -> Bool {
+        // The usual entry: a participant's own report to a register it already has. A register
+        // exists only for a mineral the catalogue knows, and these views' policy never changes,
+        // so only the ownership rule is left to check: one key lookup, no catalogue lookup.
+        if case .reportReserve(let report) = entry.operation, report.participant == entry.origin.participant,
+           let index = reserveRegisters.index(forKey: ReserveKey(participant: report.participant, mineral: report.mineral, site: report.site)) {
+            return reserveRegisters.values[index].insert(entry)
+        }
         if let violation = policy.violation(of: entry.operation, by: entry.origin) {
             return entryViolations.updateValue(violation, forKey: entry.id) == nil
         }

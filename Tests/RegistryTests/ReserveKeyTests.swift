@@ -1,0 +1,44 @@
+import Registry
+import TestSupport
+import Testing
+
+/// `ReserveKey` hashes its ASCII keys in one call to the hasher; it must stay a lawful
+/// `Hashable`: equal keys hash equally, including sites that are equal only canonically.
+@Suite struct ReserveKeyTests {
+    static func reference(_ key: ReserveKey) -> Int {
+        var hasher = Hasher()
+        hasher.combine(key.participant.rawValue)
+        hasher.combine(key.mineral.rawValue)
+        hasher.combine(key.site)
+        return hasher.finalize()
+    }
+
+    @Test func asciiKeysHashAsTheirThreeStringsWould() throws {
+        var random = SplitMix64(seed: 11)
+        let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789 -/_.ABCXYZ")
+        for _ in 0..<2_000 {
+            let site = String((0..<Int(random.next() % 40)).map { _ in letters[Int(random.next() % UInt64(letters.count))] })
+            let key = ReserveKey(participant: ["EU", "US", "JP", "KR7"][Int(random.next() % 4)],
+                                 mineral: try MineralID(["gallium", "rare-earth-magnets", "tin"][Int(random.next() % 3)]), site: site)
+            #expect(key.hashValue == Self.reference(key))
+        }
+    }
+
+    @Test(arguments: [("K", "\u{212A}"), ("Qu\u{E9}bec", "Que\u{301}bec"), ("", ""), ("\u{C5}ngstr\u{F6}m", "A\u{30A}ngstro\u{308}m")])
+    func canonicallyEqualSitesAreOneKey(_ a: String, _ b: String) throws {
+        let gallium = try MineralID("gallium")
+        let first = ReserveKey(participant: "EU", mineral: gallium, site: a)
+        let second = ReserveKey(participant: "EU", mineral: gallium, site: b)
+        #expect(first == second)
+        #expect(first.hashValue == second.hashValue)
+        #expect(Set([first, second]).count == 1)
+    }
+
+    @Test func fieldBoundariesMatter() throws {
+        let keys = [ReserveKey(participant: "EU", mineral: try MineralID("tin"), site: "x"),
+                    ReserveKey(participant: "EU", mineral: try MineralID("tinx"), site: ""),
+                    ReserveKey(participant: "EU", mineral: try MineralID("tin"), site: "")]
+        #expect(Set(keys).count == 3)
+        #expect(Set(keys.map(\.hashValue)).count == 3)
+    }
+}
