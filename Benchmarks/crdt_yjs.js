@@ -9,13 +9,18 @@ function apply (updates, keys) {
   const produced = []
   source.on('update', (update) => produced.push(update))
   for (let index = 0; index < updates; index++) sourceMap.set(`site-${index % keys}`, value(index))
-  const target = new Y.Doc()
-  const targetMap = target.getMap('reserves')
-  const start = process.hrtime.bigint()
-  for (const update of produced) Y.applyUpdate(target, update)
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  if (targetMap.size !== keys) throw new Error('wrong size')
-  return { updates, keys, per_s: Math.round(updates / seconds) }
+  // Median of 5 passes, each into a fresh doc (as crdt_pycrdt.py and mineral-bench do).
+  const times = []
+  for (let pass = 0; pass < 5; pass++) {
+    const target = new Y.Doc()
+    const targetMap = target.getMap('reserves')
+    const start = process.hrtime.bigint()
+    for (const update of produced) Y.applyUpdate(target, update)
+    times.push(Number(process.hrtime.bigint() - start) / 1e9)
+    if (targetMap.size !== keys) throw new Error('wrong size')
+  }
+  times.sort((a, b) => a - b)
+  return { updates, keys, passes: 5, per_s: Math.round(updates / times[2]) }
 }
 
 function catchup (overwrites, keys) {
