@@ -47,9 +47,10 @@ final class NetworkBIO {
         outboundCapacityHint = count
     }
 
-    /// The records written since the last call, if any.
+    /// The records written since the last call, if any. A size hint not used by then is
+    /// dropped, so that it cannot size a later, unrelated buffer.
     func takeOutbound() -> ByteBuffer? {
-        defer { outbound = nil }
+        defer { outbound = nil; outboundCapacityHint = 0 }
         guard let outbound, outbound.readableBytes > 0 else { return nil }
         return outbound
     }
@@ -94,7 +95,9 @@ final class NetworkBIO {
         let pointer: OpaquePointer
 
         init() {
-            guard let method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mineral-sync network") else {
+            let index = BIO_get_new_index()
+            guard index != -1 else { fatalError("BIO_get_new_index failed: \(OpenSSLError.capture("BIO_get_new_index"))") }
+            guard let method = BIO_meth_new(index | BIO_TYPE_SOURCE_SINK, "mineral-sync network") else {
                 fatalError("BIO_meth_new failed: \(OpenSSLError.capture("BIO_meth_new"))")
             }
             BIO_meth_set_read_ex(method) { bio, data, length, readBytes in

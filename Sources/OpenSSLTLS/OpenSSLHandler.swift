@@ -28,6 +28,8 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var handshakeTimeout: Scheduled<Void>?
     private var pendingClosePromise: EventLoopPromise<Void>?
     private var transportClosed = false
+    /// An empty plaintext buffer left from a read that found no whole record, reused by the next.
+    private var spareBuffer: ByteBuffer?
 
     public private(set) var peer: VerifiedPeer?
 
@@ -126,11 +128,17 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         guard let connection else { return }
         var pending: ByteBuffer?
         func deliver() {
-            if let buffer = pending, buffer.readableBytes > 0, machine.isActive { context.fireChannelRead(wrapInboundOut(buffer)) }
+            guard let buffer = pending else { return }
             pending = nil
+            if buffer.readableBytes == 0 {
+                spareBuffer = buffer // nothing was decrypted into it: keep it for the next read
+            } else if machine.isActive {
+                context.fireChannelRead(wrapInboundOut(buffer))
+            }
         }
+        defer { deliver() } // whatever way the loop ends, nothing decrypted is left behind
         while machine.isActive || machine.state == .closing {
-            var buffer = pending ?? context.channel.allocator.buffer(capacity: Self.plaintextBatch)
+            var buffer = pending ?? spareBuffer.take() ?? context.channel.allocator.buffer(capacity: Self.plaintextBatch)
             pending = nil
             let result = connection.read(into: &buffer)
             pending = buffer

@@ -97,6 +97,7 @@ public final class TLSConnection {
         // Records carry at most 16 KiB each, plus a 5-byte header, the content type and a 16-byte tag.
         let records = (buffer.readableBytes + Self.maximumRecordPlaintext - 1) / Self.maximumRecordPlaintext
         network.expectOutbound(buffer.readableBytes + records * 22)
+        defer { network.expectOutbound(0) } // the hint is for this write's records only
         buffer.withUnsafeReadableBytes { bytes in
             while total < bytes.count {
                 ERR_clear_error()
