@@ -55,7 +55,7 @@ final class HTTPServerHandler: ChannelInboundHandler {
         buffer.writeString(#"{"error":"too-large","message":"\#(message)"}"# + "\n")
         writeHead(.payloadTooLarge, contentType: "application/json", length: buffer.readableBytes, context)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     private func writeHead(_ status: HTTPResponseStatus, contentType: String, length: Int?, _ context: ChannelHandlerContext) {
@@ -80,7 +80,7 @@ final class HTTPServerHandler: ChannelInboundHandler {
                 let (handler, context) = bound.value
                 handler.writeHead(response.status, contentType: response.contentType, length: buffer.readableBytes, context)
                 context.write(handler.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-                context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+                context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             }
         case .stream(let chunks):
             let started = loop.submit {
@@ -100,7 +100,7 @@ final class HTTPServerHandler: ChannelInboundHandler {
             }
             loop.execute {
                 let (handler, context) = bound.value
-                context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+                context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             }
         }
     }
