@@ -76,6 +76,7 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     public func channelInactive(context: ChannelHandlerContext) {
         transportClosed = true
+        spareBuffer = nil
         handshakeTimeout?.cancel()
         let action = machine.channelInactive()
         failBufferedWrites(TLSError.closedDuringHandshake)
