@@ -155,7 +155,9 @@ public struct RegistryViews: Sendable {
         writer.section("reserves")
         for key in reserveRegisters.keys.sorted() {
             let register = reserveRegisters[key]!
-            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(key.site)
+            // The site as the latest report spells it: the key keeps the spelling that arrived
+            // first, and two spellings that are canonically equal ("K", U+212A) share a key.
+            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(register.latest.report.site)
             writer.reserve(register.latest)
             let history = register.orderedHistory
             writer.integer(UInt64(history.count))
