@@ -22,7 +22,19 @@ public struct FeedLedger: Sendable {
         var pending: [UInt64: Entry] = [:]
         var fork: ForkEvidence?
         var head: UInt64 { UInt64(ids.count) }
+
+        mutating func adopt(_ entry: Entry) throws(AdoptionError) {
+            guard entry.seq == head + 1 else { throw .notContiguous(origin: entry.origin, seq: entry.seq, head: head) }
+            guard entry.previous == link else { throw .chainMismatch(origin: entry.origin, seq: entry.seq) }
+            ids.append(entry.id)
+            link = entry.link
+            pending[entry.seq] = nil
+        }
     }
+
+    // Every change to a feed is made in place, or to the feed moved out of `feeds` and put
+    // back: a copy that leaves the original in the dictionary shares `ids` with it, and the
+    // next append copies the whole feed (quadratic in a feed's length).
 
     private var feeds: [NodeID: Feed] = [:]
     /// Highest contiguous accepted seq per feed. Every accepted entry is in it.
@@ -65,19 +77,19 @@ public struct FeedLedger: Sendable {
     /// read back from its own store. The chain is still checked (cheap, and it catches a
     /// damaged store); the signature is not.
     public mutating func adopt(_ entry: Entry) throws(AdoptionError) {
-        var feed = feeds[entry.origin] ?? Feed()
-        guard entry.seq == feed.head + 1 else { throw .notContiguous(origin: entry.origin, seq: entry.seq, head: feed.head) }
-        guard entry.previous == feed.link else { throw .chainMismatch(origin: entry.origin, seq: entry.seq) }
-        feed.ids.append(entry.id)
-        feed.link = entry.link
-        feed.pending[entry.seq] = nil
-        feeds[entry.origin] = feed
-        vector[entry.origin] = feed.head
+        if let index = feeds.index(forKey: entry.origin) {
+            try feeds.values[index].adopt(entry)
+        } else {
+            var feed = Feed()
+            try feed.adopt(entry)
+            feeds[entry.origin] = feed
+        }
+        vector[entry.origin] = entry.seq
     }
 
     /// Freezes a feed on evidence found earlier (read back from the store).
     public mutating func freeze(with evidence: ForkEvidence) {
-        var feed = feeds[evidence.origin] ?? Feed()
+        var feed = feeds.removeValue(forKey: evidence.origin) ?? Feed()
         if feed.fork == nil { feed.fork = evidence }
         feed.pending.removeAll()
         feeds[evidence.origin] = feed
@@ -106,7 +118,7 @@ public struct FeedLedger: Sendable {
     }
 
     private mutating func ingest(_ entries: [Entry], of origin: NodeID, key: PublicKey?, into result: inout IngestResult) {
-        var feed = feeds[origin] ?? Feed()
+        var feed = feeds.removeValue(forKey: origin) ?? Feed()
         defer {
             feeds[origin] = feed
             vector[origin] = feed.head
