@@ -167,6 +167,7 @@ def serf_propagation(count, alerts, base_port):
             time.sleep(0.2)
         time.sleep(2)  # let gossip settle before measuring (setup, not measured)
         latencies = []
+        incomplete = 0
         for trial in range(alerts):
             origin = trial % count
             subprocess.run(["serf", "event", f"-rpc-addr=127.0.0.1:{base_port + 2 * origin + 1}", "-coalesce=false", "bench", f"t{trial}"],
@@ -185,11 +186,18 @@ def serf_propagation(count, alerts, base_port):
                     latencies.append((max(seen.values()) - min(seen.values())) / 1e6)
                     break
                 if time.time() > deadline:
-                    raise RuntimeError(f"serf event t{trial} reached {len(seen)} of {count} agents")
+                    # Serf's user events are best-effort gossip: one that never reaches an agent
+                    # is counted and left out of the latencies (which flatters Serf, not us).
+                    print(f"  serf event t{trial} reached {len(seen)} of {count} agents in 10 s", file=sys.stderr, flush=True)
+                    incomplete += 1
+                    break
                 time.sleep(0.005)
+        if not latencies:
+            raise RuntimeError(f"no serf event reached all {count} agents")
         latencies.sort()
         at = lambda p: latencies[min(len(latencies) - 1, int(len(latencies) * p))]
-        return {"nodes": count, "alerts": alerts, "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": latencies[-1]}
+        return {"nodes": count, "alerts": alerts, "incomplete": incomplete,
+                "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": latencies[-1]}
     finally:
         for agent in agents:
             agent.terminate()
@@ -273,7 +281,8 @@ def main():
     for field, label in [("verified_per_s", f"apply {args.updates:,} LWW updates, 1,000 keys, one at a time (/s), signatures checked"),
                          ("unverified_per_s", "same, decode + fold without signature checks (/s)")]:
         ours, theirs, ratio, low, high = apply_summary(pairs, field)
-        row(label + f", median of {len(pairs)} alternating runs" if field == "verified_per_s" else label,
+        row(label + (f", one pass per process, median of {len(pairs)} alternating processes" if field == "verified_per_s"
+                     else f", median of 5 passes per process, median of {len(pairs)} alternating processes"),
             f"{ours:,}", f"pycrdt {theirs:,}; Yjs {yjs['apply']['per_s']:,}",
             f"{ratio:.2f}× pycrdt ({low:.2f}–{high:.2f})", "≥ 3× pycrdt")
     row(f"bytes to catch up 1 update after {args.overwrites:,} overwrites",
@@ -292,7 +301,8 @@ def main():
         serf = serf_propagation(count, args.alerts, 20000)
         row(f"alert to all of {count} nodes, p50 / p99 / max (ms)",
             f"{ours['p50_ms']:.1f} / {ours['p99_ms']:.1f} / {ours['max_ms']:.1f}",
-            f"Serf {serf['p50_ms']:.1f} / {serf['p99_ms']:.1f} / {serf['max_ms']:.1f}",
+            f"Serf {serf['p50_ms']:.1f} / {serf['p99_ms']:.1f} / {serf['max_ms']:.1f}"
+            + (f" ({serf['incomplete']} of {serf['alerts']} events never reached every agent; left out)" if serf["incomplete"] else ""),
             f"p50 {ours['p50_ms'] / serf['p50_ms']:.3f}× Serf", "p50 ≤ 0.25× Serf at 50 nodes" if count > 3 else "(reported)")
 
     print("4. TLS", file=sys.stderr, flush=True)
