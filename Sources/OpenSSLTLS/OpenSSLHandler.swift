@@ -137,7 +137,7 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
                 context.fireChannelRead(wrapInboundOut(buffer))
             }
         }
-        defer { deliver() } // whatever way the loop ends, nothing decrypted is left behind
+        defer { deliver() } // the last buffer is settled however the loop ends (an empty one kept as the spare)
         while machine.isActive || machine.state == .closing {
             var buffer = pending ?? spareBuffer.take() ?? context.channel.allocator.buffer(capacity: Self.plaintextBatch)
             pending = nil
