@@ -155,13 +155,13 @@ public struct RegistryViews: Sendable {
         writer.section("reserves")
         for key in reserveRegisters.keys.sorted() {
             let register = reserveRegisters[key]!
+            let latest = register.latest
             // The site as the latest report spells it: the key keeps the spelling that arrived
             // first, and two spellings that are canonically equal ("K", U+212A) share a key.
-            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(register.latest.report.site)
-            writer.reserve(register.latest)
-            let history = register.orderedHistory
-            writer.integer(UInt64(history.count))
-            for record in history { writer.digest(record.order.id) }
+            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(latest.report.site)
+            writer.reserve(latest)
+            writer.integer(UInt64(register.writes.count))
+            for entry in register.writes { writer.digest(entry.id) } // in event order already
         }
         writer.section("targets")
         for key in targetRegisters.keys.sorted() {
@@ -169,9 +169,8 @@ public struct RegistryViews: Sendable {
             let record = register.latest
             writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
             writer.quantity(record.target.quantity); writer.order(record.order)
-            let history = register.orderedHistory.map(\.order)
-            writer.integer(UInt64(history.count))
-            for order in history { writer.digest(order.id) }
+            writer.integer(UInt64(register.writes.count))
+            for entry in register.writes { writer.digest(entry.id) }
         }
         writer.section("alerts")
         for id in alertHistories.keys.sorted() {
