@@ -18,7 +18,9 @@ public struct SHA256Digest: Sendable, Hashable, Comparable, CustomStringConverti
         (w0, w1, w2, w3) = words
     }
 
-    /// Reads exactly 32 bytes; returns nil for any other length.
+    /// Reads exactly 32 bytes; returns nil for any other length. Inlinable, so that a raw buffer
+    /// (a field of a received entry) is read in place.
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == Self.byteCount else { return nil }
         if let digest = bytes.withContiguousStorageIfAvailable({ Self(buffer: UnsafeRawBufferPointer($0)) }) {
@@ -26,13 +28,6 @@ public struct SHA256Digest: Sendable, Hashable, Comparable, CustomStringConverti
         } else {
             self = Array(bytes).withUnsafeBytes { Self(buffer: $0) }
         }
-    }
-
-    /// Reads exactly 32 bytes; nil for any other length.
-    @inlinable
-    public init?(exactly buffer: UnsafeRawBufferPointer) {
-        guard buffer.count == Self.byteCount else { return nil }
-        self.init(buffer: buffer)
     }
 
     /// Reads the first 32 bytes of `buffer` (which must hold at least 32).

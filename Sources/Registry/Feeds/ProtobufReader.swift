@@ -112,7 +112,7 @@ struct ProtobufReader {
     func data(_ range: Range<Int>) -> [UInt8] { Array(bytes[range]) }
 
     func digest(_ range: Range<Int>) -> SHA256Digest? {
-        SHA256Digest(exactly: UnsafeRawBufferPointer(rebasing: bytes[range]))
+        SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]))
     }
 
     /// Tracks which fields of one message were seen, to refuse a field that appears twice.
