@@ -348,7 +348,7 @@ struct AdminService: Sendable {
         let origin = entry.origin.description
         switch entry.operation {
         case .reportReserve(let report):
-            guard let record = views.reserve(ReserveKey(participant: report.participant, mineral: report.mineral, site: report.site)) else { return nil }
+            guard let record = views.reserve(report.key) else { return nil }
             return WatchEvent(type: "reserve", origin: origin, reserve: AdminPresenter.reserve(record, in: views, coverage: coverage))
         case .raiseAlert:
             return views.alert(entry.id).map { WatchEvent(type: "alert", origin: origin, alert: AdminPresenter.alert($0)) }

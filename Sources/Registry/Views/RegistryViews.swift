@@ -45,7 +45,7 @@ public struct RegistryViews: Sendable {
         // exists only for a mineral the catalogue knows, and these views' policy never changes,
         // so only the ownership rule is left to check: one key lookup, no catalogue lookup.
         if case .reportReserve(let report) = entry.operation, report.participant == entry.origin.participant,
-           let index = reserveRegisters.index(forKey: ReserveKey(participant: report.participant, mineral: report.mineral, site: report.site)) {
+           let index = reserveRegisters.index(forKey: report.key) {
             return reserveRegisters.values[index].insert(entry)
         }
         if let violation = policy.violation(of: entry.operation, by: entry.origin) {
@@ -53,8 +53,7 @@ public struct RegistryViews: Sendable {
         }
         switch entry.operation {
         case .reportReserve(let report):
-            let key = ReserveKey(participant: report.participant, mineral: report.mineral, site: report.site)
-            return reserveRegisters[key, default: Register()].insert(entry)
+            return reserveRegisters[report.key, default: Register()].insert(entry)
         case .setTarget(let target):
             return targetRegisters[TargetKey(participant: target.participant, mineral: target.mineral), default: Register()].insert(entry)
         case .raiseAlert(let raise):

@@ -50,7 +50,12 @@ public struct ReserveRecord: Sendable, Hashable {
     public let report: ReserveReport
     public let order: EventOrder
 
-    public var key: ReserveKey { ReserveKey(participant: report.participant, mineral: report.mineral, site: report.site) }
+    public var key: ReserveKey { report.key }
+}
+
+extension ReserveReport {
+    /// The register this report writes.
+    public var key: ReserveKey { ReserveKey(participant: participant, mineral: mineral, site: site) }
 }
 
 extension ReserveRecord: RegisterRecord {
