@@ -1,3 +1,4 @@
+import Foundation
 import OpenSSLCrypto
 import PropertyBased
 import Registry
@@ -21,7 +22,7 @@ import Testing
     @Test func authoredBodiesReadTheSame() async {
         await propertyCheck(count: 200, input: Gen.uint64(), Gen.int(in: 1...30)) { seed, size in
             var random = SplitMix64(seed: seed)
-            for entry in RandomHistory.make(alliance: Self.alliance, size: size, random: &random) {
+            for entry in RandomHistory.make(alliance: Self.alliance, size: size, forks: true, random: &random).entries {
                 let fast = try! EntryCodec.decode(entry.signed)
                 let reference = try! EntryCodec.decodeWithGeneratedCode(entry.signed)
                 Self.assertSameReading(fast, reference)
@@ -49,11 +50,13 @@ import Testing
     }
 
     /// Random byte flips, truncations and insertions: whenever the fast reader accepts a body,
-    /// the reference accepts it too and reads the same values.
+    /// the reference accepts it too and reads the same values. Both outcomes must occur often,
+    /// or the property says nothing: a reader that refused every mutated body would pass it.
     @Test func mutatedBodiesNeverReadDifferently() async {
+        let tally = Tally()
         await propertyCheck(count: 300, input: Gen.uint64()) { seed in
             var random = SplitMix64(seed: seed)
-            let entries = RandomHistory.make(alliance: Self.alliance, size: 12, random: &random)
+            let entries = RandomHistory.make(alliance: Self.alliance, size: 12, random: &random).entries
             for entry in entries {
                 var body = entry.signed.body
                 switch random.next() % 3 {
@@ -65,14 +68,20 @@ import Testing
                 default: body.insert(UInt8(truncatingIfNeeded: random.next()), at: Int(random.next() % UInt64(body.count + 1)))
                 }
                 let mutated = SignedEntry(body: body, signature: entry.signed.signature)
-                guard let fast = try? EntryCodec.decode(mutated) else { continue }
+                guard let fast = try? EntryCodec.decode(mutated) else { tally.count(\.refused); continue }
                 guard let reference = try? EntryCodec.decodeWithGeneratedCode(mutated) else {
                     Issue.record("fast reader accepted a body the reference refuses: \(body)")
                     continue
                 }
+                tally.count(\.accepted)
+                if fast.operation != entry.operation || fast.clock != entry.clock { tally.count(\.readDifferently) }
                 Self.assertSameReading(fast, reference)
             }
         }
+        let (accepted, refused, changed) = tally.values
+        #expect(accepted >= 300, "only \(accepted) mutated bodies decoded: the comparison barely ran")
+        #expect(refused >= 300, "only \(refused) mutated bodies were refused")
+        #expect(changed >= 100, "only \(changed) accepted bodies meant something new: mutations hit nothing that matters")
     }
 
     @Test func aRepeatedFieldIsRefused() throws {
@@ -87,4 +96,13 @@ import Testing
             #expect(error.description.contains("more than once"))
         }
     }
+}
+
+/// Counts outcomes across the iterations of a property check.
+final class Tally: @unchecked Sendable {
+    struct Counts { var accepted = 0, refused = 0, readDifferently = 0 }
+    private let lock = NSLock()
+    private var counts = Counts()
+    func count(_ outcome: WritableKeyPath<Counts, Int>) { lock.withLock { counts[keyPath: outcome] += 1 } }
+    var values: (Int, Int, Int) { lock.withLock { (counts.accepted, counts.refused, counts.readDifferently) } }
 }

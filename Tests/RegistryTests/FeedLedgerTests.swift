@@ -29,10 +29,10 @@ import Testing
         let late = ledger.ingest(entries[5...].map(\.signed), keys: alliance.keys)
         #expect(late.accepted.isEmpty)
         #expect(late.buffered == 5)
-        #expect(late.signatureChecks == 0)
+        #expect(late.signatureChecks == 5)  // each checked on its own before it may wait
         let early = ledger.ingest(entries[..<5].map(\.signed), keys: alliance.keys)
         #expect(early.accepted.map(\.seq) == Array(1...10))
-        #expect(early.signatureChecks == 1)
+        #expect(early.signatureChecks == 0)  // the run ends at an entry already verified
     }
 
     @Test func duplicatesAreCountedAndChangeNothing() {
@@ -172,6 +172,73 @@ import Testing
         #expect(result.forks.isEmpty)
         #expect(result.rejected.map(\.reason) == [.brokenChain])
         #expect(ledger.fork(of: alliance.node("EU/eu-1")) == nil)
+    }
+
+    /// Twins (two signed entries for one position) in one batch: one joins the feed, the other
+    /// is the evidence. Found by the fork generator: the second twin used to replace the first
+    /// silently.
+    @Test func twinsInOneBatchAreAFork() throws {
+        var author = alliance.author("JP/jp-1")
+        let first = author.write(Ops.report("JP"), at: 1)
+        var twin = author
+        let a = author.write(Ops.report("JP", "gallium", "2"), at: 2)
+        let b = twin.write(Ops.report("JP", "gallium", "3"), at: 2)
+        for batch in [[first, a, b], [b, first, a], [first, b, a]] {
+            var ledger = FeedLedger()
+            let result = ledger.ingest(batch.map(\.signed), keys: alliance.keys)
+            let evidence = try #require(result.forks.first)
+            #expect(evidence.kind == .sameSequence && evidence.seq == 2)
+            #expect(Set([evidence.held, evidence.conflicting.id]) == [a.id, b.id])
+            #expect(ledger.fork(of: author.node) != nil)
+            #expect(ledger.vector[author.node] == 2)
+        }
+    }
+
+    /// Twins that both arrive ahead of a gap wait, each verified; when the gap fills, the fork shows.
+    @Test func twinsAheadOfAGapAreAForkOnceTheGapFills() throws {
+        var author = alliance.author("JP/jp-1")
+        let first = author.write(Ops.report("JP"), at: 1)
+        let second = author.write(Ops.report("JP", "gallium", "2"), at: 2)
+        var twin = author
+        let a = author.write(Ops.report("JP", "gallium", "3"), at: 3)
+        let b = twin.write(Ops.report("JP", "gallium", "4"), at: 3)
+        var ledger = FeedLedger()
+        #expect(ledger.ingest([a.signed], keys: alliance.keys).buffered == 1)
+        #expect(ledger.ingest([b.signed], keys: alliance.keys).buffered == 1)
+        #expect(ledger.pendingCount == 2)
+        let result = ledger.ingest([first.signed, second.signed], keys: alliance.keys)
+        #expect(result.accepted.map(\.seq) == [1, 2, 3])
+        #expect(result.forks.map(\.seq) == [3])
+        #expect(ledger.pendingCount == 0)
+    }
+
+    /// Nothing a peer invents is kept: an entry ahead of a gap whose signature fails is refused
+    /// at once, and a later genuine entry for that position is buffered.
+    @Test func aForgedEntryAheadOfAGapIsRefusedAtOnce() {
+        let entries = feed(4)
+        var forged = entries[3].signed.signature
+        forged[5] ^= 0x40
+        var ledger = FeedLedger()
+        let result = ledger.ingest([SignedEntry(body: entries[3].signed.body, signature: forged)], keys: alliance.keys)
+        #expect(result.rejected.map(\.reason) == [.badSignature])
+        #expect(result.buffered == 0 && ledger.pendingCount == 0)
+        #expect(ledger.ingest([entries[3].signed], keys: alliance.keys).buffered == 1)
+        #expect(ledger.ingest(entries[..<3].map(\.signed), keys: alliance.keys).accepted.map(\.seq) == [1, 2, 3, 4])
+    }
+
+    /// A forged run of 2,000 entries chained onto a genuine head: the authentic prefix is found
+    /// with a binary search, not one verification per entry.
+    @Test func findingTheAuthenticPrefixOfALongForgedRunTakesLogarithmicChecks() {
+        let genuine = feed(1_000)
+        var impostor = FeedAuthor(node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!,
+                                  head: FeedHead(seq: 1_000, id: genuine.last!.id, link: genuine.last!.link))
+        let forged = (0..<2_000).map { impostor.write(Ops.report("EU", "gallium", "\($0)"), at: 5_000 + UInt64($0)) }
+        var ledger = FeedLedger()
+        let result = ledger.ingest((genuine + forged).map(\.signed), keys: alliance.keys)
+        #expect(result.accepted.count == 1_000)
+        #expect(result.rejected.count == 2_000)
+        #expect(result.rejected.allSatisfy { $0.reason == .badSignature })
+        #expect(result.signatureChecks <= 14, "\(result.signatureChecks) checks for a run of 3,000")
     }
 
     @Test func adoptRequiresContiguityAndLinks() throws {

@@ -11,15 +11,19 @@ import OpenSSLCrypto
 ///   signature), one verified signature on the newest entry of a contiguous run authenticates
 ///   the run: a catch-up costs one signature check per feed and batch, plus a hash per entry.
 ///
-/// Entries ahead of a gap wait (boundedly) in `pending`. Two different validly signed entries
-/// for one position of a feed are a fork: the evidence is kept and the feed frozen.
+/// Entries ahead of a gap wait (boundedly) in `pending`, each checked on its own signature first,
+/// so that nothing a peer invents is kept. Two different validly signed entries for one position
+/// of a feed are a fork, whatever order and batches they arrive in: the evidence is kept and the
+/// feed frozen.
 /// The ledger does no I/O: the shell stores `accepted` entries and fork evidence.
 public struct FeedLedger: Sendable {
     struct Feed: Sendable {
         /// ids[seq - 1] for every accepted entry.
         var ids: [EntryID] = []
         var link: SHA256Digest = .zero
-        var pending: [UInt64: Entry] = [:]
+        /// Entries ahead of a gap, each verified on its own signature: at most two per position
+        /// (two are a fork, found when the gap fills).
+        var pending: [UInt64: [Entry]] = [:]
         var fork: ForkEvidence?
         var head: UInt64 { UInt64(ids.count) }
 
@@ -57,7 +61,7 @@ public struct FeedLedger: Sendable {
 
     public func fork(of node: NodeID) -> ForkEvidence? { feeds[node]?.fork }
     public var forks: [ForkEvidence] { feeds.values.compactMap(\.fork).sorted { $0.origin < $1.origin } }
-    public var pendingCount: Int { feeds.values.reduce(0) { $0 + $1.pending.count } }
+    public var pendingCount: Int { feeds.values.reduce(0) { $0 + $1.pending.values.reduce(0) { $0 + $1.count } } }
 
     // MARK: adopting entries that are already known to be valid
 
@@ -126,23 +130,25 @@ public struct FeedLedger: Sendable {
         func reject(_ entry: Entry, _ reason: EntryRejection.Reason) {
             result.rejected.append(EntryRejection(id: entry.id, origin: origin, seq: entry.seq, reason: reason))
         }
+        func verify(_ entry: Entry) -> Bool {
+            result.signatureChecks += 1
+            return entry.signed.isSigned(by: key!)
+        }
         guard feed.fork == nil else { entries.forEach { reject($0, .feedFrozen) }; return }
-        guard let key else { entries.forEach { reject($0, .unknownOrigin) }; return }
+        guard key != nil else { entries.forEach { reject($0, .unknownOrigin) }; return }
 
-        let sorted = entries.sorted { $0.seq < $1.seq }
-        for (index, entry) in sorted.enumerated() {
+        // Every position above the head with the distinct entries that claim it: those already
+        // waiting (each verified on its own when it was buffered) and the new arrivals.
+        var candidates: [UInt64: [Candidate]] = [:]
+        for (seq, waiting) in feed.pending { candidates[seq] = waiting.map { Candidate(entry: $0, verified: true) } }
+        feed.pending.removeAll()
+        var arrivals: Set<EntryID> = []
+        for entry in entries.sorted(by: { $0.seq < $1.seq }) {
             if entry.seq <= feed.head {
-                if feed.ids[Int(entry.seq - 1)] == entry.id {
-                    result.duplicates += 1
-                    continue
-                }
-                result.signatureChecks += 1
-                guard entry.signed.isSigned(by: key) else { reject(entry, .badSignature); continue }
-                feed.fork = ForkEvidence(origin: origin, seq: entry.seq, kind: .sameSequence,
-                                         held: feed.ids[Int(entry.seq - 1)], conflicting: entry.signed)
-                feed.pending.removeAll()
-                result.forks.append(feed.fork!)
-                sorted[(index + 1)...].forEach { reject($0, .feedFrozen) }
+                if feed.ids[Int(entry.seq - 1)] == entry.id { result.duplicates += 1; continue }
+                guard verify(entry) else { reject(entry, .badSignature); continue }
+                freeze(&feed, ForkEvidence(origin: origin, seq: entry.seq, kind: .sameSequence, held: feed.ids[Int(entry.seq - 1)], conflicting: entry.signed),
+                       rejecting: entries.filter { $0.id != entry.id }, candidates, into: &result)
                 return
             }
             // Only positions within `maximumPendingPerFeed` of the head may wait, which bounds
@@ -151,59 +157,94 @@ public struct FeedLedger: Sendable {
                 reject(entry, .tooFarAhead(limit: maximumPendingPerFeed))
                 continue
             }
-            // A newly received entry replaces a different one waiting at the same position: if
-            // the waiting one was forged, the genuine one must not be locked out by it.
-            feed.pending[entry.seq] = entry
+            if candidates[entry.seq]?.contains(where: { $0.entry.id == entry.id }) == true { result.duplicates += 1; continue }
+            candidates[entry.seq, default: []].append(Candidate(entry: entry, verified: false))
+            arrivals.insert(entry.id)
         }
 
-        // The contiguous run that continues the head, and the first entry that does not link.
-        var run: [Entry] = []
-        var links: [SHA256Digest] = []  // links[i] is run[i].link, each hashed once
-        var next = feed.head + 1
-        var mismatch: Entry?
-        while let candidate = feed.pending[next] {
-            guard candidate.previous == (links.last ?? feed.link) else { mismatch = candidate; break }
-            run.append(candidate)
-            links.append(candidate.link)
-            next += 1
-        }
-
-        // One signature authenticates the run; if it fails, find the longest authentic prefix.
-        var authentic = run.count
-        if let last = run.last {
-            result.signatureChecks += 1
-            if !last.signed.isSigned(by: key) {
-                authentic = 0
-                for index in stride(from: run.count - 2, through: 0, by: -1) {
-                    result.signatureChecks += 1
-                    if run[index].signed.isSigned(by: key) { authentic = index + 1; break }
+        // Runs that continue the head: at each position the entry that links to the one before
+        // (the smallest id, should two link: twins are sorted out below). One verified signature
+        // at a run's end authenticates all of it; when it fails, a binary search finds the longest
+        // authentic prefix in O(log n) checks (a verified entry vouches for every entry before it
+        // in the chain), and the rest, chained to an entry that is not genuine, is refused.
+        while true {
+            var run: [Candidate] = []
+            var links: [SHA256Digest] = []  // links[i] is run[i].link, each hashed once
+            var next = feed.head + 1
+            while let here = candidates[next], let chosen = here.filter({ $0.entry.previous == (links.last ?? feed.link) }).min(by: { $0.entry.id < $1.entry.id }) {
+                run.append(chosen)
+                links.append(chosen.entry.link)
+                next += 1
+            }
+            guard !run.isEmpty else { break }
+            var authentic = run.count
+            if !run[run.count - 1].verified && !verify(run[run.count - 1].entry) {
+                // run[..<low] is authentic, run[high...] is not.
+                var low = 0, high = run.count - 1
+                while low < high {
+                    let middle = (low + high) / 2
+                    if run[middle].verified || verify(run[middle].entry) { low = middle + 1 } else { high = middle }
                 }
+                authentic = low
+            }
+            for candidate in run[..<authentic] {
+                feed.ids.append(candidate.entry.id)
+                result.accepted.append(candidate.entry)
+                candidates[candidate.entry.seq]?.removeAll { $0.entry.id == candidate.entry.id }
+            }
+            if authentic > 0 { feed.link = links[authentic - 1] }
+            for candidate in run[authentic...] {
+                candidates[candidate.entry.seq]?.removeAll { $0.entry.id == candidate.entry.id }
+                reject(candidate.entry, .badSignature)
             }
         }
-        for entry in run[..<authentic] {
-            feed.pending[entry.seq] = nil
-            feed.ids.append(entry.id)
-            result.accepted.append(entry)
-        }
-        if authentic > 0 { feed.link = links[authentic - 1] }
-        if authentic < run.count {
-            // Everything from the first unauthenticated entry on chains to it: none is genuine.
-            for entry in run[authentic...] {
-                feed.pending[entry.seq] = nil
-                reject(entry, .badSignature)
+
+        // What is left did not join the feed: twins of accepted entries, entries that continue
+        // another history, and entries ahead of a gap. Each is checked on its own signature
+        // before it counts as evidence of a fork or is kept waiting.
+        for seq in candidates.keys.sorted() {
+            for candidate in candidates[seq]! {
+                let entry = candidate.entry
+                if seq <= feed.head {
+                    if feed.ids[Int(seq - 1)] == entry.id { continue }
+                    guard candidate.verified || verify(entry) else { reject(entry, .badSignature); continue }
+                    freeze(&feed, ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: feed.ids[Int(seq - 1)], conflicting: entry.signed),
+                           rejecting: [], candidates, into: &result)
+                    return
+                }
+                if seq == feed.head + 1 {
+                    // It does not link to the head (or it would have joined a run).
+                    guard candidate.verified || verify(entry) else { reject(entry, .brokenChain); continue }
+                    guard let held = feed.ids.last else { continue }
+                    freeze(&feed, ForkEvidence(origin: origin, seq: seq, kind: .divergentChain, held: held, conflicting: entry.signed),
+                           rejecting: [], candidates, into: &result)
+                    return
+                }
+                guard candidate.verified || verify(entry) else { reject(entry, .badSignature); continue }
+                // Two signed entries for one position ahead of a gap prove a fork already; the
+                // first two are kept, and the gap's filling shows which one continues the feed.
+                guard feed.pending[seq, default: []].count < 2 else { continue }
+                feed.pending[seq, default: []].append(entry)
+                if arrivals.contains(entry.id) { result.buffered += 1 }
             }
-        } else if let mismatch {
-            // The head is authentic; this entry claims to follow a different one.
-            feed.pending[mismatch.seq] = nil
-            result.signatureChecks += 1
-            if mismatch.signed.isSigned(by: key), let held = feed.ids.last {
-                feed.fork = ForkEvidence(origin: origin, seq: mismatch.seq, kind: .divergentChain, held: held, conflicting: mismatch.signed)
-                feed.pending.removeAll()
-                result.forks.append(feed.fork!)
-            } else {
-                reject(mismatch, .brokenChain)
-            }
         }
-        result.buffered += entries.filter { feed.pending[$0.seq]?.id == $0.id }.count
+    }
+
+    /// An entry and whether its own signature was already checked.
+    private struct Candidate {
+        let entry: Entry
+        let verified: Bool
+    }
+
+    /// Records the fork and refuses whatever else was on its way into the feed.
+    private func freeze(_ feed: inout Feed, _ evidence: ForkEvidence, rejecting others: [Entry], _ candidates: [UInt64: [Candidate]],
+                        into result: inout IngestResult) {
+        feed.fork = evidence
+        feed.pending.removeAll()
+        result.forks.append(evidence)
+        var refused: Set<EntryID> = [evidence.conflicting.id]
+        for entry in others + candidates.values.joined().map(\.entry) where refused.insert(entry.id).inserted && entry.seq > feed.head {
+            result.rejected.append(EntryRejection(id: entry.id, origin: evidence.origin, seq: entry.seq, reason: .feedFrozen))
+        }
     }
 }
