@@ -110,10 +110,10 @@ public final class TrustStore: @unchecked Sendable {
 
         if X509_verify_cert(context) == 1 { return VerifiedPeer(identity: identity, leaf: leaf, chain: chain) }
         throw classify(X509_STORE_CTX_get_error(context), leaf: leaf, identity: identity,
-                       failing: X509_STORE_CTX_get_current_cert(context).map(Certificate.init(retaining:)))
+                       failing: X509_STORE_CTX_get_current_cert(context).map(Certificate.init(retaining:)), context: context)
     }
 
-    private func classify(_ code: Int32, leaf: Certificate, identity: SPIFFEIdentity, failing: Certificate?) -> TrustStoreError {
+    private func classify(_ code: Int32, leaf: Certificate, identity: SPIFFEIdentity, failing: Certificate?, context: OpaquePointer) -> TrustStoreError {
         let subject = (failing ?? leaf).subject
         switch code {
         case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -142,6 +142,9 @@ public final class TrustStore: @unchecked Sendable {
             return .unknownAuthority(issuer: leaf.issuer)
         case X509_V_ERR_UNABLE_TO_GET_CRL:
             return .crlUnavailable(issuer: leaf.issuer)
+        case X509_V_ERR_CRL_HAS_EXPIRED:
+            let crl = X509_STORE_CTX_get0_current_crl(context).map { CertificateRevocationList(retaining: $0) }
+            return .crlExpired(issuer: crl?.issuer ?? leaf.issuer, nextUpdate: crl?.nextUpdate ?? .distantPast)
         default:
             let reason = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
             return .chainRejected(code: Int(code), reason: reason)
@@ -168,6 +171,7 @@ public enum TrustStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     case notYetValid(subject: String, notBefore: Date)
     case revoked(subject: String, serial: String)
     case crlUnavailable(issuer: String)
+    case crlExpired(issuer: String, nextUpdate: Date)
     case chainRejected(code: Int, reason: String)
 
     public var description: String {
@@ -189,6 +193,8 @@ public enum TrustStoreError: Error, Sendable, Hashable, CustomStringConvertible 
         case .notYetValid(let subject, let notBefore): "certificate \(subject) is not valid before \(notBefore)"
         case .revoked(let subject, let serial): "certificate \(subject) (serial \(serial)) is revoked"
         case .crlUnavailable(let issuer): "no CRL from \(issuer) is loaded"
+        case .crlExpired(let issuer, let nextUpdate):
+            "the CRL of \(issuer) expired at \(nextUpdate) (its next-update): install a current CRL from that participant; until then its nodes are refused"
         case .chainRejected(let code, let reason): "certificate chain rejected: \(reason) (X509 error \(code))"
         }
     }

@@ -99,7 +99,9 @@ import Testing
         #expect(throws: TrustStoreError.missingIdentity(subject: noSAN.subject)) { try store.verify([noSAN]) }
         let two = try ca.issue(commonName: "EU eu-1", publicKey: key.publicKey,
                                uris: ["spiffe://critical-minerals/participant/EU/node/a", "spiffe://critical-minerals/participant/EU/node/b"], serial: 12)
-        #expect(throws: TrustStoreError.self) { try store.verify([two]) }
+        #expect(throws: TrustStoreError.ambiguousIdentity(["spiffe://critical-minerals/participant/EU/node/a", "spiffe://critical-minerals/participant/EU/node/b"])) {
+            try store.verify([two])
+        }
         let foreign = try ca.issue(commonName: "EU eu-1", publicKey: key.publicKey,
                                    uris: ["spiffe://other-domain/participant/EU/node/eu-1"], serial: 13)
         #expect(throws: TrustStoreError.foreignTrustDomain(found: "other-domain", expected: "critical-minerals")) { try store.verify([foreign]) }
@@ -108,7 +110,67 @@ import Testing
         #expect(throws: TrustStoreError.unknownParticipant("KR")) { try store.verify([unknown]) }
         let badName = try ca.issue(commonName: "EU", publicKey: key.publicKey,
                                    uris: ["spiffe://critical-minerals/participant/eu/node/x"], serial: 15)
-        #expect(throws: TrustStoreError.self) { try store.verify([badName]) }
+        #expect(throws: TrustStoreError.malformedIdentity(uri: "spiffe://critical-minerals/participant/eu/node/x",
+                                                          reason: "participant id \"eu\" must be 2–8 characters of A–Z and 0–9")) {
+            try store.verify([badName])
+        }
+    }
+
+    /// The URI SAN is parsed strictly: only spiffe:// URIs count, exactly one may name a node,
+    /// and an admin (person) identity is not a node.
+    @Test(arguments: [
+        (["https://eu.example/node", "spiffe://critical-minerals/participant/EU/node/eu-1"], "eu-1"),
+        (["mailto:ops@eu.example", "spiffe://critical-minerals/participant/EU/node/eu-2"], "eu-2"),
+    ])
+    func otherURIsBesideTheNodeIdentityAreIgnored(_ uris: [String], _ node: String) throws {
+        let key = try PrivateKey.generate()
+        let certificate = try pki.authority("EU").issue(commonName: "EU node", publicKey: key.publicKey, uris: uris, serial: pki.serial())
+        #expect(try pki.trustStore().verify([certificate]).identity.node == node)
+    }
+
+    @Test(arguments: [
+        ("spiffe://critical-minerals/participant/EU/admin/alice", "is not of the form"),
+        ("spiffe://critical-minerals/participant/EU/node/eu-1/", "is not of the form"),
+        ("spiffe://critical-minerals/participant/EU/node/eu-1/extra", "is not of the form"),
+        ("spiffe://critical-minerals/participant/EU/node/", "node name \"\" must be"),
+        ("spiffe://critical-minerals/participant/EU/node/-eu", "node name \"-eu\" must be"),
+        ("spiffe://critical-minerals/participant/EU/node/EU-1", "node name \"EU-1\" must be"),
+        ("spiffe://Critical-Minerals/participant/EU/node/eu-1", "trust domain \"Critical-Minerals\" must be"),
+        ("spiffe://critical-minerals/participant/EUROPEANU/node/eu-1", "participant id \"EUROPEANU\" must be"),
+        ("spiffe:///participant/EU/node/eu-1", "trust domain \"\" must be"),
+    ])
+    func malformedNodeIdentitiesAreRefusedNamingTheRule(_ uri: String, _ reason: String) throws {
+        let key = try PrivateKey.generate()
+        let certificate = try pki.authority("EU").issue(commonName: "EU node", publicKey: key.publicKey, uris: [uri], serial: pki.serial())
+        let store = try pki.trustStore()
+        do {
+            _ = try store.verify([certificate])
+            Issue.record("\(uri) accepted")
+        } catch {
+            guard case .malformedIdentity(let found, let why) = error else { Issue.record("\(uri): wrong error \(error)"); return }
+            #expect(found == uri)
+            #expect(why.contains(reason), "\(why)")
+        }
+    }
+
+    /// A participant's CRL past its next-update is stale revocation data: its nodes are refused
+    /// (fail closed), and the error says which CRL to renew rather than "chain rejected".
+    @Test func anExpiredCRLRefusesTheParticipantsNodesNamingTheCRL() throws {
+        let node = try pki.node("US", "us-1")
+        let stale = try pki.authority("US").revocationList(revoking: [9_999], lastUpdate: Date(timeIntervalSinceNow: -7200),
+                                                           nextUpdate: Date(timeIntervalSinceNow: -3600))
+        let store = try TrustStore(trustDomain: "critical-minerals", anchors: pki.authorities.mapValues { [$0.certificate] }, revocationLists: [stale])
+        do {
+            _ = try store.verify([node.certificate])
+            Issue.record("a node verified against an expired CRL")
+        } catch {
+            guard case .crlExpired(let issuer, let nextUpdate) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(issuer == "CN=US MineralSync CA")
+            #expect(nextUpdate < Date())
+            #expect(error.description.contains("install a current CRL"))
+        }
+        // Other participants are unaffected.
+        #expect(try store.verify([try pki.node("EU", "eu-1").certificate]).identity.node == "eu-1")
     }
 
     @Test func chainThroughAnIntermediateEndsAtTheParticipantsAnchor() throws {
@@ -122,7 +184,8 @@ import Testing
                                           uris: ["spiffe://critical-minerals/participant/JP/node/tokyo-2"], serial: 51)
         let store = try pki.trustStore()
         #expect(try store.verify([leaf, intermediate.certificate]).identity.node == "tokyo-2")
-        #expect(throws: TrustStoreError.self) { try store.verify([leaf]) }
+        // Without the intermediate the chain cannot reach the anchor.
+        #expect(throws: TrustStoreError.unknownAuthority(issuer: "CN=JP issuing CA")) { try store.verify([leaf]) }
         // Anchoring at the intermediate alone (a partner's issuing CA) also works.
         let narrow = try TrustStore(trustDomain: "critical-minerals", anchors: ["JP": [intermediate.certificate]])
         #expect(try narrow.verify([leaf]).identity.node == "tokyo-2")
@@ -130,11 +193,26 @@ import Testing
 
     @Test func badTrustConfigurationIsRefused() throws {
         let leaf = try pki.node("EU", "eu-1").certificate
-        #expect(throws: TrustStoreError.self) { try TrustStore(trustDomain: "critical-minerals", anchors: ["EU": [leaf]]) }
-        #expect(throws: TrustStoreError.self) { try TrustStore(trustDomain: "critical-minerals", anchors: ["eu": [pki.authority("EU").certificate]]) }
+        #expect(throws: TrustStoreError.invalidConfiguration("trust anchor CN=EU eu-1 for EU is not a CA certificate")) {
+            try TrustStore(trustDomain: "critical-minerals", anchors: ["EU": [leaf]])
+        }
+        #expect(throws: TrustStoreError.invalidConfiguration("trust anchor key \"eu\" is not a participant id (2–8 of A–Z, 0–9)")) {
+            try TrustStore(trustDomain: "critical-minerals", anchors: ["eu": [pki.authority("EU").certificate]])
+        }
+        #expect(throws: TrustStoreError.invalidConfiguration("participant EU has no trust anchor certificate")) {
+            try TrustStore(trustDomain: "critical-minerals", anchors: ["EU": []])
+        }
+        #expect(throws: TrustStoreError.invalidConfiguration("trust domain \"Critical Minerals\" is not valid")) {
+            try TrustStore(trustDomain: "Critical Minerals", anchors: ["EU": [pki.authority("EU").certificate]])
+        }
         let strangerCRL = try CertificateIssuer.selfSignedAuthority(commonName: "stranger", key: try PrivateKey.generate()).revocationList(revoking: [1])
-        #expect(throws: TrustStoreError.self) {
+        #expect(throws: TrustStoreError.invalidConfiguration("CRL of CN=stranger is signed by none of the configured trust anchors")) {
             try TrustStore(trustDomain: "critical-minerals", anchors: ["EU": [pki.authority("EU").certificate]], revocationLists: [strangerCRL])
+        }
+        // A CRL that names a configured anchor but was signed by another key is no CRL of it.
+        let forgedCRL = try CertificateIssuer.selfSignedAuthority(commonName: "EU MineralSync CA", key: try PrivateKey.generate()).revocationList(revoking: [1])
+        #expect(throws: TrustStoreError.invalidConfiguration("CRL of CN=EU MineralSync CA is signed by none of the configured trust anchors")) {
+            try TrustStore(trustDomain: "critical-minerals", anchors: ["EU": [pki.authority("EU").certificate]], revocationLists: [forgedCRL])
         }
     }
 

@@ -24,14 +24,26 @@ import Testing
         }
     }
 
-    @Test(arguments: [("K", "\u{212A}"), ("Qu\u{E9}bec", "Que\u{301}bec"), ("", ""), ("\u{C5}ngstr\u{F6}m", "A\u{30A}ngstro\u{308}m")])
+    @Test(arguments: [("K", "\u{212A}"), ("Qu\u{E9}bec", "Que\u{301}bec"), ("\u{212B}", "\u{C5}"), ("\u{C5}ngstr\u{F6}m", "A\u{30A}ngstro\u{308}m")])
     func canonicallyEqualSitesAreOneKey(_ a: String, _ b: String) throws {
+        #expect(Array(a.unicodeScalars) != Array(b.unicodeScalars), "the two spellings must differ in their scalars")
         let gallium = try MineralID("gallium")
         let first = ReserveKey(participant: "EU", mineral: gallium, site: a)
         let second = ReserveKey(participant: "EU", mineral: gallium, site: b)
         #expect(first == second)
         #expect(first.hashValue == second.hashValue)
         #expect(Set([first, second]).count == 1)
+    }
+
+    /// Only canonical equivalence joins sites: compatibility forms ("ﬁ" and "fi", full-width
+    /// digits) and case are different places.
+    @Test(arguments: [("\u{FB01}eld", "field"), ("Depot \u{FF11}", "Depot 1"), ("rotterdam", "Rotterdam")])
+    func sitesEqualOnlyByCompatibilityOrCaseAreDifferentKeys(_ a: String, _ b: String) throws {
+        let gallium = try MineralID("gallium")
+        let first = ReserveKey(participant: "EU", mineral: gallium, site: a)
+        let second = ReserveKey(participant: "EU", mineral: gallium, site: b)
+        #expect(first != second)
+        #expect(Set([first, second]).count == 2)
     }
 
     /// Reports whose sites are spelled differently but equal canonically go to one register, and

@@ -84,15 +84,20 @@ import Testing
         let update = eu.write(Ops.update(raise.id, severity: .critical, summary: "export ban widened"), at: 1_400)
         let resolve = eu.write(Ops.resolve(raise.id, "ban lifted"), at: 1_500)
         let late = eu.write(Ops.update(raise.id, severity: .low), at: 1_600)
-        var views = RegistryViews()
-        views.fold([late, resolve, ackJPAgain, update, ackJP, ackUS, raise].shuffled())
-        let alert = try #require(views.alert(raise.id))
-        #expect(alert.severity == .critical)  // the update after resolution does not apply
-        #expect(alert.summary == "export ban widened")
-        #expect(Set(alert.acknowledgements.keys) == ["US", "JP"])
-        #expect(alert.acknowledgements["JP"]?.at.wallMillis == 1_200)
-        #expect(alert.resolution?.note == "ban lifted")
-        #expect(alert.issuer == eu.node)
+        var random = SplitMix64(seed: 42)
+        for _ in 0..<24 {
+            var views = RegistryViews()
+            views.fold([late, resolve, ackJPAgain, update, ackJP, ackUS, raise].shuffled(using: &random))
+            let alert = try #require(views.alert(raise.id))
+            #expect(alert.severity == .critical)  // the update after resolution does not apply
+            #expect(alert.summary == "export ban widened")
+            #expect(Set(alert.acknowledgements.keys) == ["US", "JP"])
+            #expect(alert.acknowledgements["JP"]?.at.wallMillis == 1_200)  // the first acknowledgement counts
+            #expect(alert.resolution?.note == "ban lifted")
+            #expect(alert.resolution?.at.wallMillis == 1_500)
+            #expect(alert.updatedAt.wallMillis == 1_400)
+            #expect(alert.issuer == eu.node)
+        }
     }
 
     @Test func updatesBeforeTheirRaiseWaitForIt() throws {
