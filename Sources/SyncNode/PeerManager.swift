@@ -19,6 +19,8 @@ public final class PeerManager: Sendable {
         var health: [NodeID: PeerHealth] = [:]
         /// The latest connections refused before their identity was known (TLS), newest last.
         var refusals: [Refusal] = []
+        var watchers: [UInt64: AsyncStream<Void>.Continuation] = [:]
+        var nextWatcher: UInt64 = 0
     }
 
     public let local: NodeID
@@ -46,6 +48,7 @@ public final class PeerManager: Sendable {
         }
         if let displaced, displaced !== channel { displaced.close(promise: nil) }
         connected.record(state.withLockedValue { $0.sessions.count })
+        sessionsChanged()
         return displaced !== channel
     }
 
@@ -57,6 +60,25 @@ public final class PeerManager: Sendable {
             }
         }
         connected.record(state.withLockedValue { $0.sessions.count })
+        sessionsChanged()
+    }
+
+    /// An element now and after every change to the set of sessions (a claim or a release), for
+    /// whoever waits for sessions to settle. Bounded: a slow reader sees only that something changed.
+    public func sessionChanges() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLockedValue { state -> UInt64 in
+            state.nextWatcher += 1
+            state.watchers[state.nextWatcher] = continuation
+            return state.nextWatcher
+        }
+        continuation.onTermination = { [weak self] _ in self?.state.withLockedValue { _ = $0.watchers.removeValue(forKey: id) } }
+        continuation.yield()
+        return stream
+    }
+
+    private func sessionsChanged() {
+        for watcher in state.withLockedValue({ Array($0.watchers.values) }) { watcher.yield() }
     }
 
     func update(_ peer: NodeID, _ change: (inout PeerHealth) -> Void) {

@@ -51,6 +51,7 @@ public actor SyncEngine {
     private var ownFeedConfirmed: Bool
     private var ownFeedHeldByPeers: UInt64 = 0
     private var waiters: [(VersionVector, CheckedContinuation<Void, Never>)] = []
+    private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     private var observers: [UInt64: AsyncStream<[Entry]>.Continuation] = [:]
     private var nextObserver: UInt64 = 0
     private let metrics = EngineMetrics()
@@ -204,6 +205,20 @@ public actor SyncEngine {
     public func peerHoldsOwnFeed(upTo seq: UInt64) {
         ownFeedHeldByPeers = max(ownFeedHeldByPeers, seq)
         ownFeedConfirmed = true
+        resumeWritableWaiters()
+    }
+
+    /// Resolves once local writes are accepted (at once when they already are).
+    public func waitUntilWritable() async {
+        if ownFeedWritable { return }
+        await withCheckedContinuation { writableWaiters.append($0) }
+    }
+
+    private func resumeWritableWaiters() {
+        guard ownFeedWritable, !writableWaiters.isEmpty else { return }
+        let ready = writableWaiters
+        writableWaiters = []
+        for waiter in ready { waiter.resume() }
     }
 
     /// A session was established: the peer's hello told us what it holds of our feed.
@@ -285,6 +300,7 @@ public actor SyncEngine {
             holdings.headIDs.merge(heads) { $1 }
         }
         metrics.held.record(Int64(vector.total))
+        resumeWritableWaiters()
         for link in links.values { link.offer(entries) }
         for observer in observers.values { observer.yield(entries) }
         waiters.removeAll { target, continuation in

@@ -19,12 +19,12 @@ final class TestNodeProcess: @unchecked Sendable {
     var port: Int { node.boundPort! }
 
     init(_ participant: String, _ name: String, pki: TestPKI, group: any EventLoopGroup,
-         requiresPeerConfirmation: Bool = false, directory: URL? = nil, identity: TestNode? = nil,
+         requiresPeerConfirmation: Bool = false, directory: URL? = nil, identity: TestNode? = nil, trust: TrustStore? = nil,
          adjust: (inout SyncNode.Configuration) -> Void = { _ in }) throws {
         self.identity = try identity ?? pki.node(participant, name)
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("node-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
-        let trust = try pki.trustStore()
+        let trust = try trust ?? pki.trustStore()
         let store = try RegistryStore(path: self.directory.appendingPathComponent("registry.sqlite").path, node: self.identity.id)
         var logger = Logger(label: "test.\(participant).\(name)")
         logger.logLevel = ProcessInfo.processInfo.environment["MINERALSYNC_TEST_LOG"] == "1" ? .debug : .critical

@@ -76,15 +76,17 @@ import Testing
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, requiresPeerConfirmation: true)
         let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
         try await eu.start(); try await us.start()
-        await #expect(throws: SyncEngine.EngineError.self) { try await eu.engine.append(Ops.report("EU")) }
+        do {
+            _ = try await eu.engine.append(Ops.report("EU"))
+            Issue.record("a write was taken before any peer confirmed the feed head")
+        } catch {
+            guard case .ownFeedUnconfirmed(peersHold: nil) = error else { Issue.record("wrong refusal: \(error)"); return }
+        }
+        #expect(eu.engine.vector.total == 0, "the refused write left nothing behind")
         eu.dial(us)
         // Once the hello exchange happened, writes go through.
-        let entry = try await within(20, "peer confirmation") {
-            while true {
-                if let entry = try? await eu.engine.append(Ops.report("EU")) { return entry }
-                await Task.yield()
-            }
-        }
+        try await within(20, "peer confirmation") { await eu.engine.waitUntilWritable() }
+        let entry = try await eu.engine.append(Ops.report("EU"))
         #expect(entry.seq == 1)
         for node in [eu, us] { await node.node.shutdown() }
     }
