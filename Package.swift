@@ -28,6 +28,8 @@ let package = Package(
         .executable(name: "mineral-syncd", targets: ["mineral-syncd"]),
         .executable(name: "mineralctl", targets: ["mineralctl"]),
         .executable(name: "mineral-bench", targets: ["mineral-bench"]),
+        /// Test-only: counts fsync/fdatasync calls of a daemon started with LD_PRELOAD (durability test).
+        .library(name: "FsyncProbe", type: .dynamic, targets: ["FsyncProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -163,6 +165,7 @@ let package = Package(
             dependencies: ["Registry", "RegistryStore", "OpenSSLCrypto"],
             path: "Tests/StoreCrashWriter"
         ),
+        .target(name: "FsyncProbe", path: "Tests/FsyncProbe"),
         .target(
             name: "TestSupport",
             dependencies: [

@@ -5,7 +5,8 @@ import OpenSSLCrypto
 import Registry
 
 /// The durable half of a node: every accepted entry, fork evidence, and the node's own state,
-/// in SQLite (WAL, synchronous=FULL) through GRDB.
+/// in SQLite (WAL, synchronous=FULL) through GRDB. `DurabilityTests` checks from outside the
+/// process that every acknowledged write was synced.
 ///
 /// Durability contract: when an `append` returns, its entries are on disk and survive a crash or
 /// power loss; each append is one transaction, so a crash leaves all of a batch or none of it.
@@ -25,11 +26,20 @@ public final class RegistryStore: Sendable {
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(5)
         configuration.label = "registry-store"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
+            // After the connection is set up, not in `prepareDatabase`: GRDB turns WAL mode on
+            // after that hook and sets `synchronous = NORMAL` with it, under which a WAL commit
+            // returns before anything reaches the disk. FULL syncs the WAL at every commit.
+            let level = try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
+            guard level == 2 else {
+                throw StoreError.cannotOpen(path: path, reason: "SQLite refused synchronous = FULL (it reports \(level.map(String.init) ?? "nothing")): commits would not be durable")
+            }
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw Self.classify(error, path: path)
         }

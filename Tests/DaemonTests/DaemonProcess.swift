@@ -21,6 +21,8 @@ final class DaemonProcess: @unchecked Sendable {
     var client: AdminClient { AdminClient(socketPath: socketPath) }
     var nodeID: String { "\(participant)/\(name)" }
 
+    /// Added to the daemon's environment at each start (LD_PRELOAD, NOTIFY_SOCKET, ...).
+    var environment: [String: String] = [:]
     private let lock = NSLock()
     private var log = ""
     private var process: Process?
@@ -89,6 +91,7 @@ final class DaemonProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = try BuiltExecutable.url("mineral-syncd")
         process.arguments = ["--config", configPath]
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
@@ -104,6 +107,9 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+    /// The running daemon's process id.
+    var pid: Int32? { lock.withLock { process?.processIdentifier } }
 
     /// SIGTERM, then waits for the exit; returns the exit status.
     @discardableResult

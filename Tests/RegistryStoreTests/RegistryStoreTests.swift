@@ -150,6 +150,8 @@ import Testing
     }
 
     /// A writer killed with SIGKILL mid-stream loses no committed entry and leaves no partial one.
+    /// The kill lands while the writer is still writing: it has reported the target number of
+    /// commits and is running when the signal is sent.
     @Test(arguments: [1, 25])
     func killedWriterLosesNothingCommitted(batchSize: Int) async throws {
         for round in 0..<3 {
@@ -171,9 +173,11 @@ import Testing
                     lastCommitted = seq
                 }
             }
-            kill(writer.processIdentifier, SIGKILL)
+            #expect(lastCommitted >= target, "round \(round): the writer stopped after \(lastCommitted) commits, before the kill")
+            #expect(writer.isRunning, "round \(round): the writer exited on its own (status \(writer.terminationStatus))")
+            #expect(kill(writer.processIdentifier, SIGKILL) == 0)
             writer.waitUntilExit()
-            #expect(writer.terminationReason == .uncaughtSignal)
+            #expect(writer.terminationReason == .uncaughtSignal && writer.terminationStatus == SIGKILL)
 
             let node = alliance.node("EU/eu-1")
             let store = try RegistryStore(path: path(), node: node)
@@ -187,6 +191,86 @@ import Testing
             #expect(author.nextSeq == held + 1)
             try store.close()
         }
+    }
+
+    // MARK: a store changed behind the node's back
+
+    /// Runs one SQL statement on the store file, as someone with access to the disk could.
+    func tamper(_ sql: String, _ arguments: StatementArguments = []) throws {
+        let queue = try DatabaseQueue(path: path())
+        try queue.write { try $0.execute(sql: sql, arguments: arguments) }
+        try queue.close()
+    }
+
+    func populatedStore(_ count: Int = 10) throws -> NodeID {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        _ = try populate(store, count: count)
+        try store.close()
+        return node
+    }
+
+    /// Loading must refuse, naming the store and the entry; never skip, never repair.
+    func expectDamage(at origin: String, seq: Int64, saying reason: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let node = alliance.node("EU/eu-1")
+        do {
+            let store = try RegistryStore(path: path(), node: node)
+            _ = try store.load(key: alliance.nodes[node]!)
+            Issue.record("a tampered store loaded", sourceLocation: sourceLocation)
+        } catch {
+            guard case .damagedEntry(let p, let o, let s, let why) = error else { Issue.record("wrong error \(error)", sourceLocation: sourceLocation); return }
+            #expect(p == path() && o == origin && s == seq, "\(error)", sourceLocation: sourceLocation)
+            #expect(why.contains(reason), "\(why)", sourceLocation: sourceLocation)
+            #expect(error.description.contains(path()), sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func aRowWhoseBodyWasChangedIsDamage() throws {
+        _ = try populatedStore()
+        // Rewrite "gallium" as "gallion" in EU/eu-1#4's body: it still decodes, but its id no
+        // longer matches (and its signature would not verify).
+        let queue = try DatabaseQueue(path: path())
+        try queue.write { db in
+            var body = [UInt8](try Data.fetchOne(db, sql: "SELECT body FROM entry WHERE origin = 'EU/eu-1' AND seq = 4")!)
+            let word = Array("gallium".utf8)
+            let at = try #require((0...(body.count - word.count)).first { Array(body[$0..<($0 + word.count)]) == word })
+            body[at + 5] = UInt8(ascii: "o"); body[at + 6] = UInt8(ascii: "n")
+            try db.execute(sql: "UPDATE entry SET body = ? WHERE origin = 'EU/eu-1' AND seq = 4", arguments: [Data(body)])
+        }
+        try queue.close()
+        try expectDamage(at: "EU/eu-1", seq: 4, saying: "row key or id does not match the body")
+    }
+
+    @Test func aRowRewrittenConsistentlyBreaksTheChainAfterIt() throws {
+        _ = try populatedStore()
+        // Put seq 3's body and id at seq 4 too (a consistent row, wrong place): the key no
+        // longer matches the body.
+        try tamper("UPDATE entry SET body = (SELECT body FROM entry WHERE origin = 'EU/eu-1' AND seq = 3), id = (SELECT id FROM entry WHERE origin = 'EU/eu-1' AND seq = 3) WHERE origin = 'EU/eu-1' AND seq = 4")
+        try expectDamage(at: "EU/eu-1", seq: 4, saying: "row key or id does not match the body")
+    }
+
+    @Test func aChangedSignatureInsideAFeedBreaksTheLinkOfTheNextEntry() throws {
+        _ = try populatedStore()
+        try tamper("UPDATE entry SET signature = zeroblob(64) WHERE origin = 'EU/eu-1' AND seq = 5")
+        try expectDamage(at: "EU/eu-1", seq: 6, saying: "does not link to the held entry before it")
+    }
+
+    @Test func aMissingRowIsAGapNotSkipped() throws {
+        _ = try populatedStore()
+        try tamper("DELETE FROM entry WHERE origin = 'EU/eu-1' AND seq = 7")
+        try expectDamage(at: "EU/eu-1", seq: 8, saying: "does not follow the held head 6")
+    }
+
+    @Test func anIDColumnThatDisagreesWithTheBodyIsDamage() throws {
+        _ = try populatedStore()
+        try tamper("UPDATE entry SET id = zeroblob(32) WHERE origin = 'US/us-1' AND seq = 2")
+        try expectDamage(at: "US/us-1", seq: 2, saying: "row key or id does not match the body")
+    }
+
+    @Test func damagedForkEvidenceIsReportedNotDropped() throws {
+        _ = try populatedStore()
+        try tamper("INSERT INTO fork_evidence(origin, seq, kind, held, body, signature) VALUES ('JP/jp-1', 1, 'same-sequence', x'0102', x'00', x'00')")
+        try expectDamage(at: "JP/jp-1", seq: 1, saying: "fork evidence does not decode")
     }
 }
 

@@ -1,0 +1,1 @@
+// Nothing to import: the library only interposes fsync(2) and fdatasync(2) (see FsyncProbe.c).
