@@ -8,12 +8,14 @@ struct CommandRun: Sendable {
     let error: String
 
     /// Runs one of this package's executables.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
-        try run(url: try BuiltExecutable.url(executable), arguments, environment: environment)
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60) throws -> CommandRun {
+        try run(url: try BuiltExecutable.url(executable), arguments, environment: environment, timeout: timeout)
     }
 
     /// Runs any program (a tool from PATH through /usr/bin/env), optionally in `directory`.
-    static func run(url: URL, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws -> CommandRun {
+    /// A program still running after `timeout` seconds is killed (and its status says so), so a
+    /// command that should have been refused but runs on fails its test instead of hanging it.
+    static func run(url: URL, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, timeout: Double = 60) throws -> CommandRun {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
@@ -26,6 +28,9 @@ struct CommandRun: Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let deadline = DispatchWorkItem { [process] in if process.isRunning { process.interrupt(); kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
+        defer { deadline.cancel() }
         // Read both pipes concurrently so neither fills up and blocks the child.
         let errorData = LockedData()
         let errorRead = DispatchSemaphore(value: 0)

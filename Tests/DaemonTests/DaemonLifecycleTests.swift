@@ -164,3 +164,34 @@ struct DaemonLifecycleTests {
         try await first.stop()
     }
 }
+
+extension DaemonLifecycleTests {
+    /// Two daemons on one data directory would append to one store with two views and two
+    /// feed heads. The second is refused, naming the first's pid; once the first stops, or is
+    /// killed with -9, the directory can be used again.
+    @Test func aSecondDaemonOnTheSameDataDirectoryIsRefusedNamingTheFirstsPid() async throws {
+        let ports = freePorts(2)
+        let first = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [], root: root.url.path, pki: pki, files: files)
+        try await first.start()
+        let pid = try #require(first.pid)
+        // The same data directory, another port and admin socket.
+        let config = try String(contentsOfFile: first.configPath, encoding: .utf8)
+            .replacingOccurrences(of: "listen: 127.0.0.1:\(ports[0])", with: "listen: 127.0.0.1:\(ports[1])")
+            .replacingOccurrences(of: "socket: ./eu-1/admin.sock", with: "socket: ./second.sock")
+        let secondConfig = try root.write("second.yaml", config, mode: 0o644)
+        let refused = try CommandRun.run("mineral-syncd", ["--config", secondConfig], timeout: 15)
+        #expect(refused.status == 1)
+        #expect(refused.error.contains("cannot use the data directory"), "\(refused.error)")
+        #expect(refused.error.contains("in use by another mineral-syncd (pid \(pid))"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: root.path("second.sock")))
+        #expect(try first.status().entries == 0)
+
+        // The lock dies with its holder, however it dies.
+        #expect(try await first.kill() == 9)
+        try await first.start()
+        try await first.stop()
+        // A clean stop leaves the directory free as well.
+        try await first.start()
+        #expect(try await first.stop() == 0)
+    }
+}

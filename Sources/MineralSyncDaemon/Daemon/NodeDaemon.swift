@@ -70,8 +70,12 @@ public final class NodeDaemon: Service, Sendable {
         } catch {
             throw DaemonError.dataDirectory(path: data, reason: "\(error.localizedDescription)")
         }
+        let lock = try DataDirectoryLock(directory: data)
         let store: RegistryStore
-        do { store = try RegistryStore(path: configuration.storePath, node: configuration.node) } catch { throw DaemonError.store(error.description) }
+        do { store = try RegistryStore(path: configuration.storePath, node: configuration.node) } catch {
+            lock.release()
+            throw DaemonError.store(error.description)
+        }
         let engine: SyncEngine
         do {
             engine = try SyncEngine(store: store, key: materials.privateKey, certificateChain: materials.certificateChain,
@@ -79,11 +83,13 @@ public final class NodeDaemon: Service, Sendable {
                                     requiresPeerConfirmation: !configuration.peers.isEmpty, logger: logger)
         } catch {
             try? store.close()
+            lock.release()
             throw DaemonError.store(error.description)
         }
         let (serverTLS, clientTLS): (TLSContext, TLSContext)
         do { (serverTLS, clientTLS) = try Self.tlsContexts(configuration, materials) } catch {
             await engine.close()
+            lock.release()
             throw DaemonError.tls("\(error)")
         }
         var settings = SyncNode.Configuration(listenHost: configuration.listen.host, listenPort: configuration.listen.port,
@@ -95,7 +101,7 @@ public final class NodeDaemon: Service, Sendable {
         settings.batchSize = configuration.sync.batchSize
         let node = SyncNode(engine: engine, configuration: settings, serverTLS: TLSContextProvider(serverTLS),
                             clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
-        let running = RunningNode(configuration: configuration, materials: materials, engine: engine, node: node)
+        let running = RunningNode(configuration: configuration, materials: materials, engine: engine, node: node, lock: lock)
         do {
             try await node.start()
         } catch {

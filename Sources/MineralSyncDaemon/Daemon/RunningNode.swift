@@ -10,6 +10,7 @@ import SyncNode
 final class RunningNode: Sendable {
     let engine: SyncEngine
     let node: SyncNode
+    private let lock: DataDirectoryLock
     private let state: NIOLockedValueBox<State>
 
     private struct State {
@@ -19,9 +20,10 @@ final class RunningNode: Sendable {
         var metrics: (any Channel)?
     }
 
-    init(configuration: NodeConfiguration, materials: NodeMaterials, engine: SyncEngine, node: SyncNode) {
+    init(configuration: NodeConfiguration, materials: NodeMaterials, engine: SyncEngine, node: SyncNode, lock: DataDirectoryLock) {
         self.engine = engine
         self.node = node
+        self.lock = lock
         state = NIOLockedValueBox(State(configuration: configuration, materials: materials))
     }
 
@@ -108,5 +110,6 @@ final class RunningNode: Sendable {
         await node.shutdown()
         await engine.close()
         try? await metrics?.close()
+        lock.release()
     }
 }
