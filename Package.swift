@@ -215,7 +215,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["AdminAPI", "Registry", "OpenSSLCrypto", "TestSupport"]
+            dependencies: ["AdminAPI", "Registry", "RegistryStore", "OpenSSLCrypto", "TestSupport"]
         ),
         .testTarget(
             name: "NodeConfigTests",

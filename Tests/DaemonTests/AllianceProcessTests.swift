@@ -2,6 +2,7 @@ import AdminAPI
 import Foundation
 import OpenSSLCrypto
 import Registry
+import RegistryStore
 import Testing
 import TestSupport
 
@@ -19,13 +20,13 @@ struct AllianceProcessTests {
     }
 
     /// EU, US, JP in a full mesh (or as `links` say).
-    func mesh(links: [String: [String]] = ["EU": ["US", "JP"], "US": ["EU", "JP"], "JP": ["EU", "US"]]) throws -> [String: DaemonProcess] {
+    func mesh(links: [String: [String]] = ["EU": ["US", "JP"], "US": ["EU", "JP"], "JP": ["EU", "US"]], batchSize: Int? = nil) throws -> [String: DaemonProcess] {
         let ports = Dictionary(uniqueKeysWithValues: zip(["EU", "US", "JP"], freePorts(3)))
         var nodes: [String: DaemonProcess] = [:]
         for participant in ["EU", "US", "JP"] {
             nodes[participant] = try DaemonProcess(participant, "\(participant.lowercased())-1", port: ports[participant]!,
                                                    peers: links[participant, default: []].map { ports[$0]! },
-                                                   root: root.url.path, pki: pki, files: files)
+                                                   root: root.url.path, pki: pki, files: files, batchSize: batchSize)
         }
         return nodes
     }
@@ -76,7 +77,8 @@ struct AllianceProcessTests {
     }
 
     @Test func aNodeDownDuringAThousandWritesCatchesUpAndASIGKILLLosesNothingAcknowledged() async throws {
-        let nodes = try mesh()
+        // Small stream batches, so that JP's catch-up takes many commits and a kill lands inside it.
+        let nodes = try mesh(batchSize: 5)
         let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
         for node in [eu, us, jp] { try await node.start() }
         try eu.syncAndWait(with: [us, jp])
@@ -86,9 +88,21 @@ struct AllianceProcessTests {
         try us.importReserves(500, tag: "us")
         try expectConverged([eu, us], entries: 1000)
 
-        // JP returns and catches up; killed in mid-stream, it restarts and catches up again.
+        // JP returns and catches up; killed in mid-stream (at its first committed batch, seen on
+        // its watch stream), it restarts and catches up again.
         try await jp.start()
+        let firstBatch = Task.detached { () throws -> Bool in
+            var seen = false
+            try jp.client.stream("/v1/watch") { line in
+                seen = line.contains("\"reserve\"")
+                return !seen
+            }
+            return seen
+        }
+        #expect(try await within(30, "JP's first caught-up batch") { try await firstBatch.value })
         #expect(try await jp.kill() == 9)
+        let heldAtKill = try RegistryStore(path: "\(jp.directory)/registry.sqlite", node: try NodeID("JP/jp-1")).entryCount
+        #expect(heldAtKill > 0 && heldAtKill < 1000, "JP held \(heldAtKill) of 1000 entries when killed: not mid-stream")
         try await jp.start()
         try expectConverged([eu, us, jp], entries: 1000)
 
@@ -159,10 +173,13 @@ struct AllianceProcessTests {
 
         try alone.write(toFile: eu.configPath, atomically: true, encoding: .utf8)
         let again = eu.logText.count
+        let usMark = us.logText.count
         eu.hangUp()
         try await eu.waitForLog("configuration reloaded", after: again)
         #expect(try eu.status().peersConfigured == 0)
-        try await us.waitForLog("session closed", after: 0)
+        // US hears why: EU said goodbye because it no longer has US in its configuration.
+        try await us.waitForLog("removed from EU/eu-1's configuration", after: usMark)
+        #expect(try us.status().peersConnected == 0)
         for node in [eu, us] { try await node.stop() }
     }
 

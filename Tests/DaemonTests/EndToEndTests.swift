@@ -80,16 +80,24 @@ struct EndToEndTests {
         try await jp.start()
         try await converged(nodes, entries: 5)
 
-        // A node whose certificate comes from a CA nobody configured is refused.
+        // A node whose certificate comes from a CA nobody configured is refused. The rogue trusts
+        // the real EU CA too, so it does accept EU's certificate and presents its own: the refusal
+        // is EU's. Its CA carries the real EU CA's name, but not its key: the signature fails.
         try pki("--dir", "rogue", "ca", "EU")
         try pki("--dir", "rogue", "node", "EU", "eu-9")
+        let bothAnchors = try String(contentsOfFile: root.path("rogue/eu-ca.pem"), encoding: .utf8)
+            + String(contentsOfFile: root.path("pki/eu-ca.pem"), encoding: .utf8)
+        try root.write("rogue/anchors.pem", bothAnchors, mode: 0o644)
         let rogue = try DaemonProcess("EU", "eu-9", port: ports[3], peers: [ports[0]], root: root.url.path,
-                                      anchors: ["EU": "rogue/eu-ca.pem"], certificate: "rogue/eu-9.pem", key: "rogue/eu-9.key")
+                                      anchors: ["EU": "rogue/anchors.pem"], certificate: "rogue/eu-9.pem", key: "rogue/eu-9.key")
         let mark = eu.logText.count
         try await rogue.start()
-        try await eu.waitForLog("closing connection", after: mark)
+        try await eu.waitForLog("does not verify", after: mark)
+        let refusal = String(eu.logText.dropFirst(mark)).split(separator: "\n").first { $0.contains("does not verify") }.map(String.init) ?? ""
+        #expect(refusal.contains("closing connection") && refusal.contains("eu-9"), "\(refusal)")
         let status = try JSONDecoder().decode(StatusResponse.self, from: Data(try ctl(eu, "status", "--json").utf8))
-        #expect(status.securityEvents.contains { $0.kind == "refused-connection" })
+        #expect(status.securityEvents.contains { $0.kind == "refused-connection" && $0.detail.contains("eu-9") && $0.detail.contains("does not verify") },
+                "\(status.securityEvents)")
         #expect(!status.peers.contains { $0.node == "EU/eu-9" })
         #expect(try rogue.status().peersConnected == 0)
         try await rogue.stop()
