@@ -174,6 +174,18 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
+        /// A hostile partner node for tests: a real TLS client with a valid certificate, speaking
+        /// the sync protocol as a test scripts it.
+        .target(
+            name: "PeerTestSupport",
+            dependencies: [
+                "TestSupport", "Registry", "SyncProtocol", "OpenSSLTLS", "OpenSSLCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/PeerTestSupport"
+        ),
         .testTarget(
             name: "OpenSSLCryptoTests",
             dependencies: ["OpenSSLCrypto", "COpenSSL", "TestSupport"]
@@ -215,7 +227,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["AdminAPI", "Registry", "RegistryStore", "OpenSSLCrypto", "TestSupport"]
+            dependencies: ["AdminAPI", "Registry", "RegistryStore", "OpenSSLCrypto", "TestSupport", "PeerTestSupport", "SyncProtocol"]
         ),
         .testTarget(
             name: "NodeConfigTests",

@@ -122,6 +122,17 @@ public struct SecurityEvent: Codable, Sendable, Hashable {
         self.detail = detail
         self.at = at
     }
+
+    private enum CodingKeys: String, CodingKey { case kind, subject, detail, at }
+
+    /// Every key always present (absent values as null): a stable shape for scripts.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(detail, forKey: .detail)
+        try container.encode(at, forKey: .at)
+    }
 }
 
 public struct ReserveItem: Codable, Sendable, Hashable {
@@ -244,6 +255,17 @@ public struct WatchEvent: Codable, Sendable, Hashable {
         self.origin = origin
         self.alert = alert
         self.reserve = reserve
+    }
+
+    private enum CodingKeys: String, CodingKey { case type, origin, alert, reserve }
+
+    /// Every key always present (absent values as null): a stable shape for scripts.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(origin, forKey: .origin)
+        try container.encode(alert, forKey: .alert)
+        try container.encode(reserve, forKey: .reserve)
     }
 }
 

@@ -95,6 +95,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         let link = SyncEngine.SessionLink(peer: peer, id: linkID) { entries in
             loop.execute { let (handler, context) = bound.value; handler.offer(entries, context) }
+        } held: { entries in
+            loop.execute { bound.value.0.session?.peerSent(entries) }
         }
         let engine = self.engine
         let verified = identity.peer

@@ -34,11 +34,13 @@ public actor SyncEngine {
         }
     }
 
-    /// How a session is told about new entries, on its own event loop.
+    /// How a session is told about new entries, on its own event loop: `offer` the ones it may
+    /// push, and `held` the ones its own peer sent us (never echoed back to it).
     public struct SessionLink: Sendable {
         public let peer: NodeID
         public let id: UInt64
         public let offer: @Sendable ([Entry]) -> Void
+        public let held: @Sendable ([Entry]) -> Void
     }
 
     public nonisolated let node: NodeID
@@ -274,7 +276,7 @@ public actor SyncEngine {
         }
         for entry in result.accepted where entry.origin == node { author.catchUp(to: entry) }
         if let newest = result.accepted.map(\.clock).max() { author.observe(newest, now: clock()) }
-        committed(result.accepted)
+        committed(result.accepted, from: peer)
         return result
     }
 
@@ -290,7 +292,9 @@ public actor SyncEngine {
         try? store.record(certificateChain: chain, of: origin)
     }
 
-    private func committed(_ entries: [Entry]) {
+    /// Publishes newly committed entries: to sessions (each pushes what its peer lacks; the
+    /// peer that sent them is told they are held, not offered them back), watchers and waiters.
+    private func committed(_ entries: [Entry], from source: NodeID? = nil) {
         guard !entries.isEmpty else { return }
         let vector = registry.vector
         var heads: [NodeID: EntryID] = [:]
@@ -301,7 +305,9 @@ public actor SyncEngine {
         }
         metrics.held.record(Int64(vector.total))
         resumeWritableWaiters()
-        for link in links.values { link.offer(entries) }
+        for link in links.values {
+            if link.peer == source { link.held(entries) } else { link.offer(entries) }
+        }
         for observer in observers.values { observer.yield(entries) }
         waiters.removeAll { target, continuation in
             guard vector.dominates(target) else { return false }

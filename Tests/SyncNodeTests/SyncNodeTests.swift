@@ -51,6 +51,10 @@ import Testing
         try await within(20, "relay to JP") { await jp.engine.waitUntilHolding(target) }
         #expect(await jp.engine.views.digest == eu.engine.views.digest)
         #expect(eu.node.peers.connectedPeers == [us.identity.id])
+        // The relay passes EU's entries on to JP, never back to EU (nor JP back to US).
+        #expect(eu.node.peers.health(of: us.identity.id)?.entriesReceived == 0)
+        #expect(us.node.peers.health(of: jp.identity.id)?.entriesReceived == 0)
+        #expect(us.node.peers.health(of: jp.identity.id)?.entriesSent == 25)
         for node in [eu, us, jp] { await node.node.shutdown() }
     }
 
