@@ -56,8 +56,8 @@ public struct AdminClient: Sendable {
     }
 
     /// Streams a response body line by line (watch) until the daemon ends it or `onLine`
-    /// returns false.
-    public func stream(_ path: String, onLine: (String) -> Bool) throws(ClientError) {
+    /// returns false. `onOpen` runs once the daemon has accepted the request (status 200).
+    public func stream(_ path: String, onOpen: () -> Void = {}, onLine: (String) -> Bool) throws(ClientError) {
         let fd = try connect()
         defer { close(fd) }
         try write(fd, Self.request("GET", path, body: nil))
@@ -78,6 +78,7 @@ public struct AdminClient: Sendable {
                     while try readMore(fd, into: &pending) {}
                     throw Self.apiError(status: status, body: chunked ? Self.dechunk(&pending) : pending)
                 }
+                onOpen()
             }
             body.append(chunked ? Self.dechunk(&pending) : pending)
             if !chunked { pending = Data() }

@@ -123,13 +123,49 @@ struct Minerals: ParsableCommand {
 
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Stream new and changed alerts and reserve reports as they arrive, until interrupted.")
+        abstract: "Stream new and changed alerts and reserve reports as they arrive, until interrupted.",
+        discussion: """
+            When the node stops or restarts, watch says so on standard error and connects again as \
+            soon as it is back (events in between are not replayed: see `alert list`). With \
+            --no-reconnect it exits (status 69) instead.
+            """)
     @OptionGroup var global: GlobalOptions
 
+    @Flag(help: "Exit when the node stops, instead of waiting for it to come back.")
+    var noReconnect = false
+
     func run() throws {
-        if !global.json { FileHandle.standardError.write(Data("watching \(global.socketPath) (Ctrl-C to stop)\n".utf8)) }
-        try Exit.guarding {
-            try global.client.stream("/v1/watch") { line in
+        if !global.json { Self.notice("watching \(global.socketPath) (Ctrl-C to stop)") }
+        // The first connection must work: a wrong socket path is an error, not a wait.
+        try Exit.guarding { try stream() }
+        var delay = 0.2
+        while true {
+            if noReconnect {
+                FileHandle.standardError.write(Data("mineralctl: the node at \(global.socketPath) stopped; watch ends\n".utf8))
+                throw ExitCode(Exit.unavailable)
+            }
+            Self.notice("lost the node at \(global.socketPath) (it stopped or restarted); reconnecting")
+            while true {
+                Thread.sleep(forTimeInterval: delay)
+                do {
+                    try stream(onConnected: { Self.notice("watching \(global.socketPath) again; events while it was away are not replayed (see `mineralctl alert list`)") })
+                    delay = 0.2
+                    break
+                } catch {
+                    switch error {
+                    case .notRunning, .socket: delay = min(delay * 2, 5)
+                    default: try Exit.guarding { throw error }  // says why, and exits
+                    }
+                }
+            }
+        }
+    }
+
+    /// Streams until the node ends the stream (or the connection drops).
+    private func stream(onConnected: () -> Void = {}) throws(AdminClient.ClientError) {
+        var announced = false
+        do {
+            try global.client.stream("/v1/watch", onOpen: { announced = true; onConnected() }) { line in
                 if global.json {
                     print(line)
                 } else if let event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8)) {
@@ -138,7 +174,13 @@ struct Watch: ParsableCommand {
                 fflush(nil)
                 return true
             }
+        } catch .socket where announced {
+            return  // dropped mid-stream (the node was killed): reconnect like after a clean end
         }
+    }
+
+    private static func notice(_ text: String) {
+        FileHandle.standardError.write(Data("\(text)\n".utf8))
     }
 
     static func describe(_ event: WatchEvent) -> String {

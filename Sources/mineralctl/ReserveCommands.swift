@@ -114,7 +114,9 @@ enum ReserveCSV {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw UsageError(message: "\(path): cannot read the file (does it exist?)")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw UsageError(message: "\(path): not UTF-8 text") }
+        guard var text = String(data: data, encoding: .utf8) else { throw UsageError(message: "\(path): not UTF-8 text") }
+        // Spreadsheets often begin a UTF-8 CSV with a byte-order mark.
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let records = try parse(text, file: path)
         var rows: [ReserveReportRequest] = []
         for (line, fields) in records {
@@ -133,27 +135,37 @@ enum ReserveCSV {
         return rows
     }
 
-    /// Records with the line each starts on; blank lines skipped.
+    /// Records with the line each starts on; blank lines skipped. Strict where RFC 4180 is: a
+    /// quote may open a field or be doubled inside a quoted one, nothing else, so that a row
+    /// that a spreadsheet would read differently is refused rather than guessed at.
     static func parse(_ text: String, file: String) throws(UsageError) -> [(Int, [String])] {
         var records: [(Int, [String])] = []
         var fields: [String] = []
         var field = ""
         var quoted = false
+        /// The field was quoted and its closing quote has been read: only a separator may follow.
+        var closed = false
         var line = 1
         var recordLine = 1
         var characters = Array(text.replacingOccurrences(of: "\r\n", with: "\n"))[...]
         while let character = characters.popFirst() {
             if quoted {
                 if character == "\"" {
-                    if characters.first == "\"" { field.append("\""); characters.removeFirst() } else { quoted = false }
+                    if characters.first == "\"" { field.append("\""); characters.removeFirst() } else { quoted = false; closed = true }
                 } else {
                     if character == "\n" { line += 1 }
                     field.append(character)
                 }
                 continue
             }
+            if closed, character != ",", character != "\n" {
+                throw UsageError(message: "\(file) line \(line): text after the closing quote of a field (write a quote inside a quoted field as \"\")")
+            }
+            closed = false
             switch character {
             case "\"" where field.isEmpty: quoted = true
+            case "\"":
+                throw UsageError(message: "\(file) line \(line): a quote inside an unquoted field (quote the whole field, and double the quote)")
             case ",": fields.append(field); field = ""
             case "\n":
                 fields.append(field)

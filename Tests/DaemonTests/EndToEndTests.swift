@@ -153,24 +153,29 @@ struct EndToEndTests {
     }
 }
 
-/// A long-running command (mineralctl watch) whose output lines a test awaits.
+/// A long-running command (mineralctl watch) whose output lines (standard output and standard
+/// error apart) a test awaits.
 final class StreamingCommand: @unchecked Sendable {
+    enum Stream: Sendable { case output, error }
+
     private let process = Process()
     private let lock = NSLock()
-    private var text = ""
-    private var waiters: [(String, CheckedContinuation<String, any Error>)] = []
+    private var text: [Stream: String] = [.output: "", .error: ""]
+    private var waiters: [(Stream, String, Int, CheckedContinuation<String, any Error>)] = []
+    private let exited = DispatchSemaphore(value: 0)
 
     init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = try BuiltExecutable.url(executable)
         process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { handle.readabilityHandler = nil; return }
-            self.append(String(decoding: data, as: UTF8.self))
+        for (stream, pipe) in [(Stream.output, Pipe()), (Stream.error, Pipe())] {
+            if stream == .output { process.standardOutput = pipe } else { process.standardError = pipe }
+            pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                guard let self, !data.isEmpty else { handle.readabilityHandler = nil; return }
+                self.append(String(decoding: data, as: UTF8.self), to: stream)
+            }
         }
+        process.terminationHandler = { [exited] _ in exited.signal() }
         try process.run()
     }
 
@@ -178,12 +183,16 @@ final class StreamingCommand: @unchecked Sendable {
 
     func stop() { if process.isRunning { process.terminate() } }
 
-    func waitForLine(containing needle: String, seconds: Double) async throws -> String {
+    /// How much of `stream` has arrived so far (a mark for `waitForLine(after:)`).
+    func count(_ stream: Stream = .output) -> Int { lock.withLock { text[stream]!.count } }
+
+    /// The first line of `stream` containing `needle`, after the first `after` characters.
+    func waitForLine(containing needle: String, in stream: Stream = .output, after: Int = 0, seconds: Double) async throws -> String {
         try await within(seconds, "a line containing \(needle)") { [self] in
             try await withCheckedThrowingContinuation { continuation in
                 let found = lock.withLock { () -> String? in
-                    if let line = text.split(separator: "\n").first(where: { $0.contains(needle) }) { return String(line) }
-                    waiters.append((needle, continuation))
+                    if let line = Self.line(in: text[stream]!, after: after, containing: needle) { return line }
+                    waiters.append((stream, needle, after, continuation))
                     return nil
                 }
                 if let found { continuation.resume(returning: found) }
@@ -191,13 +200,26 @@ final class StreamingCommand: @unchecked Sendable {
         }
     }
 
-    private func append(_ chunk: String) {
+    /// Waits for the command to exit; returns its status.
+    func waitForExit(seconds: Double) async throws -> Int32 {
+        let exited = self.exited, process = self.process
+        return try await within(seconds, "the command to exit") {
+            exited.wait()
+            return process.terminationStatus
+        }
+    }
+
+    private static func line(in text: String, after: Int, containing needle: String) -> String? {
+        text.dropFirst(after).split(separator: "\n").first { $0.contains(needle) }.map(String.init)
+    }
+
+    private func append(_ chunk: String, to stream: Stream) {
         let ready = lock.withLock { () -> [(CheckedContinuation<String, any Error>, String)] in
-            text += chunk
+            text[stream]! += chunk
             var ready: [(CheckedContinuation<String, any Error>, String)] = []
-            waiters.removeAll { needle, continuation in
-                guard let line = text.split(separator: "\n").first(where: { $0.contains(needle) }) else { return false }
-                ready.append((continuation, String(line)))
+            waiters.removeAll { wanted, needle, after, continuation in
+                guard wanted == stream, let line = Self.line(in: text[stream]!, after: after, containing: needle) else { return false }
+                ready.append((continuation, line))
                 return true
             }
             return ready

@@ -125,4 +125,70 @@ struct MineralctlTests {
         try await eu.stop()
         try refused(eu, ["status"], status: 69, saying: "the node is not running")
     }
+
+    /// Import files as they come from spreadsheets and hands: each malformed one refused with
+    /// the line and what is wrong, nothing written; the forms RFC 4180 allows are read.
+    @Test func malformedImportFilesAreRefusedByLineAndWellFormedOnesRead() async throws {
+        let eu = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files)
+        try await eu.start()
+        let header = "mineral,quantity,unit,site,as_of\n"
+        let refusals: [(String, String, String)] = [
+            ("unclosed.csv", header + "gallium,5,t,\"Rotterdam,\n", "unclosed.csv line 2: a quoted field is not closed"),
+            ("after-quote.csv", header + "gallium,5,t,\"Rotterdam\" North,\n", "after-quote.csv line 2: text after the closing quote"),
+            ("inner-quote.csv", header + "gallium,5,t,Rotter\"dam,\n", "inner-quote.csv line 2: a quote inside an unquoted field"),
+            ("columns.csv", header + "gallium,5,t,Rotterdam,2026-11-01,extra\n", "columns.csv line 2: expected columns mineral,quantity,unit,site,as_of, found 6 fields"),
+            ("one-column.csv", header + "gallium\n", "one-column.csv line 2: expected columns"),
+            ("empty.csv", "", "empty.csv: no rows to import"),
+            ("header-only.csv", header, "header-only.csv: no rows to import"),
+            ("quantity.csv", header + "gallium,5,t,,\n\ntungsten,1e3,t,,\n", "quantity.csv line 4: quantity \"1e3\" must be a non-negative decimal"),
+            ("date.csv", header + "gallium,5,t,,11/01/2026\n", "date.csv line 2: asOf \"11/01/2026\" must be a date"),
+            ("multiline.csv", header + "gallium,5,t,\"Site\nNorth\",\nunobtainium,1,t,,\n", "multiline.csv line 4: unknown mineral \"unobtainium\""),
+        ]
+        for (name, content, message) in refusals {
+            let path = try root.write(name, content)
+            try refused(eu, ["reserve", "import", path], status: 65, saying: message)
+        }
+        let latin1 = root.path("latin1.csv")
+        try Data(header.utf8 + [0x67, 0x61, 0x6C, 0x6C, 0x69, 0x75, 0x6D, 0x2C, 0x35, 0x2C, 0x74, 0x2C, 0xE9, 0x2C, 0x0A]).write(to: URL(fileURLWithPath: latin1))
+        try refused(eu, ["reserve", "import", latin1], status: 65, saying: "latin1.csv: not UTF-8 text")
+        #expect(try eu.status().entries == 0)
+
+        // A byte-order mark, CRLF line ends, a quoted comma, a doubled quote and a field over two lines.
+        let good = try root.write("excel.csv", "\u{FEFF}mineral,quantity,unit,site,as_of\r\ngallium,5,t,\"Depot \"\"A\"\", North\",2026-11-01\r\ntungsten,7,kg,\"Line 1\nLine 2\",\r\n")
+        #expect(try ok(eu, ["reserve", "import", good]).contains("imported 2 reserve reports"))
+        let reserves = try json([ReserveItem].self, eu, ["reserve", "list"])
+        #expect(Set(reserves.map(\.site)) == ["Depot \"A\", North", "Line 1\nLine 2"])
+        try await eu.stop()
+    }
+
+    /// `watch` outlives a restart of the node: it says it lost the node, connects again when the
+    /// node is back, and goes on printing. With --no-reconnect it ends with status 69.
+    @Test func watchReconnectsWhenTheNodeRestarts() async throws {
+        let eu = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files)
+        try await eu.start()
+        let watch = try StreamingCommand("mineralctl", ["--socket", eu.socketPath, "watch", "--json"])
+        let once = try StreamingCommand("mineralctl", ["--socket", eu.socketPath, "watch", "--no-reconnect"])
+        try await eu.waitForLog("watch subscribed")
+        _ = try ok(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "before the restart"])
+        _ = try await watch.waitForLine(containing: "before the restart", seconds: 20)
+
+        try await eu.stop()
+        _ = try await watch.waitForLine(containing: "lost the node at \(eu.socketPath)", in: .error, seconds: 20)
+        #expect(try await once.waitForExit(seconds: 20) == 69)
+        _ = try await once.waitForLine(containing: "stopped; watch ends", in: .error, seconds: 5)
+
+        let mark = eu.logText.count
+        try await eu.start()
+        try await eu.waitForLog("watch subscribed", after: mark, seconds: 30)
+        _ = try await watch.waitForLine(containing: "watching \(eu.socketPath) again", in: .error, seconds: 20)
+        _ = try ok(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "after the restart"])
+        let line = try await watch.waitForLine(containing: "after the restart", seconds: 20)
+        #expect(try JSONDecoder().decode(WatchEvent.self, from: Data(line.utf8)).alert?.issuer == "EU/eu-1")
+
+        // Killed outright, the same.
+        let errors = watch.count(.error)
+        #expect(try await eu.kill() == 9)
+        _ = try await watch.waitForLine(containing: "lost the node", in: .error, after: errors, seconds: 20)
+        watch.stop()
+    }
 }
