@@ -230,6 +230,10 @@ let package = Package(
             dependencies: ["AdminAPI", "Registry", "RegistryStore", "OpenSSLCrypto", "TestSupport", "PeerTestSupport", "SyncProtocol"]
         ),
         .testTarget(
+            name: "MineralSyncDaemonTests",
+            dependencies: ["MineralSyncDaemon", "Registry", "OpenSSLCrypto"]
+        ),
+        .testTarget(
             name: "NodeConfigTests",
             dependencies: ["NodeConfig", "Registry", "OpenSSLCrypto", "TestSupport", .product(name: "Yams", package: "Yams")]
         ),

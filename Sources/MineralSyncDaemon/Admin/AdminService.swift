@@ -169,18 +169,15 @@ struct AdminService: Sendable {
     /// An alert by its id or a unique prefix of at least 8 hex digits.
     private func alert(_ text: String) async throws -> DisruptionAlert {
         let views = await engine.views
-        if let id = EntryID(hex: text) {
-            guard let alert = views.alert(id) else { throw Failure.notFound("no alert \(text)") }
-            return alert
+        do {
+            let id = try AlertReference.resolve(text, among: views.alerts.map(\.id))
+            return views.alert(id)!
+        } catch {
+            switch error {
+            case .notFound: throw Failure.notFound(error.description)
+            case .malformed, .ambiguous: throw Failure.validation(error.description)
+            }
         }
-        let prefix = text.lowercased()
-        guard prefix.count >= 8, prefix.allSatisfy(\.isHexDigit) else {
-            throw Failure.validation("alert id \"\(text)\" must be 64 hex digits, or a unique prefix of at least 8")
-        }
-        let matches = views.alerts.filter { $0.id.hex.hasPrefix(prefix) }
-        guard let only = matches.first else { throw Failure.notFound("no alert with id starting \(text)") }
-        guard matches.count == 1 else { throw Failure.validation("alert id prefix \(text) matches \(matches.count) alerts; give more digits") }
-        return only
     }
 
     // MARK: writes
