@@ -81,6 +81,15 @@ import Testing
         #expect(throws: TrustStoreError.badSignature(subject: forged.subject)) { try pki.trustStore().verify([forged]) }
     }
 
+    /// A CA certificate is never a node, even one that carries a node's name and chains to the
+    /// participant's anchor (an intermediate the partner issued for its own use).
+    @Test func aCACertificateNamingANodeIsRefusedAsANode() throws {
+        let key = try PrivateKey.generate()
+        let authority = try pki.authority("EU").issue(commonName: "EU eu-1", publicKey: key.publicKey,
+                                                       uris: ["spiffe://critical-minerals/participant/EU/node/eu-1"], isAuthority: true, serial: pki.serial())
+        #expect(throws: TrustStoreError.leafIsAuthority(subject: authority.subject)) { try pki.trustStore().verify([authority]) }
+    }
+
     @Test func malformedPEMIsRefused() {
         let text = "-----BEGIN CERTIFICATE-----\nMIIB!!!!notbase64\n-----END CERTIFICATE-----\n"
         #expect(throws: CryptoError.malformedPEM(source: "eu.pem", expected: "certificate")) {

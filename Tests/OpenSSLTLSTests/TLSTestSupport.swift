@@ -120,6 +120,9 @@ final class AcceptedConnections: @unchecked Sendable {
             return false
         }
         if ready { promise.succeed() }
+        // A connection that never comes fails the test instead of hanging it.
+        let deadline = loop.scheduleTask(in: .seconds(20)) { promise.fail(TimedOut(what: "accepted connection \(number)")) }
+        defer { deadline.cancel() }
         try promise.futureResult.wait()
         return all[number - 1]
     }
@@ -150,8 +153,13 @@ final class LoopbackServer: @unchecked Sendable {
     }
 
     /// The n-th accepted connection (1-based), once it has been accepted and has closed.
+    /// A connection the tests expect to be refused but that stays open (a check that no longer
+    /// refuses) is closed after a deadline, and the test fails on what crossed, not by hanging.
     func closedConnection(_ number: Int) throws -> (channel: any Channel, recorder: Recorder) {
         let connection = try connections.wait(for: number, on: group.next())
+        let channel = connection.channel
+        let deadline = channel.eventLoop.scheduleTask(in: .seconds(20)) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
         try connection.channel.closeFuture.wait()
         return connection
     }
@@ -171,6 +179,9 @@ func runClient(group: MultiThreadedEventLoopGroup, port: Int, context: TLSContex
             }
         }
         .connect(host: "127.0.0.1", port: port).wait()
+    // Closed after a deadline if nobody hangs up (see `closedConnection`).
+    let deadline = channel.eventLoop.scheduleTask(in: .seconds(20)) { channel.close(promise: nil) }
+    defer { deadline.cancel() }
     try channel.closeFuture.wait()
     return recorder
 }

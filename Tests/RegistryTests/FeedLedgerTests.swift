@@ -241,12 +241,67 @@ import Testing
         #expect(result.signatureChecks <= 14, "\(result.signatureChecks) checks for a run of 3,000")
     }
 
+    /// Two replicas that received the two branches of a fork in opposite orders: both freeze the
+    /// feed and keep the other branch's entry as evidence; each shows the branch it took first
+    /// (until a cut says which entries were genuine), and both agree on every other feed.
+    @Test func replicasGivenTheBranchesInOppositeOrdersBothFreezeAndAgreeElsewhere() throws {
+        var eu = alliance.author("EU/eu-1")
+        let shared = eu.write(Ops.report("EU", "gallium", "1"), at: 1)
+        var twin = eu
+        let left = eu.write(Ops.report("EU", "gallium", "2"), at: 2)
+        let right = twin.write(Ops.report("EU", "gallium", "3"), at: 2)
+        var us = alliance.author("US/us-1")
+        let other = us.write(Ops.report("US", "tungsten", "5"), at: 3)
+        var a = MineralRegistry(), b = MineralRegistry()
+        _ = a.ingest([shared, left, other].map(\.signed), keys: alliance.keys)
+        _ = b.ingest([other, shared, right].map(\.signed), keys: alliance.keys)
+        let forkAtA = try #require(a.ingest([right.signed], keys: alliance.keys).forks.first)
+        let forkAtB = try #require(b.ingest([left.signed], keys: alliance.keys).forks.first)
+        #expect(forkAtA.held == left.id && forkAtA.conflicting.id == right.id)
+        #expect(forkAtB.held == right.id && forkAtB.conflicting.id == left.id)
+        let gallium = ReserveKey(participant: "EU", mineral: try MineralID("gallium"))
+        #expect(a.views.reserve(gallium)?.report.quantity.amount.text == "2")
+        #expect(b.views.reserve(gallium)?.report.quantity.amount.text == "3")
+        let tungsten = ReserveKey(participant: "US", mineral: try MineralID("tungsten"))
+        #expect(a.views.reserve(tungsten) == b.views.reserve(tungsten))
+        #expect(a.vector == b.vector)
+        // Neither takes anything more of the frozen feed, from either branch.
+        let next = eu.write(Ops.report("EU", "gallium", "4"), at: 4)
+        #expect(a.ingest([next.signed], keys: alliance.keys).rejected.map(\.reason) == [.feedFrozen])
+        #expect(b.ingest([next.signed], keys: alliance.keys).rejected.map(\.reason) == [.feedFrozen])
+    }
+
+    /// A relay cannot freeze someone else's feed: an entry for a held position counts as fork
+    /// evidence only with the origin's signature; a forged one is refused and nothing changes.
+    @Test func aForgedEntryAtAHeldPositionIsRefusedAndFreezesNothing() {
+        let entries = feed(3)
+        var impostor = FeedAuthor(node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!,
+                                  head: FeedHead(seq: 1, id: entries[0].id, link: entries[0].link))
+        let forged = impostor.write(Ops.report("EU", "gallium", "999"), at: 1_001)  // claims seq 2
+        var ledger = FeedLedger()
+        _ = ledger.ingest(entries.map(\.signed), keys: alliance.keys)
+        let result = ledger.ingest([forged.signed], keys: alliance.keys)
+        #expect(result.rejected.map(\.reason) == [.badSignature])
+        #expect(result.forks.isEmpty)
+        #expect(ledger.fork(of: alliance.node("EU/eu-1")) == nil)
+        var next = alliance.author("EU/eu-1")
+        for entry in entries { next.catchUp(to: entry) }
+        #expect(ledger.ingest([next.write(Ops.report("EU"), at: 2_000).signed], keys: alliance.keys).accepted.count == 1)
+    }
+
     @Test func adoptRequiresContiguityAndLinks() throws {
         let entries = feed(3)
         var ledger = FeedLedger()
-        #expect(throws: FeedLedger.AdoptionError.self) { try ledger.adopt(entries[1]) }
+        #expect(throws: FeedLedger.AdoptionError.notContiguous(origin: alliance.node("EU/eu-1"), seq: 2, head: 0)) { try ledger.adopt(entries[1]) }
         try ledger.adopt(entries[0])
         try ledger.adopt(entries[1])
+        #expect(ledger.vector[alliance.node("EU/eu-1")] == 2)
+        // The third entry of another history of the same feed does not link to the second held.
+        var other = alliance.author("EU/eu-1")
+        _ = other.write(Ops.report("EU", "graphite", "1"), at: 1)
+        _ = other.write(Ops.report("EU", "graphite", "2"), at: 2)
+        let stranger = other.write(Ops.report("EU", "graphite", "3"), at: 3)
+        #expect(throws: FeedLedger.AdoptionError.chainMismatch(origin: alliance.node("EU/eu-1"), seq: 3)) { try ledger.adopt(stranger) }
         #expect(ledger.vector[alliance.node("EU/eu-1")] == 2)
     }
 }

@@ -62,7 +62,12 @@ import Testing
         #expect(throws: RegistryValueError.unknownMineral("unobtainium")) { try catalogue.resolve("unobtainium") }
         let extended = try MineralCatalogue(extensions: [(id: "unobtainium", name: "Unobtainium")])
         #expect(extended.contains(try MineralID("unobtainium")))
-        #expect(throws: RegistryValueError.self) { try MineralCatalogue(extensions: [(id: "Bad Id", name: "x")]) }
+        #expect(throws: RegistryValueError.invalidMineral("Bad Id")) { try MineralCatalogue(extensions: [(id: "Bad Id", name: "x")]) }
+        // A config cannot rename a listed mineral or claim it for itself.
+        let renamed = try MineralCatalogue(extensions: [(id: "gallium", name: "Not gallium")])
+        let gallium = try #require(renamed.minerals[try MineralID("gallium")])
+        #expect(gallium.name == MineralCatalogue.standard.minerals[try MineralID("gallium")]?.name)
+        #expect(gallium.sources == ["EU-CRMA-2024", "US-USGS-2022"])
     }
 }
 

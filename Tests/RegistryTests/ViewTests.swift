@@ -118,4 +118,64 @@ import Testing
         views.fold(eu.write(Ops.report("EU"), at: 1))
         #expect(views.digest != empty)
     }
+
+    /// Writes with the same clock reading are ordered by node, then by entry id: the greater
+    /// wins. Every implementation must pick the same winner, so the rule is pinned here.
+    @Test func equalClocksAreOrderedByNodeThenByEntryID() throws {
+        var eu1 = alliance.author("EU/eu-1")
+        var eu2 = alliance.author("EU/eu-2")
+        let one = eu1.write(Ops.report("EU", "gallium", "1"), at: 5_000)
+        let two = eu2.write(Ops.report("EU", "gallium", "2"), at: 5_000)
+        #expect(one.clock == two.clock)
+        var views = RegistryViews()
+        views.fold([two, one])
+        let key = ReserveKey(participant: "EU", mineral: try MineralID("gallium"))
+        #expect(views.reserve(key)?.report.quantity.amount.text == "2", "EU/eu-2 > EU/eu-1")
+        // Same clock and node (two processes under one identity): the greater entry id wins.
+        var twin = eu1
+        let a = eu1.write(Ops.report("EU", "graphite", "3"), at: 6_000)
+        let b = twin.write(Ops.report("EU", "graphite", "4"), at: 6_000)
+        var tied = RegistryViews()
+        tied.fold([a, b])
+        let graphite = ReserveKey(participant: "EU", mineral: try MineralID("graphite"))
+        #expect(tied.reserve(graphite)?.order.id == max(a.id, b.id))
+    }
+
+    @Test func aZeroTargetHasNoCoverage() throws {
+        var jp = alliance.author("JP/jp-1")
+        var views = RegistryViews()
+        views.fold([jp.write(Ops.report("JP", "tungsten", "30"), at: 1), jp.write(Ops.target("JP", "tungsten", "0"), at: 2)])
+        #expect(views.coverage.isEmpty)
+    }
+
+    /// Equal digests must mean an equal registry, history included (`reserve history` shows it),
+    /// and entries of operations this version does not know.
+    @Test func theDigestCoversHistoryAndUnknownOperations() throws {
+        var eu = alliance.author("EU/eu-1")
+        let old = eu.write(Ops.report("EU", "gallium", "1"), at: 1)
+        let new = eu.write(Ops.report("EU", "gallium", "2"), at: 2)
+        var withHistory = RegistryViews(), latestOnly = RegistryViews()
+        withHistory.fold([old, new])
+        latestOnly.fold(new)
+        #expect(withHistory.reserves == latestOnly.reserves)
+        #expect(withHistory.digest != latestOnly.digest)
+        let (unknown, _) = try HandcraftedEntries.unknownOperation(by: eu, now: 3)
+        var withUnknown = withHistory
+        withUnknown.fold(unknown)
+        #expect(withUnknown.digest != withHistory.digest)
+    }
+
+    /// An update with expiry 0 clears the expiry; an alert is expired from its expiry instant on.
+    @Test func expiryIsClearedByZeroAndHoldsFromItsInstant() throws {
+        var eu = alliance.author("EU/eu-1")
+        let raise = eu.write(.raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .low, category: .other, summary: "s", expiresAtMillis: 9_000)), at: 1)
+        var views = RegistryViews()
+        views.fold(raise)
+        let alert = try #require(views.alert(raise.id))
+        #expect(!alert.isExpired(nowMillis: 8_999))
+        #expect(alert.isExpired(nowMillis: 9_000))
+        views.fold(eu.write(.updateAlert(AlertUpdate(alertID: raise.id, expiresAtMillis: 0)), at: 2))
+        #expect(views.alert(raise.id)?.expiresAtMillis == nil)
+        #expect(views.alert(raise.id)?.isExpired(nowMillis: .max) == false)
+    }
 }

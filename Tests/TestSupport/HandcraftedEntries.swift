@@ -28,6 +28,27 @@ public enum HandcraftedEntries {
         }
     }
 
+    /// An entry whose header is written field by field, with values no honest author writes:
+    /// any seq and previous, and a clock whose logical counter may exceed 32 bits (encoded by
+    /// hand: the generated type cannot hold it). The operation is a plain reserve report.
+    public static func header(by author: FeedAuthor, seq: UInt64, previous: [UInt8], wallMillis: UInt64 = 1_000, logical: UInt64 = 0) throws -> SignedEntry {
+        var body = Mineralsync_V1_EntryBody()
+        body.format = 1
+        body.origin.participant = author.node.participant.rawValue
+        body.origin.name = author.node.name
+        body.seq = seq
+        body.previous = Data(previous)
+        var report = Mineralsync_V1_ReportReserve()
+        report.participant = author.node.participant.rawValue
+        report.mineral = "gallium"
+        report.quantity.amount = "1"
+        report.quantity.unit = .tonne
+        body.operation.reportReserve = report
+        let clock = [0x08] + varint(wallMillis) + [0x10] + varint(logical)
+        let bytes: [UInt8] = try body.serializedBytes() + [0x2A, UInt8(clock.count)] + clock  // field 5, length-delimited
+        return SignedEntry(body: bytes, signature: try author.key.sign(SignedEntry.signedMessage(body: bytes)))
+    }
+
     private static func sign(by author: FeedAuthor, now: UInt64, _ fill: (inout Mineralsync_V1_EntryBody) throws -> Void) throws -> (Entry, FeedAuthor) {
         var clock = author.clock
         let timestamp = clock.tick(now: now)
