@@ -46,7 +46,7 @@ def main():
     # SIGTERM too ends the run through `finally`, so the mutated file is always restored.
     signal.signal(signal.SIGTERM, interrupted)
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", default="")
+    parser.add_argument("--only", action="append", default=[], help="run only mutants whose file or meaning contains this (repeatable)")
     parser.add_argument("--mutants", default="Scripts/mutants.txt", help="the list of mutants (default: Scripts/mutants.txt)")
     parser.add_argument("--timeout", type=int, default=300)
     args = parser.parse_args()
@@ -54,7 +54,7 @@ def main():
         sys.exit("the unmutated package does not build")
     results = []
     for number, file, original, replacement, meaning in mutants(os.path.join(ROOT, args.mutants)):
-        if args.only and args.only not in file and args.only not in meaning:
+        if args.only and not any(text in file or text in meaning for text in args.only):
             continue
         path = os.path.join(ROOT, file)
         source = open(path).read()

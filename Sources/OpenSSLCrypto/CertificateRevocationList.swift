@@ -6,11 +6,6 @@ public final class CertificateRevocationList: @unchecked Sendable, CustomStringC
     package let pointer: OpaquePointer
 
     init(takingOwnership pointer: OpaquePointer) { self.pointer = pointer }
-    /// Holds one more reference to a CRL someone else owns.
-    convenience init(retaining pointer: OpaquePointer) {
-        X509_CRL_up_ref(pointer)
-        self.init(takingOwnership: pointer)
-    }
     deinit { X509_CRL_free(pointer) }
 
     public static func load(pemFile path: String) throws(CryptoError) -> CertificateRevocationList {

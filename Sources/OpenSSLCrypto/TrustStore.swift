@@ -28,7 +28,9 @@ public final class TrustStore: @unchecked Sendable {
     public let trustDomain: String
     public let anchors: [String: [Certificate]]
     private let stores: [String: OpaquePointer]
-    private let participantsWithCRLs: Set<String>
+    /// Each participant's CRLs, as assigned to its store.
+    private let revocationLists: [String: [CertificateRevocationList]]
+    private var participantsWithCRLs: Set<String> { Set(revocationLists.keys) }
 
     /// - Parameters:
     ///   - anchors: participant id → the CA certificate(s) that may issue that participant's nodes.
@@ -67,7 +69,7 @@ public final class TrustStore: @unchecked Sendable {
         self.trustDomain = trustDomain
         self.anchors = anchors
         self.stores = stores
-        self.participantsWithCRLs = Set(assigned.keys)
+        self.revocationLists = assigned
     }
 
     deinit { for store in stores.values { X509_STORE_free(store) } }
@@ -110,10 +112,10 @@ public final class TrustStore: @unchecked Sendable {
 
         if X509_verify_cert(context) == 1 { return VerifiedPeer(identity: identity, leaf: leaf, chain: chain) }
         throw classify(X509_STORE_CTX_get_error(context), leaf: leaf, identity: identity,
-                       failing: X509_STORE_CTX_get_current_cert(context).map(Certificate.init(retaining:)), context: context)
+                       failing: X509_STORE_CTX_get_current_cert(context).map(Certificate.init(retaining:)), at: time ?? Date())
     }
 
-    private func classify(_ code: Int32, leaf: Certificate, identity: SPIFFEIdentity, failing: Certificate?, context: OpaquePointer) -> TrustStoreError {
+    private func classify(_ code: Int32, leaf: Certificate, identity: SPIFFEIdentity, failing: Certificate?, at time: Date) -> TrustStoreError {
         let subject = (failing ?? leaf).subject
         switch code {
         case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -143,8 +145,13 @@ public final class TrustStore: @unchecked Sendable {
         case X509_V_ERR_UNABLE_TO_GET_CRL:
             return .crlUnavailable(issuer: leaf.issuer)
         case X509_V_ERR_CRL_HAS_EXPIRED:
-            let crl = X509_STORE_CTX_get0_current_crl(context).map { CertificateRevocationList(retaining: $0) }
-            return .crlExpired(issuer: crl?.issuer ?? leaf.issuer, nextUpdate: crl?.nextUpdate ?? .distantPast)
+            // OpenSSL forgets which CRL it was checking once verification ends: name the stale one
+            // of this participant's, for the certificate whose check failed.
+            let issuer = (failing ?? leaf).issuer
+            let stale = revocationLists[identity.participant, default: []].first { crl in
+                crl.issuer == issuer && (crl.nextUpdate.map { $0 < time } ?? false)
+            }
+            return .crlExpired(issuer: stale?.issuer ?? issuer, nextUpdate: stale?.nextUpdate ?? time)
         default:
             let reason = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
             return .chainRejected(code: Int(code), reason: reason)

@@ -210,9 +210,9 @@ public actor SyncEngine {
         resumeWritableWaiters()
     }
 
-    /// Resolves once local writes are accepted (at once when they already are).
+    /// Resolves once local writes are accepted (at once when they already are), or the engine closes.
     public func waitUntilWritable() async {
-        if ownFeedWritable { return }
+        if ownFeedWritable || closed { return }
         await withCheckedContinuation { writableWaiters.append($0) }
     }
 
@@ -234,6 +234,9 @@ public actor SyncEngine {
         guard !closed else { return }
         closed = true
         finishSubscriptions()
+        let waiting = writableWaiters
+        writableWaiters = []
+        for waiter in waiting { waiter.resume() }
         do { try store.close() } catch { logger.error("closing the store failed", metadata: ["reason": "\(error)"]) }
     }
 
@@ -276,7 +279,7 @@ public actor SyncEngine {
         }
         for entry in result.accepted where entry.origin == node { author.catchUp(to: entry) }
         if let newest = result.accepted.map(\.clock).max() { author.observe(newest, now: clock()) }
-        committed(result.accepted, from: peer)
+        committed(result.accepted, from: peer, alsoFromOthers: result.acceptedFromWaiting)
         return result
     }
 
@@ -294,7 +297,7 @@ public actor SyncEngine {
 
     /// Publishes newly committed entries: to sessions (each pushes what its peer lacks; the
     /// peer that sent them is told they are held, not offered them back), watchers and waiters.
-    private func committed(_ entries: [Entry], from source: NodeID? = nil) {
+    private func committed(_ entries: [Entry], from source: NodeID? = nil, alsoFromOthers: Set<EntryID> = []) {
         guard !entries.isEmpty else { return }
         let vector = registry.vector
         var heads: [NodeID: EntryID] = [:]
@@ -306,7 +309,14 @@ public actor SyncEngine {
         metrics.held.record(Int64(vector.total))
         resumeWritableWaiters()
         for link in links.values {
-            if link.peer == source { link.held(entries) } else { link.offer(entries) }
+            guard link.peer == source else { link.offer(entries); continue }
+            // The source sent these, except those that waited for a gap it filled: those it may lack.
+            if alsoFromOthers.isEmpty {
+                link.held(entries)
+            } else {
+                link.held(entries.filter { !alsoFromOthers.contains($0.id) })
+                link.offer(entries.filter { alsoFromOthers.contains($0.id) })
+            }
         }
         for observer in observers.values { observer.yield(entries) }
         waiters.removeAll { target, continuation in

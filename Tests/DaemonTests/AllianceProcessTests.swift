@@ -45,14 +45,14 @@ struct AllianceProcessTests {
         try us.syncAndWait(with: [eu, jp])  // also waits until both sessions are up
 
         // JP watches; EU raises an alert; the watch delivers it.
-        let watched = Task.detached { () throws -> WatchEvent? in
+        let watched = Task { () throws -> WatchEvent? in try await onThread {
             var event: WatchEvent?
             try jp.client.stream("/v1/watch") { line in
                 event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8))
                 return event?.type != "alert"
             }
             return event
-        }
+        } }
         try await jp.waitForLog("watch subscribed")
         let raised: WriteResponse = try eu.client.post("/v1/alerts", AlertRaiseRequest(
             mineral: "gallium", severity: "critical", category: "export-restriction", summary: "Gallium exports suspended", region: "CN"))
@@ -77,8 +77,9 @@ struct AllianceProcessTests {
     }
 
     @Test func aNodeDownDuringAThousandWritesCatchesUpAndASIGKILLLosesNothingAcknowledged() async throws {
-        // Small stream batches, so that JP's catch-up takes many commits and a kill lands inside it.
-        let nodes = try mesh(batchSize: 5)
+        // Small stream batches, so that JP's catch-up takes many commits and a kill lands inside
+        // it. Only JP dials (EU and US dial each other), so JP decides when its catch-up starts.
+        let nodes = try mesh(links: ["EU": ["US"], "US": ["EU"], "JP": ["EU", "US"]], batchSize: 5)
         let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
         for node in [eu, us, jp] { try await node.start() }
         try eu.syncAndWait(with: [us, jp])
@@ -89,16 +90,24 @@ struct AllianceProcessTests {
         try expectConverged([eu, us], entries: 1000)
 
         // JP returns and catches up; killed in mid-stream (at its first committed batch, seen on
-        // its watch stream), it restarts and catches up again.
+        // its watch stream), it restarts and catches up again. It comes back without peers, so
+        // that its watch is subscribed first, and a SIGHUP gives it its peers.
+        let withPeers = try String(contentsOfFile: jp.configPath, encoding: .utf8)
+        let peerLines = withPeers.split(separator: "\n", omittingEmptySubsequences: false).filter { $0.hasPrefix("  - address:") }
+        try withPeers.replacingOccurrences(of: "peers:\n" + peerLines.joined(separator: "\n"), with: "peers: []")
+            .write(toFile: jp.configPath, atomically: true, encoding: .utf8)
         try await jp.start()
-        let firstBatch = Task.detached { () throws -> Bool in
+        let firstBatch = Task { () throws -> Bool in try await onThread {
             var seen = false
             try jp.client.stream("/v1/watch") { line in
                 seen = line.contains("\"reserve\"")
                 return !seen
             }
             return seen
-        }
+        } }
+        try await jp.waitForLog("watch subscribed")
+        try withPeers.write(toFile: jp.configPath, atomically: true, encoding: .utf8)
+        jp.hangUp()
         #expect(try await within(30, "JP's first caught-up batch") { try await firstBatch.value })
         #expect(try await jp.kill() == 9)
         let heldAtKill = try RegistryStore(path: "\(jp.directory)/registry.sqlite", node: try NodeID("JP/jp-1")).entryCount

@@ -127,8 +127,10 @@ final class DaemonProcess: @unchecked Sendable {
         guard let process = lock.withLock({ self.process }) else { return -1 }
         Glibc.kill(process.processIdentifier, signal)
         return try await within(30, "\(nodeID) to exit") {
-            process.waitUntilExit()
-            return process.terminationStatus
+            try await onThread {
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
         }
     }
 

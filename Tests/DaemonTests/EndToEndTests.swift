@@ -162,7 +162,6 @@ final class StreamingCommand: @unchecked Sendable {
     private let lock = NSLock()
     private var text: [Stream: String] = [.output: "", .error: ""]
     private var waiters: [(Stream, String, Int, CheckedContinuation<String, any Error>)] = []
-    private let exited = DispatchSemaphore(value: 0)
 
     init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = try BuiltExecutable.url(executable)
@@ -175,7 +174,6 @@ final class StreamingCommand: @unchecked Sendable {
                 self.append(String(decoding: data, as: UTF8.self), to: stream)
             }
         }
-        process.terminationHandler = { [exited] _ in exited.signal() }
         try process.run()
     }
 
@@ -202,10 +200,12 @@ final class StreamingCommand: @unchecked Sendable {
 
     /// Waits for the command to exit; returns its status.
     func waitForExit(seconds: Double) async throws -> Int32 {
-        let exited = self.exited, process = self.process
+        let process = self.process
         return try await within(seconds, "the command to exit") {
-            exited.wait()
-            return process.terminationStatus
+            try await onThread {
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
         }
     }
 

@@ -27,17 +27,17 @@ struct SystemdNotifyTests {
         let node = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files)
         node.environment = ["NOTIFY_SOCKET": name]
         try await node.start()
-        let ready = try listener.receive()
+        let ready = try await onThread { try listener.receive() }
         #expect(ready.hasPrefix("READY=1\n"), "\(ready)")
         #expect(ready.contains("STATUS=syncing with 0 configured peers"))
         #expect(try node.status().node == "EU/eu-1", "READY=1 means the admin API answers")
         #expect(try await node.stop() == 0)
-        #expect(try listener.receive() == "STOPPING=1")
+        #expect(try await onThread { try listener.receive() } == "STOPPING=1")
     }
 }
 
 /// A datagram socket bound where systemd would listen.
-final class NotifyListener {
+final class NotifyListener: Sendable {
     private let fd: Int32
 
     init(_ name: String) throws {

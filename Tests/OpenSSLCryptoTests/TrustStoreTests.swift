@@ -36,6 +36,17 @@ import Testing
         }
     }
 
+    /// Verification at a given moment (what a certificate was valid for then), not only now.
+    @Test func aChainIsJudgedAtTheMomentAsked() throws {
+        // (The test CAs are valid from an hour ago.)
+        let expired = try pki.node("JP", "tokyo-1", notBefore: Date(timeIntervalSinceNow: -3000), notAfter: Date(timeIntervalSinceNow: -600))
+        #expect(try pki.trustStore().verify([expired.certificate], at: Date(timeIntervalSinceNow: -1800)).identity.node == "tokyo-1")
+        #expect(throws: TrustStoreError.self) { try pki.trustStore().verify([expired.certificate]) }
+        let future = try pki.node("JP", "tokyo-2", notBefore: Date(timeIntervalSinceNow: 3600), notAfter: Date(timeIntervalSinceNow: 7200))
+        #expect(try pki.trustStore().verify([future.certificate], at: Date(timeIntervalSinceNow: 5400)).identity.node == "tokyo-2")
+        #expect(throws: TrustStoreError.self) { try pki.trustStore().verify([future.certificate], at: Date()) }
+    }
+
     @Test func notYetValidCertificateIsRefused() throws {
         let node = try pki.node("JP", "tokyo-1", notBefore: Date(timeIntervalSinceNow: 3600), notAfter: Date(timeIntervalSinceNow: 7200))
         do {
@@ -166,8 +177,8 @@ import Testing
     /// (fail closed), and the error says which CRL to renew rather than "chain rejected".
     @Test func anExpiredCRLRefusesTheParticipantsNodesNamingTheCRL() throws {
         let node = try pki.node("US", "us-1")
-        let stale = try pki.authority("US").revocationList(revoking: [9_999], lastUpdate: Date(timeIntervalSinceNow: -7200),
-                                                           nextUpdate: Date(timeIntervalSinceNow: -3600))
+        let expiredAt = Date(timeIntervalSinceNow: -3600)
+        let stale = try pki.authority("US").revocationList(revoking: [9_999], lastUpdate: Date(timeIntervalSinceNow: -7200), nextUpdate: expiredAt)
         let store = try TrustStore(trustDomain: "critical-minerals", anchors: pki.authorities.mapValues { [$0.certificate] }, revocationLists: [stale])
         do {
             _ = try store.verify([node.certificate])
@@ -175,7 +186,7 @@ import Testing
         } catch {
             guard case .crlExpired(let issuer, let nextUpdate) = error else { Issue.record("wrong error \(error)"); return }
             #expect(issuer == "CN=US MineralSync CA")
-            #expect(nextUpdate < Date())
+            #expect(abs(nextUpdate.timeIntervalSince(expiredAt)) < 1, "the CRL's own next-update, \(expiredAt), not \(nextUpdate)")
             #expect(error.description.contains("install a current CRL"))
         }
         // Other participants are unaffected.
@@ -217,6 +228,12 @@ import Testing
         let strangerCRL = try CertificateIssuer.selfSignedAuthority(commonName: "stranger", key: try PrivateKey.generate()).revocationList(revoking: [1])
         #expect(throws: TrustStoreError.invalidConfiguration("CRL of CN=stranger is signed by none of the configured trust anchors")) {
             try TrustStore(trustDomain: "critical-minerals", anchors: ["EU": [pki.authority("EU").certificate]], revocationLists: [strangerCRL])
+        }
+        // A CRL signed with the EU anchor's key but naming another issuer is no CRL of the anchor.
+        let stranger = try CertificateIssuer.selfSignedAuthority(commonName: "stranger", key: try PrivateKey.generate())
+        let misnamed = try CertificateIssuer(certificate: stranger.certificate, key: pki.authority("EU").key).revocationList(revoking: [1])
+        #expect(throws: TrustStoreError.invalidConfiguration("CRL of CN=stranger is signed by none of the configured trust anchors")) {
+            try TrustStore(trustDomain: "critical-minerals", anchors: ["EU": [pki.authority("EU").certificate]], revocationLists: [misnamed])
         }
         // A CRL that names a configured anchor but was signed by another key is no CRL of it.
         let forgedCRL = try CertificateIssuer.selfSignedAuthority(commonName: "EU MineralSync CA", key: try PrivateKey.generate()).revocationList(revoking: [1])

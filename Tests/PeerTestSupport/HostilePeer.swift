@@ -26,7 +26,7 @@ public final class HostilePeer: Sendable {
         let verified = group.next().makePromise(of: VerifiedPeer.self)
         let inbound = Inbound()
         self.inbound = inbound
-        channel = try await ClientBootstrap(group: group)
+        let connecting = ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tls))
@@ -36,7 +36,9 @@ public final class HostilePeer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(inbound.collector)
                 }
             }
-            .connect(host: host, port: port).get()
+            .connect(host: host, port: port)
+        connecting.whenFailure { verified.fail($0) }  // a promise is always completed
+        channel = try await connecting.get()
         _ = try await verified.futureResult.get()
     }
 

@@ -102,4 +102,15 @@ import Testing
         #expect(over.operation == .malformed(reason: "\(field) is longer than \(limit) bytes"))
         #expect(try EntryCodec.decodeWithGeneratedCode(over.signed).operation == over.operation)
     }
+
+    /// An alert's summary is its point: a raise or an update that empties it is malformed.
+    @Test func anEmptySummaryIsMalformed() throws {
+        var author = alliance.author("EU/eu-1")
+        let raise = author.write(Ops.raise("gallium", ""), at: 1)
+        #expect(raise.operation == .malformed(reason: "summary must not be empty"))
+        let valid = author.write(Ops.raise("gallium", "real"), at: 2)
+        let update = author.write(Ops.update(valid.id, summary: ""), at: 3)
+        #expect(update.operation == .malformed(reason: "summary must not be empty"))
+        for entry in [raise, update] { #expect(try EntryCodec.decodeWithGeneratedCode(entry.signed).operation == entry.operation) }
+    }
 }

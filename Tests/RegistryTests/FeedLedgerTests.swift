@@ -33,6 +33,7 @@ import Testing
         let early = ledger.ingest(entries[..<5].map(\.signed), keys: alliance.keys)
         #expect(early.accepted.map(\.seq) == Array(1...10))
         #expect(early.signatureChecks == 0)  // the run ends at an entry already verified
+        #expect(early.acceptedFromWaiting == Set(entries[5...].map(\.id)), "the batch's sender did not send 6...10")
     }
 
     @Test func duplicatesAreCountedAndChangeNothing() {
@@ -287,6 +288,41 @@ import Testing
         var next = alliance.author("EU/eu-1")
         for entry in entries { next.catchUp(to: entry) }
         #expect(ledger.ingest([next.write(Ops.report("EU"), at: 2_000).signed], keys: alliance.keys).accepted.count == 1)
+    }
+
+    /// Many invented entries claiming one position cost at most two signature checks (a genuine
+    /// feed has one entry per position, a fork two): the rest are refused unchecked.
+    @Test func manyClaimantsForOnePositionCostTwoChecks() {
+        let genuine = feed(1)
+        var junk: [SignedEntry] = []
+        for index in 0..<5_000 {
+            var impostor = FeedAuthor(node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!,
+                                      head: FeedHead(seq: 1, id: genuine[0].id, link: genuine[0].link))
+            junk.append(impostor.write(Ops.report("EU", "gallium", "\(index)"), at: 9_000).signed)
+        }
+        var ledger = FeedLedger()
+        _ = ledger.ingest(genuine.map(\.signed), keys: alliance.keys)
+        let result = ledger.ingest(junk, keys: alliance.keys)
+        #expect(result.signatureChecks <= 2)
+        #expect(result.rejected.count == 5_000, "every claimant refused, once")
+        #expect(result.rejected.filter { $0.reason == .contested(limit: 2) }.count == 4_998)
+        #expect(result.accepted.isEmpty && result.forks.isEmpty && ledger.pendingCount == 0)
+    }
+
+    /// A fork found in a batch refuses the rest of the batch, each entry once.
+    @Test func aForkRefusesTheRestOfItsBatchOnce() {
+        var author = alliance.author("JP/jp-1")
+        let first = author.write(Ops.report("JP"), at: 1)
+        var twin = author
+        let a = author.write(Ops.report("JP", "gallium", "2"), at: 2)
+        let a3 = author.write(Ops.report("JP", "gallium", "3"), at: 3)
+        let b = twin.write(Ops.report("JP", "gallium", "4"), at: 2)
+        var ledger = FeedLedger()
+        _ = ledger.ingest([first.signed, a.signed], keys: alliance.keys)
+        let result = ledger.ingest([b.signed, a3.signed, a3.signed, first.signed], keys: alliance.keys)
+        #expect(result.forks.map(\.conflicting.id) == [b.id])
+        #expect(result.rejected.map(\.id) == [a3.id])
+        #expect(result.duplicates == 2)  // the second copy of a3, and first (held)
     }
 
     @Test func adoptRequiresContiguityAndLinks() throws {

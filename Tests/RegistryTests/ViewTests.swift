@@ -159,6 +159,13 @@ import Testing
         latestOnly.fold(new)
         #expect(withHistory.reserves == latestOnly.reserves)
         #expect(withHistory.digest != latestOnly.digest)
+        // The same number of writes and the same latest, but another earlier write.
+        var eu2 = alliance.author("EU/eu-2")
+        let otherOld = eu2.write(Ops.report("EU", "gallium", "7"), at: 1)
+        var otherHistory = RegistryViews()
+        otherHistory.fold([otherOld, new])
+        #expect(otherHistory.reserves == withHistory.reserves)
+        #expect(otherHistory.digest != withHistory.digest)
         let (unknown, _) = try HandcraftedEntries.unknownOperation(by: eu, now: 3)
         var withUnknown = withHistory
         withUnknown.fold(unknown)

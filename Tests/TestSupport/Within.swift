@@ -44,3 +44,13 @@ extension Result where Failure == any Error {
         do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }
+
+/// Runs a blocking call (a process wait, a blocking socket read) on a thread of its own, so that
+/// it never holds one of the few threads Swift's concurrency pool has (two on a 2-core machine):
+/// two blocking waits there would leave no thread for `within`'s deadline to fire on.
+public func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result(catching: body)) }
+        thread.start()
+    }
+}

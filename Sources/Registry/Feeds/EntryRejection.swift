@@ -8,6 +8,9 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
         case brokenChain
         case feedFrozen
         case tooFarAhead(limit: Int)
+        /// More distinct entries claim one position of a feed than a genuine feed (one) or a fork
+        /// (two) can explain.
+        case contested(limit: Int)
 
         public var description: String {
             switch self {
@@ -17,6 +20,7 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .brokenChain: "previous-entry hash does not match the feed, and the entry is not validly signed"
             case .feedFrozen: "the origin's feed is frozen after a fork"
             case .tooFarAhead(let limit): "more than \(limit) entries ahead of the feed head"
+            case .contested(let limit): "more than \(limit) different entries claim this position of the feed"
             }
         }
     }

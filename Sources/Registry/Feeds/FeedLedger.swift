@@ -127,54 +127,84 @@ public struct FeedLedger: Sendable {
             feeds[origin] = feed
             vector[origin] = feed.head
         }
+        /// Entries of this batch already accepted, refused, buffered or known as held: each is
+        /// reported once, and none is considered again.
+        var decided: Set<EntryID> = []
         func reject(_ entry: Entry, _ reason: EntryRejection.Reason) {
+            guard decided.insert(entry.id).inserted else { return }
             result.rejected.append(EntryRejection(id: entry.id, origin: origin, seq: entry.seq, reason: reason))
+        }
+        /// Every copy of an entry already held, waiting or arrived in this batch is counted.
+        func duplicate(_ entry: Entry, settled: Bool) {
+            result.duplicates += 1
+            if settled { decided.insert(entry.id) }
         }
         func verify(_ entry: Entry) -> Bool {
             result.signatureChecks += 1
             return entry.signed.isSigned(by: key!)
         }
+        /// Records the fork and refuses the rest of this batch; entries that were waiting (sent
+        /// earlier, perhaps by other peers) are dropped with the feed's pending state.
+        func freeze(_ evidence: ForkEvidence) {
+            feed.fork = evidence
+            feed.pending.removeAll()
+            result.forks.append(evidence)
+            decided.insert(evidence.conflicting.id)
+            for entry in entries { reject(entry, .feedFrozen) }
+        }
         guard feed.fork == nil else { entries.forEach { reject($0, .feedFrozen) }; return }
         guard key != nil else { entries.forEach { reject($0, .unknownOrigin) }; return }
 
-        // Every position above the head with the distinct entries that claim it: those already
-        // waiting (each verified on its own when it was buffered) and the new arrivals.
-        var candidates: [UInt64: [Candidate]] = [:]
-        for (seq, waiting) in feed.pending { candidates[seq] = waiting.map { Candidate(entry: $0, verified: true) } }
-        feed.pending.removeAll()
-        var arrivals: Set<EntryID> = []
+        // Arrivals by position above the head: at most two distinct claimants per position,
+        // counting those already waiting (a genuine feed has one entry per position; two signed
+        // ones are a fork, and more only cost us signature checks).
+        var arrivals: [UInt64: [Entry]] = [:]
+        var atHeldPositions: [Entry] = []
         for entry in entries.sorted(by: { $0.seq < $1.seq }) {
-            if entry.seq <= feed.head {
-                if feed.ids[Int(entry.seq - 1)] == entry.id { result.duplicates += 1; continue }
-                guard verify(entry) else { reject(entry, .badSignature); continue }
-                freeze(&feed, ForkEvidence(origin: origin, seq: entry.seq, kind: .sameSequence, held: feed.ids[Int(entry.seq - 1)], conflicting: entry.signed),
-                       rejecting: entries.filter { $0.id != entry.id }, candidates, into: &result)
-                return
-            }
+            if entry.seq <= feed.head { atHeldPositions.append(entry); continue }
             // Only positions within `maximumPendingPerFeed` of the head may wait, which bounds
             // the memory one feed's gap can hold, whatever a peer sends.
             if entry.seq - feed.head > UInt64(maximumPendingPerFeed) {
                 reject(entry, .tooFarAhead(limit: maximumPendingPerFeed))
                 continue
             }
-            if candidates[entry.seq]?.contains(where: { $0.entry.id == entry.id }) == true { result.duplicates += 1; continue }
-            candidates[entry.seq, default: []].append(Candidate(entry: entry, verified: false))
-            arrivals.insert(entry.id)
+            let waiting = feed.pending[entry.seq] ?? [], here = arrivals[entry.seq] ?? []
+            if waiting.contains(entry) || here.contains(entry) { duplicate(entry, settled: waiting.contains(entry)); continue }
+            guard waiting.count + here.count < 2 else { reject(entry, .contested(limit: 2)); continue }
+            arrivals[entry.seq, default: []].append(entry)
+        }
+
+        // Entries for held positions: the held entry again, or (validly signed) a fork.
+        for entry in atHeldPositions {
+            let held = feed.ids[Int(entry.seq - 1)]
+            if held == entry.id { duplicate(entry, settled: true); continue }
+            guard verify(entry) else { reject(entry, .badSignature); continue }
+            freeze(ForkEvidence(origin: origin, seq: entry.seq, kind: .sameSequence, held: held, conflicting: entry.signed))
+            return
         }
 
         // Runs that continue the head: at each position the entry that links to the one before
-        // (the smallest id, should two link: twins are sorted out below). One verified signature
-        // at a run's end authenticates all of it; when it fails, a binary search finds the longest
-        // authentic prefix in O(log n) checks (a verified entry vouches for every entry before it
-        // in the chain), and the rest, chained to an entry that is not genuine, is refused.
+        // (the smallest id, should two link: the other is sorted out below). One verified
+        // signature at a run's end authenticates all of it; when it fails, a binary search finds
+        // the longest authentic prefix in O(log n) checks (a verified entry vouches for every
+        // entry before it in the chain), and the rest, chained to an entry that is not genuine,
+        // is refused.
+        let start = feed.head
         while true {
-            var run: [Candidate] = []
-            var links: [SHA256Digest] = []  // links[i] is run[i].link, each hashed once
-            var next = feed.head + 1
-            while let here = candidates[next], let chosen = here.filter({ $0.entry.previous == (links.last ?? feed.link) }).min(by: { $0.entry.id < $1.entry.id }) {
+            var run: [(entry: Entry, verified: Bool)] = []
+            var links: [SHA256Digest] = []  // links[i] is run[i].entry.link, each hashed once
+            while true {
+                let link = links.last ?? feed.link, position = feed.head + UInt64(run.count) + 1
+                var chosen: (entry: Entry, verified: Bool)?
+                for entry in feed.pending[position] ?? [] where entry.previous == link && chosen.map({ entry.id < $0.entry.id }) ?? true {
+                    chosen = (entry, true)
+                }
+                for entry in arrivals[position] ?? [] where !decided.contains(entry.id) && entry.previous == link && chosen.map({ entry.id < $0.entry.id }) ?? true {
+                    chosen = (entry, false)
+                }
+                guard let chosen else { break }
                 run.append(chosen)
                 links.append(chosen.entry.link)
-                next += 1
             }
             guard !run.isEmpty else { break }
             var authentic = run.count
@@ -187,64 +217,51 @@ public struct FeedLedger: Sendable {
                 }
                 authentic = low
             }
-            for candidate in run[..<authentic] {
-                feed.ids.append(candidate.entry.id)
-                result.accepted.append(candidate.entry)
-                candidates[candidate.entry.seq]?.removeAll { $0.entry.id == candidate.entry.id }
+            for (entry, waited) in run[..<authentic] {
+                feed.ids.append(entry.id)
+                result.accepted.append(entry)
+                if waited { result.acceptedFromWaiting.insert(entry.id) }
+                decided.insert(entry.id)
             }
             if authentic > 0 { feed.link = links[authentic - 1] }
-            for candidate in run[authentic...] {
-                candidates[candidate.entry.seq]?.removeAll { $0.entry.id == candidate.entry.id }
-                reject(candidate.entry, .badSignature)
+            for (entry, _) in run[authentic...] { reject(entry, .badSignature) }
+        }
+
+        // Positions the runs filled: any other validly signed entry claiming one is a fork.
+        if feed.head > start {
+            for seq in (start + 1)...feed.head {
+                let held = feed.ids[Int(seq - 1)]
+                for entry in feed.pending.removeValue(forKey: seq) ?? [] where entry.id != held {
+                    freeze(ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: held, conflicting: entry.signed))
+                    return
+                }
+                for entry in arrivals[seq] ?? [] where !decided.contains(entry.id) {
+                    guard verify(entry) else { reject(entry, .badSignature); continue }
+                    freeze(ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: held, conflicting: entry.signed))
+                    return
+                }
             }
         }
 
-        // What is left did not join the feed: twins of accepted entries, entries that continue
-        // another history, and entries ahead of a gap. Each is checked on its own signature
-        // before it counts as evidence of a fork or is kept waiting.
-        for seq in candidates.keys.sorted() {
-            for candidate in candidates[seq]! {
-                let entry = candidate.entry
-                if seq <= feed.head {
-                    if feed.ids[Int(seq - 1)] == entry.id { continue }
-                    guard candidate.verified || verify(entry) else { reject(entry, .badSignature); continue }
-                    freeze(&feed, ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: feed.ids[Int(seq - 1)], conflicting: entry.signed),
-                           rejecting: [], candidates, into: &result)
-                    return
-                }
-                if seq == feed.head + 1 {
-                    // It does not link to the head (or it would have joined a run).
-                    guard candidate.verified || verify(entry) else { reject(entry, .brokenChain); continue }
-                    guard let held = feed.ids.last else { continue }
-                    freeze(&feed, ForkEvidence(origin: origin, seq: seq, kind: .divergentChain, held: held, conflicting: entry.signed),
-                           rejecting: [], candidates, into: &result)
-                    return
-                }
-                guard candidate.verified || verify(entry) else { reject(entry, .badSignature); continue }
-                // Two signed entries for one position ahead of a gap prove a fork already; the
-                // first two are kept, and the gap's filling shows which one continues the feed.
-                guard feed.pending[seq, default: []].count < 2 else { continue }
+        // The position after the head: whatever is there does not link to the head (or it would
+        // have joined a run), so, validly signed, it continues another history.
+        let next = feed.head + 1
+        for entry in (feed.pending[next] ?? []) + (arrivals[next] ?? []).filter({ !decided.contains($0.id) }) {
+            let waiting = feed.pending[next]?.contains(entry) == true
+            guard waiting || verify(entry) else { reject(entry, .brokenChain); continue }
+            guard let held = feed.ids.last else { reject(entry, .brokenChain); continue }
+            freeze(ForkEvidence(origin: origin, seq: next, kind: .divergentChain, held: held, conflicting: entry.signed))
+            return
+        }
+
+        // Entries ahead of the gap wait, each checked on its own signature first.
+        for seq in arrivals.keys.sorted() where seq > next {
+            for entry in arrivals[seq]! where !decided.contains(entry.id) {
+                guard verify(entry) else { reject(entry, .badSignature); continue }
                 feed.pending[seq, default: []].append(entry)
-                if arrivals.contains(entry.id) { result.buffered += 1 }
+                decided.insert(entry.id)
+                result.buffered += 1
             }
-        }
-    }
-
-    /// An entry and whether its own signature was already checked.
-    private struct Candidate {
-        let entry: Entry
-        let verified: Bool
-    }
-
-    /// Records the fork and refuses whatever else was on its way into the feed.
-    private func freeze(_ feed: inout Feed, _ evidence: ForkEvidence, rejecting others: [Entry], _ candidates: [UInt64: [Candidate]],
-                        into result: inout IngestResult) {
-        feed.fork = evidence
-        feed.pending.removeAll()
-        result.forks.append(evidence)
-        var refused: Set<EntryID> = [evidence.conflicting.id]
-        for entry in others + candidates.values.joined().map(\.entry) where refused.insert(entry.id).inserted && entry.seq > feed.head {
-            result.rejected.append(EntryRejection(id: entry.id, origin: evidence.origin, seq: entry.seq, reason: .feedFrozen))
         }
     }
 }

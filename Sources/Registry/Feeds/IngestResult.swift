@@ -2,6 +2,9 @@
 /// and already applied to the ledger: the shell stores them, folds them and fans them out.
 public struct IngestResult: Sendable {
     public var accepted: [Entry] = []
+    /// The accepted entries that had been waiting from an earlier batch (which may have come
+    /// from another peer): the rest of `accepted` came in this batch.
+    public var acceptedFromWaiting: Set<EntryID> = []
     public var duplicates = 0
     /// Entries held back until the gap before them fills.
     public var buffered = 0
