@@ -26,12 +26,12 @@ def mutants(path):
             if not line.strip() or line.startswith("#"):
                 continue
             parts = [p.strip() for p in line.replace("\\|", "\0").split(" | ")]
-            if len(parts) != 4:
-                sys.exit(f"mutants.txt line {number}: expected 4 fields separated by ' | ', found {len(parts)}")
+            if len(parts) not in (4, 5):
+                sys.exit(f"{path} line {number}: expected 4 or 5 fields separated by ' | ', found {len(parts)}")
             # "\n" is a line break; "\\" is one backslash (write a Swift "\n" as "\\n").
-            file, original, replacement, meaning = (p.replace("\\\\", "\1").replace("\\n", "\n").replace("\1", "\\").replace("\0", "|")
-                                                    for p in parts)
-            yield number, file, original, replacement, meaning
+            file, original, replacement, meaning, *tests = (p.replace("\\\\", "\1").replace("\\n", "\n").replace("\1", "\\").replace("\0", "|")
+                                                            for p in parts)
+            yield number, file, original, replacement, meaning, (tests[0] if tests else None)
 
 def run(command, timeout):
     try:
@@ -53,7 +53,7 @@ def main():
     if run(["swift", "build", "--build-tests"], 3600) != 0:
         sys.exit("the unmutated package does not build")
     results = []
-    for number, file, original, replacement, meaning in mutants(os.path.join(ROOT, args.mutants)):
+    for number, file, original, replacement, meaning, tests in mutants(os.path.join(ROOT, args.mutants)):
         if args.only and not any(text in file or text in meaning for text in args.only):
             continue
         path = os.path.join(ROOT, file)
@@ -61,7 +61,7 @@ def main():
         if source.count(original) != 1:
             results.append((number, file, meaning, f"not applied: the original occurs {source.count(original)} times"))
             continue
-        filter_ = next((f for prefix, f in FILTERS.items() if file.startswith(prefix)), "")
+        filter_ = tests or next((f for prefix, f in FILTERS.items() if file.startswith(prefix)), "")
         started = time.time()
         try:
             open(path, "w").write(source.replace(original, replacement))
