@@ -18,10 +18,27 @@ public final class TLSContext: @unchecked Sendable {
             throw .configuration("the private key does not match certificate \(leaf.subject)")
         }
         guard let context = SSL_CTX_new(TLS_method()) else { throw .openSSL(.capture("SSL_CTX_new")) }
+        // Until every step has succeeded, the SSL_CTX and the callback state belong to this
+        // scope and are freed here on failure. Only a fully built context is stored, so deinit
+        // (which also runs when an initialiser throws after its properties are set) frees only
+        // what it owns.
+        let state = ContextCallbackState(configuration: configuration)
+        do throws(TLSError) {
+            try Self.configure(context, configuration: configuration, leaf: leaf)
+        } catch {
+            SSL_CTX_free(context)
+            throw error
+        }
         pointer = context
         self.configuration = configuration
-        callbackState = Unmanaged.passRetained(ContextCallbackState(configuration: configuration))
+        callbackState = Unmanaged.passRetained(state)
+        let argument = callbackState.toOpaque()
+        SSL_CTX_set_cert_verify_callback(context, verifyPeerChain, argument)
+        if configuration.role == .server { SSL_CTX_set_alpn_select_cb(context, selectApplicationProtocol, argument) }
+    }
 
+    /// Everything that may fail, before the context takes ownership of anything.
+    private static func configure(_ context: OpaquePointer, configuration: TLSConfiguration, leaf: Certificate) throws(TLSError) {
         ERR_clear_error()
         let lowest = configuration.versions.lowerBound, highest = configuration.versions.upperBound
         var ok = mshim_SSL_CTX_set_min_proto_version(context, lowest) == 1
@@ -37,28 +54,13 @@ public final class TLSContext: @unchecked Sendable {
                 ok = ok && mshim_SSL_CTX_add1_chain_cert(context, intermediate.pointer) == 1
             }
         }
-        guard ok else {
-            let error = OpenSSLError.capture("configuring SSL_CTX")
-            callbackState.release()
-            SSL_CTX_free(context)
-            throw .openSSL(error)
-        }
-        let state = callbackState.toOpaque()
+        guard ok else { throw .openSSL(OpenSSLError.capture("configuring SSL_CTX")) }
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
-        SSL_CTX_set_cert_verify_callback(context, verifyPeerChain, state)
-
-        switch configuration.role {
-        case .server:
-            SSL_CTX_set_alpn_select_cb(context, selectApplicationProtocol, state)
-        case .client:
+        if configuration.role == .client {
             let wire = ContextCallbackState.alpnWireFormat(configuration.offeredProtocolsOverride ?? configuration.applicationProtocols)
             // Returns 0 on success, unlike most of OpenSSL.
             let failed = wire.withUnsafeBufferPointer { SSL_CTX_set_alpn_protos(context, $0.baseAddress, UInt32($0.count)) } != 0
-            if failed {
-                callbackState.release()
-                SSL_CTX_free(context)
-                throw .configuration("ALPN protocols rejected by OpenSSL")
-            }
+            if failed { throw .configuration("ALPN protocols rejected by OpenSSL") }
         }
     }
 
