@@ -62,7 +62,19 @@ public enum SyncMessageCodec {
         return try out.serializedBytes()
     }
 
-    public static func decode(_ bytes: some Collection<UInt8>) throws(SyncProtocolError) -> SyncMessage {
+    /// Decodes one received message, refusing anything beyond `limits` before it is copied.
+    public static func decode(_ bytes: some Collection<UInt8>, limits: SyncLimits = .standard) throws(SyncProtocolError) -> SyncMessage {
+        let scanned = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(SyncProtocolError) in try decode(UnsafeRawBufferPointer(buffer), limits: limits) }
+        } ?? Array(bytes).withUnsafeBytes { buffer in
+            Result { () throws(SyncProtocolError) in try decode(buffer, limits: limits) }
+        }
+        return try scanned.get()
+    }
+
+    private static func decode(_ bytes: UnsafeRawBufferPointer, limits: SyncLimits) throws(SyncProtocolError) -> SyncMessage {
+        guard !bytes.isEmpty else { throw .emptyMessage }
+        if case .entries(let entries) = try SyncWireScan.scan(bytes, limits: limits) { return .entries(entries) }
         let wire: Mineralsync_V1_SyncMessage
         do {
             wire = try Mineralsync_V1_SyncMessage(serializedBytes: Array(bytes))
@@ -83,7 +95,7 @@ public enum SyncMessageCodec {
             }
             return .hello(SyncHello(protocolVersion: hello.protocolVersion, node: try node(hello.node), vector: heads, headIDs: ids))
         case .entries(let batch):
-            return .entries(batch.entries.map { SignedEntry(body: [UInt8]($0.body), signature: [UInt8]($0.signature)) })
+            return .entries(batch.entries.map { SignedEntry(body: [UInt8]($0.body), signature: [UInt8]($0.signature)) })  // read by the scan
         case .certificates(let wire):
             return .certificates(try wire.certificates.map { certificate throws(SyncProtocolError) in
                 guard !certificate.chain.isEmpty else { throw .invalidCertificate("empty chain for \(certificate.node.participant)/\(certificate.node.name)") }

@@ -12,6 +12,8 @@ public enum SyncProtocolError: Error, Sendable, Hashable, CustomStringConvertibl
     case identityMismatch(certificate: NodeID, hello: NodeID)
     case unsupportedVersion(UInt32)
     case invalidCertificate(String)
+    /// A count or size beyond `SyncLimits`, found before anything was copied.
+    case limitExceeded(String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum SyncProtocolError: Error, Sendable, Hashable, CustomStringConvertibl
         case .identityMismatch(let certificate, let hello): "hello names \(hello) but the TLS certificate names \(certificate)"
         case .unsupportedVersion(let version): "protocol version \(version) is not supported (this node speaks \(syncProtocolVersion))"
         case .invalidCertificate(let reason): "invalid origin certificate: \(reason)"
+        case .limitExceeded(let reason): "message exceeds a limit: \(reason)"
         }
     }
 

@@ -1,8 +1,8 @@
 /// A minimal reader of the Protocol Buffers binary format over a byte buffer, for decoding entry
 /// bodies without the generic machinery of a full runtime (decoding is the hot path of a
 /// catch-up). It reads exactly: varints, fixed 32/64-bit values, and length-delimited fields.
-struct ProtobufReader {
-    enum Failure: Error, Equatable, CustomStringConvertible {
+package struct ProtobufReader {
+    package enum Failure: Error, Equatable, CustomStringConvertible {
         case truncated
         case overlongVarint
         case invalidTag
@@ -11,7 +11,7 @@ struct ProtobufReader {
         case invalidUTF8(field: Int)
         case valueOutOfRange(field: Int)
 
-        var description: String {
+        package var description: String {
             switch self {
             case .truncated: "truncated"
             case .overlongVarint: "varint longer than 10 bytes"
@@ -24,7 +24,7 @@ struct ProtobufReader {
         }
     }
 
-    enum WireType: UInt64 {
+    package enum WireType: UInt64 {
         case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
     }
 
@@ -32,7 +32,7 @@ struct ProtobufReader {
     private var index: Int
     private let end: Int
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         index = 0
         end = bytes.count
@@ -44,9 +44,9 @@ struct ProtobufReader {
         end = range.upperBound
     }
 
-    var isAtEnd: Bool { index >= end }
+    package var isAtEnd: Bool { index >= end }
 
-    mutating func varint() throws(Failure) -> UInt64 {
+    package mutating func varint() throws(Failure) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -61,14 +61,14 @@ struct ProtobufReader {
     }
 
     /// The next field's number and wire type.
-    mutating func tag() throws(Failure) -> (field: Int, wireType: WireType) {
+    package mutating func tag() throws(Failure) -> (field: Int, wireType: WireType) {
         let raw = try varint()
         guard let wireType = WireType(rawValue: raw & 7), raw >> 3 > 0, raw >> 3 <= 0x1FFF_FFFF else { throw .invalidTag }
         return (Int(raw >> 3), wireType)
     }
 
     /// A length-delimited field's byte range, skipped over.
-    mutating func lengthDelimited() throws(Failure) -> Range<Int> {
+    package mutating func lengthDelimited() throws(Failure) -> Range<Int> {
         let length = try varint()
         guard length <= UInt64(end - index) else { throw .truncated }
         let range = index..<(index + Int(length))
@@ -76,7 +76,7 @@ struct ProtobufReader {
         return range
     }
 
-    mutating func skip(_ wireType: WireType) throws(Failure) {
+    package mutating func skip(_ wireType: WireType) throws(Failure) {
         switch wireType {
         case .varint: _ = try varint()
         case .fixed64: try advance(8)
@@ -91,9 +91,9 @@ struct ProtobufReader {
         index += count
     }
 
-    func nested(_ range: Range<Int>) -> ProtobufReader { ProtobufReader(bytes, range: range) }
+    package func nested(_ range: Range<Int>) -> ProtobufReader { ProtobufReader(bytes, range: range) }
 
-    func string(_ range: Range<Int>, field: Int) throws(Failure) -> String {
+    package func string(_ range: Range<Int>, field: Int) throws(Failure) -> String {
         let raw = UnsafeRawBufferPointer(rebasing: bytes[range])
         // Most registry text is ASCII (ids, sites, numbers): decoding it cannot go wrong, and
         // skips the general validator (which is not specialised and costs more than the rest).
@@ -109,9 +109,9 @@ struct ProtobufReader {
         return text
     }
 
-    func data(_ range: Range<Int>) -> [UInt8] { Array(bytes[range]) }
+    package func data(_ range: Range<Int>) -> [UInt8] { Array(bytes[range]) }
 
-    func digest(_ range: Range<Int>) -> SHA256Digest? {
+    package func digest(_ range: Range<Int>) -> SHA256Digest? {
         SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]))
     }
 

@@ -1,0 +1,163 @@
+import Registry
+
+/// Walks a `SyncMessage`'s wire bytes (Proto/mineralsync/v1/sync.proto) without decoding them,
+/// checking every count and size against `SyncLimits`; entry batches, the bulk of the traffic,
+/// are read here directly, each entry's body and signature copied once and only once checked.
+enum SyncWireScan {
+    // Field numbers of sync.proto.
+    private enum Kind { static let hello = 1, entries = 2, certificates = 3, vector = 4, goodbye = 7 }
+
+    enum Outcome {
+        /// An entry batch, read in full.
+        case entries([SignedEntry])
+        /// Any other kind: within the limits, to be decoded by the generated code.
+        case withinLimits
+    }
+
+    static func scan(_ bytes: UnsafeRawBufferPointer, limits: SyncLimits) throws(SyncProtocolError) -> Outcome {
+        do {
+            var reader = ProtobufReader(bytes)
+            var kinds = 0
+            var batch: Range<Int>?
+            while !reader.isAtEnd {
+                let (field, wireType) = try reader.tag()
+                guard wireType == .lengthDelimited, (1...7).contains(field) else { try reader.skip(wireType); continue }
+                let range = try reader.lengthDelimited()
+                kinds += 1
+                // A canonical sender writes one kind once; two would merge or replace each other.
+                guard kinds == 1 else { throw SyncProtocolError.undecodableMessage("more than one message kind in one frame") }
+                let inner = reader.nested(range)
+                switch field {
+                case Kind.hello: try hello(inner, limits)
+                case Kind.entries: batch = range
+                case Kind.certificates: try certificates(inner, limits)
+                case Kind.vector: try wrappedVector(inner, limits)
+                case Kind.goodbye: try goodbye(inner, limits)
+                default: break
+                }
+            }
+            guard let batch else { return .withinLimits }
+            return .entries(try entries(reader.nested(batch), limits))
+        } catch let failure as ProtobufReader.Failure {
+            throw .undecodableMessage(failure.description)
+        } catch let error as SyncProtocolError {
+            throw error
+        } catch {
+            throw .undecodableMessage("\(error)")
+        }
+    }
+
+    private static func entries(_ batch: ProtobufReader, _ limits: SyncLimits) throws -> [SignedEntry] {
+        var reader = batch
+        var entries: [SignedEntry] = []
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            guard field == 1, wireType == .lengthDelimited else { try reader.skip(wireType); continue }
+            let range = try reader.lengthDelimited()
+            guard entries.count < limits.entriesPerMessage else {
+                throw SyncProtocolError.limitExceeded("more than \(limits.entriesPerMessage) entries in one message")
+            }
+            var entry = reader.nested(range)
+            var body: Range<Int>?, signature: Range<Int>?
+            while !entry.isAtEnd {
+                let (field, wireType) = try entry.tag()
+                guard (field == 1 || field == 2), wireType == .lengthDelimited else { try entry.skip(wireType); continue }
+                let value = try entry.lengthDelimited()
+                if field == 1 {
+                    guard value.count <= limits.bodySize else {
+                        throw SyncProtocolError.limitExceeded("entry \(entries.count + 1) of the batch has a \(value.count)-byte body; the limit is \(limits.bodySize)")
+                    }
+                    body = value
+                } else {
+                    guard value.count <= limits.signatureSize else {
+                        throw SyncProtocolError.limitExceeded("entry \(entries.count + 1) of the batch has a \(value.count)-byte signature; the limit is \(limits.signatureSize)")
+                    }
+                    signature = value
+                }
+            }
+            entries.append(SignedEntry(body: body.map(reader.data) ?? [], signature: signature.map(reader.data) ?? []))
+        }
+        return entries
+    }
+
+    private static func hello(_ hello: ProtobufReader, _ limits: SyncLimits) throws {
+        var reader = hello
+        var headIDs = 0
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            guard wireType == .lengthDelimited, field == 3 || field == 4 else { try reader.skip(wireType); continue }
+            let range = try reader.lengthDelimited()
+            if field == 3 {
+                try vector(reader.nested(range), limits)
+            } else {
+                headIDs += 1
+                guard headIDs <= limits.feedsPerVector else {
+                    throw SyncProtocolError.limitExceeded("more than \(limits.feedsPerVector) head ids in a hello")
+                }
+            }
+        }
+    }
+
+    private static func wrappedVector(_ message: ProtobufReader, _ limits: SyncLimits) throws {
+        var reader = message
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            guard field == 1, wireType == .lengthDelimited else { try reader.skip(wireType); continue }
+            try vector(reader.nested(try reader.lengthDelimited()), limits)
+        }
+    }
+
+    private static func vector(_ vector: ProtobufReader, _ limits: SyncLimits) throws {
+        var reader = vector
+        var heads = 0
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            try reader.skip(wireType)
+            guard field == 1 else { continue }
+            heads += 1
+            guard heads <= limits.feedsPerVector else {
+                throw SyncProtocolError.limitExceeded("more than \(limits.feedsPerVector) feeds in a version vector")
+            }
+        }
+    }
+
+    private static func certificates(_ message: ProtobufReader, _ limits: SyncLimits) throws {
+        var reader = message
+        var count = 0
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            guard field == 1, wireType == .lengthDelimited else { try reader.skip(wireType); continue }
+            let range = try reader.lengthDelimited()
+            count += 1
+            guard count <= limits.certificatesPerMessage else {
+                throw SyncProtocolError.limitExceeded("more than \(limits.certificatesPerMessage) origin certificates in one message")
+            }
+            var origin = reader.nested(range)
+            var chain = 0
+            while !origin.isAtEnd {
+                let (field, wireType) = try origin.tag()
+                guard field == 2, wireType == .lengthDelimited else { try origin.skip(wireType); continue }
+                let certificate = try origin.lengthDelimited()
+                chain += 1
+                guard chain <= limits.certificatesPerChain else {
+                    throw SyncProtocolError.limitExceeded("origin certificate \(count) has a chain of more than \(limits.certificatesPerChain) certificates")
+                }
+                guard certificate.count <= limits.certificateSize else {
+                    throw SyncProtocolError.limitExceeded("origin certificate \(count) holds a \(certificate.count)-byte certificate; the limit is \(limits.certificateSize)")
+                }
+            }
+        }
+    }
+
+    private static func goodbye(_ message: ProtobufReader, _ limits: SyncLimits) throws {
+        var reader = message
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.tag()
+            guard field == 2, wireType == .lengthDelimited else { try reader.skip(wireType); continue }
+            let detail = try reader.lengthDelimited()
+            guard detail.count <= limits.detailLength else {
+                throw SyncProtocolError.limitExceeded("a goodbye detail of \(detail.count) bytes; the limit is \(limits.detailLength)")
+            }
+        }
+    }
+}
