@@ -69,7 +69,11 @@ for p in "${participants[@]}"; do
     for q in "${participants[@]}"; do echo "    $q: ./pki/$(echo "$q" | tr A-Z a-z)-ca.pem"; done
     echo "  crls: []"
     echo "peers:"
-    for q in "${participants[@]}"; do [ "$q" = "$p" ] || echo "  - address: 127.0.0.1:$(port_of "$q")"; done
+    for q in "${participants[@]}"; do
+      [ "$q" = "$p" ] && continue
+      echo "  - address: 127.0.0.1:$(port_of "$q")"
+      echo "    node: $q/$(echo "$q" | tr A-Z a-z)-1"
+    done
     echo "sync:"
     echo "  anti-entropy-interval: 10s"
   } > "$work/$name.yaml"

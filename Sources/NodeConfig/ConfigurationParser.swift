@@ -98,12 +98,24 @@ public enum ConfigurationParser {
         }
 
         var peers: [HostPort] = []
+        var pinnedPeers: [HostPort: NodeID] = [:]
         for (item, key) in r.list(document, "peers") {
             guard let peer = r.mapping(item, key: key) else { continue }
             if let address = r.address(peer, "address", required: true) {
                 if address == listen { r.report(peer.node("address"), "\(key).address", "\(address) is this node's own listen address") }
                 else if peers.contains(address) { r.report(peer.node("address"), "\(key).address", "\(address) is listed twice") }
-                else { peers.append(address) }
+                else {
+                    peers.append(address)
+                    if let text = r.string(peer, "node", required: false) {
+                        do {
+                            let pinned = try NodeID(text)
+                            if pinned == node { r.report(peer.node("node"), "\(key).node", "\(pinned) is this node itself") }
+                            else { pinnedPeers[address] = pinned }
+                        } catch {
+                            r.report(peer.node("node"), "\(key).node", "\"\(text)\" is not a node: \(error.description) (write PARTICIPANT/name, e.g. JP/jp-1)")
+                        }
+                    }
+                }
             }
             r.finish(peer)
         }
@@ -115,6 +127,13 @@ public enum ConfigurationParser {
             if let value = r.byteSize(section, "max-frame-size", in: 1024...(64 << 20)) { sync.maximumFrameBytes = value }
             if let value = r.byteSize(section, "max-pending-bytes", in: 64 << 10...(1 << 30)) { sync.maximumPendingBytes = value }
             if let value = r.integer(section, "batch-size", in: 1...10_000) { sync.batchSize = value }
+            if let value = r.byteSize(section, "max-waiting-bytes", in: 1 << 20...(4 << 30)) { sync.maximumWaitingBytes = value }
+            if let value = r.byteSize(section, "max-waiting-bytes-per-feed", in: 64 << 10...(4 << 30)) {
+                if value <= sync.maximumWaitingBytes { sync.maximumWaitingBytesPerFeed = value }
+                else { r.report(section.node("max-waiting-bytes-per-feed"), "sync.max-waiting-bytes-per-feed", "\(value) bytes is more than sync.max-waiting-bytes (\(sync.maximumWaitingBytes))") }
+            } else if sync.maximumWaitingBytesPerFeed > sync.maximumWaitingBytes {
+                sync.maximumWaitingBytesPerFeed = sync.maximumWaitingBytes
+            }
             r.finish(section)
         }
 
@@ -152,6 +171,7 @@ public enum ConfigurationParser {
         guard let node, let dataDirectory, let listen, let adminSocket, let tls else { return nil }
         var configuration = NodeConfiguration(node: node, dataDirectory: dataDirectory, listen: listen, adminSocket: adminSocket,
                                               adminSocketMode: adminMode, metricsListen: metrics, tls: tls, peers: peers)
+        configuration.pinnedPeers = pinnedPeers
         configuration.sync = sync
         configuration.logging = logging
         configuration.mineralExtensions = extensions

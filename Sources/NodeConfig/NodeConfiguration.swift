@@ -22,6 +22,9 @@ public struct NodeConfiguration: Sendable, Hashable {
         public var idleTimeout: ConfigDuration = .seconds(60)
         public var maximumFrameBytes = 4 << 20
         public var maximumPendingBytes = 8 << 20
+        /// Entries received ahead of a gap that may wait for it, in total and per feed.
+        public var maximumWaitingBytes = 64 << 20
+        public var maximumWaitingBytesPerFeed = 16 << 20
         public var batchSize = 500
     }
 
@@ -40,6 +43,9 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var metricsListen: HostPort?
     public var tls: TLS
     public var peers: [HostPort]
+    /// `peers[].node`: the node a dialled address must turn out to be (its certificate is checked
+    /// in the handshake); addresses without one may be any node the trust anchors vouch for.
+    public var pinnedPeers: [HostPort: NodeID] = [:]
     public var sync = Sync()
     public var logging = Logging()
     /// Minerals this alliance added to the standard catalogue (id → display name).
@@ -62,7 +68,7 @@ public struct NodeConfiguration: Sendable, Hashable {
 
     public static func == (a: Self, b: Self) -> Bool {
         a.node == b.node && a.dataDirectory == b.dataDirectory && a.listen == b.listen && a.adminSocket == b.adminSocket
-            && a.adminSocketMode == b.adminSocketMode && a.metricsListen == b.metricsListen && a.tls == b.tls && a.peers == b.peers
+            && a.adminSocketMode == b.adminSocketMode && a.metricsListen == b.metricsListen && a.tls == b.tls && a.peers == b.peers && a.pinnedPeers == b.pinnedPeers
             && a.sync == b.sync && a.logging == b.logging
             && a.mineralExtensions.map(\.id) == b.mineralExtensions.map(\.id) && a.mineralExtensions.map(\.name) == b.mineralExtensions.map(\.name)
     }

@@ -6,12 +6,18 @@ public struct MineralRegistry: Sendable {
     public private(set) var ledger: FeedLedger
     public private(set) var views: RegistryViews
 
-    public init(policy: EntryPolicy = EntryPolicy(), maximumPendingPerFeed: Int = 100_000) {
-        ledger = FeedLedger(maximumPendingPerFeed: maximumPendingPerFeed)
+    public init(policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init()) {
+        ledger = FeedLedger(waitingLimits: waitingLimits)
         views = RegistryViews(policy: policy)
     }
 
     public var policy: EntryPolicy { views.policy }
+
+    /// How much may wait ahead of gaps (the daemon's `sync.max-waiting-*` settings).
+    public var waitingLimits: FeedLedger.WaitingLimits {
+        get { ledger.waitingLimits }
+        set { ledger.waitingLimits = newValue }
+    }
     public var vector: VersionVector { ledger.vector }
 
     /// Validates received entries and folds the valid ones. The caller persists

@@ -63,7 +63,8 @@ public final class PeerManager: Sendable {
         sessionsChanged()
     }
 
-    /// An element now and after every change to the set of sessions (a claim or a release), for
+    /// An element now and after every change to the set of sessions (a claim or a release) or of
+    /// the refused connections, for
     /// whoever waits for sessions to settle. Bounded: a slow reader sees only that something changed.
     public func sessionChanges() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -91,6 +92,7 @@ public final class PeerManager: Sendable {
             if state.refusals.count > Self.refusalLimit { state.refusals.removeFirst(state.refusals.count - Self.refusalLimit) }
         }
         refusedCount.increment()
+        sessionsChanged()
     }
 
     /// How the live session with `peer` was set up, if there is one.

@@ -73,11 +73,13 @@ public actor SyncEngine {
     /// - Parameter requiresPeerConfirmation: refuse local writes until a peer has told us how much
     ///   of our own feed it holds (true whenever peers are configured).
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
-                policy: EntryPolicy = EntryPolicy(), requiresPeerConfirmation: Bool, logger: Logger,
+                policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(),
+                requiresPeerConfirmation: Bool, logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
         self.store = store
         (registry, author) = try store.load(policy: policy, key: key)
+        registry.waitingLimits = waitingLimits
         self.trustStore = trustStore
         self.logger = logger
         self.clock = clock
@@ -266,7 +268,9 @@ public actor SyncEngine {
             // Not committed: the entries must not be advertised. Rebuild from disk so memory
             // matches what is durable; peers will send them again.
             logger.critical("store write failed; reloading the registry from disk", metadata: ["reason": "\(error)"])
+            let limits = registry.waitingLimits
             if let reloaded = try? store.load(policy: registry.policy, key: author.key) { (registry, author) = reloaded }
+            registry.waitingLimits = limits
             let reloaded = Holdings(vector: registry.vector, headIDs: Self.headIDs(of: registry.ledger))
             holdings.withLockedValue { $0 = reloaded }
             return IngestResult()

@@ -16,6 +16,8 @@ public final class SyncNode: Sendable {
         public var listenHost: String
         public var listenPort: Int
         public var peers: [(host: String, port: Int)]
+        /// The node a dialled address must be, by `SyncNode.address(host:port:)`.
+        public var pinnedPeers: [String: NodeID] = [:]
         public var antiEntropyInterval: TimeAmount = .seconds(10)
         public var idleTimeout: TimeAmount = .seconds(60)
         public var maximumFrameSize = SyncFrameDecoder.defaultMaximumFrameSize
@@ -52,7 +54,10 @@ public final class SyncNode: Sendable {
 
     private struct Dialer {
         let generation: UInt64
+        let pinned: NodeID?
         var channel: (any Channel)?
+        /// The current connection's peer passed every check (trust store and pin).
+        var verified = false
     }
 
     public init(engine: SyncEngine, configuration: Configuration, serverTLS: TLSContextProvider, clientTLS: TLSContextProvider,
@@ -78,16 +83,21 @@ public final class SyncNode: Sendable {
             .bind(host: configuration.listenHost, port: configuration.listenPort).get()
         state.withLockedValue { $0.listener = listener }
         logger.info("listening", metadata: ["address": "\(listener.localAddress.map(PeerSessionHandler.text) ?? "?")"])
-        for peer in configuration.peers { addPeer(host: peer.host, port: peer.port) }
+        for peer in configuration.peers {
+            addPeer(host: peer.host, port: peer.port, node: configuration.pinnedPeers[Self.address(host: peer.host, port: peer.port)])
+        }
     }
 
-    /// Starts dialling one more peer (config reload, tests). No-op when already configured.
-    public func addPeer(host: String, port: Int) {
-        let key = Self.key(host, port)
+    /// Starts dialling one more peer (config reload, tests). No-op when already configured with
+    /// the same pinned node; a new pin replaces the dialer (and closes its connection).
+    /// - Parameter node: the node the address must be; a handshake with any other is refused.
+    public func addPeer(host: String, port: Int, node pinned: NodeID? = nil) {
+        let key = Self.address(host: host, port: port)
+        if let existing = state.withLockedValue({ $0.dialers[key] }), existing.pinned != pinned { removePeer(host: host, port: port) }
         let generation = state.withLockedValue { state -> UInt64? in
             guard !state.stopping, state.dialers[key] == nil else { return nil }
             state.nextGeneration += 1
-            state.dialers[key] = Dialer(generation: state.nextGeneration)
+            state.dialers[key] = Dialer(generation: state.nextGeneration, pinned: pinned)
             return state.nextGeneration
         }
         if let generation { dial(key, generation, host: host, port: port, delay: configuration.reconnectDelay.initial, first: true) }
@@ -96,7 +106,7 @@ public final class SyncNode: Sendable {
     /// Stops dialling a peer and closes the connection dialled to it (config reload).
     public func removePeer(host: String, port: Int) {
         let channel = state.withLockedValue { state -> (any Channel)? in
-            state.dialers.removeValue(forKey: Self.key(host, port))?.channel
+            state.dialers.removeValue(forKey: Self.address(host: host, port: port))?.channel
         }
         guard let channel else { return }
         let goodbye = (try? SyncMessageCodec.encode(.goodbye(.unspecified, detail: "removed from \(engine.node)'s configuration"))) ?? []
@@ -131,7 +141,8 @@ public final class SyncNode: Sendable {
         return sessions.map(\.0)
     }
 
-    private static func key(_ host: String, _ port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    /// "host:port", or "[v6]:port": how a configured peer address is named.
+    public static func address(host: String, port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Says goodbye to every peer, stops dialling and listening.
     public func shutdown() async {
@@ -153,10 +164,20 @@ public final class SyncNode: Sendable {
         let settings = PeerSessionHandler.Settings(
             antiEntropyInterval: configuration.antiEntropyInterval, idleTimeout: configuration.idleTimeout,
             batchSize: configuration.batchSize, maximumPendingBytes: configuration.maximumPendingBytes, maximumIngestsInFlight: 4)
-        try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tls))
+        var peerCheck: OpenSSLHandler.PeerCheck?
+        if let dialKey, let pinned = state.withLockedValue({ $0.dialers[dialKey]?.pinned }) {
+            peerCheck = { verified in
+                let named = (try? NodeID(verified.identity)).map { "\($0)" } ?? "\(verified.identity)"
+                return named == "\(pinned)" ? nil : "\(dialKey) is configured as \(pinned), but its certificate names \(named)"
+            }
+        }
+        try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tls, peerCheck: peerCheck))
         if let dialKey {
             try channel.pipeline.syncOperations.addHandler(DialledIdentityRecorder { [self] node in
-                state.withLockedValue { $0.dialledNodes[dialKey] = node }
+                state.withLockedValue { state in
+                    state.dialledNodes[dialKey] = node
+                    state.dialers[dialKey]?.verified = true
+                }
             })
         }
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyncFrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
@@ -191,14 +212,20 @@ public final class SyncNode: Sendable {
                         let wanted = self.state.withLockedValue { state -> Bool in
                             guard state.dialers[key]?.generation == generation, !state.stopping else { return false }
                             state.dialers[key]?.channel = channel
+                            state.dialers[key]?.verified = false
                             return true
                         }
                         guard wanted else { channel.close(promise: nil); return }
                         channel.closeFuture.whenComplete { _ in
-                            self.state.withLockedValue { state in
-                                if let current = state.dialers[key]?.channel, current === channel { state.dialers[key]?.channel = nil }
+                            let verified = self.state.withLockedValue { state -> Bool in
+                                guard let current = state.dialers[key]?.channel, current === channel else { return false }
+                                state.dialers[key]?.channel = nil
+                                return state.dialers[key]?.verified ?? false
                             }
-                            self.dial(key, generation, host: host, port: port, delay: self.configuration.reconnectDelay.initial, first: false)
+                            // A session that ended is redialled at once; a handshake that was
+                            // refused (an untrusted or mispinned peer) backs off like a failed dial.
+                            let next = verified ? self.configuration.reconnectDelay.initial : min(delay * 2, self.configuration.reconnectDelay.maximum)
+                            self.dial(key, generation, host: host, port: port, delay: next, first: false)
                         }
                     case .failure(let error):
                         self.logger.debug("dial failed", metadata: ["peer": "\(host):\(port)", "reason": "\(error)"])

@@ -27,11 +27,14 @@ struct ConfigurationParserTests {
           crls: []
         peers:
           - address: 127.0.0.1:7702
+            node: US/us-1
           - address: "[::1]:7703"
         sync:
           anti-entropy-interval: 10s
           idle-timeout: 2m
           max-frame-size: 1MiB
+          max-waiting-bytes: 32MiB
+          max-waiting-bytes-per-feed: 8MiB
         log:
           format: json
           level: debug
@@ -59,6 +62,9 @@ struct ConfigurationParserTests {
         #expect(configuration.sync.antiEntropyInterval.milliseconds == 10_000)
         #expect(configuration.sync.idleTimeout.milliseconds == 120_000)
         #expect(configuration.sync.maximumFrameBytes == 1 << 20)
+        #expect(configuration.sync.maximumWaitingBytes == 32 << 20)
+        #expect(configuration.sync.maximumWaitingBytesPerFeed == 8 << 20)
+        #expect(configuration.pinnedPeers == [HostPort(host: "127.0.0.1", port: 7702): try NodeID("US/us-1")])
         #expect(configuration.logging.format == .json)
         #expect(configuration.logging.level == "debug")
         #expect(configuration.mineralExtensions.map(\.id) == ["scandium"])
@@ -152,6 +158,25 @@ struct ConfigurationParserTests {
         let text = Self.complete.replacingOccurrences(of: "\"[::1]:7703\"", with: "127.0.0.1:7701\n  - address: 127.0.0.1:7702")
         let error = try #require(throws: ConfigurationError.self) { try ConfigurationParser.parse(text, file: "c.yaml", baseDirectory: "/") }
         #expect(error.problems.map(\.message).sorted() == ["127.0.0.1:7701 is this node's own listen address", "127.0.0.1:7702 is listed twice"])
+    }
+
+    @Test func refusesAPinnedNodeThatIsNoNodeOrThisNode() throws {
+        for (pin, message) in [("jp-1", "\"jp-1\" is not a node"), ("EU/eu-1", "EU/eu-1 is this node itself")] {
+            let text = Self.complete.replacingOccurrences(of: "node: US/us-1", with: "node: \(pin)")
+            let error = try #require(throws: ConfigurationError.self) { try ConfigurationParser.parse(text, file: "c.yaml", baseDirectory: "/") }
+            #expect(error.problems.map(\.key) == ["peers[0].node"])
+            #expect(error.problems.first?.message.hasPrefix(message) == true, "\(error)")
+        }
+    }
+
+    @Test func refusesMoreWaitingBytesPerFeedThanInTotal() throws {
+        let text = Self.complete.replacingOccurrences(of: "max-waiting-bytes-per-feed: 8MiB", with: "max-waiting-bytes-per-feed: 64MiB")
+        let error = try #require(throws: ConfigurationError.self) { try ConfigurationParser.parse(text, file: "c.yaml", baseDirectory: "/") }
+        #expect(error.problems.map(\.description) == ["c.yaml:29: sync.max-waiting-bytes-per-feed: 67108864 bytes is more than sync.max-waiting-bytes (33554432)"])
+        // Without a per-feed setting, a small total lowers the per-feed default with it.
+        let small = Self.complete.replacingOccurrences(of: "max-waiting-bytes: 32MiB", with: "max-waiting-bytes: 4MiB")
+            .replacingOccurrences(of: "  max-waiting-bytes-per-feed: 8MiB\n", with: "")
+        #expect(try ConfigurationParser.parse(small, file: "c.yaml", baseDirectory: "/").sync.maximumWaitingBytesPerFeed == 4 << 20)
     }
 
     @Test(arguments: ["10s": 10_000, "250ms": 250, "5m": 300_000, "1h": 3_600_000] as [String: Int64])

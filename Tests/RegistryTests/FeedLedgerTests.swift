@@ -137,7 +137,7 @@ import Testing
     }
 
     @Test func pendingEntriesAreBounded() {
-        var ledger = FeedLedger(maximumPendingPerFeed: 3)
+        var ledger = FeedLedger(waitingLimits: .init(positionsAhead: 3))
         let entries = feed(8)
         let result = ledger.ingest(entries[1...].map(\.signed), keys: alliance.keys)
         #expect(result.buffered == 2)  // seq 2 and 3: within 3 of the head (0)
@@ -145,6 +145,42 @@ import Testing
         #expect(result.rejected.allSatisfy { $0.reason == .tooFarAhead(limit: 3) })
         #expect(ledger.pendingCount == 2)
         #expect(ledger.ingest([entries[0].signed], keys: alliance.keys).accepted.map(\.seq) == [1, 2, 3])
+    }
+
+    /// What waits ahead of gaps is bounded in bytes per feed and in total; what the bound
+    /// refuses is accepted once the gap is filled, and the accounting returns to zero.
+    @Test func waitingBytesAreBoundedPerFeedAndInTotal() {
+        let eu = feed(12), us = feed(12, of: "US/us-1")
+        let cost = eu[1].signed.body.count + eu[1].signed.signature.count + 256
+        var ledger = FeedLedger(waitingLimits: .init(bytesPerFeed: 4 * cost + cost / 2, totalBytes: 6 * cost + cost / 2))
+        let first = ledger.ingest(eu[1...].map(\.signed), keys: alliance.keys)
+        #expect(first.buffered == 4)
+        #expect(first.rejected.map(\.seq) == Array(6...12))
+        #expect(first.rejected.allSatisfy { $0.reason == .waitingFull(limit: 4 * cost + cost / 2, scope: .feed) })
+        #expect(first.signatureChecks == 4, "what the bound refuses is not even verified")
+        #expect(ledger.waitingBytes == 4 * cost)
+        let second = ledger.ingest(us[1...].map(\.signed), keys: alliance.keys)
+        #expect(second.buffered == 2, "the node's total leaves room for two more")
+        #expect(second.rejected.first?.reason == .waitingFull(limit: 6 * cost + cost / 2, scope: .node))
+        #expect(ledger.waitingBytes == 6 * cost)
+        // The gaps fill: everything waiting is accepted, the accounting is back to zero, and the
+        // refused entries are accepted when they come again.
+        #expect(ledger.ingest([eu[0].signed], keys: alliance.keys).accepted.map(\.seq) == Array(1...5))
+        #expect(ledger.ingest([us[0].signed], keys: alliance.keys).accepted.map(\.seq) == Array(1...3))
+        #expect(ledger.waitingBytes == 0 && ledger.pendingCount == 0)
+        #expect(ledger.ingest(eu[5...].map(\.signed), keys: alliance.keys).accepted.count == 7)
+        // A fork drops what waited for its feed, and its bytes with it.
+        var forked = FeedLedger()
+        var left = alliance.author("JP/jp-1")
+        let genesis = left.write(Ops.report("JP"), at: 1)
+        var right = left
+        let leftEntries = (2...4).map { left.write(Ops.report("JP", "gallium", "\($0)"), at: UInt64($0)) }
+        let rightSecond = right.write(Ops.report("JP", "gallium", "99"), at: 2)
+        _ = forked.ingest([genesis.signed, leftEntries[0].signed], keys: alliance.keys)
+        _ = forked.ingest([leftEntries[2].signed], keys: alliance.keys)
+        #expect(forked.waitingBytes > 0)
+        #expect(forked.ingest([rightSecond.signed], keys: alliance.keys).forks.count == 1)
+        #expect(forked.waitingBytes == 0)
     }
 
     @Test func anEntryWithAnotherEntrysSignatureIsRejected() {

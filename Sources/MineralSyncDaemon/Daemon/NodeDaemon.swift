@@ -80,6 +80,8 @@ public final class NodeDaemon: Service, Sendable {
         do {
             engine = try SyncEngine(store: store, key: materials.privateKey, certificateChain: materials.certificateChain,
                                     trustStore: materials.trustStore, policy: EntryPolicy(catalogue: materials.catalogue),
+                                    waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: configuration.sync.maximumWaitingBytesPerFeed,
+                                                                            totalBytes: configuration.sync.maximumWaitingBytes),
                                     requiresPeerConfirmation: !configuration.peers.isEmpty, logger: logger)
         } catch {
             try? store.close()
@@ -99,6 +101,7 @@ public final class NodeDaemon: Service, Sendable {
         settings.maximumFrameSize = configuration.sync.maximumFrameBytes
         settings.maximumPendingBytes = configuration.sync.maximumPendingBytes
         settings.batchSize = configuration.sync.batchSize
+        for (address, node) in configuration.pinnedPeers { settings.pinnedPeers[SyncNode.address(host: address.host, port: address.port)] = node }
         let node = SyncNode(engine: engine, configuration: settings, serverTLS: TLSContextProvider(serverTLS),
                             clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
         let running = RunningNode(configuration: configuration, materials: materials, engine: engine, node: node, lock: lock)

@@ -87,10 +87,11 @@ final class RunningNode: Sendable {
         let closed = node.closeSessionsNoLongerTrusted(by: materials.trustStore)
         let wanted = Set(configuration.peers.map(\.description))
         for peer in old.peers where !wanted.contains(peer.description) { node.removePeer(host: peer.host, port: peer.port) }
-        for peer in configuration.peers { node.addPeer(host: peer.host, port: peer.port) }
+        for peer in configuration.peers { node.addPeer(host: peer.host, port: peer.port, node: configuration.pinnedPeers[peer]) }
         state.withLockedValue { state in
             state.configuration.tls = configuration.tls
             state.configuration.peers = configuration.peers
+            state.configuration.pinnedPeers = configuration.pinnedPeers
             state.materials = materials
         }
         if !restartNeeded.isEmpty {

@@ -11,6 +11,8 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
         /// More distinct entries claim one position of a feed than a genuine feed (one) or a fork
         /// (two) can explain.
         case contested(limit: Int)
+        /// Entries ahead of a gap already fill what may wait, for this feed or for the node.
+        case waitingFull(limit: Int, scope: WaitingScope)
 
         public var description: String {
             switch self {
@@ -21,9 +23,13 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .feedFrozen: "the origin's feed is frozen after a fork"
             case .tooFarAhead(let limit): "more than \(limit) entries ahead of the feed head"
             case .contested(let limit): "more than \(limit) different entries claim this position of the feed"
+            case .waitingFull(let limit, let scope):
+                "entries ahead of a gap already fill the \(limit)-byte limit \(scope == .feed ? "of this feed" : "of the node"); send the gap first"
             }
         }
     }
+
+    public enum WaitingScope: Sendable, Hashable { case feed, node }
 
     public let id: EntryID
     public let origin: NodeID?

@@ -24,6 +24,8 @@ public struct FeedLedger: Sendable {
         /// Entries ahead of a gap, each verified on its own signature: at most two per position
         /// (two are a fork, found when the gap fills).
         var pending: [UInt64: [Entry]] = [:]
+        /// What `pending` costs, by `WaitingLimits.cost`.
+        var pendingBytes = 0
         var fork: ForkEvidence?
         var head: UInt64 { UInt64(ids.count) }
 
@@ -32,8 +34,44 @@ public struct FeedLedger: Sendable {
             guard entry.previous == link else { throw .chainMismatch(origin: entry.origin, seq: entry.seq) }
             ids.append(entry.id)
             link = entry.link
-            pending[entry.seq] = nil
+            removePending(at: entry.seq)
         }
+
+        @discardableResult
+        mutating func removePending(at seq: UInt64) -> [Entry] {
+            guard let removed = pending.removeValue(forKey: seq) else { return [] }
+            pendingBytes -= removed.reduce(0) { $0 + WaitingLimits.cost(of: $1) }
+            return removed
+        }
+
+        mutating func removeAllPending() {
+            pending.removeAll()
+            pendingBytes = 0
+        }
+
+        mutating func addPending(_ entry: Entry) {
+            pending[entry.seq, default: []].append(entry)
+            pendingBytes += WaitingLimits.cost(of: entry)
+        }
+    }
+
+    /// How much may wait ahead of gaps: entries a peer sent before the ones they follow. Each is
+    /// verified first, so only an origin's own (or a relayed genuine) entries can wait, but an
+    /// origin can sign as many as it likes: what waits is bounded per feed and in total.
+    public struct WaitingLimits: Sendable, Hashable {
+        /// How far ahead of a feed's head an entry may be and still wait.
+        public var positionsAhead = 100_000
+        public var bytesPerFeed = 16 << 20
+        public var totalBytes = 64 << 20
+
+        public init(positionsAhead: Int = 100_000, bytesPerFeed: Int = 16 << 20, totalBytes: Int = 64 << 20) {
+            self.positionsAhead = positionsAhead
+            self.bytesPerFeed = bytesPerFeed
+            self.totalBytes = totalBytes
+        }
+
+        /// An entry's signed bytes plus what holding it costs (id, decoded header, references).
+        static func cost(of entry: Entry) -> Int { entry.signed.body.count + entry.signed.signature.count + 256 }
     }
 
     // Every change to a feed is made in place, or to the feed moved out of `feeds` and put
@@ -43,10 +81,12 @@ public struct FeedLedger: Sendable {
     private var feeds: [NodeID: Feed] = [:]
     /// Highest contiguous accepted seq per feed. Every accepted entry is in it.
     public private(set) var vector = VersionVector()
-    public let maximumPendingPerFeed: Int
+    public var waitingLimits: WaitingLimits
+    /// What every feed's waiting entries cost together.
+    public private(set) var waitingBytes = 0
 
-    public init(maximumPendingPerFeed: Int = 100_000) {
-        self.maximumPendingPerFeed = maximumPendingPerFeed
+    public init(waitingLimits: WaitingLimits = WaitingLimits()) {
+        self.waitingLimits = waitingLimits
     }
 
     public func head(of node: NodeID) -> FeedHead? {
@@ -82,7 +122,9 @@ public struct FeedLedger: Sendable {
     /// damaged store); the signature is not.
     public mutating func adopt(_ entry: Entry) throws(AdoptionError) {
         if let index = feeds.index(forKey: entry.origin) {
+            let before = feeds.values[index].pendingBytes
             try feeds.values[index].adopt(entry)
+            waitingBytes += feeds.values[index].pendingBytes - before
         } else {
             var feed = Feed()
             try feed.adopt(entry)
@@ -95,7 +137,8 @@ public struct FeedLedger: Sendable {
     public mutating func freeze(with evidence: ForkEvidence) {
         var feed = feeds.removeValue(forKey: evidence.origin) ?? Feed()
         if feed.fork == nil { feed.fork = evidence }
-        feed.pending.removeAll()
+        waitingBytes -= feed.pendingBytes
+        feed.removeAllPending()
         feeds[evidence.origin] = feed
     }
 
@@ -123,7 +166,9 @@ public struct FeedLedger: Sendable {
 
     private mutating func ingest(_ entries: [Entry], of origin: NodeID, key: PublicKey?, into result: inout IngestResult) {
         var feed = feeds.removeValue(forKey: origin) ?? Feed()
+        let waitingBefore = feed.pendingBytes
         defer {
+            waitingBytes += feed.pendingBytes - waitingBefore
             feeds[origin] = feed
             vector[origin] = feed.head
         }
@@ -147,7 +192,7 @@ public struct FeedLedger: Sendable {
         /// earlier, perhaps by other peers) are dropped with the feed's pending state.
         func freeze(_ evidence: ForkEvidence) {
             feed.fork = evidence
-            feed.pending.removeAll()
+            feed.removeAllPending()
             result.forks.append(evidence)
             decided.insert(evidence.conflicting.id)
             for entry in entries { reject(entry, .feedFrozen) }
@@ -162,10 +207,9 @@ public struct FeedLedger: Sendable {
         var atHeldPositions: [Entry] = []
         for entry in entries.sorted(by: { $0.seq < $1.seq }) {
             if entry.seq <= feed.head { atHeldPositions.append(entry); continue }
-            // Only positions within `maximumPendingPerFeed` of the head may wait, which bounds
-            // the memory one feed's gap can hold, whatever a peer sends.
-            if entry.seq - feed.head > UInt64(maximumPendingPerFeed) {
-                reject(entry, .tooFarAhead(limit: maximumPendingPerFeed))
+            // Only positions within `positionsAhead` of the head may wait.
+            if entry.seq - feed.head > UInt64(waitingLimits.positionsAhead) {
+                reject(entry, .tooFarAhead(limit: waitingLimits.positionsAhead))
                 continue
             }
             let waiting = feed.pending[entry.seq] ?? [], here = arrivals[entry.seq] ?? []
@@ -231,7 +275,7 @@ public struct FeedLedger: Sendable {
         if feed.head > start {
             for seq in (start + 1)...feed.head {
                 let held = feed.ids[Int(seq - 1)]
-                for entry in feed.pending.removeValue(forKey: seq) ?? [] where entry.id != held {
+                for entry in feed.removePending(at: seq) where entry.id != held {
                     freeze(ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: held, conflicting: entry.signed))
                     return
                 }
@@ -254,11 +298,21 @@ public struct FeedLedger: Sendable {
             return
         }
 
-        // Entries ahead of the gap wait, each checked on its own signature first.
+        // Entries ahead of the gap wait, each checked on its own signature first, while the
+        // feed's and the node's waiting bytes allow (those refused come again once the gap is
+        // filled: the sender streams them in order then).
+        let othersWaiting = waitingBytes - waitingBefore
         for seq in arrivals.keys.sorted() where seq > next {
             for entry in arrivals[seq]! where !decided.contains(entry.id) {
+                let cost = WaitingLimits.cost(of: entry)
+                guard feed.pendingBytes + cost <= waitingLimits.bytesPerFeed else {
+                    reject(entry, .waitingFull(limit: waitingLimits.bytesPerFeed, scope: .feed)); continue
+                }
+                guard othersWaiting + feed.pendingBytes + cost <= waitingLimits.totalBytes else {
+                    reject(entry, .waitingFull(limit: waitingLimits.totalBytes, scope: .node)); continue
+                }
                 guard verify(entry) else { reject(entry, .badSignature); continue }
-                feed.pending[seq, default: []].append(entry)
+                feed.addPending(entry)
                 decided.insert(entry.id)
                 result.buffered += 1
             }
