@@ -221,7 +221,7 @@ let package = Package(
         .testTarget(
             name: "SyncNodeTests",
             dependencies: [
-                "SyncNode", "SyncProtocol", "Registry", "RegistryStore", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport",
+                "SyncNode", "SyncProtocol", "Registry", "RegistryStore", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport", "PeerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -23,6 +23,11 @@ public struct PeerHealth: Sendable, Hashable {
     public var confirmedVector = VersionVector()
     /// The participant CA that issued the peer's certificate verified it at connection time.
     public var certificateExpiry: Date?
+    /// Rules this peer broke (see `PeerManager.penalize`), the latest, and until when it is refused.
+    public var offences = 0
+    public var lastOffence: String?
+    public var lastOffenceAt: Date?
+    public var penalizedUntil: Date?
 
     /// Per feed, how many entries the peer lacks that this node holds (outbound lag) and how many
     /// this node lacks that the peer holds (inbound lag). Feeds with no lag are left out.

@@ -24,11 +24,48 @@ public final class PeerManager: Sendable {
     }
 
     public let local: NodeID
+    public let penaltyPolicy: PenaltyPolicy
     private let state = NIOLockedValueBox(State())
     private let connected = Gauge(label: "mineralsync_peers_connected")
     private let refusedCount = Counter(label: "mineralsync_connections_refused_total")
+    private let penalties = Counter(label: "mineralsync_peer_penalties_total")
 
-    public init(local: NodeID) { self.local = local }
+    public init(local: NodeID, penaltyPolicy: PenaltyPolicy = PenaltyPolicy()) {
+        self.local = local
+        self.penaltyPolicy = penaltyPolicy
+    }
+
+    // MARK: the penalty box
+
+    /// A peer broke the rules (a malformed or oversized message, an unproven claim, a flood of
+    /// invalid entries): its session is closed with the reason, and it is refused (and not
+    /// dialled) for longer each time. Returns when the penalty ends.
+    @discardableResult
+    public func penalize(_ peer: NodeID, reason: String, closeSession: Bool = true, now: Date = Date()) -> Date {
+        let (until, channel) = state.withLockedValue { state -> (Date, (any Channel)?) in
+            var health = state.health[peer] ?? PeerHealth(peer: peer)
+            health.offences += 1
+            let until = now.addingTimeInterval(penaltyPolicy.duration(offence: health.offences))
+            health.penalizedUntil = until
+            health.lastOffence = reason
+            health.lastOffenceAt = now
+            health.lastError = "penalized until \(until.formatted(.iso8601)): \(reason)"
+            state.health[peer] = health
+            return (until, state.sessions[peer]?.channel)
+        }
+        penalties.increment()
+        if closeSession, let channel {
+            let goodbye = (try? SyncMessageCodec.encode(.goodbye(.protocolViolation, detail: String(reason.utf8.prefix(900)) ?? "rule broken"))) ?? []
+            channel.writeAndFlush(ByteBuffer(bytes: goodbye)).whenComplete { _ in channel.close(promise: nil) }
+        }
+        sessionsChanged()
+        return until
+    }
+
+    /// When `peer`'s current penalty ends, if it is in the box.
+    public func penaltyEnd(of peer: NodeID, now: Date = Date()) -> Date? {
+        state.withLockedValue { state in state.health[peer]?.penalizedUntil.flatMap { $0 > now ? $0 : nil } }
+    }
 
     /// Registers a verified session. Returns false when an existing session with the same peer
     /// wins the tie-break (the new one must close); a losing existing session is closed here.
@@ -128,4 +165,20 @@ public final class PeerManager: Sendable {
 
     /// Says goodbye on every session (shutdown).
     func allChannels() -> [any Channel] { state.withLockedValue { $0.sessions.values.map(\.channel) } }
+}
+
+/// How long a peer that broke the rules is refused: `base` after its first offence, doubling
+/// with each further one, at most `maximum`. Offences are remembered for the daemon's life.
+public struct PenaltyPolicy: Sendable, Hashable {
+    public var base: TimeInterval
+    public var maximum: TimeInterval
+
+    public init(base: TimeInterval = 30, maximum: TimeInterval = 3600) {
+        self.base = base
+        self.maximum = maximum
+    }
+
+    public func duration(offence: Int) -> TimeInterval {
+        min(maximum, base * pow(2, Double(min(max(offence, 1), 40) - 1)))
+    }
 }

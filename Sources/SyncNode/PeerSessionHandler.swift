@@ -22,6 +22,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         /// Bytes written but not yet handed to the kernel above which pushes are dropped.
         var maximumPendingBytes: Int
         var maximumIngestsInFlight: Int
+        var invalidEntriesPerSession: Int
     }
 
     private let engine: SyncEngine
@@ -32,12 +33,14 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private let linkID: UInt64
 
     private var session: SyncSession?
-    private var streamQueue: [(origin: NodeID, range: ClosedRange<UInt64>)] = []
+    private var streamQueue = StreamQueue()
     private var pendingBytes = 0
     private var ingestsInFlight = 0
     private var antiEntropy: RepeatedTask?
     private var lastReceived = NIODeadline.now()
     private var remoteAddress = "?"
+    private var rejectionLog = RejectionLog()
+    private var invalidEntries = 0
 
     private static let nextLinkID = LinkIDCounter()
 
@@ -70,7 +73,11 @@ final class PeerSessionHandler: ChannelInboundHandler {
         if event is SyncNowEvent {
             // An operator's `sync`: our vector now (the peer sends what we lack), and a ping so
             // the peer answers with its own vector (we send what it lacks, and learn it holds it).
-            if let session { perform(session.antiEntropyTick(localVector: engine.vector) + [.send(.ping(UInt64.random(in: 1...UInt64.max)))], context) }
+            if var session {
+                let actions = session.antiEntropyTick(localVector: engine.vector) + [.send(.ping(UInt64.random(in: 1...UInt64.max)))]
+                self.session = session
+                perform(actions, context)
+            }
             return
         }
         guard let identity = event as? PeerIdentityEvent else {
@@ -82,6 +89,13 @@ final class PeerSessionHandler: ChannelInboundHandler {
             return
         }
         logger[metadataKey: "peer"] = "\(peer)"
+        if let end = manager.penaltyEnd(of: peer) {
+            let reason = "\(peer) is refused until \(end.formatted(.iso8601)) for breaking the sync protocol's rules"
+            manager.refused(address: remoteAddress, reason: reason)
+            write(.goodbye(.protocolViolation, detail: reason), context)
+            context.close(promise: nil)
+            return
+        }
         guard manager.claim(peer, direction: direction, channel: context.channel, verified: identity.peer) else {
             logger.info("closing duplicate session")
             write(.goodbye(.duplicateSession, detail: "a session with \(engine.node) already exists"), context)
@@ -162,6 +176,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         antiEntropy?.cancel()
+        if let line = rejectionLog.flush(now: Date(), force: true) { log(line) }
         if let peer {
             manager.release(peer, channel: context.channel)
             let engine = self.engine, id = linkID
@@ -178,7 +193,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             case .send(let message):
                 write(message, context)
             case .stream(let ranges):
-                streamQueue += ranges.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                for (feed, range) in ranges.sorted(by: { $0.key < $1.key }) { streamQueue.add(feed, range) }
                 pumpStream(context)
             case .sendCertificates(let origins):
                 let certificates = engine.certificates(for: origins)
@@ -186,14 +201,21 @@ final class PeerSessionHandler: ChannelInboundHandler {
             case .ingest(let entries, let certificates):
                 ingest(entries, certificates: certificates, context)
             case .established(let peerVector):
-                if let peer { manager.update(peer) { $0.connectedSince = Date() } }
+                guard let peer else { break }
+                manager.update(peer) { $0.connectedSince = Date() }
                 let engine = self.engine
-                Task { await engine.sessionEstablished(peerVector: peerVector) }
+                Task { await engine.sessionEstablished(with: peer, peerVector: peerVector) }
                 logger.info("session established", metadata: ["direction": "\(direction)"])
             case .ownFeedBehind(let held):
-                logger.warning("peer holds more of this node's feed than its store; catching up before writing", metadata: ["held": "\(held)"])
+                guard let peer else { break }
                 let engine = self.engine
-                Task { await engine.peerHoldsOwnFeed(upTo: held) }
+                Task { await engine.peerHoldsOwnFeed(peer, upTo: held) }
+            case .proveHead(let seq):
+                // The peer was restored from a backup: the entry at its own head, at once, so it
+                // can tell our claim from a lie and wait for the rest.
+                guard let peer else { break }
+                let head = engine.entries(of: peer, in: seq...seq, limit: 1)
+                if !head.isEmpty { write(.entries(head), context) }
             case .compareHeads(let claims):
                 let engine = self.engine
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -205,11 +227,18 @@ final class PeerSessionHandler: ChannelInboundHandler {
                         let (handler, context) = bound.value
                         handler.logger.critical("peer holds a different entry at the same position: fork; sending ours as evidence",
                                                 metadata: ["feeds": "\(divergent.map { "\($0.feed)#\($0.seq)" })"])
-                        handler.streamQueue += divergent.map { ($0.feed, $0.seq...$0.seq) }
+                        for (feed, seq) in divergent { handler.streamQueue.add(feed, seq...seq) }
                         handler.pumpStream(context)
                     }
                 }
             case .close(let reason, let detail, let sendGoodbye):
+                // Breaking the protocol (what we close for, not a version mismatch, a duplicate,
+                // idleness or shutdown) puts the peer in the penalty box; recorded before the
+                // connection closes, so whoever sees it closed sees why.
+                if sendGoodbye, reason == .protocolViolation || reason == .identityMismatch, let peer {
+                    let end = manager.penalize(peer, reason: detail, closeSession: false)
+                    logger.warning("peer penalized", metadata: ["reason": "\(detail)", "until": "\(end.formatted(.iso8601))"])
+                }
                 if sendGoodbye { write(.goodbye(reason, detail: detail), context) }
                 logger.info("session closed", metadata: ["reason": "\(reason)", "detail": "\(detail)"])
                 if let peer, reason != .shuttingDown { manager.update(peer) { $0.lastError = detail } }
@@ -245,7 +274,20 @@ final class PeerSessionHandler: ChannelInboundHandler {
             health.entriesReceived += received
             health.rejected(rejected)
         }
-        for rejection in rejected { logger.warning("entry rejected", metadata: ["reason": "\(rejection)"]) }
+        for line in rejectionLog.record(rejected, now: Date()) { log(line) }
+        invalidEntries += rejected.count { $0.reason.isInvalid }
+        if invalidEntries > settings.invalidEntriesPerSession, var session, session.state != .closed {
+            let reason = "sent \(invalidEntries) entries that fail validation (the limit is \(settings.invalidEntriesPerSession) per session)"
+            perform(session.close(.protocolViolation, detail: reason), context)
+            self.session = session
+        }
+    }
+
+    private func log(_ line: RejectionLog.Line) {
+        switch line {
+        case .detail(let rejection): logger.warning("entry rejected", metadata: ["reason": "\(rejection)"])
+        case .summary: logger.warning("\(line.summaryText ?? "")")
+        }
     }
 
     /// New entries committed here (authored or from any peer): push those this peer lacks.
@@ -260,28 +302,47 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     /// Streams queued ranges from the store, one batch at a time, while the socket takes them.
+    /// A batch is split into frames of at most `maximumStreamFrameBytes` (entries of up to 64 KiB
+    /// would otherwise make a 500-entry batch larger than a peer's frame limit).
     private func pumpStream(_ context: ChannelHandlerContext) {
         while context.channel.isWritable, pendingBytes < settings.maximumPendingBytes, let (origin, range) = streamQueue.first {
             let batch = engine.entries(of: origin, in: range, limit: settings.batchSize)
-            streamQueue.removeFirst()
-            guard !batch.isEmpty else { continue }
-            write(.entries(batch), context)
-            let next = range.lowerBound + UInt64(batch.count)
-            if next <= range.upperBound { streamQueue.insert((origin, next...range.upperBound), at: 0) }
+            guard !batch.isEmpty else { streamQueue.consume(origin, through: range.upperBound); continue }
+            streamQueue.consume(origin, through: range.lowerBound + UInt64(batch.count) - 1)
+            var frame: [SignedEntry] = [], bytes = 0
+            for entry in batch {
+                let size = entry.body.count + entry.signature.count + 8
+                if !frame.isEmpty, bytes + size > Self.maximumStreamFrameBytes {
+                    write(.entries(frame), context)
+                    frame = []
+                    bytes = 0
+                }
+                frame.append(entry)
+                bytes += size
+            }
+            write(.entries(frame), context)
         }
     }
 
+    static let maximumStreamFrameBytes = 1 << 20
+
     private func tick(_ context: ChannelHandlerContext) {
+        if let line = rejectionLog.flush(now: Date(), force: false) { log(line) }
         guard var session else { return }
-        if NIODeadline.now() - lastReceived > settings.idleTimeout {
-            perform(session.close(.idle, detail: "nothing received for \(settings.idleTimeout)"), context)
-        } else {
-            perform(session.antiEntropyTick(localVector: engine.vector), context)
-        }
+        let actions = NIODeadline.now() - lastReceived > settings.idleTimeout
+            ? session.close(.idle, detail: "nothing received for \(settings.idleTimeout)")
+            : session.antiEntropyTick(localVector: engine.vector)
         self.session = session
+        perform(actions, context)
     }
 
     private func write(_ message: SyncMessage, _ context: ChannelHandlerContext) {
+        // Answers to a peer's pings and vectors are dropped, like pushes, while it is not
+        // reading: the next interval's vector says the same.
+        switch message {
+        case .vector, .pong: guard pendingBytes < settings.maximumPendingBytes else { return }
+        default: break
+        }
         guard let bytes = try? SyncMessageCodec.encode(message) else { return }
         let size = bytes.count
         pendingBytes += size

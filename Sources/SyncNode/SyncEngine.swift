@@ -17,6 +17,9 @@ public actor SyncEngine {
     public enum EngineError: Error, Sendable, CustomStringConvertible {
         case policy(PolicyViolation)
         case ownFeedUnconfirmed(peersHold: UInt64?)
+        /// A peer says it holds this node's feed further than its store, and has not yet sent the
+        /// signed entry that proves it (it has until `until`; unproven, the claim is dropped).
+        case ownFeedClaimed(by: NodeID, seq: UInt64, held: UInt64, until: Date)
         case store(StoreError)
         case signing(String)
         case shuttingDown
@@ -27,6 +30,8 @@ public actor SyncEngine {
             case .ownFeedUnconfirmed(let held):
                 if let held { "waiting to receive this node's own entries back from peers (they hold up to seq \(held)) before writing again" }
                 else { "waiting for a first peer to confirm this node's feed head before writing (a restored backup must not reuse sequence numbers)" }
+            case .ownFeedClaimed(let peer, let seq, let held, let until):
+                "\(peer) says it holds this node's feed up to seq \(seq) (this node holds \(held)); writes wait until \(SyncEngine.iso(until)) for the signed entry that proves it"
             case .store(let error): error.description
             case .signing(let reason): "could not sign the entry: \(reason)"
             case .shuttingDown: "the node is shutting down; nothing was written"
@@ -51,7 +56,17 @@ public actor SyncEngine {
     private var originKeys: [NodeID: PublicKey] = [:]
     private var links: [UInt64: SessionLink] = [:]
     private var ownFeedConfirmed: Bool
-    private var ownFeedHeldByPeers: UInt64 = 0
+    /// Peers' claims to hold this node's feed beyond its store. A proven claim (the entry at
+    /// that position, signed with this node's key, arrived) holds writes until the feed is back;
+    /// an unproven one for at most `claimProofTimeout`, then it is dropped and its peer penalised.
+    private var ownFeedClaims: [NodeID: OwnFeedClaim] = [:]
+    private struct OwnFeedClaim {
+        var seq: UInt64
+        var proven: Bool
+        var deadline: Date
+    }
+    public nonisolated let claimProofTimeout: Duration
+    private nonisolated let claimRefuted = NIOLockedValueBox<@Sendable (NodeID, String) -> Void>({ _, _ in })
     private var waiters: [(VersionVector, CheckedContinuation<Void, Never>)] = []
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     private var observers: [UInt64: AsyncStream<[Entry]>.Continuation] = [:]
@@ -74,13 +89,14 @@ public actor SyncEngine {
     ///   of our own feed it holds (true whenever peers are configured).
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
                 policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(),
-                requiresPeerConfirmation: Bool, logger: Logger,
+                requiresPeerConfirmation: Bool, claimProofTimeout: Duration = .seconds(10), logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
         self.store = store
         (registry, author) = try store.load(policy: policy, key: key)
         registry.waitingLimits = waitingLimits
         self.trustStore = trustStore
+        self.claimProofTimeout = claimProofTimeout
         self.logger = logger
         self.clock = clock
         ownFeedConfirmed = !requiresPeerConfirmation
@@ -117,7 +133,16 @@ public actor SyncEngine {
         observers = [:]
     }
 
-    public var ownFeedWritable: Bool { ownFeedConfirmed && ownFeedHeldByPeers <= registry.vector[node] }
+    public var ownFeedWritable: Bool {
+        ownFeedConfirmed && !ownFeedClaims.values.contains { $0.seq > registry.vector[node] }
+    }
+
+    /// Called with a peer and the reason when its claim about this node's feed went unproven.
+    public nonisolated func onClaimRefuted(_ handler: @escaping @Sendable (NodeID, String) -> Void) {
+        claimRefuted.withLockedValue { $0 = handler }
+    }
+
+    static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
 
     // MARK: what sessions read without waiting
 
@@ -167,7 +192,13 @@ public actor SyncEngine {
     public func appendAll(_ operations: [EntryOperation]) throws(EngineError) -> [Entry] {
         guard !closed else { throw .shuttingDown }
         guard ownFeedWritable else {
-            throw .ownFeedUnconfirmed(peersHold: ownFeedHeldByPeers > registry.vector[node] ? ownFeedHeldByPeers : nil)
+            let held = registry.vector[node]
+            let open = ownFeedClaims.filter { $0.value.seq > held }
+            if let proven = open.values.filter(\.proven).map(\.seq).max() { throw .ownFeedUnconfirmed(peersHold: proven) }
+            if let (peer, claim) = open.min(by: { $0.value.deadline < $1.value.deadline }) {
+                throw .ownFeedClaimed(by: peer, seq: claim.seq, held: held, until: claim.deadline)
+            }
+            throw .ownFeedUnconfirmed(peersHold: nil)
         }
         var drafts: [Entry] = []
         var next = author
@@ -205,11 +236,48 @@ public actor SyncEngine {
         remember(node, key: key, chain: chain.map(\.der))
     }
 
-    /// A peer told us (hello or vector) how much of our own feed it holds.
-    public func peerHoldsOwnFeed(upTo seq: UInt64) {
-        ownFeedHeldByPeers = max(ownFeedHeldByPeers, seq)
+    /// A peer told us (hello or vector) how much of our own feed it holds. Its hello confirms
+    /// the feed head; a claim beyond our store holds writes only until `claimProofTimeout`
+    /// unless the peer sends the entry at that position, signed with our key.
+    public func peerHoldsOwnFeed(_ peer: NodeID, upTo seq: UInt64) {
         ownFeedConfirmed = true
+        let held = registry.vector[node]
+        if seq > held, seq > ownFeedClaims[peer]?.seq ?? 0 {
+            let deadline = Date().addingTimeInterval(Double(claimProofTimeout.components.seconds) + Double(claimProofTimeout.components.attoseconds) / 1e18)
+            ownFeedClaims[peer] = OwnFeedClaim(seq: seq, proven: false, deadline: deadline)
+            logger.warning("peer says it holds more of this node's feed than its store; writes wait for its proof",
+                           metadata: ["peer": "\(peer)", "claimed": "\(seq)", "held": "\(held)"])
+            let timeout = claimProofTimeout
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                await self?.expireClaim(of: peer, seq: seq)
+            }
+        }
         resumeWritableWaiters()
+    }
+
+    private func expireClaim(of peer: NodeID, seq: UInt64) {
+        guard let claim = ownFeedClaims[peer], claim.seq == seq, !claim.proven else { return }
+        ownFeedClaims[peer] = nil
+        guard seq > registry.vector[node] else { resumeWritableWaiters(); return }
+        let reason = "claimed this node's feed up to seq \(seq) and sent no entry signed by this node at that position within \(claimProofTimeout)"
+        logger.warning("claim refuted; writes resume", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        claimRefuted.withLockedValue { $0 }(peer, reason)
+        resumeWritableWaiters()
+    }
+
+    /// Entries of our own feed at a claimed position, signed with our key, prove the claims.
+    private func proveClaims(with entries: [SignedEntry]) {
+        let unproven = Set(ownFeedClaims.values.filter { !$0.proven }.map(\.seq))
+        guard !unproven.isEmpty else { return }
+        let key = author.key.publicKey
+        var proven: Set<UInt64> = []
+        for signed in entries {
+            guard let entry = try? EntryCodec.decode(signed), entry.origin == node, unproven.contains(entry.seq),
+                  !proven.contains(entry.seq), signed.isSigned(by: key) else { continue }
+            proven.insert(entry.seq)
+        }
+        for (peer, claim) in ownFeedClaims where proven.contains(claim.seq) { ownFeedClaims[peer]?.proven = true }
     }
 
     /// Resolves once local writes are accepted (at once when they already are), or the engine closes.
@@ -226,8 +294,8 @@ public actor SyncEngine {
     }
 
     /// A session was established: the peer's hello told us what it holds of our feed.
-    public func sessionEstablished(peerVector: VersionVector) {
-        peerHoldsOwnFeed(upTo: peerVector[node])
+    public func sessionEstablished(with peer: NodeID, peerVector: VersionVector) {
+        peerHoldsOwnFeed(peer, upTo: peerVector[node])
     }
 
     /// Closes the store (shutdown, after the sessions are closed). Anything arriving later is
@@ -259,6 +327,7 @@ public actor SyncEngine {
             }
         }
         guard !entries.isEmpty else { return IngestResult() }
+        proveClaims(with: entries)
         let keys = originKeys
         let result = registry.ingest(entries) { keys[$0] }
         do {
@@ -282,6 +351,8 @@ public actor SyncEngine {
             logger.critical("fork detected: feed frozen", metadata: ["origin": "\(fork.origin)", "seq": "\(fork.seq)", "evidence": "\(fork)"])
         }
         for entry in result.accepted where entry.origin == node { author.catchUp(to: entry) }
+        let ownHead = registry.vector[node]
+        ownFeedClaims = ownFeedClaims.filter { $0.value.seq > ownHead }
         if let newest = result.accepted.map(\.clock).max() { author.observe(newest, now: clock()) }
         committed(result.accepted, from: peer, alsoFromOthers: result.acceptedFromWaiting)
         return result

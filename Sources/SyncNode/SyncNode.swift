@@ -24,6 +24,10 @@ public final class SyncNode: Sendable {
         public var batchSize = 500
         public var maximumPendingBytes = 8 << 20
         public var reconnectDelay: (initial: TimeAmount, maximum: TimeAmount) = (.milliseconds(200), .seconds(30))
+        public var penaltyPolicy = PenaltyPolicy()
+        /// Entries failing validation (bad signature, broken chain, malformed) one session may
+        /// send before it is closed and its peer penalised.
+        public var invalidEntriesPerSession = 1_000
 
         public init(listenHost: String, listenPort: Int, peers: [(host: String, port: Int)]) {
             self.listenHost = listenHost
@@ -68,7 +72,8 @@ public final class SyncNode: Sendable {
         self.clientTLS = clientTLS
         self.group = group
         self.logger = logger
-        peers = PeerManager(local: engine.node)
+        peers = PeerManager(local: engine.node, penaltyPolicy: configuration.penaltyPolicy)
+        engine.onClaimRefuted { [peers] peer, reason in peers.penalize(peer, reason: reason) }
     }
 
     /// The port the listener is bound to (useful when configured with port 0).
@@ -163,7 +168,8 @@ public final class SyncNode: Sendable {
         let tls = direction == .accepted ? serverTLS.current : clientTLS.current
         let settings = PeerSessionHandler.Settings(
             antiEntropyInterval: configuration.antiEntropyInterval, idleTimeout: configuration.idleTimeout,
-            batchSize: configuration.batchSize, maximumPendingBytes: configuration.maximumPendingBytes, maximumIngestsInFlight: 4)
+            batchSize: configuration.batchSize, maximumPendingBytes: configuration.maximumPendingBytes, maximumIngestsInFlight: 4,
+            invalidEntriesPerSession: configuration.invalidEntriesPerSession)
         var peerCheck: OpenSSLHandler.PeerCheck?
         if let dialKey, let pinned = state.withLockedValue({ $0.dialers[dialKey]?.pinned }) {
             peerCheck = { verified in
@@ -196,6 +202,11 @@ public final class SyncNode: Sendable {
             // only be closed as a duplicate. Check again later. (A session dialled to *another*
             // address naming the same node does not stop us: two processes sharing an identity
             // must both be heard, so that their fork is found.)
+            if let node = state.withLockedValue({ $0.dialledNodes[key] }), let end = peers.penaltyEnd(of: node) {
+                // In the penalty box: not dialled until the penalty ends.
+                self.dial(key, generation, host: host, port: port, delay: .milliseconds(Int64(max(0, end.timeIntervalSinceNow) * 1000) + 1), first: false)
+                return
+            }
             if let node = state.withLockedValue({ $0.dialledNodes[key] }), peers.direction(of: node) == .accepted {
                 self.dial(key, generation, host: host, port: port, delay: .nanoseconds(configuration.reconnectDelay.maximum.nanoseconds / 4), first: false)
                 return

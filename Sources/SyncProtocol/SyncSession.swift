@@ -7,8 +7,10 @@ import Registry
 /// `peerHas` is what the peer is known to hold: its advertised vector, raised by what it sends us
 /// and (optimistically) by what we send it. New entries go out only when the peer lacks them;
 /// when the peer's vector shows a gap, the missing range is streamed from the store. A received
-/// `vector` replaces the optimism with the truth, so anything lost in flight is sent again:
-/// that is the anti-entropy repair.
+/// `vector` corrects the optimism, so anything lost is sent again: that is the anti-entropy
+/// repair. What is in flight is not: a feed is sent again from what the peer confirms only once
+/// the peer has failed to confirm it for a whole anti-entropy interval, so repeating a vector (or
+/// a ping) never makes the node send what the peer holds or is still receiving.
 public struct SyncSession: Sendable {
     public enum State: String, Sendable, Hashable {
         case awaitingHello = "awaiting hello"
@@ -26,9 +28,12 @@ public struct SyncSession: Sendable {
         case ingest([SignedEntry], certificates: [OriginCertificate])
         /// The hello exchange is done: the session may be counted as connected.
         case established(peerVector: VersionVector)
-        /// The peer holds more of *our own* feed than we do (we were restored from a backup):
-        /// appends must wait until those entries are back.
+        /// The peer says it holds more of *our own* feed than we do (we were restored from a
+        /// backup): a claim, proven only by the entry at that position signed with our key.
         case ownFeedBehind(peerHolds: UInt64)
+        /// The peer lacks part of its *own* feed (it was restored from a backup): send it the
+        /// entry at `seq` at once, as the proof that it must wait for the rest before writing.
+        case proveHead(seq: UInt64)
         /// The peer's head entry ids for feeds we hold at least as far: wherever our entry at
         /// that seq differs, the feed is forked; send ours so the peer holds the evidence too.
         case compareHeads([NodeID: PeerHead])
@@ -43,6 +48,14 @@ public struct SyncSession: Sendable {
     public private(set) var peerHas = VersionVector()
     /// Origins whose certificates this peer has been sent (or sent us) in this session.
     private var certificatesKnownToPeer: Set<NodeID> = []
+    /// Anti-entropy intervals since the session started.
+    private var epoch = 0
+    /// Per feed, the highest seq sent (pushed or queued for streaming) that the peer has not
+    /// confirmed yet, and the epoch it was last sent in.
+    private var unconfirmed: [NodeID: (upTo: UInt64, epoch: Int)] = [:]
+    /// The vector last sent, and when: a ping is answered with the vector only when it changed
+    /// or once per interval.
+    private var vectorSent: (vector: VersionVector, epoch: Int)?
 
     public init(local: NodeID, peer: NodeID) {
         self.local = local
@@ -88,12 +101,15 @@ public struct SyncSession: Sendable {
             for certificate in certificates { certificatesKnownToPeer.insert(certificate.node) }
             return [.ingest([], certificates: certificates)]
         case (.established, .vector(let vector)):
-            peerHas = vector
+            confirm(vector)
             var actions: [Action] = []
             if vector[local] > localVector[local] { actions.append(.ownFeedBehind(peerHolds: vector[local])) }
             return actions + catchUp(localVector: localVector)
         case (.established, .ping(let nonce)):
-            // A ping asks "what do you hold now?": the answer is our vector, then the pong.
+            // A ping asks "what do you hold now?": the answer is our vector (unless the peer
+            // already has it from this interval), then the pong.
+            if let sent = vectorSent, sent.vector == localVector, sent.epoch == epoch { return [.send(.pong(nonce))] }
+            vectorSent = (localVector, epoch)
             return [.send(.vector(localVector)), .send(.pong(nonce))]
         case (.established, .pong):
             return []
@@ -128,6 +144,7 @@ public struct SyncSession: Sendable {
             }
             direct.append(entry.signed)
             peerHas[entry.origin] = entry.seq
+            markSent(entry.origin, upTo: entry.seq)
         }
         var actions: [Action] = []
         if !newOrigins.isEmpty { actions.append(.sendCertificates(newOrigins)) }
@@ -137,8 +154,30 @@ public struct SyncSession: Sendable {
     }
 
     /// The anti-entropy timer: tell the peer what we hold, so it can send what we miss.
-    public func antiEntropyTick(localVector: VersionVector) -> [Action] {
-        state == .established ? [.send(.vector(localVector))] : []
+    public mutating func antiEntropyTick(localVector: VersionVector) -> [Action] {
+        guard state == .established else { return [] }
+        epoch += 1
+        vectorSent = (localVector, epoch)
+        return [.send(.vector(localVector))]
+    }
+
+    /// The peer's vector: what it holds. Raises `peerHas`; lowers it back to the vector only for
+    /// feeds whose sent entries the peer has not confirmed for a whole interval (lost, or
+    /// refused there): those are sent again once.
+    private mutating func confirm(_ vector: VersionVector) {
+        for (feed, seq) in vector.heads where seq > peerHas[feed] { peerHas[feed] = seq }
+        for (feed, mark) in unconfirmed {
+            if vector[feed] >= mark.upTo {
+                unconfirmed[feed] = nil
+            } else if epoch - mark.epoch >= 2 {
+                peerHas[feed] = vector[feed]
+                unconfirmed[feed] = nil
+            }
+        }
+    }
+
+    private mutating func markSent(_ feed: NodeID, upTo seq: UInt64) {
+        unconfirmed[feed] = (max(seq, unconfirmed[feed]?.upTo ?? 0), epoch)
     }
 
     /// A frame or message failed to decode, or the entries/certificates the peer sent broke
@@ -161,12 +200,16 @@ public struct SyncSession: Sendable {
         let missing = peerHas.missing(comparedTo: localVector)
         guard !missing.isEmpty else { return [] }
         var actions: [Action] = []
+        if let own = missing[peer] { actions.append(.proveHead(seq: own.upperBound)) }
         let newOrigins = missing.keys.filter { !certificatesKnownToPeer.contains($0) }.sorted()
         if !newOrigins.isEmpty {
             certificatesKnownToPeer.formUnion(newOrigins)
             actions.append(.sendCertificates(newOrigins))
         }
-        for (node, range) in missing { peerHas[node] = range.upperBound }
+        for (node, range) in missing {
+            peerHas[node] = range.upperBound
+            markSent(node, upTo: range.upperBound)
+        }
         actions.append(.stream(missing))
         return actions
     }

@@ -152,7 +152,8 @@ extension SyncNodeTests {
     /// A verified peer that sends garbage or an oversized frame is closed with its reason in its
     /// health record, and the node goes on serving others.
     @Test func badPeersAreClosedWithAReasonAndServingContinues() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        // No time in the penalty box, so that each case is heard (each is still an offence).
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.penaltyPolicy = PenaltyPolicy(base: 0, maximum: 0) }
         try await eu.start()
         let rogue = try pki.node("US", "us-9")
         let trust = try pki.trustStore()
@@ -182,6 +183,7 @@ extension SyncNodeTests {
             let health = try #require(eu.node.peers.health(of: rogue.id))
             #expect(health.lastError?.contains(label) == true, "\(label): \(String(describing: health.lastError))")
         }
+        #expect(eu.node.peers.health(of: rogue.id)?.offences == cases.count)
         // Still serving: a good peer syncs.
         let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
         try await us.start()

@@ -64,8 +64,11 @@ import Testing
         #expect(jp.vector[eu.id] == 0)
         #expect(!jp.rejected.isEmpty)
         #expect(jp.rejected.allSatisfy { $0.reason == .badSignature || { if case .malformed = $0.reason { return true }; return false }($0) })
-        // An honest path repairs it: once the relay stops tampering, anti-entropy delivers.
+        // An honest path repairs it: once the relay stops tampering, anti-entropy delivers
+        // (what went unconfirmed for a whole interval is sent again at the next).
         network.tamper = nil
+        network.antiEntropy()
+        network.runUntilQuiet()
         network.antiEntropy()
         network.runUntilQuiet()
         #expect(jp.vector[eu.id] == 5)
@@ -112,6 +115,7 @@ import Testing
         restored.connect(us)
         network.runUntilQuiet()
         #expect(restored.ownFeedBehind == 10)
+        #expect(us.provedHeads == [10], "US proves its claim with the entry at EU's head")
         #expect(restored.vector[eu.id] == 10)
         #expect(restored.author.nextSeq == 11)
         try restored.write(Ops.report("EU", "gallium", "999"), at: 50)

@@ -20,6 +20,8 @@ final class SimulatedNode {
     var knownKeys: [NodeID: PublicKey] = [:]
     var rejected: [EntryRejection] = []
     var ownFeedBehind: UInt64?
+    /// Heads of a restored peer's own feed sent to it as proof.
+    var provedHeads: [UInt64] = []
     let network: SimulatedNetwork
 
     init(_ name: String, alliance: TestAlliance, network: SimulatedNetwork) {
@@ -114,6 +116,11 @@ final class SimulatedNode {
                 break
             case .ownFeedBehind(let held):
                 ownFeedBehind = held
+            case .proveHead(let seq):
+                if let entry = store[peer]?[seq] {
+                    provedHeads.append(seq)
+                    network.send(.entries([entry.signed]), from: id, to: peer)
+                }
             case .close(let reason, let detail, let sendGoodbye):
                 if sendGoodbye { network.send(.goodbye(reason, detail: detail), from: id, to: peer) }
                 sessions[peer] = nil
@@ -149,7 +156,8 @@ final class SimulatedNetwork {
     func antiEntropy() {
         for node in nodes.values {
             for peer in node.sessions.keys.sorted() {
-                node.perform(node.sessions[peer]!.antiEntropyTick(localVector: node.vector), peer: peer)
+                let actions = node.sessions[peer]!.antiEntropyTick(localVector: node.vector)
+                node.perform(actions, peer: peer)
             }
         }
     }

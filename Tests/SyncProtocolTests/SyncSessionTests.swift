@@ -78,6 +78,11 @@ import Testing
         var author = alliance.author("EU/eu-1")
         let entries = (0..<6).map { author.write(Ops.report("EU"), at: UInt64($0)) }
         _ = session.offer([entries[4], entries[5]])  // optimistically sent 5 and 6; suppose they were dropped
+        // Within the interval they were sent in, they may still be in flight: not sent again.
+        #expect(session.receive(.vector(VersionVector([eu: 4])), localVector: VersionVector([eu: 6])).isEmpty)
+        // Unconfirmed for a whole interval: sent again.
+        _ = session.antiEntropyTick(localVector: VersionVector([eu: 6]))
+        _ = session.antiEntropyTick(localVector: VersionVector([eu: 6]))
         #expect(session.receive(.vector(VersionVector([eu: 4])), localVector: VersionVector([eu: 6])) == [.stream([eu: 5...6])])
         #expect(session.receive(.vector(VersionVector([eu: 6])), localVector: VersionVector([eu: 6])).isEmpty)
     }
@@ -95,6 +100,48 @@ import Testing
         #expect(session.receive(.goodbye(.shuttingDown, detail: ""), localVector: VersionVector())
             == [.close(.shuttingDown, detail: "peer said goodbye: shutting down", sendGoodbye: false)])
         #expect(session.receive(.ping(8), localVector: VersionVector()).isEmpty)
+    }
+
+    func streams(_ actions: [SyncSession.Action]) -> [[NodeID: ClosedRange<UInt64>]] {
+        actions.compactMap { if case .stream(let ranges) = $0 { ranges } else { nil } }
+    }
+
+    /// Amplification: what the node sends is bounded by what the peer lacks. A flood of vectors
+    /// and pings costs the node a pong each, not a re-send of what is in flight.
+    @Test func repeatedVectorsAndPingsNeverResendWhatIsInFlight() {
+        let local = VersionVector([eu: 100])
+        var session = established(localVector: local)
+        var flood: [SyncSession.Action] = []
+        for nonce in 0..<1_000 as Range<UInt64> {
+            flood += session.receive(.vector(VersionVector()), localVector: local)
+            flood += session.receive(.ping(nonce), localVector: local)
+        }
+        #expect(streams(flood).isEmpty, "a vector re-queued entries still in flight")
+        #expect(flood.count { if case .send(.vector) = $0 { true } else { false } } == 1, "one vector per interval answers pings")
+        #expect(flood.count { if case .send(.pong) = $0 { true } else { false } } == 1_000)
+        // A whole interval later, still unconfirmed: sent again, once, from what the peer holds.
+        _ = session.antiEntropyTick(localVector: local)
+        #expect(streams(session.receive(.vector(VersionVector([eu: 40])), localVector: local)).isEmpty, "one interval is not enough")
+        _ = session.antiEntropyTick(localVector: local)
+        #expect(streams(session.receive(.vector(VersionVector([eu: 40])), localVector: local)) == [[eu: 41...100]])
+        #expect(streams(session.receive(.vector(VersionVector([eu: 40])), localVector: local)).isEmpty)
+        // Confirmed: nothing more, ever, for those entries.
+        _ = session.antiEntropyTick(localVector: local); _ = session.antiEntropyTick(localVector: local)
+        #expect(streams(session.receive(.vector(VersionVector([eu: 100])), localVector: local)).isEmpty)
+        _ = session.antiEntropyTick(localVector: local); _ = session.antiEntropyTick(localVector: local)
+        #expect(streams(session.receive(.vector(VersionVector([eu: 100])), localVector: local)).isEmpty)
+        // A changed vector is sent at once in answer to a ping.
+        #expect(session.receive(.ping(1), localVector: VersionVector([eu: 101])).first == .send(.vector(VersionVector([eu: 101]))))
+    }
+
+    @Test func aRestoredPeerIsSentTheHeadOfItsOwnFeedFirstAsProof() {
+        var session = SyncSession(local: eu, peer: us)
+        let actions = session.receive(.hello(SyncHello(node: us, vector: VersionVector([us: 4]))), localVector: VersionVector([us: 10, eu: 2]))
+        #expect(actions == [
+            .established(peerVector: VersionVector([us: 4])),
+            .proveHead(seq: 10),
+            .stream([us: 5...10, eu: 1...2]),
+        ])
     }
 
     @Test func tieBreakKeepsTheSameSessionOnBothSides() {

@@ -14,6 +14,32 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
         /// Entries ahead of a gap already fill what may wait, for this feed or for the node.
         case waitingFull(limit: Int, scope: WaitingScope)
 
+        /// A short name for counting and summaries.
+        public var kind: String {
+            switch self {
+            case .malformed: "malformed"
+            case .unknownOrigin: "unknown origin"
+            case .badSignature: "bad signature"
+            case .brokenChain: "broken chain"
+            case .feedFrozen: "feed frozen"
+            case .tooFarAhead: "too far ahead"
+            case .contested: "contested"
+            case .waitingFull: "waiting full"
+            }
+        }
+
+        /// What an honest node never sends, whatever its version: the entry is not what its
+        /// origin signed, or is not an entry at all (a format this node does not read yet is
+        /// not counted).
+        public var isInvalid: Bool {
+            switch self {
+            case .malformed(let error):
+                if case .unsupportedFormat = error { false } else { true }
+            case .badSignature, .brokenChain, .contested: true
+            case .unknownOrigin, .feedFrozen, .tooFarAhead, .waitingFull: false
+            }
+        }
+
         public var description: String {
             switch self {
             case .malformed(let error): error.description

@@ -1,0 +1,136 @@
+import Foundation
+import NIOPosix
+import Registry
+import PeerTestSupport
+import SyncNode
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// Attacks from an authenticated node (a real TLS client with a valid certificate of a real
+/// participant) against a real node: the victim keeps taking writes and serving honest peers,
+/// and the attacker ends up disconnected with a reason and in the penalty box.
+@Suite(.serialized) struct HostilePeerTests {
+    let group = MultiThreadedEventLoopGroup.singleton
+    let pki: TestPKI
+
+    init() throws { pki = try TestPKI() }
+
+    func detail(_ goodbye: SyncMessage?) -> String {
+        if case .goodbye(_, let detail) = goodbye { detail } else { "no goodbye: \(String(describing: goodbye))" }
+    }
+
+    @Test func anUnprovenClaimToHoldTheVictimsFeedIsRefutedAndPenalised() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, requiresPeerConfirmation: true,
+                                     claimProofTimeout: .milliseconds(500)) { $0.penaltyPolicy = PenaltyPolicy(base: 60) }
+        try await eu.start()
+        let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
+        try await attacker.hello(VersionVector([eu.identity.id: 1 << 40]))
+        // While the claim is open, writes wait (75 at mineralctl), naming who claims what.
+        let refusedWhileClaimed = try await within(20, "the claim is registered") {
+            while true {
+                do { _ = try await eu.engine.append(Ops.report("EU")); return false } catch let error as SyncEngine.EngineError {
+                    if case .ownFeedClaimed(let peer, 1 << 40, 0, _) = error, peer == attacker.identity.id { return true }
+                }
+                await Task.yield()
+            }
+        }
+        #expect(refusedWhileClaimed, "a write went through before the claim was registered")
+        // No proof comes: the claim is dropped, writes resume, the attacker is told why and closed.
+        let goodbye = try await within(20, "the attacker is closed") { try await attacker.untilClosed() }
+        #expect(detail(goodbye).contains("claimed this node's feed up to seq 1099511627776 and sent no entry signed by this node"))
+        try await within(20, "writes resume") { await eu.engine.waitUntilWritable() }
+        #expect(try await eu.engine.append(Ops.report("EU")).seq == 1)
+        let health = try #require(eu.node.peers.health(of: attacker.identity.id))
+        #expect(health.offences == 1 && health.penalizedUntil != nil)
+        // Back at once: refused while in the penalty box, and its claim counts for nothing.
+        let again = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
+        try? await again.hello(VersionVector([eu.identity.id: 1 << 40]))
+        #expect(detail(try await within(20, "refused") { try await again.untilClosed() }).contains("is refused until"))
+        #expect(try await eu.engine.append(Ops.report("EU")).seq == 2)
+        await eu.node.shutdown()
+    }
+
+    /// What the node sends is bounded by what the peer lacks: a flood of vectors and pings
+    /// claiming to hold nothing makes it send each entry once.
+    @Test func repeatingAVectorOrAPingNeverResendsWhatThePeerHolds() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.antiEntropyInterval = .seconds(60) }
+        try await eu.start()
+        for round in 0..<4 { _ = try await eu.engine.appendAll((0..<500).map { Ops.report("EU", "gallium", "\(round * 500 + $0)") }) }
+        let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
+        try await attacker.hello()
+        for nonce in 0..<500 as Range<UInt64> {
+            try await attacker.send(.vector(VersionVector()))
+            try await attacker.send(.ping(nonce))
+        }
+        let (first, vectors) = try await within(30, "the flood is answered") { () async throws -> (Int, Int) in
+            var received = 0, vectors = 0, pongs = 0
+            while let message = try await attacker.next() {
+                switch message {
+                case .entries(let entries): received += entries.count
+                case .vector: vectors += 1
+                case .pong: pongs += 1
+                default: break
+                }
+                if received >= 2_000, pongs == 500 { break }
+            }
+            return (received, vectors)
+        }
+        // Once more, after everything arrived: still nothing re-sent.
+        for nonce in 1_000..<1_100 as Range<UInt64> { try await attacker.send(.ping(nonce)); try await attacker.send(.vector(VersionVector())) }
+        let second = try await within(30, "the second flood is answered") { () async throws -> Int in
+            var received = 0
+            while let message = try await attacker.next() {
+                if case .entries(let entries) = message { received += entries.count }
+                if case .pong(1_099) = message { break }
+            }
+            return received
+        }
+        let received = first + second
+        #expect(received == 2_000, "entries sent more than once")
+        #expect(vectors <= 2, "\(vectors) vectors answered 500 pings")
+        #expect(eu.node.peers.health(of: attacker.identity.id)?.entriesSent == 2_000)
+        await eu.node.shutdown()
+    }
+
+    @Test func anOversizedSignatureClosesTheSessionBeforeItIsKept() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        try await eu.start()
+        let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
+        try await attacker.hello()
+        var author = attacker.identity.author()
+        let genuine = author.write(Ops.report("JP"), at: 1).signed
+        try await attacker.send(.entries([genuine, SignedEntry(body: genuine.body, signature: Array(repeating: 0xAB, count: 1 << 20))]))
+        let goodbye = try await within(20, "closed") { try await attacker.untilClosed() }
+        #expect(detail(goodbye) == "message exceeds a limit: entry 2 of the batch has a 1048576-byte signature; the limit is 256")
+        #expect(eu.engine.vector[attacker.identity.id] == 0, "nothing of the refused frame was taken")
+        #expect(eu.node.peers.health(of: attacker.identity.id)?.offences == 1)
+        await eu.node.shutdown()
+    }
+
+    @Test func aFloodOfInvalidEntriesEndsTheSessionWhileHonestPeersSync() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.invalidEntriesPerSession = 100 }
+        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        try await eu.start(); try await us.start()
+        us.dial(eu)
+        let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
+        try await attacker.hello()
+        // Entries of the attacker's own feed, each with a signature that does not verify.
+        var author = attacker.identity.author()
+        let forged = (0..<60).map { step -> SignedEntry in
+            var signed = author.write(Ops.report("JP", "gallium", "\(step)"), at: UInt64(step)).signed
+            signed = SignedEntry(body: signed.body, signature: signed.signature.map { $0 ^ 0x55 })
+            return signed
+        }
+        for _ in 0..<3 { try? await attacker.send(.entries(forged)) }
+        let goodbye = try await within(20, "closed") { try await attacker.untilClosed() }
+        #expect(detail(goodbye).hasPrefix("sent 120 entries that fail validation (the limit is 100 per session)"))
+        #expect(eu.node.peers.health(of: attacker.identity.id)?.offences == 1)
+        // The honest peer never noticed.
+        _ = try await eu.engine.append(Ops.report("EU"))
+        let target = eu.engine.vector
+        try await within(20, "US syncs") { await us.engine.waitUntilHolding(target) }
+        #expect(us.node.peers.health(of: eu.identity.id)?.offences == 0)
+        for node in [eu, us] { await node.node.shutdown() }
+    }
+}
