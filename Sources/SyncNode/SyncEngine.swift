@@ -16,6 +16,8 @@ import SyncProtocol
 public actor SyncEngine {
     public enum EngineError: Error, Sendable, CustomStringConvertible {
         case policy(PolicyViolation)
+        /// A field beyond its limit or of the wrong form: nothing was signed.
+        case invalid(String)
         case ownFeedUnconfirmed(peersHold: UInt64?)
         /// A peer says it holds this node's feed further than its store, and has not yet sent the
         /// signed entry that proves it (it has until `until`; unproven, the claim is dropped).
@@ -27,6 +29,7 @@ public actor SyncEngine {
         public var description: String {
             switch self {
             case .policy(let violation): violation.description
+            case .invalid(let reason): reason
             case .ownFeedUnconfirmed(let held):
                 if let held { "waiting to receive this node's own entries back from peers (they hold up to seq \(held)) before writing again" }
                 else { "waiting for a first peer to confirm this node's feed head before writing (a restored backup must not reuse sequence numbers)" }
@@ -209,6 +212,8 @@ public actor SyncEngine {
                 next = advanced
             } catch let violation as PolicyViolation {
                 throw .policy(violation)
+            } catch let invalid as InvalidOperation {
+                throw .invalid(invalid.reason)
             } catch {
                 throw .signing("\(error)")
             }

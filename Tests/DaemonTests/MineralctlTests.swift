@@ -121,6 +121,13 @@ struct MineralctlTests {
                     status: 65, saying: "expires \"soon\" must be a date")
         try refused(eu, ["alert", "show", "deadbeefdeadbeef"], status: 1, saying: "no alert with id starting deadbeefdeadbeef")
         try refused(eu, ["reserve", "import", root.path("missing.csv")], status: 65, saying: "cannot read the file")
+        // Fields beyond what every receiver accepts are refused before anything is signed.
+        try refused(eu, ["reserve", "set", "gallium", "5", "--site", String(repeating: "s", count: 300)], status: 65, saying: "site is longer than 128 bytes")
+        try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", String(repeating: "x", count: 5000)],
+                    status: 65, saying: "summary is longer than 4096 bytes")
+        try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "x", "--region", String(repeating: "r", count: 129)],
+                    status: 65, saying: "region is longer than 128 bytes")
+        try refused(eu, ["reserve", "set", "gallium", "5", "--note", String(repeating: "n", count: 2049)], status: 65, saying: "note is longer than 2048 bytes")
         #expect(try eu.status().entries == 0)
         try await eu.stop()
         try refused(eu, ["status"], status: 69, saying: "the node is not running")

@@ -6,6 +6,18 @@ import Testing
 @Suite struct PolicyTests {
     let alliance = TestAlliance.standard
 
+    /// What every receiver would refuse as malformed is refused at the author, before signing,
+    /// and the author's feed does not move.
+    @Test func aLocalWriteBeyondAFieldLimitIsNeverSigned() throws {
+        let author = alliance.author("EU/eu-1")
+        let registry = MineralRegistry()
+        #expect(throws: InvalidOperation(reason: "site is longer than 128 bytes")) {
+            _ = try registry.draft(Ops.report("EU", site: String(repeating: "s", count: 129)), by: author, now: 1)
+        }
+        let (entry, next) = try registry.draft(Ops.report("EU", site: String(repeating: "s", count: 128)), by: author, now: 1)
+        #expect(entry.seq == 1 && next.nextSeq == 2 && author.nextSeq == 1)
+    }
+
     @Test func usSignedReportOfEUReservesIsRejectedWithItsReason() throws {
         var us = alliance.author("US/us-1")
         let forged = us.write(Ops.report("EU", "gallium", "1"), at: 1)

@@ -266,6 +266,7 @@ struct AdminService: Sendable {
     private func map(_ error: SyncEngine.EngineError) -> Failure {
         switch error {
         case .policy(let violation): Failure(status: .forbidden, body: ErrorResponse(error: "policy", message: violation.description))
+        case .invalid(let reason): Failure(status: .badRequest, body: ErrorResponse(error: "validation", message: reason))
         case .ownFeedUnconfirmed, .ownFeedClaimed, .shuttingDown: Failure(status: .serviceUnavailable, body: ErrorResponse(error: "unavailable", message: error.description))
         case .store, .signing: Failure(status: .internalServerError, body: ErrorResponse(error: "internal", message: error.description))
         }

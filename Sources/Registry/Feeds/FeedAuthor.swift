@@ -25,6 +25,14 @@ public struct FeedAuthor: Sendable {
         var next = self
         let timestamp = next.clock.tick(now: now)
         let body = try EntryCodec.encodeBody(origin: node, seq: nextSeq, previous: head?.link ?? .zero, clock: timestamp, operation: operation)
+        // Read back exactly as every receiver will, before anything is signed: what a receiver
+        // would refuse (a field beyond its limit, a body too large) is never signed or shipped.
+        do {
+            let unsigned = try EntryCodec.decode(SignedEntry(body: body, signature: []))
+            if case .malformed(let reason) = unsigned.operation { throw InvalidOperation(reason: reason) }
+        } catch let error as EntryDecodingError {
+            throw InvalidOperation(reason: error.description)
+        }
         let signature = try key.sign(SignedEntry.signedMessage(body: body))
         let entry = try EntryCodec.decode(SignedEntry(body: body, signature: signature))
         next.head = FeedHead(seq: entry.seq, id: entry.id, link: entry.link)
@@ -43,4 +51,12 @@ public struct FeedAuthor: Sendable {
     public mutating func observe(_ timestamp: HybridTimestamp, now: UInt64) {
         clock.observe(timestamp, now: now)
     }
+}
+
+/// A local write that receivers would refuse as malformed (a field beyond its limit, a body too
+/// large): refused before it is signed.
+public struct InvalidOperation: Error, Sendable, Hashable, CustomStringConvertible {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+    public var description: String { reason }
 }
