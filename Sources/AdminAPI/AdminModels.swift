@@ -56,6 +56,11 @@ public struct PeerItem: Codable, Sendable, Hashable {
     public var lastRejection: String?
     public var lastError: String?
     public var versionVector: [String: UInt64]
+    /// Times this peer broke the sync protocol's rules, the latest reason, and until when it is
+    /// refused ("penalty box"; null when it is not).
+    public var offences: Int = 0
+    public var lastOffence: String?
+    public var penalizedUntil: String?
 
     public struct FeedLag: Codable, Sendable, Hashable {
         public var out: UInt64
@@ -85,7 +90,7 @@ public struct PeerItem: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case node, participant, address, state, connectedSince, lastContact, entriesSent, entriesReceived, lagOut, lagIn, lagByFeed,
-             rejected, lastRejection, lastError, versionVector
+             rejected, lastRejection, lastError, versionVector, offences, lastOffence, penalizedUntil
     }
 
     /// Every key always present (absent values as null): a stable shape for scripts.
@@ -106,11 +111,14 @@ public struct PeerItem: Codable, Sendable, Hashable {
         try container.encode(lastRejection, forKey: .lastRejection)
         try container.encode(lastError, forKey: .lastError)
         try container.encode(versionVector, forKey: .versionVector)
+        try container.encode(offences, forKey: .offences)
+        try container.encode(lastOffence, forKey: .lastOffence)
+        try container.encode(penalizedUntil, forKey: .penalizedUntil)
     }
 }
 
 public struct SecurityEvent: Codable, Sendable, Hashable {
-    /// "fork", "refused-connection", "rejected-entries", "policy-violation".
+    /// "fork", "refused-connection", "rejected-entries", "policy-violation", "penalized".
     public var kind: String
     public var subject: String
     public var detail: String

@@ -28,7 +28,7 @@ struct Status: ParsableCommand {
 }
 
 struct Peers: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Each peer: state, last contact, lag each way, rejections, last error.")
+    static let configuration = CommandConfiguration(abstract: "Each peer: state, last contact, lag each way, rejections, penalties, last error.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
@@ -36,8 +36,10 @@ struct Peers: ParsableCommand {
         if global.json { return Output.json(peers) }
         Output.table(["NODE", "ADDRESS", "STATE", "CONNECTED SINCE", "LAST CONTACT", "LAG OUT", "LAG IN", "REJECTED", "LAST REASON"],
                      peers.map { peer in
-                         [peer.node, peer.address ?? "-", peer.state, Output.time(peer.connectedSince), Output.time(peer.lastContact),
-                          "\(peer.lagOut)", "\(peer.lagIn)", "\(peer.rejected)", peer.lastRejection ?? peer.lastError ?? "-"]
+                         let state = peer.penalizedUntil.map { "penalized until \(Output.time($0))" } ?? peer.state
+                         let reason = peer.penalizedUntil != nil ? peer.lastOffence : peer.lastRejection ?? peer.lastError
+                         return [peer.node, peer.address ?? "-", state, Output.time(peer.connectedSince), Output.time(peer.lastContact),
+                                 "\(peer.lagOut)", "\(peer.lagIn)", "\(peer.rejected)", reason ?? "-"]
                      })
     }
 }

@@ -33,7 +33,7 @@ enum AdminPresenter {
         for feed in Set(lag.peerLacks.keys).union(lag.weLack.keys) {
             byFeed[feed.description] = PeerItem.FeedLag(out: lag.peerLacks[feed] ?? 0, in: lag.weLack[feed] ?? 0)
         }
-        return PeerItem(
+        var item = PeerItem(
             node: health.peer.description, participant: health.peer.participant.rawValue, address: health.address,
             state: connected ? "connected" : "disconnected",
             connectedSince: connected ? health.connectedSince.map(AdminJSON.timestamp) : nil,
@@ -42,6 +42,10 @@ enum AdminPresenter {
             lagOut: lag.peerLacks.values.reduce(0, +), lagIn: lag.weLack.values.reduce(0, +), lagByFeed: byFeed,
             rejected: health.rejectedEntries, lastRejection: health.recentRejections.last, lastError: health.lastError,
             versionVector: vector(health.confirmedVector))
+        item.offences = health.offences
+        item.lastOffence = health.lastOffence
+        item.penalizedUntil = health.penalizedUntil.flatMap { $0 > Date() ? AdminJSON.timestamp($0) : nil }
+        return item
     }
 
     static func vector(_ vector: VersionVector) -> [String: UInt64] {
@@ -57,6 +61,12 @@ enum AdminPresenter {
         for peer in health where peer.rejectedEntries > 0 {
             events.append(SecurityEvent(kind: "rejected-entries", subject: peer.peer.description,
                                         detail: "\(peer.rejectedEntries) rejected; last: \(peer.recentRejections.last ?? "?")", at: nil))
+        }
+        for peer in health where peer.offences > 0 {
+            let until = peer.penalizedUntil.flatMap { $0 > Date() ? "; refused until \(AdminJSON.timestamp($0))" : nil } ?? ""
+            events.append(SecurityEvent(kind: "penalized", subject: peer.peer.description,
+                                        detail: "\(peer.offences) offence\(peer.offences == 1 ? "" : "s"); last: \(peer.lastOffence ?? "?")\(until)",
+                                        at: peer.lastOffenceAt.map(AdminJSON.timestamp)))
         }
         for (id, violation) in views.violations.sorted(by: { $0.key.hex < $1.key.hex }).prefix(20) {
             events.append(SecurityEvent(kind: "policy-violation", subject: id.hex, detail: violation.description, at: nil))
