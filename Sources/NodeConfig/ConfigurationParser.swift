@@ -127,6 +127,13 @@ public enum ConfigurationParser {
             if let value = r.byteSize(section, "max-frame-size", in: 1024...(64 << 20)) { sync.maximumFrameBytes = value }
             if let value = r.byteSize(section, "max-pending-bytes", in: 64 << 10...(1 << 30)) { sync.maximumPendingBytes = value }
             if let value = r.integer(section, "batch-size", in: 1...10_000) { sync.batchSize = value }
+            if let value = r.duration(section, "claim-proof-timeout") { sync.claimProofTimeout = value }
+            if let value = r.duration(section, "penalty") { sync.penalty = value }
+            if let value = r.duration(section, "max-penalty") { sync.maximumPenalty = value }
+            if sync.maximumPenalty.milliseconds < sync.penalty.milliseconds {
+                r.report(section.node("max-penalty") ?? section.node, "sync.max-penalty", "\(sync.maximumPenalty) is shorter than sync.penalty (\(sync.penalty))")
+            }
+            if let value = r.integer(section, "max-invalid-entries-per-session", in: 1...10_000_000) { sync.invalidEntriesPerSession = value }
             if let value = r.byteSize(section, "max-waiting-bytes", in: 1 << 20...(4 << 30)) { sync.maximumWaitingBytes = value }
             if let value = r.byteSize(section, "max-waiting-bytes-per-feed", in: 64 << 10...(4 << 30)) {
                 if value <= sync.maximumWaitingBytes { sync.maximumWaitingBytesPerFeed = value }

@@ -26,6 +26,13 @@ public struct NodeConfiguration: Sendable, Hashable {
         public var maximumWaitingBytes = 64 << 20
         public var maximumWaitingBytesPerFeed = 16 << 20
         public var batchSize = 500
+        /// How long a peer's unproven claim to hold this node's own feed holds writes.
+        public var claimProofTimeout: ConfigDuration = .seconds(10)
+        /// The penalty box: first penalty, doubling to at most the maximum.
+        public var penalty: ConfigDuration = .seconds(30)
+        public var maximumPenalty: ConfigDuration = .seconds(3600)
+        /// Invalid entries (bad signature, broken chain, malformed) one session may send.
+        public var invalidEntriesPerSession = 1_000
     }
 
     public struct Logging: Sendable, Hashable {

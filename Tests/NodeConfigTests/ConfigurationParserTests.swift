@@ -35,6 +35,10 @@ struct ConfigurationParserTests {
           max-frame-size: 1MiB
           max-waiting-bytes: 32MiB
           max-waiting-bytes-per-feed: 8MiB
+          claim-proof-timeout: 5s
+          penalty: 1m
+          max-penalty: 2h
+          max-invalid-entries-per-session: 500
         log:
           format: json
           level: debug
@@ -64,6 +68,9 @@ struct ConfigurationParserTests {
         #expect(configuration.sync.maximumFrameBytes == 1 << 20)
         #expect(configuration.sync.maximumWaitingBytes == 32 << 20)
         #expect(configuration.sync.maximumWaitingBytesPerFeed == 8 << 20)
+        #expect(configuration.sync.claimProofTimeout.milliseconds == 5_000)
+        #expect(configuration.sync.penalty.milliseconds == 60_000 && configuration.sync.maximumPenalty.milliseconds == 7_200_000)
+        #expect(configuration.sync.invalidEntriesPerSession == 500)
         #expect(configuration.pinnedPeers == [HostPort(host: "127.0.0.1", port: 7702): try NodeID("US/us-1")])
         #expect(configuration.logging.format == .json)
         #expect(configuration.logging.level == "debug")
@@ -167,6 +174,12 @@ struct ConfigurationParserTests {
             #expect(error.problems.map(\.key) == ["peers[0].node"])
             #expect(error.problems.first?.message.hasPrefix(message) == true, "\(error)")
         }
+    }
+
+    @Test func refusesAMaximumPenaltyShorterThanThePenalty() throws {
+        let text = Self.complete.replacingOccurrences(of: "max-penalty: 2h", with: "max-penalty: 30s")
+        let error = try #require(throws: ConfigurationError.self) { try ConfigurationParser.parse(text, file: "c.yaml", baseDirectory: "/") }
+        #expect(error.problems.map(\.description) == ["c.yaml:32: sync.max-penalty: 30s is shorter than sync.penalty (1m)"])
     }
 
     @Test func refusesMoreWaitingBytesPerFeedThanInTotal() throws {

@@ -82,7 +82,8 @@ public final class NodeDaemon: Service, Sendable {
                                     trustStore: materials.trustStore, policy: EntryPolicy(catalogue: materials.catalogue),
                                     waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: configuration.sync.maximumWaitingBytesPerFeed,
                                                                             totalBytes: configuration.sync.maximumWaitingBytes),
-                                    requiresPeerConfirmation: !configuration.peers.isEmpty, logger: logger)
+                                    requiresPeerConfirmation: !configuration.peers.isEmpty,
+                                    claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds), logger: logger)
         } catch {
             try? store.close()
             lock.release()
@@ -101,6 +102,9 @@ public final class NodeDaemon: Service, Sendable {
         settings.maximumFrameSize = configuration.sync.maximumFrameBytes
         settings.maximumPendingBytes = configuration.sync.maximumPendingBytes
         settings.batchSize = configuration.sync.batchSize
+        settings.penaltyPolicy = PenaltyPolicy(base: Double(configuration.sync.penalty.milliseconds) / 1000,
+                                               maximum: Double(configuration.sync.maximumPenalty.milliseconds) / 1000)
+        settings.invalidEntriesPerSession = configuration.sync.invalidEntriesPerSession
         for (address, node) in configuration.pinnedPeers { settings.pinnedPeers[SyncNode.address(host: address.host, port: address.port)] = node }
         let node = SyncNode(engine: engine, configuration: settings, serverTLS: TLSContextProvider(serverTLS),
                             clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
