@@ -64,7 +64,7 @@ public struct MineralRegistry: Sendable {
     /// has committed the entry and calls `adoptOwn`.
     public func draft(_ operation: EntryOperation, by author: FeedAuthor, now: UInt64) throws -> (entry: Entry, author: FeedAuthor) {
         try validateLocal(operation, by: author.node)
-        return try author.drafting(operation, now: now)
+        return try author.draftingChecked(operation, now: now)
     }
 
     /// Applies an entry this node authored and has committed.

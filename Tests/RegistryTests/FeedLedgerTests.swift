@@ -183,6 +183,26 @@ import Testing
         #expect(forked.waitingBytes == 0)
     }
 
+    /// CPU per frame: single-entry checks are bounded per batch, whatever the batch holds.
+    @Test func singleChecksAreBoundedPerBatch() {
+        let entries = feed(301)
+        var ledger = FeedLedger(maximumSingleChecksPerBatch: 256)
+        // 300 genuine entries ahead of a gap: 256 checked and waiting, 44 refused unchecked.
+        let ahead = ledger.ingest(entries[1...].map(\.signed), keys: alliance.keys)
+        #expect(ahead.signatureChecks == 256 && ahead.buffered == 256)
+        #expect(ahead.rejected.count == 44 && ahead.rejected.allSatisfy { $0.reason == .overBudget(limit: 256) && !$0.reason.isInvalid })
+        // Forgeries cost no more: 2,000 bad signatures claiming positions cost 256 checks.
+        var fresh = FeedLedger(maximumSingleChecksPerBatch: 256)
+        _ = fresh.ingest([entries[0].signed], keys: alliance.keys)
+        let forged = entries[2...].map { SignedEntry(body: $0.signed.body, signature: $0.signed.signature.map { $0 ^ 1 }) }
+        let flood = fresh.ingest(Array(repeating: forged, count: 7).joined().prefix(2_000).map { $0 }, keys: alliance.keys)
+        #expect(flood.signatureChecks <= 256)
+        // The budget is per batch: the gap filled, the rest is accepted.
+        let rest = ledger.ingest(entries.map(\.signed), keys: alliance.keys)
+        #expect(ledger.vector[alliance.node("EU/eu-1")] == 301)
+        #expect(rest.accepted.count == 301 && rest.acceptedFromWaiting.count == 256)
+    }
+
     @Test func anEntryWithAnotherEntrysSignatureIsRejected() {
         let entries = feed(3)
         var ledger = FeedLedger()

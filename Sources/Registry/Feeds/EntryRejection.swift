@@ -13,6 +13,8 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
         case contested(limit: Int)
         /// Entries ahead of a gap already fill what may wait, for this feed or for the node.
         case waitingFull(limit: Int, scope: WaitingScope)
+        /// The batch already spent its budget of single signature checks.
+        case overBudget(limit: Int)
 
         /// A short name for counting and summaries.
         public var kind: String {
@@ -25,6 +27,7 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .tooFarAhead: "too far ahead"
             case .contested: "contested"
             case .waitingFull: "waiting full"
+            case .overBudget: "over check budget"
             }
         }
 
@@ -36,7 +39,7 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .malformed(let error):
                 if case .unsupportedFormat = error { false } else { true }
             case .badSignature, .brokenChain, .contested: true
-            case .unknownOrigin, .feedFrozen, .tooFarAhead, .waitingFull: false
+            case .unknownOrigin, .feedFrozen, .tooFarAhead, .waitingFull, .overBudget: false
             }
         }
 
@@ -51,6 +54,7 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .contested(let limit): "more than \(limit) different entries claim this position of the feed"
             case .waitingFull(let limit, let scope):
                 "entries ahead of a gap already fill the \(limit)-byte limit \(scope == .feed ? "of this feed" : "of the node"); send the gap first"
+            case .overBudget(let limit): "the batch used its \(limit) checks of single entries; send the gap first"
             }
         }
     }

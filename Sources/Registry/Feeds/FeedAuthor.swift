@@ -22,16 +22,27 @@ public struct FeedAuthor: Sendable {
 
     /// The next entry of the feed, signed, and the author as it will be once that entry is committed.
     public func drafting(_ operation: EntryOperation, now: UInt64) throws -> (entry: Entry, author: FeedAuthor) {
+        try drafting(operation, now: now, readBack: false)
+    }
+
+    /// `drafting`, after reading the body back exactly as every receiver will, before anything
+    /// is signed: what a receiver would refuse (a field beyond its limit, a body too large)
+    /// throws `InvalidOperation` and is never signed or shipped. For local writes.
+    public func draftingChecked(_ operation: EntryOperation, now: UInt64) throws -> (entry: Entry, author: FeedAuthor) {
+        try drafting(operation, now: now, readBack: true)
+    }
+
+    private func drafting(_ operation: EntryOperation, now: UInt64, readBack: Bool) throws -> (entry: Entry, author: FeedAuthor) {
         var next = self
         let timestamp = next.clock.tick(now: now)
         let body = try EntryCodec.encodeBody(origin: node, seq: nextSeq, previous: head?.link ?? .zero, clock: timestamp, operation: operation)
-        // Read back exactly as every receiver will, before anything is signed: what a receiver
-        // would refuse (a field beyond its limit, a body too large) is never signed or shipped.
-        do {
-            let unsigned = try EntryCodec.decode(SignedEntry(body: body, signature: []))
-            if case .malformed(let reason) = unsigned.operation { throw InvalidOperation(reason: reason) }
-        } catch let error as EntryDecodingError {
-            throw InvalidOperation(reason: error.description)
+        if readBack {
+            do {
+                let unsigned = try EntryCodec.decode(SignedEntry(body: body, signature: []))
+                if case .malformed(let reason) = unsigned.operation { throw InvalidOperation(reason: reason) }
+            } catch let error as EntryDecodingError {
+                throw InvalidOperation(reason: error.description)
+            }
         }
         let signature = try key.sign(SignedEntry.signedMessage(body: body))
         let entry = try EntryCodec.decode(SignedEntry(body: body, signature: signature))

@@ -85,8 +85,15 @@ public struct FeedLedger: Sendable {
     /// What every feed's waiting entries cost together.
     public private(set) var waitingBytes = 0
 
-    public init(waitingLimits: WaitingLimits = WaitingLimits()) {
+    /// Signature checks of single entries (waiting ahead of a gap, or claiming a held position)
+    /// one batch may cost; runs cost one check each plus O(log n) to locate a forgery, and are not
+    /// counted. Entries beyond the budget are refused unchecked (not as invalid): the sender
+    /// sends them again, in order, once the gap is filled.
+    public var maximumSingleChecksPerBatch: Int
+
+    public init(waitingLimits: WaitingLimits = WaitingLimits(), maximumSingleChecksPerBatch: Int = 256) {
         self.waitingLimits = waitingLimits
+        self.maximumSingleChecksPerBatch = maximumSingleChecksPerBatch
     }
 
     public func head(of node: NodeID) -> FeedHead? {
@@ -158,13 +165,14 @@ public struct FeedLedger: Sendable {
                 result.rejected.append(EntryRejection(id: signed.id, origin: nil, seq: nil, reason: .malformed(error)))
             }
         }
+        var budget = maximumSingleChecksPerBatch
         for origin in byOrigin.keys.sorted() {
-            ingest(byOrigin[origin]!, of: origin, key: keys(origin), into: &result)
+            ingest(byOrigin[origin]!, of: origin, key: keys(origin), budget: &budget, into: &result)
         }
         return result
     }
 
-    private mutating func ingest(_ entries: [Entry], of origin: NodeID, key: PublicKey?, into result: inout IngestResult) {
+    private mutating func ingest(_ entries: [Entry], of origin: NodeID, key: PublicKey?, budget: inout Int, into result: inout IngestResult) {
         var feed = feeds.removeValue(forKey: origin) ?? Feed()
         let waitingBefore = feed.pendingBytes
         defer {
@@ -187,6 +195,13 @@ public struct FeedLedger: Sendable {
         func verify(_ entry: Entry) -> Bool {
             result.signatureChecks += 1
             return entry.signed.isSigned(by: key!)
+        }
+        let limit = maximumSingleChecksPerBatch
+        /// A check of one entry on its own, within the batch's budget (nil: refused unchecked).
+        func verifyAlone(_ entry: Entry) -> Bool? {
+            guard budget > 0 else { reject(entry, .overBudget(limit: limit)); return nil }
+            budget -= 1
+            return verify(entry)
         }
         /// Records the fork and refuses the rest of this batch; entries that were waiting (sent
         /// earlier, perhaps by other peers) are dropped with the feed's pending state.
@@ -222,7 +237,8 @@ public struct FeedLedger: Sendable {
         for entry in atHeldPositions {
             let held = feed.ids[Int(entry.seq - 1)]
             if held == entry.id { duplicate(entry, settled: true); continue }
-            guard verify(entry) else { reject(entry, .badSignature); continue }
+            guard let valid = verifyAlone(entry) else { continue }
+            guard valid else { reject(entry, .badSignature); continue }
             freeze(ForkEvidence(origin: origin, seq: entry.seq, kind: .sameSequence, held: held, conflicting: entry.signed))
             return
         }
@@ -280,7 +296,8 @@ public struct FeedLedger: Sendable {
                     return
                 }
                 for entry in arrivals[seq] ?? [] where !decided.contains(entry.id) {
-                    guard verify(entry) else { reject(entry, .badSignature); continue }
+                    guard let valid = verifyAlone(entry) else { continue }
+                    guard valid else { reject(entry, .badSignature); continue }
                     freeze(ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: held, conflicting: entry.signed))
                     return
                 }
@@ -292,7 +309,10 @@ public struct FeedLedger: Sendable {
         let next = feed.head + 1
         for entry in (feed.pending[next] ?? []) + (arrivals[next] ?? []).filter({ !decided.contains($0.id) }) {
             let waiting = feed.pending[next]?.contains(entry) == true
-            guard waiting || verify(entry) else { reject(entry, .brokenChain); continue }
+            if !waiting {
+                guard let valid = verifyAlone(entry) else { continue }
+                guard valid else { reject(entry, .brokenChain); continue }
+            }
             guard let held = feed.ids.last else { reject(entry, .brokenChain); continue }
             freeze(ForkEvidence(origin: origin, seq: next, kind: .divergentChain, held: held, conflicting: entry.signed))
             return
@@ -311,7 +331,8 @@ public struct FeedLedger: Sendable {
                 guard othersWaiting + feed.pendingBytes + cost <= waitingLimits.totalBytes else {
                     reject(entry, .waitingFull(limit: waitingLimits.totalBytes, scope: .node)); continue
                 }
-                guard verify(entry) else { reject(entry, .badSignature); continue }
+                guard let valid = verifyAlone(entry) else { continue }
+                guard valid else { reject(entry, .badSignature); continue }
                 feed.addPending(entry)
                 decided.insert(entry.id)
                 result.buffered += 1
