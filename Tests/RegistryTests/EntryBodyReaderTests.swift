@@ -84,6 +84,16 @@ import Testing
         #expect(changed >= 100, "only \(changed) accepted bodies meant something new: mutations hit nothing that matters")
     }
 
+    /// 16,000 distinct unknown fields (a 64 KiB body's worth): both readers name the first 16,
+    /// and agree (each used to keep every number in a list searched per field: quadratic).
+    @Test func manyUnknownFieldsAreNamedBoundedly() throws {
+        let (entry, _) = try HandcraftedEntries.manyUnknownFields(by: Self.alliance.author("US/us-1"), count: 16_000, now: 1)
+        #expect(entry.signed.body.count < EntryCodec.maximumBodySize)
+        let fast = try EntryCodec.decode(entry.signed), reference = try EntryCodec.decodeWithGeneratedCode(entry.signed)
+        #expect(fast.operation == .unknown(fieldNumbers: Array(1000..<1016)))
+        Self.assertSameReading(fast, reference)
+    }
+
     @Test func aRepeatedFieldIsRefused() throws {
         var author = Self.alliance.author("EU/eu-1")
         let entry = author.write(Ops.report("EU"), at: 1)

@@ -16,6 +16,16 @@ public enum HandcraftedEntries {
         }
     }
 
+    /// An entry whose operation holds `count` distinct unknown varint fields (1000, 1001, ...):
+    /// as many as fit a body, to show reading one costs linear time.
+    public static func manyUnknownFields(by author: FeedAuthor, count: Int, now: UInt64) throws -> (Entry, FeedAuthor) {
+        var operationBytes: [UInt8] = []
+        for number in 1000..<(1000 + count) { operationBytes += varint(UInt64(number << 3)) + [0] }
+        return try sign(by: author, now: now) { body in
+            body.operation = try Mineralsync_V1_Operation(serializedBytes: operationBytes)
+        }
+    }
+
     /// An entry whose reserve amount is not in canonical form ("-5").
     public static func negativeReserve(by author: FeedAuthor, now: UInt64) throws -> (Entry, FeedAuthor) {
         try sign(by: author, now: now) { body in

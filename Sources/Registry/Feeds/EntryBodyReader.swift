@@ -218,7 +218,9 @@ struct EntryBodyReader {
                 guard wireType == .lengthDelimited else { throw .wrongWireType(field: field) }
                 kind = (field, try cursor.lengthDelimited())
             default:
-                if !unknown.contains(field) { unknown.append(field) }
+                // At most a few are named (a 64 KiB body holds 30,000 fields: tracking them all
+                // would cost a quadratic search).
+                if unknown.count < EntryOperation.maximumUnknownFieldNumbers, !unknown.contains(field) { unknown.append(field) }
                 try cursor.skip(wireType)
             }
         }

@@ -110,8 +110,12 @@ public enum EntryOperation: Sendable, Hashable {
     case updateAlert(AlertUpdate)
     case acknowledgeAlert(AlertAcknowledgement)
     case resolveAlert(AlertResolution)
+    /// An operation kind newer than this node, named by its first field numbers (distinct, in
+    /// order of appearance, at most `maximumUnknownFieldNumbers`).
     case unknown(fieldNumbers: [Int])
     case malformed(reason: String)
+
+    public static let maximumUnknownFieldNumbers = 16
 
     public var kind: String {
         switch self {

@@ -20,7 +20,7 @@ enum ProtobufFieldScanner {
             guard let tag = varint() else { break }
             let number = Int(tag >> 3)
             guard number > 0 else { break }
-            if !numbers.contains(number) { numbers.append(number) }
+            if numbers.count < EntryOperation.maximumUnknownFieldNumbers, !numbers.contains(number) { numbers.append(number) }
             switch tag & 7 {
             case 0: guard varint() != nil else { return numbers }
             case 1: index += 8
