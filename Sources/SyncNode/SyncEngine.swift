@@ -57,6 +57,12 @@ public actor SyncEngine {
     private var author: FeedAuthor
     private var trustStore: TrustStore
     private var originKeys: [NodeID: PublicKey] = [:]
+    /// Chains already refused (by the hash of their DER certificates), so that a peer sending the
+    /// same bad chain again costs a hash, not a verification. Bounded; forgotten on reload.
+    private var refusedChains: Set<SHA256Digest> = []
+    static let refusedChainMemory = 1_024
+    /// Relayed chains verified so far (for tests: each distinct chain is verified once).
+    public private(set) var chainVerifications = 0
     private var links: [UInt64: SessionLink] = [:]
     private var ownFeedConfirmed: Bool
     /// Peers' claims to hold this node's feed beyond its store. A proven claim (the entry at
@@ -115,7 +121,10 @@ public actor SyncEngine {
     }
 
     /// A reload's new anchors and CRLs, for origin certificates relayed from now on.
-    public func replaceTrustStore(_ trustStore: TrustStore) { self.trustStore = trustStore }
+    public func replaceTrustStore(_ trustStore: TrustStore) {
+        self.trustStore = trustStore
+        refusedChains.removeAll()
+    }
 
     /// Every batch of entries committed from now on (local writes and from peers), for `watch`.
     /// Bounded: a consumer that falls 1,000 batches behind loses the oldest.
@@ -319,16 +328,25 @@ public actor SyncEngine {
     public func ingest(_ entries: [SignedEntry], certificates: [OriginCertificate], from peer: NodeID) -> IngestResult {
         guard !closed else { return IngestResult() }
         for certificate in certificates {
+            // Verified once: a chain we hold for this origin already is neither verified nor
+            // stored again; a chain refused before is refused without another verification.
+            if chainSnapshot.withLockedValue({ $0[certificate.node] }) == certificate.chain { continue }
+            let fingerprint = SHA256.hash(certificate.chain.flatMap { SHA256.hash($0).bytes })
+            if refusedChains.contains(fingerprint) { continue }
+            chainVerifications += 1
             do {
                 let chain = try certificate.chain.map { (der) throws(CryptoError) in try Certificate(der: der) }
                 let verified = try trustStore.verify(chain)
                 guard try NodeID(verified.identity) == certificate.node else {
                     logger.warning("origin certificate names another node", metadata: ["peer": "\(peer)", "claimed": "\(certificate.node)"])
+                    rememberRefused(fingerprint)
                     continue
                 }
                 remember(certificate.node, key: try verified.leaf.publicKey, chain: certificate.chain)
             } catch {
                 logger.warning("origin certificate refused", metadata: ["peer": "\(peer)", "origin": "\(certificate.node)", "reason": "\(error)"])
+                // A chain not yet valid may become valid: checked again when it comes again.
+                if case TrustStoreError.notYetValid = error {} else { rememberRefused(fingerprint) }
             }
         }
         guard !entries.isEmpty else { return IngestResult() }
@@ -367,6 +385,11 @@ public actor SyncEngine {
     public func waitUntilHolding(_ target: VersionVector) async {
         if registry.vector.dominates(target) { return }
         await withCheckedContinuation { continuation in waiters.append((target, continuation)) }
+    }
+
+    private func rememberRefused(_ fingerprint: SHA256Digest) {
+        if refusedChains.count >= Self.refusedChainMemory { refusedChains.removeAll() }
+        refusedChains.insert(fingerprint)
     }
 
     private func remember(_ origin: NodeID, key: PublicKey, chain: [[UInt8]]) {

@@ -41,6 +41,24 @@ import Testing
         await eu.engine.close()
     }
 
+    /// Each distinct chain costs one verification, however often peers relay it: a chain held
+    /// already is skipped (not stored again), a refused one refused from memory.
+    @Test func eachChainIsVerifiedOnce() async throws {
+        let (jp, entries, relay) = try origin()
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        let genuine = OriginCertificate(node: jp.id, chain: [jp.certificate.der])
+        let byUS = try pki.authority("US").issue(commonName: "JP jp-1", publicKey: jp.key.publicKey,
+                                                  uris: ["spiffe://critical-minerals/participant/JP/node/jp-1"], serial: pki.serial())
+        let forged = OriginCertificate(node: jp.id, chain: [byUS.der])
+        for _ in 0..<100 { _ = await eu.engine.ingest([], certificates: [forged], from: relay) }
+        #expect(await eu.engine.chainVerifications == 1)
+        for _ in 0..<100 { _ = await eu.engine.ingest([], certificates: [genuine, forged], from: relay) }
+        #expect(await eu.engine.chainVerifications == 2)
+        #expect(await eu.engine.ingest(entries, certificates: [genuine], from: relay).accepted.count == 3)
+        #expect(eu.engine.certificates(for: [jp.id]) == [genuine])
+        await eu.engine.close()
+    }
+
     @Test func aChainFromAnAuthorityNobodyConfiguredIsRefused() async throws {
         let rogue = try TestPKI(participants: ["JP"])  // same CA name as the real JP CA, another key
         let (jp, _, _) = try origin()
