@@ -127,6 +127,7 @@ public enum ConfigurationParser {
             if let value = r.byteSize(section, "max-frame-size", in: 1024...(64 << 20)) { sync.maximumFrameBytes = value }
             if let value = r.byteSize(section, "max-pending-bytes", in: 64 << 10...(1 << 30)) { sync.maximumPendingBytes = value }
             if let value = r.integer(section, "batch-size", in: 1...10_000) { sync.batchSize = value }
+            if let value = r.byteSize(section, "max-feed-bytes", in: 1 << 20...(1 << 40)) { sync.maximumFeedBytes = value }
             if let value = r.duration(section, "claim-proof-timeout") { sync.claimProofTimeout = value }
             if let value = r.duration(section, "penalty") { sync.penalty = value }
             if let value = r.duration(section, "max-penalty") { sync.maximumPenalty = value }

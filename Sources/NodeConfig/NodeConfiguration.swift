@@ -25,6 +25,8 @@ public struct NodeConfiguration: Sendable, Hashable {
         /// Entries received ahead of a gap that may wait for it, in total and per feed.
         public var maximumWaitingBytes = 64 << 20
         public var maximumWaitingBytesPerFeed = 16 << 20
+        /// Signed bytes stored per received feed (a partner that signs without end).
+        public var maximumFeedBytes = 4 << 30
         public var batchSize = 500
         /// How long a peer's unproven claim to hold this node's own feed holds writes.
         public var claimProofTimeout: ConfigDuration = .seconds(10)

@@ -13,6 +13,12 @@ public struct MineralRegistry: Sendable {
 
     public var policy: EntryPolicy { views.policy }
 
+    /// Signed bytes one received feed may hold (the daemon's `sync.max-feed-bytes`).
+    public var feedQuota: Int? {
+        get { ledger.feedQuota }
+        set { ledger.feedQuota = newValue }
+    }
+
     /// How much may wait ahead of gaps (the daemon's `sync.max-waiting-*` settings).
     public var waitingLimits: FeedLedger.WaitingLimits {
         get { ledger.waitingLimits }

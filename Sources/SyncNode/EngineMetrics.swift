@@ -6,5 +6,6 @@ struct EngineMetrics: Sendable {
     let ingested = Counter(label: "mineralsync_entries_ingested_total")
     let rejected = Counter(label: "mineralsync_entries_rejected_total")
     let forks = Counter(label: "mineralsync_forks_detected_total")
+    let feedsAtQuota = Counter(label: "mineralsync_feeds_at_quota_total")
     let held = Gauge(label: "mineralsync_entries_held")
 }

@@ -97,13 +97,14 @@ public actor SyncEngine {
     /// - Parameter requiresPeerConfirmation: refuse local writes until a peer has told us how much
     ///   of our own feed it holds (true whenever peers are configured).
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
-                policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(),
+                policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
                 requiresPeerConfirmation: Bool, claimProofTimeout: Duration = .seconds(10), logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
         self.store = store
         (registry, author) = try store.load(policy: policy, key: key)
         registry.waitingLimits = waitingLimits
+        registry.feedQuota = feedQuota
         self.trustStore = trustStore
         self.claimProofTimeout = claimProofTimeout
         self.logger = logger
@@ -190,6 +191,9 @@ public actor SyncEngine {
     // MARK: reading the registry
 
     public var views: RegistryViews { registry.views }
+    /// Feeds refused further entries because they reached `sync.max-feed-bytes` (security events).
+    public private(set) var feedsAtQuota: Set<NodeID> = []
+    public var feedQuota: Int? { registry.feedQuota }
     public var forks: [ForkEvidence] { registry.ledger.forks }
 
     // MARK: local writes
@@ -360,9 +364,10 @@ public actor SyncEngine {
             // Not committed: the entries must not be advertised. Rebuild from disk so memory
             // matches what is durable; peers will send them again.
             logger.critical("store write failed; reloading the registry from disk", metadata: ["reason": "\(error)"])
-            let limits = registry.waitingLimits
+            let (limits, quota) = (registry.waitingLimits, registry.feedQuota)
             if let reloaded = try? store.load(policy: registry.policy, key: author.key) { (registry, author) = reloaded }
             registry.waitingLimits = limits
+            registry.feedQuota = quota
             let reloaded = Holdings(vector: registry.vector, headIDs: Self.headIDs(of: registry.ledger))
             holdings.withLockedValue { $0 = reloaded }
             return IngestResult()
@@ -372,6 +377,12 @@ public actor SyncEngine {
         metrics.forks.increment(by: Int64(result.forks.count))
         for fork in result.forks {
             logger.critical("fork detected: feed frozen", metadata: ["origin": "\(fork.origin)", "seq": "\(fork.seq)", "evidence": "\(fork)"])
+        }
+        for origin in result.feedsAtQuota where !feedsAtQuota.contains(origin) {
+            feedsAtQuota.insert(origin)
+            metrics.feedsAtQuota.increment()
+            logger.critical("feed reached its storage quota: its further entries are refused",
+                            metadata: ["origin": "\(origin)", "quota": "\(registry.feedQuota ?? 0)", "held": "\(registry.vector[origin])"])
         }
         for entry in result.accepted where entry.origin == node { author.catchUp(to: entry) }
         let ownHead = registry.vector[node]

@@ -39,6 +39,7 @@ struct ConfigurationParserTests {
           penalty: 1m
           max-penalty: 2h
           max-invalid-entries-per-session: 500
+          max-feed-bytes: 2GiB
         log:
           format: json
           level: debug
@@ -71,6 +72,7 @@ struct ConfigurationParserTests {
         #expect(configuration.sync.claimProofTimeout.milliseconds == 5_000)
         #expect(configuration.sync.penalty.milliseconds == 60_000 && configuration.sync.maximumPenalty.milliseconds == 7_200_000)
         #expect(configuration.sync.invalidEntriesPerSession == 500)
+        #expect(configuration.sync.maximumFeedBytes == 2 << 30)
         #expect(configuration.pinnedPeers == [HostPort(host: "127.0.0.1", port: 7702): try NodeID("US/us-1")])
         #expect(configuration.logging.format == .json)
         #expect(configuration.logging.level == "debug")

@@ -203,6 +203,27 @@ import Testing
         #expect(rest.accepted.count == 301 && rest.acceptedFromWaiting.count == 256)
     }
 
+    /// A partner that signs without end fills no more than the quota on any node; what it
+    /// signed within the quota is kept, and nothing of its feed waits.
+    @Test func aFeedStopsAtItsQuota() {
+        let entries = feed(20)
+        let size = entries[0].signed.body.count + entries[0].signed.signature.count
+        var ledger = FeedLedger()
+        ledger.feedQuota = 10 * size + size / 2
+        _ = ledger.ingest(entries[15...].map(\.signed), keys: alliance.keys)  // waiting
+        let result = ledger.ingest(entries[..<15].map(\.signed), keys: alliance.keys)
+        #expect(result.accepted.map(\.seq) == Array(1...10))
+        #expect(result.feedsAtQuota == [alliance.node("EU/eu-1")])
+        #expect(result.rejected.compactMap(\.seq).sorted() == Array(11...20), "the rest of the run, waiting ones included")
+        #expect(result.rejected.allSatisfy { $0.reason == .quotaExceeded(limit: 10 * size + size / 2) && !$0.reason.isInvalid })
+        #expect(ledger.storedBytes(of: alliance.node("EU/eu-1")) == 10 * size)
+        #expect(ledger.pendingCount == 0 && ledger.waitingBytes == 0 && ledger.forks.isEmpty)
+        // More of it is refused, never a fork.
+        let later = ledger.ingest(entries[10...].map(\.signed), keys: alliance.keys)
+        #expect(later.accepted.isEmpty && later.forks.isEmpty && later.rejected.count == 10)
+        #expect(ledger.vector[alliance.node("EU/eu-1")] == 10)
+    }
+
     @Test func anEntryWithAnotherEntrysSignatureIsRejected() {
         let entries = feed(3)
         var ledger = FeedLedger()

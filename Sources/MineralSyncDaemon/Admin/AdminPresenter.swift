@@ -52,8 +52,13 @@ enum AdminPresenter {
         Dictionary(uniqueKeysWithValues: vector.heads.map { ($0.key.description, $0.value) })
     }
 
-    static func securityEvents(forks: [ForkEvidence], refusals: [Refusal], health: [PeerHealth], views: RegistryViews) -> [SecurityEvent] {
+    static func securityEvents(forks: [ForkEvidence], refusals: [Refusal], health: [PeerHealth], views: RegistryViews,
+                               feedsAtQuota: Set<NodeID> = [], feedQuota: Int? = nil) -> [SecurityEvent] {
         var events: [SecurityEvent] = []
+        for origin in feedsAtQuota.sorted() {
+            events.append(SecurityEvent(kind: "feed-quota", subject: origin.description,
+                                        detail: "the feed reached this node's quota of \(feedQuota ?? 0) signed bytes; its further entries are refused", at: nil))
+        }
         for fork in forks {
             events.append(SecurityEvent(kind: "fork", subject: fork.origin.description,
                                         detail: "feed frozen: \(fork)", at: nil))

@@ -103,6 +103,7 @@ struct AdminService: Sendable {
         let views = await engine.views
         let forks = await engine.forks
         let writable = await engine.ownFeedWritable
+        let (atQuota, quota) = (await engine.feedsAtQuota, await engine.feedQuota)
         let vector = engine.vector
         let connected = Set(node.peers.connectedPeers)
         let health = node.peers.health
@@ -112,7 +113,8 @@ struct AdminService: Sendable {
             versionVector: AdminPresenter.vector(vector), viewDigest: views.digest.hex, writable: writable,
             peersConnected: connected.count, peersConfigured: configuredPeers(),
             peers: health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) },
-            securityEvents: AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views),
+            securityEvents: AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views,
+                                                          feedsAtQuota: atQuota, feedQuota: quota),
             certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()))
     }
 

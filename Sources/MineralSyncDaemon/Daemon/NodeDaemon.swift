@@ -82,6 +82,7 @@ public final class NodeDaemon: Service, Sendable {
                                     trustStore: materials.trustStore, policy: EntryPolicy(catalogue: materials.catalogue),
                                     waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: configuration.sync.maximumWaitingBytesPerFeed,
                                                                             totalBytes: configuration.sync.maximumWaitingBytes),
+                                    feedQuota: configuration.sync.maximumFeedBytes,
                                     requiresPeerConfirmation: !configuration.peers.isEmpty,
                                     claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds), logger: logger)
         } catch {

@@ -15,6 +15,8 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
         case waitingFull(limit: Int, scope: WaitingScope)
         /// The batch already spent its budget of single signature checks.
         case overBudget(limit: Int)
+        /// The origin's feed holds as many signed bytes as this node stores for one feed.
+        case quotaExceeded(limit: Int)
 
         /// A short name for counting and summaries.
         public var kind: String {
@@ -28,6 +30,7 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .contested: "contested"
             case .waitingFull: "waiting full"
             case .overBudget: "over check budget"
+            case .quotaExceeded: "feed quota"
             }
         }
 
@@ -39,7 +42,7 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .malformed(let error):
                 if case .unsupportedFormat = error { false } else { true }
             case .badSignature, .brokenChain, .contested: true
-            case .unknownOrigin, .feedFrozen, .tooFarAhead, .waitingFull, .overBudget: false
+            case .unknownOrigin, .feedFrozen, .tooFarAhead, .waitingFull, .overBudget, .quotaExceeded: false
             }
         }
 
@@ -55,6 +58,7 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .waitingFull(let limit, let scope):
                 "entries ahead of a gap already fill the \(limit)-byte limit \(scope == .feed ? "of this feed" : "of the node"); send the gap first"
             case .overBudget(let limit): "the batch used its \(limit) checks of single entries; send the gap first"
+            case .quotaExceeded(let limit): "the origin's feed reached this node's quota of \(limit) signed bytes per feed"
             }
         }
     }

@@ -26,6 +26,8 @@ public struct FeedLedger: Sendable {
         var pending: [UInt64: [Entry]] = [:]
         /// What `pending` costs, by `WaitingLimits.cost`.
         var pendingBytes = 0
+        /// Signed bytes (body and signature) of every accepted entry.
+        var storedBytes = 0
         var fork: ForkEvidence?
         var head: UInt64 { UInt64(ids.count) }
 
@@ -34,6 +36,7 @@ public struct FeedLedger: Sendable {
             guard entry.previous == link else { throw .chainMismatch(origin: entry.origin, seq: entry.seq) }
             ids.append(entry.id)
             link = entry.link
+            storedBytes += entry.signed.body.count + entry.signed.signature.count
             removePending(at: entry.seq)
         }
 
@@ -90,6 +93,9 @@ public struct FeedLedger: Sendable {
     /// counted. Entries beyond the budget are refused unchecked (not as invalid): the sender
     /// sends them again, in order, once the gap is filled.
     public var maximumSingleChecksPerBatch: Int
+    /// Signed bytes one feed may hold, received entries only (a node's own writes are never
+    /// refused): what a partner that signs without end can make every node store. nil: no quota.
+    public var feedQuota: Int?
 
     public init(waitingLimits: WaitingLimits = WaitingLimits(), maximumSingleChecksPerBatch: Int = 256) {
         self.waitingLimits = waitingLimits
@@ -107,6 +113,8 @@ public struct FeedLedger: Sendable {
     }
 
     public func fork(of node: NodeID) -> ForkEvidence? { feeds[node]?.fork }
+    /// Signed bytes held for a feed.
+    public func storedBytes(of node: NodeID) -> Int { feeds[node]?.storedBytes ?? 0 }
     public var forks: [ForkEvidence] { feeds.values.compactMap(\.fork).sorted { $0.origin < $1.origin } }
     public var pendingCount: Int { feeds.values.reduce(0) { $0 + $1.pending.values.reduce(0) { $0 + $1.count } } }
 
@@ -277,13 +285,33 @@ public struct FeedLedger: Sendable {
                 }
                 authentic = low
             }
-            for (entry, waited) in run[..<authentic] {
+            // Within the feed's quota only: the authentic rest is refused, not invalid.
+            var stored = authentic
+            if let quota = feedQuota {
+                var bytes = feed.storedBytes
+                stored = 0
+                while stored < authentic, bytes + run[stored].entry.signed.body.count + run[stored].entry.signed.signature.count <= quota {
+                    bytes += run[stored].entry.signed.body.count + run[stored].entry.signed.signature.count
+                    stored += 1
+                }
+            }
+            for (entry, waited) in run[..<stored] {
                 feed.ids.append(entry.id)
+                feed.storedBytes += entry.signed.body.count + entry.signed.signature.count
                 result.accepted.append(entry)
                 if waited { result.acceptedFromWaiting.insert(entry.id) }
                 decided.insert(entry.id)
             }
-            if authentic > 0 { feed.link = links[authentic - 1] }
+            if stored > 0 { feed.link = links[stored - 1] }
+            if stored < authentic, let quota = feedQuota {
+                // The feed cannot grow here: nothing of it waits, and the rest of the batch is refused.
+                result.feedsAtQuota.insert(origin)
+                for (entry, _) in run[stored..<authentic] { reject(entry, .quotaExceeded(limit: quota)) }
+                for (entry, _) in run[authentic...] { reject(entry, .badSignature) }
+                feed.removeAllPending()
+                for entry in entries { reject(entry, .quotaExceeded(limit: quota)) }
+                return
+            }
             for (entry, _) in run[authentic...] { reject(entry, .badSignature) }
         }
 

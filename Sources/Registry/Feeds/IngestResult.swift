@@ -5,6 +5,8 @@ public struct IngestResult: Sendable {
     /// The accepted entries that had been waiting from an earlier batch (which may have come
     /// from another peer): the rest of `accepted` came in this batch.
     public var acceptedFromWaiting: Set<EntryID> = []
+    /// Feeds that reached the ledger's per-feed quota in this batch.
+    public var feedsAtQuota: Set<NodeID> = []
     public var duplicates = 0
     /// Entries held back until the gap before them fills.
     public var buffered = 0
