@@ -25,6 +25,9 @@ let package = Package(
         .library(name: "OpenSSLCrypto", targets: ["OpenSSLCrypto"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "RegistryStore", targets: ["RegistryStore"]),
+        // For the fuzz targets in Fuzz/ (a package of their own, built with -sanitize=fuzzer).
+        .library(name: "SyncProtocol", targets: ["SyncProtocol"]),
+        .library(name: "MineralSyncDaemon", targets: ["MineralSyncDaemon"]),
         .executable(name: "mineral-syncd", targets: ["mineral-syncd"]),
         .executable(name: "mineralctl", targets: ["mineralctl"]),
         .executable(name: "mineral-bench", targets: ["mineral-bench"]),
@@ -120,6 +123,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

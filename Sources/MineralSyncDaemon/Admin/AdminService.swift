@@ -366,6 +366,11 @@ struct AdminService: Sendable {
     // MARK: parsing
 
     private func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest, emptyAllowed: Bool = false) throws -> T {
+        try Self.decode(type, request, emptyAllowed: emptyAllowed)
+    }
+
+    /// A request body as `T`, or a validation failure naming what is wrong.
+    static func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest, emptyAllowed: Bool = false) throws -> T {
         if emptyAllowed, request.body.readableBytes == 0, let empty = try? AdminJSON.decoder.decode(T.self, from: Data("{}".utf8)) { return empty }
         do {
             return try AdminJSON.decoder.decode(T.self, from: Data(request.body.readableBytesView))
