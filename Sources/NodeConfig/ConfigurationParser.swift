@@ -124,7 +124,8 @@ public enum ConfigurationParser {
         if let section = r.section(document, "sync", required: false) {
             if let value = r.duration(section, "anti-entropy-interval") { sync.antiEntropyInterval = value }
             if let value = r.duration(section, "idle-timeout") { sync.idleTimeout = value }
-            if let value = r.byteSize(section, "max-frame-size", in: 1024...(64 << 20)) { sync.maximumFrameBytes = value }
+            // At least 1 MiB: honest peers send frames of up to 1 MiB (a smaller limit would refuse them).
+            if let value = r.byteSize(section, "max-frame-size", in: (1 << 20)...(64 << 20)) { sync.maximumFrameBytes = value }
             if let value = r.byteSize(section, "max-pending-bytes", in: 64 << 10...(1 << 30)) { sync.maximumPendingBytes = value }
             if let value = r.integer(section, "batch-size", in: 1...10_000) { sync.batchSize = value }
             if let value = r.byteSize(section, "max-feed-bytes", in: 1 << 20...(1 << 40)) { sync.maximumFeedBytes = value }

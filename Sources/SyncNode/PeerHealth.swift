@@ -45,7 +45,7 @@ public struct PeerHealth: Sendable, Hashable {
 
     mutating func rejected(_ rejections: [EntryRejection]) {
         rejectedEntries += rejections.count
-        recentRejections.append(contentsOf: rejections.map(\.description))
+        recentRejections.append(contentsOf: rejections.suffix(Self.recentLimit).map(\.description))
         if recentRejections.count > Self.recentLimit { recentRejections.removeFirst(recentRejections.count - Self.recentLimit) }
     }
 }

@@ -40,6 +40,11 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private var lastReceived = NIODeadline.now()
     private var remoteAddress = "?"
     private var rejectionLog = RejectionLog()
+    /// The session's calls into the engine, in the order the session made them (attach before
+    /// ingests, ingests in frame order, detach last): each waits for the one before. Unchained
+    /// tasks may run in any order, and an ingest overtaking the one before it makes a run wait
+    /// as a gap.
+    private var engineWork: Task<Void, Never>?
     private var invalidEntries = 0
 
     private static let nextLinkID = LinkIDCounter()
@@ -114,7 +119,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         }
         let engine = self.engine
         let verified = identity.peer
-        Task { await engine.learnPeer(verified, chain: verified.chain); await engine.attach(link) }
+        onEngine { await engine.learnPeer(verified, chain: verified.chain); await engine.attach(link) }
         let (vector, headIDs) = engine.vectorAndHeadIDs
         perform(session!.start(localVector: vector, headIDs: headIDs), context)
         antiEntropy = context.eventLoop.scheduleRepeatedTask(
@@ -180,7 +185,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         if let peer {
             manager.release(peer, channel: context.channel)
             let engine = self.engine, id = linkID
-            Task { await engine.detach(id) }
+            onEngine { await engine.detach(id) }
         }
         context.fireChannelInactive()
     }
@@ -204,12 +209,12 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 guard let peer else { break }
                 manager.update(peer) { $0.connectedSince = Date() }
                 let engine = self.engine
-                Task { await engine.sessionEstablished(with: peer, peerVector: peerVector) }
+                onEngine { await engine.sessionEstablished(with: peer, peerVector: peerVector) }
                 logger.info("session established", metadata: ["direction": "\(direction)"])
             case .ownFeedBehind(let held):
                 guard let peer else { break }
                 let engine = self.engine
-                Task { await engine.peerHoldsOwnFeed(peer, upTo: held) }
+                onEngine { await engine.peerHoldsOwnFeed(peer, upTo: held) }
             case .proveHead(let seq):
                 // The peer was restored from a backup: the entry at its own head, at once, so it
                 // can tell our claim from a lie and wait for the rest.
@@ -254,7 +259,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         let engine = self.engine
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        Task {
+        onEngine {
             let result = await engine.ingest(entries, certificates: certificates, from: peer)
             let accepted = result.accepted
             let rejected = result.rejected
@@ -280,6 +285,15 @@ final class PeerSessionHandler: ChannelInboundHandler {
             let reason = "sent \(invalidEntries) entries that fail validation (the limit is \(settings.invalidEntriesPerSession) per session)"
             perform(session.close(.protocolViolation, detail: reason), context)
             self.session = session
+        }
+    }
+
+    /// Runs `work` after every engine call this session made before it.
+    private func onEngine(_ work: @escaping @Sendable () async -> Void) {
+        let previous = engineWork
+        engineWork = Task {
+            await previous?.value
+            await work()
         }
     }
 
@@ -309,22 +323,43 @@ final class PeerSessionHandler: ChannelInboundHandler {
             let batch = engine.entries(of: origin, in: range, limit: settings.batchSize)
             guard !batch.isEmpty else { streamQueue.consume(origin, through: range.upperBound); continue }
             streamQueue.consume(origin, through: range.lowerBound + UInt64(batch.count) - 1)
+            write(.entries(batch), context)
+        }
+    }
+
+    /// What one outgoing frame may hold: well within every receiver's limits (`SyncLimits`,
+    /// and frames of 1 MiB, the smallest `max-frame-size`), so an honest node never sends what
+    /// a peer must refuse. Larger batches (an import, a released gap, a catch-up batch of big
+    /// entries) and certificate sets go out in several messages.
+    static let maximumFrameBytes = 1 << 20 - 4096
+    static let maximumEntriesPerFrame = 5_000
+    static let maximumCertificatesPerFrame = 32
+
+    static func split(_ message: SyncMessage) -> [SyncMessage] {
+        switch message {
+        case .entries(let entries):
+            var frames: [SyncMessage] = []
             var frame: [SignedEntry] = [], bytes = 0
-            for entry in batch {
+            for entry in entries {
                 let size = entry.body.count + entry.signature.count + 8
-                if !frame.isEmpty, bytes + size > Self.maximumStreamFrameBytes {
-                    write(.entries(frame), context)
+                if !frame.isEmpty, bytes + size > maximumFrameBytes || frame.count == maximumEntriesPerFrame {
+                    frames.append(.entries(frame))
                     frame = []
                     bytes = 0
                 }
                 frame.append(entry)
                 bytes += size
             }
-            write(.entries(frame), context)
+            if !frame.isEmpty { frames.append(.entries(frame)) }
+            return frames
+        case .certificates(let certificates) where certificates.count > maximumCertificatesPerFrame:
+            return stride(from: 0, to: certificates.count, by: maximumCertificatesPerFrame).map {
+                .certificates(Array(certificates[$0..<min($0 + maximumCertificatesPerFrame, certificates.count)]))
+            }
+        default:
+            return [message]
         }
     }
-
-    static let maximumStreamFrameBytes = 1 << 20
 
     private func tick(_ context: ChannelHandlerContext) {
         if let line = rejectionLog.flush(now: Date(), force: false) { log(line) }
@@ -337,6 +372,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     private func write(_ message: SyncMessage, _ context: ChannelHandlerContext) {
+        let frames = Self.split(message)
+        guard frames.count == 1 else { return frames.forEach { write($0, context) } }
         // Answers to a peer's pings and vectors are dropped, like pushes, while it is not
         // reading: the next interval's vector says the same.
         switch message {

@@ -261,6 +261,13 @@ public actor SyncEngine {
         ownFeedConfirmed = true
         let held = registry.vector[node]
         if seq > held, seq > ownFeedClaims[peer]?.seq ?? 0 {
+            // Proven already: another peer proved a claim at least as high, or the entry at that
+            // position waits in the ledger (it was verified with our key when it was buffered).
+            if ownFeedClaims.values.contains(where: { $0.proven && $0.seq >= seq }) || registry.ledger.isWaiting(node, seq: seq) {
+                ownFeedClaims[peer] = OwnFeedClaim(seq: seq, proven: true, deadline: Date())
+                resumeWritableWaiters()
+                return
+            }
             let deadline = Date().addingTimeInterval(Double(claimProofTimeout.components.seconds) + Double(claimProofTimeout.components.attoseconds) / 1e18)
             ownFeedClaims[peer] = OwnFeedClaim(seq: seq, proven: false, deadline: deadline)
             logger.warning("peer says it holds more of this node's feed than its store; writes wait for its proof",
@@ -289,11 +296,13 @@ public actor SyncEngine {
         let unproven = Set(ownFeedClaims.values.filter { !$0.proven }.map(\.seq))
         guard !unproven.isEmpty else { return }
         let key = author.key.publicKey
-        var proven: Set<UInt64> = []
+        // One candidate per claimed position per batch is checked: copies cost a decode, not a
+        // signature check.
+        var proven: Set<UInt64> = [], tried: Set<UInt64> = []
         for signed in entries {
             guard let entry = try? EntryCodec.decode(signed), entry.origin == node, unproven.contains(entry.seq),
-                  !proven.contains(entry.seq), signed.isSigned(by: key) else { continue }
-            proven.insert(entry.seq)
+                  tried.insert(entry.seq).inserted else { continue }
+            if signed.isSigned(by: key) { proven.insert(entry.seq) }
         }
         for (peer, claim) in ownFeedClaims where proven.contains(claim.seq) { ownFeedClaims[peer]?.proven = true }
     }

@@ -220,6 +220,7 @@ public final class SyncNode: Sendable {
                 .whenComplete { result in
                     switch result {
                     case .success(let channel):
+                        let connectedAt = NIODeadline.now()
                         let wanted = self.state.withLockedValue { state -> Bool in
                             guard state.dialers[key]?.generation == generation, !state.stopping else { return false }
                             state.dialers[key]?.channel = channel
@@ -234,8 +235,10 @@ public final class SyncNode: Sendable {
                                 return state.dialers[key]?.verified ?? false
                             }
                             // A session that ended is redialled at once; a handshake that was
-                            // refused (an untrusted or mispinned peer) backs off like a failed dial.
-                            let next = verified ? self.configuration.reconnectDelay.initial : min(delay * 2, self.configuration.reconnectDelay.maximum)
+                            // refused (an untrusted or mispinned peer), or a session the peer
+                            // closed at once (it refuses us for now), backs off like a failed dial.
+                            let lasted = NIODeadline.now() - connectedAt >= .seconds(2)
+                            let next = verified && lasted ? self.configuration.reconnectDelay.initial : min(delay * 2, self.configuration.reconnectDelay.maximum)
                             self.dial(key, generation, host: host, port: port, delay: next, first: false)
                         }
                     case .failure(let error):

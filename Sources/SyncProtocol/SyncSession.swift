@@ -50,9 +50,9 @@ public struct SyncSession: Sendable {
     private var certificatesKnownToPeer: Set<NodeID> = []
     /// Anti-entropy intervals since the session started.
     private var epoch = 0
-    /// Per feed, the highest seq sent (pushed or queued for streaming) that the peer has not
-    /// confirmed yet, and the epoch it was last sent in.
-    private var unconfirmed: [NodeID: (upTo: UInt64, epoch: Int)] = [:]
+    /// Per feed, what was sent (pushed or queued for streaming) and not confirmed yet: the
+    /// highest seq sent in each epoch, oldest first (one record per epoch, so a few per feed).
+    private var unconfirmed: [NodeID: [(upTo: UInt64, epoch: Int)]] = [:]
     /// The vector last sent, and when: a ping is answered with the vector only when it changed
     /// or once per interval.
     private var vectorSent: (vector: VersionVector, epoch: Int)?
@@ -101,7 +101,7 @@ public struct SyncSession: Sendable {
             for certificate in certificates { certificatesKnownToPeer.insert(certificate.node) }
             return [.ingest([], certificates: certificates)]
         case (.established, .vector(let vector)):
-            confirm(vector)
+            confirm(vector, localVector: localVector)
             var actions: [Action] = []
             if vector[local] > localVector[local] { actions.append(.ownFeedBehind(peerHolds: vector[local])) }
             return actions + catchUp(localVector: localVector)
@@ -161,23 +161,31 @@ public struct SyncSession: Sendable {
         return [.send(.vector(localVector))]
     }
 
-    /// The peer's vector: what it holds. Raises `peerHas`; lowers it back to the vector only for
-    /// feeds whose sent entries the peer has not confirmed for a whole interval (lost, or
-    /// refused there): those are sent again once.
-    private mutating func confirm(_ vector: VersionVector) {
-        for (feed, seq) in vector.heads where seq > peerHas[feed] { peerHas[feed] = seq }
-        for (feed, mark) in unconfirmed {
-            if vector[feed] >= mark.upTo {
-                unconfirmed[feed] = nil
-            } else if epoch - mark.epoch >= 2 {
+    /// The peer's vector: what it holds. Raises `peerHas` (for feeds this node holds: a peer's
+    /// vector cannot make the session remember feeds without end); lowers it back to the vector
+    /// for a feed whose oldest unconfirmed send is a whole interval old (lost, or refused there):
+    /// the feed is sent again from what the peer holds, once.
+    private mutating func confirm(_ vector: VersionVector, localVector: VersionVector) {
+        for (feed, seq) in vector.heads where seq > peerHas[feed] && localVector[feed] > 0 { peerHas[feed] = seq }
+        for (feed, sends) in unconfirmed {
+            let open = sends.filter { $0.upTo > vector[feed] }
+            if let oldest = open.first, epoch - oldest.epoch >= 2 {
                 peerHas[feed] = vector[feed]
                 unconfirmed[feed] = nil
+            } else {
+                unconfirmed[feed] = open.isEmpty ? nil : open
             }
         }
     }
 
     private mutating func markSent(_ feed: NodeID, upTo seq: UInt64) {
-        unconfirmed[feed] = (max(seq, unconfirmed[feed]?.upTo ?? 0), epoch)
+        var sends = unconfirmed[feed] ?? []
+        if let last = sends.last, last.epoch == epoch {
+            sends[sends.count - 1].upTo = max(last.upTo, seq)
+        } else {
+            sends.append((seq, epoch))
+        }
+        unconfirmed[feed] = sends
     }
 
     /// A frame or message failed to decode, or the entries/certificates the peer sent broke

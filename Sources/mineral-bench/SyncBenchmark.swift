@@ -228,7 +228,7 @@ final class BenchAlliance: @unchecked Sendable {
 
     let trustDomain: String
     let trust: TrustStore
-    private let issuers: [String: CertificateIssuer]
+    let issuers: [String: CertificateIssuer]
     private var serial: UInt64 = 10
 
     init(trustDomain: String) throws {

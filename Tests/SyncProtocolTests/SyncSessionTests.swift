@@ -134,6 +134,31 @@ import Testing
         #expect(session.receive(.ping(1), localVector: VersionVector([eu: 101])).first == .send(.vector(VersionVector([eu: 101]))))
     }
 
+    /// A feed pushed to in every interval still has its oldest unconfirmed entries sent again
+    /// once they are a whole interval old (a mark reset by each push would never come due).
+    @Test func entriesLostUnderSteadyPushesAreSentAgain() {
+        var session = established(localVector: VersionVector([eu: 4]), peerVector: VersionVector([eu: 4]))
+        var author = alliance.author("EU/eu-1")
+        let entries = (0..<8).map { author.write(Ops.report("EU"), at: UInt64($0)) }
+        _ = session.offer([entries[4], entries[5]])  // 5 and 6: refused or lost there
+        _ = session.antiEntropyTick(localVector: VersionVector([eu: 6]))
+        _ = session.offer([entries[6]])
+        #expect(streams(session.receive(.vector(VersionVector([eu: 4])), localVector: VersionVector([eu: 7]))).isEmpty)
+        _ = session.antiEntropyTick(localVector: VersionVector([eu: 7]))
+        _ = session.offer([entries[7]])
+        #expect(streams(session.receive(.vector(VersionVector([eu: 4])), localVector: VersionVector([eu: 8]))) == [[eu: 5...8]])
+    }
+
+    /// A peer's vector cannot make the session remember feeds without end.
+    @Test func vectorsNamingFeedsThisNodeLacksAreNotRemembered() throws {
+        var session = established(localVector: VersionVector([eu: 4]))
+        for round in 0..<10 {
+            let made = try VersionVector(Dictionary(uniqueKeysWithValues: (0..<1_000).map { (try NodeID("JP/fake-\(round)-\($0)"), UInt64(7)) }))
+            _ = session.receive(.vector(made), localVector: VersionVector([eu: 4]))
+        }
+        #expect(session.peerHas.heads.count <= 1)
+    }
+
     @Test func aRestoredPeerIsSentTheHeadOfItsOwnFeedFirstAsProof() {
         var session = SyncSession(local: eu, peer: us)
         let actions = session.receive(.hello(SyncHello(node: us, vector: VersionVector([us: 4]))), localVector: VersionVector([us: 10, eu: 2]))

@@ -113,6 +113,9 @@ public struct FeedLedger: Sendable {
     }
 
     public func fork(of node: NodeID) -> ForkEvidence? { feeds[node]?.fork }
+    /// An entry of `node` at `seq` waits ahead of a gap (it was verified with the origin's key).
+    public func isWaiting(_ node: NodeID, seq: UInt64) -> Bool { feeds[node]?.pending[seq]?.isEmpty == false }
+
     /// Signed bytes held for a feed.
     public func storedBytes(of node: NodeID) -> Int { feeds[node]?.storedBytes ?? 0 }
     public var forks: [ForkEvidence] { feeds.values.compactMap(\.fork).sorted { $0.origin < $1.origin } }
