@@ -34,7 +34,7 @@ run() {
 
 running=0
 for target in "${targets[@]}"; do
-  ( if run "$target"; then echo ok; else echo crashed; fi ) >"Fuzz/.build/$target.status" &
+  ( if run "$target"; then echo ok >"Fuzz/.build/$target.status"; else echo crashed >"Fuzz/.build/$target.status"; fi ) &
   running=$((running + 1))
   if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
 done

@@ -194,6 +194,8 @@ public actor SyncEngine {
     /// Feeds refused further entries because they reached `sync.max-feed-bytes` (security events).
     public private(set) var feedsAtQuota: Set<NodeID> = []
     public var feedQuota: Int? { registry.feedQuota }
+    /// What entries waiting ahead of gaps cost now (bounded by `sync.max-waiting-bytes`).
+    public var waitingBytes: Int { registry.ledger.waitingBytes }
     public var forks: [ForkEvidence] { registry.ledger.forks }
 
     // MARK: local writes

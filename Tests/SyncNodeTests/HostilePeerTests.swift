@@ -93,6 +93,39 @@ import Testing
         await eu.node.shutdown()
     }
 
+    /// Validly signed entries of the attacker's own feed, ahead of a gap it never fills: what
+    /// waits stays within the per-feed bound, and the rest is refused unverified.
+    @Test func entriesAheadOfAGapNeverFilledStayWithinTheirBound() async throws {
+        let limit = 256 << 10
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group,
+                                     waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: limit, totalBytes: 4 * limit))
+        try await eu.start()
+        let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
+        try await attacker.hello()
+        var author = attacker.identity.author()
+        let first = author.write(Ops.report("JP"), at: 1).signed  // withheld: the gap
+        let note = String(repeating: "w", count: 2_000)
+        for round in 0..<20 {
+            let batch = (0..<100).map { step in
+                author.write(.reportReserve(ReserveReport(participant: "JP", mineral: try! MineralID("gallium"), site: "s\(round)-\(step)",
+                                                          quantity: Quantity(amount: try! Amount("1"), unit: .tonne), asOfMillis: 1, note: note)), at: 2).signed
+            }
+            try await attacker.send(.entries(batch))
+        }
+        let victim = eu.node.peers
+        try await within(20, "the ingests are done") {
+            while (victim.health(of: attacker.identity.id)?.entriesReceived ?? 0) < 2_000 { await Task.yield() }
+        }
+        let waiting = await eu.engine.waitingBytes
+        #expect(waiting > 0 && waiting <= limit, "\(waiting) bytes wait")
+        #expect(eu.node.peers.health(of: attacker.identity.id)?.offences == 0, "a full waiting area is not an offence")
+        // The gap filled, what waited is accepted.
+        try await attacker.send(.entries([first]))
+        try await within(20, "accepted") { while await eu.engine.waitingBytes > 0 { await Task.yield() } }
+        #expect(eu.engine.vector[attacker.identity.id] > 1)
+        await eu.node.shutdown()
+    }
+
     @Test func anOversizedSignatureClosesTheSessionBeforeItIsKept() async throws {
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
         try await eu.start()
