@@ -45,6 +45,17 @@ final class PeerSessionHandler: ChannelInboundHandler {
     /// tasks may run in any order, and an ingest overtaking the one before it makes a run wait
     /// as a gap.
     private var engineWork: Task<Void, Never>?
+    /// Control messages (vector, ping, pong) a peer may send: a burst of `controlBurst`, then
+    /// `controlPerSecond` (an honest peer sends one vector per anti-entropy interval, and pings
+    /// when an operator asks). Beyond, it is flooding: closed and penalised.
+    private var controlTokens = PeerSessionHandler.controlBurst
+    private var controlRefilled = NIODeadline.now()
+    static let controlBurst = 200.0, controlPerSecond = 20.0
+    /// Reading pauses after a batch that brought nothing new (every entry refused or already
+    /// held), for longer each time in a row: useless traffic costs the node little, and honest
+    /// peers (whose batches bring something) never wait.
+    private var uselessPause: TimeAmount = .zero
+    private var paused = false
     private var invalidEntries = 0
 
     private static let nextLinkID = LinkIDCounter()
@@ -139,6 +150,10 @@ final class PeerSessionHandler: ChannelInboundHandler {
         do {
             let message = try SyncMessageCodec.decode(frame.readableBytesView)
             switch message {
+            case .vector, .ping, .pong: try spendControlToken()
+            default: break
+            }
+            switch message {
             case .hello(let hello): advertised = hello.vector
             case .vector(let vector): advertised = vector
             default: break
@@ -157,6 +172,17 @@ final class PeerSessionHandler: ChannelInboundHandler {
             }
         }
         perform(actions, context)
+    }
+
+    private func spendControlToken() throws(SyncProtocolError) {
+        let now = NIODeadline.now()
+        let elapsed = Double((now - controlRefilled).nanoseconds) / 1e9
+        controlRefilled = now
+        controlTokens = min(Self.controlBurst, controlTokens + elapsed * Self.controlPerSecond)
+        guard controlTokens >= 1 else {
+            throw .limitExceeded("more than \(Int(Self.controlBurst)) vectors, pings and pongs at once, or more than \(Int(Self.controlPerSecond)) a second")
+        }
+        controlTokens -= 1
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -263,16 +289,29 @@ final class PeerSessionHandler: ChannelInboundHandler {
             let result = await engine.ingest(entries, certificates: certificates, from: peer)
             let accepted = result.accepted
             let rejected = result.rejected
+            let useful = !accepted.isEmpty || result.buffered > 0 || (entries.isEmpty && !certificates.isEmpty)
             loop.execute {
                 let (handler, context) = bound.value
-                handler.ingested(accepted: accepted, rejected: rejected, received: entries.count, context)
+                handler.ingested(accepted: accepted, rejected: rejected, received: entries.count, useful: useful, context)
             }
         }
     }
 
-    private func ingested(accepted: [Entry], rejected: [EntryRejection], received: Int, _ context: ChannelHandlerContext) {
+    private func ingested(accepted: [Entry], rejected: [EntryRejection], received: Int, useful: Bool, _ context: ChannelHandlerContext) {
         ingestsInFlight -= 1
-        if ingestsInFlight < settings.maximumIngestsInFlight { context.channel.setOption(.autoRead, value: true).whenComplete { _ in } }
+        uselessPause = useful ? .zero : min(.seconds(2), max(.milliseconds(20), uselessPause * 2))
+        if uselessPause > .zero, !paused {
+            paused = true
+            context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: uselessPause) {
+                let (handler, context) = bound.value
+                handler.paused = false
+                if handler.ingestsInFlight < handler.settings.maximumIngestsInFlight { context.channel.setOption(.autoRead, value: true).whenComplete { _ in } }
+            }
+        } else if !paused, ingestsInFlight < settings.maximumIngestsInFlight {
+            context.channel.setOption(.autoRead, value: true).whenComplete { _ in }
+        }
         session?.peerSent(accepted)
         guard let peer else { return }
         manager.update(peer) { health in

@@ -248,7 +248,13 @@ public actor SyncEngine {
     // MARK: sessions
 
     public func attach(_ link: SessionLink) { links[link.id] = link }
-    public func detach(_ id: UInt64) { links[id] = nil }
+    public func detach(_ id: UInt64) {
+        guard let link = links.removeValue(forKey: id) else { return }
+        // A claimant that leaves without proving its claim cannot prove it any more: the claim
+        // is refuted now (staying connected or not, an unproven claim holds writes only once).
+        guard !links.values.contains(where: { $0.peer == link.peer }), let claim = ownFeedClaims[link.peer], !claim.proven else { return }
+        refute(link.peer, claim.seq, reason: "claimed this node's feed up to seq \(claim.seq) and left without sending the entry signed by this node at that position")
+    }
 
     /// A directly connected peer's certificate, verified by the TLS handshake.
     public func learnPeer(_ peer: VerifiedPeer, chain: [Certificate]) {
@@ -285,9 +291,12 @@ public actor SyncEngine {
 
     private func expireClaim(of peer: NodeID, seq: UInt64) {
         guard let claim = ownFeedClaims[peer], claim.seq == seq, !claim.proven else { return }
+        refute(peer, seq, reason: "claimed this node's feed up to seq \(seq) and sent no entry signed by this node at that position within \(claimProofTimeout)")
+    }
+
+    private func refute(_ peer: NodeID, _ seq: UInt64, reason: String) {
         ownFeedClaims[peer] = nil
         guard seq > registry.vector[node] else { resumeWritableWaiters(); return }
-        let reason = "claimed this node's feed up to seq \(seq) and sent no entry signed by this node at that position within \(claimProofTimeout)"
         logger.warning("claim refuted; writes resume", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
         claimRefuted.withLockedValue { $0 }(peer, reason)
         resumeWritableWaiters()

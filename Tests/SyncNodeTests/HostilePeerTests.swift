@@ -51,6 +51,24 @@ import Testing
         await eu.node.shutdown()
     }
 
+    /// Claiming and leaving before the deadline blocks writes no longer than the connection, and
+    /// is an offence all the same (or an attacker could reconnect and claim again at once).
+    @Test func aClaimantThatLeavesWithoutProofIsPenalised() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, claimProofTimeout: .seconds(600))
+        try await eu.start()
+        let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
+        let changes = eu.node.peers.sessionChanges()
+        try await attacker.hello(VersionVector([eu.identity.id: 50]))
+        try await within(20, "the session") { for await _ in changes where eu.node.peers.connectedPeers == [attacker.identity.id] { return } }
+        await attacker.close()
+        let victim = eu.node.peers, id = attacker.identity.id
+        try await within(20, "the claim is refuted") { for await _ in changes where victim.health(of: id)?.lastOffence != nil { return } }
+        #expect(victim.health(of: id)?.lastOffence?.contains("left without sending the entry") == true)
+        try await within(20, "writes resume when the claimant leaves") { await eu.engine.waitUntilWritable() }
+        #expect(try await eu.engine.append(Ops.report("EU")).seq == 1)
+        await eu.node.shutdown()
+    }
+
     /// What the node sends is bounded by what the peer lacks: a flood of vectors and pings
     /// claiming to hold nothing makes it send each entry once.
     @Test func repeatingAVectorOrAPingNeverResendsWhatThePeerHolds() async throws {
@@ -59,7 +77,7 @@ import Testing
         for round in 0..<4 { _ = try await eu.engine.appendAll((0..<500).map { Ops.report("EU", "gallium", "\(round * 500 + $0)") }) }
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
         try await attacker.hello()
-        for nonce in 0..<500 as Range<UInt64> {
+        for nonce in 0..<90 as Range<UInt64> {
             try await attacker.send(.vector(VersionVector()))
             try await attacker.send(.ping(nonce))
         }
@@ -72,24 +90,29 @@ import Testing
                 case .pong: pongs += 1
                 default: break
                 }
-                if received >= 2_000, pongs == 500 { break }
+                if received >= 2_000, pongs == 90 { break }
             }
             return (received, vectors)
         }
         // Once more, after everything arrived: still nothing re-sent.
-        for nonce in 1_000..<1_100 as Range<UInt64> { try await attacker.send(.ping(nonce)); try await attacker.send(.vector(VersionVector())) }
+        for nonce in 1_000..<1_005 as Range<UInt64> { try await attacker.send(.ping(nonce)); try await attacker.send(.vector(VersionVector())) }
         let second = try await within(30, "the second flood is answered") { () async throws -> Int in
             var received = 0
             while let message = try await attacker.next() {
                 if case .entries(let entries) = message { received += entries.count }
-                if case .pong(1_099) = message { break }
+                if case .pong(1_004) = message { break }
             }
             return received
         }
         let received = first + second
         #expect(received == 2_000, "entries sent more than once")
-        #expect(vectors <= 2, "\(vectors) vectors answered 500 pings")
+        #expect(vectors <= 2, "\(vectors) vectors answered 90 pings")
         #expect(eu.node.peers.health(of: attacker.identity.id)?.entriesSent == 2_000)
+        // Beyond the burst, a flood of control messages is an offence.
+        for nonce in 0..<400 as Range<UInt64> { try? await attacker.send(.ping(nonce)) }
+        let goodbye = try await within(20, "closed") { try await attacker.untilClosed() }
+        #expect(detail(goodbye).hasPrefix("message exceeds a limit: more than 200 vectors, pings and pongs at once"))
+        #expect(eu.node.peers.health(of: attacker.identity.id)?.offences == 1)
         await eu.node.shutdown()
     }
 
