@@ -289,7 +289,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
             let result = await engine.ingest(entries, certificates: certificates, from: peer)
             let accepted = result.accepted
             let rejected = result.rejected
-            let useful = !accepted.isEmpty || result.buffered > 0 || (entries.isEmpty && !certificates.isEmpty)
+            // Useless: nothing new, and refusals or a large batch of copies (a small one is a
+            // push another peer relayed first, as happens in any mesh).
+            let useful = !accepted.isEmpty || result.buffered > 0 || entries.isEmpty || (rejected.isEmpty && result.duplicates <= 100)
             loop.execute {
                 let (handler, context) = bound.value
                 handler.ingested(accepted: accepted, rejected: rejected, received: entries.count, useful: useful, context)
@@ -319,7 +321,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
             health.rejected(rejected)
         }
         for line in rejectionLog.record(rejected, now: Date()) { log(line) }
-        invalidEntries += rejected.count { $0.reason.isInvalid }
+        // Copies of an invalid entry in a batch that brought nothing count as invalid too.
+        let invalid = rejected.count { $0.reason.isInvalid }
+        invalidEntries += invalid > 0 && !useful ? received : invalid
         if invalidEntries > settings.invalidEntriesPerSession, var session, session.state != .closed {
             let reason = "sent \(invalidEntries) entries that fail validation (the limit is \(settings.invalidEntriesPerSession) per session)"
             perform(session.close(.protocolViolation, detail: reason), context)
