@@ -29,7 +29,7 @@ public struct NodeConfiguration: Sendable, Hashable {
         public var maximumFeedBytes = 4 << 30
         public var batchSize = 500
         /// How long a peer's unproven claim to hold this node's own feed holds writes.
-        public var claimProofTimeout: ConfigDuration = .seconds(10)
+        public var claimProofTimeout: ConfigDuration = .seconds(3)
         /// The penalty box: first penalty, doubling to at most the maximum.
         public var penalty: ConfigDuration = .seconds(30)
         public var maximumPenalty: ConfigDuration = .seconds(3600)

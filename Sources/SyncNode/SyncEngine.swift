@@ -98,7 +98,7 @@ public actor SyncEngine {
     ///   of our own feed it holds (true whenever peers are configured).
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
                 policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
-                requiresPeerConfirmation: Bool, claimProofTimeout: Duration = .seconds(10), logger: Logger,
+                requiresPeerConfirmation: Bool, claimProofTimeout: Duration = .seconds(3), logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
         self.store = store
