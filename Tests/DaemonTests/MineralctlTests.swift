@@ -1,5 +1,8 @@
 import AdminAPI
 import Foundation
+import PeerTestSupport
+import Registry
+import SyncProtocol
 import Testing
 import TestSupport
 
@@ -131,6 +134,35 @@ struct MineralctlTests {
         #expect(try eu.status().entries == 0)
         try await eu.stop()
         try refused(eu, ["status"], status: 69, saying: "the node is not running")
+    }
+
+    /// What an operator sees of a partner that broke the protocol: the penalty in `peers`, a
+    /// security event in `status`, and the reason in one log line.
+    @Test func aPartnerThatBreaksTheRulesIsShownPenalized() async throws {
+        let port = try freePorts(1)[0]
+        let eu = try DaemonProcess("EU", "eu-1", port: port, peers: [], root: root.url.path, pki: pki, files: files)
+        try await eu.start()
+        let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: port)
+        try await attacker.hello()
+        var author = attacker.identity.author()
+        let entry = author.write(Ops.report("JP"), at: 1).signed
+        try await attacker.send(.entries([SignedEntry(body: entry.body, signature: Array(repeating: 0xAB, count: 1 << 20))]))
+        _ = try await attacker.untilClosed()
+        try await eu.waitForLog("peer penalized")
+        let table = try ok(eu, ["peers"])
+        #expect(table.contains("JP/jp-666") && table.contains("penalized until"), "\(table)")
+        #expect(table.contains("1048576-byte signature"))
+        let peers = try json([PeerItem].self, eu, ["peers"])
+        #expect(peers.first?.offences == 1 && peers.first?.penalizedUntil != nil)
+        let status = try json(StatusResponse.self, eu, ["status"])
+        #expect(status.securityEvents.contains { $0.kind == "penalized" && $0.subject == "JP/jp-666" && $0.detail.contains("1 offence; last: message exceeds a limit") })
+        // Back at once: refused, and the refusal is a security event too.
+        let again = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: port)
+        _ = try await again.untilClosed()
+        let after = try json(StatusResponse.self, eu, ["status"])
+        #expect(after.securityEvents.contains { $0.kind == "refused-connection" && $0.detail.contains("JP/jp-666 is refused until") })
+        #expect(eu.logText.split(separator: "\n").filter { $0.contains("peer penalized") }.count == 1)
+        try await eu.stop()
     }
 
     /// Import files as they come from spreadsheets and hands: each malformed one refused with
