@@ -55,8 +55,7 @@ public final class PeerManager: Sendable {
         }
         penalties.increment()
         if closeSession, let channel {
-            let goodbye = (try? SyncMessageCodec.encode(.goodbye(.protocolViolation, detail: String(reason.utf8.prefix(900)) ?? "rule broken"))) ?? []
-            channel.writeAndFlush(ByteBuffer(bytes: goodbye)).whenComplete { _ in channel.close(promise: nil) }
+            channel.closeSayingGoodbye(.protocolViolation, detail: reason)
         }
         sessionsChanged()
         return until
@@ -64,7 +63,7 @@ public final class PeerManager: Sendable {
 
     /// When `peer`'s current penalty ends, if it is in the box.
     public func penaltyEnd(of peer: NodeID, now: Date = Date()) -> Date? {
-        state.withLockedValue { state in state.health[peer]?.penalizedUntil.flatMap { $0 > now ? $0 : nil } }
+        state.withLockedValue { state in state.health[peer]?.penaltyEnd(now: now) }
     }
 
     /// Registers a verified session. Returns false when an existing session with the same peer

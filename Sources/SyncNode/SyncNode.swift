@@ -114,8 +114,7 @@ public final class SyncNode: Sendable {
             state.dialers.removeValue(forKey: Self.address(host: host, port: port))?.channel
         }
         guard let channel else { return }
-        let goodbye = (try? SyncMessageCodec.encode(.goodbye(.unspecified, detail: "removed from \(engine.node)'s configuration"))) ?? []
-        channel.writeAndFlush(ByteBuffer(bytes: goodbye)).whenComplete { _ in channel.close(promise: nil) }
+        channel.closeSayingGoodbye(.unspecified, detail: "removed from \(engine.node)'s configuration")
     }
 
     /// The peers this node dials, as "host:port".
@@ -267,5 +266,13 @@ final class DialledIdentityRecorder: ChannelInboundHandler, Sendable {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let identity = event as? PeerIdentityEvent, let node = try? NodeID(identity.peer.identity) { record(node) }
         context.fireUserInboundEventTriggered(event)
+    }
+}
+
+extension Channel {
+    /// Writes a goodbye frame on a session's channel (outside its handler), then closes it.
+    func closeSayingGoodbye(_ reason: GoodbyeReason, detail: String) {
+        let goodbye = (try? SyncMessageCodec.encode(.goodbye(reason, detail: detail))) ?? []
+        writeAndFlush(ByteBuffer(bytes: goodbye)).whenComplete { _ in self.close(promise: nil) }
     }
 }

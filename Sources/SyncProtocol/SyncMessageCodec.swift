@@ -56,7 +56,7 @@ public enum SyncMessageCodec {
         case .goodbye(let reason, let detail):
             var wire = Mineralsync_V1_Goodbye()
             wire.reason = Mineralsync_V1_Goodbye.Reason(rawValue: reason.rawValue) ?? .unspecified
-            wire.detail = detail
+            wire.detail = bounded(detail, bytes: SyncLimits.standard.detailLength)
             out.kind = .goodbye(wire)
         }
         return try out.serializedBytes()
@@ -112,6 +112,19 @@ public enum SyncMessageCodec {
         case nil:
             throw .emptyMessage
         }
+    }
+
+    /// `text` cut (at a character boundary, marked with "…") to what every receiver accepts.
+    static func bounded(_ text: String, bytes limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var kept = "", size = 0
+        for scalar in text.unicodeScalars {
+            let length = String(scalar).utf8.count
+            guard size + length <= limit - 3 else { break }
+            kept.unicodeScalars.append(scalar)
+            size += length
+        }
+        return kept + "…"
     }
 
     static func nodeRef(_ node: NodeID) -> Mineralsync_V1_NodeRef {

@@ -168,6 +168,15 @@ import Testing
         #expect(try SyncMessageCodec.decode(try SyncMessageCodec.encode(.goodbye(.idle, detail: "five!")), limits: limits) == .goodbye(.idle, detail: "five!"))
     }
 
+    /// Whatever detail this node gives, its goodbye is one every receiver accepts.
+    @Test func aLongGoodbyeDetailIsCutToTheLimit() throws {
+        let detail = String(repeating: "é", count: 2_000)  // 4,000 bytes
+        let bytes = try SyncMessageCodec.encode(.goodbye(.protocolViolation, detail: detail))
+        guard case .goodbye(_, let sent) = try SyncMessageCodec.decode(bytes) else { Issue.record("not a goodbye"); return }
+        #expect(sent.utf8.count <= SyncLimits.standard.detailLength && sent.hasPrefix("éé") && sent.hasSuffix("…"))
+        #expect(try SyncMessageCodec.decode(try SyncMessageCodec.encode(.goodbye(.idle, detail: "short"))) == .goodbye(.idle, detail: "short"))
+    }
+
     @Test func twoKindsInOneFrameAreRefused() throws {
         let both = try SyncMessageCodec.encode(.ping(1)) + (try SyncMessageCodec.encode(.pong(2)))
         #expect(throws: SyncProtocolError.undecodableMessage("more than one message kind in one frame")) { try SyncMessageCodec.decode(both) }
