@@ -29,6 +29,9 @@ public struct PeerHealth: Sendable, Hashable {
     public var lastOffenceAt: Date?
     public var penalizedUntil: Date?
 
+    /// When the peer's penalty ends, if it is in the penalty box at `now`.
+    public func penaltyEnd(now: Date = Date()) -> Date? { penalizedUntil.flatMap { $0 > now ? $0 : nil } }
+
     /// Per feed, how many entries the peer lacks that this node holds (outbound lag) and how many
     /// this node lacks that the peer holds (inbound lag). Feeds with no lag are left out.
     public func lag(local: VersionVector) -> (peerLacks: [NodeID: UInt64], weLack: [NodeID: UInt64]) {

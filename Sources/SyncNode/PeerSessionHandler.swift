@@ -384,7 +384,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             var frames: [SyncMessage] = []
             var frame: [SignedEntry] = [], bytes = 0
             for entry in entries {
-                let size = entry.body.count + entry.signature.count + 8
+                let size = entry.byteCount + 8
                 if !frame.isEmpty, bytes + size > maximumFrameBytes || frame.count == maximumEntriesPerFrame {
                     frames.append(.entries(frame))
                     frame = []

@@ -34,7 +34,7 @@ public actor SyncEngine {
                 if let held { "waiting to receive this node's own entries back from peers (they hold up to seq \(held)) before writing again" }
                 else { "waiting for a first peer to confirm this node's feed head before writing (a restored backup must not reuse sequence numbers)" }
             case .ownFeedClaimed(let peer, let seq, let held, let until):
-                "\(peer) says it holds this node's feed up to seq \(seq) (this node holds \(held)); writes wait until \(SyncEngine.iso(until)) for the signed entry that proves it"
+                "\(peer) says it holds this node's feed up to seq \(seq) (this node holds \(held)); writes wait until \(until.formatted(.iso8601)) for the signed entry that proves it"
             case .store(let error): error.description
             case .signing(let reason): "could not sign the entry: \(reason)"
             case .shuttingDown: "the node is shutting down; nothing was written"
@@ -155,7 +155,6 @@ public actor SyncEngine {
         claimRefuted.withLockedValue { $0 = handler }
     }
 
-    static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
 
     // MARK: what sessions read without waiting
 

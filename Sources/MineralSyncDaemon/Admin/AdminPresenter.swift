@@ -44,7 +44,7 @@ enum AdminPresenter {
             versionVector: vector(health.confirmedVector))
         item.offences = health.offences
         item.lastOffence = health.lastOffence
-        item.penalizedUntil = health.penalizedUntil.flatMap { $0 > Date() ? AdminJSON.timestamp($0) : nil }
+        item.penalizedUntil = health.penaltyEnd().map(AdminJSON.timestamp)
         return item
     }
 
@@ -68,7 +68,7 @@ enum AdminPresenter {
                                         detail: "\(peer.rejectedEntries) rejected; last: \(peer.recentRejections.last ?? "?")", at: nil))
         }
         for peer in health where peer.offences > 0 {
-            let until = peer.penalizedUntil.flatMap { $0 > Date() ? "; refused until \(AdminJSON.timestamp($0))" : nil } ?? ""
+            let until = peer.penaltyEnd().map { "; refused until \(AdminJSON.timestamp($0))" } ?? ""
             events.append(SecurityEvent(kind: "penalized", subject: peer.peer.description,
                                         detail: "\(peer.offences) offence\(peer.offences == 1 ? "" : "s"); last: \(peer.lastOffence ?? "?")\(until)",
                                         at: peer.lastOffenceAt.map(AdminJSON.timestamp)))

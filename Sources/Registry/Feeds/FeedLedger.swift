@@ -36,7 +36,7 @@ public struct FeedLedger: Sendable {
             guard entry.previous == link else { throw .chainMismatch(origin: entry.origin, seq: entry.seq) }
             ids.append(entry.id)
             link = entry.link
-            storedBytes += entry.signed.body.count + entry.signed.signature.count
+            storedBytes += entry.signed.byteCount
             removePending(at: entry.seq)
         }
 
@@ -74,7 +74,7 @@ public struct FeedLedger: Sendable {
         }
 
         /// An entry's signed bytes plus what holding it costs (id, decoded header, references).
-        static func cost(of entry: Entry) -> Int { entry.signed.body.count + entry.signed.signature.count + 256 }
+        static func cost(of entry: Entry) -> Int { entry.signed.byteCount + 256 }
     }
 
     // Every change to a feed is made in place, or to the feed moved out of `feeds` and put
@@ -293,14 +293,14 @@ public struct FeedLedger: Sendable {
             if let quota = feedQuota {
                 var bytes = feed.storedBytes
                 stored = 0
-                while stored < authentic, bytes + run[stored].entry.signed.body.count + run[stored].entry.signed.signature.count <= quota {
-                    bytes += run[stored].entry.signed.body.count + run[stored].entry.signed.signature.count
+                while stored < authentic, bytes + run[stored].entry.signed.byteCount <= quota {
+                    bytes += run[stored].entry.signed.byteCount
                     stored += 1
                 }
             }
             for (entry, waited) in run[..<stored] {
                 feed.ids.append(entry.id)
-                feed.storedBytes += entry.signed.body.count + entry.signed.signature.count
+                feed.storedBytes += entry.signed.byteCount
                 result.accepted.append(entry)
                 if waited { result.acceptedFromWaiting.insert(entry.id) }
                 decided.insert(entry.id)

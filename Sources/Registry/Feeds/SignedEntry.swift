@@ -21,6 +21,9 @@ public struct SignedEntry: Sendable, Hashable {
         signatureContext + body
     }
 
+    /// The signed bytes: body and signature (what a feed's storage quota and frame sizes count).
+    public var byteCount: Int { body.count + signature.count }
+
     /// SHA-256 of the body: the entry's id.
     public var id: EntryID { SHA256.hash(body) }
 
