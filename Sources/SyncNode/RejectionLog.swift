@@ -6,18 +6,15 @@ import Registry
 /// JP/jp-666 in the last 10 s: malformed 1,912,300, bad signature 31"). Pure: the handler logs
 /// the lines it returns.
 struct RejectionLog {
+    /// How many refusals of one kind went unlogged.
+    struct KindCount: Equatable {
+        let kind: String
+        let count: Int
+    }
+
     enum Line: Equatable {
         case detail(EntryRejection)
-        case summary(count: Int, seconds: Int, byKind: [(kind: String, count: Int)])
-
-        static func == (a: Line, b: Line) -> Bool {
-            switch (a, b) {
-            case (.detail(let x), .detail(let y)): x == y
-            case (.summary(let c1, let s1, let k1), .summary(let c2, let s2, let k2)):
-                c1 == c2 && s1 == s2 && k1.map(\.kind) == k2.map(\.kind) && k1.map(\.count) == k2.map(\.count)
-            default: false
-            }
-        }
+        case summary(count: Int, seconds: Int, byKind: [KindCount])
 
         /// 1912331 as "1,912,331", whatever the locale (log lines are parsed by scripts).
         static func grouped(_ value: Int) -> String {
@@ -74,7 +71,7 @@ struct RejectionLog {
             unlogged = [:]
         }
         guard !unlogged.isEmpty else { return nil }
-        let byKind = unlogged.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { (kind: $0.key, count: $0.value) }
+        let byKind = unlogged.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { KindCount(kind: $0.key, count: $0.value) }
         return .summary(count: byKind.reduce(0) { $0 + $1.count }, seconds: max(1, Int(now.timeIntervalSince(start).rounded(.up))), byKind: byKind)
     }
 }

@@ -16,28 +16,25 @@ enum SyncWireScan {
 
     static func scan(_ bytes: UnsafeRawBufferPointer, limits: SyncLimits) throws(SyncProtocolError) -> Outcome {
         do {
-            var reader = ProtobufReader(bytes)
+            let message = ProtobufReader(bytes)
             var kinds = 0
             var batch: Range<Int>?
-            while !reader.isAtEnd {
-                let (field, wireType) = try reader.tag()
-                guard wireType == .lengthDelimited, (1...7).contains(field) else { try reader.skip(wireType); continue }
-                let range = try reader.lengthDelimited()
+            try each(of: 1...7, in: message) { field, range in
                 kinds += 1
                 // A canonical sender writes one kind once; two would merge or replace each other.
                 guard kinds == 1 else { throw SyncProtocolError.undecodableMessage("more than one message kind in one frame") }
-                let inner = reader.nested(range)
+                let inner = message.nested(range)
                 switch field {
                 case Kind.hello: try hello(inner, limits)
                 case Kind.entries: batch = range
                 case Kind.certificates: try certificates(inner, limits)
-                case Kind.vector: try wrappedVector(inner, limits)
+                case Kind.vector: try each(of: 1...1, in: inner) { _, vector in try self.vector(inner.nested(vector), limits) }
                 case Kind.goodbye: try goodbye(inner, limits)
                 default: break
                 }
             }
             guard let batch else { return .withinLimits }
-            return .entries(try entries(reader.nested(batch), limits))
+            return .entries(try entries(message.nested(batch), limits))
         } catch let failure as ProtobufReader.Failure {
             throw .undecodableMessage(failure.description)
         } catch let error as SyncProtocolError {
@@ -47,22 +44,26 @@ enum SyncWireScan {
         }
     }
 
-    private static func entries(_ batch: ProtobufReader, _ limits: SyncLimits) throws -> [SignedEntry] {
-        var reader = batch
-        var entries: [SignedEntry] = []
+    /// Calls `body` with each length-delimited field of `message` numbered in `fields`, in
+    /// order, and its byte range; every other field is skipped.
+    private static func each(of fields: ClosedRange<Int>, in message: ProtobufReader,
+                             _ body: (_ field: Int, _ range: Range<Int>) throws -> Void) throws {
+        var reader = message
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
-            guard field == 1, wireType == .lengthDelimited else { try reader.skip(wireType); continue }
-            let range = try reader.lengthDelimited()
+            guard wireType == .lengthDelimited, fields.contains(field) else { try reader.skip(wireType); continue }
+            try body(field, try reader.lengthDelimited())
+        }
+    }
+
+    private static func entries(_ batch: ProtobufReader, _ limits: SyncLimits) throws -> [SignedEntry] {
+        var entries: [SignedEntry] = []
+        try each(of: 1...1, in: batch) { _, range in
             guard entries.count < limits.entriesPerMessage else {
                 throw SyncProtocolError.limitExceeded("more than \(limits.entriesPerMessage) entries in one message")
             }
-            var entry = reader.nested(range)
             var body: Range<Int>?, signature: Range<Int>?
-            while !entry.isAtEnd {
-                let (field, wireType) = try entry.tag()
-                guard (field == 1 || field == 2), wireType == .lengthDelimited else { try entry.skip(wireType); continue }
-                let value = try entry.lengthDelimited()
+            try each(of: 1...2, in: batch.nested(range)) { field, value in
                 if field == 1 {
                     guard value.count <= limits.bodySize else {
                         throw SyncProtocolError.limitExceeded("entry \(entries.count + 1) of the batch has a \(value.count)-byte body; the limit is \(limits.bodySize)")
@@ -75,35 +76,22 @@ enum SyncWireScan {
                     signature = value
                 }
             }
-            entries.append(SignedEntry(body: body.map(reader.data) ?? [], signature: signature.map(reader.data) ?? []))
+            entries.append(SignedEntry(body: body.map(batch.data) ?? [], signature: signature.map(batch.data) ?? []))
         }
         return entries
     }
 
     private static func hello(_ hello: ProtobufReader, _ limits: SyncLimits) throws {
-        var reader = hello
         var headIDs = 0
-        while !reader.isAtEnd {
-            let (field, wireType) = try reader.tag()
-            guard wireType == .lengthDelimited, field == 3 || field == 4 else { try reader.skip(wireType); continue }
-            let range = try reader.lengthDelimited()
+        try each(of: 3...4, in: hello) { field, range in
             if field == 3 {
-                try vector(reader.nested(range), limits)
+                try vector(hello.nested(range), limits)
             } else {
                 headIDs += 1
                 guard headIDs <= limits.feedsPerVector else {
                     throw SyncProtocolError.limitExceeded("more than \(limits.feedsPerVector) head ids in a hello")
                 }
             }
-        }
-    }
-
-    private static func wrappedVector(_ message: ProtobufReader, _ limits: SyncLimits) throws {
-        var reader = message
-        while !reader.isAtEnd {
-            let (field, wireType) = try reader.tag()
-            guard field == 1, wireType == .lengthDelimited else { try reader.skip(wireType); continue }
-            try vector(reader.nested(try reader.lengthDelimited()), limits)
         }
     }
 
@@ -122,22 +110,14 @@ enum SyncWireScan {
     }
 
     private static func certificates(_ message: ProtobufReader, _ limits: SyncLimits) throws {
-        var reader = message
         var count = 0
-        while !reader.isAtEnd {
-            let (field, wireType) = try reader.tag()
-            guard field == 1, wireType == .lengthDelimited else { try reader.skip(wireType); continue }
-            let range = try reader.lengthDelimited()
+        try each(of: 1...1, in: message) { _, range in
             count += 1
             guard count <= limits.certificatesPerMessage else {
                 throw SyncProtocolError.limitExceeded("more than \(limits.certificatesPerMessage) origin certificates in one message")
             }
-            var origin = reader.nested(range)
             var chain = 0
-            while !origin.isAtEnd {
-                let (field, wireType) = try origin.tag()
-                guard field == 2, wireType == .lengthDelimited else { try origin.skip(wireType); continue }
-                let certificate = try origin.lengthDelimited()
+            try each(of: 2...2, in: message.nested(range)) { _, certificate in
                 chain += 1
                 guard chain <= limits.certificatesPerChain else {
                     throw SyncProtocolError.limitExceeded("origin certificate \(count) has a chain of more than \(limits.certificatesPerChain) certificates")
@@ -150,11 +130,7 @@ enum SyncWireScan {
     }
 
     private static func goodbye(_ message: ProtobufReader, _ limits: SyncLimits) throws {
-        var reader = message
-        while !reader.isAtEnd {
-            let (field, wireType) = try reader.tag()
-            guard field == 2, wireType == .lengthDelimited else { try reader.skip(wireType); continue }
-            let detail = try reader.lengthDelimited()
+        try each(of: 2...2, in: message) { _, detail in
             guard detail.count <= limits.detailLength else {
                 throw SyncProtocolError.limitExceeded("a goodbye detail of \(detail.count) bytes; the limit is \(limits.detailLength)")
             }

@@ -10,10 +10,7 @@ public enum HandcraftedEntries {
     /// An entry whose operation is field `fieldNumber` of `Operation`, unknown to this version.
     public static func unknownOperation(by author: FeedAuthor, fieldNumber: Int = 99, now: UInt64) throws -> (Entry, FeedAuthor) {
         let tag = UInt64(fieldNumber << 3 | 2)
-        let operationBytes = varint(tag) + [3, 0x0A, 0x01, 0x41]  // a 3-byte nested message
-        return try sign(by: author, now: now) { body in
-            body.operation = try Mineralsync_V1_Operation(serializedBytes: operationBytes)
-        }
+        return try rawOperation(varint(tag) + [3, 0x0A, 0x01, 0x41], by: author, now: now)  // a 3-byte nested message
     }
 
     /// An entry whose operation holds `count` distinct unknown varint fields (1000, 1001, ...):
@@ -21,9 +18,12 @@ public enum HandcraftedEntries {
     public static func manyUnknownFields(by author: FeedAuthor, count: Int, now: UInt64) throws -> (Entry, FeedAuthor) {
         var operationBytes: [UInt8] = []
         for number in 1000..<(1000 + count) { operationBytes += varint(UInt64(number << 3)) + [0] }
-        return try sign(by: author, now: now) { body in
-            body.operation = try Mineralsync_V1_Operation(serializedBytes: operationBytes)
-        }
+        return try rawOperation(operationBytes, by: author, now: now)
+    }
+
+    /// An entry whose `Operation` is these bytes, as they are.
+    private static func rawOperation(_ bytes: [UInt8], by author: FeedAuthor, now: UInt64) throws -> (Entry, FeedAuthor) {
+        try sign(by: author, now: now) { body in body.operation = try Mineralsync_V1_Operation(serializedBytes: bytes) }
     }
 
     /// An entry whose reserve amount is not in canonical form ("-5").
