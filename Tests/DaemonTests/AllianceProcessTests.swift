@@ -192,6 +192,42 @@ struct AllianceProcessTests {
         for node in [eu, us] { try await node.stop() }
     }
 
+    /// `peers[].node` from the config file: a malformed pin is refused on SIGHUP, a wrong one
+    /// refuses the dialled node with a reason the operator sees, the right one connects.
+    @Test func aPinnedPeerConnectsOnlyAsTheNodeTheConfigNames() async throws {
+        let nodes = try mesh(links: [:])
+        let (eu, us) = (nodes["EU"]!, nodes["US"]!)
+        for node in [eu, us] { try await node.start() }
+        let alone = try String(contentsOfFile: eu.configPath, encoding: .utf8)
+        func pin(_ node: String) throws {
+            try alone.replacingOccurrences(of: "peers: []", with: "peers:\n  - address: 127.0.0.1:\(us.port)\n    node: \(node)")
+                .write(toFile: eu.configPath, atomically: true, encoding: .utf8)
+        }
+        try pin("usa")
+        var mark = eu.logText.count
+        eu.hangUp()
+        try await eu.waitForLog("reload refused; the running configuration stays in force", after: mark)
+        #expect(eu.logText.dropFirst(mark).contains("peers[0].node"))
+        #expect(try eu.status().peersConfigured == 0)
+
+        try pin("US/us-2")
+        mark = eu.logText.count
+        eu.hangUp()
+        try await eu.waitForLog("configuration reloaded", after: mark)
+        try await eu.waitForLog("is configured as US/us-2, but its certificate names US/us-1", after: mark)
+        let status = try eu.status()
+        #expect(status.peersConnected == 0)
+        #expect(status.securityEvents.contains { $0.kind == "refused-connection" && $0.detail.contains("is configured as US/us-2") })
+
+        try pin("US/us-1")
+        mark = eu.logText.count
+        eu.hangUp()
+        try await eu.waitForLog("configuration reloaded", after: mark)
+        try eu.syncAndWait(with: [us])  // waits for the pinned peer's session
+        #expect(try eu.status().peersConnected == 1)
+        for node in [eu, us] { try await node.stop() }
+    }
+
     @Test func twoProcessesSharingOneIdentityForkTheFeedAndPartnersFreezeIt() async throws {
         let identity = try pki.node("EU", "eu-1")
         let ports = freePorts(3)
