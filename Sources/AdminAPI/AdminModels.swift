@@ -19,9 +19,12 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     public var peers: [PeerItem]
     public var securityEvents: [SecurityEvent]
     public var certificateExpiresAt: String
+    /// Every certificate this node's feed was signed under, oldest first; the last is current.
+    public var keyHistory: [KeyHistoryItem]
 
     public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
-                writable: Bool, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String) {
+                writable: Bool, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
+                keyHistory: [KeyHistoryItem]) {
         self.participant = participant
         self.node = node
         self.uptimeSeconds = uptimeSeconds
@@ -34,6 +37,24 @@ public struct StatusResponse: Codable, Sendable, Hashable {
         self.peers = peers
         self.securityEvents = securityEvents
         self.certificateExpiresAt = certificateExpiresAt
+        self.keyHistory = keyHistory
+    }
+}
+
+/// One certificate of a node's key history: what entries name as their signer.
+public struct KeyHistoryItem: Codable, Sendable, Hashable {
+    /// SHA-256 of the certificate's DER, hex.
+    public var fingerprint: String
+    public var validFrom: String
+    public var validUntil: String
+    /// The certificate this node signs with now.
+    public var current: Bool
+
+    public init(fingerprint: String, validFrom: String, validUntil: String, current: Bool) {
+        self.fingerprint = fingerprint
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+        self.current = current
     }
 }
 

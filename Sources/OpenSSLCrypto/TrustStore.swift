@@ -87,7 +87,9 @@ public final class TrustStore: @unchecked Sendable {
 
     /// Verifies `chain` (leaf first, then any intermediates) against the anchors of the participant
     /// the leaf names, honouring that participant's CRLs, at `time` (now when nil).
-    public func verify(_ chain: [Certificate], at time: Date? = nil) throws(TrustStoreError) -> VerifiedPeer {
+    /// - Parameter checkingTime: false to judge the chain regardless of any clock (an origin's
+    ///   certificate that signed entries in the past: each entry is judged by its own clock).
+    public func verify(_ chain: [Certificate], at time: Date? = nil, checkingTime: Bool = true) throws(TrustStoreError) -> VerifiedPeer {
         guard let leaf = chain.first else { throw .noCertificate }
         let identity = try identity(of: leaf)
         guard let store = stores[identity.participant] else { throw .unknownParticipant(identity.participant) }
@@ -107,6 +109,7 @@ public final class TrustStore: @unchecked Sendable {
         // An anchor may be a partner's issuing CA under its national root: the chain ends there.
         var flags = UInt(X509_V_FLAG_PARTIAL_CHAIN)
         if participantsWithCRLs.contains(identity.participant) { flags |= UInt(X509_V_FLAG_CRL_CHECK) }
+        if !checkingTime { flags |= UInt(X509_V_FLAG_NO_CHECK_TIME) }
         X509_STORE_CTX_set_flags(context, flags)
         if let time { X509_STORE_CTX_set_time(context, 0, time_t(time.timeIntervalSince1970)) }
 

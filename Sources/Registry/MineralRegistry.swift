@@ -28,6 +28,13 @@ public struct MineralRegistry: Sendable {
 
     /// Validates received entries and folds the valid ones. The caller persists
     /// `accepted` and `forks` before advertising them.
+    public mutating func ingest(_ batch: [SignedEntry], signers: (Entry) -> SignerLookup) -> IngestResult {
+        let result = ledger.ingest(batch, signers: signers)
+        views.fold(result.accepted)
+        return result
+    }
+
+    /// `ingest(_:signers:)` with one key per origin (tests and benchmarks).
     public mutating func ingest(_ batch: [SignedEntry], keys: (NodeID) -> PublicKey?) -> IngestResult {
         let result = ledger.ingest(batch, keys: keys)
         views.fold(result.accepted)

@@ -67,6 +67,7 @@ public final class RegistryStore: Sendable {
                 guard stored == node.description else {
                     throw StoreError.belongsToAnotherNode(path: path, stored: stored, configured: node)
                 }
+                if version < StoreSchema.version { try StoreSchema.upgrade(db, from: version) }
             }
         } catch let error as StoreError {
             throw error
@@ -138,37 +139,26 @@ public final class RegistryStore: Sendable {
         }
     }
 
-    /// Keeps (or replaces) the verified certificate chain of an origin node, so that its entries
-    /// can still be verified after a restart, and the chain handed to peers that never met it.
+    /// Keeps a verified certificate chain of an origin node (this node's own included): every
+    /// chain that signed entries of a feed is kept, so that they can still be verified after a
+    /// restart, and the chains handed to peers that never met them. A chain already held (by its
+    /// leaf) is not written again.
     public func record(certificateChain chain: [[UInt8]], of origin: NodeID) throws(StoreError) {
-        var blob: [UInt8] = []
-        for certificate in chain {
-            withUnsafeBytes(of: UInt32(certificate.count).bigEndian) { blob.append(contentsOf: $0) }
-            blob.append(contentsOf: certificate)
-        }
+        guard let leaf = chain.first else { return }
         try write { db in
             try db.execute(
-                sql: "INSERT INTO origin_certificate(origin, chain) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET chain = excluded.chain",
-                arguments: [origin.description, Data(blob)])
+                sql: "INSERT OR IGNORE INTO origin_certificate(origin, fingerprint, chain) VALUES (?, ?, ?)",
+                arguments: [origin.description, Data(SHA256.hash(leaf).bytes), Data(CertificateChainBlob.encode(chain))])
         }
     }
 
-    public func loadCertificateChains() throws(StoreError) -> [NodeID: [[UInt8]]] {
+    /// Every origin's certificate chains, each origin's in the order this node met them.
+    public func loadCertificateChains() throws(StoreError) -> [NodeID: [[[UInt8]]]] {
         try read { db in
-            var chains: [NodeID: [[UInt8]]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT origin, chain FROM origin_certificate") {
+            var chains: [NodeID: [[[UInt8]]]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT origin, chain FROM origin_certificate ORDER BY rowid") {
                 guard let node = try? NodeID(row["origin"] as String) else { continue }
-                let blob = [UInt8](row["chain"] as Data)
-                var chain: [[UInt8]] = []
-                var index = 0
-                while index + 4 <= blob.count {
-                    let length = blob[index..<(index + 4)].reduce(0) { $0 << 8 | Int($1) }
-                    index += 4
-                    guard index + length <= blob.count else { break }
-                    chain.append(Array(blob[index..<(index + length)]))
-                    index += length
-                }
-                chains[node] = chain
+                chains[node, default: []].append(CertificateChainBlob.decode([UInt8](row["chain"] as Data)))
             }
             return chains
         }

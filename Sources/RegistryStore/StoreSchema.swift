@@ -1,11 +1,14 @@
+import Foundation
 import GRDB
+import OpenSSLCrypto
 
 /// The on-disk layout. `application_id` marks the file as ours; `user_version` is the schema
 /// version, so that an older daemon refuses a newer store instead of misreading it.
 enum StoreSchema {
     /// "MSYN"
     static let applicationID: Int32 = 0x4D53_594E
-    static let version = 1
+    /// 1: first release. 2: key history, several certificates per origin.
+    static let version = 2
 
     static func create(_ db: Database) throws {
         try db.execute(sql: """
@@ -25,10 +28,7 @@ enum StoreSchema {
                 body      BLOB    NOT NULL,
                 signature BLOB    NOT NULL
             );
-            CREATE TABLE origin_certificate (
-                origin TEXT NOT NULL PRIMARY KEY,  -- "EU/brussels-1"
-                chain  BLOB NOT NULL               -- DER certificates, each u32be-length-prefixed, leaf first
-            );
+            \(originCertificateTable)
             CREATE TABLE node_state (
                 key   TEXT NOT NULL PRIMARY KEY,
                 value TEXT NOT NULL
@@ -36,5 +36,58 @@ enum StoreSchema {
             PRAGMA application_id = \(applicationID);
             PRAGMA user_version = \(version);
             """)
+    }
+
+    /// Every certificate chain that signed entries of an origin (key history), in the order
+    /// this node met them.
+    static let originCertificateTable = """
+        CREATE TABLE origin_certificate (
+            origin      TEXT NOT NULL,  -- "EU/brussels-1"
+            fingerprint BLOB NOT NULL,  -- SHA-256 of the leaf's DER: what entries name as their signer
+            chain       BLOB NOT NULL,  -- DER certificates, each u32be-length-prefixed, leaf first
+            PRIMARY KEY (origin, fingerprint)
+        );
+        """
+
+    /// Brings a store of an earlier version up to `version`, in the caller's transaction.
+    static func upgrade(_ db: Database, from found: Int) throws {
+        if found < 2 {
+            // One chain per origin before; now one row per certificate, keyed by its fingerprint.
+            let rows = try Row.fetchAll(db, sql: "SELECT origin, chain FROM origin_certificate")
+            try db.execute(sql: "DROP TABLE origin_certificate")
+            try db.execute(sql: originCertificateTable)
+            for row in rows {
+                let blob = [UInt8](row["chain"] as Data)
+                guard let leaf = CertificateChainBlob.decode(blob).first else { continue }
+                try db.execute(sql: "INSERT INTO origin_certificate(origin, fingerprint, chain) VALUES (?, ?, ?)",
+                               arguments: [row["origin"] as String, Data(SHA256.hash(leaf).bytes), Data(blob)])
+            }
+        }
+        try db.execute(sql: "PRAGMA user_version = \(version)")
+    }
+}
+
+/// A certificate chain as one column: DER certificates, each preceded by its length (u32, big-endian).
+enum CertificateChainBlob {
+    static func encode(_ chain: [[UInt8]]) -> [UInt8] {
+        var blob: [UInt8] = []
+        for certificate in chain {
+            withUnsafeBytes(of: UInt32(certificate.count).bigEndian) { blob.append(contentsOf: $0) }
+            blob.append(contentsOf: certificate)
+        }
+        return blob
+    }
+
+    static func decode(_ blob: [UInt8]) -> [[UInt8]] {
+        var chain: [[UInt8]] = []
+        var index = 0
+        while index + 4 <= blob.count {
+            let length = blob[index..<(index + 4)].reduce(0) { $0 << 8 | Int($1) }
+            index += 4
+            guard index + length <= blob.count else { break }
+            chain.append(Array(blob[index..<(index + length)]))
+            index += length
+        }
+        return chain
     }
 }

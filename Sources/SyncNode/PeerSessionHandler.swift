@@ -127,6 +127,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
             loop.execute { let (handler, context) = bound.value; handler.offer(entries, context) }
         } held: { entries in
             loop.execute { bound.value.0.session?.peerSent(entries) }
+        } certificatesChanged: { origins in
+            loop.execute { bound.value.0.session?.certificatesChanged(origins) }
         }
         let engine = self.engine
         let verified = identity.peer

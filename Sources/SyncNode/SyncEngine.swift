@@ -18,6 +18,8 @@ public actor SyncEngine {
         case policy(PolicyViolation)
         /// A field beyond its limit or of the wrong form: nothing was signed.
         case invalid(String)
+        /// This node's certificate is not valid at the entry's clock (expired): nothing was signed.
+        case certificate(String)
         case ownFeedUnconfirmed(peersHold: UInt64?)
         /// A peer says it holds this node's feed further than its store, and has not yet sent the
         /// signed entry that proves it (it has until `until`; unproven, the claim is dropped).
@@ -29,7 +31,7 @@ public actor SyncEngine {
         public var description: String {
             switch self {
             case .policy(let violation): violation.description
-            case .invalid(let reason): reason
+            case .invalid(let reason), .certificate(let reason): reason
             case .ownFeedUnconfirmed(let held):
                 if let held { "waiting to receive this node's own entries back from peers (they hold up to seq \(held)) before writing again" }
                 else { "waiting for a first peer to confirm this node's feed head before writing (a restored backup must not reuse sequence numbers)" }
@@ -49,6 +51,18 @@ public actor SyncEngine {
         public let id: UInt64
         public let offer: @Sendable ([Entry]) -> Void
         public let held: @Sendable ([Entry]) -> Void
+        /// The origins' key histories changed: their chains go to the peer again before their
+        /// next entries.
+        public let certificatesChanged: @Sendable ([NodeID]) -> Void
+
+        public init(peer: NodeID, id: UInt64, offer: @escaping @Sendable ([Entry]) -> Void, held: @escaping @Sendable ([Entry]) -> Void,
+                    certificatesChanged: @escaping @Sendable ([NodeID]) -> Void = { _ in }) {
+            self.peer = peer
+            self.id = id
+            self.offer = offer
+            self.held = held
+            self.certificatesChanged = certificatesChanged
+        }
     }
 
     public nonisolated let node: NodeID
@@ -56,7 +70,8 @@ public actor SyncEngine {
     private var registry: MineralRegistry
     private var author: FeedAuthor
     private var trustStore: TrustStore
-    private var originKeys: [NodeID: PublicKey] = [:]
+    /// Every origin's key history: the certificates verified for it (this node's own included).
+    private var originKeys = OriginKeys()
     /// Chains already refused (by the hash of their DER certificates), so that a peer sending the
     /// same bad chain again costs a hash, not a verification. Bounded; forgotten on reload.
     private var refusedChains: Set<SHA256Digest> = []
@@ -91,7 +106,8 @@ public actor SyncEngine {
         var headIDs: [NodeID: EntryID]
     }
     private nonisolated let holdings: NIOLockedValueBox<Holdings>
-    private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[UInt8]]]>
+    /// The chains behind `originKeys`, for sessions to send: every chain of each origin.
+    private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[[UInt8]]]]>
     private nonisolated let clock: @Sendable () -> UInt64
 
     /// - Parameter requiresPeerConfirmation: refuse local writes until a peer has told us how much
@@ -111,20 +127,93 @@ public actor SyncEngine {
         self.clock = clock
         ownFeedConfirmed = !requiresPeerConfirmation
         var chains = try store.loadCertificateChains()
-        chains[store.node] = certificateChain.map(\.der)
-        for (origin, chain) in chains {
-            if let leaf = chain.first.flatMap({ try? Certificate(der: $0) }), let key = try? leaf.publicKey { originKeys[origin] = key }
+        // This node's certificate joins its key history (kept for peers that meet the feed later).
+        let own = certificateChain.map(\.der)
+        if !(chains[node]?.contains { $0.first == own.first } ?? false) {
+            try store.record(certificateChain: own, of: node)
+            chains[node, default: []].append(own)
         }
-        chainSnapshot = NIOLockedValueBox(chains)
+        let (keys, kept) = Self.verifiedKeys(chains, by: trustStore, logger: logger)
+        originKeys = keys
+        chainSnapshot = NIOLockedValueBox(kept)
+        let ownKey: SignerKey
+        do { ownKey = try Self.signerKey(of: certificateChain) } catch {
+            throw .cannotOpen(path: store.path, reason: "this node's certificate: \(error)")
+        }
+        author = author.signing(with: key, signer: ownKey.id, validity: ownKey.validFrom...ownKey.validUntil)
         let ledger = registry.ledger
         holdings = NIOLockedValueBox(Holdings(vector: registry.vector, headIDs: Self.headIDs(of: ledger)))
         metrics.held.record(Int64(registry.vector.total))
     }
 
-    /// A reload's new anchors and CRLs, for origin certificates relayed from now on.
+    /// A reload's new anchors and CRLs: every origin certificate held is checked again (one
+    /// that is now refused, revoked say, verifies nothing more), and those relayed from now on.
     public func replaceTrustStore(_ trustStore: TrustStore) {
         self.trustStore = trustStore
         refusedChains.removeAll()
+        let held = chainSnapshot.withLockedValue { $0 }
+        let (keys, chains) = Self.verifiedKeys(held, by: trustStore, logger: logger)
+        originKeys = keys
+        chainSnapshot.withLockedValue { $0 = chains }
+        let changed = held.keys.filter { (chains[$0]?.count ?? 0) != held[$0]!.count }
+        if !changed.isEmpty { for link in links.values { link.certificatesChanged(changed) } }
+    }
+
+    /// This node's key changed (SIGHUP or restart with a new certificate and key, same node):
+    /// its feed continues, each entry from now on signed with `key` and naming the certificate
+    /// of `certificateChain`, which joins the key history sent to peers.
+    public func rotate(to key: PrivateKey, certificateChain: [Certificate]) throws(EngineError) {
+        let signer: SignerKey
+        do { signer = try Self.signerKey(of: certificateChain) } catch { throw .certificate("\(error)") }
+        guard signer.id != author.signer else { return }
+        remember(node, signer, chain: certificateChain.map(\.der))
+        author = author.signing(with: key, signer: signer.id, validity: signer.validFrom...signer.validUntil)
+        logger.notice("key rotated: entries from now on are signed with the new certificate",
+                      metadata: ["certificate": "\(signer.id.hex.prefix(16))", "keys-in-history": "\(originKeys.history(of: node).count)"])
+    }
+
+    /// This node's key history, oldest first (status).
+    public var ownKeyHistory: [SignerKey] { originKeys.history(of: node) }
+    /// The certificate this node signs with now.
+    public var currentSigner: SignerID? { author.signer }
+
+    /// The key an entry signed under `chain` is checked with, and the clocks it may sign for:
+    /// the validity every certificate of the chain shares.
+    static func signerKey(of chain: [Certificate]) throws -> SignerKey {
+        guard let leaf = chain.first else { throw TrustStoreError.noCertificate }
+        let millis = { (date: Date) in UInt64(max(0, date.timeIntervalSince1970 * 1000)) }
+        let from = chain.map { millis($0.notBefore) }.max()!, until = chain.map { millis($0.notAfter) }.min()!
+        guard from <= until else { throw TrustStoreError.chainRejected(code: 0, reason: "the certificates of the chain are never valid at the same time") }
+        return SignerKey(id: leaf.fingerprint, key: try leaf.publicKey, validFrom: from, validUntil: until)
+    }
+
+    /// Checks `chain` as a certificate of `origin`, against its participant's anchors and CRLs,
+    /// regardless of the time: each entry it signed is judged by its own clock.
+    static func verifiedSignerKey(_ chain: [[UInt8]], of origin: NodeID, by trustStore: TrustStore) throws -> SignerKey {
+        let certificates = try chain.map { (der) throws(CryptoError) in try Certificate(der: der) }
+        let verified = try trustStore.verify(certificates, checkingTime: false)
+        let named = try NodeID(verified.identity)
+        guard named == origin else { throw TrustStoreError.chainRejected(code: 0, reason: "the certificate names \(named), not \(origin)") }
+        return try signerKey(of: certificates)
+    }
+
+    /// Key histories from chains (read from the store, or held before a reload), keeping those
+    /// the trust store still accepts.
+    private static func verifiedKeys(_ chains: [NodeID: [[[UInt8]]]], by trustStore: TrustStore, logger: Logger)
+        -> (OriginKeys, [NodeID: [[[UInt8]]]]) {
+        var keys = OriginKeys()
+        var kept: [NodeID: [[[UInt8]]]] = [:]
+        for (origin, list) in chains {
+            for chain in list {
+                do {
+                    if keys.add(try verifiedSignerKey(chain, of: origin, by: trustStore), for: origin) == .added { kept[origin, default: []].append(chain) }
+                } catch {
+                    logger.warning("a held certificate of an origin is no longer trusted: the entries it signs are refused from now on",
+                                   metadata: ["origin": "\(origin)", "reason": "\(error)"])
+                }
+            }
+        }
+        return (keys, kept)
     }
 
     /// Every batch of entries committed from now on (local writes and from peers), for `watch`.
@@ -176,9 +265,10 @@ public actor SyncEngine {
         }.sorted { $0.feed < $1.feed }
     }
 
+    /// Every chain of each origin's key history, oldest first.
     public nonisolated func certificates(for origins: [NodeID]) -> [OriginCertificate] {
         chainSnapshot.withLockedValue { chains in
-            origins.compactMap { origin in chains[origin].map { OriginCertificate(node: origin, chain: $0) } }
+            origins.flatMap { origin in (chains[origin] ?? []).map { OriginCertificate(node: origin, chain: $0) } }
         }
     }
 
@@ -228,6 +318,8 @@ public actor SyncEngine {
                 throw .policy(violation)
             } catch let invalid as InvalidOperation {
                 throw .invalid(invalid.reason)
+            } catch let notValid as SigningKeyNotValid {
+                throw .certificate(notValid.description)
             } catch {
                 throw .signing("\(error)")
             }
@@ -257,8 +349,8 @@ public actor SyncEngine {
 
     /// A directly connected peer's certificate, verified by the TLS handshake.
     public func learnPeer(_ peer: VerifiedPeer, chain: [Certificate]) {
-        guard let node = try? NodeID(peer.identity), let key = try? peer.leaf.publicKey else { return }
-        remember(node, key: key, chain: chain.map(\.der))
+        guard let node = try? NodeID(peer.identity), let key = try? Self.signerKey(of: chain) else { return }
+        remember(node, key, chain: chain.map(\.der))
     }
 
     /// A peer told us (hello or vector) how much of our own feed it holds. Its hello confirms
@@ -351,31 +443,30 @@ public actor SyncEngine {
     public func ingest(_ entries: [SignedEntry], certificates: [OriginCertificate], from peer: NodeID) -> IngestResult {
         guard !closed else { return IngestResult() }
         for certificate in certificates {
-            // Verified once: a chain we hold for this origin already is neither verified nor
-            // stored again; a chain refused before is refused without another verification.
-            if chainSnapshot.withLockedValue({ $0[certificate.node] }) == certificate.chain { continue }
+            // Verified once: a certificate we hold for this origin already is neither verified
+            // nor stored again; a chain refused before is refused without another verification.
+            guard let leaf = certificate.chain.first else { continue }
+            let signer = SHA256.hash(leaf)
+            if originKeys.history(of: certificate.node).contains(where: { $0.id == signer }) { continue }
             let fingerprint = SHA256.hash(certificate.chain.flatMap { SHA256.hash($0).bytes })
             if refusedChains.contains(fingerprint) { continue }
             chainVerifications += 1
             do {
-                let chain = try certificate.chain.map { (der) throws(CryptoError) in try Certificate(der: der) }
-                let verified = try trustStore.verify(chain)
-                guard try NodeID(verified.identity) == certificate.node else {
-                    logger.warning("origin certificate names another node", metadata: ["peer": "\(peer)", "claimed": "\(certificate.node)"])
+                let key = try Self.verifiedSignerKey(certificate.chain, of: certificate.node, by: trustStore)
+                if !remember(certificate.node, key, chain: certificate.chain) {
+                    logger.warning("origin has more certificates than this node keeps; the new one is refused",
+                                   metadata: ["peer": "\(peer)", "origin": "\(certificate.node)", "limit": "\(OriginKeys.maximumPerOrigin)"])
                     rememberRefused(fingerprint)
-                    continue
                 }
-                remember(certificate.node, key: try verified.leaf.publicKey, chain: certificate.chain)
             } catch {
                 logger.warning("origin certificate refused", metadata: ["peer": "\(peer)", "origin": "\(certificate.node)", "reason": "\(error)"])
-                // A chain not yet valid may become valid: checked again when it comes again.
-                if case TrustStoreError.notYetValid = error {} else { rememberRefused(fingerprint) }
+                rememberRefused(fingerprint)
             }
         }
         guard !entries.isEmpty else { return IngestResult() }
         proveClaims(with: entries)
         let keys = originKeys
-        let result = registry.ingest(entries) { keys[$0] }
+        let result = registry.ingest(entries, signers: keys.lookup)
         do {
             try store.append(result.accepted)
             for fork in result.forks { try store.record(fork) }
@@ -384,7 +475,10 @@ public actor SyncEngine {
             // matches what is durable; peers will send them again.
             logger.critical("store write failed; reloading the registry from disk", metadata: ["reason": "\(error)"])
             let (limits, quota) = (registry.waitingLimits, registry.feedQuota)
-            if let reloaded = try? store.load(policy: registry.policy, key: author.key) { (registry, author) = reloaded }
+            if let (reloaded, reader) = try? store.load(policy: registry.policy, key: author.key) {
+                registry = reloaded
+                author = reader.signing(with: author.key, signer: author.signer, validity: author.validity)
+            }
             registry.waitingLimits = limits
             registry.feedQuota = quota
             let reloaded = Holdings(vector: registry.vector, headIDs: Self.headIDs(of: registry.ledger))
@@ -422,10 +516,20 @@ public actor SyncEngine {
         refusedChains.insert(fingerprint)
     }
 
-    private func remember(_ origin: NodeID, key: PublicKey, chain: [[UInt8]]) {
-        originKeys[origin] = key
-        chainSnapshot.withLockedValue { $0[origin] = chain }
+    /// Adds a verified certificate to an origin's key history, stored and offered to peers
+    /// (sessions send the origin's chains again before its next entries). False when the
+    /// origin already has as many as this node keeps.
+    @discardableResult
+    private func remember(_ origin: NodeID, _ key: SignerKey, chain: [[UInt8]]) -> Bool {
+        switch originKeys.add(key, for: origin) {
+        case .known: return true
+        case .full: return false
+        case .added: break
+        }
+        chainSnapshot.withLockedValue { $0[origin, default: []].append(chain) }
         try? store.record(certificateChain: chain, of: origin)
+        for link in links.values { link.certificatesChanged([origin]) }
+        return true
     }
 
     /// Publishes newly committed entries: to sessions (each pushes what its peer lacks; the

@@ -46,7 +46,9 @@ public struct SyncSession: Sendable {
     public let peer: NodeID
     public private(set) var state: State = .awaitingHello
     public private(set) var peerHas = VersionVector()
-    /// Origins whose certificates this peer has been sent (or sent us) in this session.
+    /// Origins whose certificates this peer has been sent (or sent us) in this session. The
+    /// peer knows its own; ours go with our first entries, since a peer knows only our current
+    /// certificate from the handshake, not those our older entries name.
     private var certificatesKnownToPeer: Set<NodeID> = []
     /// Anti-entropy intervals since the session started.
     private var epoch = 0
@@ -60,7 +62,13 @@ public struct SyncSession: Sendable {
     public init(local: NodeID, peer: NodeID) {
         self.local = local
         self.peer = peer
-        certificatesKnownToPeer = [local, peer]
+        certificatesKnownToPeer = [peer]
+    }
+
+    /// The origins' key histories changed (a rotation, here or at the origin): their chains go
+    /// to the peer again before their next entries.
+    public mutating func certificatesChanged(_ origins: [NodeID]) {
+        certificatesKnownToPeer.subtract(origins.filter { $0 != peer })
     }
 
     /// Opens the session: both sides send hello at once.

@@ -71,6 +71,7 @@ enum Exit {
     static let unavailable: Int32 = 69  // the daemon is not running
     static let noPermission: Int32 = 77  // the socket, or the ownership policy
     static let temporaryFailure: Int32 = 75  // not writable yet, or timed out
+    static let configurationError: Int32 = 78  // the node's certificate is not valid now
 
     /// Runs `body`; a failure becomes one line on stderr and a non-zero exit.
     static func guarding<T>(_ body: () throws -> T) throws -> T {
@@ -94,6 +95,7 @@ enum Exit {
             switch (status, body.error) {
             case (_, "validation"), (_, "too-large"): dataError
             case (_, "policy"): noPermission
+            case (_, "certificate"): configurationError
             case (503, _), (504, _), (_, "not-connected"): temporaryFailure
             default: failure
             }

@@ -18,6 +18,9 @@ struct Status: ParsableCommand {
             ("vector", Output.vector(status.versionVector)),
             ("view digest", status.viewDigest),
             ("certificate", "expires \(Output.time(status.certificateExpiresAt))"),
+            ("key history", status.keyHistory.map { key in
+                "\(key.fingerprint.prefix(16)) valid \(Output.time(key.validFrom)) – \(Output.time(key.validUntil))\(key.current ? " (current)" : "")"
+            }.joined(separator: "; ")),
             ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events"),
         ])
         if !status.securityEvents.isEmpty {

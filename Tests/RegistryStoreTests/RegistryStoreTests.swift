@@ -65,15 +65,45 @@ import Testing
         #expect(restored.ledger.fork(of: alliance.node("JP/jp-1")) == fork)
     }
 
-    @Test func originCertificateChainsSurviveAReopen() throws {
+    @Test func everyCertificateOfAnOriginSurvivesAReopenInTheOrderMet() throws {
         let node = alliance.node("EU/eu-1")
         let store = try RegistryStore(path: path(), node: node)
         try store.record(certificateChain: [[1, 2, 3], [], [9]], of: alliance.node("JP/jp-1"))
         try store.record(certificateChain: [[4]], of: alliance.node("US/us-1"))
-        try store.record(certificateChain: [[5, 6]], of: alliance.node("US/us-1"))  // replaced on rotation
+        try store.record(certificateChain: [[5, 6]], of: alliance.node("US/us-1"))  // a rotation: both kept
+        try store.record(certificateChain: [[4], [7]], of: alliance.node("US/us-1"))  // the same leaf again: kept once
         try store.close()
         let chains = try RegistryStore(path: path(), node: node).loadCertificateChains()
-        #expect(chains == [alliance.node("JP/jp-1"): [[1, 2, 3], [], [9]], alliance.node("US/us-1"): [[5, 6]]])
+        #expect(chains == [alliance.node("JP/jp-1"): [[[1, 2, 3], [], [9]]], alliance.node("US/us-1"): [[[4]], [[5, 6]]]])
+    }
+
+    /// A store written by the first release (schema 1: one chain per origin) opens, is upgraded
+    /// in place, and keeps its entries and certificates.
+    @Test func aStoreOfTheFirstSchemaIsUpgraded() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        let registry = try populate(store, count: 6)
+        try store.close()
+        // Back to schema 1, as the first release wrote it.
+        let queue = try DatabaseQueue(path: path())
+        try queue.write { db in
+            try db.execute(sql: """
+                DROP TABLE origin_certificate;
+                CREATE TABLE origin_certificate (origin TEXT NOT NULL PRIMARY KEY, chain BLOB NOT NULL);
+                INSERT INTO origin_certificate(origin, chain) VALUES ('JP/jp-1', x'00000003010203');
+                PRAGMA user_version = 1;
+                """)
+        }
+        try queue.close()
+        let reopened = try RegistryStore(path: path(), node: node)
+        #expect(try reopened.loadCertificateChains() == [alliance.node("JP/jp-1"): [[[1, 2, 3]]]])
+        let (restored, _) = try reopened.load(key: alliance.nodes[node]!)
+        #expect(restored.views.digest == registry.views.digest)
+        try reopened.record(certificateChain: [[4, 5]], of: alliance.node("JP/jp-1"))
+        #expect(try reopened.loadCertificateChains()[alliance.node("JP/jp-1")]?.count == 2)
+        try reopened.close()
+        let version = try DatabaseQueue(path: path()).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
+        #expect(version == 2)
     }
 
     @Test func randomBytesAreNotADatabase() throws {
@@ -108,7 +138,7 @@ import Testing
         try queue.write { try $0.execute(sql: "PRAGMA user_version = 7") }
         try queue.close()
         do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
-            guard case .newerSchema(_, 7, 1) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .newerSchema(_, 7, 2) = error else { Issue.record("wrong error \(error)"); return }
             #expect(error.description.contains("upgrade mineral-syncd"))
         }
     }

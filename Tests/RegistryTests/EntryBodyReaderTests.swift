@@ -17,6 +17,7 @@ import Testing
         #expect(a.previous == b.previous)
         #expect(a.clock == b.clock)
         #expect(a.operation == b.operation)
+        #expect(a.signer == b.signer)
     }
 
     @Test func authoredBodiesReadTheSame() async {
@@ -79,7 +80,8 @@ import Testing
             }
         }
         let (accepted, refused, changed) = tally.values
-        #expect(accepted >= 300, "only \(accepted) mutated bodies decoded: the comparison barely ran")
+        // About 8% of mutations leave a decodable body (a flip in a string or a number, mostly).
+        #expect(accepted >= 200, "only \(accepted) mutated bodies decoded: the comparison barely ran")
         #expect(refused >= 300, "only \(refused) mutated bodies were refused")
         #expect(changed >= 100, "only \(changed) accepted bodies meant something new: mutations hit nothing that matters")
     }

@@ -26,7 +26,8 @@ import Testing
         #expect(session.state == .established)
         #expect(actions == [
             .established(peerVector: VersionVector([eu: 2, us: 7])),
-            .sendCertificates([jp]),
+            // Ours too: the peer knows only our current certificate, not those our history names.
+            .sendCertificates([eu, jp]),
             .stream([eu: 3...5, jp: 1...3]),
         ])
         #expect(session.peerHas == VersionVector([eu: 5, us: 7, jp: 3]))
@@ -165,6 +166,7 @@ import Testing
         #expect(actions == [
             .established(peerVector: VersionVector([us: 4])),
             .proveHead(seq: 10),
+            .sendCertificates([eu]),
             .stream([us: 5...10, eu: 1...2]),
         ])
     }

@@ -30,7 +30,8 @@ public final class TestPKI: @unchecked Sendable {
         _ participant: String, _ name: String,
         issuedBy issuer: String? = nil,
         algorithm: KeyAlgorithm = .ed25519,
-        notBefore: Date = Date(timeIntervalSinceNow: -3600),
+        // From the epoch: tests date entries with small clocks, which a certificate must cover.
+        notBefore: Date = Date(timeIntervalSince1970: 0),
         notAfter: Date = Date(timeIntervalSinceNow: 86400)
     ) throws -> TestNode {
         let key = try PrivateKey.generate(algorithm)
@@ -55,5 +56,6 @@ public struct TestNode: Sendable {
     public let certificate: Certificate
     public let serial: UInt64
 
-    public func author() -> FeedAuthor { FeedAuthor(node: id, key: key) }
+    /// Its feed's author, naming this certificate in every entry.
+    public func author() -> FeedAuthor { FeedAuthor(node: id, key: key, signer: certificate.fingerprint) }
 }

@@ -27,6 +27,11 @@ enum AdminPresenter {
             resolved: alert.isResolved, resolution: alert.resolution?.note)
     }
 
+    static func keyHistoryItem(_ key: SignerKey, current: Bool) -> KeyHistoryItem {
+        let date = { (millis: UInt64) in AdminJSON.timestamp(Date(timeIntervalSince1970: Double(millis) / 1000)) }
+        return KeyHistoryItem(fingerprint: key.id.hex, validFrom: date(key.validFrom), validUntil: date(key.validUntil), current: current)
+    }
+
     static func peer(_ health: PeerHealth, local: VersionVector, connected: Bool) -> PeerItem {
         let lag = health.lag(local: local)
         var byFeed: [String: PeerItem.FeedLag] = [:]

@@ -104,6 +104,7 @@ struct AdminService: Sendable {
         let forks = await engine.forks
         let writable = await engine.ownFeedWritable
         let (atQuota, quota) = (await engine.feedsAtQuota, await engine.feedQuota)
+        let (keys, signer) = (await engine.ownKeyHistory, await engine.currentSigner)
         let vector = engine.vector
         let connected = Set(node.peers.connectedPeers)
         let health = node.peers.health
@@ -115,7 +116,8 @@ struct AdminService: Sendable {
             peers: health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) },
             securityEvents: AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views,
                                                           feedsAtQuota: atQuota, feedQuota: quota),
-            certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()))
+            certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()),
+            keyHistory: keys.map { AdminPresenter.keyHistoryItem($0, current: $0.id == signer) })
     }
 
     private func peers() async -> [PeerItem] {
@@ -269,6 +271,7 @@ struct AdminService: Sendable {
         switch error {
         case .policy(let violation): Failure(status: .forbidden, body: ErrorResponse(error: "policy", message: violation.description))
         case .invalid(let reason): Failure(status: .badRequest, body: ErrorResponse(error: "validation", message: reason))
+        case .certificate(let reason): Failure(status: .serviceUnavailable, body: ErrorResponse(error: "certificate", message: reason))
         case .ownFeedUnconfirmed, .ownFeedClaimed, .shuttingDown: Failure(status: .serviceUnavailable, body: ErrorResponse(error: "unavailable", message: error.description))
         case .store, .signing: Failure(status: .internalServerError, body: ErrorResponse(error: "internal", message: error.description))
         }

@@ -45,7 +45,8 @@ final class RunningNode: Sendable {
     /// SIGHUP: re-reads the config and the files it names. A config with problems changes
     /// nothing (each problem is logged). Otherwise new connections get the new certificate,
     /// anchors and CRLs, live sessions whose peer is no longer trusted are closed, and peers are
-    /// added or removed. Settings that need a restart are named in a warning.
+    /// added or removed. A new certificate (and key) is a rotation: the feed continues, signed
+    /// with the new key from the next entry on. Settings that need a restart are named in a warning.
     func reload(path: String, logger: Logger) async {
         logger.info("SIGHUP: reloading configuration", metadata: ["config": "\(path)"])
         let configuration: NodeConfiguration
@@ -58,12 +59,6 @@ final class RunningNode: Sendable {
             return
         }
         let (old, running) = state.withLockedValue { ($0.configuration, $0.materials) }
-        // The engine signs entries with the key it started with; a certificate for another key
-        // would make partners refuse every entry written from now on.
-        guard materials.privateKey.publicKey == running.privateKey.publicKey else {
-            logger.error("reload refused: tls.private-key is a different key from the one this node signs with; a new key needs a restart (and see Certs/README.md on new keys)")
-            return
-        }
         guard configuration.node == old.node else {
             logger.error("reload refused: the config now names node \(configuration.node), this process is \(old.node); restart to change identity")
             return
@@ -84,6 +79,13 @@ final class RunningNode: Sendable {
             return
         }
         await engine.replaceTrustStore(materials.trustStore)
+        if materials.certificateChain.first?.der != running.certificateChain.first?.der {
+            do {
+                try await engine.rotate(to: materials.privateKey, certificateChain: materials.certificateChain)
+            } catch {
+                logger.error("reload: the new certificate cannot sign entries, this node keeps signing with the previous one: \(error)")
+            }
+        }
         let closed = node.closeSessionsNoLongerTrusted(by: materials.trustStore)
         let wanted = Set(configuration.peers.map(\.description))
         for peer in old.peers where !wanted.contains(peer.description) { node.removePeer(host: peer.host, port: peer.port) }

@@ -15,7 +15,8 @@
 /// the author wrote. Readers must therefore keep the received bytes, not a re-encoding.
 ///
 ///   entry id   = SHA-256(body)
-///   signature  = Sign(node key, "mineral-sync/entry/v1" || 0x00 || body)
+///   signer     = SHA-256(DER of the certificate whose key signs the entry)
+///   signature  = Sign(that key, "mineral-sync/entry/v1" || 0x00 || body)
 ///                Ed25519 (PureEdDSA), or ECDSA P-256 with SHA-256, DER, low-S
 ///   link       = SHA-256("mineral-sync/link/v1" || 0x00 || u64be(len(body)) || body || signature)
 ///   previous   = link of the entry at seq - 1 of the same feed; 32 zero bytes at seq 1
@@ -523,6 +524,11 @@ public nonisolated struct Mineralsync_V1_EntryBody: Sendable {
   public var hasOperation: Bool {self._operation != nil}
   /// Clears the value of `operation`. Subsequent reads from it will return its default value.
   public mutating func clearOperation() {self._operation = nil}
+
+  /// Which of the origin's certificates signed this entry (key history, see "Keys" below):
+  /// SHA-256 of its DER encoding, 32 bytes. Absent in entries written before key history; such an
+  /// entry is checked with the origin's certificates whose validity covers its clock.
+  public var signer: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1098,7 +1104,7 @@ nonisolated extension Mineralsync_V1_Operation: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Mineralsync_V1_EntryBody: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EntryBody"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}format\0\u{1}origin\0\u{1}seq\0\u{1}previous\0\u{1}clock\0\u{1}operation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}format\0\u{1}origin\0\u{1}seq\0\u{1}previous\0\u{1}clock\0\u{1}operation\0\u{1}signer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1112,6 +1118,7 @@ nonisolated extension Mineralsync_V1_EntryBody: SwiftProtobuf.Message, SwiftProt
       case 4: try { try decoder.decodeSingularBytesField(value: &self.previous) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._clock) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._operation) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.signer) }()
       default: break
       }
     }
@@ -1140,6 +1147,9 @@ nonisolated extension Mineralsync_V1_EntryBody: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._operation {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    if !self.signer.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signer, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1150,6 +1160,7 @@ nonisolated extension Mineralsync_V1_EntryBody: SwiftProtobuf.Message, SwiftProt
     if lhs.previous != rhs.previous {return false}
     if lhs._clock != rhs._clock {return false}
     if lhs._operation != rhs._operation {return false}
+    if lhs.signer != rhs.signer {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -20,6 +20,27 @@
 /// relayed) is pushed at once, and Vector messages are exchanged periodically to repair anything
 /// missed (anti-entropy). Certificates of origins the peer may not have met travel ahead of
 /// their entries, so relayed entries can be verified. Goodbye ends a session politely.
+///
+/// Claims about the receiver's own feed: when a peer's vector lacks part of that peer's *own*
+/// feed (it was restored from a backup), the sender first sends the entry at the head it holds,
+/// alone, then the missing range. The restored node counts the claim "I hold your feed up to N"
+/// only with that entry, signed with its own key: proven, it writes nothing until the feed is
+/// back; unproven within its claim-proof timeout, the claim is ignored and the claimant refused
+/// for a while (below).
+///
+/// Repeats: a Vector lower than what the sender has sent is a resend request only for feeds left
+/// unconfirmed for a whole anti-entropy interval; before that the entries may still be in flight.
+/// A Ping is answered with the receiver's Vector (at most once per interval while it is
+/// unchanged) and a Pong.
+///
+/// Limits, checked on the wire before anything is copied (a message beyond one closes the
+/// session): 10,000 entries per EntryBatch, bodies of 64 KiB, signatures of 256 bytes, 10,000
+/// feeds per vector and head ids per Hello, 64 certificates per message, chains of 8
+/// certificates of 16 KiB, a Goodbye detail of 1 KiB. One frame holds one message kind.
+///
+/// A peer that breaks these rules (or sends more invalid entries than the receiver allows per
+/// session) is told why in a Goodbye with REASON_PROTOCOL_VIOLATION and refused for a penalty
+/// that doubles with each offence.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -154,8 +175,11 @@ public nonisolated struct Mineralsync_V1_EntryBatch: Sendable {
   public init() {}
 }
 
-/// The certificate chain (DER, leaf first) of an origin node, so a receiver that has never
-/// connected to that node can verify its entries against its participant's trust anchor.
+/// A certificate chain (DER, leaf first) of an origin node, so a receiver that has never
+/// connected to that node can verify its entries against its participant's trust anchor. A node
+/// whose key changed has several: one OriginCertificate per chain, each sent before the first
+/// entry it signed (entry.proto, "Keys"), and again to a session after the origin rotates.
+/// A receiver keeps at most 32 chains per origin.
 public nonisolated struct Mineralsync_V1_OriginCertificate: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

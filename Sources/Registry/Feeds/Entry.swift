@@ -13,9 +13,11 @@ public final class Entry: Sendable, Hashable, CustomStringConvertible {
     public let previous: SHA256Digest
     public let clock: HybridTimestamp
     public let operation: EntryOperation
+    /// The certificate that signed it; nil in entries written before key history.
+    public let signer: SignerID?
 
     init(signed: SignedEntry, id: EntryID, origin: NodeID, seq: UInt64,
-         previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation) {
+         previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation, signer: SignerID?) {
         self.signed = signed
         self.id = id
         self.origin = origin
@@ -23,12 +25,16 @@ public final class Entry: Sendable, Hashable, CustomStringConvertible {
         self.previous = previous
         self.clock = clock
         self.operation = operation
+        self.signer = signer
     }
 
     /// The chain link the next entry of this feed must carry in `previous`. Computed on each
     /// call (a hash over body and signature): only the ledger's chain check needs it, once per
     /// entry, and folding alone should not pay for it.
     public var link: SHA256Digest { signed.link }
+
+    /// `signer`, with `.zero` standing for an entry that names none (key history compares them).
+    var signerID: SignerID { signer ?? .zero }
 
     public static func == (a: Entry, b: Entry) -> Bool { a.id == b.id }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }

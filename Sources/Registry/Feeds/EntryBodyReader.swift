@@ -18,6 +18,15 @@ struct EntryBodyReader {
         var previous: SHA256Digest?
         var clock: HybridTimestamp?
         var operation: EntryOperation?
+        /// Field 7 as read: nil when absent; the bytes when present (32 for a valid body).
+        var signer: SignerField = .absent
+    }
+
+    enum SignerField {
+        case absent, digest(SHA256Digest), malformed(Int)
+        init(_ range: Range<Int>, in reader: ProtobufReader) {
+            if range.isEmpty { self = .absent } else if let digest = reader.digest(range) { self = .digest(digest) } else { self = .malformed(range.count) }
+        }
     }
 
     static func read(_ body: UnsafeRawBufferPointer) throws(Failure) -> Header {
@@ -27,7 +36,7 @@ struct EntryBodyReader {
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
             switch field {
-            case 1...6: try seen.insert(field)
+            case 1...7: try seen.insert(field)
             default: try reader.skip(wireType); continue
             }
             switch (field, wireType) {
@@ -45,6 +54,8 @@ struct EntryBodyReader {
                 header.clock = try timestamp(reader.nested(reader.lengthDelimited()))
             case (6, .lengthDelimited):
                 header.operation = try operation(reader.nested(reader.lengthDelimited()))
+            case (7, .lengthDelimited):
+                header.signer = SignerField(try reader.lengthDelimited(), in: reader)
             default:
                 throw .wrongWireType(field: field)
             }

@@ -14,6 +14,7 @@ public enum EntryDecodingError: Error, Sendable, Hashable, CustomStringConvertib
     case missingClock
     case missingOperation
     case bodyTooLarge(Int)
+    case invalidSigner(length: Int)
 
     public var description: String {
         switch self {
@@ -25,6 +26,7 @@ public enum EntryDecodingError: Error, Sendable, Hashable, CustomStringConvertib
         case .missingClock: "entry has no clock"
         case .missingOperation: "entry has no operation"
         case .bodyTooLarge(let size): "entry body of \(size) bytes exceeds the \(EntryCodec.maximumBodySize)-byte limit"
+        case .invalidSigner(let length): "entry names its signing certificate in \(length) bytes (need a 32-byte SHA-256)"
         }
     }
 }
@@ -41,7 +43,10 @@ public enum EntryCodec {
 
     // MARK: encoding (authors only)
 
-    public static func encodeBody(origin: NodeID, seq: UInt64, previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation) throws -> [UInt8] {
+    /// - Parameter signer: the certificate whose key will sign the body (nil only to write an
+    ///   entry as nodes did before key history, for tests of that format).
+    public static func encodeBody(origin: NodeID, seq: UInt64, previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation,
+                                  signer: SignerID?) throws -> [UInt8] {
         var body = Mineralsync_V1_EntryBody()
         body.format = format
         body.origin.participant = origin.participant.rawValue
@@ -51,6 +56,7 @@ public enum EntryCodec {
         body.clock.wallMillis = clock.wallMillis
         body.clock.logical = clock.logical
         body.operation = try wire(operation)
+        if let signer { body.signer = Data(signer.bytes) }
         return try body.serializedBytes()
     }
 
@@ -156,8 +162,14 @@ public enum EntryCodec {
         }
         guard let clock = header.clock else { throw .missingClock }
         guard let operation = header.operation.take() else { throw .missingOperation }
+        let signer: SignerID?
+        switch header.signer {
+        case .absent: signer = nil
+        case .digest(let digest): signer = digest
+        case .malformed(let length): throw .invalidSigner(length: length)
+        }
         return Entry(signed: signed, id: signed.id, origin: origin, seq: header.seq,
-                     previous: previous, clock: clock, operation: operation)
+                     previous: previous, clock: clock, operation: operation, signer: signer)
     }
 
     /// The same decoding through the generated SwiftProtobuf code: slower, and lenient where
@@ -178,6 +190,7 @@ public enum EntryCodec {
         header.previous = SHA256Digest(bytes: body.previous)
         header.clock = body.hasClock ? HybridTimestamp(wallMillis: body.clock.wallMillis, logical: body.clock.logical) : nil
         header.operation = body.hasOperation ? operation(body.operation) : nil
+        header.signer = body.signer.isEmpty ? .absent : SHA256Digest(bytes: body.signer).map { .digest($0) } ?? .malformed(body.signer.count)
         return try entry(signed, header)
     }
 

@@ -4,6 +4,12 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
     public enum Reason: Sendable, Hashable, CustomStringConvertible {
         case malformed(EntryDecodingError)
         case unknownOrigin
+        /// The origin is known, the certificate the entry names is not (yet).
+        case unknownSigner(SignerID)
+        /// The certificate it names was not valid at the entry's clock.
+        case outsideValidity(signer: SignerID?, wallMillis: UInt64)
+        /// Signed by a certificate the feed moved on from (a key rotation): an old key at work.
+        case retiredSigner
         case badSignature
         case brokenChain
         case feedFrozen
@@ -23,6 +29,9 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             switch self {
             case .malformed: "malformed"
             case .unknownOrigin: "unknown origin"
+            case .unknownSigner: "unknown signer"
+            case .outsideValidity: "signer not valid then"
+            case .retiredSigner: "retired signer"
             case .badSignature: "bad signature"
             case .brokenChain: "broken chain"
             case .feedFrozen: "feed frozen"
@@ -41,8 +50,10 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             switch self {
             case .malformed(let error):
                 if case .unsupportedFormat = error { false } else { true }
-            case .badSignature, .brokenChain, .contested: true
-            case .unknownOrigin, .feedFrozen, .tooFarAhead, .waitingFull, .overBudget, .quotaExceeded: false
+            case .badSignature, .brokenChain, .contested, .outsideValidity: true
+            // A relay may have accepted an old key's entry before it met the rotation.
+            case .retiredSigner: false
+            case .unknownOrigin, .unknownSigner, .feedFrozen, .tooFarAhead, .waitingFull, .overBudget, .quotaExceeded: false
             }
         }
 
@@ -50,6 +61,10 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             switch self {
             case .malformed(let error): error.description
             case .unknownOrigin: "no verified certificate for the origin node"
+            case .unknownSigner(let signer): "no verified certificate \(signer.hex.prefix(16)) of the origin node (the entry names it as its signer)"
+            case .outsideValidity(let signer, let wall):
+                "the entry's clock (\(wall) ms) is outside the validity of \(signer.map { "its signing certificate \($0.hex.prefix(16))" } ?? "every certificate of the origin")"
+            case .retiredSigner: "signed by a certificate the origin's feed has retired (a later entry was signed with a newer key)"
             case .badSignature: "signature does not verify with the origin's key"
             case .brokenChain: "previous-entry hash does not match the feed, and the entry is not validly signed"
             case .feedFrozen: "the origin's feed is frozen after a fork"

@@ -1,21 +1,41 @@
+import Foundation
 import OpenSSLCrypto
 
-/// The writer of this node's own feed: holds its key, its head and its hybrid logical clock.
+/// The writer of this node's own feed: holds its key (and which certificate it belongs to), its
+/// head and its hybrid logical clock.
 ///
 /// `drafting` is pure: it returns the signed entry *and* the author state after it, and changes
 /// nothing. The shell commits both in one transaction and only then adopts them, so an entry
 /// that failed to commit never leaves a gap or a reused sequence number behind.
 public struct FeedAuthor: Sendable {
     public let node: NodeID
-    public let key: PrivateKey
+    public private(set) var key: PrivateKey
+    /// The certificate of `key`, named in every entry (nil: entries as written before key history).
+    public private(set) var signer: SignerID?
+    /// When that certificate (its whole chain) is valid, in wall-clock milliseconds: receivers
+    /// refuse an entry whose clock is outside, so the author refuses to sign one.
+    public private(set) var validity: ClosedRange<UInt64>?
     public private(set) var head: FeedHead?
     public private(set) var clock: HybridLogicalClock
 
-    public init(node: NodeID, key: PrivateKey, head: FeedHead? = nil, clock: HybridLogicalClock = HybridLogicalClock()) {
+    public init(node: NodeID, key: PrivateKey, signer: SignerID? = nil, validity: ClosedRange<UInt64>? = nil,
+                head: FeedHead? = nil, clock: HybridLogicalClock = HybridLogicalClock()) {
         self.node = node
         self.key = key
+        self.signer = signer
+        self.validity = validity
         self.head = head
         self.clock = clock
+    }
+
+    /// The same feed, head and clock, signed from the next entry on with `key` under the
+    /// certificate `signer` (at start, and after a key rotation).
+    public func signing(with key: PrivateKey, signer: SignerID?, validity: ClosedRange<UInt64>?) -> FeedAuthor {
+        var next = self
+        next.key = key
+        next.signer = signer
+        next.validity = validity
+        return next
     }
 
     public var nextSeq: UInt64 { (head?.seq ?? 0) + 1 }
@@ -35,7 +55,11 @@ public struct FeedAuthor: Sendable {
     private func drafting(_ operation: EntryOperation, now: UInt64, readBack: Bool) throws -> (entry: Entry, author: FeedAuthor) {
         var next = self
         let timestamp = next.clock.tick(now: now)
-        let body = try EntryCodec.encodeBody(origin: node, seq: nextSeq, previous: head?.link ?? .zero, clock: timestamp, operation: operation)
+        if let validity, !validity.contains(timestamp.wallMillis) {
+            throw SigningKeyNotValid(wallMillis: timestamp.wallMillis, validity: validity)
+        }
+        let body = try EntryCodec.encodeBody(origin: node, seq: nextSeq, previous: head?.link ?? .zero, clock: timestamp,
+                                             operation: operation, signer: signer)
         if readBack {
             do {
                 let unsigned = try EntryCodec.decode(SignedEntry(body: body, signature: []))
@@ -70,4 +94,18 @@ public struct InvalidOperation: Error, Sendable, Hashable, CustomStringConvertib
     public let reason: String
     public init(reason: String) { self.reason = reason }
     public var description: String { reason }
+}
+
+/// The node's certificate is not valid at the clock its next entry would carry (expired, or not
+/// yet valid): every receiver would refuse the entry, so nothing is signed.
+public struct SigningKeyNotValid: Error, Sendable, Hashable, CustomStringConvertible {
+    public let wallMillis: UInt64
+    public let validity: ClosedRange<UInt64>
+
+    public var description: String {
+        let date = { (millis: UInt64) in Date(timeIntervalSince1970: Double(millis) / 1000).formatted(.iso8601) }
+        return wallMillis > validity.upperBound
+            ? "this node's certificate expired at \(date(validity.upperBound)): install a renewed certificate and key (tls.certificate, tls.private-key) and reload with SIGHUP; nothing was written"
+            : "this node's certificate is not valid before \(date(validity.lowerBound)); nothing was written"
+    }
 }

@@ -7,9 +7,12 @@ import OpenSSLCrypto
 /// or on arrival order:
 /// - the body decodes and names its origin and sequence number;
 /// - `seq` continues the feed and `previous` is the link of the entry before it;
-/// - the origin's key signed it. Because each link covers the previous entry whole (body and
-///   signature), one verified signature on the newest entry of a contiguous run authenticates
-///   the run: a catch-up costs one signature check per feed and batch, plus a hash per entry.
+/// - the key of the certificate it names signed it, and that certificate was valid at the
+///   entry's clock and is not retired in the feed (key history: a certificate that an entry
+///   signed by another followed signs nothing more). Because each link covers the previous entry
+///   whole (body and signature), one verified signature on the newest entry of a contiguous run
+///   of one signer authenticates the run: a catch-up costs one signature check per feed, signer
+///   and batch, plus a hash per entry.
 ///
 /// Entries ahead of a gap wait (boundedly) in `pending`, each checked on its own signature first,
 /// so that nothing a peer invents is kept. Two different validly signed entries for one position
@@ -29,22 +32,43 @@ public struct FeedLedger: Sendable {
         /// Signed bytes (body and signature) of every accepted entry.
         var storedBytes = 0
         var fork: ForkEvidence?
+        /// The certificate that signed the head entry (`.zero` for an entry that names none), and
+        /// those it replaced: a retired certificate signs nothing more in this feed.
+        var signer: SignerID?
+        var retired: Set<SignerID> = []
         var head: UInt64 { UInt64(ids.count) }
 
         mutating func adopt(_ entry: Entry) throws(AdoptionError) {
             guard entry.seq == head + 1 else { throw .notContiguous(origin: entry.origin, seq: entry.seq, head: head) }
             guard entry.previous == link else { throw .chainMismatch(origin: entry.origin, seq: entry.seq) }
-            ids.append(entry.id)
-            link = entry.link
-            storedBytes += entry.signed.byteCount
+            append(entry, link: entry.link)
             removePending(at: entry.seq)
         }
+
+        mutating func append(_ entry: Entry, link: SHA256Digest) {
+            ids.append(entry.id)
+            self.link = link
+            storedBytes += entry.signed.byteCount
+            let next = entry.signerID
+            if let signer, signer != next { retired.insert(signer) }
+            signer = next
+        }
+
+        /// Whether `entry` names a certificate this feed has retired.
+        func isRetired(_ entry: Entry) -> Bool { retired.contains(entry.signerID) }
 
         @discardableResult
         mutating func removePending(at seq: UInt64) -> [Entry] {
             guard let removed = pending.removeValue(forKey: seq) else { return [] }
             pendingBytes -= removed.reduce(0) { $0 + WaitingLimits.cost(of: $1) }
             return removed
+        }
+
+        mutating func removePending(at seq: UInt64, id: EntryID) {
+            guard let index = pending[seq]?.firstIndex(where: { $0.id == id }) else { return }
+            let removed = pending[seq]!.remove(at: index)
+            if pending[seq]!.isEmpty { pending[seq] = nil }
+            pendingBytes -= WaitingLimits.cost(of: removed)
         }
 
         mutating func removeAllPending() {
@@ -162,10 +186,16 @@ public struct FeedLedger: Sendable {
 
     // MARK: ingesting received entries
 
-    /// Validates received entries, in any order and with any duplicates, and applies the valid
-    /// ones. `keys` gives the verified public key of an origin node (from its certificate, checked
-    /// against the trust anchor of its participant), or nil when the node is unknown.
+    /// Validates received entries as `ingest(_:signers:)` does, with one key per origin whatever
+    /// certificate an entry names (tests and benchmarks of a single key per feed).
     public mutating func ingest(_ batch: [SignedEntry], keys: (NodeID) -> PublicKey?) -> IngestResult {
+        ingest(batch, signers: { entry in keys(entry.origin).map { .keys([$0]) } ?? .unknownOrigin })
+    }
+
+    /// Validates received entries, in any order and with any duplicates, and applies the valid
+    /// ones. `signers` gives the keys an entry is checked with: those of the certificate it
+    /// names, verified against the trust anchor of its origin's participant (`OriginKeys.lookup`).
+    public mutating func ingest(_ batch: [SignedEntry], signers: (Entry) -> SignerLookup) -> IngestResult {
         var result = IngestResult()
         var byOrigin: [NodeID: [Entry]] = [:]
         for signed in batch {
@@ -178,12 +208,13 @@ public struct FeedLedger: Sendable {
         }
         var budget = maximumSingleChecksPerBatch
         for origin in byOrigin.keys.sorted() {
-            ingest(byOrigin[origin]!, of: origin, key: keys(origin), budget: &budget, into: &result)
+            ingest(byOrigin[origin]!, of: origin, signers: signers, budget: &budget, into: &result)
         }
         return result
     }
 
-    private mutating func ingest(_ entries: [Entry], of origin: NodeID, key: PublicKey?, budget: inout Int, into result: inout IngestResult) {
+    private mutating func ingest(_ entries: [Entry], of origin: NodeID, signers: (Entry) -> SignerLookup, budget: inout Int,
+                                 into result: inout IngestResult) {
         var feed = feeds.removeValue(forKey: origin) ?? Feed()
         let waitingBefore = feed.pendingBytes
         defer {
@@ -203,9 +234,23 @@ public struct FeedLedger: Sendable {
             result.duplicates += 1
             if settled { decided.insert(entry.id) }
         }
+        /// The keys each entry is checked with, looked up once; an entry without any is refused
+        /// with the lookup's reason (unknown certificate, or not valid at the entry's clock).
+        var keys: [EntryID: [PublicKey]] = [:]
+        func signable(_ entry: Entry) -> Bool {
+            if keys[entry.id] != nil { return true }
+            switch signers(entry) {
+            case .keys(let found): keys[entry.id] = found; return true
+            case .unknownOrigin: reject(entry, .unknownOrigin)
+            case .unknownSigner(let signer): reject(entry, .unknownSigner(signer))
+            case .outsideValidity(let signer, let wall): reject(entry, .outsideValidity(signer: signer, wallMillis: wall))
+            }
+            return false
+        }
         func verify(_ entry: Entry) -> Bool {
-            result.signatureChecks += 1
-            return entry.signed.isSigned(by: key!)
+            let candidates = keys[entry.id] ?? []
+            result.signatureChecks += max(candidates.count, 1)
+            return candidates.contains { entry.signed.isSigned(by: $0) }
         }
         let limit = maximumSingleChecksPerBatch
         /// A check of one entry on its own, within the batch's budget (nil: refused unchecked).
@@ -224,7 +269,6 @@ public struct FeedLedger: Sendable {
             for entry in entries { reject(entry, .feedFrozen) }
         }
         guard feed.fork == nil else { entries.forEach { reject($0, .feedFrozen) }; return }
-        guard key != nil else { entries.forEach { reject($0, .unknownOrigin) }; return }
 
         // Arrivals by position above the head: at most two distinct claimants per position,
         // counting those already waiting (a genuine feed has one entry per position; two signed
@@ -240,6 +284,8 @@ public struct FeedLedger: Sendable {
             }
             let waiting = feed.pending[entry.seq] ?? [], here = arrivals[entry.seq] ?? []
             if waiting.contains(entry) || here.contains(entry) { duplicate(entry, settled: waiting.contains(entry)); continue }
+            guard !feed.isRetired(entry) else { reject(entry, .retiredSigner); continue }
+            guard signable(entry) else { continue }
             guard waiting.count + here.count < 2 else { reject(entry, .contested(limit: 2)); continue }
             arrivals[entry.seq, default: []].append(entry)
         }
@@ -248,45 +294,59 @@ public struct FeedLedger: Sendable {
         for entry in atHeldPositions {
             let held = feed.ids[Int(entry.seq - 1)]
             if held == entry.id { duplicate(entry, settled: true); continue }
-            guard let valid = verifyAlone(entry) else { continue }
+            // Signed by a certificate the feed moved on from: the newer key vouches for the held
+            // chain, so this is an old (perhaps stolen) key at work, not a fork.
+            guard !feed.isRetired(entry) else { reject(entry, .retiredSigner); continue }
+            guard signable(entry), let valid = verifyAlone(entry) else { continue }
             guard valid else { reject(entry, .badSignature); continue }
             freeze(ForkEvidence(origin: origin, seq: entry.seq, kind: .sameSequence, held: held, conflicting: entry.signed))
             return
         }
 
         // Runs that continue the head: at each position the entry that links to the one before
-        // (the smallest id, should two link: the other is sorted out below). One verified
-        // signature at a run's end authenticates all of it; when it fails, a binary search finds
-        // the longest authentic prefix in O(log n) checks (a verified entry vouches for every
-        // entry before it in the chain), and the rest, chained to an entry that is not genuine,
-        // is refused.
+        // (the smallest id, should two link: the other is sorted out below) and is not signed by
+        // a certificate the chain has retired. One verified signature at the end of each
+        // signer's stretch of a run authenticates the stretch; when it fails, a binary search
+        // finds the longest authentic prefix in O(log n) checks (a verified entry vouches for
+        // every entry before it in the chain), and the rest, chained to an entry that is not
+        // genuine, is refused.
         let start = feed.head
         while true {
             var run: [(entry: Entry, verified: Bool)] = []
             var links: [SHA256Digest] = []  // links[i] is run[i].entry.link, each hashed once
+            var signer = feed.signer, retired = feed.retired
             while true {
                 let link = links.last ?? feed.link, position = feed.head + UInt64(run.count) + 1
+                func continues(_ entry: Entry) -> Bool {
+                    entry.previous == link && (entry.signerID == signer || !retired.contains(entry.signerID))
+                }
                 var chosen: (entry: Entry, verified: Bool)?
-                for entry in feed.pending[position] ?? [] where entry.previous == link && chosen.map({ entry.id < $0.entry.id }) ?? true {
+                for entry in feed.pending[position] ?? [] where continues(entry) && chosen.map({ entry.id < $0.entry.id }) ?? true {
                     chosen = (entry, true)
                 }
-                for entry in arrivals[position] ?? [] where !decided.contains(entry.id) && entry.previous == link && chosen.map({ entry.id < $0.entry.id }) ?? true {
+                for entry in arrivals[position] ?? [] where !decided.contains(entry.id) && continues(entry) && chosen.map({ entry.id < $0.entry.id }) ?? true {
                     chosen = (entry, false)
                 }
                 guard let chosen else { break }
                 run.append(chosen)
                 links.append(chosen.entry.link)
+                if let current = signer, current != chosen.entry.signerID { retired.insert(current) }
+                signer = chosen.entry.signerID
             }
             guard !run.isEmpty else { break }
-            var authentic = run.count
-            if !run[run.count - 1].verified && !verify(run[run.count - 1].entry) {
+            var authentic = 0
+            while authentic < run.count {
+                var end = authentic
+                while end + 1 < run.count, run[end + 1].entry.signerID == run[authentic].entry.signerID { end += 1 }
+                if run[end].verified || verify(run[end].entry) { authentic = end + 1; continue }
                 // run[..<low] is authentic, run[high...] is not.
-                var low = 0, high = run.count - 1
+                var low = authentic, high = end
                 while low < high {
                     let middle = (low + high) / 2
                     if run[middle].verified || verify(run[middle].entry) { low = middle + 1 } else { high = middle }
                 }
                 authentic = low
+                break
             }
             // Within the feed's quota only: the authentic rest is refused, not invalid.
             var stored = authentic
@@ -298,14 +358,12 @@ public struct FeedLedger: Sendable {
                     stored += 1
                 }
             }
-            for (entry, waited) in run[..<stored] {
-                feed.ids.append(entry.id)
-                feed.storedBytes += entry.signed.byteCount
+            for (index, (entry, waited)) in run[..<stored].enumerated() {
+                feed.append(entry, link: links[index])
                 result.accepted.append(entry)
                 if waited { result.acceptedFromWaiting.insert(entry.id) }
                 decided.insert(entry.id)
             }
-            if stored > 0 { feed.link = links[stored - 1] }
             if stored < authentic, let quota = feedQuota {
                 // The feed cannot grow here: nothing of it waits, and the rest of the batch is refused.
                 result.feedsAtQuota.insert(origin)
@@ -323,10 +381,12 @@ public struct FeedLedger: Sendable {
             for seq in (start + 1)...feed.head {
                 let held = feed.ids[Int(seq - 1)]
                 for entry in feed.removePending(at: seq) where entry.id != held {
+                    if feed.isRetired(entry) { reject(entry, .retiredSigner); continue }
                     freeze(ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: held, conflicting: entry.signed))
                     return
                 }
                 for entry in arrivals[seq] ?? [] where !decided.contains(entry.id) {
+                    if feed.isRetired(entry) { reject(entry, .retiredSigner); continue }
                     guard let valid = verifyAlone(entry) else { continue }
                     guard valid else { reject(entry, .badSignature); continue }
                     freeze(ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: held, conflicting: entry.signed))
@@ -339,6 +399,7 @@ public struct FeedLedger: Sendable {
         // have joined a run), so, validly signed, it continues another history.
         let next = feed.head + 1
         for entry in (feed.pending[next] ?? []) + (arrivals[next] ?? []).filter({ !decided.contains($0.id) }) {
+            if feed.isRetired(entry) { reject(entry, .retiredSigner); feed.removePending(at: next, id: entry.id); continue }
             let waiting = feed.pending[next]?.contains(entry) == true
             if !waiting {
                 guard let valid = verifyAlone(entry) else { continue }

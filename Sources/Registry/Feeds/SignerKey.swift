@@ -1,0 +1,76 @@
+import OpenSSLCrypto
+
+/// The certificate that signed an entry: SHA-256 of its DER encoding (`EntryBody.signer`).
+public typealias SignerID = SHA256Digest
+
+/// One certificate of an origin's key history: the key its entries are checked with, and the
+/// span of its entries' clocks it may sign for (the validity of its whole chain, in wall-clock
+/// milliseconds). Judged by the entry's own clock, never the receiver's: an expired certificate
+/// still vouches for what it signed while valid.
+public struct SignerKey: Sendable {
+    public let id: SignerID
+    public let key: PublicKey
+    public let validFrom: UInt64
+    public let validUntil: UInt64
+
+    public init(id: SignerID, key: PublicKey, validFrom: UInt64, validUntil: UInt64) {
+        self.id = id
+        self.key = key
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+    }
+
+    /// A key for an entry that was signed at `clock`.
+    public func covers(_ clock: HybridTimestamp) -> Bool { (validFrom...validUntil).contains(clock.wallMillis) }
+}
+
+/// What the ledger checks an entry's signature with.
+public enum SignerLookup: Sendable {
+    /// The keys to try: the one the entry names, or, for an entry from before key history, those
+    /// of the origin's certificates that were valid at its clock.
+    case keys([PublicKey])
+    /// No certificate of the origin is known (it may arrive with a later message).
+    case unknownOrigin
+    /// The origin is known, but not the certificate this entry names.
+    case unknownSigner(SignerID)
+    /// The certificate was not valid at the entry's clock.
+    case outsideValidity(SignerID?, wallMillis: UInt64)
+}
+
+/// Every origin's key history as this node knows it: the certificates that chain to the origin's
+/// participant anchor and name the origin. Pure; the engine owns one and the ledger asks it.
+public struct OriginKeys: Sendable {
+    /// At most this many certificates per origin are kept: renewed yearly, a feed needs a few
+    /// over its life; a participant's authority issuing without end costs us this much at most.
+    public static let maximumPerOrigin = 32
+
+    private var keys: [NodeID: [SignerKey]] = [:]
+
+    public init() {}
+
+    public var origins: Dictionary<NodeID, [SignerKey]>.Keys { keys.keys }
+    public func history(of origin: NodeID) -> [SignerKey] { keys[origin] ?? [] }
+
+    public enum Addition: Sendable, Equatable { case added, known, full }
+
+    /// Adds a verified certificate to the origin's history.
+    @discardableResult
+    public mutating func add(_ key: SignerKey, for origin: NodeID) -> Addition {
+        var history = keys[origin] ?? []
+        if history.contains(where: { $0.id == key.id }) { return .known }
+        guard history.count < Self.maximumPerOrigin else { return .full }
+        history.append(key)
+        keys[origin] = history
+        return .added
+    }
+
+    public func lookup(_ entry: Entry) -> SignerLookup {
+        guard let history = keys[entry.origin], !history.isEmpty else { return .unknownOrigin }
+        guard let signer = entry.signer else {
+            let valid = history.filter { $0.covers(entry.clock) }.map(\.key)
+            return valid.isEmpty ? .outsideValidity(nil, wallMillis: entry.clock.wallMillis) : .keys(valid)
+        }
+        guard let key = history.first(where: { $0.id == signer }) else { return .unknownSigner(signer) }
+        return key.covers(entry.clock) ? .keys([key.key]) : .outsideValidity(signer, wallMillis: entry.clock.wallMillis)
+    }
+}
