@@ -57,4 +57,25 @@ extension AllianceProcessTests {
         #expect(joined.peers.allSatisfy { $0.rejected == 0 }, "the late joiner refused entries: \(joined.peers)")
         for node in alliance + [late] { try await node.stop() }
     }
+
+    /// A certificate that expires while the node runs: writes are refused (exit 78, saying what
+    /// to do) and nothing is signed; a renewal by SIGHUP makes the node writable again, its feed
+    /// continuing.
+    @Test func aNodeWhoseCertificateExpiredRefusesWritesUntilItIsRenewed() async throws {
+        let expiry = Date(timeIntervalSinceNow: 4)
+        let nodes = try mesh(links: [:], validUntil: expiry)
+        let eu = nodes["EU"]!
+        try await eu.start()
+        let write = { try CommandRun.run("mineralctl", ["--socket", eu.socketPath, "reserve", "set", "gallium", "5"]) }
+        #expect(try write().status == 0)
+        try await Task.sleep(for: .seconds(max(0, expiry.timeIntervalSinceNow + 0.5)))
+        let refused = try write()
+        #expect(refused.status == 78, "\(refused.error)")
+        #expect(refused.error.contains("this node's certificate expired at"), "\(refused.error)")
+        #expect(try eu.status().entries == 1)
+        try await renew(eu, validFor: 30)
+        #expect(try write().status == 0)
+        #expect(try eu.status().versionVector["EU/eu-1"] == 2)
+        try await eu.stop()
+    }
 }
