@@ -5,24 +5,36 @@ import Registry
 /// reports over 1,000 (participant, mineral, site) registers, with targets and alert traffic.
 struct SyntheticHistory {
     let nodes: [NodeID]
+    /// Each feed's first key.
     let keys: [NodeID: PrivateKey]
+    /// Every feed's key history (`keysPerFeed` certificates, valid for every entry's clock).
+    let signers: OriginKeys
     /// Feed by feed, in seq order.
     let entries: [Entry]
     /// What a fresh node receives when it catches up: each feed's entries in batches, feeds interleaved.
     let catchUpOrder: [Entry]
 
-    init(entries count: Int, feeds: Int, algorithm: KeyAlgorithm) throws {
+    /// - Parameter keysPerFeed: each feed rotates its key this many times minus one, at even
+    ///   intervals (key history: each entry names its certificate).
+    init(entries count: Int, feeds: Int, algorithm: KeyAlgorithm, keysPerFeed: Int = 1) throws {
         let participants: [ParticipantID] = ["EU", "US", "JP"]
         let minerals = MineralCatalogue.standard.sorted.map(\.id)
         var nodes: [NodeID] = []
-        var keys: [NodeID: PrivateKey] = [:]
+        var history: [NodeID: [(key: PrivateKey, signer: SignerID)]] = [:]
+        var signers = OriginKeys()
         for index in 0..<feeds {
             let participant = participants[index % participants.count]
             let node = try NodeID(participant: participant, name: "node-\(index)")
             nodes.append(node)
-            keys[node] = try PrivateKey.generate(algorithm)
+            for generation in 0..<keysPerFeed {
+                let key = try PrivateKey.generate(algorithm)
+                let signer = SHA256.hash(Array("certificate \(generation) of \(node)".utf8))
+                history[node, default: []].append((key, signer))
+                signers.add(SignerKey(id: signer, key: key.publicKey, validFrom: 0, validUntil: .max), for: node)
+            }
         }
-        var authors = nodes.map { FeedAuthor(node: $0, key: keys[$0]!) }
+        var authors = nodes.map { FeedAuthor(node: $0, key: history[$0]![0].key, signer: history[$0]![0].signer) }
+        let perKey = max(1, count / feeds / keysPerFeed)
         var perFeed = Array(repeating: [Entry](), count: feeds)
         var alerts: [[EntryID]] = Array(repeating: [], count: participants.count)
         var random = UInt64(0x5EED)
@@ -33,6 +45,11 @@ struct SyntheticHistory {
         for index in 0..<count {
             let feed = index % feeds
             let participant = nodes[feed].participant
+            let generation = min(keysPerFeed - 1, (index / feeds) / perKey)
+            if authors[feed].signer != history[nodes[feed]]![generation].signer {
+                let next = history[nodes[feed]]![generation]
+                authors[feed] = authors[feed].signing(with: next.key, signer: next.signer, validity: nil)
+            }
             let mineral = minerals[Int(next() % 20)]
             let roll = next() % 100
             let operation: EntryOperation
@@ -63,7 +80,8 @@ struct SyntheticHistory {
             perFeed[feed].append(entry)
         }
         self.nodes = nodes
-        self.keys = keys
+        self.keys = history.mapValues { $0[0].key }
+        self.signers = signers
         self.entries = perFeed.flatMap { $0 }
         var order: [Entry] = []
         let chunk = 250
@@ -75,6 +93,7 @@ struct SyntheticHistory {
         self.catchUpOrder = order
     }
 
+    /// Each feed's first key, whatever certificate an entry names (the lookup before key history).
     var keyDirectory: (NodeID) -> PublicKey? {
         let publicKeys = keys.mapValues(\.publicKey)
         return { publicKeys[$0] }
