@@ -12,8 +12,11 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     public var versionVector: [String: UInt64]
     /// The view digest: two nodes with the same digest show the same registry.
     public var viewDigest: String
-    /// False while the node waits for a peer to confirm its own feed head (after a restore).
+    /// False while a peer's claim to hold more of this node's feed waits for its proof (seconds).
     public var writable: Bool
+    /// The feed this node writes: its own (`EU/eu-1`), or a later segment of it (`EU/eu-1@7`)
+    /// after a restart that could not prove its store was the newest.
+    public var feed: String
     public var peersConnected: Int
     public var peersConfigured: Int
     public var peers: [PeerItem]
@@ -23,7 +26,7 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     public var keyHistory: [KeyHistoryItem]
 
     public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
-                writable: Bool, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
+                writable: Bool, feed: String, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
                 keyHistory: [KeyHistoryItem]) {
         self.participant = participant
         self.node = node
@@ -32,6 +35,7 @@ public struct StatusResponse: Codable, Sendable, Hashable {
         self.versionVector = versionVector
         self.viewDigest = viewDigest
         self.writable = writable
+        self.feed = feed
         self.peersConnected = peersConnected
         self.peersConfigured = peersConfigured
         self.peers = peers

@@ -51,6 +51,8 @@ public final class RegistryStore: Sendable {
                 if applicationID == 0 && version == 0 && tables == 0 {
                     try StoreSchema.create(db)
                     try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('node', ?)", arguments: [node.description])
+                    // A new store is the newest there is: its node writes its first feed.
+                    try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('clean-shutdown', ?)", arguments: [Self.fileIdentity(path) ?? ""])
                     return
                 }
                 guard applicationID == StoreSchema.applicationID else {
@@ -107,6 +109,37 @@ public final class RegistryStore: Sendable {
         }
     }
 
+    /// The file's device and inode: a store copied back from a backup is another file.
+    private static func fileIdentity(_ path: String) -> String? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let device = attributes[.systemNumber], let inode = attributes[.systemFileNumber] else { return nil }
+        return "\(device):\(inode)"
+    }
+
+    /// Records, as the last write before `close`, that the node stopped cleanly: nothing it
+    /// wrote is missing from this file.
+    public func markCleanShutdown() throws(StoreError) {
+        let identity = Self.fileIdentity(path) ?? ""
+        try write { db in
+            try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('clean-shutdown', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           arguments: [identity])
+        }
+    }
+
+    /// Whether this store is provably the newest of its node's: the node stopped cleanly (the
+    /// mark of `markCleanShutdown`) and this is the same file it stopped with (a backup copied
+    /// back is another file). The mark is removed, durably, before this returns: whatever
+    /// happens next, a later start without a new mark is not clean. Only the node's own daemon
+    /// calls this, once at start.
+    public func takeCleanShutdownMark() throws(StoreError) -> Bool {
+        let identity = Self.fileIdentity(path)
+        return try write { db in
+            let mark = try String.fetchOne(db, sql: "SELECT value FROM node_state WHERE key = 'clean-shutdown'")
+            try db.execute(sql: "DELETE FROM node_state WHERE key = 'clean-shutdown'")
+            return mark != nil && mark == (identity ?? "")
+        }
+    }
+
     /// Closes the database (checkpointing the WAL). Further use fails with `writeFailed`.
     public func close() throws(StoreError) {
         do { try database.close() } catch { throw Self.classify(error, path: path) }
@@ -115,12 +148,18 @@ public final class RegistryStore: Sendable {
     // MARK: writing
 
     /// Commits entries in one transaction (received entries in ledger order, or own entries).
-    /// `clock`, when given, is the node's hybrid clock after these entries, committed with them.
-    public func append(_ entries: [Entry], clock: HybridTimestamp? = nil) throws(StoreError) {
+    /// `clock`, when given, is the node's hybrid clock after these entries, committed with them;
+    /// `feed`, the feed the node writes from now on (a new segment), likewise.
+    public func append(_ entries: [Entry], clock: HybridTimestamp? = nil, feed: NodeID? = nil) throws(StoreError) {
         guard !entries.isEmpty || clock != nil else { return }
         try write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO entry(origin, seq, id, body, signature) VALUES (?, ?, ?, ?, ?)")
             for entry in entries { try EntryRow.insert(entry, with: insert, in: db) }
+            if let feed {
+                try db.execute(
+                    sql: "INSERT INTO node_state(key, value) VALUES ('feed', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    arguments: [feed.description])
+            }
             if let clock {
                 try db.execute(
                     sql: "INSERT INTO node_state(key, value) VALUES ('clock', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -242,10 +281,17 @@ public final class RegistryStore: Sendable {
             throw .damagedEntry(path: path, origin: origin.description, seq: Int64(seq), reason: error.description)
         }
         var clock = HybridLogicalClock(last: try loadClock())
-        let head = registry.ledger.head(of: node)
-        if let head, let own = entries.last(where: { $0.origin == node && $0.seq == head.seq }) {
+        let stored = try read { try String.fetchOne($0, sql: "SELECT value FROM node_state WHERE key = 'feed'") }
+        let feed = try stored.map { text throws(StoreError) in
+            guard let feed = try? NodeID(text), feed.node == node else {
+                throw .damagedEntry(path: path, origin: text, seq: 0, reason: "the feed this node writes is not one of its own")
+            }
+            return feed
+        } ?? node
+        let head = registry.ledger.head(of: feed)
+        if let head, let own = entries.last(where: { $0.origin == feed && $0.seq == head.seq }) {
             clock.observe(own.clock, now: own.clock.wallMillis)
         }
-        return (registry, FeedAuthor(node: node, key: key, head: head, clock: clock))
+        return (registry, FeedAuthor(node: feed, key: key, head: head, clock: clock))
     }
 }

@@ -20,7 +20,6 @@ public actor SyncEngine {
         case invalid(String)
         /// This node's certificate is not valid at the entry's clock (expired): nothing was signed.
         case certificate(String)
-        case ownFeedUnconfirmed(peersHold: UInt64?)
         /// A peer says it holds this node's feed further than its store, and has not yet sent the
         /// signed entry that proves it (it has until `until`; unproven, the claim is dropped).
         case ownFeedClaimed(by: NodeID, seq: UInt64, held: UInt64, until: Date)
@@ -32,9 +31,6 @@ public actor SyncEngine {
             switch self {
             case .policy(let violation): violation.description
             case .invalid(let reason), .certificate(let reason): reason
-            case .ownFeedUnconfirmed(let held):
-                if let held { "waiting to receive this node's own entries back from peers (they hold up to seq \(held)) before writing again" }
-                else { "waiting for a first peer to confirm this node's feed head before writing (a restored backup must not reuse sequence numbers)" }
             case .ownFeedClaimed(let peer, let seq, let held, let until):
                 "\(peer) says it holds this node's feed up to seq \(seq) (this node holds \(held)); writes wait until \(until.formatted(.iso8601)) for the signed entry that proves it"
             case .store(let error): error.description
@@ -79,10 +75,14 @@ public actor SyncEngine {
     /// Relayed chains verified so far (for tests: each distinct chain is verified once).
     public private(set) var chainVerifications = 0
     private var links: [UInt64: SessionLink] = [:]
-    private var ownFeedConfirmed: Bool
-    /// Peers' claims to hold this node's feed beyond its store. A proven claim (the entry at
-    /// that position, signed with this node's key, arrived) holds writes until the feed is back;
-    /// an unproven one for at most `claimProofTimeout`, then it is dropped and its peer penalised.
+    /// The store could not prove it is the newest (the node did not stop cleanly, or the file is
+    /// a copy: a restore), so the feed it was writing may continue at partners beyond its head.
+    /// The next write opens a new segment instead of re-using a position (entry.proto, "Segments").
+    private var newSegmentBeforeNextWrite: Bool
+    /// Peers' claims to hold the feed this node writes beyond its store. A proven claim (the
+    /// entry at that position, signed with this node's key, arrived) sends the next write to a
+    /// new segment; an unproven one holds writes for at most `claimProofTimeout`, then it is
+    /// dropped and its peer penalised.
     private var ownFeedClaims: [NodeID: OwnFeedClaim] = [:]
     private struct OwnFeedClaim {
         var seq: UInt64
@@ -110,11 +110,9 @@ public actor SyncEngine {
     private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[[UInt8]]]]>
     private nonisolated let clock: @Sendable () -> UInt64
 
-    /// - Parameter requiresPeerConfirmation: refuse local writes until a peer has told us how much
-    ///   of our own feed it holds (true whenever peers are configured).
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
                 policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
-                requiresPeerConfirmation: Bool, claimProofTimeout: Duration = .seconds(3), logger: Logger,
+                claimProofTimeout: Duration = .seconds(3), logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
         self.store = store
@@ -125,7 +123,7 @@ public actor SyncEngine {
         self.claimProofTimeout = claimProofTimeout
         self.logger = logger
         self.clock = clock
-        ownFeedConfirmed = !requiresPeerConfirmation
+        newSegmentBeforeNextWrite = !(try store.takeCleanShutdownMark())
         var chains = try store.loadCertificateChains()
         // This node's certificate joins its key history (kept for peers that meet the feed later).
         let own = certificateChain.map(\.der)
@@ -174,6 +172,8 @@ public actor SyncEngine {
 
     /// This node's key history, oldest first (status).
     public var ownKeyHistory: [SignerKey] { originKeys.history(of: node) }
+    /// The feed this node writes: its own, or a later segment of it.
+    public var writingFeed: NodeID { author.feed }
     /// The certificate this node signs with now.
     public var currentSigner: SignerID? { author.signer }
 
@@ -236,7 +236,7 @@ public actor SyncEngine {
     }
 
     public var ownFeedWritable: Bool {
-        ownFeedConfirmed && !ownFeedClaims.values.contains { $0.seq > registry.vector[node] }
+        !ownFeedClaims.values.contains { !$0.proven && $0.seq > registry.vector[author.feed] }
     }
 
     /// Called with a peer and the reason when its claim about this node's feed went unproven.
@@ -298,17 +298,19 @@ public actor SyncEngine {
     /// Every operation is drafted (and checked against the policy) before anything is stored.
     public func appendAll(_ operations: [EntryOperation]) throws(EngineError) -> [Entry] {
         guard !closed else { throw .shuttingDown }
-        guard ownFeedWritable else {
-            let held = registry.vector[node]
-            let open = ownFeedClaims.filter { $0.value.seq > held }
-            if let proven = open.values.filter(\.proven).map(\.seq).max() { throw .ownFeedUnconfirmed(peersHold: proven) }
-            if let (peer, claim) = open.min(by: { $0.value.deadline < $1.value.deadline }) {
-                throw .ownFeedClaimed(by: peer, seq: claim.seq, held: held, until: claim.deadline)
-            }
-            throw .ownFeedUnconfirmed(peersHold: nil)
+        let held = registry.vector[author.feed]
+        if let (peer, claim) = ownFeedClaims.filter({ !$0.value.proven && $0.value.seq > held }).min(by: { $0.value.deadline < $1.value.deadline }) {
+            throw .ownFeedClaimed(by: peer, seq: claim.seq, held: held, until: claim.deadline)
         }
         var drafts: [Entry] = []
         var next = author
+        // A store that may be behind what partners hold of its feed writes a new segment.
+        let behind = ownFeedClaims.values.contains { $0.proven && $0.seq > held }
+        if newSegmentBeforeNextWrite || behind {
+            var number: UInt32
+            repeat { number = UInt32.random(in: 1...UInt32.max) } while registry.vector[node.segment(number)] > 0
+            next = next.startingSegment(number)
+        }
         for operation in operations {
             do {
                 let (entry, advanced) = try registry.draft(operation, by: next, now: clock())
@@ -324,12 +326,20 @@ public actor SyncEngine {
                 throw .signing("\(error)")
             }
         }
+        let opened = next.feed != author.feed ? next.feed : nil
         do {
-            try store.append(drafts, clock: next.clock.last)
+            try store.append(drafts, clock: next.clock.last, feed: opened)
         } catch {
             throw .store(error)
         }
         for entry in drafts { try? registry.adoptOwn(entry) }
+        if let opened {
+            logger.notice("writing a new segment of this node's feed: the store could not prove it held everything this node wrote before",
+                          metadata: ["feed": "\(opened)", "previous": "\(author.feed)#\(registry.vector[author.feed])",
+                                     "reason": "\(newSegmentBeforeNextWrite ? "the node did not stop cleanly, or its store was restored" : "a peer proved it holds more of the feed")"])
+            newSegmentBeforeNextWrite = false
+            ownFeedClaims = [:]
+        }
         author = next
         metrics.appended.increment(by: Int64(drafts.count))
         committed(drafts)
@@ -353,16 +363,17 @@ public actor SyncEngine {
         remember(node, key, chain: chain.map(\.der))
     }
 
-    /// A peer told us (hello or vector) how much of our own feed it holds. Its hello confirms
-    /// the feed head; a claim beyond our store holds writes only until `claimProofTimeout`
-    /// unless the peer sends the entry at that position, signed with our key.
-    public func peerHoldsOwnFeed(_ peer: NodeID, upTo seq: UInt64) {
-        ownFeedConfirmed = true
-        let held = registry.vector[node]
+    /// A peer told us (hello or vector) how much it holds of `feed`, one of this node's feeds
+    /// (its first, by default). About the feed this node writes, a claim beyond our store holds
+    /// writes only until `claimProofTimeout` unless the peer sends the entry at that position,
+    /// signed with our key; proven, the next write goes to a new segment.
+    public func peerHoldsOwnFeed(_ peer: NodeID, upTo seq: UInt64, of feed: NodeID? = nil) {
+        guard (feed ?? node) == author.feed else { return }
+        let held = registry.vector[author.feed]
         if seq > held, seq > ownFeedClaims[peer]?.seq ?? 0 {
             // Proven already: another peer proved a claim at least as high, or the entry at that
             // position waits in the ledger (it was verified with our key when it was buffered).
-            if ownFeedClaims.values.contains(where: { $0.proven && $0.seq >= seq }) || registry.ledger.isWaiting(node, seq: seq) {
+            if ownFeedClaims.values.contains(where: { $0.proven && $0.seq >= seq }) || registry.ledger.isWaiting(author.feed, seq: seq) {
                 ownFeedClaims[peer] = OwnFeedClaim(seq: seq, proven: true, deadline: Date())
                 resumeWritableWaiters()
                 return
@@ -387,7 +398,7 @@ public actor SyncEngine {
 
     private func refute(_ peer: NodeID, _ seq: UInt64, reason: String) {
         ownFeedClaims[peer] = nil
-        guard seq > registry.vector[node] else { resumeWritableWaiters(); return }
+        guard seq > registry.vector[author.feed] else { resumeWritableWaiters(); return }
         logger.warning("claim refuted; writes resume", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
         claimRefuted.withLockedValue { $0 }(peer, reason)
         resumeWritableWaiters()
@@ -402,7 +413,7 @@ public actor SyncEngine {
         // signature check.
         var proven: Set<UInt64> = [], tried: Set<UInt64> = []
         for signed in entries {
-            guard let entry = try? EntryCodec.decode(signed), entry.origin == node, unproven.contains(entry.seq),
+            guard let entry = try? EntryCodec.decode(signed), entry.origin == author.feed, unproven.contains(entry.seq),
                   tried.insert(entry.seq).inserted else { continue }
             if signed.isSigned(by: key) { proven.insert(entry.seq) }
         }
@@ -424,7 +435,7 @@ public actor SyncEngine {
 
     /// A session was established: the peer's hello told us what it holds of our feed.
     public func sessionEstablished(with peer: NodeID, peerVector: VersionVector) {
-        peerHoldsOwnFeed(peer, upTo: peerVector[node])
+        peerHoldsOwnFeed(peer, upTo: peerVector[author.feed], of: author.feed)
     }
 
     /// Closes the store (shutdown, after the sessions are closed). Anything arriving later is
@@ -436,7 +447,12 @@ public actor SyncEngine {
         let waiting = writableWaiters
         writableWaiters = []
         for waiter in waiting { waiter.resume() }
-        do { try store.close() } catch { logger.error("closing the store failed", metadata: ["reason": "\(error)"]) }
+        do {
+            try store.markCleanShutdown()
+            try store.close()
+        } catch {
+            logger.error("closing the store failed", metadata: ["reason": "\(error)"])
+        }
     }
 
     /// Verifies origin certificates, then validates, commits, folds and fans out entries.
@@ -497,8 +513,8 @@ public actor SyncEngine {
             logger.critical("feed reached its storage quota: its further entries are refused",
                             metadata: ["origin": "\(origin)", "quota": "\(registry.feedQuota ?? 0)", "held": "\(registry.vector[origin])"])
         }
-        for entry in result.accepted where entry.origin == node { author.catchUp(to: entry) }
-        let ownHead = registry.vector[node]
+        for entry in result.accepted where entry.origin == author.feed { author.catchUp(to: entry) }
+        let ownHead = registry.vector[author.feed]
         ownFeedClaims = ownFeedClaims.filter { $0.value.seq > ownHead }
         if let newest = result.accepted.map(\.clock).max() { author.observe(newest, now: clock()) }
         committed(result.accepted, from: peer, alsoFromOthers: result.acceptedFromWaiting)

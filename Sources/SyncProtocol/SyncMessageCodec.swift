@@ -131,12 +131,13 @@ public enum SyncMessageCodec {
         var ref = Mineralsync_V1_NodeRef()
         ref.participant = node.participant.rawValue
         ref.name = node.name
+        ref.segment = node.segment
         return ref
     }
 
     static func node(_ ref: Mineralsync_V1_NodeRef) throws(SyncProtocolError) -> NodeID {
         do {
-            return try NodeID(participant: ref.participant, name: ref.name)
+            return try NodeID(participant: ref.participant, name: ref.name, segment: ref.segment)
         } catch {
             throw .invalidNode(error.description)
         }

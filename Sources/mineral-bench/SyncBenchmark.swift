@@ -205,7 +205,7 @@ final class BenchNode: Sendable {
         var logger = Logger(label: "bench.\(identity.id)")
         logger.logLevel = .critical
         engine = try SyncEngine(store: store, key: identity.key, certificateChain: [identity.certificate], trustStore: pki.trust,
-                                requiresPeerConfirmation: false, logger: logger)
+                                logger: logger)
         let server = try TLSContext(configuration: .makeServerConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
         let client = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
         node = SyncNode(engine: engine, configuration: SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: []),

@@ -43,7 +43,7 @@ struct AdminContractTests {
         let ports = freePorts(5)
         let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1]], root: root.url.path, pki: pki, files: files)
         let us = try DaemonProcess("US", "us-1", port: ports[1], peers: [], root: root.url.path, pki: pki, files: files)
-        // JP dials a port nobody listens on: its feed head is unconfirmed, so writes wait (503).
+        // JP dials a port nobody listens on: no peer is connected.
         let jp = try DaemonProcess("JP", "jp-1", port: ports[2], peers: [ports[3]], root: root.url.path, pki: pki, files: files)
         for node in [us, eu, jp] { try await node.start() }
         try eu.syncAndWait(with: [us])  // the session is up: every write below is pushed as it is made
@@ -116,7 +116,13 @@ struct AdminContractTests {
         recording.record("error-409-not-connected", try client.send("POST", "/v1/sync", body: Self.json(SyncRequest(peer: "JP/jp-1"))), expecting: 409)
         recording.record("error-409-no-peers", try jp.client.send("POST", "/v1/sync", body: Self.json(SyncRequest(wait: true, timeoutSeconds: 1))), expecting: 409)
         recording.record("error-413", try client.send("POST", "/v1/reserves", body: Data(repeating: 0x20, count: 5 << 20)), expecting: 413)
-        recording.record("error-503-unconfirmed", try jp.client.send("POST", "/v1/reserves", body: Self.json(ReserveReportRequest(mineral: "gallium", quantity: "1"))), expecting: 503)
+        // A peer claims to hold more of JP's feed than JP: writes wait for its proof (503).
+        let claimMark = jp.logText.count
+        let claimant = try await HostilePeer(identity: try pki.node("US", "us-8"), trust: try pki.trustStore(), port: ports[2])
+        try await claimant.hello(VersionVector([try NodeID("JP/jp-1"): 9]))
+        try await jp.waitForLog("writes wait for its proof", after: claimMark)
+        recording.record("error-503-claimed", try jp.client.send("POST", "/v1/reserves", body: Self.json(ReserveReportRequest(mineral: "gallium", quantity: "1"))), expecting: 503)
+        await claimant.close()
         // A peer that says hello and then never answers: `sync --wait` gives up with 504.
         let mark = us.logText.count
         let silent = try await HostilePeer(identity: try pki.node("US", "us-9"), trust: try pki.trustStore(), port: ports[1])

@@ -28,7 +28,7 @@ import Testing
         var logger = Logger(label: "claims")
         logger.logLevel = .critical
         return try SyncEngine(store: store, key: eu.key, certificateChain: [eu.certificate], trustStore: try pki.trustStore(),
-                              requiresPeerConfirmation: true, claimProofTimeout: timeout, logger: logger)
+                              claimProofTimeout: timeout, logger: logger)
     }
 
     /// The engine's refutations, kept and streamed.
@@ -73,11 +73,13 @@ import Testing
         #expect(try await victim.append(Ops.report("EU")).seq == 1)
     }
 
-    @Test func aProvenClaimHoldsWritesUntilTheFeedIsBack() async throws {
+    /// A peer proves it holds more of the feed this node writes than its store (a backup was
+    /// restored over a clean one): the next write goes to a new segment at once, never to a
+    /// position the peer holds, and the entries come back into the old feed.
+    @Test func aProvenClaimSendsTheNextWriteToANewSegment() async throws {
         // The feed as it was before the backup was restored: 5 entries, held by US.
         let original = try engine()
         let us = try NodeID("US/us-1"), jp = try NodeID("JP/jp-1")
-        await original.peerHoldsOwnFeed(us, upTo: 0)
         let written = try await original.appendAll((0..<5).map { Ops.report("EU", "gallium", "\($0)") }).map(\.signed)
         let restored = try engine()
         let refutations = Refutations(restored)
@@ -85,19 +87,15 @@ import Testing
         // US proves its claim at once with the entry at 5 (it waits: the gap is 1...4).
         let proof = await restored.ingest([written[4]], certificates: [], from: us)
         #expect(proof.buffered == 1)
-        // JP's lie, made after US's claim, expires after it: by then US's proven claim has
-        // outlived its own deadline and still holds writes.
+        // JP's lie, made after US's claim, holds writes until it expires; US's proven claim
+        // holds nothing.
         await restored.peerHoldsOwnFeed(jp, upTo: 9)
         try await within(20, "JP's claim expires") { for await _ in refutations.stream { return } }
         #expect(refutations.all.map(\.0) == [jp])
-        do {
-            _ = try await restored.append(Ops.report("EU"))
-            Issue.record("a write went through a proven claim: it would fork the feed")
-        } catch {
-            guard case .ownFeedUnconfirmed(peersHold: 5) = error else { Issue.record("wrong refusal: \(error)"); return }
-        }
+        let next = try await restored.append(Ops.report("EU"))
+        #expect(next.origin.node == eu.id && next.origin.segment != 0 && next.seq == 1, "\(next.origin)#\(next.seq)")
         _ = await restored.ingest(Array(written[0..<4]), certificates: [], from: us)
-        try await within(20, "the feed is back") { await restored.waitUntilWritable() }
-        #expect(try await restored.append(Ops.report("EU")).seq == 6)
+        #expect(restored.vector[eu.id] == 5, "the old feed came back whole")
+        #expect(try await restored.append(Ops.report("EU")).origin == next.origin, "writes stay in the new segment")
     }
 }

@@ -76,25 +76,6 @@ import Testing
         for node in [eu, us, jp] { await node.node.shutdown() }
     }
 
-    @Test func writesWaitForAPeerToConfirmTheFeedHead() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, requiresPeerConfirmation: true)
-        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
-        try await eu.start(); try await us.start()
-        do {
-            _ = try await eu.engine.append(Ops.report("EU"))
-            Issue.record("a write was taken before any peer confirmed the feed head")
-        } catch {
-            guard case .ownFeedUnconfirmed(peersHold: nil) = error else { Issue.record("wrong refusal: \(error)"); return }
-        }
-        #expect(eu.engine.vector.total == 0, "the refused write left nothing behind")
-        eu.dial(us)
-        // Once the hello exchange happened, writes go through.
-        try await within(20, "peer confirmation") { await eu.engine.waitUntilWritable() }
-        let entry = try await eu.engine.append(Ops.report("EU"))
-        #expect(entry.seq == 1)
-        for node in [eu, us] { await node.node.shutdown() }
-    }
-
     static func frame(_ message: SyncMessage) throws -> [UInt8] {
         let body = try SyncMessageCodec.encode(message)
         return withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + body

@@ -104,14 +104,14 @@ struct AdminService: Sendable {
         let forks = await engine.forks
         let writable = await engine.ownFeedWritable
         let (atQuota, quota) = (await engine.feedsAtQuota, await engine.feedQuota)
-        let (keys, signer) = (await engine.ownKeyHistory, await engine.currentSigner)
+        let (keys, signer, feed) = (await engine.ownKeyHistory, await engine.currentSigner, await engine.writingFeed)
         let vector = engine.vector
         let connected = Set(node.peers.connectedPeers)
         let health = node.peers.health
         return StatusResponse(
             participant: engine.node.participant.rawValue, node: engine.node.description,
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)), entries: Int(vector.total),
-            versionVector: AdminPresenter.vector(vector), viewDigest: views.digest.hex, writable: writable,
+            versionVector: AdminPresenter.vector(vector), viewDigest: views.digest.hex, writable: writable, feed: feed.description,
             peersConnected: connected.count, peersConfigured: configuredPeers(),
             peers: health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) },
             securityEvents: AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views,
@@ -272,7 +272,7 @@ struct AdminService: Sendable {
         case .policy(let violation): Failure(status: .forbidden, body: ErrorResponse(error: "policy", message: violation.description))
         case .invalid(let reason): Failure(status: .badRequest, body: ErrorResponse(error: "validation", message: reason))
         case .certificate(let reason): Failure(status: .serviceUnavailable, body: ErrorResponse(error: "certificate", message: reason))
-        case .ownFeedUnconfirmed, .ownFeedClaimed, .shuttingDown: Failure(status: .serviceUnavailable, body: ErrorResponse(error: "unavailable", message: error.description))
+        case .ownFeedClaimed, .shuttingDown: Failure(status: .serviceUnavailable, body: ErrorResponse(error: "unavailable", message: error.description))
         case .store, .signing: Failure(status: .internalServerError, body: ErrorResponse(error: "internal", message: error.description))
         }
     }

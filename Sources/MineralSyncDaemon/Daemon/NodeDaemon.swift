@@ -83,7 +83,6 @@ public final class NodeDaemon: Service, Sendable {
                                     waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: configuration.sync.maximumWaitingBytesPerFeed,
                                                                             totalBytes: configuration.sync.maximumWaitingBytes),
                                     feedQuota: configuration.sync.maximumFeedBytes,
-                                    requiresPeerConfirmation: !configuration.peers.isEmpty,
                                     claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds), logger: logger)
         } catch {
             try? store.close()

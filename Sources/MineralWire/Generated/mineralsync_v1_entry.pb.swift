@@ -182,7 +182,12 @@ public nonisolated enum Mineralsync_V1_AlertCategory: SwiftProtobuf.Enum, Swift.
 
 }
 
-/// A node: the participant that runs it and its name within that participant.
+/// A node: the participant that runs it and its name within that participant. As the origin of
+/// a feed, also the feed's segment: a node writes segment 0 until it restarts without proof that
+/// its store is the newest (after a crash or a restore from backup); it then continues in a new
+/// segment, a separate feed with a random number, so that it never re-uses a position of a feed
+/// a partner may hold (see "Segments" below). Certificates name nodes, never segments: every
+/// segment of a node is signed under that node's certificates.
 public nonisolated struct Mineralsync_V1_NodeRef: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -193,6 +198,9 @@ public nonisolated struct Mineralsync_V1_NodeRef: Sendable {
 
   /// 1-63 of a-z, 0-9, '-', e.g. "brussels-1"
   public var name: String = String()
+
+  /// 0: the node's first feed; written "EU/brussels-1@7" in text
+  public var segment: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -572,7 +580,7 @@ nonisolated extension Mineralsync_V1_AlertCategory: SwiftProtobuf._ProtoNameProv
 
 nonisolated extension Mineralsync_V1_NodeRef: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NodeRef"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}name\0\u{1}segment\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -582,6 +590,7 @@ nonisolated extension Mineralsync_V1_NodeRef: SwiftProtobuf.Message, SwiftProtob
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.participant) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.segment) }()
       default: break
       }
     }
@@ -594,12 +603,16 @@ nonisolated extension Mineralsync_V1_NodeRef: SwiftProtobuf.Message, SwiftProtob
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
     }
+    if self.segment != 0 {
+      try visitor.visitSingularUInt32Field(value: self.segment, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Mineralsync_V1_NodeRef, rhs: Mineralsync_V1_NodeRef) -> Bool {
     if lhs.participant != rhs.participant {return false}
     if lhs.name != rhs.name {return false}
+    if lhs.segment != rhs.segment {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -12,7 +12,7 @@ struct EntryBodyReader {
 
     struct Header: ~Copyable {
         var format: UInt32 = 0
-        var origin: (participant: String, name: String)?
+        var origin: (participant: String, name: String, segment: UInt32)?
         var seq: UInt64 = 0
         /// nil when absent or not 32 bytes long.
         var previous: SHA256Digest?
@@ -63,14 +63,21 @@ struct EntryBodyReader {
         return header
     }
 
-    private static func nodeRef(_ reader: ProtobufReader) throws(Failure) -> (participant: String, name: String) {
+    private static func nodeRef(_ reader: ProtobufReader) throws(Failure) -> (participant: String, name: String, segment: UInt32) {
         var reader = reader
         var seen = ProtobufReader.SeenFields()
-        var result = (participant: "", name: "")
+        var result = (participant: "", name: "", segment: UInt32(0))
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
-            guard field == 1 || field == 2 else { try reader.skip(wireType); continue }
+            guard (1...3).contains(field) else { try reader.skip(wireType); continue }
             try seen.insert(field)
+            if field == 3 {
+                guard wireType == .varint else { throw .wrongWireType(field: field) }
+                let value = try reader.varint()
+                guard value <= UInt64(UInt32.max) else { throw .valueOutOfRange(field: 3) }
+                result.segment = UInt32(value)
+                continue
+            }
             guard wireType == .lengthDelimited else { throw .wrongWireType(field: field) }
             let text = try reader.string(reader.lengthDelimited(), field: field)
             if field == 1 { result.participant = text } else { result.name = text }

@@ -51,6 +51,7 @@ public enum EntryCodec {
         body.format = format
         body.origin.participant = origin.participant.rawValue
         body.origin.name = origin.name
+        body.origin.segment = origin.segment
         body.seq = seq
         body.previous = Data(previous.bytes)
         body.clock.wallMillis = clock.wallMillis
@@ -149,10 +150,10 @@ public enum EntryCodec {
     /// Takes the header's values out (no copies of the operation's strings) into the entry.
     private static func entry(_ signed: SignedEntry, _ header: consuming EntryBodyReader.Header) throws(EntryDecodingError) -> Entry {
         guard header.format == format else { throw .unsupportedFormat(header.format) }
-        guard let (participant, name) = header.origin.take() else { throw .invalidOrigin("missing") }
+        guard let (participant, name, segment) = header.origin.take() else { throw .invalidOrigin("missing") }
         let origin: NodeID
         do {
-            origin = try NodeID(participant: participant, name: name)
+            origin = try NodeID(participant: participant, name: name, segment: segment)
         } catch {
             throw .invalidOrigin(error.description)
         }
@@ -185,7 +186,7 @@ public enum EntryCodec {
         }
         var header = EntryBodyReader.Header()
         header.format = body.format
-        header.origin = body.hasOrigin ? (body.origin.participant, body.origin.name) : nil
+        header.origin = body.hasOrigin ? (body.origin.participant, body.origin.name, body.origin.segment) : nil
         header.seq = body.seq
         header.previous = SHA256Digest(bytes: body.previous)
         header.clock = body.hasClock ? HybridTimestamp(wallMillis: body.clock.wallMillis, logical: body.clock.logical) : nil

@@ -8,7 +8,10 @@ import OpenSSLCrypto
 /// nothing. The shell commits both in one transaction and only then adopts them, so an entry
 /// that failed to commit never leaves a gap or a reused sequence number behind.
 public struct FeedAuthor: Sendable {
+    /// The node (segment 0), as its certificates name it.
     public let node: NodeID
+    /// The feed written: the node's first feed, or a later segment of it.
+    public private(set) var feed: NodeID
     public private(set) var key: PrivateKey
     /// The certificate of `key`, named in every entry (nil: entries as written before key history).
     public private(set) var signer: SignerID?
@@ -18,9 +21,11 @@ public struct FeedAuthor: Sendable {
     public private(set) var head: FeedHead?
     public private(set) var clock: HybridLogicalClock
 
+    /// - Parameter node: the feed to write: the node itself, or a segment of it.
     public init(node: NodeID, key: PrivateKey, signer: SignerID? = nil, validity: ClosedRange<UInt64>? = nil,
                 head: FeedHead? = nil, clock: HybridLogicalClock = HybridLogicalClock()) {
-        self.node = node
+        self.node = node.node
+        self.feed = node
         self.key = key
         self.signer = signer
         self.validity = validity
@@ -40,6 +45,16 @@ public struct FeedAuthor: Sendable {
 
     public var nextSeq: UInt64 { (head?.seq ?? 0) + 1 }
 
+    /// The author writing segment `number` of this node's feed from its next entry on: a new
+    /// feed, from seq 1, that no partner can hold (after a restart without proof that the store
+    /// was the newest). The clock carries on.
+    public func startingSegment(_ number: UInt32) -> FeedAuthor {
+        var next = self
+        next.feed = node.segment(number)
+        next.head = nil
+        return next
+    }
+
     /// The next entry of the feed, signed, and the author as it will be once that entry is committed.
     public func drafting(_ operation: EntryOperation, now: UInt64) throws -> (entry: Entry, author: FeedAuthor) {
         try drafting(operation, now: now, readBack: false)
@@ -58,7 +73,7 @@ public struct FeedAuthor: Sendable {
         if let validity, !validity.contains(timestamp.wallMillis) {
             throw SigningKeyNotValid(wallMillis: timestamp.wallMillis, validity: validity)
         }
-        let body = try EntryCodec.encodeBody(origin: node, seq: nextSeq, previous: head?.link ?? .zero, clock: timestamp,
+        let body = try EntryCodec.encodeBody(origin: feed, seq: nextSeq, previous: head?.link ?? .zero, clock: timestamp,
                                              operation: operation, signer: signer)
         if readBack {
             do {
@@ -77,7 +92,7 @@ public struct FeedAuthor: Sendable {
     /// Moves the head forward to an entry of this feed learned from a peer (a node restored from
     /// an old backup learns its own newer entries back before it writes again).
     public mutating func catchUp(to entry: Entry) {
-        guard entry.origin == node, entry.seq > (head?.seq ?? 0) else { return }
+        guard entry.origin == feed, entry.seq > (head?.seq ?? 0) else { return }
         head = FeedHead(seq: entry.seq, id: entry.id, link: entry.link)
         clock.observe(entry.clock, now: entry.clock.wallMillis)
     }

@@ -64,8 +64,10 @@ public struct OriginKeys: Sendable {
         return .added
     }
 
+    /// The keys `entry` is checked with: every segment of a node's feed is signed under that
+    /// node's certificates.
     public func lookup(_ entry: Entry) -> SignerLookup {
-        guard let history = keys[entry.origin], !history.isEmpty else { return .unknownOrigin }
+        guard let history = keys[entry.origin.node], !history.isEmpty else { return .unknownOrigin }
         guard let signer = entry.signer else {
             let valid = history.filter { $0.covers(entry.clock) }.map(\.key)
             return valid.isEmpty ? .outsideValidity(nil, wallMillis: entry.clock.wallMillis) : .keys(valid)
