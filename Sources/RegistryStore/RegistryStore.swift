@@ -15,6 +15,8 @@ public final class RegistryStore: Sendable {
     public let path: String
     public let node: NodeID
     private let database: DatabaseQueue
+    /// The store was created by this open: it is the newest there is.
+    private let isNew: Bool
 
     /// Opens (or creates) the store at `path` for `node`. A file that is not a MineralSync
     /// store, is damaged, has a newer schema or belongs to another node is refused with a
@@ -22,6 +24,7 @@ public final class RegistryStore: Sendable {
     public init(path: String, node: NodeID) throws(StoreError) {
         self.path = path
         self.node = node
+        let created = !FileManager.default.fileExists(atPath: path)
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(5)
@@ -51,8 +54,6 @@ public final class RegistryStore: Sendable {
                 if applicationID == 0 && version == 0 && tables == 0 {
                     try StoreSchema.create(db)
                     try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('node', ?)", arguments: [node.description])
-                    // A new store is the newest there is: its node writes its first feed.
-                    try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('clean-shutdown', ?)", arguments: [Self.fileIdentity(path) ?? ""])
                     return
                 }
                 guard applicationID == StoreSchema.applicationID else {
@@ -76,6 +77,7 @@ public final class RegistryStore: Sendable {
         } catch {
             throw Self.classify(error, path: path)
         }
+        isNew = created
     }
 
     private static func classify(_ error: any Error, path: String) -> StoreError {
@@ -109,35 +111,46 @@ public final class RegistryStore: Sendable {
         }
     }
 
-    /// The file's device and inode: a store copied back from a backup is another file.
-    private static func fileIdentity(_ path: String) -> String? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let device = attributes[.systemNumber], let inode = attributes[.systemFileNumber] else { return nil }
-        return "\(device):\(inode)"
-    }
+    /// Where the clean-shutdown token is kept beside the store: a backup of the database alone
+    /// (the documented way) never carries it.
+    private var cleanShutdownFile: String { path + ".clean-shutdown" }
 
-    /// Records, as the last write before `close`, that the node stopped cleanly: nothing it
-    /// wrote is missing from this file.
+    /// Records, as the last write before `close`, that the node stopped cleanly: a random token
+    /// in the database and in a file beside it. A later start finds both equal only if this is
+    /// the file the node stopped with (a backup copied back carries an older token, or none).
     public func markCleanShutdown() throws(StoreError) {
-        let identity = Self.fileIdentity(path) ?? ""
+        let token = SHA256.hash(Array(UUID().uuidString.utf8)).hex
         try write { db in
             try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('clean-shutdown', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [identity])
+                           arguments: [token])
+        }
+        guard let file = FileHandle(forWritingAtPath: cleanShutdownFile) ?? {
+            FileManager.default.createFile(atPath: cleanShutdownFile, contents: nil, attributes: [.posixPermissions: 0o600])
+            return FileHandle(forWritingAtPath: cleanShutdownFile)
+        }() else { return }
+        defer { try? file.close() }
+        do {
+            try file.truncate(atOffset: 0)
+            try file.write(contentsOf: Data(token.utf8))
+            try file.synchronize()
+        } catch {
+            throw .writeFailed(path: cleanShutdownFile, reason: "\(error)")
         }
     }
 
-    /// Whether this store is provably the newest of its node's: the node stopped cleanly (the
-    /// mark of `markCleanShutdown`) and this is the same file it stopped with (a backup copied
-    /// back is another file). The mark is removed, durably, before this returns: whatever
-    /// happens next, a later start without a new mark is not clean. Only the node's own daemon
-    /// calls this, once at start.
+    /// Whether this store is provably the newest of its node's: created by this open, or the
+    /// node stopped cleanly with this very file (`markCleanShutdown`'s token in both places).
+    /// The mark is removed, durably, before this returns: whatever happens next, a later start
+    /// without a new mark is not clean. Only the node's own daemon calls this, once at start.
     public func takeCleanShutdownMark() throws(StoreError) -> Bool {
-        let identity = Self.fileIdentity(path)
-        return try write { db in
+        let token = (try? String(contentsOfFile: cleanShutdownFile, encoding: .utf8)) ?? ""
+        let mark = try write { db in
             let mark = try String.fetchOne(db, sql: "SELECT value FROM node_state WHERE key = 'clean-shutdown'")
             try db.execute(sql: "DELETE FROM node_state WHERE key = 'clean-shutdown'")
-            return mark != nil && mark == (identity ?? "")
+            return mark
         }
+        try? FileManager.default.removeItem(atPath: cleanShutdownFile)
+        return isNew || (mark != nil && mark == token)
     }
 
     /// Closes the database (checkpointing the WAL). Further use fails with `writeFailed`.

@@ -56,18 +56,33 @@ import Testing
         await fourth.close()
     }
 
-    /// A cleanly stopped store copied back from a backup is another file: a restore, so the next
-    /// write opens a new segment, whatever the mark inside says.
-    @Test func aStoreCopiedBackFromABackupOpensANewSegment() async throws {
+    /// A backup of a cleanly stopped store, copied back over the store (the same file, bytes
+    /// overwritten) after the node wrote more: its mark is older than the one beside the store,
+    /// so the next write opens a new segment. The same backup under another path has no mark
+    /// beside it at all.
+    @Test func aBackupCopiedBackOpensANewSegment() async throws {
         let first = try engine()
         _ = try await first.appendAll((1...3).map { Ops.report("EU", "gallium", "\($0)") })
         await first.close()
-        try FileManager.default.copyItem(atPath: directory.path("registry.sqlite"), toPath: directory.path("backup.sqlite"))
-        let restored = try engine("backup.sqlite")
+        let backup = try Data(contentsOf: directory.url.appendingPathComponent("registry.sqlite"))
+        try backup.write(to: directory.url.appendingPathComponent("elsewhere.sqlite"))
+        let second = try engine()
+        _ = try await second.append(Ops.report("EU", "gallium", "4"))
+        await second.close()
+
+        let handle = try #require(FileHandle(forWritingAtPath: directory.path("registry.sqlite")))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: backup)
+        try handle.close()
+        let restored = try engine()
         #expect(restored.vector[eu.id] == 3)
-        let entry = try await restored.append(Ops.report("EU", "gallium", "4"))
+        let entry = try await restored.append(Ops.report("EU", "gallium", "5"))
         #expect(entry.origin.segment != 0 && entry.seq == 1)
         await restored.close()
+
+        let elsewhere = try engine("elsewhere.sqlite")
+        #expect(try await elsewhere.append(Ops.report("EU", "gallium", "6")).origin.segment != 0)
+        await elsewhere.close()
     }
 
     /// Segments of a node's feed are checked with the node's certificates, by any receiver.

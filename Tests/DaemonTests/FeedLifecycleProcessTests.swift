@@ -3,8 +3,9 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Key history with real daemons (ARCHITECTURE §8.2): keys renewed by SIGHUP, feeds continued,
-/// and a node meeting every feed after the old certificates expired.
+/// A feed's life with real daemons (ARCHITECTURE §8.2, §8.3): keys renewed by SIGHUP and feeds
+/// continued, a node meeting every feed after the old certificates expired, an expired
+/// certificate, and restores from old backups with partners up and down.
 extension AllianceProcessTests {
     /// Writes a renewed certificate and key for `node` and points its config at them; SIGHUP.
     func renew(_ node: DaemonProcess, validFor days: Double) async throws {
@@ -77,5 +78,59 @@ extension AllianceProcessTests {
         #expect(try write().status == 0)
         #expect(try eu.status().versionVector["EU/eu-1"] == 2)
         try await eu.stop()
+    }
+
+    /// Restores EU from a backup older than what partners hold of its feed, once with partners
+    /// up and once with every partner down: each time EU takes a write at once, in a new segment
+    /// of its feed; nothing it wrote is lost, no fork is reported anywhere, and all converge.
+    @Test func aNodeRestoredFromAnOldBackupWritesAtOnceAndNeverForksItsFeed() async throws {
+        let nodes = try mesh()
+        let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
+        for node in [eu, us, jp] { try await node.start() }
+        let store = "\(eu.directory)/registry.sqlite"
+        let write = { (amount: String) in try CommandRun.run("mineralctl", ["--socket", eu.socketPath, "reserve", "set", "gallium", amount]) }
+        try eu.importReserves(10, tag: "before-backup")
+        try await eu.stop()
+        let backup = try Data(contentsOf: URL(fileURLWithPath: store))  // a cold backup of the database
+        try await eu.start()
+        try eu.importReserves(10, tag: "after-backup")
+        try expectConverged([eu, us, jp], entries: 20)
+
+        /// Stops EU and copies the backup over its store.
+        func restore() async throws {
+            try await eu.stop()
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+            try backup.write(to: URL(fileURLWithPath: store))
+            try await eu.start()
+        }
+        func expectNoFork(_ nodes: [DaemonProcess]) throws {
+            for node in nodes { #expect(try !node.status().securityEvents.contains { $0.kind == "fork" }, "\(node.nodeID) reports a fork") }
+        }
+
+        // Partners up.
+        try await restore()
+        let upWrite = try write("21")
+        #expect(upWrite.status == 0, "\(upWrite.error)")
+        let firstSegment = try eu.status().feed
+        #expect(firstSegment.hasPrefix("EU/eu-1@"), "EU writes \(firstSegment)")
+        try expectConverged([eu, us, jp], entries: 21)
+        #expect(try eu.status().versionVector["EU/eu-1"] == 20, "EU's entries after the backup came back from partners")
+        try expectNoFork([eu, us, jp])
+
+        // Every partner down.
+        try await us.stop()
+        try await jp.stop()
+        try await restore()
+        let downWrite = try write("22")
+        #expect(downWrite.status == 0, "\(downWrite.error)")
+        let secondSegment = try eu.status().feed
+        #expect(secondSegment.hasPrefix("EU/eu-1@") && secondSegment != firstSegment)
+        try await us.start()
+        try await jp.start()
+        try expectConverged([eu, us, jp], entries: 22)
+        let vector = try us.status().versionVector
+        #expect(vector["EU/eu-1"] == 20 && vector[firstSegment] == 1 && vector[secondSegment] == 1, "\(vector)")
+        try expectNoFork([eu, us, jp])
+        for node in [eu, us, jp] { try await node.stop() }
     }
 }
