@@ -24,10 +24,12 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     public var certificateExpiresAt: String
     /// Every certificate this node's feed was signed under, oldest first; the last is current.
     public var keyHistory: [KeyHistoryItem]
+    /// The CRLs in force: configured, or received from peers (revocation travels through sync).
+    public var revocationLists: [RevocationListItem]
 
     public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
                 writable: Bool, feed: String, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
-                keyHistory: [KeyHistoryItem]) {
+                keyHistory: [KeyHistoryItem], revocationLists: [RevocationListItem]) {
         self.participant = participant
         self.node = node
         self.uptimeSeconds = uptimeSeconds
@@ -42,6 +44,24 @@ public struct StatusResponse: Codable, Sendable, Hashable {
         self.securityEvents = securityEvents
         self.certificateExpiresAt = certificateExpiresAt
         self.keyHistory = keyHistory
+        self.revocationLists = revocationLists
+    }
+}
+
+/// A CRL in force at a node.
+public struct RevocationListItem: Codable, Sendable, Hashable {
+    /// The participants whose authority issued it.
+    public var participants: [String]
+    public var issuer: String
+    public var issuedAt: String
+    /// When the authority promised the next one; null when it did not say.
+    public var nextUpdate: String?
+
+    public init(participants: [String], issuer: String, issuedAt: String, nextUpdate: String?) {
+        self.participants = participants
+        self.issuer = issuer
+        self.issuedAt = issuedAt
+        self.nextUpdate = nextUpdate
     }
 }
 

@@ -4,9 +4,33 @@ import Foundation
 /// An X.509 CRL (an `X509_CRL` this object holds one reference to).
 public final class CertificateRevocationList: @unchecked Sendable, CustomStringConvertible {
     package let pointer: OpaquePointer
+    /// The DER encoding: what travels between nodes and is stored.
+    public let der: [UInt8]
 
-    init(takingOwnership pointer: OpaquePointer) { self.pointer = pointer }
+    init(takingOwnership pointer: OpaquePointer) {
+        self.pointer = pointer
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        let length = i2d_X509_CRL(pointer, &out)
+        if length > 0, let out {
+            der = Array(UnsafeBufferPointer(start: out, count: Int(length)))
+            mshim_OPENSSL_free(out)
+        } else {
+            der = []
+        }
+    }
     deinit { X509_CRL_free(pointer) }
+
+    public convenience init(der: [UInt8]) throws(CryptoError) {
+        let pointer = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            return d2i_X509_CRL(nil, &cursor, buffer.count)
+        }
+        guard let pointer else {
+            _ = OpenSSLErrorQueue.drain()
+            throw .malformedPEM(source: "DER CRL", expected: "certificate revocation list")
+        }
+        self.init(takingOwnership: pointer)
+    }
 
     public static func load(pemFile path: String) throws(CryptoError) -> CertificateRevocationList {
         try CertificateRevocationList(pem: try PEMSource.readFile(path), source: path)

@@ -31,6 +31,8 @@ public final class TrustStore: @unchecked Sendable {
     /// Each participant's CRLs, as assigned to its store.
     private let revocationLists: [String: [CertificateRevocationList]]
     private var participantsWithCRLs: Set<String> { Set(revocationLists.keys) }
+    /// Every CRL in force, each once (a CRL of an authority two participants share counts once).
+    public let crls: [CertificateRevocationList]
 
     /// - Parameters:
     ///   - anchors: participant id → the CA certificate(s) that may issue that participant's nodes.
@@ -70,6 +72,42 @@ public final class TrustStore: @unchecked Sendable {
         self.anchors = anchors
         self.stores = stores
         self.revocationLists = assigned
+        self.crls = revocationLists
+    }
+
+    /// The participants whose anchors issued `crl` (empty: none of the configured anchors did).
+    public func participants(issuing crl: CertificateRevocationList) -> [String] {
+        anchors.filter { $0.value.contains(where: crl.isIssued(by:)) }.map(\.key).sorted()
+    }
+
+    /// Why a CRL offered to this trust store (by a peer, relayed) is not taken.
+    public enum RevocationRefusal: Error, Sendable, Hashable, CustomStringConvertible {
+        case notIssuedByAnAnchor(issuer: String)
+        case notNewer(issuer: String, held: Date)
+        case expired(issuer: String, nextUpdate: Date)
+
+        public var description: String {
+            switch self {
+            case .notIssuedByAnAnchor(let issuer): "the CRL of \(issuer) is signed by none of the configured trust anchors"
+            case .notNewer(let issuer, let held): "the CRL of \(issuer) is not newer than the one in force (issued \(held))"
+            case .expired(let issuer, let next): "the CRL of \(issuer) expired at \(next) (its next-update)"
+            }
+        }
+    }
+
+    /// This trust store with `crl` in force in place of any older CRL of the same authority.
+    /// Only a CRL one of the anchors signed, newer than the one it replaces and not expired at
+    /// `now`, is taken: an old CRL cannot undo a newer one, and an expired one would refuse every
+    /// node of its participant.
+    public func replacing(with crl: CertificateRevocationList, now: Date = Date()) throws -> TrustStore {
+        guard !participants(issuing: crl).isEmpty else { throw RevocationRefusal.notIssuedByAnAnchor(issuer: crl.issuer) }
+        if let next = crl.nextUpdate, next < now { throw RevocationRefusal.expired(issuer: crl.issuer, nextUpdate: next) }
+        let sameAuthority = crls.filter { $0.issuer == crl.issuer && participants(issuing: $0) == participants(issuing: crl) }
+        if let held = sameAuthority.map(\.lastUpdate).max(), held >= crl.lastUpdate {
+            throw RevocationRefusal.notNewer(issuer: crl.issuer, held: held)
+        }
+        let kept = crls.filter { held in !sameAuthority.contains { $0 === held } }
+        return try TrustStore(trustDomain: trustDomain, anchors: anchors, revocationLists: kept + [crl])
     }
 
     deinit { for store in stores.values { X509_STORE_free(store) } }

@@ -204,6 +204,19 @@ public final class RegistryStore: Sendable {
         }
     }
 
+    /// Keeps the newest CRL of an authority, received from a peer (it replaces the one before).
+    public func record(revocationList der: [UInt8], issuer: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "INSERT INTO revocation_list(issuer, der) VALUES (?, ?) ON CONFLICT(issuer) DO UPDATE SET der = excluded.der",
+                           arguments: [issuer, Data(der)])
+        }
+    }
+
+    /// The CRLs received from peers (DER).
+    public func loadRevocationLists() throws(StoreError) -> [[UInt8]] {
+        try read { db in try Data.fetchAll(db, sql: "SELECT der FROM revocation_list ORDER BY issuer").map { [UInt8]($0) } }
+    }
+
     /// Every origin's certificate chains, each origin's in the order this node met them.
     public func loadCertificateChains() throws(StoreError) -> [NodeID: [[[UInt8]]]] {
         try read { db in

@@ -7,7 +7,7 @@ import OpenSSLCrypto
 enum StoreSchema {
     /// "MSYN"
     static let applicationID: Int32 = 0x4D53_594E
-    /// 1: first release. 2: key history, several certificates per origin.
+    /// 1: first release. 2: key history, several certificates per origin; CRLs received from peers.
     static let version = 2
 
     static func create(_ db: Database) throws {
@@ -29,6 +29,7 @@ enum StoreSchema {
                 signature BLOB    NOT NULL
             );
             \(originCertificateTable)
+            \(revocationListTable)
             CREATE TABLE node_state (
                 key   TEXT NOT NULL PRIMARY KEY,
                 value TEXT NOT NULL
@@ -49,6 +50,15 @@ enum StoreSchema {
         );
         """
 
+    /// The newest CRL of each authority received from peers (those in the config are read from
+    /// their files), so that a revocation stays in force across restarts.
+    static let revocationListTable = """
+        CREATE TABLE revocation_list (
+            issuer TEXT NOT NULL PRIMARY KEY,  -- the authority's name, as OpenSSL prints it
+            der    BLOB NOT NULL
+        );
+        """
+
     /// Brings a store of an earlier version up to `version`, in the caller's transaction.
     static func upgrade(_ db: Database, from found: Int) throws {
         if found < 2 {
@@ -62,6 +72,7 @@ enum StoreSchema {
                 try db.execute(sql: "INSERT INTO origin_certificate(origin, fingerprint, chain) VALUES (?, ?, ?)",
                                arguments: [row["origin"] as String, Data(SHA256.hash(leaf).bytes), Data(blob)])
             }
+            try db.execute(sql: revocationListTable)
         }
         try db.execute(sql: "PRAGMA user_version = \(version)")
     }

@@ -129,6 +129,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
             loop.execute { bound.value.0.session?.peerSent(entries) }
         } certificatesChanged: { origins in
             loop.execute { bound.value.0.session?.certificatesChanged(origins) }
+        } revocations: { crls in
+            loop.execute { let (handler, context) = bound.value; handler.write(.revocations(crls), context) }
         }
         let engine = self.engine
         let verified = identity.peer
@@ -152,7 +154,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         do {
             let message = try SyncMessageCodec.decode(frame.readableBytesView)
             switch message {
-            case .vector, .ping, .pong: try spendControlToken()
+            case .vector, .ping, .pong, .revocations: try spendControlToken()
             default: break
             }
             switch message {
@@ -239,6 +241,13 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 let engine = self.engine
                 onEngine { await engine.sessionEstablished(with: peer, peerVector: peerVector) }
                 logger.info("session established", metadata: ["direction": "\(direction)"])
+                // Revocation is data: every CRL in force here goes to the peer.
+                let crls = engine.revocationLists
+                if !crls.isEmpty { write(.revocations(crls), context) }
+            case .takeRevocations(let crls):
+                guard let peer else { break }
+                let engine = self.engine
+                onEngine { await engine.takeRevocations(crls, from: peer) }
             case .ownFeedBehind(let held):
                 guard let peer else { break }
                 let engine = self.engine
@@ -401,6 +410,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
             return stride(from: 0, to: certificates.count, by: maximumCertificatesPerFrame).map {
                 .certificates(Array(certificates[$0..<min($0 + maximumCertificatesPerFrame, certificates.count)]))
             }
+        case .revocations(let crls) where crls.count > SyncLimits.standard.revocationListsPerMessage:
+            let size = SyncLimits.standard.revocationListsPerMessage
+            return stride(from: 0, to: crls.count, by: size).map { .revocations(Array(crls[$0..<min($0 + size, crls.count)])) }
         default:
             return [message]
         }

@@ -50,14 +50,18 @@ public actor SyncEngine {
         /// The origins' key histories changed: their chains go to the peer again before their
         /// next entries.
         public let certificatesChanged: @Sendable ([NodeID]) -> Void
+        /// CRLs newly put in force here (DER): the peer is sent them.
+        public let revocations: @Sendable ([[UInt8]]) -> Void
 
         public init(peer: NodeID, id: UInt64, offer: @escaping @Sendable ([Entry]) -> Void, held: @escaping @Sendable ([Entry]) -> Void,
-                    certificatesChanged: @escaping @Sendable ([NodeID]) -> Void = { _ in }) {
+                    certificatesChanged: @escaping @Sendable ([NodeID]) -> Void = { _ in },
+                    revocations: @escaping @Sendable ([[UInt8]]) -> Void = { _ in }) {
             self.peer = peer
             self.id = id
             self.offer = offer
             self.held = held
             self.certificatesChanged = certificatesChanged
+            self.revocations = revocations
         }
     }
 
@@ -65,9 +69,18 @@ public actor SyncEngine {
     private let store: RegistryStore
     private var registry: MineralRegistry
     private var author: FeedAuthor
+    /// The anchors and the CRLs in force: the configured ones, and newer ones received from peers.
     private var trustStore: TrustStore
+    /// CRLs already considered (by hash), so that every peer sending back one we hold costs a
+    /// hash, not a parse and a signature check. Bounded; forgotten on reload.
+    private var consideredRevocations: Set<SHA256Digest> = []
+    private nonisolated let revocationSnapshot: NIOLockedValueBox<[[UInt8]]>
+    private nonisolated let trustChanged = NIOLockedValueBox<@Sendable (TrustStore) -> Void>({ _ in })
     /// Every origin's key history: the certificates verified for it (this node's own included).
     private var originKeys = OriginKeys()
+    /// Nodes with a certificate a CRL in force revokes: what they sign under it is refused, so
+    /// peers that took it before the CRL hold more of their feeds than this node ever will.
+    public private(set) var revokedOrigins: Set<NodeID> = []
     /// Chains already refused (by the hash of their DER certificates), so that a peer sending the
     /// same bad chain again costs a hash, not a verification. Bounded; forgotten on reload.
     private var refusedChains: Set<SHA256Digest> = []
@@ -119,7 +132,8 @@ public actor SyncEngine {
         (registry, author) = try store.load(policy: policy, key: key)
         registry.waitingLimits = waitingLimits
         registry.feedQuota = feedQuota
-        self.trustStore = trustStore
+        self.trustStore = Self.merging(trustStore, received: try store.loadRevocationLists(), logger: logger)
+        revocationSnapshot = NIOLockedValueBox(self.trustStore.crls.map(\.der))
         self.claimProofTimeout = claimProofTimeout
         self.logger = logger
         self.clock = clock
@@ -131,8 +145,9 @@ public actor SyncEngine {
             try store.record(certificateChain: own, of: node)
             chains[node, default: []].append(own)
         }
-        let (keys, kept) = Self.verifiedKeys(chains, by: trustStore, logger: logger)
+        let (keys, kept) = Self.verifiedKeys(chains, by: self.trustStore, logger: logger)
         originKeys = keys
+        revokedOrigins = Self.revoked(chains, by: self.trustStore)
         chainSnapshot = NIOLockedValueBox(kept)
         let ownKey: SignerKey
         do { ownKey = try Self.signerKey(of: certificateChain) } catch {
@@ -144,17 +159,88 @@ public actor SyncEngine {
         metrics.held.record(Int64(registry.vector.total))
     }
 
-    /// A reload's new anchors and CRLs: every origin certificate held is checked again (one
-    /// that is now refused, revoked say, verifies nothing more), and those relayed from now on.
-    public func replaceTrustStore(_ trustStore: TrustStore) {
-        self.trustStore = trustStore
+    /// A reload's new anchors and CRLs (with the newer CRLs received from peers kept in force):
+    /// every origin certificate held is checked again (one that is now refused, revoked say,
+    /// verifies nothing more), and those relayed from now on.
+    public func replaceTrustStore(_ configured: TrustStore) {
+        trustStore = trustStore(mergedWith: configured)
         refusedChains.removeAll()
+        consideredRevocations.removeAll()
+        trustUpdated(announcing: [], from: nil)
+    }
+
+    /// The anchors and CRLs in force (for TLS: sessions use the same).
+    public var currentTrustStore: TrustStore { trustStore }
+
+    /// What `replaceTrustStore(configured)` would put in force, without changing anything.
+    public func trustStore(mergedWith configured: TrustStore) -> TrustStore {
+        Self.merging(configured, received: (try? store.loadRevocationLists()) ?? [], logger: logger)
+    }
+
+    /// The CRLs in force, DER, for a session to send after its hello.
+    public nonisolated var revocationLists: [[UInt8]] { revocationSnapshot.withLockedValue { $0 } }
+
+    /// Called with the trust store whenever a CRL from a peer was put in force: the shell
+    /// refuses the revoked nodes' connections from then on and closes their sessions.
+    public nonisolated func onTrustChanged(_ handler: @escaping @Sendable (TrustStore) -> Void) {
+        trustChanged.withLockedValue { $0 = handler }
+    }
+
+    /// CRLs a peer sent (or an operator handed in): each that one of our anchors signed, newer
+    /// than the CRL of its authority in force and not expired, is put in force at once, kept in
+    /// the store, and sent on to every other peer.
+    public func takeRevocations(_ crls: [[UInt8]], from source: NodeID?) {
+        var taken: [[UInt8]] = []
+        for der in crls {
+            if consideredRevocations.count >= Self.refusedChainMemory { consideredRevocations.removeAll() }
+            guard consideredRevocations.insert(SHA256.hash(der)).inserted else { continue }
+            do {
+                let crl = try CertificateRevocationList(der: der)
+                trustStore = try trustStore.replacing(with: crl)
+                try store.record(revocationList: der, issuer: crl.issuer)
+                taken.append(der)
+                logger.notice("revocation list in force", metadata: [
+                    "issuer": "\(crl.issuer)", "from": "\(source.map(\.description) ?? "operator")",
+                    "next-update": "\(crl.nextUpdate.map { $0.formatted(.iso8601) } ?? "none")"])
+            } catch TrustStore.RevocationRefusal.notNewer {
+                continue  // every peer sends back what it took from us: not worth a line
+            } catch {
+                logger.warning("revocation list refused", metadata: ["from": "\(source.map(\.description) ?? "operator")", "reason": "\(error)"])
+            }
+        }
+        guard !taken.isEmpty else { return }
+        trustUpdated(announcing: taken, from: source)
+        trustChanged.withLockedValue { $0 }(trustStore)
+    }
+
+    /// After the trust store changed: origin keys checked again, the CRL snapshot renewed, and
+    /// sessions told (new CRLs to send, origins whose chains changed).
+    private func trustUpdated(announcing taken: [[UInt8]], from source: NodeID?) {
         let held = chainSnapshot.withLockedValue { $0 }
         let (keys, chains) = Self.verifiedKeys(held, by: trustStore, logger: logger)
         originKeys = keys
+        revokedOrigins.formUnion(Self.revoked(held, by: trustStore))
         chainSnapshot.withLockedValue { $0 = chains }
+        revocationSnapshot.withLockedValue { $0 = trustStore.crls.map(\.der) }
         let changed = held.keys.filter { (chains[$0]?.count ?? 0) != held[$0]!.count }
-        if !changed.isEmpty { for link in links.values { link.certificatesChanged(changed) } }
+        for link in links.values {
+            if !changed.isEmpty { link.certificatesChanged(changed) }
+            if !taken.isEmpty, link.peer != source { link.revocations(taken) }
+        }
+    }
+
+    /// The configured trust store with the CRLs received from peers that are newer than the
+    /// configured ones of their authority (a received CRL stays in force after it expires, like
+    /// a configured one: a revocation must stick).
+    private static func merging(_ configured: TrustStore, received: [[UInt8]], logger: Logger) -> TrustStore {
+        var trust = configured
+        for der in received {
+            guard let crl = try? CertificateRevocationList(der: der) else { continue }
+            do { trust = try trust.replacing(with: crl, now: .distantPast) } catch TrustStore.RevocationRefusal.notNewer {} catch {
+                logger.warning("a revocation list received earlier is no longer taken", metadata: ["issuer": "\(crl.issuer)", "reason": "\(error)"])
+            }
+        }
+        return trust
     }
 
     /// This node's key changed (SIGHUP or restart with a new certificate and key, same node):
@@ -199,6 +285,21 @@ public actor SyncEngine {
 
     /// Key histories from chains (read from the store, or held before a reload), keeping those
     /// the trust store still accepts.
+    /// Nodes a CRL in force revokes a held certificate of.
+    private static func revoked(_ chains: [NodeID: [[[UInt8]]]], by trustStore: TrustStore) -> Set<NodeID> {
+        func isRevoked(_ chain: [[UInt8]]) -> Bool {
+            guard let certificates = try? chain.map({ (der: [UInt8]) throws(CryptoError) in try Certificate(der: der) }) else { return false }
+            do {
+                _ = try trustStore.verify(certificates, checkingTime: false)
+                return false
+            } catch {
+                if case .revoked = error { return true }
+                return false
+            }
+        }
+        return Set(chains.filter { $0.value.contains(where: isRevoked) }.keys)
+    }
+
     private static func verifiedKeys(_ chains: [NodeID: [[[UInt8]]]], by trustStore: TrustStore, logger: Logger)
         -> (OriginKeys, [NodeID: [[[UInt8]]]]) {
         var keys = OriginKeys()
@@ -476,6 +577,7 @@ public actor SyncEngine {
                 }
             } catch {
                 logger.warning("origin certificate refused", metadata: ["peer": "\(peer)", "origin": "\(certificate.node)", "reason": "\(error)"])
+                if case TrustStoreError.revoked = error { revokedOrigins.insert(certificate.node) }
                 rememberRefused(fingerprint)
             }
         }

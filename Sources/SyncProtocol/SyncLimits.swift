@@ -13,6 +13,8 @@ public struct SyncLimits: Sendable, Hashable {
     public var certificatesPerMessage = 64
     public var certificatesPerChain = 8
     public var certificateSize = 16 * 1024
+    public var revocationListsPerMessage = 16
+    public var revocationListSize = 256 * 1024
     /// Feeds in a version vector, and head ids in a hello: one per node of the alliance.
     public var feedsPerVector = 10_000
     /// A goodbye's detail, in bytes of UTF-8.

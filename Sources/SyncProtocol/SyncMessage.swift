@@ -62,6 +62,8 @@ public enum SyncMessage: Sendable, Hashable {
     case ping(UInt64)
     case pong(UInt64)
     case goodbye(GoodbyeReason, detail: String)
+    /// CRLs (DER) signed by participants' authorities: revocation travels like certificates.
+    case revocations([[UInt8]])
 
     public var kind: String {
         switch self {
@@ -72,6 +74,7 @@ public enum SyncMessage: Sendable, Hashable {
         case .ping: "ping"
         case .pong: "pong"
         case .goodbye: "goodbye"
+        case .revocations: "revocations"
         }
     }
 }

@@ -58,6 +58,10 @@ public enum SyncMessageCodec {
             wire.reason = Mineralsync_V1_Goodbye.Reason(rawValue: reason.rawValue) ?? .unspecified
             wire.detail = bounded(detail, bytes: SyncLimits.standard.detailLength)
             out.kind = .goodbye(wire)
+        case .revocations(let crls):
+            var wire = Mineralsync_V1_RevocationLists()
+            wire.crls = crls.map { Data($0) }
+            out.kind = .revocations(wire)
         }
         return try out.serializedBytes()
     }
@@ -109,6 +113,8 @@ public enum SyncMessageCodec {
             return .pong(pong.nonce)
         case .goodbye(let goodbye):
             return .goodbye(GoodbyeReason(rawValue: goodbye.reason.rawValue) ?? .unspecified, detail: goodbye.detail)
+        case .revocations(let wire):
+            return .revocations(wire.crls.map { [UInt8]($0) })
         case nil:
             throw .emptyMessage
         }

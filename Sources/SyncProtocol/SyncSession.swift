@@ -26,6 +26,8 @@ public struct SyncSession: Sendable {
         case sendCertificates([NodeID])
         /// Verify the certificates, then validate and store the entries (the sync engine's job).
         case ingest([SignedEntry], certificates: [OriginCertificate])
+        /// Check these CRLs and put those newer than ours in force (the sync engine's job).
+        case takeRevocations([[UInt8]])
         /// The hello exchange is done: the session may be counted as connected.
         case established(peerVector: VersionVector)
         /// The peer says it holds more of *our own* feed than we do (we were restored from a
@@ -121,6 +123,8 @@ public struct SyncSession: Sendable {
             return [.send(.vector(localVector)), .send(.pong(nonce))]
         case (.established, .pong):
             return []
+        case (.established, .revocations(let crls)):
+            return [.takeRevocations(crls)]
         }
     }
 

@@ -5,7 +5,7 @@ import Registry
 /// are read here directly, each entry's body and signature copied once and only once checked.
 enum SyncWireScan {
     // Field numbers of sync.proto.
-    private enum Kind { static let hello = 1, entries = 2, certificates = 3, vector = 4, goodbye = 7 }
+    private enum Kind { static let hello = 1, entries = 2, certificates = 3, vector = 4, goodbye = 7, revocations = 8 }
 
     enum Outcome {
         /// An entry batch, read in full.
@@ -19,7 +19,7 @@ enum SyncWireScan {
             let message = ProtobufReader(bytes)
             var kinds = 0
             var batch: Range<Int>?
-            try each(of: 1...7, in: message) { field, range in
+            try each(of: 1...8, in: message) { field, range in
                 kinds += 1
                 // A canonical sender writes one kind once; two would merge or replace each other.
                 guard kinds == 1 else { throw SyncProtocolError.undecodableMessage("more than one message kind in one frame") }
@@ -30,6 +30,7 @@ enum SyncWireScan {
                 case Kind.certificates: try certificates(inner, limits)
                 case Kind.vector: try each(of: 1...1, in: inner) { _, vector in try self.vector(inner.nested(vector), limits) }
                 case Kind.goodbye: try goodbye(inner, limits)
+                case Kind.revocations: try revocations(inner, limits)
                 default: break
                 }
             }
@@ -125,6 +126,19 @@ enum SyncWireScan {
                 guard certificate.count <= limits.certificateSize else {
                     throw SyncProtocolError.limitExceeded("origin certificate \(count) holds a \(certificate.count)-byte certificate; the limit is \(limits.certificateSize)")
                 }
+            }
+        }
+    }
+
+    private static func revocations(_ message: ProtobufReader, _ limits: SyncLimits) throws {
+        var count = 0
+        try each(of: 1...1, in: message) { _, crl in
+            count += 1
+            guard count <= limits.revocationListsPerMessage else {
+                throw SyncProtocolError.limitExceeded("more than \(limits.revocationListsPerMessage) CRLs in one message")
+            }
+            guard crl.count <= limits.revocationListSize else {
+                throw SyncProtocolError.limitExceeded("CRL \(count) is \(crl.count) bytes; the limit is \(limits.revocationListSize)")
             }
         }
     }

@@ -22,6 +22,9 @@ struct Status: ParsableCommand {
             ("key history", status.keyHistory.map { key in
                 "\(key.fingerprint.prefix(16)) valid \(Output.time(key.validFrom)) – \(Output.time(key.validUntil))\(key.current ? " (current)" : "")"
             }.joined(separator: "; ")),
+            ("revocation", status.revocationLists.isEmpty ? "no CRLs in force" : status.revocationLists.map { crl in
+                "\(crl.participants.joined(separator: ",")) CRL issued \(Output.time(crl.issuedAt)), next \(Output.time(crl.nextUpdate))"
+            }.joined(separator: "; ")),
             ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events"),
         ])
         if !status.securityEvents.isEmpty {

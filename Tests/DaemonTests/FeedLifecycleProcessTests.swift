@@ -133,4 +133,54 @@ extension AllianceProcessTests {
         try expectNoFork([eu, us, jp])
         for node in [eu, us, jp] { try await node.stop() }
     }
+
+    /// A CRL installed at one node reaches every node through sync and is in force there at
+    /// once: the revoked node is cut off everywhere, and an entry it signed that partners took
+    /// before the CRL is refused by a node that meets it afterwards.
+    @Test func aCRLInstalledAtOneNodeIsInForceAtEveryNode() async throws {
+        let nodes = try mesh()
+        let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
+        let rogue = try DaemonProcess("US", "us-2", port: freePorts(1)[0], peers: [us.port], root: root.url.path, pki: pki, files: files)
+        for node in [eu, us, jp, rogue] { try await node.start() }
+        let write = { (amount: String) in try CommandRun.run("mineralctl", ["--socket", rogue.socketPath, "reserve", "set", "gallium", amount]) }
+        #expect(try write("1").status == 0)
+        try us.syncAndWait(with: [rogue])
+        for node in [eu, jp] {
+            try node.syncAndWait(with: [us])
+            #expect(try node.status().versionVector["US/us-2"] == 1)
+        }
+
+        // EU is down while the rogue writes again: US and JP take it.
+        try await eu.stop()
+        #expect(try write("2").status == 0)
+        try us.syncAndWait(with: [rogue])
+        try jp.syncAndWait(with: [us])
+        #expect(try jp.status().versionVector["US/us-2"] == 2)
+
+        // The US authority revokes us-2; only EU's operator installs the CRL.
+        try files.write("us.crl", try pki.authority("US").revocationList(revoking: [rogue.identity.serial]).pemRepresentation, mode: 0o644)
+        try String(contentsOfFile: eu.configPath, encoding: .utf8).replacingOccurrences(of: "crls: []", with: "crls: [pki/us.crl]")
+            .write(toFile: eu.configPath, atomically: true, encoding: .utf8)
+        let (usMark, jpMark) = (us.logText.count, jp.logText.count)
+        try await eu.start()
+        try await us.waitForLog("revocation list in force", after: usMark)
+        try await jp.waitForLog("revocation list in force", after: jpMark)
+        try await us.waitForLog("closed session: peer certificate no longer trusted", after: usMark)
+        for node in [eu, us, jp] {
+            let crls = try node.status().revocationLists
+            #expect(crls.map(\.participants) == [["US"]], "\(node.nodeID): \(crls)")
+        }
+        // EU met the rogue's second entry only after the CRL: refused.
+        try eu.syncAndWait(with: [us, jp])
+        #expect(try eu.status().versionVector["US/us-2"] == 1)
+        // What the rogue writes now reaches nobody.
+        #expect(try write("3").status == 0)
+        try await us.waitForLog("closing connection", after: usMark)
+        #expect(try us.status().versionVector["US/us-2"] == 2)
+        // After a restart, the CRL a peer sent is still in force.
+        try await jp.stop()
+        try await jp.start()
+        #expect(try jp.status().revocationLists.map(\.participants) == [["US"]])
+        for node in [eu, us, jp, rogue] { try await node.stop() }
+    }
 }

@@ -252,4 +252,32 @@ import Testing
         #expect(node.certificate.matches(node.key))
         #expect(!node.certificate.matches(try PrivateKey.generate()))
     }
+
+    /// A CRL offered by a peer is put in force only when an anchor signed it, it is newer than
+    /// the one of its authority in force, and it has not expired: an old CRL cannot undo a newer
+    /// one, and a stale one cannot refuse a whole participant.
+    @Test func aCRLFromAPeerReplacesOnlyAnOlderOneOfTheSameAuthority() throws {
+        let node = try pki.node("US", "us-2")
+        let base = try pki.trustStore()
+        let older = try pki.authority("US").revocationList(revoking: [], lastUpdate: Date(timeIntervalSinceNow: -7200))
+        let newer = try pki.authority("US").revocationList(revoking: [node.serial], lastUpdate: Date(timeIntervalSinceNow: -60))
+        let withOlder = try base.replacing(with: older)
+        #expect(try withOlder.verify([node.certificate]).identity.node == "us-2")
+        let withNewer = try withOlder.replacing(with: newer)
+        #expect(withNewer.crls.count == 1)
+        #expect(withNewer.participants(issuing: newer) == ["US"])
+        #expect(throws: TrustStoreError.revoked(subject: node.certificate.subject, serial: node.certificate.serialNumber)) {
+            try withNewer.verify([node.certificate])
+        }
+        // Revoked whatever the time: what its key signed is judged without a clock, too.
+        #expect(throws: TrustStoreError.self) { try withNewer.verify([node.certificate], checkingTime: false) }
+        #expect(throws: TrustStore.RevocationRefusal.notNewer(issuer: older.issuer, held: newer.lastUpdate)) { try withNewer.replacing(with: older) }
+        let stale = try pki.authority("JP").revocationList(revoking: [], lastUpdate: Date(timeIntervalSinceNow: -7200), nextUpdate: Date(timeIntervalSinceNow: -3600))
+        #expect(throws: TrustStore.RevocationRefusal.expired(issuer: stale.issuer, nextUpdate: stale.nextUpdate!)) { try base.replacing(with: stale) }
+        let stranger = try TestPKI(participants: ["US"], authorityName: { _ in "Someone else's CA" })
+        let foreign = try stranger.authority("US").revocationList(revoking: [node.serial])
+        #expect(throws: TrustStore.RevocationRefusal.notIssuedByAnAnchor(issuer: foreign.issuer)) { try base.replacing(with: foreign) }
+        // DER round trip: what travels between nodes.
+        #expect(try CertificateRevocationList(der: newer.der).der == newer.der)
+    }
 }

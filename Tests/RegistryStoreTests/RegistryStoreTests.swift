@@ -89,6 +89,7 @@ import Testing
         try queue.write { db in
             try db.execute(sql: """
                 DROP TABLE origin_certificate;
+                DROP TABLE revocation_list;
                 CREATE TABLE origin_certificate (origin TEXT NOT NULL PRIMARY KEY, chain BLOB NOT NULL);
                 INSERT INTO origin_certificate(origin, chain) VALUES ('JP/jp-1', x'00000003010203');
                 PRAGMA user_version = 1;
@@ -101,6 +102,8 @@ import Testing
         #expect(restored.views.digest == registry.views.digest)
         try reopened.record(certificateChain: [[4, 5]], of: alliance.node("JP/jp-1"))
         #expect(try reopened.loadCertificateChains()[alliance.node("JP/jp-1")]?.count == 2)
+        try reopened.record(revocationList: [1, 2], issuer: "US CA")
+        #expect(try reopened.loadRevocationLists() == [[1, 2]])
         try reopened.close()
         let version = try DatabaseQueue(path: path()).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
         #expect(version == 2)

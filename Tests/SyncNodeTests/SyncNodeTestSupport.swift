@@ -39,6 +39,8 @@ final class TestNodeProcess: @unchecked Sendable {
         let client = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [self.identity.certificate], privateKey: self.identity.key, trustStore: trust))
         node = SyncNode(engine: engine, configuration: configuration, serverTLS: TLSContextProvider(server),
                         clientTLS: TLSContextProvider(client), group: group, logger: logger)
+        // As the daemon does when a peer's CRL is put in force (it also renews its TLS contexts).
+        engine.onTrustChanged { [node] trust in node.closeSessionsNoLongerTrusted(by: trust) }
     }
 
     func start() async throws { try await node.start() }

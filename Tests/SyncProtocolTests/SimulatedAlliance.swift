@@ -86,6 +86,8 @@ final class SimulatedNode {
                 // A certificate here is just the origin's public key; the daemon sends the DER chain.
                 network.send(.certificates(origins.map { OriginCertificate(node: $0, chain: [alliance.nodes[$0]!.publicKey.subjectPublicKeyInfo]) }),
                              from: id, to: peer)
+            case .takeRevocations:
+                continue  // no authority here: revocation is tested with real nodes
             case .ingest(let entries, let certificates):
                 for certificate in certificates {
                     // The daemon verifies the chain with its TrustStore; here: it must be that node's real key.

@@ -26,6 +26,8 @@ import Testing
             .ping(42),
             .pong(42),
             .goodbye(.shuttingDown, detail: "SIGTERM"),
+            .revocations([[0x30, 0x01], [0x30, 0x02, 0x03]]),
+            .vector(VersionVector([alliance.node("EU/eu-1").segment(7): 2])),
         ]
         for message in messages {
             #expect(try SyncMessageCodec.decode(SyncMessageCodec.encode(message)) == message)
@@ -134,6 +136,8 @@ import Testing
         limits.certificatesPerChain = 2
         limits.certificateSize = 4
         limits.detailLength = 5
+        limits.revocationListsPerMessage = 2
+        limits.revocationListSize = 3
         // 3 empty entries pass, 4 do not.
         let three = try batch(Array(repeating: Mineralsync_V1_SignedEntry(), count: 3))
         #expect(try SyncMessageCodec.decode(three, limits: limits) == .entries(Array(repeating: SignedEntry(body: [], signature: []), count: 3)))
@@ -166,6 +170,12 @@ import Testing
             try SyncMessageCodec.decode(try SyncMessageCodec.encode(.goodbye(.idle, detail: "sixsix")), limits: limits)
         }
         #expect(try SyncMessageCodec.decode(try SyncMessageCodec.encode(.goodbye(.idle, detail: "five!")), limits: limits) == .goodbye(.idle, detail: "five!"))
+        #expect(throws: SyncProtocolError.limitExceeded("more than 2 CRLs in one message")) {
+            try SyncMessageCodec.decode(try SyncMessageCodec.encode(.revocations([[1], [2], [3]])), limits: limits)
+        }
+        #expect(throws: SyncProtocolError.limitExceeded("CRL 2 is 4 bytes; the limit is 3")) {
+            try SyncMessageCodec.decode(try SyncMessageCodec.encode(.revocations([[1], [1, 2, 3, 4]])), limits: limits)
+        }
     }
 
     /// Whatever detail this node gives, its goodbye is one every receiver accepts.

@@ -105,6 +105,7 @@ struct AdminService: Sendable {
         let writable = await engine.ownFeedWritable
         let (atQuota, quota) = (await engine.feedsAtQuota, await engine.feedQuota)
         let (keys, signer, feed) = (await engine.ownKeyHistory, await engine.currentSigner, await engine.writingFeed)
+        let trust = await engine.currentTrustStore
         let vector = engine.vector
         let connected = Set(node.peers.connectedPeers)
         let health = node.peers.health
@@ -117,7 +118,11 @@ struct AdminService: Sendable {
             securityEvents: AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views,
                                                           feedsAtQuota: atQuota, feedQuota: quota),
             certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()),
-            keyHistory: keys.map { AdminPresenter.keyHistoryItem($0, current: $0.id == signer) })
+            keyHistory: keys.map { AdminPresenter.keyHistoryItem($0, current: $0.id == signer) },
+            revocationLists: trust.crls.map { crl in
+                RevocationListItem(participants: trust.participants(issuing: crl), issuer: crl.issuer, issuedAt: AdminJSON.timestamp(crl.lastUpdate),
+                                   nextUpdate: crl.nextUpdate.map(AdminJSON.timestamp))
+            })
     }
 
     private func peers() async -> [PeerItem] {
@@ -301,9 +306,14 @@ struct AdminService: Sendable {
         }
         while true {
             let local = engine.vector
+            // Feeds this node takes nothing more of (revoked nodes, forks) may stay behind a peer's.
+            let revoked = await engine.revokedOrigins, forked = Set(await engine.forks.map(\.origin))
+            func comparable(_ vector: VersionVector) -> [NodeID: UInt64] {
+                vector.heads.filter { !revoked.contains($0.key.node) && !forked.contains($0.key) }
+            }
             let pending = started.filter { peer in
                 guard let health = node.peers.health(of: peer) else { return true }
-                return health.confirmedVector != local
+                return comparable(health.confirmedVector) != comparable(local)
             }
             if pending.isEmpty { return SyncResponse(peers: started.map(\.description), inSync: true, versionVector: AdminPresenter.vector(local)) }
             if Date() > deadline {

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NodeConfig
+import OpenSSLCrypto
 import OpenSSLTLS
 import Prometheus
 import Registry
@@ -90,7 +91,7 @@ public final class NodeDaemon: Service, Sendable {
             throw DaemonError.store(error.description)
         }
         let (serverTLS, clientTLS): (TLSContext, TLSContext)
-        do { (serverTLS, clientTLS) = try Self.tlsContexts(configuration, materials) } catch {
+        do { (serverTLS, clientTLS) = try Self.tlsContexts(configuration, materials, trust: await engine.currentTrustStore) } catch {
             await engine.close()
             lock.release()
             throw DaemonError.tls("\(error)")
@@ -109,6 +110,8 @@ public final class NodeDaemon: Service, Sendable {
         let node = SyncNode(engine: engine, configuration: settings, serverTLS: TLSContextProvider(serverTLS),
                             clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
         let running = RunningNode(configuration: configuration, materials: materials, engine: engine, node: node, lock: lock)
+        let logger = self.logger
+        engine.onTrustChanged { [weak running] trust in running?.trustChanged(trust, logger: logger) }
         do {
             try await node.start()
         } catch {
@@ -145,13 +148,15 @@ public final class NodeDaemon: Service, Sendable {
         return running
     }
 
-    static func tlsContexts(_ configuration: NodeConfiguration, _ materials: NodeMaterials) throws -> (TLSContext, TLSContext) {
+    /// - Parameter trust: the anchors and CRLs in force (the configured ones, and newer CRLs
+    ///   received from peers: `SyncEngine.currentTrustStore`).
+    static func tlsContexts(_ configuration: NodeConfiguration, _ materials: NodeMaterials, trust: TrustStore) throws -> (TLSContext, TLSContext) {
         let timeout = TimeAmount.milliseconds(configuration.tls.handshakeTimeout.milliseconds)
         return (
             try TLSContext(configuration: .makeServerConfiguration(certificateChain: materials.certificateChain, privateKey: materials.privateKey,
-                                                                   trustStore: materials.trustStore, handshakeTimeout: timeout)),
+                                                                   trustStore: trust, handshakeTimeout: timeout)),
             try TLSContext(configuration: .makeClientConfiguration(certificateChain: materials.certificateChain, privateKey: materials.privateKey,
-                                                                   trustStore: materials.trustStore, handshakeTimeout: timeout))
+                                                                   trustStore: trust, handshakeTimeout: timeout))
         )
     }
 

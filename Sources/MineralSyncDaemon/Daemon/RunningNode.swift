@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NodeConfig
+import OpenSSLCrypto
 import OpenSSLTLS
 import SyncNode
 
@@ -71,8 +72,9 @@ final class RunningNode: Sendable {
         if configuration.sync != old.sync { restartNeeded.append("sync") }
         if configuration.logging != old.logging { restartNeeded.append("log") }
         if configuration.mineralExtensions.map(\.id) != old.mineralExtensions.map(\.id) { restartNeeded.append("minerals") }
+        let trust = await engine.trustStore(mergedWith: materials.trustStore)
         do {
-            let (server, client) = try NodeDaemon.tlsContexts(configuration, materials)
+            let (server, client) = try NodeDaemon.tlsContexts(configuration, materials, trust: trust)
             node.replaceTLS(server: server, client: client)
         } catch {
             logger.error("reload refused: TLS setup failed: \(error)")
@@ -86,7 +88,7 @@ final class RunningNode: Sendable {
                 logger.error("reload: the new certificate cannot sign entries, this node keeps signing with the previous one: \(error)")
             }
         }
-        let closed = node.closeSessionsNoLongerTrusted(by: materials.trustStore)
+        let closed = node.closeSessionsNoLongerTrusted(by: trust)
         let wanted = Set(configuration.peers.map(\.description))
         for peer in old.peers where !wanted.contains(peer.description) { node.removePeer(host: peer.host, port: peer.port) }
         for peer in configuration.peers { node.addPeer(host: peer.host, port: peer.port, node: configuration.pinnedPeers[peer]) }
@@ -104,6 +106,19 @@ final class RunningNode: Sendable {
             "sessions-closed": "\(closed.map(\.description).joined(separator: ","))",
             "certificate-expires": "\(materials.certificateExpiry)",
         ])
+    }
+
+    /// A CRL from a peer was put in force: new connections are checked against it, and sessions
+    /// with the nodes it revokes are closed.
+    func trustChanged(_ trust: TrustStore, logger: Logger) {
+        let (configuration, materials) = state.withLockedValue { ($0.configuration, $0.materials) }
+        do {
+            let (server, client) = try NodeDaemon.tlsContexts(configuration, materials, trust: trust)
+            node.replaceTLS(server: server, client: client)
+        } catch {
+            logger.error("a revocation list from a peer is in force for entries, but TLS could not be set up with it: \(error)")
+        }
+        node.closeSessionsNoLongerTrusted(by: trust)
     }
 
     /// Graceful stop: no new admin requests, goodbye to every peer, store closed.

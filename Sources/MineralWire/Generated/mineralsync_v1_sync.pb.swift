@@ -36,7 +36,8 @@
 /// Limits, checked on the wire before anything is copied (a message beyond one closes the
 /// session): 10,000 entries per EntryBatch, bodies of 64 KiB, signatures of 256 bytes, 10,000
 /// feeds per vector and head ids per Hello, 64 certificates per message, chains of 8
-/// certificates of 16 KiB, a Goodbye detail of 1 KiB. One frame holds one message kind.
+/// certificates of 16 KiB, 16 CRLs of 256 KiB per message, a Goodbye detail of 1 KiB. One frame
+/// holds one message kind.
 ///
 /// A peer that breaks these rules (or sends more invalid entries than the receiver allows per
 /// session) is told why in a Goodbye with REASON_PROTOCOL_VIOLATION and refused for a penalty
@@ -209,6 +210,24 @@ public nonisolated struct Mineralsync_V1_OriginCertificates: Sendable {
   // methods supported on all messages.
 
   public var certificates: [Mineralsync_V1_OriginCertificate] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Revocation is data: CRLs (DER) signed by a participant's CA travel like origin certificates,
+/// so a CRL installed at any node reaches every node. Each side sends every CRL it holds after
+/// the hellos, and a CRL it takes from one peer to every other peer. A receiver takes a CRL only
+/// when one of its trust anchors signed it, it is newer (thisUpdate) than the CRL of the same
+/// authority in force there, and not expired; it then refuses, at once, sessions with the nodes
+/// it revokes and every entry signed under a certificate it revokes, whoever relays it.
+public nonisolated struct Mineralsync_V1_RevocationLists: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var crls: [Data] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -392,6 +411,14 @@ public nonisolated struct Mineralsync_V1_SyncMessage: Sendable {
     set {kind = .goodbye(newValue)}
   }
 
+  public var revocations: Mineralsync_V1_RevocationLists {
+    get {
+      if case .revocations(let v)? = kind {return v}
+      return Mineralsync_V1_RevocationLists()
+    }
+    set {kind = .revocations(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -402,6 +429,7 @@ public nonisolated struct Mineralsync_V1_SyncMessage: Sendable {
     case ping(Mineralsync_V1_Ping)
     case pong(Mineralsync_V1_Pong)
     case goodbye(Mineralsync_V1_Goodbye)
+    case revocations(Mineralsync_V1_RevocationLists)
 
   }
 
@@ -668,6 +696,36 @@ nonisolated extension Mineralsync_V1_OriginCertificates: SwiftProtobuf.Message, 
   }
 }
 
+nonisolated extension Mineralsync_V1_RevocationLists: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevocationLists"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}crls\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedBytesField(value: &self.crls) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.crls.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.crls, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_RevocationLists, rhs: Mineralsync_V1_RevocationLists) -> Bool {
+    if lhs.crls != rhs.crls {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Mineralsync_V1_Vector: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Vector"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}vector\0")
@@ -803,7 +861,7 @@ nonisolated extension Mineralsync_V1_Goodbye.Reason: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Mineralsync_V1_SyncMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SyncMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}entries\0\u{1}certificates\0\u{1}vector\0\u{1}ping\0\u{1}pong\0\u{1}goodbye\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}entries\0\u{1}certificates\0\u{1}vector\0\u{1}ping\0\u{1}pong\0\u{1}goodbye\0\u{1}revocations\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -902,6 +960,19 @@ nonisolated extension Mineralsync_V1_SyncMessage: SwiftProtobuf.Message, SwiftPr
           self.kind = .goodbye(v)
         }
       }()
+      case 8: try {
+        var v: Mineralsync_V1_RevocationLists?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .revocations(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .revocations(v)
+        }
+      }()
       default: break
       }
     }
@@ -940,6 +1011,10 @@ nonisolated extension Mineralsync_V1_SyncMessage: SwiftProtobuf.Message, SwiftPr
     case .goodbye?: try {
       guard case .goodbye(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .revocations?: try {
+      guard case .revocations(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     }()
     case nil: break
     }

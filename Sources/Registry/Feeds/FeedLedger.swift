@@ -234,13 +234,11 @@ public struct FeedLedger: Sendable {
             result.duplicates += 1
             if settled { decided.insert(entry.id) }
         }
-        /// The keys each entry is checked with, looked up once; an entry without any is refused
-        /// with the lookup's reason (unknown certificate, or not valid at the entry's clock).
-        var keys: [EntryID: [PublicKey]] = [:]
+        /// Whether the certificate an entry names is known and valid at its clock; if not, the
+        /// entry is refused with the reason. Looked up again for the few entries verified.
         func signable(_ entry: Entry) -> Bool {
-            if keys[entry.id] != nil { return true }
             switch signers(entry) {
-            case .keys(let found): keys[entry.id] = found; return true
+            case .keys: return true
             case .unknownOrigin: reject(entry, .unknownOrigin)
             case .unknownSigner(let signer): reject(entry, .unknownSigner(signer))
             case .outsideValidity(let signer, let wall): reject(entry, .outsideValidity(signer: signer, wallMillis: wall))
@@ -248,7 +246,7 @@ public struct FeedLedger: Sendable {
             return false
         }
         func verify(_ entry: Entry) -> Bool {
-            let candidates = keys[entry.id] ?? []
+            guard case .keys(let candidates) = signers(entry) else { return false }
             result.signatureChecks += max(candidates.count, 1)
             return candidates.contains { entry.signed.isSigned(by: $0) }
         }
