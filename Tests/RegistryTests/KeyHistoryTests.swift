@@ -108,6 +108,18 @@ import Testing
         #expect(ledger.ingest([genuine.signed], signers: keys.lookup).accepted.map(\.id) == [genuine.id])
     }
 
+    /// The rotation and the old key's next entry in one batch, to a node that holds nothing of
+    /// the feed yet: the chain retires the old key within the batch.
+    @Test func aRetiredKeyIsRefusedInTheBatchThatBringsTheRotation() {
+        let (entries, author) = Self.rotatedFeed()
+        let appended = Self.next(by: FeedAuthor(node: Self.origin, key: Self.keys[0], signer: Self.certificate(0).id, head: author.head),
+                                 amount: "666", at: 200_000)
+        var ledger = FeedLedger()
+        let result = ledger.ingest((entries + [appended]).map(\.signed), signers: Self.directory([0, 1]).lookup)
+        #expect(result.accepted.count == 10 && result.forks.isEmpty)
+        #expect(result.rejected.map(\.reason) == [.retiredSigner])
+    }
+
     /// The same two entries of key 0 before the rotation reached this node: a real fork.
     @Test func beforeTheRotationTwoEntriesOfOneKeyAreAFork() {
         let (entries, _) = Self.rotatedFeed()
