@@ -69,24 +69,12 @@ public actor SyncEngine {
     private let store: RegistryStore
     private var registry: MineralRegistry
     private var author: FeedAuthor
-    /// The anchors and the CRLs in force: the configured ones, and newer ones received from peers.
-    private var trustStore: TrustStore
-    /// CRLs already considered (by hash), so that every peer sending back one we hold costs a
-    /// hash, not a parse and a signature check. Bounded; forgotten on reload.
-    private var consideredRevocations: Set<SHA256Digest> = []
+    /// The anchors and CRLs in force, and every origin's key history.
+    private var trust: OriginTrust
+    /// The CRLs in force (DER) and the chains behind the key histories, for sessions to send.
     private nonisolated let revocationSnapshot: NIOLockedValueBox<[[UInt8]]>
+    private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[[UInt8]]]]>
     private nonisolated let trustChanged = NIOLockedValueBox<@Sendable (TrustStore) -> Void>({ _ in })
-    /// Every origin's key history: the certificates verified for it (this node's own included).
-    private var originKeys = OriginKeys()
-    /// Nodes with a certificate a CRL in force revokes: what they sign under it is refused, so
-    /// peers that took it before the CRL hold more of their feeds than this node ever will.
-    public private(set) var revokedOrigins: Set<NodeID> = []
-    /// Chains already refused (by the hash of their DER certificates), so that a peer sending the
-    /// same bad chain again costs a hash, not a verification. Bounded; forgotten on reload.
-    private var refusedChains: Set<SHA256Digest> = []
-    static let refusedChainMemory = 1_024
-    /// Relayed chains verified so far (for tests: each distinct chain is verified once).
-    public private(set) var chainVerifications = 0
     private var links: [UInt64: SessionLink] = [:]
     /// The store could not prove it is the newest (the node did not stop cleanly, or the file is
     /// a copy: a restore), so the feed it was writing may continue at partners beyond its head.
@@ -119,8 +107,6 @@ public actor SyncEngine {
         var headIDs: [NodeID: EntryID]
     }
     private nonisolated let holdings: NIOLockedValueBox<Holdings>
-    /// The chains behind `originKeys`, for sessions to send: every chain of each origin.
-    private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[[UInt8]]]]>
     private nonisolated let clock: @Sendable () -> UInt64
 
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
@@ -132,8 +118,6 @@ public actor SyncEngine {
         (registry, author) = try store.load(policy: policy, key: key)
         registry.waitingLimits = waitingLimits
         registry.feedQuota = feedQuota
-        self.trustStore = Self.merging(trustStore, received: try store.loadRevocationLists(), logger: logger)
-        revocationSnapshot = NIOLockedValueBox(self.trustStore.crls.map(\.der))
         self.claimProofTimeout = claimProofTimeout
         self.logger = logger
         self.clock = clock
@@ -145,12 +129,11 @@ public actor SyncEngine {
             try store.record(certificateChain: own, of: node)
             chains[node, default: []].append(own)
         }
-        let (keys, kept) = Self.verifiedKeys(chains, by: self.trustStore, logger: logger)
-        originKeys = keys
-        revokedOrigins = Self.revoked(chains, by: self.trustStore)
-        chainSnapshot = NIOLockedValueBox(kept)
+        trust = OriginTrust(configured: trustStore, received: try store.loadRevocationLists(), chains: chains, logger: logger)
+        revocationSnapshot = NIOLockedValueBox(trust.trustStore.crls.map(\.der))
+        chainSnapshot = NIOLockedValueBox(trust.chains)
         let ownKey: SignerKey
-        do { ownKey = try Self.signerKey(of: certificateChain) } catch {
+        do { ownKey = try OriginTrust.signerKey(of: certificateChain) } catch {
             throw .cannotOpen(path: store.path, reason: "this node's certificate: \(error)")
         }
         author = author.signing(with: key, signer: ownKey.id, validity: ownKey.validFrom...ownKey.validUntil)
@@ -163,19 +146,23 @@ public actor SyncEngine {
     /// every origin certificate held is checked again (one that is now refused, revoked say,
     /// verifies nothing more), and those relayed from now on.
     public func replaceTrustStore(_ configured: TrustStore) {
-        trustStore = trustStore(mergedWith: configured)
-        refusedChains.removeAll()
-        consideredRevocations.removeAll()
-        trustUpdated(announcing: [], from: nil)
+        let changed = trust.replace(configured: configured, received: (try? store.loadRevocationLists()) ?? [], logger: logger)
+        trustUpdated(changedOrigins: changed, announcing: [], from: nil)
     }
 
     /// The anchors and CRLs in force (for TLS: sessions use the same).
-    public var currentTrustStore: TrustStore { trustStore }
+    public var currentTrustStore: TrustStore { trust.trustStore }
 
     /// What `replaceTrustStore(configured)` would put in force, without changing anything.
     public func trustStore(mergedWith configured: TrustStore) -> TrustStore {
-        Self.merging(configured, received: (try? store.loadRevocationLists()) ?? [], logger: logger)
+        OriginTrust.merging(configured, received: (try? store.loadRevocationLists()) ?? [], logger: logger)
     }
+
+    /// Nodes with a certificate a CRL in force revokes: what they sign under it is refused, so
+    /// peers that took it before the CRL hold more of their feeds than this node ever will.
+    public var revokedOrigins: Set<NodeID> { trust.revokedOrigins }
+    /// Relayed chains verified so far (for tests: each distinct chain is verified once).
+    public var chainVerifications: Int { trust.chainVerifications }
 
     /// The CRLs in force, DER, for a session to send after its hello.
     public nonisolated var revocationLists: [[UInt8]] { revocationSnapshot.withLockedValue { $0 } }
@@ -191,56 +178,41 @@ public actor SyncEngine {
     /// the store, and sent on to every other peer.
     public func takeRevocations(_ crls: [[UInt8]], from source: NodeID?) {
         var taken: [[UInt8]] = []
+        var changed: Set<NodeID> = []
         for der in crls {
-            if consideredRevocations.count >= Self.refusedChainMemory { consideredRevocations.removeAll() }
-            guard consideredRevocations.insert(SHA256.hash(der)).inserted else { continue }
-            do {
-                let crl = try CertificateRevocationList(der: der)
-                trustStore = try trustStore.replacing(with: crl)
-                try store.record(revocationList: der, issuer: crl.issuer)
+            let (outcome, origins) = trust.take(der, logger: logger)
+            changed.formUnion(origins)
+            switch outcome {
+            case .taken(let crl):
+                do { try store.record(revocationList: der, issuer: crl.issuer) } catch {
+                    logger.error("a revocation list in force could not be stored: after a restart it is in force again only when a peer sends it",
+                                 metadata: ["issuer": "\(crl.issuer)", "reason": "\(error)"])
+                }
                 taken.append(der)
                 logger.notice("revocation list in force", metadata: [
                     "issuer": "\(crl.issuer)", "from": "\(source.map(\.description) ?? "operator")",
                     "next-update": "\(crl.nextUpdate.map { $0.formatted(.iso8601) } ?? "none")"])
-            } catch TrustStore.RevocationRefusal.notNewer {
+            case .known:
                 continue  // every peer sends back what it took from us: not worth a line
-            } catch {
-                logger.warning("revocation list refused", metadata: ["from": "\(source.map(\.description) ?? "operator")", "reason": "\(error)"])
+            case .refused(let reason):
+                logger.warning("revocation list refused", metadata: ["from": "\(source.map(\.description) ?? "operator")", "reason": "\(reason)"])
             }
         }
         guard !taken.isEmpty else { return }
-        trustUpdated(announcing: taken, from: source)
-        trustChanged.withLockedValue { $0 }(trustStore)
+        trustUpdated(changedOrigins: changed.sorted(), announcing: taken, from: source)
+        trustChanged.withLockedValue { $0 }(trust.trustStore)
     }
 
-    /// After the trust store changed: origin keys checked again, the CRL snapshot renewed, and
-    /// sessions told (new CRLs to send, origins whose chains changed).
-    private func trustUpdated(announcing taken: [[UInt8]], from source: NodeID?) {
-        let held = chainSnapshot.withLockedValue { $0 }
-        let (keys, chains) = Self.verifiedKeys(held, by: trustStore, logger: logger)
-        originKeys = keys
-        revokedOrigins.formUnion(Self.revoked(held, by: trustStore))
+    /// After the trust store changed: the snapshots renewed, and sessions told (new CRLs to
+    /// send, origins whose chains changed).
+    private func trustUpdated(changedOrigins changed: [NodeID], announcing taken: [[UInt8]], from source: NodeID?) {
+        let (chains, crls) = (trust.chains, trust.trustStore.crls.map(\.der))
         chainSnapshot.withLockedValue { $0 = chains }
-        revocationSnapshot.withLockedValue { $0 = trustStore.crls.map(\.der) }
-        let changed = held.keys.filter { (chains[$0]?.count ?? 0) != held[$0]!.count }
+        revocationSnapshot.withLockedValue { $0 = crls }
         for link in links.values {
             if !changed.isEmpty { link.certificatesChanged(changed) }
             if !taken.isEmpty, link.peer != source { link.revocations(taken) }
         }
-    }
-
-    /// The configured trust store with the CRLs received from peers that are newer than the
-    /// configured ones of their authority (a received CRL stays in force after it expires, like
-    /// a configured one: a revocation must stick).
-    private static func merging(_ configured: TrustStore, received: [[UInt8]], logger: Logger) -> TrustStore {
-        var trust = configured
-        for der in received {
-            guard let crl = try? CertificateRevocationList(der: der) else { continue }
-            do { trust = try trust.replacing(with: crl, now: .distantPast) } catch TrustStore.RevocationRefusal.notNewer {} catch {
-                logger.warning("a revocation list received earlier is no longer taken", metadata: ["issuer": "\(crl.issuer)", "reason": "\(error)"])
-            }
-        }
-        return trust
     }
 
     /// This node's key changed (SIGHUP or restart with a new certificate and key, same node):
@@ -248,74 +220,20 @@ public actor SyncEngine {
     /// of `certificateChain`, which joins the key history sent to peers.
     public func rotate(to key: PrivateKey, certificateChain: [Certificate]) throws(EngineError) {
         let signer: SignerKey
-        do { signer = try Self.signerKey(of: certificateChain) } catch { throw .certificate("\(error)") }
+        do { signer = try OriginTrust.signerKey(of: certificateChain) } catch { throw .certificate("\(error)") }
         guard signer.id != author.signer else { return }
         remember(node, signer, chain: certificateChain.map(\.der))
         author = author.signing(with: key, signer: signer.id, validity: signer.validFrom...signer.validUntil)
         logger.notice("key rotated: entries from now on are signed with the new certificate",
-                      metadata: ["certificate": "\(signer.id.hex.prefix(16))", "keys-in-history": "\(originKeys.history(of: node).count)"])
+                      metadata: ["certificate": "\(signer.id.hex.prefix(16))", "keys-in-history": "\(trust.keys.history(of: node).count)"])
     }
 
     /// This node's key history, oldest first (status).
-    public var ownKeyHistory: [SignerKey] { originKeys.history(of: node) }
+    public var ownKeyHistory: [SignerKey] { trust.keys.history(of: node) }
     /// The feed this node writes: its own, or a later segment of it.
     public var writingFeed: NodeID { author.feed }
     /// The certificate this node signs with now.
     public var currentSigner: SignerID? { author.signer }
-
-    /// The key an entry signed under `chain` is checked with, and the clocks it may sign for:
-    /// the validity every certificate of the chain shares.
-    static func signerKey(of chain: [Certificate]) throws -> SignerKey {
-        guard let leaf = chain.first else { throw TrustStoreError.noCertificate }
-        let millis = { (date: Date) in UInt64(max(0, date.timeIntervalSince1970 * 1000)) }
-        let from = chain.map { millis($0.notBefore) }.max()!, until = chain.map { millis($0.notAfter) }.min()!
-        guard from <= until else { throw TrustStoreError.chainRejected(code: 0, reason: "the certificates of the chain are never valid at the same time") }
-        return SignerKey(id: leaf.fingerprint, key: try leaf.publicKey, validFrom: from, validUntil: until)
-    }
-
-    /// Checks `chain` as a certificate of `origin`, against its participant's anchors and CRLs,
-    /// regardless of the time: each entry it signed is judged by its own clock.
-    static func verifiedSignerKey(_ chain: [[UInt8]], of origin: NodeID, by trustStore: TrustStore) throws -> SignerKey {
-        let certificates = try chain.map { (der) throws(CryptoError) in try Certificate(der: der) }
-        let verified = try trustStore.verify(certificates, checkingTime: false)
-        let named = try NodeID(verified.identity)
-        guard named == origin else { throw TrustStoreError.chainRejected(code: 0, reason: "the certificate names \(named), not \(origin)") }
-        return try signerKey(of: certificates)
-    }
-
-    /// Key histories from chains (read from the store, or held before a reload), keeping those
-    /// the trust store still accepts.
-    /// Nodes a CRL in force revokes a held certificate of.
-    private static func revoked(_ chains: [NodeID: [[[UInt8]]]], by trustStore: TrustStore) -> Set<NodeID> {
-        func isRevoked(_ chain: [[UInt8]]) -> Bool {
-            guard let certificates = try? chain.map({ (der: [UInt8]) throws(CryptoError) in try Certificate(der: der) }) else { return false }
-            do {
-                _ = try trustStore.verify(certificates, checkingTime: false)
-                return false
-            } catch {
-                if case .revoked = error { return true }
-                return false
-            }
-        }
-        return Set(chains.filter { $0.value.contains(where: isRevoked) }.keys)
-    }
-
-    private static func verifiedKeys(_ chains: [NodeID: [[[UInt8]]]], by trustStore: TrustStore, logger: Logger)
-        -> (OriginKeys, [NodeID: [[[UInt8]]]]) {
-        var keys = OriginKeys()
-        var kept: [NodeID: [[[UInt8]]]] = [:]
-        for (origin, list) in chains {
-            for chain in list {
-                do {
-                    if keys.add(try verifiedSignerKey(chain, of: origin, by: trustStore), for: origin) == .added { kept[origin, default: []].append(chain) }
-                } catch {
-                    logger.warning("a held certificate of an origin is no longer trusted: the entries it signs are refused from now on",
-                                   metadata: ["origin": "\(origin)", "reason": "\(error)"])
-                }
-            }
-        }
-        return (keys, kept)
-    }
 
     /// Every batch of entries committed from now on (local writes and from peers), for `watch`.
     /// Bounded: a consumer that falls 1,000 batches behind loses the oldest.
@@ -460,7 +378,7 @@ public actor SyncEngine {
 
     /// A directly connected peer's certificate, verified by the TLS handshake.
     public func learnPeer(_ peer: VerifiedPeer, chain: [Certificate]) {
-        guard let node = try? NodeID(peer.identity), let key = try? Self.signerKey(of: chain) else { return }
+        guard let node = try? NodeID(peer.identity), let key = try? OriginTrust.signerKey(of: chain) else { return }
         remember(node, key, chain: chain.map(\.der))
     }
 
@@ -560,30 +478,16 @@ public actor SyncEngine {
     public func ingest(_ entries: [SignedEntry], certificates: [OriginCertificate], from peer: NodeID) -> IngestResult {
         guard !closed else { return IngestResult() }
         for certificate in certificates {
-            // Verified once: a certificate we hold for this origin already is neither verified
-            // nor stored again; a chain refused before is refused without another verification.
-            guard let leaf = certificate.chain.first else { continue }
-            let signer = SHA256.hash(leaf)
-            if originKeys.history(of: certificate.node).contains(where: { $0.id == signer }) { continue }
-            let fingerprint = SHA256.hash(certificate.chain.flatMap { SHA256.hash($0).bytes })
-            if refusedChains.contains(fingerprint) { continue }
-            chainVerifications += 1
-            do {
-                let key = try Self.verifiedSignerKey(certificate.chain, of: certificate.node, by: trustStore)
-                if !remember(certificate.node, key, chain: certificate.chain) {
-                    logger.warning("origin has more certificates than this node keeps; the new one is refused",
-                                   metadata: ["peer": "\(peer)", "origin": "\(certificate.node)", "limit": "\(OriginKeys.maximumPerOrigin)"])
-                    rememberRefused(fingerprint)
-                }
-            } catch {
-                logger.warning("origin certificate refused", metadata: ["peer": "\(peer)", "origin": "\(certificate.node)", "reason": "\(error)"])
-                if case TrustStoreError.revoked = error { revokedOrigins.insert(certificate.node) }
-                rememberRefused(fingerprint)
+            switch trust.admit(certificate) {
+            case .added: certificatesAdded(to: certificate.node, chain: certificate.chain)
+            case .known: continue
+            case .refused(let reason):
+                logger.warning("origin certificate refused", metadata: ["peer": "\(peer)", "origin": "\(certificate.node)", "reason": "\(reason)"])
             }
         }
         guard !entries.isEmpty else { return IngestResult() }
         proveClaims(with: entries)
-        let keys = originKeys
+        let keys = trust.keys
         let result = registry.ingest(entries, signers: keys.lookup)
         do {
             try store.append(result.accepted)
@@ -629,25 +533,22 @@ public actor SyncEngine {
         await withCheckedContinuation { continuation in waiters.append((target, continuation)) }
     }
 
-    private func rememberRefused(_ fingerprint: SHA256Digest) {
-        if refusedChains.count >= Self.refusedChainMemory { refusedChains.removeAll() }
-        refusedChains.insert(fingerprint)
+    /// A certificate verified elsewhere (this node's own after a rotation, a TLS peer's) joins
+    /// its node's key history.
+    private func remember(_ origin: NodeID, _ key: SignerKey, chain: [[UInt8]]) {
+        switch trust.add(key, chain: chain, of: origin) {
+        case .added: certificatesAdded(to: origin, chain: chain)
+        case .known: break
+        case .refused(let reason): logger.warning("certificate not kept", metadata: ["origin": "\(origin)", "reason": "\(reason)"])
+        }
     }
 
-    /// Adds a verified certificate to an origin's key history, stored and offered to peers
-    /// (sessions send the origin's chains again before its next entries). False when the
-    /// origin already has as many as this node keeps.
-    @discardableResult
-    private func remember(_ origin: NodeID, _ key: SignerKey, chain: [[UInt8]]) -> Bool {
-        switch originKeys.add(key, for: origin) {
-        case .known: return true
-        case .full: return false
-        case .added: break
-        }
+    /// A new chain in an origin's key history: stored, and offered to peers (sessions send the
+    /// origin's chains again before its next entries).
+    private func certificatesAdded(to origin: NodeID, chain: [[UInt8]]) {
         chainSnapshot.withLockedValue { $0[origin, default: []].append(chain) }
         try? store.record(certificateChain: chain, of: origin)
         for link in links.values { link.certificatesChanged([origin]) }
-        return true
     }
 
     /// Publishes newly committed entries: to sessions (each pushes what its peer lacks; the
