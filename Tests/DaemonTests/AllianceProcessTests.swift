@@ -5,6 +5,9 @@ import Registry
 import RegistryStore
 import Testing
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Three daemon processes, EU, US and JP, over real loopback TLS, driven through the admin API.
 @Suite("mineral-syncd alliance of processes", .serialized)
@@ -101,10 +104,14 @@ struct AllianceProcessTests {
         try withPeers.replacingOccurrences(of: "peers:\n" + peerLines.joined(separator: "\n"), with: "peers: []")
             .write(toFile: jp.configPath, atomically: true, encoding: .utf8)
         try await jp.start()
+        // SIGKILL from the watch's reader itself, the moment the first batch shows: on a loaded
+        // machine, a kill sent after the test's task resumes could land after the whole catch-up.
+        let pid = try #require(jp.pid)
         let firstBatch = Task { () throws -> Bool in try await onThread {
             var seen = false
             try jp.client.stream("/v1/watch") { line in
                 seen = line.contains("\"reserve\"")
+                if seen { Glibc.kill(pid, SIGKILL) }
                 return !seen
             }
             return seen
