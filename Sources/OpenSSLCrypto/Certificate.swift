@@ -9,14 +9,7 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
 
     package init(takingOwnership pointer: OpaquePointer) {
         self.pointer = pointer
-        var out: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_X509(pointer, &out)
-        if length > 0, let out {
-            der = Array(UnsafeBufferPointer(start: out, count: Int(length)))
-            mshim_OPENSSL_free(out)
-        } else {
-            der = []
-        }
+        der = derEncoding(of: pointer, i2d_X509)
     }
 
     package convenience init(retaining pointer: OpaquePointer) {
@@ -27,14 +20,7 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
     deinit { X509_free(pointer) }
 
     public convenience init(der: [UInt8]) throws(CryptoError) {
-        let pointer = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            return d2i_X509(nil, &cursor, buffer.count)
-        }
-        guard let pointer else {
-            _ = OpenSSLErrorQueue.drain()
-            throw .malformedPEM(source: "DER certificate", expected: "certificate")
-        }
+        guard let pointer = decodingDER(der, d2i_X509) else { throw .malformedPEM(source: "DER certificate", expected: "certificate") }
         self.init(takingOwnership: pointer)
     }
 

@@ -9,26 +9,12 @@ public final class CertificateRevocationList: @unchecked Sendable, CustomStringC
 
     init(takingOwnership pointer: OpaquePointer) {
         self.pointer = pointer
-        var out: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_X509_CRL(pointer, &out)
-        if length > 0, let out {
-            der = Array(UnsafeBufferPointer(start: out, count: Int(length)))
-            mshim_OPENSSL_free(out)
-        } else {
-            der = []
-        }
+        der = derEncoding(of: pointer, i2d_X509_CRL)
     }
     deinit { X509_CRL_free(pointer) }
 
     public convenience init(der: [UInt8]) throws(CryptoError) {
-        let pointer = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            return d2i_X509_CRL(nil, &cursor, buffer.count)
-        }
-        guard let pointer else {
-            _ = OpenSSLErrorQueue.drain()
-            throw .malformedPEM(source: "DER CRL", expected: "certificate revocation list")
-        }
+        guard let pointer = decodingDER(der, d2i_X509_CRL) else { throw .malformedPEM(source: "DER CRL", expected: "certificate revocation list") }
         self.init(takingOwnership: pointer)
     }
 

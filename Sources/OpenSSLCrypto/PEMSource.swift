@@ -62,3 +62,23 @@ func collectingMemoryBIO(_ body: (OpaquePointer) -> Int32) throws(CryptoError) -
     guard let data, length > 0 else { return [] }
     return Array(UnsafeRawBufferPointer(start: data, count: Int(length)))
 }
+
+/// The DER encoding an OpenSSL `i2d_*` function writes for `pointer` (empty if it fails).
+func derEncoding(of pointer: OpaquePointer, _ encode: (OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8] {
+    var out: UnsafeMutablePointer<UInt8>? = nil
+    let length = encode(pointer, &out)
+    guard length > 0, let out else { return [] }
+    defer { mshim_OPENSSL_free(out) }
+    return Array(UnsafeBufferPointer(start: out, count: Int(length)))
+}
+
+/// The object an OpenSSL `d2i_*` function reads from `der`; nil (the error queue drained) when
+/// the bytes are not one.
+func decodingDER(_ der: [UInt8], _ decode: (UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, Int) -> OpaquePointer?) -> OpaquePointer? {
+    let pointer = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+        var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+        return decode(nil, &cursor, buffer.count)
+    }
+    if pointer == nil { _ = OpenSSLErrorQueue.drain() }
+    return pointer
+}

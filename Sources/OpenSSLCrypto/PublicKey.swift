@@ -10,14 +10,7 @@ public final class PublicKey: @unchecked Sendable, Hashable {
     init(retaining pointer: OpaquePointer, algorithm: KeyAlgorithm) {
         self.pointer = pointer
         self.algorithm = algorithm
-        var der: UnsafeMutablePointer<UInt8>? = nil
-        let length = i2d_PUBKEY(pointer, &der)
-        if length > 0, let der {
-            subjectPublicKeyInfo = Array(UnsafeBufferPointer(start: der, count: Int(length)))
-            mshim_OPENSSL_free(der)
-        } else {
-            subjectPublicKeyInfo = []
-        }
+        subjectPublicKeyInfo = derEncoding(of: pointer, i2d_PUBKEY)
     }
 
     deinit { EVP_PKEY_free(pointer) }
