@@ -120,6 +120,22 @@ import Testing
         #expect(result.rejected.map(\.reason) == [.retiredSigner])
     }
 
+    /// Entries that waited ahead of a gap were verified when they came; if their certificate is
+    /// no longer in force when the gap fills (a CRL came), they are refused, not taken, and not
+    /// taken for a fork either.
+    @Test func aWaitingEntryWhoseCertificateWasRevokedSinceIsRefused() {
+        let (entries, _) = Self.rotatedFeed()
+        var ledger = FeedLedger()
+        _ = ledger.ingest(entries[..<4].map(\.signed), signers: Self.directory([0, 1]).lookup)
+        #expect(ledger.ingest(entries[5...].map(\.signed), signers: Self.directory([0, 1]).lookup).buffered == 5)
+        // Certificate 1 is revoked: the receiver knows only certificate 0 now.
+        let result = ledger.ingest([entries[4].signed], signers: Self.directory([0]).lookup)
+        #expect(result.accepted.map(\.seq) == [5])
+        #expect(result.forks.isEmpty)
+        #expect(result.rejected.map(\.reason) == [.unknownSigner(Self.certificate(1).id)])
+        #expect(ledger.vector[Self.origin] == 5)
+    }
+
     /// The same two entries of key 0 before the rotation reached this node: a real fork.
     @Test func beforeTheRotationTwoEntriesOfOneKeyAreAFork() {
         let (entries, _) = Self.rotatedFeed()

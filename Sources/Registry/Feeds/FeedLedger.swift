@@ -319,7 +319,9 @@ public struct FeedLedger: Sendable {
                     entry.previous == link && (entry.signerID == signer || !retired.contains(entry.signerID))
                 }
                 var chosen: (entry: Entry, verified: Bool)?
-                for entry in feed.pending[position] ?? [] where continues(entry) && chosen.map({ entry.id < $0.entry.id }) ?? true {
+                // A waiting entry was verified when it arrived; its certificate must still be in
+                // force (a CRL may have come since).
+                for entry in feed.pending[position] ?? [] where continues(entry) && signers(entry).hasKeys && chosen.map({ entry.id < $0.entry.id }) ?? true {
                     chosen = (entry, true)
                 }
                 for entry in arrivals[position] ?? [] where !decided.contains(entry.id) && continues(entry) && chosen.map({ entry.id < $0.entry.id }) ?? true {
@@ -398,6 +400,8 @@ public struct FeedLedger: Sendable {
         let next = feed.head + 1
         for entry in (feed.pending[next] ?? []) + (arrivals[next] ?? []).filter({ !decided.contains($0.id) }) {
             if feed.isRetired(entry) { reject(entry, .retiredSigner); feed.removePending(at: next, id: entry.id); continue }
+            // Linked to the head but left out of the run: its certificate is no longer in force.
+            guard signable(entry) else { feed.removePending(at: next, id: entry.id); continue }
             let waiting = feed.pending[next]?.contains(entry) == true
             if !waiting {
                 guard let valid = verifyAlone(entry) else { continue }

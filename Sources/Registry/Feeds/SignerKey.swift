@@ -35,6 +35,8 @@ public enum SignerLookup: Sendable {
     case unknownSigner(SignerID)
     /// The certificate was not valid at the entry's clock.
     case outsideValidity(SignerID?, wallMillis: UInt64)
+
+    var hasKeys: Bool { if case .keys = self { true } else { false } }
 }
 
 /// Every origin's key history as this node knows it: the certificates that chain to the origin's
