@@ -187,4 +187,47 @@ import Testing
         #expect(us.node.peers.health(of: eu.identity.id)?.offences == 0)
         for node in [eu, us] { await node.node.shutdown() }
     }
+
+    /// A partner that signs without end fills no more than the per-feed quota: the rest is
+    /// refused (not as invalid: no offence), the victim keeps serving, and its feed stops there.
+    @Test func aFeedBeyondItsQuotaIsRefusedOverTLS() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, feedQuota: 20_000)
+        try await eu.start()
+        let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
+        try await attacker.hello()
+        var author = attacker.identity.author()
+        let note = String(repeating: "q", count: 1_000)
+        let entries = (0..<60).map { step in
+            author.write(.reportReserve(ReserveReport(participant: "JP", mineral: try! MineralID("gallium"), site: "s\(step)",
+                                                      quantity: Quantity(amount: try! Amount("1"), unit: .tonne), asOfMillis: 1, note: note)), at: 2).signed
+        }
+        try await attacker.send(.entries(entries))
+        let attackerID = attacker.identity.id
+        try await within(20, "the batch is processed") {
+            while (eu.node.peers.health(of: attackerID)?.rejectedEntries ?? 0) == 0 { await Task.yield() }
+        }
+        let held = eu.engine.vector[attackerID]
+        #expect(held > 0 && held < 60, "held \(held) of 60")
+        #expect(await eu.engine.feedsAtQuota == [attackerID])
+        #expect(eu.node.peers.health(of: attackerID)?.offences == 0)
+        #expect(try await eu.engine.append(Ops.report("EU")).seq == 1, "the victim still writes")
+        await attacker.close()
+        await eu.node.shutdown()
+    }
+
+    /// A certificates message beyond the wire limits closes the session before anything in it
+    /// is verified.
+    @Test func anOversizedCertificatesMessageClosesTheSession() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        try await eu.start()
+        let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
+        try await attacker.hello()
+        let chains = (0..<65).map { index in OriginCertificate(node: try! NodeID("JP/fake-\(index)"), chain: [[0x30, 0x00]]) }
+        try await attacker.send(.certificates(chains))
+        let goodbye = try await within(20, "closed") { try await attacker.untilClosed() }
+        #expect(detail(goodbye) == "message exceeds a limit: more than 64 origin certificates in one message")
+        #expect(await eu.engine.chainVerifications == 0)
+        #expect(eu.node.peers.health(of: attacker.identity.id)?.offences == 1)
+        await eu.node.shutdown()
+    }
 }

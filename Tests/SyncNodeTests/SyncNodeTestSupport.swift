@@ -19,7 +19,7 @@ final class TestNodeProcess: @unchecked Sendable {
     var port: Int { node.boundPort! }
 
     init(_ participant: String, _ name: String, pki: TestPKI, group: any EventLoopGroup,
-         claimProofTimeout: Duration = .seconds(10), waitingLimits: FeedLedger.WaitingLimits = .init(),
+         claimProofTimeout: Duration = .seconds(10), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
          directory: URL? = nil, identity: TestNode? = nil, trust: TrustStore? = nil,
          adjust: (inout SyncNode.Configuration) -> Void = { _ in }) throws {
         self.identity = try identity ?? pki.node(participant, name)
@@ -30,7 +30,7 @@ final class TestNodeProcess: @unchecked Sendable {
         var logger = Logger(label: "test.\(participant).\(name)")
         logger.logLevel = ProcessInfo.processInfo.environment["MINERALSYNC_TEST_LOG"] == "1" ? .debug : .critical
         let engine = try SyncEngine(store: store, key: self.identity.key, certificateChain: [self.identity.certificate], trustStore: trust,
-                                    waitingLimits: waitingLimits,
+                                    waitingLimits: waitingLimits, feedQuota: feedQuota,
                                     claimProofTimeout: claimProofTimeout, logger: logger)
         var configuration = SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: [])
         configuration.antiEntropyInterval = .milliseconds(300)
