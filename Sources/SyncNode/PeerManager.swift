@@ -44,6 +44,7 @@ public final class PeerManager: Sendable {
     public func penalize(_ peer: NodeID, reason: String, closeSession: Bool = true, now: Date = Date()) -> Date {
         let (until, channel) = state.withLockedValue { state -> (Date, (any Channel)?) in
             var health = state.health[peer] ?? PeerHealth(peer: peer)
+            if let last = health.lastOffenceAt, now.timeIntervalSince(last) > penaltyPolicy.forgiveness { health.offences = 0 }
             health.offences += 1
             let until = now.addingTimeInterval(penaltyPolicy.duration(offence: health.offences))
             health.penalizedUntil = until
@@ -171,10 +172,14 @@ public final class PeerManager: Sendable {
 public struct PenaltyPolicy: Sendable, Hashable {
     public var base: TimeInterval
     public var maximum: TimeInterval
+    /// A peer's offences are forgotten after this long without one: a partner that broke a rule
+    /// once last year starts again from `base`, not from the doubled penalty.
+    public var forgiveness: TimeInterval
 
-    public init(base: TimeInterval = 30, maximum: TimeInterval = 3600) {
+    public init(base: TimeInterval = 30, maximum: TimeInterval = 3600, forgiveness: TimeInterval = 86_400) {
         self.base = base
         self.maximum = maximum
+        self.forgiveness = forgiveness
     }
 
     public func duration(offence: Int) -> TimeInterval {

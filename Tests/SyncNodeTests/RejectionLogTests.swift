@@ -35,6 +35,22 @@ import Testing
         #expect(policy.duration(offence: 1_000_000) == 3600)
     }
 
+    /// Offences double the penalty while they come within a day of each other; after a quiet
+    /// day the count starts again.
+    @Test func offencesAreForgottenAfterAQuietDay() throws {
+        let peers = PeerManager(local: try NodeID("EU/eu-1"), penaltyPolicy: PenaltyPolicy(base: 30, maximum: 3600, forgiveness: 86_400))
+        let partner = try NodeID("JP/jp-1")
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        _ = peers.penalize(partner, reason: "first", now: start)
+        let second = peers.penalize(partner, reason: "second", now: start.addingTimeInterval(3_600))
+        #expect(second.timeIntervalSince(start.addingTimeInterval(3_600)) == 60)
+        #expect(peers.health(of: partner)?.offences == 2)
+        let afterQuiet = start.addingTimeInterval(3_600 + 86_401)
+        let third = peers.penalize(partner, reason: "third", now: afterQuiet)
+        #expect(third.timeIntervalSince(afterQuiet) == 30)
+        #expect(peers.health(of: partner)?.offences == 1)
+    }
+
     @Test func onlyWhatNoHonestNodeSendsCountsAsInvalid() {
         #expect(EntryRejection.Reason.badSignature.isInvalid && EntryRejection.Reason.brokenChain.isInvalid)
         #expect(EntryRejection.Reason.malformed(.missingClock).isInvalid)
