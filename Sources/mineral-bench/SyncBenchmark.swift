@@ -24,6 +24,7 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "Alerts timed in the 3-node mesh.") var alerts = 200
     @Option(help: "Nodes in the partial mesh.") var meshNodes = 50
     @Option(help: "Alerts timed in the partial mesh.") var meshAlerts = 40
+    @Option(help: "CRLs timed in the partial mesh (installed at one node, until every node has it in force).") var meshRevocations = 10
 
     func run() async throws {
         #if DEBUG
@@ -38,8 +39,10 @@ struct SyncBenchmark: AsyncParsableCommand {
         try await catchUp(pki: pki, group: group, scratch: scratch)
         try await propagation(nodes: 3, dialling: { index, count in (0..<count).filter { $0 > index } }, trials: alerts,
                               pki: pki, group: group, scratch: scratch, goal: "goal p99 ≤ 20 ms")
-        try await propagation(nodes: meshNodes, dialling: { index, count in [(index + 1) % count, (index + 7) % count] }, trials: meshAlerts,
+        let partialMesh = { (index: Int, count: Int) in [(index + 1) % count, (index + 7) % count] }
+        try await propagation(nodes: meshNodes, dialling: partialMesh, trials: meshAlerts,
                               pki: pki, group: group, scratch: scratch, goal: "goal p50 ≤ 50 ms, max ≤ 150 ms")
+        try await revocationPropagation(nodes: meshNodes, dialling: partialMesh, trials: meshRevocations, pki: pki, group: group, scratch: scratch)
         antiEntropyBytes(feeds: meshNodes)
         try await group.shutdownGracefully()
     }
@@ -81,18 +84,18 @@ struct SyncBenchmark: AsyncParsableCommand {
 
     // MARK: (b)
 
-    private func propagation(nodes count: Int, dialling: (Int, Int) -> [Int], trials: Int, pki: BenchAlliance,
-                             group: any EventLoopGroup, scratch: String, goal: String) async throws {
-        print("alert propagation to all \(count - 1) other nodes, \(count)-node \(count == 3 ? "mesh" : "partial mesh (each dials 2, degree 4)"), \(trials) alerts")
+    /// `count` nodes, each dialling the ones `dialling` names, connected (a first alert reached
+    /// everyone); every commit recorded in `arrivals`.
+    private func mesh(_ count: Int, dialling: (Int, Int) -> [Int], pki: BenchAlliance, group: any EventLoopGroup, scratch: String,
+                      arrivals: ArrivalLog) async throws -> (nodes: [BenchNode], watchers: [Task<Void, Never>]) {
         let participants = ["EU", "US", "JP"]
         var nodes: [BenchNode] = []
         for index in 0..<count {
             let participant = participants[index % 3]
             nodes.append(try BenchNode(pki.identity(participant, "\(participant.lowercased())-\(index)"), pki: pki, group: group,
-                                       directory: "\(scratch)/mesh\(count)-\(index)"))
+                                       directory: "\(scratch)/mesh\(count)-\(UUID().uuidString)"))
         }
         for node in nodes { try await node.node.start() }
-        let arrivals = ArrivalLog()
         var watchers: [Task<Void, Never>] = []
         for node in nodes {
             let stream = await node.engine.subscribe()
@@ -104,16 +107,54 @@ struct SyncBenchmark: AsyncParsableCommand {
         for (index, node) in nodes.enumerated() {
             for peer in dialling(index, count) where peer != index { node.node.addPeer(host: "127.0.0.1", port: nodes[peer].node.boundPort!) }
         }
-        // Connected: a first alert reaches everyone.
         _ = try await timedAlert(from: nodes[0], to: nodes, arrivals: arrivals, timeout: 60)
+        return (nodes, watchers)
+    }
+
+    private func propagation(nodes count: Int, dialling: (Int, Int) -> [Int], trials: Int, pki: BenchAlliance,
+                             group: any EventLoopGroup, scratch: String, goal: String) async throws {
+        print("alert propagation to all \(count - 1) other nodes, \(count)-node \(count == 3 ? "mesh" : "partial mesh (each dials 2, degree 4)"), \(trials) alerts")
+        let arrivals = ArrivalLog()
+        let (nodes, watchers) = try await mesh(count, dialling: dialling, pki: pki, group: group, scratch: scratch, arrivals: arrivals)
         var latencies: [Double] = []
         for trial in 0..<trials {
             latencies.append(try await timedAlert(from: nodes[trial % count], to: nodes, arrivals: arrivals, timeout: 10))
         }
-        latencies.sort()
-        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
-        print(String(format: "  last node has it: p50 %6.1f ms   p99 %6.1f ms   max %6.1f ms   %@", percentile(0.5), percentile(0.99),
-                     latencies.last! * 1000, goal))
+        print("  last node has it: " + Self.percentiles(latencies) + "   \(goal)")
+        for watcher in watchers { watcher.cancel() }
+        for node in nodes { await node.stop() }
+        print("")
+    }
+
+    static func percentiles(_ seconds: [Double]) -> String {
+        let sorted = seconds.sorted()
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
+        return String(format: "p50 %6.1f ms   p99 %6.1f ms   max %6.1f ms", percentile(0.5), percentile(0.99), sorted.last! * 1000)
+    }
+
+    /// A CRL installed at one node (as SIGHUP does), timed until every node has it in force.
+    private func revocationPropagation(nodes count: Int, dialling: (Int, Int) -> [Int], trials: Int, pki: BenchAlliance,
+                                       group: any EventLoopGroup, scratch: String) async throws {
+        print("CRL propagation: installed at one node of the \(count)-node partial mesh until every node has it in force, \(trials) CRLs")
+        let arrivals = ArrivalLog()
+        let (nodes, watchers) = try await mesh(count, dialling: dialling, pki: pki, group: group, scratch: scratch, arrivals: arrivals)
+        // Each node records, by the CRL's hash, when it put a CRL in force.
+        for node in nodes {
+            let name = node.engine.node
+            node.engine.onTrustChanged { trust in arrivals.record(trust.crls.map { SHA256.hash($0.der) }, at: name) }
+        }
+        var latencies: [Double] = []
+        let issued = Date(timeIntervalSinceNow: -3600)
+        for trial in 0..<trials {
+            // Each newer than the last (CRL times are in whole seconds).
+            let crl = try pki.issuers["US"]!.revocationList(revoking: [UInt64(900_000 + trial)], lastUpdate: issued.addingTimeInterval(Double(trial)))
+            let origin = nodes[(trial * 7) % count]
+            let start = DispatchTime.now().uptimeNanoseconds
+            await origin.engine.takeRevocations([crl.der], from: nil)
+            let last = try await arrivals.waitForAll(SHA256.hash(crl.der), count: count, timeout: 30)
+            latencies.append(Double(last - start) / 1e9)
+        }
+        print("  every node has it in force: " + Self.percentiles(latencies) + "   goal ≤ 2 anti-entropy intervals (20 s), p50 ≤ 1 s")
         for watcher in watchers { watcher.cancel() }
         for node in nodes { await node.stop() }
         print("")
@@ -245,7 +286,9 @@ final class BenchAlliance: @unchecked Sendable {
         serial += 1
         let key = try PrivateKey.generate()
         let uri = try SPIFFEIdentity(trustDomain: trustDomain, participant: participant, node: name).uri
-        let certificate = try issuers[participant]!.issue(commonName: "\(participant) \(name)", publicKey: key.publicKey, uris: [uri], serial: serial)
+        // Valid from the epoch: the histories and floods date their entries with small clocks.
+        let certificate = try issuers[participant]!.issue(commonName: "\(participant) \(name)", publicKey: key.publicKey, uris: [uri],
+                                                          notBefore: Date(timeIntervalSince1970: 0), serial: serial)
         return Identity(id: try NodeID(participant: participant, name: name), key: key, certificate: certificate)
     }
 
