@@ -100,9 +100,9 @@ public final class PeerManager: Sendable {
         sessionsChanged()
     }
 
-    /// An element now and after every change to the set of sessions (a claim or a release) or of
-    /// the refused connections, for
-    /// whoever waits for sessions to settle. Bounded: a slow reader sees only that something changed.
+    /// An element now and after every change to the set of sessions (a claim or a release), the
+    /// refused connections or a peer's health (entries counted, rejections, offences), for
+    /// whoever waits for one of them. Bounded: a slow reader sees only that something changed.
     public func sessionChanges() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let id = state.withLockedValue { state -> UInt64 in
@@ -121,6 +121,7 @@ public final class PeerManager: Sendable {
 
     func update(_ peer: NodeID, _ change: (inout PeerHealth) -> Void) {
         state.withLockedValue { state in change(&state.health[peer, default: PeerHealth(peer: peer)]) }
+        sessionsChanged()
     }
 
     func refused(address: String, reason: String) {

@@ -134,8 +134,9 @@ import Testing
             try await attacker.send(.entries(batch))
         }
         let victim = eu.node.peers
+        let attackerID = attacker.identity.id
         try await within(20, "the ingests are done") {
-            while (victim.health(of: attacker.identity.id)?.entriesReceived ?? 0) < 2_000 { await Task.yield() }
+            for await _ in victim.sessionChanges() where (victim.health(of: attackerID)?.entriesReceived ?? 0) >= 2_000 { return }
         }
         let waiting = await eu.engine.waitingBytes
         #expect(waiting > 0 && waiting <= limit, "\(waiting) bytes wait")
@@ -204,7 +205,7 @@ import Testing
         try await attacker.send(.entries(entries))
         let attackerID = attacker.identity.id
         try await within(20, "the batch is processed") {
-            while (eu.node.peers.health(of: attackerID)?.rejectedEntries ?? 0) == 0 { await Task.yield() }
+            for await _ in eu.node.peers.sessionChanges() where (eu.node.peers.health(of: attackerID)?.rejectedEntries ?? 0) > 0 { return }
         }
         let held = eu.engine.vector[attackerID]
         #expect(held > 0 && held < 60, "held \(held) of 60")

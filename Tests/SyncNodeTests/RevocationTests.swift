@@ -57,7 +57,7 @@ import Testing
         try await relay.send(.entries([after.signed]))
         let relayID = relay.identity.id
         try await within(20, "the relayed entry is refused") {
-            while (eu.node.peers.health(of: relayID)?.rejectedEntries ?? 0) < 1 { await Task.yield() }
+            for await _ in eu.node.peers.sessionChanges() where (eu.node.peers.health(of: relayID)?.rejectedEntries ?? 0) >= 1 { return }
         }
         #expect(eu.engine.vector[rogue.id] == 2, "an entry signed under a revoked certificate was taken")
         #expect(eu.node.peers.health(of: relayID)?.offences == 0, "the relay saw it before the CRL: not its fault")
