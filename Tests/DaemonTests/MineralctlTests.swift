@@ -230,4 +230,16 @@ struct MineralctlTests {
         _ = try await watch.waitForLine(containing: "lost the node", in: .error, after: errors, seconds: 20)
         watch.stop()
     }
+
+    /// A peer that connected but has not said hello has said nothing of what it holds: `sync
+    /// --wait` with it waits (and times out here), never reports two empty vectors in sync.
+    @Test func syncWaitsForThePeersHelloNotJustItsConnection() async throws {
+        let eu = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files)
+        try await eu.start()
+        // Connected (the TLS handshake claims the session; `sync --peer` waits for that) but no hello sent.
+        let silent = try await HostilePeer(identity: try pki.node("US", "us-1"), trust: try pki.trustStore(), port: eu.port)
+        try refused(eu, ["sync", "--peer", "US/us-1", "--wait", "--timeout", "1"], status: 75, saying: "not in sync with US/us-1 before the time-out")
+        await silent.close()
+        try await eu.stop()
+    }
 }

@@ -312,7 +312,9 @@ struct AdminService: Sendable {
                 vector.heads.filter { !revoked.contains($0.key.node) && !forked.contains($0.key) }
             }
             let pending = started.filter { peer in
-                guard let health = node.peers.health(of: peer) else { return true }
+                // Connected is not yet in sync: only the peer's hello says what it holds (a fresh
+                // node asking at once would otherwise compare two empty vectors).
+                guard let health = node.peers.health(of: peer), health.connectedSince != nil else { return true }
                 return comparable(health.confirmedVector) != comparable(local)
             }
             if pending.isEmpty { return SyncResponse(peers: started.map(\.description), inSync: true, versionVector: AdminPresenter.vector(local)) }
