@@ -29,8 +29,9 @@ struct RegistryBenchmark: ParsableCommand {
         print("generating \(entries) signed entries over \(feeds) feeds (\(algorithm))…")
         let history = try SyntheticHistory(entries: entries, feeds: feeds, algorithm: algorithm)
         let keys = history.keyDirectory
-        print("generating the same history with 5 keys per feed…")
+        print("generating the same history with 5 keys per feed, and with 2 (one rotation)…")
         let rotated = try SyntheticHistory(entries: entries, feeds: feeds, algorithm: algorithm, keysPerFeed: 5)
+        let rotatedOnce = try SyntheticHistory(entries: entries, feeds: feeds, algorithm: algorithm, keysPerFeed: 2)
         let signed = history.catchUpOrder.map(\.signed)
         print("")
         if let focus {
@@ -100,6 +101,7 @@ struct RegistryBenchmark: ParsableCommand {
         }
         let oneKey = validateWithKeyHistory(history)
         let fiveKeys = validateWithKeyHistory(rotated)
+        let twoKeys = validateWithKeyHistory(rotatedOnce)
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mineral-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -135,6 +137,8 @@ struct RegistryBenchmark: ParsableCommand {
         print("    1 key per feed         " + formatRate(entries, oneKey.seconds) + "   \(oneKey.checks) signature checks")
         print("    5 keys per feed        " + formatRate(entries, fiveKeys.seconds) + "   \(fiveKeys.checks) signature checks")
         print(String(format: "    5 keys ÷ 1 key: %.2f×   goal ≥ 0.95×", oneKey.seconds / fiveKeys.seconds))
+        print("    2 keys per feed        " + formatRate(entries, twoKeys.seconds) + "   \(twoKeys.checks) signature checks (one rotation per feed)")
+        print(String(format: "    2 keys ÷ 1 key: %.2f×", oneKey.seconds / twoKeys.seconds))
         print("  store append (FULL sync) " + formatRate(entries, storeTime) + "   goal ≥ 100,000/s")
         print("  reopen: load + rebuild   " + formatRate(entries, reloadTime))
     }

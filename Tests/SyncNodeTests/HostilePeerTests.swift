@@ -143,8 +143,10 @@ import Testing
         #expect(eu.node.peers.health(of: attacker.identity.id)?.offences == 0, "a full waiting area is not an offence")
         // The gap filled, what waited is accepted.
         try await attacker.send(.entries([first]))
-        try await within(20, "accepted") { while await eu.engine.waitingBytes > 0 { await Task.yield() } }
-        #expect(eu.engine.vector[attacker.identity.id] > 1)
+        // The gap and what waited behind it are taken in one ingest, committed together.
+        try await within(20, "accepted") { await eu.engine.waitUntilHolding(VersionVector([attackerID: 2])) }
+        #expect(await eu.engine.waitingBytes == 0)
+        #expect(eu.engine.vector[attackerID] > 1)
         await eu.node.shutdown()
     }
 

@@ -54,8 +54,12 @@ public struct FeedLedger: Sendable {
             signer = next
         }
 
-        /// Whether `entry` names a certificate this feed has retired.
-        func isRetired(_ entry: Entry) -> Bool { retired.contains(entry.signerID) }
+        /// Whether `entry` names a certificate this feed has retired (the head's signer, the
+        /// common case, never is: no hash for it).
+        func isRetired(_ entry: Entry) -> Bool {
+            let named = entry.signerID
+            return named != signer && retired.contains(named)
+        }
 
         @discardableResult
         mutating func removePending(at seq: UInt64) -> [Entry] {
