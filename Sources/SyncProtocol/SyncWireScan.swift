@@ -57,6 +57,18 @@ enum SyncWireScan {
         }
     }
 
+    /// `each`, for fields that may occur at most `limit` times: `body` gets each one's number
+    /// (from 1), and the one beyond the limit is refused with `refusal`.
+    private static func each(of fields: ClosedRange<Int>, in message: ProtobufReader, atMost limit: Int, refusal: @autoclosure () -> String,
+                             _ body: (_ number: Int, _ range: Range<Int>) throws -> Void) throws {
+        var count = 0
+        try each(of: fields, in: message) { _, range in
+            count += 1
+            guard count <= limit else { throw SyncProtocolError.limitExceeded(refusal()) }
+            try body(count, range)
+        }
+    }
+
     private static func entries(_ batch: ProtobufReader, _ limits: SyncLimits) throws -> [SignedEntry] {
         var entries: [SignedEntry] = []
         try each(of: 1...1, in: batch) { _, range in
@@ -111,34 +123,22 @@ enum SyncWireScan {
     }
 
     private static func certificates(_ message: ProtobufReader, _ limits: SyncLimits) throws {
-        var count = 0
-        try each(of: 1...1, in: message) { _, range in
-            count += 1
-            guard count <= limits.certificatesPerMessage else {
-                throw SyncProtocolError.limitExceeded("more than \(limits.certificatesPerMessage) origin certificates in one message")
-            }
-            var chain = 0
-            try each(of: 2...2, in: message.nested(range)) { _, certificate in
-                chain += 1
-                guard chain <= limits.certificatesPerChain else {
-                    throw SyncProtocolError.limitExceeded("origin certificate \(count) has a chain of more than \(limits.certificatesPerChain) certificates")
-                }
+        try each(of: 1...1, in: message, atMost: limits.certificatesPerMessage,
+                 refusal: "more than \(limits.certificatesPerMessage) origin certificates in one message") { number, range in
+            try each(of: 2...2, in: message.nested(range), atMost: limits.certificatesPerChain,
+                     refusal: "origin certificate \(number) has a chain of more than \(limits.certificatesPerChain) certificates") { _, certificate in
                 guard certificate.count <= limits.certificateSize else {
-                    throw SyncProtocolError.limitExceeded("origin certificate \(count) holds a \(certificate.count)-byte certificate; the limit is \(limits.certificateSize)")
+                    throw SyncProtocolError.limitExceeded("origin certificate \(number) holds a \(certificate.count)-byte certificate; the limit is \(limits.certificateSize)")
                 }
             }
         }
     }
 
     private static func revocations(_ message: ProtobufReader, _ limits: SyncLimits) throws {
-        var count = 0
-        try each(of: 1...1, in: message) { _, crl in
-            count += 1
-            guard count <= limits.revocationListsPerMessage else {
-                throw SyncProtocolError.limitExceeded("more than \(limits.revocationListsPerMessage) CRLs in one message")
-            }
+        try each(of: 1...1, in: message, atMost: limits.revocationListsPerMessage,
+                 refusal: "more than \(limits.revocationListsPerMessage) CRLs in one message") { number, crl in
             guard crl.count <= limits.revocationListSize else {
-                throw SyncProtocolError.limitExceeded("CRL \(count) is \(crl.count) bytes; the limit is \(limits.revocationListSize)")
+                throw SyncProtocolError.limitExceeded("CRL \(number) is \(crl.count) bytes; the limit is \(limits.revocationListSize)")
             }
         }
     }
