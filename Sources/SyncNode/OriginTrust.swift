@@ -149,19 +149,25 @@ struct OriginTrust {
         case refused(String)
     }
 
-    /// A CRL a peer sent: put in force when one of the anchors signed it, it is newer than the
-    /// CRL of its authority in force and not expired; held chains are checked again then.
-    mutating func take(_ der: [UInt8], logger: Logger) -> (outcome: RevocationOutcome, changedOrigins: [NodeID]) {
-        if consideredRevocations.count >= Self.memory { consideredRevocations.removeAll() }
-        guard consideredRevocations.insert(SHA256.hash(der)).inserted else { return (.known, []) }
-        do {
-            let crl = try CertificateRevocationList(der: der)
-            trustStore = try trustStore.replacing(with: crl)
-            return (.taken(crl), adopt(chains, logger: logger))
-        } catch TrustStore.RevocationRefusal.notNewer {
-            return (.known, [])
-        } catch {
-            return (.refused("\(error)"), [])
+    /// CRLs a peer sent: each is put in force when one of the anchors signed it, it is newer
+    /// than the CRL of its authority in force and not expired. Held chains are checked again
+    /// once, after the lot, when any was taken; returns the origins whose chains changed.
+    mutating func take(_ crls: [[UInt8]], logger: Logger) -> (outcomes: [(der: [UInt8], outcome: RevocationOutcome)], changedOrigins: [NodeID]) {
+        var outcomes: [(der: [UInt8], outcome: RevocationOutcome)] = []
+        for der in crls {
+            if consideredRevocations.count >= Self.memory { consideredRevocations.removeAll() }
+            guard consideredRevocations.insert(SHA256.hash(der)).inserted else { outcomes.append((der, .known)); continue }
+            do {
+                let crl = try CertificateRevocationList(der: der)
+                trustStore = try trustStore.replacing(with: crl)
+                outcomes.append((der, .taken(crl)))
+            } catch TrustStore.RevocationRefusal.notNewer {
+                outcomes.append((der, .known))
+            } catch {
+                outcomes.append((der, .refused("\(error)")))
+            }
         }
+        let anyTaken = outcomes.contains { if case .taken = $0.outcome { true } else { false } }
+        return (outcomes, anyTaken ? adopt(chains, logger: logger) : [])
     }
 }

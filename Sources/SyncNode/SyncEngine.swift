@@ -178,10 +178,8 @@ public actor SyncEngine {
     /// the store, and sent on to every other peer.
     public func takeRevocations(_ crls: [[UInt8]], from source: NodeID?) {
         var taken: [[UInt8]] = []
-        var changed: Set<NodeID> = []
-        for der in crls {
-            let (outcome, origins) = trust.take(der, logger: logger)
-            changed.formUnion(origins)
+        let (outcomes, changed) = trust.take(crls, logger: logger)
+        for (der, outcome) in outcomes {
             switch outcome {
             case .taken(let crl):
                 do { try store.record(revocationList: der, issuer: crl.issuer) } catch {
@@ -199,7 +197,7 @@ public actor SyncEngine {
             }
         }
         guard !taken.isEmpty else { return }
-        trustUpdated(changedOrigins: changed.sorted(), announcing: taken, from: source)
+        trustUpdated(changedOrigins: changed, announcing: taken, from: source)
         trustChanged.withLockedValue { $0 }(trust.trustStore)
     }
 
