@@ -137,7 +137,18 @@ final class DaemonProcess: @unchecked Sendable {
     var logText: String { lock.withLock { log } }
 
     /// Resolves when the log contains `text` after the first `after` characters.
+    /// On a timeout the error carries the log's last lines since `after`, so that a failure in CI
+    /// says what the daemon did instead.
     func waitForLog(_ text: String, after: Int = 0, seconds: Double = 30) async throws {
+        do {
+            try await waitingForLog(text, after: after, seconds: seconds)
+        } catch let timeout as TimedOut {
+            let tail = String(logText.dropFirst(after)).split(separator: "\n").suffix(40).joined(separator: "\n")
+            throw TimedOut(what: "\(timeout.what); its log since then ends with:\n\(tail)")
+        }
+    }
+
+    private func waitingForLog(_ text: String, after: Int, seconds: Double) async throws {
         try await within(seconds, "\(nodeID) to log \"\(text)\"") { [self] in
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let found = lock.withLock { () -> Bool in
