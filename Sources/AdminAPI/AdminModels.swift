@@ -26,10 +26,13 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     public var keyHistory: [KeyHistoryItem]
     /// The CRLs in force: configured, or received from peers (revocation travels through sync).
     public var revocationLists: [RevocationListItem]
+    /// Every cut entry held: which feed, where, by whom, and whether it is the one in force.
+    public var feedsCut: [FeedCutItem]
 
     public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
                 writable: Bool, feed: String, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
-                keyHistory: [KeyHistoryItem], revocationLists: [RevocationListItem]) {
+                keyHistory: [KeyHistoryItem], revocationLists: [RevocationListItem], feedsCut: [FeedCutItem] = []) {
+        self.feedsCut = feedsCut
         self.participant = participant
         self.node = node
         self.uptimeSeconds = uptimeSeconds
@@ -49,6 +52,44 @@ public struct StatusResponse: Codable, Sendable, Hashable {
 }
 
 /// A CRL in force at a node.
+/// A cut of a feed (`mineralctl feed cut`).
+public struct FeedCutItem: Codable, Sendable, Hashable {
+    public var feed: String
+    /// The last genuine entry: its position and id (null for a cut at 0).
+    public var seq: UInt64
+    public var entryID: String?
+    /// The node that wrote the cut, and where in its feed.
+    public var by: String
+    public var reason: String
+    /// The cut in force for its feed (the lowest, where several name it).
+    public var inForce: Bool
+    /// Entries of the feed this node holds beyond the cut: kept as evidence, never shown or relayed.
+    public var heldAfterCut: UInt64
+
+    public init(feed: String, seq: UInt64, entryID: String?, by: String, reason: String, inForce: Bool, heldAfterCut: UInt64) {
+        self.feed = feed
+        self.seq = seq
+        self.entryID = entryID
+        self.by = by
+        self.reason = reason
+        self.inForce = inForce
+        self.heldAfterCut = heldAfterCut
+    }
+}
+
+/// `POST /v1/feeds/cut`.
+public struct FeedCutRequest: Codable, Sendable, Hashable {
+    public var feed: String
+    public var seq: UInt64
+    public var reason: String?
+
+    public init(feed: String, seq: UInt64, reason: String? = nil) {
+        self.feed = feed
+        self.seq = seq
+        self.reason = reason
+    }
+}
+
 public struct RevocationListItem: Codable, Sendable, Hashable {
     /// The participants whose authority issued it.
     public var participants: [String]

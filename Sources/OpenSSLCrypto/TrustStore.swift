@@ -127,7 +127,10 @@ public final class TrustStore: @unchecked Sendable {
     /// the leaf names, honouring that participant's CRLs, at `time` (now when nil).
     /// - Parameter checkingTime: false to judge the chain regardless of any clock (an origin's
     ///   certificate that signed entries in the past: each entry is judged by its own clock).
-    public func verify(_ chain: [Certificate], at time: Date? = nil, checkingTime: Bool = true) throws(TrustStoreError) -> VerifiedPeer {
+    /// - Parameter checkingRevocation: false to ignore CRLs (whether a revoked certificate did
+    ///   sign something is still a question its key answers).
+    public func verify(_ chain: [Certificate], at time: Date? = nil, checkingTime: Bool = true,
+                       checkingRevocation: Bool = true) throws(TrustStoreError) -> VerifiedPeer {
         guard let leaf = chain.first else { throw .noCertificate }
         let identity = try identity(of: leaf)
         guard let store = stores[identity.participant] else { throw .unknownParticipant(identity.participant) }
@@ -146,7 +149,7 @@ public final class TrustStore: @unchecked Sendable {
         }
         // An anchor may be a partner's issuing CA under its national root: the chain ends there.
         var flags = UInt(X509_V_FLAG_PARTIAL_CHAIN)
-        if participantsWithCRLs.contains(identity.participant) { flags |= UInt(X509_V_FLAG_CRL_CHECK) }
+        if checkingRevocation, participantsWithCRLs.contains(identity.participant) { flags |= UInt(X509_V_FLAG_CRL_CHECK) }
         if !checkingTime { flags |= UInt(X509_V_FLAG_NO_CHECK_TIME) }
         X509_STORE_CTX_set_flags(context, flags)
         if let time { X509_STORE_CTX_set_time(context, 0, time_t(time.timeIntervalSince1970)) }

@@ -27,27 +27,123 @@ public struct MineralRegistry: Sendable {
     public var vector: VersionVector { ledger.vector }
 
     /// Validates received entries and folds the valid ones. The caller persists
-    /// `accepted` and `forks` before advertising them.
+    /// `accepted` and `forks` before advertising them, and rebuilds the views when asked.
     public mutating func ingest(_ batch: [SignedEntry], signers: (Entry) -> SignerLookup) -> IngestResult {
-        let result = ledger.ingest(batch, signers: signers)
-        views.fold(result.accepted)
+        var result = ledger.ingest(batch, signers: signers)
+        result.viewsNeedRebuild = show(result.accepted)
         return result
     }
 
     /// `ingest(_:signers:)` with one key per origin (tests and benchmarks).
     public mutating func ingest(_ batch: [SignedEntry], keys: (NodeID) -> PublicKey?) -> IngestResult {
-        let result = ledger.ingest(batch, keys: keys)
-        views.fold(result.accepted)
+        var result = ledger.ingest(batch, keys: keys)
+        result.viewsNeedRebuild = show(result.accepted)
         return result
     }
 
     /// Re-applies entries and fork evidence read back from the store, feed by feed in seq order.
+    /// Every entry is folded: call `setRevokedSigners`, then rebuild the views if `hiddenFeeds`
+    /// is not empty.
     public mutating func restore(entries: some Sequence<Entry>, forks: [ForkEvidence] = []) throws(FeedLedger.AdoptionError) {
         for entry in entries {
             try ledger.adopt(entry)
             views.fold(entry)
+            recordCut(entry)
         }
         for evidence in forks { ledger.freeze(with: evidence) }
+        putCutsInForce()
+        hiddenFeeds = visibleEnds()
+    }
+
+    // MARK: what is shown: revocations and cuts
+
+    /// Cut entries held (policy allowed), by the feed that wrote them, with their positions.
+    private var heldCuts: [NodeID: [(seq: UInt64, cut: FeedCut)]] = [:]
+    /// Feeds shown only in part, with the position they are shown up to (`FeedLedger.visibleEnd`).
+    /// Every other feed is shown whole. Empty unless a certificate is revoked or a feed cut.
+    public private(set) var hiddenFeeds: [NodeID: UInt64] = [:]
+    /// The cut in force per feed.
+    public var cuts: [NodeID: FeedCut] { ledger.cuts }
+    /// The cut entries held, with the feed and position that wrote them (status).
+    public var cutEntries: [(by: NodeID, seq: UInt64, cut: FeedCut)] {
+        heldCuts.flatMap { by, list in list.map { (by, $0.seq, $0.cut) } }.sorted { ($0.by, $0.seq) < ($1.by, $1.seq) }
+    }
+
+    /// The certificates a CRL in force revokes changed. Returns true when what is shown changed:
+    /// the caller rebuilds the views from the store.
+    public mutating func setRevokedSigners(_ revoked: Set<SignerID>) -> Bool {
+        guard revoked != ledger.revokedSigners else { return false }
+        ledger.revokedSigners = revoked
+        putCutsInForce()
+        let before = hiddenFeeds
+        hiddenFeeds = visibleEnds()
+        return hiddenFeeds != before
+    }
+
+    /// Folds afresh every entry shown, from all the entries held (read back from the store).
+    public mutating func rebuildViews(from entries: some Sequence<Entry>) {
+        var fresh = RegistryViews(policy: views.policy)
+        for entry in entries where entry.seq <= hiddenFeeds[entry.origin] ?? .max { fresh.fold(entry) }
+        views = fresh
+    }
+
+    /// Folds newly accepted entries where they are shown. Returns true when that cannot follow
+    /// the change in what is shown (the views must be rebuilt).
+    private mutating func show(_ accepted: [Entry]) -> Bool {
+        var cutsArrived = false
+        for entry in accepted where recordCut(entry) { cutsArrived = true }
+        guard cutsArrived || !hiddenFeeds.isEmpty || !ledger.revokedSigners.isEmpty else {
+            views.fold(accepted)
+            return false
+        }
+        if cutsArrived { putCutsInForce() }
+        let before = hiddenFeeds
+        hiddenFeeds = visibleEnds()
+        // Folding is enough when every feed shows what it showed plus exactly the accepted
+        // entries it now shows: accepted entries are contiguous appends to their feeds.
+        var acceptedCount: [NodeID: UInt64] = [:]
+        for entry in accepted { acceptedCount[entry.origin, default: 0] += 1 }
+        for feed in Set(before.keys).union(hiddenFeeds.keys).union(acceptedCount.keys) {
+            let head = ledger.vector[feed], heldBefore = head - (acceptedCount[feed] ?? 0)
+            let was = before[feed] ?? heldBefore, now = hiddenFeeds[feed] ?? head
+            // Shrunk, or grew over entries held before this batch.
+            if now < was || (now > was && was < heldBefore) { return true }
+        }
+        views.fold(accepted.filter { $0.seq <= hiddenFeeds[$0.origin] ?? .max })
+        return false
+    }
+
+    /// Remembers a cut entry the policy allows; true when `entry` is one.
+    @discardableResult
+    private mutating func recordCut(_ entry: Entry) -> Bool {
+        guard case .cutFeed(let cut) = entry.operation, policy.violation(of: entry.operation, by: entry.origin) == nil else { return false }
+        heldCuts[entry.origin, default: []].append((entry.seq, cut))
+        return true
+    }
+
+    /// The cuts in force: those written within what revocations leave shown of their own feeds
+    /// (so cuts never depend on cuts), the lowest per feed.
+    private mutating func putCutsInForce() {
+        var inForce: [NodeID: FeedCut] = [:]
+        for (by, list) in heldCuts {
+            let trusted = ledger.trustedEnd(of: by)
+            for (seq, cut) in list where seq <= trusted {
+                if let held = inForce[cut.feed], !cut.precedes(held) { continue }
+                inForce[cut.feed] = cut
+            }
+        }
+        ledger.cuts = inForce
+    }
+
+    /// Feeds shown only in part now.
+    private func visibleEnds() -> [NodeID: UInt64] {
+        guard !ledger.revokedSigners.isEmpty || !ledger.cuts.isEmpty else { return [:] }
+        var hidden: [NodeID: UInt64] = [:]
+        for (feed, head) in ledger.vector.heads {
+            let end = ledger.visibleEnd(of: feed)
+            if end < head { hidden[feed] = end }
+        }
+        return hidden
     }
 
     /// Checks a local request against every rule, including those that need the current views
@@ -80,9 +176,14 @@ public struct MineralRegistry: Sendable {
         return try author.draftingChecked(operation, now: now)
     }
 
-    /// Applies an entry this node authored and has committed.
-    public mutating func adoptOwn(_ entry: Entry) throws(FeedLedger.AdoptionError) {
-        try ledger.adopt(entry)
-        views.fold(entry)
+    /// Applies entries this node authored and has committed. Returns true when the views must
+    /// be rebuilt (as `IngestResult.viewsNeedRebuild`).
+    @discardableResult
+    public mutating func adoptOwn(_ entries: [Entry]) throws(FeedLedger.AdoptionError) -> Bool {
+        for entry in entries { try ledger.adopt(entry) }
+        return show(entries)
     }
+
+    @discardableResult
+    public mutating func adoptOwn(_ entry: Entry) throws(FeedLedger.AdoptionError) -> Bool { try adoptOwn([entry]) }
 }

@@ -18,6 +18,9 @@ struct OriginTrust {
     private(set) var chains: [NodeID: [[[UInt8]]]] = [:]
     /// Nodes with a certificate a CRL in force revokes.
     private(set) var revokedOrigins: Set<NodeID> = []
+    /// The held certificates a CRL in force revokes. They stay in `keys`: entries they signed
+    /// are shown only where something still trusted vouches for them (`FeedLedger.revokedSigners`).
+    private(set) var revokedSigners: Set<SignerID> = []
     /// Relayed chains verified so far (tests: each distinct chain is verified once).
     private(set) var chainVerifications = 0
     private var refusedChains: Set<SHA256Digest> = []
@@ -61,18 +64,29 @@ struct OriginTrust {
     private mutating func adopt(_ held: [NodeID: [[[UInt8]]]], logger: Logger) -> [NodeID] {
         keys = OriginKeys()
         chains = [:]
+        let revokedBefore = revokedSigners
+        revokedSigners = []
+        var changed: Set<NodeID> = []
         for (origin, list) in held {
             for chain in list {
                 do {
-                    if keys.add(try Self.verifiedSignerKey(chain, of: origin, by: trustStore), for: origin) == .added { chains[origin, default: []].append(chain) }
+                    let (key, revoked) = try Self.verifiedSignerKey(chain, of: origin, by: trustStore)
+                    if keys.add(key, for: origin) == .added { chains[origin, default: []].append(chain) }
+                    guard revoked else { continue }
+                    revokedOrigins.insert(origin)
+                    revokedSigners.insert(key.id)
+                    if !revokedBefore.contains(key.id) {
+                        changed.insert(origin)
+                        logger.warning("a held certificate of an origin is revoked: what it signs is shown only up to a later entry of a certificate in force, or a cut",
+                                       metadata: ["origin": "\(origin)", "certificate": "\(key.id.hex.prefix(16))"])
+                    }
                 } catch {
-                    if case TrustStoreError.revoked = error { revokedOrigins.insert(origin) }
                     logger.warning("a held certificate of an origin is no longer trusted: the entries it signs are refused from now on",
                                    metadata: ["origin": "\(origin)", "reason": "\(error)"])
                 }
             }
         }
-        return held.keys.filter { (chains[$0]?.count ?? 0) != held[$0]!.count }
+        return Array(changed.union(held.keys.filter { (chains[$0]?.count ?? 0) != held[$0]!.count }))
     }
 
     // MARK: certificates
@@ -107,9 +121,13 @@ struct OriginTrust {
         chainVerifications += 1
         let outcome: Admission
         do {
-            outcome = add(try Self.verifiedSignerKey(certificate.chain, of: certificate.node, by: trustStore), chain: certificate.chain, of: certificate.node)
+            let (key, revoked) = try Self.verifiedSignerKey(certificate.chain, of: certificate.node, by: trustStore)
+            outcome = add(key, chain: certificate.chain, of: certificate.node)
+            if revoked, outcome == .added {
+                revokedOrigins.insert(certificate.node)
+                revokedSigners.insert(key.id)
+            }
         } catch {
-            if case TrustStoreError.revoked = error { revokedOrigins.insert(certificate.node) }
             outcome = .refused("\(error)")
         }
         if case .refused = outcome {
@@ -129,14 +147,21 @@ struct OriginTrust {
         return SignerKey(id: leaf.fingerprint, key: try leaf.publicKey, validFrom: from, validUntil: until)
     }
 
-    /// Checks `chain` as a certificate of `origin`, against its participant's anchors and CRLs,
-    /// regardless of the time.
-    static func verifiedSignerKey(_ chain: [[UInt8]], of origin: NodeID, by trustStore: TrustStore) throws -> SignerKey {
+    /// Checks `chain` as a certificate of `origin`, against its participant's anchors, regardless
+    /// of the time; `revoked` when a CRL in force revokes it (it chains otherwise).
+    static func verifiedSignerKey(_ chain: [[UInt8]], of origin: NodeID, by trustStore: TrustStore) throws -> (key: SignerKey, revoked: Bool) {
         let certificates = try chain.map { (der) throws(CryptoError) in try Certificate(der: der) }
-        let verified = try trustStore.verify(certificates, checkingTime: false)
+        var revoked = false
+        let verified: VerifiedPeer
+        do {
+            verified = try trustStore.verify(certificates, checkingTime: false)
+        } catch .revoked {
+            verified = try trustStore.verify(certificates, checkingTime: false, checkingRevocation: false)
+            revoked = true
+        }
         let named = try NodeID(verified.identity)
         guard named == origin else { throw TrustStoreError.chainRejected(code: 0, reason: "the certificate names \(named), not \(origin)") }
-        return try signerKey(of: certificates)
+        return (try signerKey(of: certificates), revoked)
     }
 
     // MARK: revocation lists

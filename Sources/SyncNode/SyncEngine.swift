@@ -75,6 +75,8 @@ public actor SyncEngine {
     private nonisolated let revocationSnapshot: NIOLockedValueBox<[[UInt8]]>
     private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[[UInt8]]]]>
     private nonisolated let trustChanged = NIOLockedValueBox<@Sendable (TrustStore) -> Void>({ _ in })
+    /// Feeds shown only in part (`MineralRegistry.hiddenFeeds`): what is not shown is not relayed.
+    private nonisolated let hiddenSnapshot: NIOLockedValueBox<[NodeID: UInt64]>
     private var links: [UInt64: SessionLink] = [:]
     /// The store could not prove it is the newest (the node did not stop cleanly, or the file is
     /// a copy: a restore), so the feed it was writing may continue at partners beyond its head.
@@ -137,6 +139,10 @@ public actor SyncEngine {
             throw .cannotOpen(path: store.path, reason: "this node's certificate: \(error)")
         }
         author = author.signing(with: key, signer: ownKey.id, validity: ownKey.validFrom...ownKey.validUntil)
+        // The store folded every entry: revoked certificates and cuts may hide some.
+        _ = registry.setRevokedSigners(trust.revokedSigners)
+        if !registry.hiddenFeeds.isEmpty { registry.rebuildViews(from: try store.loadEntries()) }
+        hiddenSnapshot = NIOLockedValueBox(registry.hiddenFeeds)
         let ledger = registry.ledger
         holdings = NIOLockedValueBox(Holdings(vector: registry.vector, headIDs: Self.headIDs(of: ledger)))
         metrics.held.record(Int64(registry.vector.total))
@@ -207,6 +213,7 @@ public actor SyncEngine {
         let (chains, crls) = (trust.chains, trust.trustStore.crls.map(\.der))
         chainSnapshot.withLockedValue { $0 = chains }
         revocationSnapshot.withLockedValue { $0 = crls }
+        if registry.setRevokedSigners(trust.revokedSigners) { rebuildViews(because: "a certificate was revoked") }
         for link in links.values {
             if !changed.isEmpty { link.certificatesChanged(changed) }
             if !taken.isEmpty, link.peer != source { link.revocations(taken) }
@@ -289,9 +296,40 @@ public actor SyncEngine {
         }
     }
 
-    /// Committed entries of one feed, for streaming to a peer that lacks them.
+    /// Committed entries of one feed, for streaming to a peer that lacks them: only those shown
+    /// (what a revoked key signed unvouched, or what follows a cut, stays here as evidence).
     public nonisolated func entries(of origin: NodeID, in range: ClosedRange<UInt64>, limit: Int) -> [SignedEntry] {
-        (try? store.entries(of: origin, in: range, limit: limit)) ?? []
+        let end = hiddenSnapshot.withLockedValue { $0[origin] } ?? range.upperBound
+        guard range.lowerBound <= min(end, range.upperBound) else { return [] }
+        return (try? store.entries(of: origin, in: range.lowerBound...min(end, range.upperBound), limit: limit)) ?? []
+    }
+
+    /// The views again from every entry held, after what is shown changed (a cut, a revocation).
+    /// Costs a read of the whole store: rare by nature (a CRL, a cut, or a vouching entry).
+    private func rebuildViews(because reason: String) {
+        let started = ContinuousClock.now
+        do {
+            registry.rebuildViews(from: try store.loadEntries())
+        } catch {
+            logger.error("the views could not be rebuilt from the store; they show what they did", metadata: ["reason": "\(error)"])
+            return
+        }
+        let hidden = registry.hiddenFeeds
+        hiddenSnapshot.withLockedValue { $0 = hidden }
+        logger.notice("views rebuilt: \(reason)", metadata: [
+            "feeds-shown-in-part": "\(hidden.map { "\($0.key)#\($0.value)" }.sorted().joined(separator: ","))",
+            "took": "\(ContinuousClock.now - started)"])
+    }
+
+    /// Feeds this node shows in part, or that are cut: peers may hold more of them than this
+    /// node ever takes (`sync --wait` leaves them out).
+    public var feedsShownInPart: Set<NodeID> { Set(registry.hiddenFeeds.keys).union(registry.cuts.keys) }
+    /// The cut in force per feed, and every cut entry held (status).
+    public var cuts: [NodeID: FeedCut] { registry.cuts }
+    public var cutEntries: [(by: NodeID, seq: UInt64, cut: FeedCut)] { registry.cutEntries }
+    /// How far each feed shown in part is shown, and how much of it is held.
+    public var hiddenFeeds: [NodeID: (shown: UInt64, held: UInt64)] {
+        registry.hiddenFeeds.reduce(into: [:]) { $0[$1.key] = ($1.value, registry.vector[$1.key]) }
     }
 
     // MARK: reading the registry
@@ -306,6 +344,17 @@ public actor SyncEngine {
 
     // MARK: local writes
 
+    /// Cuts `feed` (another node of this participant) at `seq`, which this node must hold: the
+    /// entry names the id held there.
+    public func cut(_ feed: NodeID, at seq: UInt64, reason: String) throws(EngineError) -> Entry {
+        let held = registry.vector[feed]
+        guard seq <= held else {
+            throw .invalid("this node holds \(feed) up to seq \(held) only: cut at a position it holds (`mineralctl status` lists the feeds held), or wait until it holds more")
+        }
+        let id = seq == 0 ? nil : registry.ledger.entryID(of: feed, seq: seq)
+        return try append(.cutFeed(FeedCut(feed: feed, seq: seq, entryID: id, reason: reason)))
+    }
+
     /// Signs, commits (fsync) and fans out one local write.
     public func append(_ operation: EntryOperation) throws(EngineError) -> Entry {
         try appendAll([operation])[0]
@@ -315,6 +364,9 @@ public actor SyncEngine {
     /// Every operation is drafted (and checked against the policy) before anything is stored.
     public func appendAll(_ operations: [EntryOperation]) throws(EngineError) -> [Entry] {
         guard !closed else { throw .shuttingDown }
+        if let cut = registry.cuts[author.feed], let by = registry.cutEntries.first(where: { $0.cut == cut })?.by {
+            throw .policy(.feedCut(feed: author.feed, by: by, seq: cut.seq))
+        }
         let held = registry.vector[author.feed]
         if let (peer, claim) = ownFeedClaims.filter({ !$0.value.proven && $0.value.seq > held }).min(by: { $0.value.deadline < $1.value.deadline }) {
             throw .ownFeedClaimed(by: peer, seq: claim.seq, held: held, until: claim.deadline)
@@ -349,7 +401,7 @@ public actor SyncEngine {
         } catch {
             throw .store(error)
         }
-        for entry in drafts { try? registry.adoptOwn(entry) }
+        if (try? registry.adoptOwn(drafts)) == true { rebuildViews(because: "this node's entries changed what is shown") }
         if let opened {
             logger.notice("writing a new segment of this node's feed: the store could not prove it held everything this node wrote before",
                           metadata: ["feed": "\(opened)", "previous": "\(author.feed)#\(registry.vector[author.feed])",
@@ -517,6 +569,7 @@ public actor SyncEngine {
             logger.critical("feed reached its storage quota: its further entries are refused",
                             metadata: ["origin": "\(origin)", "quota": "\(registry.feedQuota ?? 0)", "held": "\(registry.vector[origin])"])
         }
+        if result.viewsNeedRebuild { rebuildViews(because: "entries from \(peer) changed what is shown (a cut, or entries that vouch for a revoked certificate's)") }
         for entry in result.accepted where entry.origin == author.feed { author.catchUp(to: entry) }
         let ownHead = registry.vector[author.feed]
         ownFeedClaims = ownFeedClaims.filter { $0.value.seq > ownHead }
@@ -560,6 +613,8 @@ public actor SyncEngine {
             holdings.vector = vector
             holdings.headIDs.merge(heads) { $1 }
         }
+        let hidden = registry.hiddenFeeds
+        hiddenSnapshot.withLockedValue { $0 = hidden }
         metrics.held.record(Int64(vector.total))
         resumeWritableWaiters()
         for link in links.values {

@@ -25,6 +25,9 @@ struct Status: ParsableCommand {
             ("revocation", status.revocationLists.isEmpty ? "no CRLs in force" : status.revocationLists.map { crl in
                 "\(crl.participants.joined(separator: ",")) CRL issued \(Output.time(crl.issuedAt)), next \(Output.time(crl.nextUpdate))"
             }.joined(separator: "; ")),
+            ("feeds cut", status.feedsCut.isEmpty ? "none" : status.feedsCut.map { cut in
+                "\(cut.feed) at seq \(cut.seq) by \(cut.by)\(cut.inForce ? "" : " (a lower cut is in force)")\(cut.heldAfterCut > 0 ? ", \(cut.heldAfterCut) later entries held as evidence" : "")"
+            }.joined(separator: "; ")),
             ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events"),
         ])
         if !status.securityEvents.isEmpty {

@@ -57,6 +57,18 @@ enum AdminPresenter {
         Dictionary(uniqueKeysWithValues: vector.heads.map { ($0.key.description, $0.value) })
     }
 
+    /// Feeds shown in part: after a cut, or signed by a revoked certificate that nothing still
+    /// trusted vouches for. What is held beyond is evidence.
+    static func hiddenFeedEvents(_ hidden: [NodeID: (shown: UInt64, held: UInt64)], cuts: [NodeID: FeedCut]) -> [SecurityEvent] {
+        hidden.sorted { $0.key < $1.key }.map { feed, extent in
+            let why = cuts[feed].map { "cut at seq \($0.seq)\($0.reason.isEmpty ? "" : " (\($0.reason))")" }
+                ?? "signed by a revoked certificate, and no later entry of a certificate in force (nor a cut) vouches for them"
+            return SecurityEvent(kind: cuts[feed] == nil ? "revoked-entries" : "feed-cut", subject: feed.description,
+                                 detail: "shown up to seq \(extent.shown) of \(extent.held) held: entries \(extent.shown + 1)–\(extent.held) are \(why); kept as evidence, not shown or relayed",
+                                 at: nil)
+        }
+    }
+
     static func securityEvents(forks: [ForkEvidence], refusals: [Refusal], health: [PeerHealth], views: RegistryViews,
                                feedsAtQuota: Set<NodeID> = [], feedQuota: Int? = nil) -> [SecurityEvent] {
         var events: [SecurityEvent] = []

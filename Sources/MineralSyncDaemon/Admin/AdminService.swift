@@ -61,8 +61,9 @@ struct AdminService: Sendable {
         case (.GET, ["alerts"]): return Self.json(try await alerts(request.query))
         case (.POST, ["alerts"]): return Self.json(try await raise(try decode(AlertRaiseRequest.self, request)), status: .created)
         case (.POST, ["sync"]): return Self.json(try await sync(try decode(SyncRequest.self, request, emptyAllowed: true)))
+        case (.POST, ["feeds", "cut"]): return Self.json(try await cut(try decode(FeedCutRequest.self, request)), status: .created)
         case (.GET, ["watch"]): return watch()
-        case (_, ["status"]), (_, ["peers"]), (_, ["minerals"]), (_, ["reserves"]), (_, ["targets"]), (_, ["alerts"]), (_, ["sync"]), (_, ["watch"]):
+        case (_, ["status"]), (_, ["peers"]), (_, ["minerals"]), (_, ["reserves"]), (_, ["targets"]), (_, ["alerts"]), (_, ["sync"]), (_, ["watch"]), (_, ["feeds", "cut"]):
             return Self.json(ErrorResponse(error: "method-not-allowed", message: "\(request.method) is not allowed on \(request.path)"),
                              status: .methodNotAllowed)
         default:
@@ -106,6 +107,7 @@ struct AdminService: Sendable {
         let (atQuota, quota) = (await engine.feedsAtQuota, await engine.feedQuota)
         let (keys, signer, feed) = (await engine.ownKeyHistory, await engine.currentSigner, await engine.writingFeed)
         let trust = await engine.currentTrustStore
+        let (cuts, cutEntries, hidden) = (await engine.cuts, await engine.cutEntries, await engine.hiddenFeeds)
         let vector = engine.vector
         let connected = Set(node.peers.connectedPeers)
         let health = node.peers.health
@@ -115,13 +117,18 @@ struct AdminService: Sendable {
             versionVector: AdminPresenter.vector(vector), viewDigest: views.digest.hex, writable: writable, feed: feed.description,
             peersConnected: connected.count, peersConfigured: configuredPeers(),
             peers: health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) },
-            securityEvents: AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views,
-                                                          feedsAtQuota: atQuota, feedQuota: quota),
+            securityEvents: AdminPresenter.hiddenFeedEvents(hidden, cuts: cuts)
+                + AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views,
+                                                feedsAtQuota: atQuota, feedQuota: quota),
             certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()),
             keyHistory: keys.map { AdminPresenter.keyHistoryItem($0, current: $0.id == signer) },
             revocationLists: trust.crls.map { crl in
                 RevocationListItem(participants: trust.participants(issuing: crl), issuer: crl.issuer, issuedAt: AdminJSON.timestamp(crl.lastUpdate),
                                    nextUpdate: crl.nextUpdate.map(AdminJSON.timestamp))
+            },
+            feedsCut: cutEntries.map { by, seq, cut in
+                FeedCutItem(feed: cut.feed.description, seq: cut.seq, entryID: cut.entryID?.hex, by: "\(by)#\(seq)", reason: cut.reason,
+                            inForce: cuts[cut.feed] == cut, heldAfterCut: vector[cut.feed] > cut.seq ? vector[cut.feed] - cut.seq : 0)
             })
     }
 
@@ -272,6 +279,23 @@ struct AdminService: Sendable {
         }
     }
 
+    /// Ends another node's feed of this participant at its last genuine entry.
+    private func cut(_ body: FeedCutRequest) async throws -> WriteResponse {
+        guard let feed = try? NodeID(body.feed) else {
+            throw Failure.validation("feed \"\(body.feed)\" must be a node such as EU/eu-1 (or one segment of it, EU/eu-1@7)")
+        }
+        let reason = body.reason ?? ""
+        guard reason.utf8.count <= EntryCodec.maximumNoteLength else {
+            throw Failure.validation("reason is longer than \(EntryCodec.maximumNoteLength) bytes")
+        }
+        do {
+            let entry = try await engine.cut(feed, at: body.seq, reason: reason)
+            return WriteResponse(id: entry.id.hex, seq: entry.seq)
+        } catch {
+            throw map(error)
+        }
+    }
+
     private func map(_ error: SyncEngine.EngineError) -> Failure {
         switch error {
         case .policy(let violation): Failure(status: .forbidden, body: ErrorResponse(error: "policy", message: violation.description))
@@ -307,9 +331,9 @@ struct AdminService: Sendable {
         while true {
             let local = engine.vector
             // Feeds this node takes nothing more of (revoked nodes, forks) may stay behind a peer's.
-            let revoked = await engine.revokedOrigins, forked = Set(await engine.forks.map(\.origin))
+            let revoked = await engine.revokedOrigins, partial = await engine.feedsShownInPart, forked = Set(await engine.forks.map(\.origin))
             func comparable(_ vector: VersionVector) -> [NodeID: UInt64] {
-                vector.heads.filter { !revoked.contains($0.key.node) && !forked.contains($0.key) }
+                vector.heads.filter { !revoked.contains($0.key.node) && !forked.contains($0.key) && !partial.contains($0.key) }
             }
             let pending = started.filter { peer in
                 // Connected is not yet in sync: only the peer's hello says what it holds (a fresh
@@ -373,7 +397,7 @@ struct AdminService: Sendable {
             return views.alert(ack.alertID).map { WatchEvent(type: "alert", origin: origin, alert: AdminPresenter.alert($0)) }
         case .resolveAlert(let resolution):
             return views.alert(resolution.alertID).map { WatchEvent(type: "alert", origin: origin, alert: AdminPresenter.alert($0)) }
-        case .setTarget, .unknown, .malformed:
+        case .setTarget, .cutFeed, .unknown, .malformed:
             return nil
         }
     }

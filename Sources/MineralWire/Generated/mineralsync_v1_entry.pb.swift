@@ -421,6 +421,44 @@ public nonisolated struct Mineralsync_V1_ResolveAlert: Sendable {
   public init() {}
 }
 
+/// Ends another node's feed at its last genuine entry: written after that node's key was stolen or
+/// the node compromised. Only a node of the same participant may cut, never the node itself (for a
+/// participant with one node: its replacement, under a new name). Every node then shows the cut
+/// feed up to `seq` exactly (those entries are authenticated by this entry through the chain,
+/// whatever became of the key that signed them) and nothing after it (kept as evidence where held,
+/// never relayed). When several cuts name one feed, the lowest position is in force.
+/// A cut takes effect when its own entry is shown by revocation alone: cuts never undo cuts.
+public nonisolated struct Mineralsync_V1_CutFeed: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the node and segment whose feed ends
+  public var feed: Mineralsync_V1_NodeRef {
+    get {_feed ?? Mineralsync_V1_NodeRef()}
+    set {_feed = newValue}
+  }
+  /// Returns true if `feed` has been explicitly set.
+  public var hasFeed: Bool {self._feed != nil}
+  /// Clears the value of `feed`. Subsequent reads from it will return its default value.
+  public mutating func clearFeed() {self._feed = nil}
+
+  /// its last genuine entry; 0 when none was genuine
+  public var seq: UInt64 = 0
+
+  /// that entry's id (32 bytes); empty when seq is 0
+  public var entryID: Data = Data()
+
+  /// at most 1,024 bytes
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _feed: Mineralsync_V1_NodeRef? = nil
+}
+
 /// The operation set is versioned by its field numbers: a node that meets a kind it does not know
 /// keeps and relays the entry (its signature and chain still verify) but does not fold it.
 public nonisolated struct Mineralsync_V1_Operation: Sendable {
@@ -478,6 +516,14 @@ public nonisolated struct Mineralsync_V1_Operation: Sendable {
     set {kind = .resolveAlert(newValue)}
   }
 
+  public var cutFeed: Mineralsync_V1_CutFeed {
+    get {
+      if case .cutFeed(let v)? = kind {return v}
+      return Mineralsync_V1_CutFeed()
+    }
+    set {kind = .cutFeed(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -487,6 +533,7 @@ public nonisolated struct Mineralsync_V1_Operation: Sendable {
     case updateAlert(Mineralsync_V1_UpdateAlert)
     case acknowledgeAlert(Mineralsync_V1_AcknowledgeAlert)
     case resolveAlert(Mineralsync_V1_ResolveAlert)
+    case cutFeed(Mineralsync_V1_CutFeed)
 
   }
 
@@ -980,9 +1027,58 @@ nonisolated extension Mineralsync_V1_ResolveAlert: SwiftProtobuf.Message, SwiftP
   }
 }
 
+nonisolated extension Mineralsync_V1_CutFeed: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CutFeed"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}feed\0\u{1}seq\0\u{3}entry_id\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._feed) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.entryID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._feed {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 2)
+    }
+    if !self.entryID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.entryID, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_CutFeed, rhs: Mineralsync_V1_CutFeed) -> Bool {
+    if lhs._feed != rhs._feed {return false}
+    if lhs.seq != rhs.seq {return false}
+    if lhs.entryID != rhs.entryID {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Mineralsync_V1_Operation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Operation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}report_reserve\0\u{3}set_target\0\u{3}raise_alert\0\u{3}update_alert\0\u{3}acknowledge_alert\0\u{3}resolve_alert\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}report_reserve\0\u{3}set_target\0\u{3}raise_alert\0\u{3}update_alert\0\u{3}acknowledge_alert\0\u{3}resolve_alert\0\u{3}cut_feed\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1068,6 +1164,19 @@ nonisolated extension Mineralsync_V1_Operation: SwiftProtobuf.Message, SwiftProt
           self.kind = .resolveAlert(v)
         }
       }()
+      case 7: try {
+        var v: Mineralsync_V1_CutFeed?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .cutFeed(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .cutFeed(v)
+        }
+      }()
       default: break
       }
     }
@@ -1102,6 +1211,10 @@ nonisolated extension Mineralsync_V1_Operation: SwiftProtobuf.Message, SwiftProt
     case .resolveAlert?: try {
       guard case .resolveAlert(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
+    case .cutFeed?: try {
+      guard case .cutFeed(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     }()
     case nil: break
     }

@@ -148,6 +148,9 @@ struct EntryBodyReader {
         /// A proto3 enum value (int32, negative values sign-extended to 64 bits).
         func enumValue(_ field: Int) -> Int { Int(Int32(truncatingIfNeeded: values[field] ?? 0)) }
 
+        /// A nested message; nil when absent.
+        func nested(_ field: Int) -> ProtobufReader? { ranges[field].map(reader.nested) }
+
         /// A nested `Quantity` message, parsed structurally; nil when absent.
         func quantity(_ field: Int) throws(Failure) -> (amount: String, unit: Int)? {
             guard let range = ranges[field] else { return nil }
@@ -231,7 +234,7 @@ struct EntryBodyReader {
         while !cursor.isAtEnd {
             let (field, wireType) = try cursor.tag()
             switch field {
-            case 1...6:
+            case 1...7:
                 guard kind == nil else { throw .repeatedField(field: field) }
                 guard wireType == .lengthDelimited else { throw .wrongWireType(field: field) }
                 kind = (field, try cursor.lengthDelimited())
@@ -257,6 +260,14 @@ struct EntryBodyReader {
         case 3: f = try Fields(message, strings: FieldSet(1, 4, 5), varints: FieldSet(2, 3, 6))
         case 4: f = try Fields(message, strings: FieldSet(4, 5), bytes: FieldSet(1), varints: FieldSet(2, 3, 6))
         case 5: f = try Fields(message, strings: FieldSet(2, 3), bytes: FieldSet(1))
+        case 7:
+            f = try Fields(message, strings: FieldSet(4), bytes: FieldSet(1, 3), varints: FieldSet(2))
+            let feed = try f.nested(1).map { reader throws(Failure) in try nodeRef(reader) }
+            do throws(RegistryValueError) {
+                return .cutFeed(try EntryCodec.feedCut(feed: feed, seq: f.value(2), entryID: f.bytes(3), reason: f.string(4)))
+            } catch {
+                return .malformed(reason: error.description)
+            }
         default: f = try Fields(message, strings: FieldSet(2), bytes: FieldSet(1))
         }
         do throws(RegistryValueError) {

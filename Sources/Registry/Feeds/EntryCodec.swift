@@ -108,6 +108,15 @@ public enum EntryCodec {
             message.alertID = Data(resolution.alertID.bytes)
             message.note = resolution.note
             out.kind = .resolveAlert(message)
+        case .cutFeed(let cut):
+            var message = Mineralsync_V1_CutFeed()
+            message.feed.participant = cut.feed.participant.rawValue
+            message.feed.name = cut.feed.name
+            message.feed.segment = cut.feed.segment
+            message.seq = cut.seq
+            if let id = cut.entryID { message.entryID = Data(id.bytes) }
+            message.reason = cut.reason
+            out.kind = .cutFeed(message)
         case .unknown, .malformed:
             throw EncodingRefusal.notAuthorable(operation.kind)
         }
@@ -238,6 +247,10 @@ public enum EntryCodec {
                 return .resolveAlert(AlertResolution(
                     alertID: try alertID(m.alertID),
                     note: try bounded(m.note, field: "note", limit: maximumNoteLength)))
+            case .cutFeed(let m):
+                return .cutFeed(try feedCut(
+                    feed: m.hasFeed ? (m.feed.participant, m.feed.name, m.feed.segment) : nil, seq: m.seq,
+                    entryID: Array(m.entryID), reason: m.reason))
             case nil:
                 let numbers = ProtobufFieldScanner.fieldNumbers(Array(message.unknownFields.data))
                 return numbers.isEmpty ? .malformed(reason: "the operation is empty") : .unknown(fieldNumbers: numbers)
@@ -247,6 +260,22 @@ public enum EntryCodec {
         } catch {
             return .malformed(reason: String(describing: error))
         }
+    }
+
+    /// A cut's fields, checked alike by both decoders.
+    static func feedCut(feed: (participant: String, name: String, segment: UInt32)?, seq: UInt64, entryID: [UInt8],
+                        reason: String) throws(RegistryValueError) -> FeedCut {
+        guard let feed else { throw .emptyField("feed") }
+        let node = try NodeID(participant: feed.participant, name: feed.name, segment: feed.segment)
+        let id: EntryID?
+        if seq == 0 {
+            guard entryID.isEmpty else { throw .invalidCut("a cut at seq 0 names no entry") }
+            id = nil
+        } else {
+            guard let digest = SHA256Digest(bytes: entryID) else { throw .emptyField("entry id (32 bytes)") }
+            id = digest
+        }
+        return FeedCut(feed: node, seq: seq, entryID: id, reason: try bounded(reason, field: "reason", limit: maximumNoteLength))
     }
 
     private static func bounded(_ text: String, field: String, limit: Int) throws(RegistryValueError) -> String {

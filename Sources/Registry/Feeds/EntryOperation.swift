@@ -110,6 +110,7 @@ public enum EntryOperation: Sendable, Hashable {
     case updateAlert(AlertUpdate)
     case acknowledgeAlert(AlertAcknowledgement)
     case resolveAlert(AlertResolution)
+    case cutFeed(FeedCut)
     /// An operation kind newer than this node, named by its first field numbers (distinct, in
     /// order of appearance, at most `maximumUnknownFieldNumbers`).
     case unknown(fieldNumbers: [Int])
@@ -125,6 +126,7 @@ public enum EntryOperation: Sendable, Hashable {
         case .updateAlert: "updateAlert"
         case .acknowledgeAlert: "acknowledgeAlert"
         case .resolveAlert: "resolveAlert"
+        case .cutFeed: "cutFeed"
         case .unknown: "unknown"
         case .malformed: "malformed"
         }

@@ -10,6 +10,11 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
         case outsideValidity(signer: SignerID?, wallMillis: UInt64)
         /// Signed by a certificate the feed moved on from (a key rotation): an old key at work.
         case retiredSigner
+        /// Signed by a revoked certificate, and nothing still trusted vouches for it (no later
+        /// entry of a certificate in force, no cut at or after its position).
+        case revokedSigner
+        /// After the cut in force for its feed.
+        case afterCut(seq: UInt64)
         case badSignature
         case brokenChain
         case feedFrozen
@@ -32,6 +37,8 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .unknownSigner: "unknown signer"
             case .outsideValidity: "signer not valid then"
             case .retiredSigner: "retired signer"
+            case .revokedSigner: "revoked signer"
+            case .afterCut: "after a cut"
             case .badSignature: "bad signature"
             case .brokenChain: "broken chain"
             case .feedFrozen: "feed frozen"
@@ -53,6 +60,8 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .badSignature, .brokenChain, .contested, .outsideValidity: true
             // A relay may have accepted an old key's entry before it met the rotation.
             case .retiredSigner: false
+            // A relay may have taken these before it met the CRL or the cut.
+            case .revokedSigner, .afterCut: false
             case .unknownOrigin, .unknownSigner, .feedFrozen, .tooFarAhead, .waitingFull, .overBudget, .quotaExceeded: false
             }
         }
@@ -65,6 +74,8 @@ public struct EntryRejection: Sendable, Hashable, CustomStringConvertible {
             case .outsideValidity(let signer, let wall):
                 "the entry's clock (\(wall) ms) is outside the validity of \(signer.map { "its signing certificate \($0.hex.prefix(16))" } ?? "every certificate of the origin")"
             case .retiredSigner: "signed by a certificate the origin's feed has retired (a later entry was signed with a newer key)"
+            case .revokedSigner: "signed by a revoked certificate, and no later entry signed by a certificate in force (nor a cut) vouches for it"
+            case .afterCut(let seq): "the origin's feed was cut at seq \(seq) by another node of its participant"
             case .badSignature: "signature does not verify with the origin's key"
             case .brokenChain: "previous-entry hash does not match the feed, and the entry is not validly signed"
             case .feedFrozen: "the origin's feed is frozen after a fork"

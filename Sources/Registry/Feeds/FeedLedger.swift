@@ -36,7 +36,25 @@ public struct FeedLedger: Sendable {
         /// those it replaced: a retired certificate signs nothing more in this feed.
         var signer: SignerID?
         var retired: Set<SignerID> = []
+        /// Where each signer's stretch of the feed starts, in order (a new one at each rotation).
+        var stretches: [Stretch] = []
         var head: UInt64 { UInt64(ids.count) }
+
+        struct Stretch: Sendable {
+            var start: UInt64
+            var signer: SignerID
+        }
+
+        /// The last position signed by a certificate not in `revoked`: it vouches, through the
+        /// chain, for every entry before it. 0 when every entry is signed by a revoked one.
+        func trustedEnd(excluding revoked: Set<SignerID>) -> UInt64 {
+            var end = head
+            for stretch in stretches.reversed() {
+                if !revoked.contains(stretch.signer) { return end }
+                end = stretch.start - 1
+            }
+            return end
+        }
 
         mutating func adopt(_ entry: Entry) throws(AdoptionError) {
             guard entry.seq == head + 1 else { throw .notContiguous(origin: entry.origin, seq: entry.seq, head: head) }
@@ -51,6 +69,7 @@ public struct FeedLedger: Sendable {
             storedBytes += entry.signed.byteCount
             let next = entry.signerID
             if let signer, signer != next { retired.insert(signer) }
+            if signer != next { stretches.append(Stretch(start: head, signer: next)) }
             signer = next
         }
 
@@ -125,6 +144,15 @@ public struct FeedLedger: Sendable {
     /// refused): what a partner that signs without end can make every node store. nil: no quota.
     public var feedQuota: Int?
 
+    /// Certificates a CRL in force revokes. Their entries are still checked with their keys
+    /// (a revocation does not make a signature forged), but one is taken only where something
+    /// still trusted vouches for it: a later entry of the feed signed by a certificate in force,
+    /// or a cut at or after its position. Set by the registry from the trust store.
+    public var revokedSigners: Set<SignerID> = []
+    /// The cut in force per feed (the lowest, where several name one feed): entries after it are
+    /// refused, entries up to it are taken whatever signed them. Set by the registry.
+    public var cuts: [NodeID: FeedCut] = [:]
+
     public init(waitingLimits: WaitingLimits = WaitingLimits(), maximumSingleChecksPerBatch: Int = 256) {
         self.waitingLimits = waitingLimits
         self.maximumSingleChecksPerBatch = maximumSingleChecksPerBatch
@@ -138,6 +166,25 @@ public struct FeedLedger: Sendable {
     public func entryID(of node: NodeID, seq: UInt64) -> EntryID? {
         guard seq >= 1, let feed = feeds[node], seq <= feed.head else { return nil }
         return feed.ids[Int(seq - 1)]
+    }
+
+    /// How far a feed is shown: up to its cut (where the held chain is the one the cut names),
+    /// else up to its last entry that a certificate in force vouches for. Equal to the head for
+    /// every feed with no revoked signer and no cut.
+    public func visibleEnd(of node: NodeID) -> UInt64 {
+        guard let feed = feeds[node] else { return 0 }
+        let trusted = revokedSigners.isEmpty ? feed.head : feed.trustedEnd(excluding: revokedSigners)
+        guard let cut = cuts[node] else { return trusted }
+        // A held entry at the cut's position that is not the one it names: the chain held is
+        // not the one the participant vouches for, so only what is trusted anyway is shown.
+        if cut.seq >= 1, cut.seq <= feed.head, feed.ids[Int(cut.seq - 1)] != cut.entryID { return min(cut.seq, trusted) }
+        return min(cut.seq, feed.head)
+    }
+
+    /// The last position of a feed vouched for by a certificate in force, cuts aside.
+    public func trustedEnd(of node: NodeID) -> UInt64 {
+        guard let feed = feeds[node] else { return 0 }
+        return revokedSigners.isEmpty ? feed.head : feed.trustedEnd(excluding: revokedSigners)
     }
 
     public func fork(of node: NodeID) -> ForkEvidence? { feeds[node]?.fork }
@@ -277,7 +324,12 @@ public struct FeedLedger: Sendable {
         // ones are a fork, and more only cost us signature checks).
         var arrivals: [UInt64: [Entry]] = [:]
         var atHeldPositions: [Entry] = []
+        let cut = cuts[origin]
         for entry in entries.sorted(by: { $0.seq < $1.seq }) {
+            if let cut, entry.seq > cut.seq, entry.seq > feed.head || feed.ids[Int(entry.seq - 1)] != entry.id {
+                reject(entry, .afterCut(seq: cut.seq))
+                continue
+            }
             if entry.seq <= feed.head { atHeldPositions.append(entry); continue }
             // Only positions within `positionsAhead` of the head may wait.
             if entry.seq - feed.head > UInt64(waitingLimits.positionsAhead) {
@@ -352,12 +404,24 @@ public struct FeedLedger: Sendable {
                 authentic = low
                 break
             }
+            // Taken only where something still trusted vouches for it: up to a cut, or up to
+            // the last entry signed by a certificate in force (the rest waits for one, or for a cut).
+            var vouched = authentic
+            if let cut {
+                vouched = min(authentic, Int(clamping: cut.seq > feed.head ? cut.seq - feed.head : 0))
+            } else if !revokedSigners.isEmpty {
+                vouched = (run[..<authentic].lastIndex { !revokedSigners.contains($0.entry.signerID) } ?? -1) + 1
+            }
+            for (entry, waited) in run[vouched..<authentic] {
+                reject(entry, cut.map { .afterCut(seq: $0.seq) } ?? .revokedSigner)
+                if waited { feed.removePending(at: entry.seq, id: entry.id) }
+            }
             // Within the feed's quota only: the authentic rest is refused, not invalid.
-            var stored = authentic
+            var stored = vouched
             if let quota = feedQuota {
                 var bytes = feed.storedBytes
                 stored = 0
-                while stored < authentic, bytes + run[stored].entry.signed.byteCount <= quota {
+                while stored < vouched, bytes + run[stored].entry.signed.byteCount <= quota {
                     bytes += run[stored].entry.signed.byteCount
                     stored += 1
                 }
@@ -368,16 +432,17 @@ public struct FeedLedger: Sendable {
                 if waited { result.acceptedFromWaiting.insert(entry.id) }
                 decided.insert(entry.id)
             }
-            if stored < authentic, let quota = feedQuota {
+            if stored < vouched, let quota = feedQuota {
                 // The feed cannot grow here: nothing of it waits, and the rest of the batch is refused.
                 result.feedsAtQuota.insert(origin)
-                for (entry, _) in run[stored..<authentic] { reject(entry, .quotaExceeded(limit: quota)) }
+                for (entry, _) in run[stored..<vouched] { reject(entry, .quotaExceeded(limit: quota)) }
                 for (entry, _) in run[authentic...] { reject(entry, .badSignature) }
                 feed.removeAllPending()
                 for entry in entries { reject(entry, .quotaExceeded(limit: quota)) }
                 return
             }
             for (entry, _) in run[authentic...] { reject(entry, .badSignature) }
+            if vouched < authentic { break }
         }
 
         // Positions the runs filled: any other validly signed entry claiming one is a fork.

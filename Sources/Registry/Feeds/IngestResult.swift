@@ -14,6 +14,10 @@ public struct IngestResult: Sendable {
     public var forks: [ForkEvidence] = []
     /// How many signatures were verified (one per contiguous run, plus one per suspicious entry).
     public var signatureChecks = 0
+    /// What is shown changed in a way folding `accepted` cannot follow (a cut arrived, or a
+    /// revoked certificate's entries became vouched for): the shell rebuilds the views from the
+    /// store (`MineralRegistry.rebuildViews`).
+    public var viewsNeedRebuild = false
 
     public init() {}
 }

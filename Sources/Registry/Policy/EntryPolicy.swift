@@ -30,6 +30,14 @@ public struct EntryPolicy: Sendable {
                 return .writesForAnotherParticipant(author: author, claimed: ack.participant, operation: "acknowledge an alert")
             }
             return nil
+        case .cutFeed(let cut):
+            if cut.feed.participant != author.participant {
+                return .cutNotAllowed(author: author, feed: cut.feed, why: "only a node of \(cut.feed.participant) may cut its feeds")
+            }
+            if cut.feed.node == author.node {
+                return .cutNotAllowed(author: author, feed: cut.feed, why: "a node cannot cut its own feed; another node of \(author.participant) (or its replacement, under a new name) must")
+            }
+            return nil
         case .updateAlert, .resolveAlert, .unknown:
             return nil
         case .malformed(let reason):

@@ -8,6 +8,9 @@ public enum PolicyViolation: Error, Sendable, Hashable, CustomStringConvertible 
     case malformedOperation(String)
     case unknownAlert(EntryID)
     case alertResolved(EntryID)
+    case cutNotAllowed(author: NodeID, feed: NodeID, why: String)
+    /// The feed this node writes was cut by another node of its participant.
+    case feedCut(feed: NodeID, by: NodeID, seq: UInt64)
 
     public var description: String {
         switch self {
@@ -23,6 +26,10 @@ public enum PolicyViolation: Error, Sendable, Hashable, CustomStringConvertible 
             "no alert \(id.hex) is known"
         case .alertResolved(let id):
             "alert \(id.hex) is already resolved"
+        case .cutNotAllowed(let author, let feed, let why):
+            "\(author) may not cut the feed of \(feed): \(why)"
+        case .feedCut(let feed, let by, let seq):
+            "\(by) cut this node's feed \(feed) at seq \(seq): it writes nothing more; run the node under a new name with a new certificate"
         }
     }
 }

@@ -10,6 +10,7 @@ public enum RegistryValueError: Error, Sendable, Hashable, CustomStringConvertib
     case invalidCategory(String)
     case textTooLong(field: String, limit: Int)
     case emptyField(String)
+    case invalidCut(String)
 
     public var description: String {
         switch self {
@@ -24,6 +25,7 @@ public enum RegistryValueError: Error, Sendable, Hashable, CustomStringConvertib
             "category \"\(text)\" must be one of export-restriction, production-outage, logistics, price-spike, geopolitical, other"
         case .textTooLong(let field, let limit): "\(field) is longer than \(limit) bytes"
         case .emptyField(let field): "\(field) must not be empty"
+        case .invalidCut(let reason): "invalid feed cut: \(reason)"
         }
     }
 }

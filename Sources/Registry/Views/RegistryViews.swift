@@ -21,6 +21,8 @@ public struct RegistryViews: Sendable {
     private var alertHistories: [EntryID: AlertHistory] = [:]
     private var entryViolations: [EntryID: PolicyViolation] = [:]
     public private(set) var unknownOperations: [EntryID: [Int]] = [:]
+    /// Cut entries shown (what they do is the registry's: `MineralRegistry.cuts`).
+    public private(set) var cutEntries: [EntryID: FeedCut] = [:]
     /// Every entry lands in exactly one of the places above, each of which is a set keyed by
     /// the entry id, so the distinct entries folded are counted as they first land.
     public private(set) var entryCount = 0
@@ -64,6 +66,8 @@ public struct RegistryViews: Sendable {
             return alertHistories[ack.alertID, default: AlertHistory()].record(ack, order: EventOrder(entry), in: \.acknowledgements)
         case .resolveAlert(let resolution):
             return alertHistories[resolution.alertID, default: AlertHistory()].record(resolution, order: EventOrder(entry), in: \.resolutions)
+        case .cutFeed(let cut):
+            return cutEntries.updateValue(cut, forKey: entry.id) == nil
         case .unknown(let numbers):
             return unknownOperations.updateValue(numbers, forKey: entry.id) == nil
         case .malformed:
@@ -182,6 +186,13 @@ public struct RegistryViews: Sendable {
         }
         writer.section("unknown")
         for id in unknownOperations.keys.sorted() { writer.digest(id) }
+        // Only when there is one: the digests of registries without cuts stay as they were.
+        if !cutEntries.isEmpty {
+            writer.section("cuts")
+            for (id, cut) in cutEntries.sorted(by: { $0.key < $1.key }) {
+                writer.digest(id); writer.string(cut.feed.description); writer.integer(cut.seq)
+            }
+        }
         return writer.finish()
     }
 }
