@@ -535,6 +535,8 @@ public actor SyncEngine {
                 logger.warning("origin certificate refused", metadata: ["peer": "\(peer)", "origin": "\(certificate.node)", "reason": "\(reason)"])
             }
         }
+        // A relayed chain a CRL in force revokes is kept, flagged: its entries need a voucher.
+        if !certificates.isEmpty, registry.setRevokedSigners(trust.revokedSigners) { rebuildViews(because: "a revoked certificate was relayed") }
         guard !entries.isEmpty else { return IngestResult() }
         proveClaims(with: entries)
         let keys = trust.keys

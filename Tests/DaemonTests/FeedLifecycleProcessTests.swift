@@ -136,8 +136,9 @@ extension AllianceProcessTests {
 
     /// A CRL installed at one node reaches every node through sync and is in force there at
     /// once: the revoked node is cut off everywhere, and an entry it signed that partners took
-    /// before the CRL is refused by a node that meets it afterwards.
-    @Test func aCRLInstalledAtOneNodeIsInForceAtEveryNode() async throws {
+    /// before the CRL is refused by a node that meets it afterwards. Then the participant's other
+    /// node cuts the revoked feed: every node shows the entries up to the cut and none after.
+    @Test func aCRLAtOneNodeIsInForceEverywhereAndACutShowsTheGenuineEntries() async throws {
         let nodes = try mesh()
         let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
         let rogue = try DaemonProcess("US", "us-2", port: freePorts(1)[0], peers: [us.port], root: root.url.path, pki: pki, files: files)
@@ -181,6 +182,39 @@ extension AllianceProcessTests {
         try await jp.stop()
         try await jp.start()
         #expect(try jp.status().revocationLists.map(\.participants) == [["US"]])
+        // Whatever a revoked certificate signed is shown nowhere until something still trusted
+        // vouches for it, whether a node took it before the CRL (US, JP: restarted) or not (EU).
+        for node in [eu, us, jp] {
+            let reserves: [ReserveItem] = try node.client.get("/v1/reserves")
+            #expect(!reserves.contains { $0.reportedBy.hasPrefix("US/us-2") }, "\(node.nodeID)")
+        }
+        #expect(Set(try [eu, us, jp].map { try $0.status().viewDigest }).count == 1)
+
+        // US's other node cuts the rogue's feed after its first entry: every node shows that
+        // one (vouched for by the cut, whatever became of the key) and not the second.
+        let cut = try CommandRun.ctl(us, ["feed", "cut", "US/us-2", "--at", "1", "--reason", "key stolen"])
+        #expect(cut.status == 0, "\(cut.error)")
+        for node in [eu, jp] { try node.syncAndWait(with: [us]) }
+        for node in [eu, us, jp] {
+            let reserves: [ReserveItem] = try node.client.get("/v1/reserves")
+            #expect(reserves.filter { $0.reportedBy.hasPrefix("US/us-2") }.map(\.quantity) == ["1"], "\(node.nodeID): \(reserves)")
+            let status = try node.status()
+            #expect(status.feedsCut.map(\.feed) == ["US/us-2"] && status.feedsCut.allSatisfy(\.inForce))
+            // US and JP hold the second entry as evidence; EU never took it.
+            #expect(status.feedsCut.first?.heldAfterCut == (node === eu ? 0 : 1), "\(node.nodeID)")
+            #expect(status.securityEvents.contains { $0.kind == "feed-cut" && $0.subject == "US/us-2" } == (node !== eu), "\(node.nodeID)")
+        }
+        #expect(Set(try [eu, us, jp].map { try $0.status().viewDigest }).count == 1)
+        // Only another node of the same participant may cut: JP may not, nor may a node cut itself.
+        let foreign = try CommandRun.ctl(jp, ["feed", "cut", "US/us-2", "--at", "0"])
+        #expect(foreign.status == 77 && foreign.error.contains("only a node of US may cut its feeds"), "\(foreign.error)")
+        let own = try CommandRun.ctl(us, ["feed", "cut", "US/us-1", "--at", "0"])
+        #expect(own.status == 77 && own.error.contains("cannot cut its own feed"), "\(own.error)")
+        // A position this node does not hold, and a malformed feed, are refused with the reason.
+        let beyond = try CommandRun.ctl(eu, ["feed", "cut", "EU/eu-9", "--at", "4"])
+        #expect(beyond.status != 0 && beyond.error.contains("holds EU/eu-9 up to seq 0 only"), "\(beyond.error)")
+        let malformed = try CommandRun.ctl(us, ["feed", "cut", "us-2", "--at", "1"])
+        #expect(malformed.status != 0 && malformed.error.contains("must be a node such as EU/eu-1"), "\(malformed.error)")
         for node in [eu, us, jp, rogue] { try await node.stop() }
     }
 }

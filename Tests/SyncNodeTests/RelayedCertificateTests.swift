@@ -82,10 +82,20 @@ import Testing
         try await expectRefused(OriginCertificate(node: jp.id, chain: [other.der]), "another node's chain")
     }
 
-    @Test func aRevokedChainIsRefused() async throws {
-        let (jp, _, _) = try origin()
+    /// A revoked chain is kept and relayed, flagged: entries it signed up to a cut are shown (a
+    /// node meeting the feed later needs it to check them). Alone, its entries are refused, and
+    /// not held against the relay.
+    @Test func aRevokedChainIsKeptButVouchesForNothing() async throws {
+        let (jp, entries, relay) = try origin()
         let trust = try pki.trustStore(revoked: ["JP": [jp.serial]])
-        try await expectRefused(OriginCertificate(node: jp.id, chain: [jp.certificate.der]), trust: trust, "revoked")
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, trust: trust)
+        let result = await eu.engine.ingest(entries, certificates: [OriginCertificate(node: jp.id, chain: [jp.certificate.der])], from: relay)
+        #expect(result.accepted.isEmpty)
+        #expect(result.rejected.map(\.reason) == [.revokedSigner, .revokedSigner, .revokedSigner])
+        #expect(result.rejected.allSatisfy { !$0.reason.isInvalid })
+        #expect(eu.engine.certificates(for: [jp.id]).count == 1)
+        #expect(await eu.engine.revokedOrigins == [jp.id])
+        await eu.engine.close()
     }
 
     @Test func bytesThatAreNoCertificateAreRefused() async throws {
