@@ -12,7 +12,8 @@ import Testing
 
 /// Revocation is data: a CRL that reaches a node from any peer is checked against the trust
 /// anchors, put in force at once (the revoked node's session closed, every entry signed under
-/// the revoked certificate refused, whoever relays it), kept across restarts and sent on.
+/// the revoked certificate refused, whoever relays it, and what it signed earlier hidden and not
+/// relayed), kept across restarts and sent on.
 @Suite(.serialized) struct RevocationTests {
     let group = MultiThreadedEventLoopGroup.singleton
     let pki: TestPKI
@@ -52,6 +53,11 @@ import Testing
         }
         #expect(sent == [current.der])
         #expect(await eu.engine.currentTrustStore.crls.map(\.der) == [current.der])
+        // What the revoked key signed before the CRL is held but shown nowhere, and never relayed.
+        let usGallium = ReserveKey(participant: "US", mineral: try MineralID("gallium"), site: "")
+        #expect(await eu.engine.views.reserve(usGallium) == nil)
+        #expect(await eu.engine.hiddenFeeds[rogue.id].map { [$0.shown, $0.held] } == [0, 2])
+        #expect(eu.engine.entries(of: rogue.id, in: 1...2, limit: 10).isEmpty)
 
         // What the revoked key signed next, relayed by a partner that took it before the CRL: refused.
         try await relay.send(.entries([after.signed]))
@@ -67,6 +73,7 @@ import Testing
         // After a restart the CRL is still in force.
         let restarted = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, directory: directory.url, identity: eu.identity)
         #expect(await restarted.engine.currentTrustStore.crls.map(\.der) == [current.der])
+        #expect(await restarted.engine.views.reserve(usGallium) == nil, "the views at start show what the revoked key signed")
         let again = await restarted.engine.ingest([after.signed], certificates: [OriginCertificate(node: rogue.id, chain: [rogue.certificate.der])], from: try NodeID("JP/jp-1"))
         #expect(again.accepted.isEmpty)
         await restarted.engine.close()
