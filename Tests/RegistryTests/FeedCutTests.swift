@@ -127,6 +127,33 @@ import Testing
         }
     }
 
+    /// Entries after the cut that were waiting for a gap when it arrived are refused when the
+    /// gap fills, not taken.
+    @Test func entriesWaitingBeyondACutAreRefusedWhenTheGapFills() {
+        let feed = Self.stolenFeed(5)
+        var replica = Replica()
+        #expect(replica.receive(Array(feed[3...])).buffered == 2)
+        replica.receive([Self.cut(at: 3, of: feed)])
+        let filled = replica.receive(Array(feed[..<3]))
+        #expect(filled.accepted.map(\.seq) == [1, 2, 3])
+        #expect(filled.rejected.map(\.reason) == [.afterCut(seq: 3), .afterCut(seq: 3)])
+        #expect(replica.registry.vector[Self.stolen] == 3 && replica.level == "3")
+    }
+
+    /// A cut vouches for the chain that ends in the entry it names: where the held entry at its
+    /// position is another, the cut shows nothing a revoked key signed.
+    @Test func aCutNamingAnotherEntryVouchesForNothingHeld() {
+        let feed = Self.stolenFeed(5)
+        var other = Self.author(Self.stolen, 0)
+        let elsewhere = (1...3).map { other.write(Ops.report("EU", "gallium", "9\($0)"), at: UInt64($0) * 1_100) }
+        var replica = Replica()
+        replica.receive(feed)
+        replica.revoke(Self.certificate(0).id)
+        replica.receive([Self.cut(at: 3, of: elsewhere)])
+        #expect(replica.registry.cuts[Self.stolen]?.seq == 3)
+        #expect(replica.level == nil && replica.registry.hiddenFeeds == [Self.stolen: 0])
+    }
+
     @Test func onlyAnotherNodeOfTheSameParticipantMayCut() throws {
         let feed = Self.stolenFeed(3)
         var replica = Replica()
