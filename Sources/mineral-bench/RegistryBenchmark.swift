@@ -84,11 +84,14 @@ struct RegistryBenchmark: ParsableCommand {
         }
 
         /// Validate + fold through the key-history lookup (`OriginKeys`), as the node does.
-        func validateWithKeyHistory(_ history: SyntheticHistory) -> (seconds: Double, checks: Int) {
+        /// `revoking`: certificates a CRL in force revokes (none of the history's own: what is
+        /// measured is what following what is shown costs every batch once any CRL is in force).
+        func validateWithKeyHistory(_ history: SyntheticHistory, revoking: Set<SignerID> = []) -> (seconds: Double, checks: Int) {
             let signed = history.catchUpOrder.map(\.signed)
             var checks = 0
             let time = Stopwatch.best(rounds: rounds) {
                 var registry = MineralRegistry()
+                _ = registry.setRevokedSigners(revoking)
                 checks = 0
                 for start in stride(from: 0, to: signed.count, by: batch) {
                     let result = registry.ingest(Array(signed[start..<min(start + batch, signed.count)]), signers: history.signers.lookup)
@@ -102,6 +105,7 @@ struct RegistryBenchmark: ParsableCommand {
         let oneKey = validateWithKeyHistory(history)
         let fiveKeys = validateWithKeyHistory(rotated)
         let twoKeys = validateWithKeyHistory(rotatedOnce)
+        let withCRL = validateWithKeyHistory(history, revoking: [SHA256.hash(Array("a revoked certificate of another node".utf8))])
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mineral-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -139,6 +143,8 @@ struct RegistryBenchmark: ParsableCommand {
         print(String(format: "    5 keys ÷ 1 key: %.2f×   goal ≥ 0.95×", oneKey.seconds / fiveKeys.seconds))
         print("    2 keys per feed        " + formatRate(entries, twoKeys.seconds) + "   \(twoKeys.checks) signature checks (one rotation per feed)")
         print(String(format: "    2 keys ÷ 1 key: %.2f×", oneKey.seconds / twoKeys.seconds))
+        print("    1 key, a CRL in force  " + formatRate(entries, withCRL.seconds) + "   (what is shown is followed every batch)")
+        print(String(format: "    with a CRL ÷ without: %.2f×", oneKey.seconds / withCRL.seconds))
         print("  store append (FULL sync) " + formatRate(entries, storeTime) + "   goal ≥ 100,000/s")
         print("  reopen: load + rebuild   " + formatRate(entries, reloadTime))
     }
