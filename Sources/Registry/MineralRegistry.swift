@@ -171,9 +171,32 @@ public struct MineralRegistry: Sendable {
 
     /// Drafts this node's next entry after checking the policy. Nothing changes until the shell
     /// has committed the entry and calls `adoptOwn`.
-    public func draft(_ operation: EntryOperation, by author: FeedAuthor, now: UInt64) throws -> (entry: Entry, author: FeedAuthor) {
+    /// A report, target or alert update names the register's latest write as shown here (its
+    /// `supersedes`), so that it wins over it whatever the two clocks say; or, when an earlier
+    /// draft of the same `batch` (not committed yet) wrote the same register, that draft.
+    public func draft(_ operation: EntryOperation, by author: FeedAuthor, now: UInt64, in batch: inout DraftBatch) throws -> (entry: Entry, author: FeedAuthor) {
         try validateLocal(operation, by: author.node)
-        return try author.draftingChecked(operation, now: now)
+        let register = DraftBatch.Register(operation)
+        let latest = register.flatMap { batch.latest[$0] } ?? views.supersededWrite(by: operation)
+        let (entry, advanced) = try author.draftingChecked(Self.naming(latest, in: operation), now: now)
+        if let register { batch.latest[register] = entry.id }
+        return (entry, advanced)
+    }
+
+    public func draft(_ operation: EntryOperation, by author: FeedAuthor, now: UInt64) throws -> (entry: Entry, author: FeedAuthor) {
+        var batch = DraftBatch()
+        return try draft(operation, by: author, now: now, in: &batch)
+    }
+
+    /// `operation` with `supersedes` set to `latest`, unless it names one already.
+    static func naming(_ latest: EntryID?, in operation: EntryOperation) -> EntryOperation {
+        guard let latest, operation.supersedes == nil else { return operation }
+        switch operation {
+        case .reportReserve(var report): report.supersedes = latest; return .reportReserve(report)
+        case .setTarget(var target): target.supersedes = latest; return .setTarget(target)
+        case .updateAlert(var update): update.supersedes = latest; return .updateAlert(update)
+        default: return operation
+        }
     }
 
     /// Applies entries this node authored and has committed. Returns true when the views must

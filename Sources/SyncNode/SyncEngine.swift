@@ -372,6 +372,7 @@ public actor SyncEngine {
             throw .ownFeedClaimed(by: peer, seq: claim.seq, held: held, until: claim.deadline)
         }
         var drafts: [Entry] = []
+        var batch = DraftBatch()
         var next = author
         // A store that may be behind what partners hold of its feed writes a new segment.
         let behind = ownFeedClaims.values.contains { $0.proven && $0.seq > held }
@@ -382,7 +383,7 @@ public actor SyncEngine {
         }
         for operation in operations {
             do {
-                let (entry, advanced) = try registry.draft(operation, by: next, now: clock())
+                let (entry, advanced) = try registry.draft(operation, by: next, now: clock(), in: &batch)
                 drafts.append(entry)
                 next = advanced
             } catch let violation as PolicyViolation {

@@ -267,6 +267,9 @@ public nonisolated struct Mineralsync_V1_ReportReserve: Sendable {
 
   public var note: String = String()
 
+  /// see "Causality" below
+  public var supersedes: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -293,6 +296,9 @@ public nonisolated struct Mineralsync_V1_SetTarget: Sendable {
   public var hasQuantity: Bool {self._quantity != nil}
   /// Clears the value of `quantity`. Subsequent reads from it will return its default value.
   public mutating func clearQuantity() {self._quantity = nil}
+
+  /// see "Causality" below
+  public var supersedes: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -377,6 +383,9 @@ public nonisolated struct Mineralsync_V1_UpdateAlert: Sendable {
   public var hasExpiresAtMillis: Bool {self._expiresAtMillis != nil}
   /// Clears the value of `expiresAtMillis`. Subsequent reads from it will return its default value.
   public mutating func clearExpiresAtMillis() {self._expiresAtMillis = nil}
+
+  /// see "Causality" below: the alert's latest update, or its raise
+  public var supersedes: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -540,58 +549,68 @@ public nonisolated struct Mineralsync_V1_Operation: Sendable {
   public init() {}
 }
 
-public nonisolated struct Mineralsync_V1_EntryBody: Sendable {
+public nonisolated struct Mineralsync_V1_EntryBody: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// 1 for this schema
-  public var format: UInt32 = 0
+  public var format: UInt32 {
+    get {_storage._format}
+    set {_uniqueStorage()._format = newValue}
+  }
 
   public var origin: Mineralsync_V1_NodeRef {
-    get {_origin ?? Mineralsync_V1_NodeRef()}
-    set {_origin = newValue}
+    get {_storage._origin ?? Mineralsync_V1_NodeRef()}
+    set {_uniqueStorage()._origin = newValue}
   }
   /// Returns true if `origin` has been explicitly set.
-  public var hasOrigin: Bool {self._origin != nil}
+  public var hasOrigin: Bool {_storage._origin != nil}
   /// Clears the value of `origin`. Subsequent reads from it will return its default value.
-  public mutating func clearOrigin() {self._origin = nil}
+  public mutating func clearOrigin() {_uniqueStorage()._origin = nil}
 
   /// 1, 2, 3, ... per origin
-  public var seq: UInt64 = 0
+  public var seq: UInt64 {
+    get {_storage._seq}
+    set {_uniqueStorage()._seq = newValue}
+  }
 
-  public var previous: Data = Data()
+  public var previous: Data {
+    get {_storage._previous}
+    set {_uniqueStorage()._previous = newValue}
+  }
 
   public var clock: Mineralsync_V1_HybridTimestamp {
-    get {_clock ?? Mineralsync_V1_HybridTimestamp()}
-    set {_clock = newValue}
+    get {_storage._clock ?? Mineralsync_V1_HybridTimestamp()}
+    set {_uniqueStorage()._clock = newValue}
   }
   /// Returns true if `clock` has been explicitly set.
-  public var hasClock: Bool {self._clock != nil}
+  public var hasClock: Bool {_storage._clock != nil}
   /// Clears the value of `clock`. Subsequent reads from it will return its default value.
-  public mutating func clearClock() {self._clock = nil}
+  public mutating func clearClock() {_uniqueStorage()._clock = nil}
 
   public var operation: Mineralsync_V1_Operation {
-    get {_operation ?? Mineralsync_V1_Operation()}
-    set {_operation = newValue}
+    get {_storage._operation ?? Mineralsync_V1_Operation()}
+    set {_uniqueStorage()._operation = newValue}
   }
   /// Returns true if `operation` has been explicitly set.
-  public var hasOperation: Bool {self._operation != nil}
+  public var hasOperation: Bool {_storage._operation != nil}
   /// Clears the value of `operation`. Subsequent reads from it will return its default value.
-  public mutating func clearOperation() {self._operation = nil}
+  public mutating func clearOperation() {_uniqueStorage()._operation = nil}
 
   /// Which of the origin's certificates signed this entry (key history, see "Keys" below):
   /// SHA-256 of its DER encoding, 32 bytes. Absent in entries written before key history; such an
   /// entry is checked with the origin's certificates whose validity covers its clock.
-  public var signer: Data = Data()
+  public var signer: Data {
+    get {_storage._signer}
+    set {_uniqueStorage()._signer = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _origin: Mineralsync_V1_NodeRef? = nil
-  fileprivate var _clock: Mineralsync_V1_HybridTimestamp? = nil
-  fileprivate var _operation: Mineralsync_V1_Operation? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Mineralsync_V1_SignedEntry: Sendable {
@@ -737,7 +756,7 @@ nonisolated extension Mineralsync_V1_Quantity: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReportReserve"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}mineral\0\u{1}site\0\u{1}quantity\0\u{3}as_of_millis\0\u{1}note\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}mineral\0\u{1}site\0\u{1}quantity\0\u{3}as_of_millis\0\u{1}note\0\u{1}supersedes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -751,6 +770,7 @@ nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, Swift
       case 4: try { try decoder.decodeSingularMessageField(value: &self._quantity) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.asOfMillis) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.supersedes) }()
       default: break
       }
     }
@@ -779,6 +799,9 @@ nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, Swift
     if !self.note.isEmpty {
       try visitor.visitSingularStringField(value: self.note, fieldNumber: 6)
     }
+    if !self.supersedes.isEmpty {
+      try visitor.visitSingularBytesField(value: self.supersedes, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -789,6 +812,7 @@ nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, Swift
     if lhs._quantity != rhs._quantity {return false}
     if lhs.asOfMillis != rhs.asOfMillis {return false}
     if lhs.note != rhs.note {return false}
+    if lhs.supersedes != rhs.supersedes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -796,7 +820,7 @@ nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, Swift
 
 nonisolated extension Mineralsync_V1_SetTarget: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SetTarget"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}mineral\0\u{1}quantity\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}mineral\0\u{1}quantity\0\u{1}supersedes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -807,6 +831,7 @@ nonisolated extension Mineralsync_V1_SetTarget: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeSingularStringField(value: &self.participant) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.mineral) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._quantity) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.supersedes) }()
       default: break
       }
     }
@@ -826,6 +851,9 @@ nonisolated extension Mineralsync_V1_SetTarget: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._quantity {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.supersedes.isEmpty {
+      try visitor.visitSingularBytesField(value: self.supersedes, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -833,6 +861,7 @@ nonisolated extension Mineralsync_V1_SetTarget: SwiftProtobuf.Message, SwiftProt
     if lhs.participant != rhs.participant {return false}
     if lhs.mineral != rhs.mineral {return false}
     if lhs._quantity != rhs._quantity {return false}
+    if lhs.supersedes != rhs.supersedes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -895,7 +924,7 @@ nonisolated extension Mineralsync_V1_RaiseAlert: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Mineralsync_V1_UpdateAlert: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateAlert"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}alert_id\0\u{1}severity\0\u{1}category\0\u{1}region\0\u{1}summary\0\u{3}expires_at_millis\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}alert_id\0\u{1}severity\0\u{1}category\0\u{1}region\0\u{1}summary\0\u{3}expires_at_millis\0\u{1}supersedes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -909,6 +938,7 @@ nonisolated extension Mineralsync_V1_UpdateAlert: SwiftProtobuf.Message, SwiftPr
       case 4: try { try decoder.decodeSingularStringField(value: &self._region) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self._summary) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self._expiresAtMillis) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.supersedes) }()
       default: break
       }
     }
@@ -937,6 +967,9 @@ nonisolated extension Mineralsync_V1_UpdateAlert: SwiftProtobuf.Message, SwiftPr
     try { if let v = self._expiresAtMillis {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 6)
     } }()
+    if !self.supersedes.isEmpty {
+      try visitor.visitSingularBytesField(value: self.supersedes, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -947,6 +980,7 @@ nonisolated extension Mineralsync_V1_UpdateAlert: SwiftProtobuf.Message, SwiftPr
     if lhs._region != rhs._region {return false}
     if lhs._summary != rhs._summary {return false}
     if lhs._expiresAtMillis != rhs._expiresAtMillis {return false}
+    if lhs.supersedes != rhs.supersedes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1232,61 +1266,109 @@ nonisolated extension Mineralsync_V1_EntryBody: SwiftProtobuf.Message, SwiftProt
   public static let protoMessageName: String = _protobuf_package + ".EntryBody"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}format\0\u{1}origin\0\u{1}seq\0\u{1}previous\0\u{1}clock\0\u{1}operation\0\u{1}signer\0")
 
+  fileprivate class _StorageClass {
+    var _format: UInt32 = 0
+    var _origin: Mineralsync_V1_NodeRef? = nil
+    var _seq: UInt64 = 0
+    var _previous: Data = Data()
+    var _clock: Mineralsync_V1_HybridTimestamp? = nil
+    var _operation: Mineralsync_V1_Operation? = nil
+    var _signer: Data = Data()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _format = source._format
+      _origin = source._origin
+      _seq = source._seq
+      _previous = source._previous
+      _clock = source._clock
+      _operation = source._operation
+      _signer = source._signer
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.format) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._origin) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
-      case 4: try { try decoder.decodeSingularBytesField(value: &self.previous) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._clock) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._operation) }()
-      case 7: try { try decoder.decodeSingularBytesField(value: &self.signer) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._format) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._origin) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._seq) }()
+        case 4: try { try decoder.decodeSingularBytesField(value: &_storage._previous) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._clock) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._operation) }()
+        case 7: try { try decoder.decodeSingularBytesField(value: &_storage._signer) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.format != 0 {
-      try visitor.visitSingularUInt32Field(value: self.format, fieldNumber: 1)
-    }
-    try { if let v = self._origin {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if self.seq != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 3)
-    }
-    if !self.previous.isEmpty {
-      try visitor.visitSingularBytesField(value: self.previous, fieldNumber: 4)
-    }
-    try { if let v = self._clock {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    try { if let v = self._operation {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
-    if !self.signer.isEmpty {
-      try visitor.visitSingularBytesField(value: self.signer, fieldNumber: 7)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._format != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._format, fieldNumber: 1)
+      }
+      try { if let v = _storage._origin {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if _storage._seq != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seq, fieldNumber: 3)
+      }
+      if !_storage._previous.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._previous, fieldNumber: 4)
+      }
+      try { if let v = _storage._clock {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      try { if let v = _storage._operation {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      if !_storage._signer.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._signer, fieldNumber: 7)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Mineralsync_V1_EntryBody, rhs: Mineralsync_V1_EntryBody) -> Bool {
-    if lhs.format != rhs.format {return false}
-    if lhs._origin != rhs._origin {return false}
-    if lhs.seq != rhs.seq {return false}
-    if lhs.previous != rhs.previous {return false}
-    if lhs._clock != rhs._clock {return false}
-    if lhs._operation != rhs._operation {return false}
-    if lhs.signer != rhs.signer {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._format != rhs_storage._format {return false}
+        if _storage._origin != rhs_storage._origin {return false}
+        if _storage._seq != rhs_storage._seq {return false}
+        if _storage._previous != rhs_storage._previous {return false}
+        if _storage._clock != rhs_storage._clock {return false}
+        if _storage._operation != rhs_storage._operation {return false}
+        if _storage._signer != rhs_storage._signer {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -189,12 +189,12 @@ struct EntryBodyReader {
         var cursor = message
         var seen = ProtobufReader.SeenFields()
         var participant = "", mineral = "", site = "", note = ""
-        var quantityRange: Range<Int>?
+        var quantityRange: Range<Int>?, supersedesRange: Range<Int>?
         var asOf: UInt64 = 0
         while !cursor.isAtEnd {
             let (field, wireType) = try cursor.tag()
             switch field {
-            case 1, 2, 3, 4, 6:
+            case 1, 2, 3, 4, 6, 7:
                 try seen.insert(field)
                 guard wireType == .lengthDelimited else { throw .wrongWireType(field: field) }
                 let range = try cursor.lengthDelimited()
@@ -203,7 +203,8 @@ struct EntryBodyReader {
                 case 2: mineral = try message.string(range, field: 2)
                 case 3: site = try message.string(range, field: 3)
                 case 4: quantityRange = range
-                default: note = try message.string(range, field: 6)
+                case 6: note = try message.string(range, field: 6)
+                default: supersedesRange = range
                 }
             case 5:
                 try seen.insert(5)
@@ -221,7 +222,8 @@ struct EntryBodyReader {
                 site: try bounded(site, "site", EntryCodec.maximumSiteLength),
                 quantity: try quantity(rawQuantity),
                 asOfMillis: asOf,
-                note: try bounded(note, "note", EntryCodec.maximumNoteLength)))
+                note: try bounded(note, "note", EntryCodec.maximumNoteLength),
+                supersedes: try EntryCodec.supersedes(supersedesRange.map(message.data) ?? [])))
         } catch {
             return .malformed(reason: error.description)
         }
@@ -255,10 +257,10 @@ struct EntryBodyReader {
         var rawQuantity: (amount: String, unit: Int)?
         switch kind.field {
         case 2:
-            f = try Fields(message, strings: FieldSet(1, 2), bytes: FieldSet(3))
+            f = try Fields(message, strings: FieldSet(1, 2), bytes: FieldSet(3, 4))
             rawQuantity = try f.quantity(3)
         case 3: f = try Fields(message, strings: FieldSet(1, 4, 5), varints: FieldSet(2, 3, 6))
-        case 4: f = try Fields(message, strings: FieldSet(4, 5), bytes: FieldSet(1), varints: FieldSet(2, 3, 6))
+        case 4: f = try Fields(message, strings: FieldSet(4, 5), bytes: FieldSet(1, 7), varints: FieldSet(2, 3, 6))
         case 5: f = try Fields(message, strings: FieldSet(2, 3), bytes: FieldSet(1))
         case 7:
             f = try Fields(message, strings: FieldSet(4), bytes: FieldSet(1, 3), varints: FieldSet(2))
@@ -276,7 +278,8 @@ struct EntryBodyReader {
                 return .setTarget(ReserveTarget(
                     participant: try ParticipantID(f.string(1)),
                     mineral: try MineralID(f.string(2)),
-                    quantity: try quantity(rawQuantity)))
+                    quantity: try quantity(rawQuantity),
+                    supersedes: try EntryCodec.supersedes(f.bytes(4))))
             case 3:
                 let summary = f.string(5)
                 guard !summary.isEmpty else { throw RegistryValueError.emptyField("summary") }
@@ -296,7 +299,8 @@ struct EntryBodyReader {
                     category: f.values[3] == nil ? nil : try category(f.enumValue(3)),
                     region: try f.optionalString(4).map { text throws(RegistryValueError) in try bounded(text, "region", EntryCodec.maximumRegionLength) },
                     summary: try summary.map { text throws(RegistryValueError) in try bounded(text, "summary", EntryCodec.maximumSummaryLength) },
-                    expiresAtMillis: f.values[6]))
+                    expiresAtMillis: f.values[6],
+                    supersedes: try EntryCodec.supersedes(f.bytes(7))))
             case 5:
                 return .acknowledgeAlert(AlertAcknowledgement(
                     alertID: try alertID(f.bytes(1)),

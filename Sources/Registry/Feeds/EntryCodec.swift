@@ -72,12 +72,14 @@ public enum EntryCodec {
             message.quantity = wire(report.quantity)
             message.asOfMillis = report.asOfMillis
             message.note = report.note
+            if let id = report.supersedes { message.supersedes = Data(id.bytes) }
             out.kind = .reportReserve(message)
         case .setTarget(let target):
             var message = Mineralsync_V1_SetTarget()
             message.participant = target.participant.rawValue
             message.mineral = target.mineral.rawValue
             message.quantity = wire(target.quantity)
+            if let id = target.supersedes { message.supersedes = Data(id.bytes) }
             out.kind = .setTarget(message)
         case .raiseAlert(let raise):
             var message = Mineralsync_V1_RaiseAlert()
@@ -96,6 +98,7 @@ public enum EntryCodec {
             if let region = update.region { message.region = region }
             if let summary = update.summary { message.summary = summary }
             if let expiry = update.expiresAtMillis { message.expiresAtMillis = expiry }
+            if let id = update.supersedes { message.supersedes = Data(id.bytes) }
             out.kind = .updateAlert(message)
         case .acknowledgeAlert(let ack):
             var message = Mineralsync_V1_AcknowledgeAlert()
@@ -214,12 +217,14 @@ public enum EntryCodec {
                     site: try bounded(m.site, field: "site", limit: maximumSiteLength),
                     quantity: try quantity(m.quantity, present: m.hasQuantity),
                     asOfMillis: m.asOfMillis,
-                    note: try bounded(m.note, field: "note", limit: maximumNoteLength)))
+                    note: try bounded(m.note, field: "note", limit: maximumNoteLength),
+                    supersedes: try supersedes(Array(m.supersedes))))
             case .setTarget(let m):
                 return .setTarget(ReserveTarget(
                     participant: try ParticipantID(m.participant),
                     mineral: try MineralID(m.mineral),
-                    quantity: try quantity(m.quantity, present: m.hasQuantity)))
+                    quantity: try quantity(m.quantity, present: m.hasQuantity),
+                    supersedes: try supersedes(Array(m.supersedes))))
             case .raiseAlert(let m):
                 guard !m.summary.isEmpty else { throw RegistryValueError.emptyField("summary") }
                 return .raiseAlert(AlertRaise(
@@ -237,7 +242,8 @@ public enum EntryCodec {
                     category: m.hasCategory ? try category(m.category) : nil,
                     region: m.hasRegion ? try bounded(m.region, field: "region", limit: maximumRegionLength) : nil,
                     summary: m.hasSummary ? try bounded(m.summary, field: "summary", limit: maximumSummaryLength) : nil,
-                    expiresAtMillis: m.hasExpiresAtMillis ? m.expiresAtMillis : nil))
+                    expiresAtMillis: m.hasExpiresAtMillis ? m.expiresAtMillis : nil,
+                    supersedes: try supersedes(Array(m.supersedes))))
             case .acknowledgeAlert(let m):
                 return .acknowledgeAlert(AlertAcknowledgement(
                     alertID: try alertID(m.alertID),
@@ -260,6 +266,13 @@ public enum EntryCodec {
         } catch {
             return .malformed(reason: String(describing: error))
         }
+    }
+
+    /// A `supersedes` field, read alike by both decoders: empty, or an entry id.
+    static func supersedes(_ bytes: [UInt8]) throws(RegistryValueError) -> EntryID? {
+        guard !bytes.isEmpty else { return nil }
+        guard let id = SHA256Digest(bytes: bytes) else { throw .invalidReference("supersedes", bytes.count) }
+        return id
     }
 
     /// A cut's fields, checked alike by both decoders.

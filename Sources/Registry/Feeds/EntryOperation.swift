@@ -11,14 +11,18 @@ public struct ReserveReport: Sendable, Hashable {
     public var quantity: Quantity
     public var asOfMillis: UInt64
     public var note: String
+    /// The register's latest write as the author showed it (entry.proto, "Causality").
+    public var supersedes: EntryID?
 
-    public init(participant: ParticipantID, mineral: MineralID, site: String = "", quantity: Quantity, asOfMillis: UInt64, note: String = "") {
+    public init(participant: ParticipantID, mineral: MineralID, site: String = "", quantity: Quantity, asOfMillis: UInt64, note: String = "",
+                supersedes: EntryID? = nil) {
         self.participant = participant
         self.mineral = mineral
         self.site = site
         self.quantity = quantity
         self.asOfMillis = asOfMillis
         self.note = note
+        self.supersedes = supersedes
     }
 }
 
@@ -27,11 +31,14 @@ public struct ReserveTarget: Sendable, Hashable {
     public var participant: ParticipantID
     public var mineral: MineralID
     public var quantity: Quantity
+    /// The register's latest write as the author showed it (entry.proto, "Causality").
+    public var supersedes: EntryID?
 
-    public init(participant: ParticipantID, mineral: MineralID, quantity: Quantity) {
+    public init(participant: ParticipantID, mineral: MineralID, quantity: Quantity, supersedes: EntryID? = nil) {
         self.participant = participant
         self.mineral = mineral
         self.quantity = quantity
+        self.supersedes = supersedes
     }
 }
 
@@ -62,14 +69,18 @@ public struct AlertUpdate: Sendable, Hashable {
     public var region: String?
     public var summary: String?
     public var expiresAtMillis: UInt64?
+    /// The alert's latest update as the author showed it, or its raise (entry.proto, "Causality").
+    public var supersedes: EntryID?
 
-    public init(alertID: EntryID, severity: Severity? = nil, category: AlertCategory? = nil, region: String? = nil, summary: String? = nil, expiresAtMillis: UInt64? = nil) {
+    public init(alertID: EntryID, severity: Severity? = nil, category: AlertCategory? = nil, region: String? = nil, summary: String? = nil,
+                expiresAtMillis: UInt64? = nil, supersedes: EntryID? = nil) {
         self.alertID = alertID
         self.severity = severity
         self.category = category
         self.region = region
         self.summary = summary
         self.expiresAtMillis = expiresAtMillis
+        self.supersedes = supersedes
     }
 }
 
@@ -117,6 +128,16 @@ public enum EntryOperation: Sendable, Hashable {
     case malformed(reason: String)
 
     public static let maximumUnknownFieldNumbers = 16
+
+    /// The write this one supersedes in its register (reports, targets, alert updates).
+    public var supersedes: EntryID? {
+        switch self {
+        case .reportReserve(let report): report.supersedes
+        case .setTarget(let target): target.supersedes
+        case .updateAlert(let update): update.supersedes
+        default: nil
+        }
+    }
 
     public var kind: String {
         switch self {

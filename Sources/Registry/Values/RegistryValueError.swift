@@ -11,6 +11,7 @@ public enum RegistryValueError: Error, Sendable, Hashable, CustomStringConvertib
     case textTooLong(field: String, limit: Int)
     case emptyField(String)
     case invalidCut(String)
+    case invalidReference(String, Int)
 
     public var description: String {
         switch self {
@@ -26,6 +27,7 @@ public enum RegistryValueError: Error, Sendable, Hashable, CustomStringConvertib
         case .textTooLong(let field, let limit): "\(field) is longer than \(limit) bytes"
         case .emptyField(let field): "\(field) must not be empty"
         case .invalidCut(let reason): "invalid feed cut: \(reason)"
+        case .invalidReference(let field, let count): "\(field) must be an entry id of 32 bytes, not \(count)"
         }
     }
 }

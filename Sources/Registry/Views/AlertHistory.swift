@@ -29,6 +29,15 @@ struct AlertHistory: Sendable {
         return true
     }
 
+    /// The issuer's latest update (causality first, clocks second), or the raise: what a new
+    /// update supersedes.
+    var latestWrite: EntryID? {
+        guard let raise else { return nil }
+        let issuer = raise.order.origin.participant
+        let byIssuer = updates.filter { $0.order.origin.participant == issuer }.sorted { $0.order < $1.order }
+        return CausalOrder.sorted(byIssuer, id: \.order.id, supersedes: \.operation.supersedes).last?.order.id ?? raise.order.id
+    }
+
     /// The alert and the entries that broke the issuer-only rule; nil until the raise is known.
     func materialise(id: EntryID) -> (alert: DisruptionAlert, violations: [EntryID: PolicyViolation])? {
         guard let raise else { return nil }
@@ -52,7 +61,8 @@ struct AlertHistory: Sendable {
                 alert.resolution = .init(node: event.order.origin, at: event.order.clock, note: event.operation.note)
             }
         }
-        for event in updates.sorted(by: { $0.order < $1.order }) {
+        // Each update after the one it supersedes (causality first), otherwise by clock.
+        for event in CausalOrder.sorted(updates.sorted { $0.order < $1.order }, id: \.order.id, supersedes: \.operation.supersedes) {
             guard event.order.origin.participant == issuer else {
                 violations[event.order.id] = .notIssuer(author: event.order.origin, issuer: issuer, operation: "update the alert")
                 continue

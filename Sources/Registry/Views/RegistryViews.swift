@@ -87,6 +87,17 @@ public struct RegistryViews: Sendable {
         reserveRegisters[key]?.orderedHistory ?? []
     }
 
+    /// What a new write to the operation's register supersedes: the register's latest write as
+    /// shown here (for an alert update, its latest update by the issuer, or the raise).
+    public func supersededWrite(by operation: EntryOperation) -> EntryID? {
+        switch operation {
+        case .reportReserve(let report): reserveRegisters[report.key]?.latestEntry.id
+        case .setTarget(let target): targetRegisters[TargetKey(participant: target.participant, mineral: target.mineral)]?.latestEntry.id
+        case .updateAlert(let update): alertHistories[update.alertID]?.latestWrite
+        default: nil
+        }
+    }
+
     public var targets: [TargetRecord] { targetRegisters.values.map(\.latest).sorted { $0.key < $1.key } }
 
     public func target(_ key: TargetKey) -> TargetRecord? { targetRegisters[key]?.latest }
