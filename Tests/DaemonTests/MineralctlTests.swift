@@ -118,6 +118,9 @@ struct MineralctlTests {
         try refused(eu, ["reserve", "set", "gallium", "--", "-5"], status: 65, saying: "must be a non-negative decimal")
         try refused(eu, ["reserve", "set", "gallium", "5", "--unit", "lb"], status: 65, saying: "unit \"lb\" must be t or kg")
         try refused(eu, ["reserve", "set", "gallium", "5", "--as-of", "last tuesday"], status: 65, saying: "must be a date such as 2026-11-26")
+        // A date in the future is refused at the author (past ones are back-filled history).
+        let tomorrow = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400))
+        try refused(eu, ["reserve", "set", "gallium", "5", "--as-of", tomorrow], status: 65, saying: "is in the future (this node's clock says")
         try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "apocalyptic", "--category", "other", "--summary", "x"],
                     status: 65, saying: "severity \"apocalyptic\" must be one of")
         try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "x", "--expires", "soon"],

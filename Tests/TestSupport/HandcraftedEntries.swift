@@ -38,6 +38,19 @@ public enum HandcraftedEntries {
         }
     }
 
+    /// A reserve report whose `supersedes` is `length` bytes long (an entry id has 32).
+    public static func reportSuperseding(byteCount length: Int, by author: FeedAuthor, now: UInt64) throws -> (Entry, FeedAuthor) {
+        try sign(by: author, now: now) { body in
+            var report = Mineralsync_V1_ReportReserve()
+            report.participant = author.node.participant.rawValue
+            report.mineral = "gallium"
+            report.quantity.amount = "1"
+            report.quantity.unit = .tonne
+            report.supersedes = Data(repeating: 7, count: length)
+            body.operation.reportReserve = report
+        }
+    }
+
     /// An entry whose header is written field by field, with values no honest author writes:
     /// any seq and previous, and a clock whose logical counter may exceed 32 bits (encoded by
     /// hand: the generated type cannot hold it). The operation is a plain reserve report.

@@ -198,6 +198,9 @@ struct AdminService: Sendable {
 
     // MARK: writes
 
+    /// How far ahead of this node's clock a date an operator types may be (clocks differ a little).
+    static let futureDateAllowanceMillis: UInt64 = 60_000
+
     private func report(_ body: ReserveReportRequest) async throws -> WriteResponse {
         try await append(.reportReserve(try reserveReport(body, row: nil)))
     }
@@ -207,7 +210,12 @@ struct AdminService: Sendable {
         do {
             let mineral = try catalogue.resolve(body.mineral)
             let quantity = Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t"))
-            let asOf = try body.asOf.map { try millis($0, field: "asOf") } ?? UInt64(Date().timeIntervalSince1970 * 1000)
+            let now = UInt64(Date().timeIntervalSince1970 * 1000)
+            let asOf = try body.asOf.map { try millis($0, field: "asOf") } ?? now
+            // A level cannot be measured in the future; back-filled history (any past date) is normal.
+            if asOf > now + Self.futureDateAllowanceMillis {
+                throw Failure.validation("asOf \"\(body.asOf ?? "")\" is in the future (this node's clock says \(AdminJSON.timestamp(Date()))): a reserve level can only be reported as of a date that has come")
+            }
             let report = ReserveReport(participant: engine.node.participant, mineral: mineral, site: body.site ?? "", quantity: quantity,
                                        asOfMillis: asOf, note: body.note ?? "")
             return report
