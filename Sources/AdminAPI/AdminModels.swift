@@ -28,11 +28,14 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     public var revocationLists: [RevocationListItem]
     /// Every cut entry held: which feed, where, by whom, and whether it is the one in force.
     public var feedsCut: [FeedCutItem]
+    /// Set when this node's clock disagrees with most measured peers beyond `sync.max-clock-skew`.
+    public var clockWarning: String?
 
     public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
                 writable: Bool, feed: String, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
-                keyHistory: [KeyHistoryItem], revocationLists: [RevocationListItem], feedsCut: [FeedCutItem] = []) {
+                keyHistory: [KeyHistoryItem], revocationLists: [RevocationListItem], feedsCut: [FeedCutItem] = [], clockWarning: String? = nil) {
         self.feedsCut = feedsCut
+        self.clockWarning = clockWarning
         self.participant = participant
         self.node = node
         self.uptimeSeconds = uptimeSeconds
@@ -147,6 +150,10 @@ public struct PeerItem: Codable, Sendable, Hashable {
     public var offences: Int = 0
     public var lastOffence: String?
     public var penalizedUntil: String?
+    /// The peer's clock minus this node's, in ms (from the last ping's round trip); null until
+    /// measured. Positive: the peer's clock is ahead.
+    public var clockOffsetMillis: Int64?
+    public var roundTripMillis: Int64?
 
     public struct FeedLag: Codable, Sendable, Hashable {
         public var out: UInt64

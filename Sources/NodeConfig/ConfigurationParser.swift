@@ -132,6 +132,7 @@ public enum ConfigurationParser {
             if let value = r.duration(section, "claim-proof-timeout") { sync.claimProofTimeout = value }
             if let value = r.duration(section, "penalty") { sync.penalty = value }
             if let value = r.duration(section, "max-penalty") { sync.maximumPenalty = value }
+            if let value = r.duration(section, "max-clock-skew") { sync.maximumClockSkew = value }
             if sync.maximumPenalty.milliseconds < sync.penalty.milliseconds {
                 r.report(section.node("max-penalty") ?? section.node, "sync.max-penalty", "\(sync.maximumPenalty) is shorter than sync.penalty (\(sync.penalty))")
             }

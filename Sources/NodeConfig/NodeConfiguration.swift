@@ -35,6 +35,8 @@ public struct NodeConfiguration: Sendable, Hashable {
         public var maximumPenalty: ConfigDuration = .seconds(3600)
         /// Invalid entries (bad signature, broken chain, malformed) one session may send.
         public var invalidEntriesPerSession = 1_000
+        /// A peer whose clock, or an origin whose entries, are further from ours is a security event.
+        public var maximumClockSkew: ConfigDuration = .seconds(60)
     }
 
     public struct Logging: Sendable, Hashable {

@@ -8,4 +8,6 @@ struct EngineMetrics: Sendable {
     let forks = Counter(label: "mineralsync_forks_detected_total")
     let feedsAtQuota = Counter(label: "mineralsync_feeds_at_quota_total")
     let held = Gauge(label: "mineralsync_entries_held")
+    /// Batches holding entries of an origin dated beyond `sync.max-clock-skew` ahead of our clock.
+    let datedAhead = Counter(label: "mineralsync_entries_dated_ahead_total")
 }

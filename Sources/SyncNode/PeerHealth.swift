@@ -28,6 +28,10 @@ public struct PeerHealth: Sendable, Hashable {
     public var lastOffence: String?
     public var lastOffenceAt: Date?
     public var penalizedUntil: Date?
+    /// The peer's clock minus ours, in ms, estimated from the last ping's round trip (its pong
+    /// says its wall clock); nil until measured. Positive: the peer's clock is ahead.
+    public var clockOffsetMillis: Int64?
+    public var roundTripMillis: Int64?
 
     /// When the peer's penalty ends, if it is in the penalty box at `now`.
     public func penaltyEnd(now: Date = Date()) -> Date? { penalizedUntil.flatMap { $0 > now ? $0 : nil } }

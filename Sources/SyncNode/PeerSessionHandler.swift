@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import OpenSSLCrypto
@@ -23,6 +24,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
         var maximumPendingBytes: Int
         var maximumIngestsInFlight: Int
         var invalidEntriesPerSession: Int
+        /// A peer whose clock differs from ours by more is logged (and shown as a security event).
+        var maximumClockSkewMillis: Int64 = 60_000
     }
 
     private let engine: SyncEngine
@@ -40,6 +43,10 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private var lastReceived = NIODeadline.now()
     private var remoteAddress = "?"
     private var rejectionLog = RejectionLog()
+    /// The last ping sent: its nonce, and when (for the round trip and the clock offset).
+    private var pingSent: (nonce: UInt64, at: NIODeadline, wall: Date)?
+    /// Whether this session already logged the peer's clock as skewed (once per session).
+    private var skewLogged = false
     /// The session's calls into the engine, in the order the session made them (attach before
     /// ingests, ingests in frame order, detach last): each waits for the one before. Unchained
     /// tasks may run in any order, and an ingest overtaking the one before it makes a run wait
@@ -90,9 +97,10 @@ final class PeerSessionHandler: ChannelInboundHandler {
             // An operator's `sync`: our vector now (the peer sends what we lack), and a ping so
             // the peer answers with its own vector (we send what it lacks, and learn it holds it).
             if var session {
-                let actions = session.antiEntropyTick(localVector: engine.vector) + [.send(.ping(UInt64.random(in: 1...UInt64.max)))]
+                let actions = session.antiEntropyTick(localVector: engine.vector)
                 self.session = session
                 perform(actions, context)
+                ping(context)
             }
             return
         }
@@ -160,6 +168,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             switch message {
             case .hello(let hello): advertised = hello.vector
             case .vector(let vector): advertised = vector
+            case .pong(let nonce, let wall): measureClock(nonce: nonce, peerWallMillis: wall)
             default: break
             }
             actions = session.receive(message, localVector: engine.vector)
@@ -225,6 +234,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private func perform(_ actions: [SyncSession.Action], _ context: ChannelHandlerContext) {
         for action in actions {
             switch action {
+            case .send(.pong(let nonce, _)):
+                // Our wall clock, so that the peer can tell how far its clock is from ours.
+                write(.pong(nonce, wallMillis: UInt64(max(0, Date().timeIntervalSince1970 * 1000))), context)
             case .send(let message):
                 write(message, context)
             case .stream(let ranges):
@@ -238,6 +250,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             case .established(let peerVector):
                 guard let peer else { break }
                 manager.update(peer) { $0.connectedSince = Date() }
+                ping(context)  // the clock offset is known from the start
                 let engine = self.engine
                 onEngine { await engine.sessionEstablished(with: peer, peerVector: peerVector) }
                 logger.info("session established", metadata: ["direction": "\(direction)"])
@@ -421,11 +434,40 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private func tick(_ context: ChannelHandlerContext) {
         if let line = rejectionLog.flush(now: Date(), force: false) { log(line) }
         guard var session else { return }
-        let actions = NIODeadline.now() - lastReceived > settings.idleTimeout
+        let idle = NIODeadline.now() - lastReceived > settings.idleTimeout
+        let actions = idle
             ? session.close(.idle, detail: "nothing received for \(settings.idleTimeout)")
             : session.antiEntropyTick(localVector: engine.vector)
         self.session = session
         perform(actions, context)
+        if !idle { ping(context) }
+    }
+
+    /// A ping whose pong tells the round trip and the peer's clock.
+    private func ping(_ context: ChannelHandlerContext) {
+        let nonce = UInt64.random(in: 1...UInt64.max)
+        pingSent = (nonce, .now(), Date())
+        write(.ping(nonce), context)
+    }
+
+    /// The pong to our last ping: the peer's clock minus ours is its wall clock less the
+    /// midpoint of the round trip (off by at most half the round trip).
+    private func measureClock(nonce: UInt64, peerWallMillis: UInt64) {
+        guard let sent = pingSent, sent.nonce == nonce, peerWallMillis > 0, let peer else { return }
+        pingSent = nil
+        let roundTrip = (NIODeadline.now() - sent.at).nanoseconds / 1_000_000
+        let midpoint = Int64(sent.wall.timeIntervalSince1970 * 1000) + roundTrip / 2
+        let offset = Int64(clamping: peerWallMillis) - midpoint
+        manager.update(peer) { health in
+            health.clockOffsetMillis = offset
+            health.roundTripMillis = roundTrip
+        }
+        Gauge(label: "mineralsync_peer_clock_offset_seconds", dimensions: [("peer", "\(peer)")]).record(Double(offset) / 1000)
+        if abs(offset) > settings.maximumClockSkewMillis, !skewLogged {
+            skewLogged = true
+            logger.warning("peer's clock differs from this node's", metadata: [
+                "peer": "\(peer)", "offset": "\(ClockOffset.text(offset))", "round-trip-ms": "\(roundTrip)"])
+        }
     }
 
     private func write(_ message: SyncMessage, _ context: ChannelHandlerContext) {

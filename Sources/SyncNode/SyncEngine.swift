@@ -93,6 +93,12 @@ public actor SyncEngine {
         var deadline: Date
     }
     public nonisolated let claimProofTimeout: Duration
+    /// Entries dated further ahead of this node's clock are a security event (their origin's
+    /// clock is wrong); the registry's rules do not depend on it (causality first).
+    public nonisolated let maximumClockSkewMillis: Int64
+    /// Origins whose entries were dated furthest ahead of this node's clock (beyond the
+    /// threshold), by how much and when seen. One per node: bounded by the nodes held.
+    public private(set) var datedAhead: [NodeID: (millis: Int64, seen: Date)] = [:]
     private nonisolated let claimRefuted = NIOLockedValueBox<@Sendable (NodeID, String) -> Void>({ _, _ in })
     private var waiters: [(VersionVector, CheckedContinuation<Void, Never>)] = []
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
@@ -113,7 +119,7 @@ public actor SyncEngine {
 
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
                 policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
-                claimProofTimeout: Duration = .seconds(3), logger: Logger,
+                claimProofTimeout: Duration = .seconds(3), maximumClockSkewMillis: Int64 = 60_000, logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
         self.store = store
@@ -121,6 +127,7 @@ public actor SyncEngine {
         registry.waitingLimits = waitingLimits
         registry.feedQuota = feedQuota
         self.claimProofTimeout = claimProofTimeout
+        self.maximumClockSkewMillis = maximumClockSkewMillis
         self.logger = logger
         self.clock = clock
         newSegmentBeforeNextWrite = !(try store.takeCleanShutdownMark())
@@ -577,8 +584,29 @@ public actor SyncEngine {
         let ownHead = registry.vector[author.feed]
         ownFeedClaims = ownFeedClaims.filter { $0.value.seq > ownHead }
         if let newest = result.accepted.map(\.clock).max() { author.observe(newest, now: clock()) }
+        noteClocksAhead(of: result.accepted)
         committed(result.accepted, from: peer, alsoFromOthers: result.acceptedFromWaiting)
         return result
+    }
+
+    /// Entries dated beyond the threshold ahead of this node's clock: their origin's clock is
+    /// wrong (or ours). Logged when an origin is first seen so, or further ahead than before.
+    private func noteClocksAhead(of entries: [Entry]) {
+        let now = Int64(clamping: clock())
+        var newest: [NodeID: Int64] = [:]
+        for entry in entries {
+            let ahead = Int64(clamping: entry.clock.wallMillis) - now
+            if ahead > maximumClockSkewMillis { newest[entry.origin.node] = max(newest[entry.origin.node] ?? 0, ahead) }
+        }
+        for (origin, ahead) in newest {
+            metrics.datedAhead.increment()
+            let known = datedAhead[origin]?.millis ?? 0
+            datedAhead[origin] = (max(ahead, known), Date())
+            if ahead > known + maximumClockSkewMillis {
+                logger.warning("entries dated ahead of this node's clock: the origin's clock (or this node's) is wrong",
+                               metadata: ["origin": "\(origin)", "ahead": "\(ClockOffset.text(ahead))"])
+            }
+        }
     }
 
     /// Resolves once this node holds at least `target` (for tests and `mineralctl sync --wait`).

@@ -28,6 +28,8 @@ public final class SyncNode: Sendable {
         /// Entries failing validation (bad signature, broken chain, malformed) one session may
         /// send before it is closed and its peer penalised.
         public var invalidEntriesPerSession = 1_000
+        /// A peer (or an origin's entries) whose clock is further from ours is a security event.
+        public var maximumClockSkewMillis: Int64 = 60_000
 
         public init(listenHost: String, listenPort: Int, peers: [(host: String, port: Int)]) {
             self.listenHost = listenHost
@@ -168,7 +170,7 @@ public final class SyncNode: Sendable {
         let settings = PeerSessionHandler.Settings(
             antiEntropyInterval: configuration.antiEntropyInterval, idleTimeout: configuration.idleTimeout,
             batchSize: configuration.batchSize, maximumPendingBytes: configuration.maximumPendingBytes, maximumIngestsInFlight: 4,
-            invalidEntriesPerSession: configuration.invalidEntriesPerSession)
+            invalidEntriesPerSession: configuration.invalidEntriesPerSession, maximumClockSkewMillis: configuration.maximumClockSkewMillis)
         var peerCheck: OpenSSLHandler.PeerCheck?
         if let dialKey, let pinned = state.withLockedValue({ $0.dialers[dialKey]?.pinned }) {
             peerCheck = { verified in

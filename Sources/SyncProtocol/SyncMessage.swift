@@ -60,7 +60,8 @@ public enum SyncMessage: Sendable, Hashable {
     case certificates([OriginCertificate])
     case vector(VersionVector)
     case ping(UInt64)
-    case pong(UInt64)
+    /// The ping's nonce, and the answering node's wall clock (ms; 0 when not said).
+    case pong(UInt64, wallMillis: UInt64 = 0)
     case goodbye(GoodbyeReason, detail: String)
     /// CRLs (DER) signed by participants' authorities: revocation travels like certificates.
     case revocations([[UInt8]])

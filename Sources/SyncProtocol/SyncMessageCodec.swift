@@ -49,9 +49,10 @@ public enum SyncMessageCodec {
             var wire = Mineralsync_V1_Ping()
             wire.nonce = nonce
             out.kind = .ping(wire)
-        case .pong(let nonce):
+        case .pong(let nonce, let wallMillis):
             var wire = Mineralsync_V1_Pong()
             wire.nonce = nonce
+            wire.wallMillis = wallMillis
             out.kind = .pong(wire)
         case .goodbye(let reason, let detail):
             var wire = Mineralsync_V1_Goodbye()
@@ -110,7 +111,7 @@ public enum SyncMessageCodec {
         case .ping(let ping):
             return .ping(ping.nonce)
         case .pong(let pong):
-            return .pong(pong.nonce)
+            return .pong(pong.nonce, wallMillis: pong.wallMillis)
         case .goodbye(let goodbye):
             return .goodbye(GoodbyeReason(rawValue: goodbye.reason.rawValue) ?? .unspecified, detail: goodbye.detail)
         case .revocations(let wire):

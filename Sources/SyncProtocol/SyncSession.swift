@@ -118,9 +118,9 @@ public struct SyncSession: Sendable {
         case (.established, .ping(let nonce)):
             // A ping asks "what do you hold now?": the answer is our vector (unless the peer
             // already has it from this interval), then the pong.
-            if let sent = vectorSent, sent.vector == localVector, sent.epoch == epoch { return [.send(.pong(nonce))] }
+            if let sent = vectorSent, sent.vector == localVector, sent.epoch == epoch { return [.send(.pong(nonce, wallMillis: 0))] }
             vectorSent = (localVector, epoch)
-            return [.send(.vector(localVector)), .send(.pong(nonce))]
+            return [.send(.vector(localVector)), .send(.pong(nonce, wallMillis: 0))]
         case (.established, .pong):
             return []
         case (.established, .revocations(let crls)):

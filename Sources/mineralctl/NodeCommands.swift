@@ -28,6 +28,7 @@ struct Status: ParsableCommand {
             ("feeds cut", status.feedsCut.isEmpty ? "none" : status.feedsCut.map { cut in
                 "\(cut.feed) at seq \(cut.seq) by \(cut.by)\(cut.inForce ? "" : " (a lower cut is in force)")\(cut.heldAfterCut > 0 ? ", \(cut.heldAfterCut) later entries held as evidence" : "")"
             }.joined(separator: "; ")),
+            ("clock", status.clockWarning ?? "agrees with the peers measured"),
             ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events"),
         ])
         if !status.securityEvents.isEmpty {
@@ -44,12 +45,12 @@ struct Peers: ParsableCommand {
     func run() throws {
         let peers: [PeerItem] = try Exit.guarding { try global.client.get("/v1/peers") }
         if global.json { return Output.json(peers) }
-        Output.table(["NODE", "ADDRESS", "STATE", "CONNECTED SINCE", "LAST CONTACT", "LAG OUT", "LAG IN", "REJECTED", "LAST REASON"],
+        Output.table(["NODE", "ADDRESS", "STATE", "CONNECTED SINCE", "LAST CONTACT", "CLOCK", "LAG OUT", "LAG IN", "REJECTED", "LAST REASON"],
                      peers.map { peer in
                          let state = peer.penalizedUntil.map { "penalized until \(Output.time($0))" } ?? peer.state
                          let reason = peer.penalizedUntil != nil ? peer.lastOffence : peer.lastRejection ?? peer.lastError
                          return [peer.node, peer.address ?? "-", state, Output.time(peer.connectedSince), Output.time(peer.lastContact),
-                                 "\(peer.lagOut)", "\(peer.lagIn)", "\(peer.rejected)", reason ?? "-"]
+                                 peer.clockOffsetMillis.map(Output.clockOffset) ?? "-", "\(peer.lagOut)", "\(peer.lagIn)", "\(peer.rejected)", reason ?? "-"]
                      })
     }
 }

@@ -52,6 +52,9 @@ enum Output {
     }
 
     /// "2026-11-26 09:30" from an ISO 8601 timestamp (UTC).
+    /// A peer's clock offset in seconds, signed ("+86400.0 s": a day ahead of this node's).
+    static func clockOffset(_ millis: Int64) -> String { String(format: "%+.1f s", Double(millis) / 1000) }
+
     static func time(_ iso: String?) -> String {
         guard let iso, let date = AdminJSON.parseDate(iso) else { return "-" }
         let formatter = DateFormatter()

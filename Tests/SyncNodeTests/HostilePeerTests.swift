@@ -98,7 +98,7 @@ import Testing
             var received = 0
             while let message = try await attacker.next() {
                 if case .entries(let entries) = message { received += entries.count }
-                if case .pong(1_004) = message { break }
+                if case .pong(1_004, _) = message { break }
             }
             return received
         }

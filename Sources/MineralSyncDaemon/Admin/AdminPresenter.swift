@@ -50,7 +50,38 @@ enum AdminPresenter {
         item.offences = health.offences
         item.lastOffence = health.lastOffence
         item.penalizedUntil = health.penaltyEnd().map(AdminJSON.timestamp)
+        item.clockOffsetMillis = health.clockOffsetMillis
+        item.roundTripMillis = health.roundTripMillis
         return item
+    }
+
+    /// Clocks beyond `threshold`: peers measured by ping, and origins whose entries were dated
+    /// ahead of this node's clock.
+    static func clockEvents(_ health: [PeerHealth], datedAhead: [NodeID: (millis: Int64, seen: Date)], threshold: Int64) -> [SecurityEvent] {
+        let peers = health.compactMap { peer -> SecurityEvent? in
+            guard let offset = peer.clockOffsetMillis, abs(offset) > threshold else { return nil }
+            return SecurityEvent(kind: "clock-skew", subject: peer.peer.description,
+                                 detail: "its clock is \(ClockOffset.text(offset)) from this node's (measured by ping, round trip \(peer.roundTripMillis ?? 0) ms)",
+                                 at: nil)
+        }
+        let origins = datedAhead.sorted { $0.key < $1.key }.map { origin, ahead in
+            SecurityEvent(kind: "entries-dated-ahead", subject: origin.description,
+                          detail: "its entries are dated up to \(ClockOffset.text(ahead.millis)) ahead of this node's clock; a later report still wins over them",
+                          at: AdminJSON.timestamp(ahead.seen))
+        }
+        return peers + origins
+    }
+
+    /// When most peers whose clocks were measured disagree with ours the same way beyond
+    /// `threshold`, ours is the likely one that is wrong.
+    static func clockWarning(_ health: [PeerHealth], threshold: Int64) -> String? {
+        let offsets = health.compactMap(\.clockOffsetMillis)
+        let ahead = offsets.filter { $0 > threshold }, behind = offsets.filter { $0 < -threshold }
+        for (side, group) in [("behind", ahead), ("ahead of", behind)] where group.count * 2 > offsets.count {
+            let median = group.sorted()[group.count / 2]
+            return "this node's clock is about \(ClockOffset.text(abs(median)).dropFirst()) \(side) \(group.count) of the \(offsets.count) peers measured: check its time source (NTP)"
+        }
+        return nil
     }
 
     static func vector(_ vector: VersionVector) -> [String: UInt64] {

@@ -108,6 +108,7 @@ struct AdminService: Sendable {
         let (keys, signer, feed) = (await engine.ownKeyHistory, await engine.currentSigner, await engine.writingFeed)
         let trust = await engine.currentTrustStore
         let (cuts, cutEntries, hidden) = (await engine.cuts, await engine.cutEntries, await engine.hiddenFeeds)
+        let datedAhead = await engine.datedAhead
         let vector = engine.vector
         let connected = Set(node.peers.connectedPeers)
         let health = node.peers.health
@@ -117,7 +118,8 @@ struct AdminService: Sendable {
             versionVector: AdminPresenter.vector(vector), viewDigest: views.digest.hex, writable: writable, feed: feed.description,
             peersConnected: connected.count, peersConfigured: configuredPeers(),
             peers: health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) },
-            securityEvents: AdminPresenter.hiddenFeedEvents(hidden, cuts: cuts)
+            securityEvents: AdminPresenter.clockEvents(health, datedAhead: datedAhead, threshold: engine.maximumClockSkewMillis)
+                + AdminPresenter.hiddenFeedEvents(hidden, cuts: cuts)
                 + AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views,
                                                 feedsAtQuota: atQuota, feedQuota: quota),
             certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()),
@@ -129,7 +131,8 @@ struct AdminService: Sendable {
             feedsCut: cutEntries.map { by, seq, cut in
                 FeedCutItem(feed: cut.feed.description, seq: cut.seq, entryID: cut.entryID?.hex, by: "\(by)#\(seq)", reason: cut.reason,
                             inForce: cuts[cut.feed] == cut, heldAfterCut: vector[cut.feed] > cut.seq ? vector[cut.feed] - cut.seq : 0)
-            })
+            },
+            clockWarning: AdminPresenter.clockWarning(health, threshold: engine.maximumClockSkewMillis))
     }
 
     private func peers() async -> [PeerItem] {

@@ -84,7 +84,8 @@ public final class NodeDaemon: Service, Sendable {
                                     waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: configuration.sync.maximumWaitingBytesPerFeed,
                                                                             totalBytes: configuration.sync.maximumWaitingBytes),
                                     feedQuota: configuration.sync.maximumFeedBytes,
-                                    claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds), logger: logger)
+                                    claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds),
+                                    maximumClockSkewMillis: configuration.sync.maximumClockSkew.milliseconds, logger: logger)
         } catch {
             try? store.close()
             lock.release()
@@ -106,6 +107,7 @@ public final class NodeDaemon: Service, Sendable {
         settings.penaltyPolicy = PenaltyPolicy(base: Double(configuration.sync.penalty.milliseconds) / 1000,
                                                maximum: Double(configuration.sync.maximumPenalty.milliseconds) / 1000)
         settings.invalidEntriesPerSession = configuration.sync.invalidEntriesPerSession
+        settings.maximumClockSkewMillis = configuration.sync.maximumClockSkew.milliseconds
         for (address, node) in configuration.pinnedPeers { settings.pinnedPeers[SyncNode.address(host: address.host, port: address.port)] = node }
         let node = SyncNode(engine: engine, configuration: settings, serverTLS: TLSContextProvider(serverTLS),
                             clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)

@@ -275,6 +275,12 @@ public nonisolated struct Mineralsync_V1_Pong: Sendable {
 
   public var nonce: UInt64 = 0
 
+  /// The answering node's wall clock when it answered, in ms since the Unix epoch (0: not said).
+  /// The pinging node estimates the offset between the two clocks as wall_millis minus the midpoint
+  /// of its ping's round trip, and shows it (`mineralctl peers`); beyond `sync.max-clock-skew` it
+  /// is a security event. Informational only: no rule of the registry depends on it.
+  public var wallMillis: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -792,7 +798,7 @@ nonisolated extension Mineralsync_V1_Ping: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Mineralsync_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Pong"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}nonce\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}nonce\0\u{3}wall_millis\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -801,6 +807,7 @@ nonisolated extension Mineralsync_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf.
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.nonce) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.wallMillis) }()
       default: break
       }
     }
@@ -810,11 +817,15 @@ nonisolated extension Mineralsync_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf.
     if self.nonce != 0 {
       try visitor.visitSingularUInt64Field(value: self.nonce, fieldNumber: 1)
     }
+    if self.wallMillis != 0 {
+      try visitor.visitSingularUInt64Field(value: self.wallMillis, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Mineralsync_V1_Pong, rhs: Mineralsync_V1_Pong) -> Bool {
     if lhs.nonce != rhs.nonce {return false}
+    if lhs.wallMillis != rhs.wallMillis {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
