@@ -183,7 +183,7 @@ public struct PeerItem: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case node, participant, address, state, connectedSince, lastContact, entriesSent, entriesReceived, lagOut, lagIn, lagByFeed,
-             rejected, lastRejection, lastError, versionVector, offences, lastOffence, penalizedUntil
+             rejected, lastRejection, lastError, versionVector, offences, lastOffence, penalizedUntil, clockOffsetMillis, roundTripMillis
     }
 
     /// Every key always present (absent values as null): a stable shape for scripts.
@@ -207,6 +207,8 @@ public struct PeerItem: Codable, Sendable, Hashable {
         try container.encode(offences, forKey: .offences)
         try container.encode(lastOffence, forKey: .lastOffence)
         try container.encode(penalizedUntil, forKey: .penalizedUntil)
+        try container.encode(clockOffsetMillis, forKey: .clockOffsetMillis)
+        try container.encode(roundTripMillis, forKey: .roundTripMillis)
     }
 }
 

@@ -1,10 +1,18 @@
 import AdminAPI
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 enum MineralctlMain {
     static func main() {
+        // A parent may have blocked signals (a test runner, some supervisors), and children
+        // inherit the mask: `watch` would then outlive a SIGTERM. Take them as they come.
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
         Mineralctl.main(GlobalOptions.movedToTheEnd(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -181,6 +181,9 @@ enum AdminContractNormaliser {
         text = replace(#"127\.0\.0\.1:\d+"#, in: text) { _ in "127.0.0.1:<port>" }
         text = replace(#""uptimeSeconds":\d+"#, in: text) { _ in #""uptimeSeconds":<n>"# }
         text = replace(#""entriesSent":\d+"#, in: text) { _ in #""entriesSent":<n>"# }
+        // Measured by ping: a few ms either way, or null before the first pong.
+        text = replace(#""clockOffsetMillis":(-?\d+|null)"#, in: text) { _ in #""clockOffsetMillis":<ms>"# }
+        text = replace(#""roundTripMillis":(\d+|null)"#, in: text) { _ in #""roundTripMillis":<ms>"# }
         var numbers: [String: Int] = [:]
         text = replace("[0-9a-f]{64}", in: text) { hex in
             if numbers[hex] == nil { numbers[hex] = numbers.count + 1 }

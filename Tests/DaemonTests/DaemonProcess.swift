@@ -23,6 +23,9 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Added to the daemon's environment at each start (LD_PRELOAD, NOTIFY_SOCKET, ...).
     var environment: [String: String] = [:]
+    /// A wrapper the daemon runs under, e.g. `["faketime", "-f", "+1d"]`. A wrapper that forks
+    /// (faketime does) keeps running as the daemon's parent: signals go to the daemon, its child.
+    var launcher: [String] = []
     private let lock = NSLock()
     private var log = ""
     private var process: Process?
@@ -85,14 +88,22 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// A test that fails half-way must not leave a daemon running.
     deinit {
-        if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        if let process, process.isRunning {
+            if let pid, pid != process.processIdentifier { Glibc.kill(pid, SIGKILL) }
+            Glibc.kill(process.processIdentifier, SIGKILL)
+        }
     }
 
     /// Starts the daemon and returns once it logged "node ready".
     func start() async throws {
         let process = Process()
-        process.executableURL = try BuiltExecutable.url("mineral-syncd")
-        process.arguments = ["--config", configPath]
+        if launcher.isEmpty {
+            process.executableURL = try BuiltExecutable.url("mineral-syncd")
+            process.arguments = ["--config", configPath]
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = launcher + [try BuiltExecutable.url("mineral-syncd").path, "--config", configPath]
+        }
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
         process.standardError = pipe
@@ -110,8 +121,13 @@ final class DaemonProcess: @unchecked Sendable {
 
     var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
 
-    /// The running daemon's process id.
-    var pid: Int32? { lock.withLock { process?.processIdentifier } }
+    /// The running daemon's process id (under a wrapper: the wrapper's child).
+    var pid: Int32? {
+        guard let parent = lock.withLock({ process?.processIdentifier }) else { return nil }
+        guard !launcher.isEmpty else { return parent }
+        let children = (try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? ""
+        return children.split(separator: " ").first.flatMap { Int32($0) } ?? parent
+    }
 
     /// SIGTERM, then waits for the exit; returns the exit status.
     @discardableResult
@@ -121,11 +137,12 @@ final class DaemonProcess: @unchecked Sendable {
     @discardableResult
     func kill() async throws -> Int32 { try await signal(SIGKILL) }
 
-    func hangUp() { lock.withLock { process }.map { Glibc.kill($0.processIdentifier, SIGHUP) } }
+    func hangUp() { pid.map { _ = Glibc.kill($0, SIGHUP) } }
 
+    /// Signals the daemon, then waits for the process started (the wrapper, if any, ends with it).
     private func signal(_ signal: Int32) async throws -> Int32 {
-        guard let process = lock.withLock({ self.process }) else { return -1 }
-        Glibc.kill(process.processIdentifier, signal)
+        guard let process = lock.withLock({ self.process }), let pid else { return -1 }
+        Glibc.kill(pid, signal)
         return try await within(30, "\(nodeID) to exit") {
             try await onThread {
                 process.waitUntilExit()

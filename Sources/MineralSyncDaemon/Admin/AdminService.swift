@@ -159,11 +159,14 @@ struct AdminService: Sendable {
         let views = await engine.views
         let coverage = views.coverage
         let sites = Set(views.reserves.filter { $0.report.participant == participant && $0.report.mineral == mineral }.map(\.report.site))
-        return sites.sorted().flatMap { site in
-            views.history(of: ReserveKey(participant: participant, mineral: mineral, site: site))
+        // Each site's history in its own order (a report after the one it supersedes, whatever
+        // the clocks), the sites interleaved by time.
+        var histories = sites.sorted().map { views.history(of: ReserveKey(participant: participant, mineral: mineral, site: $0))[...] }
+        var merged: [ReserveRecord] = []
+        while let next = histories.indices.filter({ !histories[$0].isEmpty }).min(by: { histories[$0].first!.order < histories[$1].first!.order }) {
+            merged.append(histories[next].removeFirst())
         }
-        .sorted { $0.order < $1.order }
-        .map { AdminPresenter.reserve($0, in: views, coverage: coverage) }
+        return merged.map { AdminPresenter.reserve($0, in: views, coverage: coverage) }
     }
 
     private func targets() async -> [TargetRequest] {
