@@ -32,6 +32,8 @@ struct RegistryBenchmark: ParsableCommand {
         print("generating the same history with 5 keys per feed, and with 2 (one rotation)…")
         let rotated = try SyntheticHistory(entries: entries, feeds: feeds, algorithm: algorithm, keysPerFeed: 5)
         let rotatedOnce = try SyntheticHistory(entries: entries, feeds: feeds, algorithm: algorithm, keysPerFeed: 2)
+        print("generating the same history with every write naming the one it supersedes…")
+        let superseding = try SyntheticHistory(entries: entries, feeds: feeds, algorithm: algorithm, superseding: true)
         let signed = history.catchUpOrder.map(\.signed)
         print("")
         if let focus {
@@ -60,11 +62,15 @@ struct RegistryBenchmark: ParsableCommand {
         print("  decode+id+link per entry " + formatRate(sample.count, decodeTime))
         print("  signature verification   " + formatRate(verifySample.count, verifyTime))
 
-        let foldTime = Stopwatch.best(rounds: rounds) {
-            var views = RegistryViews()
-            views.fold(history.entries)
-            precondition(views.entryCount == history.entries.count)
+        func timeFold(_ history: SyntheticHistory) -> Double {
+            Stopwatch.best(rounds: rounds) {
+                var views = RegistryViews()
+                views.fold(history.entries)
+                precondition(views.entryCount == history.entries.count)
+            }
         }
+        let foldTime = timeFold(history)
+        let supersedingFoldTime = timeFold(superseding)
 
         var checks = 0
         var validatedDigest = SHA256Digest.zero
@@ -106,6 +112,7 @@ struct RegistryBenchmark: ParsableCommand {
         let fiveKeys = validateWithKeyHistory(rotated)
         let twoKeys = validateWithKeyHistory(rotatedOnce)
         let withCRL = validateWithKeyHistory(history, revoking: [SHA256.hash(Array("a revoked certificate of another node".utf8))])
+        let supersedingValidate = validateWithKeyHistory(superseding)
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mineral-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -145,6 +152,11 @@ struct RegistryBenchmark: ParsableCommand {
         print(String(format: "    2 keys ÷ 1 key: %.2f×", oneKey.seconds / twoKeys.seconds))
         print("    1 key, a CRL in force  " + formatRate(entries, withCRL.seconds) + "   (what is shown is followed every batch)")
         print(String(format: "    with a CRL ÷ without: %.2f×", oneKey.seconds / withCRL.seconds))
+        print("  causality: every write names the one it supersedes")
+        print("    fold                   " + formatRate(entries, supersedingFoldTime))
+        print(String(format: "    ÷ fold without: %.2f×   goal ≥ 0.95×", foldTime / supersedingFoldTime))
+        print("    validate + fold        " + formatRate(entries, supersedingValidate.seconds))
+        print(String(format: "    ÷ validate + fold without: %.2f×   goal ≥ 0.95×", oneKey.seconds / supersedingValidate.seconds))
         print("  store append (FULL sync) " + formatRate(entries, storeTime) + "   goal ≥ 100,000/s")
         print("  reopen: load + rebuild   " + formatRate(entries, reloadTime))
     }

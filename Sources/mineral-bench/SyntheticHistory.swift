@@ -16,7 +16,10 @@ struct SyntheticHistory {
 
     /// - Parameter keysPerFeed: each feed rotates its key this many times minus one, at even
     ///   intervals (key history: each entry names its certificate).
-    init(entries count: Int, feeds: Int, algorithm: KeyAlgorithm, keysPerFeed: Int = 1) throws {
+    /// - Parameter superseding: each report, target and alert update names the register's latest
+    ///   write so far (`supersedes`, as an author who has seen everything writes it); otherwise
+    ///   none does (writes of nodes that predate the field).
+    init(entries count: Int, feeds: Int, algorithm: KeyAlgorithm, keysPerFeed: Int = 1, superseding: Bool = false) throws {
         let participants: [ParticipantID] = ["EU", "US", "JP"]
         let minerals = MineralCatalogue.standard.sorted.map(\.id)
         var nodes: [NodeID] = []
@@ -42,6 +45,7 @@ struct SyntheticHistory {
             random = random &* 6364136223846793005 &+ 1442695040888963407
             return random >> 33
         }
+        var latest: [String: EntryID] = [:]
         for index in 0..<count {
             let feed = index % feeds
             let participant = nodes[feed].participant
@@ -52,7 +56,7 @@ struct SyntheticHistory {
             }
             let mineral = minerals[Int(next() % 20)]
             let roll = next() % 100
-            let operation: EntryOperation
+            var operation: EntryOperation
             let participantIndex = participants.firstIndex(of: participant)!
             switch roll {
             case 0..<85:
@@ -74,7 +78,23 @@ struct SyntheticHistory {
                     ? .acknowledgeAlert(AlertAcknowledgement(alertID: alert, participant: participant))
                     : .updateAlert(AlertUpdate(alertID: alert, severity: .critical))
             }
+            var register: String?
+            switch operation {
+            case .reportReserve(let report): register = "\(report.participant)|\(report.mineral)|\(report.site)"
+            case .setTarget(let target): register = "\(target.participant)|\(target.mineral)"
+            case .updateAlert(let update): register = update.alertID.hex
+            default: register = nil
+            }
+            if superseding, let register, let previous = latest[register] {
+                switch operation {
+                case .reportReserve(var report): report.supersedes = previous; operation = .reportReserve(report)
+                case .setTarget(var target): target.supersedes = previous; operation = .setTarget(target)
+                case .updateAlert(var update): update.supersedes = previous; operation = .updateAlert(update)
+                default: break
+                }
+            }
             let (entry, author) = try authors[feed].drafting(operation, now: 1_700_000_000_000 + UInt64(index))
+            if let register { latest[register] = entry.id }
             authors[feed] = author
             if case .raiseAlert = operation { alerts[participantIndex].append(entry.id) }
             perFeed[feed].append(entry)

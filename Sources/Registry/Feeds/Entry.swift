@@ -15,6 +15,8 @@ public final class Entry: Sendable, Hashable, CustomStringConvertible {
     public let operation: EntryOperation
     /// The certificate that signed it; nil in entries written before key history.
     public let signer: SignerID?
+    /// The write it supersedes in its register (`EntryOperation.supersedes`), read out once.
+    public let supersedes: EntryID?
 
     init(signed: SignedEntry, id: EntryID, origin: NodeID, seq: UInt64,
          previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation, signer: SignerID?) {
@@ -26,6 +28,7 @@ public final class Entry: Sendable, Hashable, CustomStringConvertible {
         self.clock = clock
         self.operation = operation
         self.signer = signer
+        supersedes = operation.supersedes
     }
 
     /// The chain link the next entry of this feed must carry in `previous`. Computed on each

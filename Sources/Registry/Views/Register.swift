@@ -8,9 +8,9 @@ protocol RegisterRecord: Sendable {
 ///
 /// Causality first, clocks second (entry.proto, "Causality"): a write that another held write
 /// names in `supersedes` is superseded; the latest is the greatest in `EventOrder` of the writes
-/// no held write names (`heads`: one, unless writers did not see each other's writes). Both are
-/// functions of the set of writes, so the register stays commutative, associative and
-/// idempotent. Writes without `supersedes` (older nodes) are ordered by clock alone, as before.
+/// no held write names. Both are functions of the set of writes, so the register stays
+/// commutative, associative and idempotent. Writes without `supersedes` (older nodes) are
+/// ordered by clock alone, as before.
 ///
 /// `insert` is a set insertion: an entry already written is found by its order (which ends in
 /// the entry id) and changes nothing. Writes usually arrive in order (a feed's clock only grows)
@@ -20,19 +20,22 @@ struct Register<Record: RegisterRecord>: Sendable {
     /// The latest write's clock, kept here so that the usual write, a later clock, is placed
     /// without reading the latest entry (an older allocation, seldom still in cache).
     private var latestClock = HybridTimestamp.zero
-    /// The writes no held write supersedes, ascending in `EventOrder`: the last is the latest.
-    private var heads: [Entry] = []
-    /// Ids named in `supersedes` by held writes that were not heads when named (not held yet,
-    /// or superseded already): a write arriving later with such an id is superseded at once.
-    private var namedElsewhere: Set<EntryID> = []
+    /// Every id that a held write names in `supersedes`: those writes are superseded. Empty
+    /// while no write names another (older nodes' writes).
+    private var superseded: Set<EntryID> = []
 
     /// Only read once something was written: a register exists from its first write on.
     var latest: Record { Record(written: latestEntry) }
-    var latestEntry: Entry { heads[heads.count - 1] }
+    /// The greatest write in `EventOrder` that no held write supersedes: the last write, unless
+    /// a write made after seeing it has a smaller clock (a skewed clock), found from the end.
+    var latestEntry: Entry {
+        guard !superseded.isEmpty else { return writes[writes.count - 1] }
+        return writes.last { !superseded.contains($0.id) } ?? writes[writes.count - 1]
+    }
 
     /// Every write, each after the write it supersedes, otherwise in `EventOrder`.
     var orderedHistory: [Record] {
-        CausalOrder.sorted(writes, id: \.id, supersedes: \.operation.supersedes).map(Record.init(written:))
+        CausalOrder.sorted(writes, id: \.id, supersedes: \.supersedes).map(Record.init(written:))
     }
 
     /// Adds a write; false when this entry was already written.
@@ -45,17 +48,7 @@ struct Register<Record: RegisterRecord>: Sendable {
             writes.append(entry)
             latestClock = entry.clock
         }
-        if let named = entry.operation.supersedes {
-            // The usual write supersedes the latest; any other head is found by a short scan
-            // (there are few, unless the register holds writes of nodes that predate the field).
-            if let index = heads.lastIndex(where: { $0.id == named }) { heads.remove(at: index) } else { namedElsewhere.insert(named) }
-        }
-        guard namedElsewhere.remove(entry.id) == nil else { return true }
-        if let last = heads.last, EventOrder.precedes(entry, last) {
-            heads.insert(entry, at: Self.position(of: entry, in: heads))
-        } else {
-            heads.append(entry)
-        }
+        if let named = entry.supersedes { superseded.insert(named) }
         return true
     }
 
