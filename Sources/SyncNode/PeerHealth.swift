@@ -48,6 +48,20 @@ public struct PeerHealth: Sendable, Hashable {
 
     static let recentLimit = 20
 
+    /// When most peers whose clocks were measured (two at least) disagree with ours the same way
+    /// beyond `threshold`, ours is the likely one that is wrong: what to tell the operator, else nil.
+    public static func clockWarning(_ health: [PeerHealth], threshold: Int64) -> String? {
+        let offsets = health.compactMap(\.clockOffsetMillis)
+        // One peer alone cannot say which of two clocks is wrong.
+        guard offsets.count >= 2 else { return nil }
+        let ahead = offsets.filter { $0 > threshold }, behind = offsets.filter { $0 < -threshold }
+        for (side, group) in [("behind", ahead), ("ahead of", behind)] where group.count * 2 > offsets.count {
+            let median = group.sorted()[group.count / 2]
+            return "this node's clock is about \(ClockOffset.text(abs(median)).dropFirst()) \(side) \(group.count) of the \(offsets.count) peers measured: check its time source (NTP)"
+        }
+        return nil
+    }
+
     public init(peer: NodeID) { self.peer = peer }
 
     mutating func rejected(_ rejections: [EntryRejection]) {

@@ -19,6 +19,8 @@ public final class PeerManager: Sendable {
         var health: [NodeID: PeerHealth] = [:]
         /// The latest connections refused before their identity was known (TLS), newest last.
         var refusals: [Refusal] = []
+        /// Whether this node's clock was last found to disagree with most peers (logged once).
+        var clockWarned = false
         var watchers: [UInt64: AsyncStream<Void>.Continuation] = [:]
         var nextWatcher: UInt64 = 0
     }
@@ -60,6 +62,16 @@ public final class PeerManager: Sendable {
         }
         sessionsChanged()
         return until
+    }
+
+    /// The warning that this node's clock disagrees with most peers, when it newly holds (once
+    /// until it stops holding): logged as soon as enough peers were measured after a start.
+    func clockWarningChanged(threshold: Int64) -> String? {
+        state.withLockedValue { state in
+            let warning = PeerHealth.clockWarning(Array(state.health.values), threshold: threshold)
+            defer { state.clockWarned = warning != nil }
+            return state.clockWarned ? nil : warning
+        }
     }
 
     /// When `peer`'s current penalty ends, if it is in the box.

@@ -463,6 +463,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             health.roundTripMillis = roundTrip
         }
         Gauge(label: "mineralsync_peer_clock_offset_seconds", dimensions: [("peer", "\(peer)")]).record(Double(offset) / 1000)
+        if let warning = manager.clockWarningChanged(threshold: settings.maximumClockSkewMillis) { logger.warning("\(warning)") }
         if abs(offset) > settings.maximumClockSkewMillis, !skewLogged {
             skewLogged = true
             logger.warning("peer's clock differs from this node's", metadata: [

@@ -64,8 +64,9 @@ struct ClockSkewProcessTests {
             #expect(events.contains { $0.kind == "clock-skew" && $0.subject == "EU/eu-2" && $0.detail.contains("+1d 0h") }, "\(daemon.nodeID): \(events)")
             #expect(events.contains { $0.kind == "entries-dated-ahead" && $0.subject == "EU/eu-2" }, "\(daemon.nodeID): \(events)")
         }
-        // eu-2 is told its own clock is the odd one out.
+        // eu-2 is told its own clock is the odd one out, in its status and in its log.
         #expect(try eu2.status().clockWarning?.contains("ahead of 2 of the 2 peers measured") == true)
+        #expect(eu2.logText.contains("this node's clock is about 1d 0h 0m ahead of"))
         #expect(try eu1.status().clockWarning == nil)
         // A date typed in the future is refused at the author.
         let future = try CommandRun.ctl(eu1, ["reserve", "set", "gallium", "3", "--as-of", ISO8601DateFormatter().string(from: Date(timeIntervalSinceNow: 3_600))])

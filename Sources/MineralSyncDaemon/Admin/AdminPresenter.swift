@@ -72,18 +72,6 @@ enum AdminPresenter {
         return peers + origins
     }
 
-    /// When most peers whose clocks were measured disagree with ours the same way beyond
-    /// `threshold`, ours is the likely one that is wrong.
-    static func clockWarning(_ health: [PeerHealth], threshold: Int64) -> String? {
-        let offsets = health.compactMap(\.clockOffsetMillis)
-        let ahead = offsets.filter { $0 > threshold }, behind = offsets.filter { $0 < -threshold }
-        for (side, group) in [("behind", ahead), ("ahead of", behind)] where group.count * 2 > offsets.count {
-            let median = group.sorted()[group.count / 2]
-            return "this node's clock is about \(ClockOffset.text(abs(median)).dropFirst()) \(side) \(group.count) of the \(offsets.count) peers measured: check its time source (NTP)"
-        }
-        return nil
-    }
-
     static func vector(_ vector: VersionVector) -> [String: UInt64] {
         Dictionary(uniqueKeysWithValues: vector.heads.map { ($0.key.description, $0.value) })
     }

@@ -132,7 +132,7 @@ struct AdminService: Sendable {
                 FeedCutItem(feed: cut.feed.description, seq: cut.seq, entryID: cut.entryID?.hex, by: "\(by)#\(seq)", reason: cut.reason,
                             inForce: cuts[cut.feed] == cut, heldAfterCut: vector[cut.feed] > cut.seq ? vector[cut.feed] - cut.seq : 0)
             },
-            clockWarning: AdminPresenter.clockWarning(health, threshold: engine.maximumClockSkewMillis))
+            clockWarning: PeerHealth.clockWarning(health, threshold: engine.maximumClockSkewMillis))
     }
 
     private func peers() async -> [PeerItem] {
