@@ -28,27 +28,26 @@ public enum HandcraftedEntries {
 
     /// An entry whose reserve amount is not in canonical form ("-5").
     public static func negativeReserve(by author: FeedAuthor, now: UInt64) throws -> (Entry, FeedAuthor) {
-        try sign(by: author, now: now) { body in
-            var report = Mineralsync_V1_ReportReserve()
-            report.participant = author.node.participant.rawValue
-            report.mineral = "gallium"
-            report.quantity.amount = "-5"
-            report.quantity.unit = .tonne
-            body.operation.reportReserve = report
-        }
+        try sign(by: author, now: now) { body in body.operation.reportReserve = gallium(author, "-5") }
     }
 
     /// A reserve report whose `supersedes` is `length` bytes long (an entry id has 32).
     public static func reportSuperseding(byteCount length: Int, by author: FeedAuthor, now: UInt64) throws -> (Entry, FeedAuthor) {
         try sign(by: author, now: now) { body in
-            var report = Mineralsync_V1_ReportReserve()
-            report.participant = author.node.participant.rawValue
-            report.mineral = "gallium"
-            report.quantity.amount = "1"
-            report.quantity.unit = .tonne
+            var report = gallium(author, "1")
             report.supersedes = Data(repeating: 7, count: length)
             body.operation.reportReserve = report
         }
+    }
+
+    /// The author's participant's gallium reserve, in tonnes, amount as given.
+    private static func gallium(_ author: FeedAuthor, _ amount: String) -> Mineralsync_V1_ReportReserve {
+        var report = Mineralsync_V1_ReportReserve()
+        report.participant = author.node.participant.rawValue
+        report.mineral = "gallium"
+        report.quantity.amount = amount
+        report.quantity.unit = .tonne
+        return report
     }
 
     /// An entry whose header is written field by field, with values no honest author writes:
@@ -61,12 +60,7 @@ public enum HandcraftedEntries {
         body.origin.name = author.node.name
         body.seq = seq
         body.previous = Data(previous)
-        var report = Mineralsync_V1_ReportReserve()
-        report.participant = author.node.participant.rawValue
-        report.mineral = "gallium"
-        report.quantity.amount = "1"
-        report.quantity.unit = .tonne
-        body.operation.reportReserve = report
+        body.operation.reportReserve = gallium(author, "1")
         let clock = [0x08] + varint(wallMillis) + [0x10] + varint(logical)
         let bytes: [UInt8] = try body.serializedBytes() + [0x2A, UInt8(clock.count)] + clock  // field 5, length-delimited
         return SignedEntry(body: bytes, signature: try author.key.sign(SignedEntry.signedMessage(body: bytes)))
