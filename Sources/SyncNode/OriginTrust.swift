@@ -16,11 +16,14 @@ struct OriginTrust {
     private(set) var keys = OriginKeys()
     /// The chains behind `keys`, each origin's in the order met: what sessions send.
     private(set) var chains: [NodeID: [[[UInt8]]]] = [:]
-    /// Nodes with a certificate a CRL in force revokes.
-    private(set) var revokedOrigins: Set<NodeID> = []
     /// The held certificates a CRL in force revokes. They stay in `keys`: entries they signed
     /// are shown only where something still trusted vouches for them (`FeedLedger.revokedSigners`).
     private(set) var revokedSigners: Set<SignerID> = []
+    /// Nodes with a certificate a CRL in force revokes.
+    var revokedOrigins: Set<NodeID> {
+        guard !revokedSigners.isEmpty else { return [] }
+        return Set(keys.origins.filter { origin in keys.history(of: origin).contains { revokedSigners.contains($0.id) } })
+    }
     /// Relayed chains verified so far (tests: each distinct chain is verified once).
     private(set) var chainVerifications = 0
     private var refusedChains: Set<SHA256Digest> = []
@@ -73,7 +76,6 @@ struct OriginTrust {
                     let (key, revoked) = try Self.verifiedSignerKey(chain, of: origin, by: trustStore)
                     if keys.add(key, for: origin) == .added { chains[origin, default: []].append(chain) }
                     guard revoked else { continue }
-                    revokedOrigins.insert(origin)
                     revokedSigners.insert(key.id)
                     if !revokedBefore.contains(key.id) {
                         changed.insert(origin)
@@ -123,10 +125,7 @@ struct OriginTrust {
         do {
             let (key, revoked) = try Self.verifiedSignerKey(certificate.chain, of: certificate.node, by: trustStore)
             outcome = add(key, chain: certificate.chain, of: certificate.node)
-            if revoked, outcome == .added {
-                revokedOrigins.insert(certificate.node)
-                revokedSigners.insert(key.id)
-            }
+            if revoked, outcome == .added { revokedSigners.insert(key.id) }
         } catch {
             outcome = .refused("\(error)")
         }
