@@ -20,7 +20,7 @@ struct Feed: ParsableCommand {
         @Argument(help: ArgumentHelp("The feed, e.g. EU/eu-1 (or one segment of it, EU/eu-1@7).", valueName: "participant/node"))
         var feed: String
         @Option(help: ArgumentHelp("Its last genuine entry (0: none was).", valueName: "seq")) var at: UInt64
-        @Option(help: "Why, for the record (at most 1,024 bytes).") var reason: String?
+        @Option(help: "Why, for the record (at most 2,048 bytes).") var reason: String?
 
         func run() throws {
             let written: WriteResponse = try Exit.guarding { try global.client.post("/v1/feeds/cut", FeedCutRequest(feed: feed, seq: at, reason: reason)) }

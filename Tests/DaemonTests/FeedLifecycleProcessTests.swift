@@ -213,6 +213,8 @@ extension AllianceProcessTests {
         // A position this node does not hold, and a malformed feed, are refused with the reason.
         let beyond = try CommandRun.ctl(eu, ["feed", "cut", "EU/eu-9", "--at", "4"])
         #expect(beyond.status != 0 && beyond.error.contains("holds EU/eu-9 up to seq 0 only"), "\(beyond.error)")
+        let verbose = try CommandRun.ctl(us, ["feed", "cut", "US/us-2", "--at", "1", "--reason", String(repeating: "x", count: 2_049)])
+        #expect(verbose.status == 65 && verbose.error.contains("reason is longer than 2048 bytes"), "\(verbose.error)")
         let malformed = try CommandRun.ctl(us, ["feed", "cut", "us-2", "--at", "1"])
         #expect(malformed.status != 0 && malformed.error.contains("must be a node such as EU/eu-1"), "\(malformed.error)")
         for node in [eu, us, jp, rogue] { try await node.stop() }

@@ -458,7 +458,7 @@ public nonisolated struct Mineralsync_V1_CutFeed: Sendable {
   /// that entry's id (32 bytes); empty when seq is 0
   public var entryID: Data = Data()
 
-  /// at most 1,024 bytes
+  /// at most 2,048 bytes (like every note)
   public var reason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
