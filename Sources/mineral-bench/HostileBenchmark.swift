@@ -35,7 +35,7 @@ struct HostileBenchmark: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let pki = try BenchAlliance(trustDomain: "critical-minerals")
-        let victim = try VictimDaemon(pki: pki, scratch: scratch)
+        let victim = try BenchDaemon(pki: pki, scratch: scratch, identity: pki.identity("EU", "eu-1"))
         defer { victim.stop() }
         try victim.start()
 
@@ -62,12 +62,11 @@ struct HostileBenchmark: AsyncParsableCommand {
             }
             try await Task.sleep(for: .seconds(warmup))
             let statusTimes = StatusProbe(socket: victim.socket)
-            let probe = Task.detached { statusTimes.run() }
+            statusTimes.start()
             var latencies: [Double] = []
             for _ in 0..<alerts { latencies.append(try await timedAlert(us, arrivals, timeout: 30)) }
             let wrote = victim.localWrite()
             statusTimes.stop()
-            _ = await probe.value
             flood?.cancel()
             let outcome = await flood?.value ?? "-"
             latencies.sort()
@@ -102,112 +101,6 @@ enum Attack: String, CaseIterable {
     case oversizedSignatures = "4 MiB-frame junk signatures"
     case unprovenClaim = "claims the victim's feed"
     case garbageFrames = "frames that do not decode"
-}
-
-/// The victim: `mineral-syncd` next to this binary, with its own PKI files and a default config.
-final class VictimDaemon: @unchecked Sendable {
-    let node = try! NodeID("EU/eu-1")
-    let port: Int
-    let socket: String
-    private let process = Process()
-    private let directory: String
-    private let log: String
-
-    init(pki: BenchAlliance, scratch: String) throws {
-        directory = "\(scratch)/victim"
-        try FileManager.default.createDirectory(atPath: "\(directory)/pki", withIntermediateDirectories: true)
-        let identity = try pki.identity("EU", "eu-1")
-        try identity.certificate.pemRepresentation.write(toFile: "\(directory)/pki/eu-1.pem", atomically: true, encoding: .utf8)
-        try identity.key.pemRepresentation().write(toFile: "\(directory)/pki/eu-1.key", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: "\(directory)/pki/eu-1.key")
-        var anchors: [String] = []
-        for (participant, issuer) in pki.issuers.sorted(by: { $0.key < $1.key }) {
-            try issuer.certificate.pemRepresentation.write(toFile: "\(directory)/pki/\(participant).pem", atomically: true, encoding: .utf8)
-            anchors.append("    \(participant): pki/\(participant).pem")
-        }
-        port = try VictimDaemon.freePort()
-        socket = "\(directory)/admin.sock"
-        log = "\(directory)/daemon.log"
-        let config = """
-            node: {participant: EU, name: eu-1, data-dir: ./data}
-            listen: 127.0.0.1:\(port)
-            admin: {socket: ./admin.sock}
-            tls:
-              trust-domain: \(pki.trustDomain)
-              certificate: pki/eu-1.pem
-              private-key: pki/eu-1.key
-              trust-anchors:
-            \(anchors.joined(separator: "\n"))
-            peers: []
-            log: {format: text, level: warning}
-            """
-        try config.write(toFile: "\(directory)/eu-1.yaml", atomically: true, encoding: .utf8)
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mineral-syncd")
-        process.executableURL = binary
-        process.arguments = ["run", "--config", "\(directory)/eu-1.yaml"]
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        process.standardOutput = FileHandle.nullDevice
-    }
-
-    func start() throws {
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if (try? AdminClient(socketPath: socket).get("/v1/status", as: StatusResponse.self)) != nil { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        throw ValidationError("the victim daemon did not answer within 30 s; see \(log)")
-    }
-
-    func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
-    }
-
-    /// VmHWM: the most the victim's resident set has been, since it started.
-    func peakRSSMiB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return -1 }
-        return kib / 1024
-    }
-
-    /// A reserve report through the admin socket, as `mineralctl reserve set` sends it.
-    func localWrite() -> Bool {
-        let request = ReserveReportRequest(mineral: "gallium", quantity: "\(Int.random(in: 1...999))", unit: "t", site: nil, asOf: nil, note: nil)
-        return (try? AdminClient(socketPath: socket).post("/v1/reserves", request, as: WriteResponse.self)) != nil
-    }
-
-    static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? channel.close().wait() }
-        return channel.localAddress!.port!
-    }
-}
-
-/// `GET /v1/status` at the victim, back to back, until stopped: latencies.
-final class StatusProbe: @unchecked Sendable {
-    private let socket: String
-    private let state = NIOLockedValueBox<(stop: Bool, times: [Double])>((false, []))
-
-    init(socket: String) { self.socket = socket }
-
-    func run() {
-        while !state.withLockedValue({ $0.stop }) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = try? AdminClient(socketPath: socket).get("/v1/status", as: StatusResponse.self)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            state.withLockedValue { $0.times.append(seconds) }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-    }
-
-    func stop() { state.withLockedValue { $0.stop = true } }
-
-    var p99: Double {
-        let times = state.withLockedValue { $0.times }.sorted()
-        return times.isEmpty ? .nan : times[min(times.count - 1, times.count * 99 / 100)]
-    }
 }
 
 /// An authenticated partner node that floods one attack, reconnecting whenever it is closed,

@@ -1,0 +1,146 @@
+import AdminAPI
+import ArgumentParser
+import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
+import Registry
+
+/// A real `mineral-syncd` process (the one next to this binary) with its own PKI files and a
+/// default config, for benchmarks that measure what an operator would see.
+final class BenchDaemon: @unchecked Sendable {
+    let node: NodeID
+    let port: Int
+    let socket: String
+    let directory: String
+    private let process = Process()
+    private let log: String
+
+    /// - Parameter peers: the listen ports of the nodes this one dials.
+    init(pki: BenchAlliance, scratch: String, identity: BenchAlliance.Identity, peers: [Int] = [], level: String = "warning") throws {
+        node = identity.id
+        directory = "\(scratch)/\(identity.id.name)"
+        try FileManager.default.createDirectory(atPath: "\(directory)/pki", withIntermediateDirectories: true)
+        let name = identity.id.name
+        try identity.certificate.pemRepresentation.write(toFile: "\(directory)/pki/\(name).pem", atomically: true, encoding: .utf8)
+        try identity.key.pemRepresentation().write(toFile: "\(directory)/pki/\(name).key", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: "\(directory)/pki/\(name).key")
+        var anchors: [String] = []
+        for (participant, issuer) in pki.issuers.sorted(by: { $0.key < $1.key }) {
+            try issuer.certificate.pemRepresentation.write(toFile: "\(directory)/pki/\(participant).pem", atomically: true, encoding: .utf8)
+            anchors.append("    \(participant): pki/\(participant).pem")
+        }
+        port = try Self.freePort()
+        socket = "\(directory)/admin.sock"
+        log = "\(directory)/daemon.log"
+        let peerList = peers.isEmpty ? "peers: []" : "peers:\n" + peers.map { "  - address: 127.0.0.1:\($0)" }.joined(separator: "\n")
+        let config = """
+            node: {participant: \(identity.id.participant), name: \(name), data-dir: ./data}
+            listen: 127.0.0.1:\(port)
+            admin: {socket: ./admin.sock}
+            tls:
+              trust-domain: \(pki.trustDomain)
+              certificate: pki/\(name).pem
+              private-key: pki/\(name).key
+              trust-anchors:
+            \(anchors.joined(separator: "\n"))
+            \(peerList)
+            log: {format: text, level: \(level)}
+            """
+        try config.write(toFile: "\(directory)/\(name).yaml", atomically: true, encoding: .utf8)
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mineral-syncd")
+        process.executableURL = binary
+        process.arguments = ["run", "--config", "\(directory)/\(name).yaml"]
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: log)
+        process.standardOutput = FileHandle.nullDevice
+    }
+
+    /// Where the daemon keeps its store: fill it before `start` to begin with a history.
+    var storePath: String { "\(directory)/data/registry.sqlite" }
+
+    func start() throws {
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if (try? AdminClient(socketPath: socket).get("/v1/status", as: StatusResponse.self)) != nil { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ValidationError("\(node) did not answer within 120 s; see \(log)")
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+
+    /// VmHWM: the most the daemon's resident set has been, since it started.
+    func peakRSSMiB() -> Int { Self.statusField("VmHWM:", pid: process.processIdentifier) / 1024 }
+    /// VmRSS: its resident set now.
+    func rssMiB() -> Int { Self.statusField("VmRSS:", pid: process.processIdentifier) / 1024 }
+
+    private static func statusField(_ name: String, pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
+              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return -1024 }
+        return kib
+    }
+
+    /// A reserve report through the admin socket, as `mineralctl reserve set` sends it.
+    func localWrite() -> Bool {
+        let request = ReserveReportRequest(mineral: "gallium", quantity: "\(Int.random(in: 1...999))", unit: "t", site: nil, asOf: nil, note: nil)
+        return (try? AdminClient(socketPath: socket).post("/v1/reserves", request, as: WriteResponse.self)) != nil
+    }
+
+    static func freePort() throws -> Int {
+        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? channel.close().wait() }
+        return channel.localAddress!.port!
+    }
+}
+
+/// `GET /v1/status` at a daemon, back to back (a pause of `interval` between), until stopped:
+/// latencies, and the entries the last answer counted.
+final class StatusProbe: @unchecked Sendable {
+    private let socket: String
+    private let interval: Double
+    private let state = NIOLockedValueBox<(stop: Bool, times: [Double], entries: Int)>((false, [], 0))
+
+    init(socket: String, interval: Double = 0.02) {
+        self.socket = socket
+        self.interval = interval
+    }
+
+    func run() {
+        while !state.withLockedValue({ $0.stop }) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let status = try? AdminClient(socketPath: socket).get("/v1/status", as: StatusResponse.self)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            state.withLockedValue {
+                $0.times.append(seconds)
+                if let status { $0.entries = status.entries }
+            }
+            if interval > 0 { Thread.sleep(forTimeInterval: interval) }
+        }
+    }
+
+    /// Runs on a thread of its own (a blocking loop must not hold one of the few threads Swift's
+    /// concurrency pool has).
+    func start() { Thread { self.run(); self.finished.signal() }.start() }
+
+    /// Stops the loop and waits for its last call.
+    func stop() {
+        state.withLockedValue { $0.stop = true }
+        finished.wait()
+    }
+
+    private let finished = DispatchSemaphore(value: 0)
+
+    var entries: Int { state.withLockedValue { $0.entries } }
+    var count: Int { state.withLockedValue { $0.times.count } }
+
+    func percentile(_ p: Double) -> Double {
+        let times = state.withLockedValue { $0.times }.sorted()
+        return times.isEmpty ? .nan : times[min(times.count - 1, Int(Double(times.count) * p))]
+    }
+
+    var p99: Double { percentile(0.99) }
+}
