@@ -168,6 +168,11 @@ public struct SHA256Hasher: ~Copyable {
         text.withUTF8 { update(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Appends a digest's 32 bytes (no allocation: chains of digests hash one per step).
+    public mutating func update(_ digest: SHA256Digest) {
+        withUnsafeBytes(of: (digest.w0.bigEndian, digest.w1.bigEndian, digest.w2.bigEndian, digest.w3.bigEndian)) { update($0) }
+    }
+
     /// Appends `value` as eight big-endian bytes.
     public mutating func update(bigEndian value: UInt64) {
         withUnsafeBytes(of: value.bigEndian) { update($0) }

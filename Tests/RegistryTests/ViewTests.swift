@@ -119,6 +119,34 @@ import Testing
         #expect(views.digest != empty)
     }
 
+    /// A register keeps the chain of its writes' ids as they are appended; a write placed before
+    /// others breaks it until it is settled or computed again. Whichever way, the digest is the
+    /// one of the same writes folded in order.
+    @Test func aRegistersIDChainGivesTheSameDigestWhateverOrderItWasBuiltIn() {
+        var eu = alliance.author("EU/eu-1")
+        let writes = (1...40).map { eu.write(Ops.report("EU", "gallium", "\($0)"), at: UInt64($0) * 1_000) }
+        var inOrder = RegistryViews()
+        inOrder.fold(writes)
+        var generator = SplitMix64(seed: 7)
+        var shuffled = RegistryViews()
+        shuffled.fold(writes.shuffled(using: &generator))
+        let unsettled = shuffled.digest
+        shuffled.settleDigests()
+        #expect(unsettled == inOrder.digest)
+        #expect(shuffled.digest == inOrder.digest)
+        // Settled, then one more write placed before the others: the chain is computed again.
+        var late = RegistryViews()
+        late.fold(Array(writes.dropFirst()))
+        late.settleDigests()
+        late.fold(writes[0])
+        #expect(late.digest == inOrder.digest)
+        late.settleDigests()
+        #expect(late.digest == inOrder.digest)
+        var missing = RegistryViews()
+        missing.fold(Array(writes.dropFirst()))
+        #expect(missing.digest != inOrder.digest)
+    }
+
     /// Writes with the same clock reading are ordered by node, then by entry id: the greater
     /// wins. Every implementation must pick the same winner, so the rule is pinned here.
     @Test func equalClocksAreOrderedByNodeThenByEntryID() throws {

@@ -18,7 +18,7 @@ struct CanonicalWriter: ~Copyable {
         if let value { integer(1); integer(value) } else { integer(0) }
     }
 
-    mutating func digest(_ value: SHA256Digest) { hasher.update(value.bytes) }
+    mutating func digest(_ value: SHA256Digest) { hasher.update(value) }
 
     mutating func quantity(_ quantity: Quantity) {
         string(quantity.amount.text)

@@ -1,3 +1,5 @@
+import OpenSSLCrypto
+
 /// A record read out of a register: built from the entry that wrote it, on reading only.
 protocol RegisterRecord: Sendable {
     init(written entry: Entry)
@@ -23,6 +25,18 @@ struct Register<Record: RegisterRecord>: Sendable {
     /// Every id that a held write names in `supersedes`: those writes are superseded. Empty
     /// while no write names another (older nodes' writes).
     private var superseded: Set<EntryID> = []
+    /// The writes' ids chained in order (`IDChain`), extended as writes are appended; nil after a
+    /// write was placed before others, until `settle()` or a reader computes it again.
+    private var chain: SHA256Digest? = IDChain.empty
+
+    /// The digest of the writes' ids in order, for `RegistryViews.digest`: one hash per write
+    /// appended, so a register of a million writes costs the same to digest as one of ten.
+    var idChain: SHA256Digest { chain ?? IDChain.over(writes) }
+
+    /// Computes the id chain again if a write was placed before others since it was last known.
+    mutating func settle() {
+        if chain == nil { chain = IDChain.over(writes) }
+    }
 
     /// Only read once something was written: a register exists from its first write on.
     var latest: Record { Record(written: latestEntry) }
@@ -38,15 +52,20 @@ struct Register<Record: RegisterRecord>: Sendable {
         CausalOrder.sorted(writes, id: \.id, supersedes: \.supersedes).map(Record.init(written:))
     }
 
+    /// True when the id chain must be computed again (a write was placed before others).
+    var needsSettling: Bool { chain == nil }
+
     /// Adds a write; false when this entry was already written.
     mutating func insert(_ entry: Entry) -> Bool {
         if let last = writes.last, latestClock >= entry.clock, !EventOrder.precedes(last, entry) {
             let index = Self.position(of: entry, in: writes)
             if writes[index].id == entry.id { return false }
             writes.insert(entry, at: index)
+            chain = index == writes.count - 1 ? chain.map { IDChain.extend($0, with: entry.id) } : nil
         } else {
             writes.append(entry)
             latestClock = entry.clock
+            chain = chain.map { IDChain.extend($0, with: entry.id) }
         }
         if let named = entry.supersedes { superseded.insert(named) }
         return true

@@ -26,6 +26,9 @@ public struct RegistryViews: Sendable {
     /// Every entry lands in exactly one of the places above, each of which is a set keyed by
     /// the entry id, so the distinct entries folded are counted as they first land.
     public private(set) var entryCount = 0
+    /// Registers whose id chain must be computed again (a write was placed before others).
+    private var unsettledReserves: Set<ReserveKey> = []
+    private var unsettledTargets: Set<TargetKey> = []
 
     public init(policy: EntryPolicy = EntryPolicy()) {
         self.policy = policy
@@ -48,16 +51,23 @@ public struct RegistryViews: Sendable {
         // so only the ownership rule is left to check: one key lookup, no catalogue lookup.
         if case .reportReserve(let report) = entry.operation, report.participant == entry.origin.participant,
            let index = reserveRegisters.index(forKey: report.key) {
-            return reserveRegisters.values[index].insert(entry)
+            let inserted = reserveRegisters.values[index].insert(entry)
+            if reserveRegisters.values[index].needsSettling { unsettledReserves.insert(report.key) }
+            return inserted
         }
         if let violation = policy.violation(of: entry.operation, by: entry.origin) {
             return entryViolations.updateValue(violation, forKey: entry.id) == nil
         }
         switch entry.operation {
         case .reportReserve(let report):
-            return reserveRegisters[report.key, default: Register()].insert(entry)
+            let inserted = reserveRegisters[report.key, default: Register()].insert(entry)
+            if reserveRegisters[report.key]!.needsSettling { unsettledReserves.insert(report.key) }
+            return inserted
         case .setTarget(let target):
-            return targetRegisters[TargetKey(participant: target.participant, mineral: target.mineral), default: Register()].insert(entry)
+            let key = TargetKey(participant: target.participant, mineral: target.mineral)
+            let inserted = targetRegisters[key, default: Register()].insert(entry)
+            if targetRegisters[key]!.needsSettling { unsettledTargets.insert(key) }
+            return inserted
         case .raiseAlert(let raise):
             return alertHistories[entry.id, default: AlertHistory()].record(raise: raise, order: EventOrder(entry))
         case .updateAlert(let update):
@@ -162,8 +172,22 @@ public struct RegistryViews: Sendable {
 
     // MARK: digest
 
+    /// Computes the id chains of registers that had a write placed before others, so that
+    /// `digest` (on this value or any copy of it) reads every chain as kept. The engine calls it
+    /// once per commit; skipping it changes no digest, only what computing one costs.
+    public mutating func settleDigests() {
+        for key in unsettledReserves { reserveRegisters[key]?.settle() }
+        for key in unsettledTargets { targetRegisters[key]?.settle() }
+        unsettledReserves = []
+        unsettledTargets = []
+    }
+
     /// SHA-256 over a canonical encoding of every view: equal exactly when two nodes show the
     /// same registry. Used by the convergence tests and shown by `mineralctl status`.
+    ///
+    /// A register contributes its key, its latest value, its number of writes and the chain of
+    /// its writes' ids in event order (`IDChain`), kept as writes arrive: the cost grows with
+    /// the number of registers and alerts, not with the history behind them.
     public var digest: SHA256Digest {
         var writer = CanonicalWriter()
         writer.section("reserves")
@@ -175,7 +199,7 @@ public struct RegistryViews: Sendable {
             writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(latest.report.site)
             writer.reserve(latest)
             writer.integer(UInt64(register.writes.count))
-            for entry in register.writes { writer.digest(entry.id) } // in event order already
+            writer.digest(register.idChain)
         }
         writer.section("targets")
         for key in targetRegisters.keys.sorted() {
@@ -184,7 +208,7 @@ public struct RegistryViews: Sendable {
             writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
             writer.quantity(record.target.quantity); writer.order(record.order)
             writer.integer(UInt64(register.writes.count))
-            for entry in register.writes { writer.digest(entry.id) }
+            writer.digest(register.idChain)
         }
         writer.section("alerts")
         for id in alertHistories.keys.sorted() {
