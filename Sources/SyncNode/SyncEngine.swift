@@ -11,8 +11,8 @@ import SyncProtocol
 ///
 /// Durability: an entry is committed to the store before `append` returns and before it is
 /// offered to any peer; received entries are committed before they are advertised in our vector
-/// (the vector snapshot is updated after the commit). Sessions read the vector and origin
-/// certificates from lock-protected snapshots, so their event loops never wait for the actor.
+/// (the snapshot is published after the commit). Whoever must not wait for the actor (sessions
+/// on their event loops, the admin API) reads the `EngineSnapshot` it publishes after every change.
 public actor SyncEngine {
     public enum EngineError: Error, Sendable, CustomStringConvertible {
         case policy(PolicyViolation)
@@ -71,12 +71,7 @@ public actor SyncEngine {
     private var author: FeedAuthor
     /// The anchors and CRLs in force, and every origin's key history.
     private var trust: OriginTrust
-    /// The CRLs in force (DER) and the chains behind the key histories, for sessions to send.
-    private nonisolated let revocationSnapshot: NIOLockedValueBox<[[UInt8]]>
-    private nonisolated let chainSnapshot: NIOLockedValueBox<[NodeID: [[[UInt8]]]]>
     private nonisolated let trustChanged = NIOLockedValueBox<@Sendable (TrustStore) -> Void>({ _ in })
-    /// Feeds shown only in part (`MineralRegistry.hiddenFeeds`): what is not shown is not relayed.
-    private nonisolated let hiddenSnapshot: NIOLockedValueBox<[NodeID: UInt64]>
     private var links: [UInt64: SessionLink] = [:]
     /// The store could not prove it is the newest (the node did not stop cleanly, or the file is
     /// a copy: a restore), so the feed it was writing may continue at partners beyond its head.
@@ -108,13 +103,12 @@ public actor SyncEngine {
     private var closed = false
     private let logger: Logger
 
-    /// What this node holds, for sessions: the vector and each feed's head entry id, updated
-    /// together after every commit (a hello must never pair a seq with another entry's id).
-    private struct Holdings {
-        var vector: VersionVector
-        var headIDs: [NodeID: EntryID]
-    }
-    private nonisolated let holdings: NIOLockedValueBox<Holdings>
+    /// Each feed's head entry id, kept as entries are committed (published with the vector).
+    private var headIDs: [NodeID: EntryID]
+    /// The state as of the last change, for readers that must not wait (`snapshot`).
+    private nonisolated let published: NIOLockedValueBox<EngineSnapshot>
+    private var generation: UInt64 = 0
+    private var changeWatchers: [UInt64: AsyncStream<Void>.Continuation] = [:]
     private nonisolated let clock: @Sendable () -> UInt64
 
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
@@ -139,8 +133,6 @@ public actor SyncEngine {
             chains[node, default: []].append(own)
         }
         trust = OriginTrust(configured: trustStore, received: try store.loadRevocationLists(), chains: chains, logger: logger)
-        revocationSnapshot = NIOLockedValueBox(trust.trustStore.crls.map(\.der))
-        chainSnapshot = NIOLockedValueBox(trust.chains)
         let ownKey: SignerKey
         do { ownKey = try OriginTrust.signerKey(of: certificateChain) } catch {
             throw .cannotOpen(path: store.path, reason: "this node's certificate: \(error)")
@@ -149,10 +141,50 @@ public actor SyncEngine {
         // The store folded every entry: revoked certificates and cuts may hide some.
         _ = registry.setRevokedSigners(trust.revokedSigners)
         if !registry.hiddenFeeds.isEmpty { registry.rebuildViews(from: try store.loadEntries()) }
-        hiddenSnapshot = NIOLockedValueBox(registry.hiddenFeeds)
-        let ledger = registry.ledger
-        holdings = NIOLockedValueBox(Holdings(vector: registry.vector, headIDs: Self.headIDs(of: ledger)))
+        registry.settleViewDigests()
+        headIDs = Self.headIDs(of: registry.ledger)
+        published = NIOLockedValueBox(Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
+                                                    feedsAtQuota: [], datedAhead: [:], writable: true, generation: 0))
         metrics.held.record(Int64(registry.vector.total))
+    }
+
+    // MARK: the published state
+
+    /// The state as of the engine's last change, without waiting for the engine.
+    public nonisolated var snapshot: EngineSnapshot { published.withLockedValue { $0 } }
+
+    /// An element now and after every publication, for whoever waits for the engine's state to
+    /// change (`sync --wait`). Bounded: a slow reader sees only that something changed.
+    public func changes() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = nextObserver
+        nextObserver += 1
+        changeWatchers[id] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.stopWatchingChanges(id) } }
+        continuation.yield()
+        return stream
+    }
+
+    private func stopWatchingChanges(_ id: UInt64) { changeWatchers[id] = nil }
+
+    /// Publishes the state as it is now. Called at the end of every change, by the engine only.
+    private func publish() {
+        registry.settleViewDigests()
+        generation += 1
+        let snapshot = Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
+                                     feedsAtQuota: feedsAtQuota, datedAhead: datedAhead, writable: ownFeedWritable, generation: generation)
+        published.withLockedValue { $0 = snapshot }
+        for watcher in changeWatchers.values { watcher.yield() }
+    }
+
+    private static func snapshot(registry: MineralRegistry, headIDs: [NodeID: EntryID], trust: OriginTrust, author: FeedAuthor, node: NodeID,
+                                 feedsAtQuota: Set<NodeID>, datedAhead: [NodeID: (millis: Int64, seen: Date)], writable: Bool,
+                                 generation: UInt64) -> EngineSnapshot {
+        EngineSnapshot(vector: registry.vector, headIDs: headIDs, views: registry.views, chains: trust.chains, trustStore: trust.trustStore,
+                       shownUpTo: registry.hiddenFeeds, cuts: registry.cuts, cutEntries: registry.cutEntries, forks: registry.ledger.forks,
+                       revokedOrigins: trust.revokedOrigins, feedsAtQuota: feedsAtQuota, feedQuota: registry.feedQuota,
+                       datedAhead: datedAhead, ownFeedWritable: writable, writingFeed: author.feed, currentSigner: author.signer,
+                       ownKeyHistory: trust.keys.history(of: node), generation: generation)
     }
 
     /// A reload's new anchors and CRLs (with the newer CRLs received from peers kept in force):
@@ -178,7 +210,7 @@ public actor SyncEngine {
     public var chainVerifications: Int { trust.chainVerifications }
 
     /// The CRLs in force, DER, for a session to send after its hello.
-    public nonisolated var revocationLists: [[UInt8]] { revocationSnapshot.withLockedValue { $0 } }
+    public nonisolated var revocationLists: [[UInt8]] { snapshot.revocationLists }
 
     /// Called with the trust store whenever a CRL from a peer was put in force: the shell
     /// refuses the revoked nodes' connections from then on and closes their sessions.
@@ -217,10 +249,8 @@ public actor SyncEngine {
     /// After the trust store changed: the snapshots renewed, and sessions told (new CRLs to
     /// send, origins whose chains changed).
     private func trustUpdated(changedOrigins changed: [NodeID], announcing taken: [[UInt8]], from source: NodeID?) {
-        let (chains, crls) = (trust.chains, trust.trustStore.crls.map(\.der))
-        chainSnapshot.withLockedValue { $0 = chains }
-        revocationSnapshot.withLockedValue { $0 = crls }
         if registry.setRevokedSigners(trust.revokedSigners) { rebuildViews(because: "a certificate was revoked") }
+        publish()
         for link in links.values {
             if !changed.isEmpty { link.certificatesChanged(changed) }
             if !taken.isEmpty, link.peer != source { link.revocations(taken) }
@@ -236,6 +266,7 @@ public actor SyncEngine {
         guard signer.id != author.signer else { return }
         remember(node, signer, chain: certificateChain.map(\.der))
         author = author.signing(with: key, signer: signer.id, validity: signer.validFrom...signer.validUntil)
+        publish()
         logger.notice("key rotated: entries from now on are signed with the new certificate",
                       metadata: ["certificate": "\(signer.id.hex.prefix(16))", "keys-in-history": "\(trust.keys.history(of: node).count)"])
     }
@@ -278,10 +309,13 @@ public actor SyncEngine {
 
     // MARK: what sessions read without waiting
 
-    public nonisolated var vector: VersionVector { holdings.withLockedValue { $0.vector } }
+    public nonisolated var vector: VersionVector { snapshot.vector }
 
     /// The vector and head ids read together, for a hello.
-    public nonisolated var vectorAndHeadIDs: (VersionVector, [NodeID: EntryID]) { holdings.withLockedValue { ($0.vector, $0.headIDs) } }
+    public nonisolated var vectorAndHeadIDs: (VersionVector, [NodeID: EntryID]) {
+        let snapshot = snapshot
+        return (snapshot.vector, snapshot.headIDs)
+    }
 
     private static func headIDs(of ledger: FeedLedger) -> [NodeID: EntryID] {
         ledger.vector.heads.keys.reduce(into: [:]) { heads, feed in heads[feed] = ledger.head(of: feed)?.id }
@@ -298,15 +332,14 @@ public actor SyncEngine {
 
     /// Every chain of each origin's key history, oldest first.
     public nonisolated func certificates(for origins: [NodeID]) -> [OriginCertificate] {
-        chainSnapshot.withLockedValue { chains in
-            origins.flatMap { origin in (chains[origin] ?? []).map { OriginCertificate(node: origin, chain: $0) } }
-        }
+        let chains = snapshot.chains
+        return origins.flatMap { origin in (chains[origin] ?? []).map { OriginCertificate(node: origin, chain: $0) } }
     }
 
     /// Committed entries of one feed, for streaming to a peer that lacks them: only those shown
     /// (what a revoked key signed unvouched, or what follows a cut, stays here as evidence).
     public nonisolated func entries(of origin: NodeID, in range: ClosedRange<UInt64>, limit: Int) -> [SignedEntry] {
-        let end = hiddenSnapshot.withLockedValue { $0[origin] } ?? range.upperBound
+        let end = snapshot.shownUpTo[origin] ?? range.upperBound
         guard range.lowerBound <= min(end, range.upperBound) else { return [] }
         return (try? store.entries(of: origin, in: range.lowerBound...min(end, range.upperBound), limit: limit)) ?? []
     }
@@ -322,7 +355,7 @@ public actor SyncEngine {
             return
         }
         let hidden = registry.hiddenFeeds
-        hiddenSnapshot.withLockedValue { $0 = hidden }
+        publish()
         logger.notice("views rebuilt: \(reason)", metadata: [
             "feeds-shown-in-part": "\(hidden.map { "\($0.key)#\($0.value)" }.sorted().joined(separator: ","))",
             "took": "\(ContinuousClock.now - started)"])
@@ -503,7 +536,9 @@ public actor SyncEngine {
         await withCheckedContinuation { writableWaiters.append($0) }
     }
 
+    /// Local writes may have become accepted or held: published if so, waiters resumed.
     private func resumeWritableWaiters() {
+        if ownFeedWritable != published.withLockedValue({ $0.ownFeedWritable }) { publish() }
         guard ownFeedWritable, !writableWaiters.isEmpty else { return }
         let ready = writableWaiters
         writableWaiters = []
@@ -521,6 +556,8 @@ public actor SyncEngine {
         guard !closed else { return }
         closed = true
         finishSubscriptions()
+        for watcher in changeWatchers.values { watcher.finish() }
+        changeWatchers = [:]
         let waiting = writableWaiters
         writableWaiters = []
         for waiter in waiting { waiter.resume() }
@@ -563,8 +600,8 @@ public actor SyncEngine {
             }
             registry.waitingLimits = limits
             registry.feedQuota = quota
-            let reloaded = Holdings(vector: registry.vector, headIDs: Self.headIDs(of: registry.ledger))
-            holdings.withLockedValue { $0 = reloaded }
+            headIDs = Self.headIDs(of: registry.ledger)
+            publish()
             return IngestResult()
         }
         metrics.ingested.increment(by: Int64(result.accepted.count))
@@ -573,7 +610,10 @@ public actor SyncEngine {
         for fork in result.forks {
             logger.critical("fork detected: feed frozen", metadata: ["origin": "\(fork.origin)", "seq": "\(fork.seq)", "evidence": "\(fork)"])
         }
+        // Forks and quotas are published with the entries, or on their own when none came.
+        var changedWithoutEntries = !result.forks.isEmpty
         for origin in result.feedsAtQuota where !feedsAtQuota.contains(origin) {
+            changedWithoutEntries = true
             feedsAtQuota.insert(origin)
             metrics.feedsAtQuota.increment()
             logger.critical("feed reached its storage quota: its further entries are refused",
@@ -586,6 +626,7 @@ public actor SyncEngine {
         if let newest = result.accepted.map(\.clock).max() { author.observe(newest, now: clock()) }
         noteClocksAhead(of: result.accepted)
         committed(result.accepted, from: peer, alsoFromOthers: result.acceptedFromWaiting)
+        if result.accepted.isEmpty, changedWithoutEntries { publish() }
         return result
     }
 
@@ -628,7 +669,7 @@ public actor SyncEngine {
     /// A new chain in an origin's key history: stored, and offered to peers (sessions send the
     /// origin's chains again before its next entries).
     private func certificatesAdded(to origin: NodeID, chain: [[UInt8]]) {
-        chainSnapshot.withLockedValue { $0[origin, default: []].append(chain) }
+        publish()
         try? store.record(certificateChain: chain, of: origin)
         for link in links.values { link.certificatesChanged([origin]) }
     }
@@ -638,15 +679,9 @@ public actor SyncEngine {
     private func committed(_ entries: [Entry], from source: NodeID? = nil, alsoFromOthers: Set<EntryID> = []) {
         guard !entries.isEmpty else { return }
         let vector = registry.vector
-        var heads: [NodeID: EntryID] = [:]
-        for origin in Set(entries.map(\.origin)) { heads[origin] = registry.ledger.head(of: origin)?.id }
-        holdings.withLockedValue { holdings in
-            holdings.vector = vector
-            holdings.headIDs.merge(heads) { $1 }
-        }
-        let hidden = registry.hiddenFeeds
-        hiddenSnapshot.withLockedValue { $0 = hidden }
+        for origin in Set(entries.map(\.origin)) { headIDs[origin] = registry.ledger.head(of: origin)?.id }
         metrics.held.record(Int64(vector.total))
+        publish()
         resumeWritableWaiters()
         for link in links.values {
             guard link.peer == source else { link.offer(entries); continue }

@@ -48,8 +48,8 @@ struct AdminService: Sendable {
             return try await alertRoute(request, id: route[1], action: route.count == 3 ? route[2] : nil)
         }
         switch (request.method, route) {
-        case (.GET, ["status"]): return Self.json(await status())
-        case (.GET, ["peers"]): return Self.json(await peers())
+        case (.GET, ["status"]): return Self.json(status())
+        case (.GET, ["peers"]): return Self.json(peers())
         case (.GET, ["minerals"]):
             return Self.json(catalogue.sorted.map { MineralItem(id: $0.id.rawValue, name: $0.name, sources: $0.sources) })
         case (.GET, ["reserves"]): return Self.json(try await reserves(request.query))
@@ -100,42 +100,40 @@ struct AdminService: Sendable {
 
     // MARK: reads
 
-    private func status() async -> StatusResponse {
-        let views = await engine.views
-        let forks = await engine.forks
-        let writable = await engine.ownFeedWritable
-        let (atQuota, quota) = (await engine.feedsAtQuota, await engine.feedQuota)
-        let (keys, signer, feed) = (await engine.ownKeyHistory, await engine.currentSigner, await engine.writingFeed)
-        let trust = await engine.currentTrustStore
-        let (cuts, cutEntries, hidden) = (await engine.cuts, await engine.cutEntries, await engine.hiddenFeeds)
-        let datedAhead = await engine.datedAhead
-        let vector = engine.vector
+    /// Reads the engine's published snapshot: never waits for the engine, and costs the same
+    /// whatever the history behind it (the digest is kept with the snapshot).
+    private func status() -> StatusResponse {
+        let state = engine.snapshot
+        let views = state.views
+        let vector = state.vector
+        let (cuts, trust) = (state.cuts, state.trustStore)
         let connected = Set(node.peers.connectedPeers)
         let health = node.peers.health
         return StatusResponse(
             participant: engine.node.participant.rawValue, node: engine.node.description,
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)), entries: Int(vector.total),
-            versionVector: AdminPresenter.vector(vector), viewDigest: views.digest.hex, writable: writable, feed: feed.description,
+            versionVector: AdminPresenter.vector(vector), viewDigest: state.viewDigest.hex, writable: state.ownFeedWritable,
+            feed: state.writingFeed.description,
             peersConnected: connected.count, peersConfigured: configuredPeers(),
             peers: health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) },
-            securityEvents: AdminPresenter.clockEvents(health, datedAhead: datedAhead, threshold: engine.maximumClockSkewMillis)
-                + AdminPresenter.hiddenFeedEvents(hidden, cuts: cuts)
-                + AdminPresenter.securityEvents(forks: forks, refusals: node.peers.refusals, health: health, views: views,
-                                                feedsAtQuota: atQuota, feedQuota: quota),
+            securityEvents: AdminPresenter.clockEvents(health, datedAhead: state.datedAhead, threshold: engine.maximumClockSkewMillis)
+                + AdminPresenter.hiddenFeedEvents(state.hiddenFeeds, cuts: cuts)
+                + AdminPresenter.securityEvents(forks: state.forks, refusals: node.peers.refusals, health: health, views: views,
+                                                feedsAtQuota: state.feedsAtQuota, feedQuota: state.feedQuota),
             certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()),
-            keyHistory: keys.map { AdminPresenter.keyHistoryItem($0, current: $0.id == signer) },
+            keyHistory: state.ownKeyHistory.map { AdminPresenter.keyHistoryItem($0, current: $0.id == state.currentSigner) },
             revocationLists: trust.crls.map { crl in
                 RevocationListItem(participants: trust.participants(issuing: crl), issuer: crl.issuer, issuedAt: AdminJSON.timestamp(crl.lastUpdate),
                                    nextUpdate: crl.nextUpdate.map(AdminJSON.timestamp))
             },
-            feedsCut: cutEntries.map { by, seq, cut in
+            feedsCut: state.cutEntries.map { by, seq, cut in
                 FeedCutItem(feed: cut.feed.description, seq: cut.seq, entryID: cut.entryID?.hex, by: "\(by)#\(seq)", reason: cut.reason,
                             inForce: cuts[cut.feed] == cut, heldAfterCut: vector[cut.feed] > cut.seq ? vector[cut.feed] - cut.seq : 0)
             },
             clockWarning: PeerHealth.clockWarning(health, threshold: engine.maximumClockSkewMillis))
     }
 
-    private func peers() async -> [PeerItem] {
+    private func peers() -> [PeerItem] {
         let vector = engine.vector
         let connected = Set(node.peers.connectedPeers)
         return node.peers.health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) }
@@ -144,7 +142,7 @@ struct AdminService: Sendable {
     private func reserves(_ query: [String: String]) async throws -> [ReserveItem] {
         let participant = try query["participant"].map(parseParticipant)
         let mineral = try query["mineral"].map(parseMineral)
-        let views = await engine.views
+        let views = engine.snapshot.views
         let coverage = views.coverage
         return views.reserves
             .filter { participant == nil || $0.report.participant == participant }
@@ -156,7 +154,7 @@ struct AdminService: Sendable {
         guard let mineralText = query["mineral"] else { throw Failure.validation("history needs ?mineral=") }
         let mineral = try parseMineral(mineralText)
         let participant = try query["participant"].map(parseParticipant) ?? engine.node.participant
-        let views = await engine.views
+        let views = engine.snapshot.views
         let coverage = views.coverage
         let sites = Set(views.reserves.filter { $0.report.participant == participant && $0.report.mineral == mineral }.map(\.report.site))
         // Each site's history in its own order (a report after the one it supersedes, whatever
@@ -170,7 +168,7 @@ struct AdminService: Sendable {
     }
 
     private func targets() async -> [TargetRequest] {
-        await engine.views.targets.map {
+        engine.snapshot.views.targets.map {
             TargetRequest(mineral: $0.target.mineral.rawValue, quantity: $0.target.quantity.amount.text, unit: $0.target.quantity.unit.rawValue)
         }
     }
@@ -180,7 +178,7 @@ struct AdminService: Sendable {
         let minimum = try query["minSeverity"].map(parseSeverity)
         let openOnly = query["open"].map { $0 == "" || $0 == "true" || $0 == "1" } ?? false
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
-        return await engine.views.alerts
+        return engine.snapshot.views.alerts
             .filter { mineral == nil || $0.mineral == mineral }
             .filter { minimum == nil || $0.severity >= minimum! }
             .filter { !openOnly || (!$0.isResolved && !$0.isExpired(nowMillis: now)) }
@@ -190,7 +188,7 @@ struct AdminService: Sendable {
 
     /// An alert by its id or a unique prefix of at least 8 hex digits.
     private func alert(_ text: String) async throws -> DisruptionAlert {
-        let views = await engine.views
+        let views = engine.snapshot.views
         do {
             let id = try AlertReference.resolve(text, among: views.alerts.map(\.id))
             return views.alert(id)!
@@ -340,9 +338,10 @@ struct AdminService: Sendable {
             throw Failure(status: .conflict, body: ErrorResponse(error: "not-connected", message: "no peer is connected, so there is nothing to be in sync with (see `mineralctl peers`)"))
         }
         while true {
-            let local = engine.vector
+            let state = engine.snapshot
+            let local = state.vector
             // Feeds this node takes nothing more of (revoked nodes, forks) may stay behind a peer's.
-            let revoked = await engine.revokedOrigins, partial = await engine.feedsShownInPart, forked = Set(await engine.forks.map(\.origin))
+            let revoked = state.revokedOrigins, partial = state.feedsShownInPart, forked = Set(state.forks.map(\.origin))
             func comparable(_ vector: VersionVector) -> [NodeID: UInt64] {
                 vector.heads.filter { !revoked.contains($0.key.node) && !forked.contains($0.key) && !partial.contains($0.key) }
             }
@@ -376,12 +375,16 @@ struct AdminService: Sendable {
             logger.debug("watch subscribed")
             continuation.yield(ByteBuffer(string: "\n"))  // headers out at once: the watcher knows it is subscribed
             for await batch in batches {
-                let views = await engine.views
+                let views = engine.snapshot.views
                 // Coverage walks every register: only worth it when the batch reports a reserve.
                 let reportsReserves = batch.contains { if case .reportReserve = $0.operation { true } else { false } }
                 let coverage = reportsReserves ? views.coverage : [:]
                 var text = ""
+                // Each event shows its register or alert as it is now: a batch that changed one
+                // several times (a catch-up) shows it once.
+                var shown = Set<WatchSubject>()
                 for entry in batch {
+                    guard let subject = WatchSubject(entry), shown.insert(subject).inserted else { continue }
                     guard let event = Self.watchEvent(for: entry, views: views, coverage: coverage),
                           let line = try? AdminJSON.encoder.encode(event) else { continue }
                     text += String(decoding: line, as: UTF8.self) + "\n"
@@ -392,6 +395,23 @@ struct AdminService: Sendable {
         }
         continuation.onTermination = { _ in task.cancel() }
         return HTTPResponse(contentType: "application/x-ndjson", stream: stream)
+    }
+
+    /// What a watch event shows: a reserve register or an alert.
+    enum WatchSubject: Hashable {
+        case reserve(ReserveKey)
+        case alert(EntryID)
+
+        init?(_ entry: Entry) {
+            switch entry.operation {
+            case .reportReserve(let report): self = .reserve(report.key)
+            case .raiseAlert: self = .alert(entry.id)
+            case .updateAlert(let update): self = .alert(update.alertID)
+            case .acknowledgeAlert(let ack): self = .alert(ack.alertID)
+            case .resolveAlert(let resolution): self = .alert(resolution.alertID)
+            case .setTarget, .cutFeed, .unknown, .malformed: return nil
+            }
+        }
     }
 
     static func watchEvent(for entry: Entry, views: RegistryViews, coverage: [TargetKey: Decimal]) -> WatchEvent? {

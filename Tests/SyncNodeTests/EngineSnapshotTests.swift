@@ -1,0 +1,81 @@
+import Foundation
+import NIOPosix
+import OpenSSLCrypto
+import Registry
+import SyncNode
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// The engine publishes its state after every change: whoever reads the snapshot (sessions, the
+/// admin API) sees what the engine holds, without waiting for it.
+@Suite struct EngineSnapshotTests {
+    let pki: TestPKI
+
+    init() throws { pki = try TestPKI() }
+
+    @Test func theSnapshotShowsEveryKindOfChangeAsSoonAsItIsMade() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
+        let engine = eu.engine
+        var generation = engine.snapshot.generation
+        /// The snapshot agrees with the engine's own state, and it is a new one.
+        func expectPublished(_ change: Comment) async {
+            let snapshot = engine.snapshot
+            #expect(snapshot.generation > generation, change)
+            generation = snapshot.generation
+            #expect(snapshot.viewDigest == (await engine.views.digest), change)
+            #expect(snapshot.forks.map(\.origin) == (await engine.forks.map(\.origin)), change)
+            #expect(snapshot.revokedOrigins == (await engine.revokedOrigins), change)
+            #expect(snapshot.revocationLists == (await engine.currentTrustStore.crls.map(\.der)), change)
+            #expect(snapshot.ownKeyHistory.map(\.id) == (await engine.ownKeyHistory.map(\.id)), change)
+            #expect(snapshot.currentSigner == (await engine.currentSigner), change)
+            #expect(snapshot.feedsShownInPart == (await engine.feedsShownInPart), change)
+            #expect(snapshot.ownFeedWritable == (await engine.ownFeedWritable), change)
+        }
+
+        let own = try await engine.append(Ops.report("EU", "gallium", "5"))
+        await expectPublished("a local write")
+        #expect(engine.snapshot.vector[eu.identity.id] == 1)
+        #expect(engine.snapshot.headIDs[eu.identity.id] == own.id)
+
+        let rogue = try pki.node("US", "us-2")
+        var author = rogue.author()
+        let entries = (1...3).map { author.write(Ops.report("US", "gallium", "\($0)"), at: UInt64($0) * 1_000) }
+        let certificate = OriginCertificate(node: rogue.id, chain: [rogue.certificate.der])
+        _ = await engine.ingest(entries.map(\.signed), certificates: [certificate], from: try NodeID("JP/jp-1"))
+        await expectPublished("entries from a peer")
+        #expect(engine.snapshot.vector[rogue.id] == 3)
+        #expect(engine.snapshot.chains[rogue.id]?.count == 1)
+
+        var twin = rogue.author()
+        let forked = twin.write(Ops.report("US", "gallium", "999"), at: 1_000)
+        let result = await engine.ingest([forked.signed], certificates: [], from: try NodeID("JP/jp-1"))
+        #expect(result.accepted.isEmpty)
+        await expectPublished("a fork, with no entry accepted")
+        #expect(engine.snapshot.forks.map(\.origin) == [rogue.id])
+
+        let crl = try pki.authority("US").revocationList(revoking: [rogue.serial])
+        await engine.takeRevocations([crl.der], from: nil)
+        await expectPublished("a CRL put in force")
+        #expect(engine.snapshot.revokedOrigins == [rogue.id.node])
+
+        let renewed = try pki.node("EU", "eu-1")
+        try await engine.rotate(to: renewed.key, certificateChain: [renewed.certificate])
+        await expectPublished("a key rotation")
+        #expect(engine.snapshot.ownKeyHistory.count == 2)
+        await engine.close()
+    }
+
+    /// `changes()` yields at once, then after every publication.
+    @Test func changesAreSignalledAfterEveryPublication() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
+        var changes = await eu.engine.changes().makeAsyncIterator()
+        #expect(await changes.next() != nil)
+        let before = eu.engine.snapshot.generation
+        _ = try await eu.engine.append(Ops.report("EU", "gallium", "5"))
+        #expect(await changes.next() != nil)
+        #expect(eu.engine.snapshot.generation > before)
+        await eu.engine.close()
+        #expect(await changes.next() == nil, "closing the engine ends the stream")
+    }
+}
