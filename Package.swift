@@ -8,14 +8,14 @@ import PackageDescription
 ///     mineral-syncd, mineralctl,    executables
 ///     mineral-bench
 ///     MineralSyncDaemon             the daemon: config → store, sync node, admin socket, metrics; SIGHUP/SIGTERM
-///     AdminAPI                      the admin API's JSON shapes (shared with mineralctl)
+///     AdminAPI                      the admin API: its table of endpoints, JSON shapes and client (shared with mineralctl)
 ///     NodeConfig                    YAML config and the checks of the files it names
 ///     SyncNode                      the shell: sync engine, sessions over TLS, listener, dialers
 ///     SyncProtocol                  pure: wire messages, frame codec, session state machine
 ///     RegistryStore                 SQLite persistence (GRDB)
 ///     Registry                      pure domain: ids, HLC, vectors, entries, feeds, policy, views
 ///     MineralWire                   Protocol Buffers schema (generated, committed)
-///     OpenSSLTLS                    TLS 1.3 over memory BIOs, the NIO channel handler, peer identity
+///     OpenSSLTLS                    TLS 1.3 through a BIO over NIO buffers, the NIO channel handler, peer identity
 ///     OpenSSLCrypto                 keys, certificates, trust store, CRLs, signatures, digests
 ///     COpenSSL                      the system libssl/libcrypto plus a shim for macros
 let package = Package(
@@ -236,7 +236,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MineralSyncDaemonTests",
-            dependencies: ["MineralSyncDaemon", "Registry", "OpenSSLCrypto"]
+            dependencies: [
+                "MineralSyncDaemon", "AdminAPI", "Registry", "RegistryStore", "SyncNode", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "NodeConfigTests",

@@ -35,6 +35,34 @@ public struct AdminClient: Sendable {
         }
     }
 
+    /// Calls an endpoint of `AdminAPI` that takes a body; `parameters` fill the path's
+    /// `{names}`, `query` items without a value are left out.
+    public func call<Request, Response>(_ endpoint: AdminEndpoint<Request, Response>, _ body: Request, parameters: [String: String] = [:],
+                                        query: [(String, String?)] = []) throws(ClientError) -> Response {
+        let data: Data
+        do { data = try AdminJSON.encoder.encode(body) } catch { throw .malformedResponse("could not encode the request: \(error)") }
+        return try decode(try send(endpoint.method.rawValue, endpoint.target(parameters, query: query), body: data))
+    }
+
+    /// Calls an endpoint of `AdminAPI` that takes no body.
+    public func call<Response>(_ endpoint: AdminEndpoint<NoBody, Response>, parameters: [String: String] = [:],
+                               query: [(String, String?)] = []) throws(ClientError) -> Response {
+        try decode(try send(endpoint.method.rawValue, endpoint.target(parameters, query: query), body: nil))
+    }
+
+    /// Streams an endpoint's events (watch) until the daemon ends the stream or `onEvent`
+    /// returns false; a line that is not an event is passed to `onUnreadable`.
+    public func stream<Event>(_ endpoint: AdminEndpoint<NoBody, Event>, onOpen: () -> Void = {}, onUnreadable: (String) -> Void = { _ in },
+                              onEvent: (Event) -> Bool) throws(ClientError) {
+        try stream(endpoint.target(), onOpen: onOpen) { line in
+            guard let event = try? AdminJSON.decoder.decode(Event.self, from: Data(line.utf8)) else {
+                onUnreadable(line)
+                return true
+            }
+            return onEvent(event)
+        }
+    }
+
     public func get<T: Decodable>(_ path: String, as type: T.Type = T.self) throws(ClientError) -> T {
         try decode(try send("GET", path, body: nil))
     }

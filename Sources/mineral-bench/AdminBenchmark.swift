@@ -63,7 +63,7 @@ struct AdminBenchmark: AsyncParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             let request = AlertRaiseRequest(mineral: "gallium", severity: "high", category: "export-restriction",
                                             summary: "bench \(start)")
-            if let written = try? AdminClient(socketPath: us.socket).post("/v1/alerts", request, as: WriteResponse.self) {
+            if let written = try? AdminClient(socketPath: us.socket).call(AdminAPI.raiseAlert, request) {
                 raised.append((written.id, start))
             }
             try await Task.sleep(for: .milliseconds(250))
@@ -111,8 +111,8 @@ final class AlertArrivals: @unchecked Sendable {
 
     /// Blocks, reading the watch stream, until the daemon ends it.
     func watch(socket: String) {
-        try? AdminClient(socketPath: socket).stream("/v1/watch") { line in
-            if let event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8)), let alert = event.alert {
+        try? AdminClient(socketPath: socket).stream(AdminAPI.watch) { event in
+            if let alert = event.alert {
                 let now = DispatchTime.now().uptimeNanoseconds
                 seen.withLockedValue { if $0[alert.id] == nil { $0[alert.id] = now } }
             }

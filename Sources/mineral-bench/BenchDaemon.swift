@@ -62,7 +62,7 @@ final class BenchDaemon: @unchecked Sendable {
         try process.run()
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
-            if (try? AdminClient(socketPath: socket).get("/v1/status", as: StatusResponse.self)) != nil { return }
+            if (try? AdminClient(socketPath: socket).call(AdminAPI.status)) != nil { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw ValidationError("\(node) did not answer within 120 s; see \(log)")
@@ -87,7 +87,7 @@ final class BenchDaemon: @unchecked Sendable {
     /// A reserve report through the admin socket, as `mineralctl reserve set` sends it.
     func localWrite() -> Bool {
         let request = ReserveReportRequest(mineral: "gallium", quantity: "\(Int.random(in: 1...999))", unit: "t", site: nil, asOf: nil, note: nil)
-        return (try? AdminClient(socketPath: socket).post("/v1/reserves", request, as: WriteResponse.self)) != nil
+        return (try? AdminClient(socketPath: socket).call(AdminAPI.reportReserve, request)) != nil
     }
 
     static func freePort() throws -> Int {
@@ -112,7 +112,7 @@ final class StatusProbe: @unchecked Sendable {
     func run() {
         while !state.withLockedValue({ $0.stop }) {
             let start = DispatchTime.now().uptimeNanoseconds
-            let status = try? AdminClient(socketPath: socket).get("/v1/status", as: StatusResponse.self)
+            let status = try? AdminClient(socketPath: socket).call(AdminAPI.status)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             state.withLockedValue {
                 $0.times.append(seconds)

@@ -103,8 +103,8 @@ struct CompareBenchmark: ParsableCommand {
             let log = WatchLog(nodes: clients.count)
             for (index, client) in clients.enumerated() {
                 Thread {
-                    try? client.stream("/v1/watch") { line in
-                        guard let event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8)), let id = event.alert?.id else { return true }
+                    try? client.stream(AdminAPI.watch) { event in
+                        guard let id = event.alert?.id else { return true }
                         log.record(id, node: index)
                         return true
                     }
@@ -113,7 +113,7 @@ struct CompareBenchmark: ParsableCommand {
             Thread.sleep(forTimeInterval: 1)  // watch subscriptions open (a one-off setup pause, not a measurement)
             var latencies: [Double] = []
             for trial in 0..<alerts {
-                let written: WriteResponse = try clients[trial % clients.count].post("/v1/alerts", AlertRaiseRequest(
+                let written = try clients[trial % clients.count].call(AdminAPI.raiseAlert, AlertRaiseRequest(
                     mineral: "gallium", severity: "high", category: "export-restriction", summary: "compare \(trial)"))
                 guard let (first, last) = log.wait(for: written.id, timeout: 10) else { throw ValidationError("alert \(written.id) did not reach every node") }
                 latencies.append(Double(last - first) / 1e6)

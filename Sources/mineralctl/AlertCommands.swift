@@ -19,7 +19,7 @@ struct Alert: ParsableCommand {
 
         func run() throws {
             let written: WriteResponse = try Exit.guarding {
-                try global.client.post("/v1/alerts", AlertRaiseRequest(mineral: mineral, severity: severity, category: category,
+                try global.client.call(AdminAPI.raiseAlert, AlertRaiseRequest(mineral: mineral, severity: severity, category: category,
                                                                        summary: summary, region: region, expires: expires))
             }
             if global.json { return Output.json(["id": written.id]) }
@@ -34,7 +34,7 @@ struct Alert: ParsableCommand {
         @Option var note: String?
 
         func run() throws {
-            let written: WriteResponse = try Exit.guarding { try global.client.post("/v1/alerts/\(Query.escape(id))/ack", NoteRequest(note: note)) }
+            let written: WriteResponse = try Exit.guarding { try global.client.call(AdminAPI.acknowledgeAlert, NoteRequest(note: note), parameters: ["id": id]) }
             if global.json { return Output.json(written) }
             print("acknowledged \(id)")
         }
@@ -47,7 +47,7 @@ struct Alert: ParsableCommand {
         @Option(help: "How it was resolved.") var note: String
 
         func run() throws {
-            let written: WriteResponse = try Exit.guarding { try global.client.post("/v1/alerts/\(Query.escape(id))/resolve", NoteRequest(note: note)) }
+            let written: WriteResponse = try Exit.guarding { try global.client.call(AdminAPI.resolveAlert, NoteRequest(note: note), parameters: ["id": id]) }
             if global.json { return Output.json(written) }
             print("resolved \(id)")
         }
@@ -65,8 +65,8 @@ struct Alert: ParsableCommand {
 
         func run() throws {
             let written: WriteResponse = try Exit.guarding {
-                try global.client.post("/v1/alerts/\(Query.escape(id))/update", AlertUpdateRequest(
-                    severity: severity, category: category, summary: summary, region: region, expires: expires))
+                try global.client.call(AdminAPI.updateAlert, AlertUpdateRequest(
+                    severity: severity, category: category, summary: summary, region: region, expires: expires), parameters: ["id": id])
             }
             if global.json { return Output.json(written) }
             print("updated \(id)")
@@ -81,11 +81,9 @@ struct Alert: ParsableCommand {
         @Option(name: .customLong("min-severity")) var minSeverity: String?
 
         func run() throws {
-            var query: [String] = []
-            if open { query.append("open=true") }
-            if let mineral { query.append("mineral=\(Query.escape(mineral))") }
-            if let minSeverity { query.append("minSeverity=\(Query.escape(minSeverity))") }
-            let alerts: [AlertItem] = try Exit.guarding { try global.client.get("/v1/alerts" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))) }
+            let alerts = try Exit.guarding {
+                try global.client.call(AdminAPI.alerts, query: [("open", open ? "true" : nil), ("mineral", mineral), ("minSeverity", minSeverity)])
+            }
             if global.json { return Output.json(alerts) }
             Output.table(["ID", "SEVERITY", "MINERAL", "CATEGORY", "ISSUER", "RAISED", "STATE", "SUMMARY"], alerts.map { alert in
                 [String(alert.id.prefix(12)), Output.severity(alert.severity), alert.mineral, alert.category, alert.issuer, Output.time(alert.raisedAt),
@@ -100,7 +98,7 @@ struct Alert: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            let alert: AlertItem = try Exit.guarding { try global.client.get("/v1/alerts/\(Query.escape(id))") }
+            let alert = try Exit.guarding { try global.client.call(AdminAPI.alert, parameters: ["id": id]) }
             if global.json { return Output.json(alert) }
             Output.fields([
                 ("id", alert.id), ("mineral", alert.mineral), ("severity", Output.severity(alert.severity)), ("category", alert.category),

@@ -23,7 +23,7 @@ struct Feed: ParsableCommand {
         @Option(help: "Why, for the record (at most 2,048 bytes).") var reason: String?
 
         func run() throws {
-            let written: WriteResponse = try Exit.guarding { try global.client.post("/v1/feeds/cut", FeedCutRequest(feed: feed, seq: at, reason: reason)) }
+            let written: WriteResponse = try Exit.guarding { try global.client.call(AdminAPI.cutFeed, FeedCutRequest(feed: feed, seq: at, reason: reason)) }
             if global.json { return Output.json(written) }
             print("cut \(feed) at seq \(at): entry \(written.id.prefix(16)) (seq \(written.seq) of this node's feed)")
         }

@@ -7,7 +7,7 @@ struct Status: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let status: StatusResponse = try Exit.guarding { try global.client.get("/v1/status") }
+        let status = try Exit.guarding { try global.client.call(AdminAPI.status) }
         if global.json { return Output.json(status) }
         Output.fields([
             ("node", "\(status.node) (participant \(status.participant))"),
@@ -43,7 +43,7 @@ struct Peers: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let peers: [PeerItem] = try Exit.guarding { try global.client.get("/v1/peers") }
+        let peers = try Exit.guarding { try global.client.call(AdminAPI.peers) }
         if global.json { return Output.json(peers) }
         Output.table(["NODE", "ADDRESS", "STATE", "CONNECTED SINCE", "LAST CONTACT", "CLOCK", "LAG OUT", "LAG IN", "REJECTED", "LAST REASON"],
                      peers.map { peer in
@@ -69,7 +69,7 @@ struct Sync: ParsableCommand {
         let progress = wait && Output.isTerminal && !global.json ? ProgressLine(client: client, peer: peer) : nil
         progress?.start()
         let result = Result<SyncResponse, AdminClient.ClientError>(catching: { () throws(AdminClient.ClientError) -> SyncResponse in
-            try client.post("/v1/sync", request)
+            try client.call(AdminAPI.sync, request)
         })
         progress?.stop()
         let response = try Exit.guarding { try result.get() }
@@ -97,7 +97,7 @@ final class ProgressLine: @unchecked Sendable {
     func start() {
         let thread = Thread { [self] in
             while lock.withLock({ running }) {
-                if let peers: [PeerItem] = try? client.get("/v1/peers") {
+                if let peers = try? client.call(AdminAPI.peers) {
                     let remaining = peers.filter { peer == nil || $0.node == peer }.filter { $0.state == "connected" }.reduce(0) { $0 + $1.lagIn + $1.lagOut }
                     let total = lock.withLock { () -> UInt64 in
                         first = max(first ?? remaining, remaining)
@@ -128,7 +128,7 @@ struct Minerals: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let minerals: [MineralItem] = try Exit.guarding { try global.client.get("/v1/minerals") }
+        let minerals = try Exit.guarding { try global.client.call(AdminAPI.minerals) }
         if global.json { return Output.json(minerals) }
         Output.table(["ID", "NAME", "LISTED BY"], minerals.map { [$0.id, $0.name, $0.sources.joined(separator: ", ")] })
     }
@@ -178,7 +178,7 @@ struct Watch: ParsableCommand {
     private func stream(onConnected: () -> Void = {}) throws(AdminClient.ClientError) {
         var announced = false
         do {
-            try global.client.stream("/v1/watch", onOpen: { announced = true; onConnected() }) { line in
+            try global.client.stream(AdminAPI.watch.target(), onOpen: { announced = true; onConnected() }) { line in
                 if global.json {
                     print(line)
                 } else if let event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8)) {

@@ -19,7 +19,7 @@ struct Reserve: ParsableCommand {
 
         func run() throws {
             let written: WriteResponse = try Exit.guarding {
-                try global.client.post("/v1/reserves", ReserveReportRequest(mineral: mineral, quantity: quantity, unit: unit, site: site, asOf: asOf, note: note))
+                try global.client.call(AdminAPI.reportReserve, ReserveReportRequest(mineral: mineral, quantity: quantity, unit: unit, site: site, asOf: asOf, note: note))
             }
             if global.json { return Output.json(written) }
             print("reported \(mineral) \(quantity) \(unit)\(site.map { " at \($0)" } ?? "") (entry \(written.seq), \(written.id.prefix(12)))")
@@ -35,7 +35,7 @@ struct Reserve: ParsableCommand {
 
         func run() throws {
             let written: WriteResponse = try Exit.guarding {
-                try global.client.post("/v1/targets", TargetRequest(mineral: mineral, quantity: quantity, unit: unit))
+                try global.client.call(AdminAPI.setTarget, TargetRequest(mineral: mineral, quantity: quantity, unit: unit))
             }
             if global.json { return Output.json(written) }
             print("target for \(mineral) set to \(quantity) \(unit) (entry \(written.seq))")
@@ -49,10 +49,7 @@ struct Reserve: ParsableCommand {
         @Option(help: "Only this mineral.") var mineral: String?
 
         func run() throws {
-            var query: [String] = []
-            if let participant { query.append("participant=\(Query.escape(participant))") }
-            if let mineral { query.append("mineral=\(Query.escape(mineral))") }
-            let items: [ReserveItem] = try Exit.guarding { try global.client.get("/v1/reserves" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))) }
+            let items = try Exit.guarding { try global.client.call(AdminAPI.reserves, query: [("participant", participant), ("mineral", mineral)]) }
             if global.json { return Output.json(items) }
             Output.table(["PARTICIPANT", "MINERAL", "SITE", "QUANTITY", "AS OF", "TARGET", "COVERAGE", "REPORTED BY"], items.map {
                 [$0.participant, $0.mineral, $0.site.isEmpty ? "(total)" : $0.site, "\($0.quantity) \($0.unit)", Output.time($0.asOf),
@@ -68,9 +65,7 @@ struct Reserve: ParsableCommand {
         @Option(help: "Whose reports (default: this node's participant).") var participant: String?
 
         func run() throws {
-            var path = "/v1/reserves/history?mineral=\(Query.escape(mineral))"
-            if let participant { path += "&participant=\(Query.escape(participant))" }
-            let items: [ReserveItem] = try Exit.guarding { try global.client.get(path) }
+            let items = try Exit.guarding { try global.client.call(AdminAPI.reserveHistory, query: [("mineral", mineral), ("participant", participant)]) }
             if global.json { return Output.json(items) }
             Output.table(["AS OF", "SITE", "QUANTITY", "REPORTED BY", "NOTE"], items.map {
                 [Output.time($0.asOf), $0.site.isEmpty ? "(total)" : $0.site, "\($0.quantity) \($0.unit)", $0.reportedBy, $0.note]
@@ -89,7 +84,7 @@ struct Reserve: ParsableCommand {
             let rows = try Exit.guarding { try ReserveCSV.read(file) }
             let written: [WriteResponse] = try Exit.guarding {
                 do {
-                    return try global.client.post("/v1/reserves/import", ReserveImportRequest(rows: rows))
+                    return try global.client.call(AdminAPI.importReserves, ReserveImportRequest(rows: rows))
                 } catch AdminClient.ClientError.api(let status, let error) where error.message.hasPrefix("line ") {
                     throw AdminClient.ClientError.api(status: status, ErrorResponse(error: error.error, message: "\(file) \(error.message)"))
                 }
@@ -97,12 +92,6 @@ struct Reserve: ParsableCommand {
             if global.json { return Output.json(written) }
             print("imported \(written.count) reserve reports from \(file)")
         }
-    }
-}
-
-enum Query {
-    static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~/"))) ?? text
     }
 }
 

@@ -24,13 +24,13 @@ import NIOHTTP1
                 guard let head else { continue }
                 let request = HTTPRequest(head: head, body: body)
                 _ = request.path.split(separator: "/", omittingEmptySubsequences: true)
-                _ = try? AdminService.decode(ReserveReportRequest.self, request)
-                _ = try? AdminService.decode(ReserveImportRequest.self, request)
-                _ = try? AdminService.decode(TargetRequest.self, request)
-                _ = try? AdminService.decode(AlertRaiseRequest.self, request)
-                _ = try? AdminService.decode(AlertUpdateRequest.self, request)
-                _ = try? AdminService.decode(NoteRequest.self, request, emptyAllowed: true)
-                _ = try? AdminService.decode(SyncRequest.self, request, emptyAllowed: true)
+                _ = try? AdminCall.decode(ReserveReportRequest.self, request)
+                _ = try? AdminCall.decode(ReserveImportRequest.self, request)
+                _ = try? AdminCall.decode(TargetRequest.self, request)
+                _ = try? AdminCall.decode(AlertRaiseRequest.self, request)
+                _ = try? AdminCall.decode(AlertUpdateRequest.self, request)
+                _ = try? AdminCall.decode(NoteRequest.self, request, emptyAllowed: true)
+                _ = try? AdminCall.decode(SyncRequest.self, request, emptyAllowed: true)
             }
         }
     }

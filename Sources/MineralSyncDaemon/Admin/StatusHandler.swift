@@ -1,0 +1,59 @@
+import AdminAPI
+import Foundation
+import Registry
+import SyncNode
+
+/// `status`, `peers` and `minerals`: what the node is, whom it talks to, what it knows of.
+/// Reads the engine's published snapshot and the peers' health: never waits for the engine,
+/// and costs the same whatever the history behind it (the digest is kept with the snapshot).
+struct StatusHandler: Sendable {
+    let engine: SyncEngine
+    let node: SyncNode
+    let catalogue: MineralCatalogue
+    let startedAt: Date
+    let certificateExpiry: @Sendable () -> Date
+    let configuredPeers: @Sendable () -> Int
+
+    func register(in router: inout AdminRouter) {
+        router.on(AdminAPI.status) { _, _ in status() }
+        router.on(AdminAPI.peers) { _, _ in peers() }
+        router.on(AdminAPI.minerals) { _, _ in
+            catalogue.sorted.map { MineralItem(id: $0.id.rawValue, name: $0.name, sources: $0.sources) }
+        }
+    }
+
+    func status() -> StatusResponse {
+        let state = engine.snapshot
+        let (views, vector, cuts, trust) = (state.views, state.vector, state.cuts, state.trustStore)
+        let connected = Set(node.peers.connectedPeers)
+        let health = node.peers.health
+        return StatusResponse(
+            participant: engine.node.participant.rawValue, node: engine.node.description,
+            uptimeSeconds: Int(Date().timeIntervalSince(startedAt)), entries: Int(vector.total),
+            versionVector: AdminPresenter.vector(vector), viewDigest: state.viewDigest.hex, writable: state.ownFeedWritable,
+            feed: state.writingFeed.description,
+            peersConnected: connected.count, peersConfigured: configuredPeers(),
+            peers: health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) },
+            securityEvents: AdminPresenter.clockEvents(health, datedAhead: state.datedAhead, threshold: engine.maximumClockSkewMillis)
+                + AdminPresenter.hiddenFeedEvents(state.hiddenFeeds, cuts: cuts)
+                + AdminPresenter.securityEvents(forks: state.forks, refusals: node.peers.refusals, health: health, views: views,
+                                                feedsAtQuota: state.feedsAtQuota, feedQuota: state.feedQuota),
+            certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()),
+            keyHistory: state.ownKeyHistory.map { AdminPresenter.keyHistoryItem($0, current: $0.id == state.currentSigner) },
+            revocationLists: trust.crls.map { crl in
+                RevocationListItem(participants: trust.participants(issuing: crl), issuer: crl.issuer, issuedAt: AdminJSON.timestamp(crl.lastUpdate),
+                                   nextUpdate: crl.nextUpdate.map(AdminJSON.timestamp))
+            },
+            feedsCut: state.cutEntries.map { by, seq, cut in
+                FeedCutItem(feed: cut.feed.description, seq: cut.seq, entryID: cut.entryID?.hex, by: "\(by)#\(seq)", reason: cut.reason,
+                            inForce: cuts[cut.feed] == cut, heldAfterCut: vector[cut.feed] > cut.seq ? vector[cut.feed] - cut.seq : 0)
+            },
+            clockWarning: PeerHealth.clockWarning(health, threshold: engine.maximumClockSkewMillis))
+    }
+
+    func peers() -> [PeerItem] {
+        let vector = engine.snapshot.vector
+        let connected = Set(node.peers.connectedPeers)
+        return node.peers.health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) }
+    }
+}
