@@ -61,7 +61,6 @@ static inline long mshim_SSL_SESS_CACHE_OFF(void) { return SSL_SESS_CACHE_OFF; }
 static inline int mshim_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
 static inline int mshim_SSL_AD_REASON_OFFSET(void) { return SSL_AD_REASON_OFFSET; }
 static inline int mshim_ERR_LIB_SSL(void) { return ERR_LIB_SSL; }
-static inline long mshim_BIO_set_mem_eof_return(BIO *bio, int value) { return BIO_set_mem_eof_return(bio, value); }
 static inline int mshim_TLS1_2_VERSION(void) { return TLS1_2_VERSION; }
 static inline int mshim_TLS1_3_VERSION(void) { return TLS1_3_VERSION; }
 

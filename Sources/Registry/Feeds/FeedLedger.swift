@@ -3,7 +3,7 @@ import OpenSSLCrypto
 /// The validation state machine for every feed a node holds: which entries are accepted, which
 /// wait for a gap to fill, which are refused, and which prove a fork.
 ///
-/// Validity (ARCHITECTURE §3) is decided here, structurally, and never depends on the local clock
+/// Validity (entry.proto, the rules under "signer") is decided here, structurally, and never depends on the local clock
 /// or on arrival order:
 /// - the body decodes and names its origin and sequence number;
 /// - `seq` continues the feed and `previous` is the link of the entry before it;
