@@ -8,13 +8,17 @@ import Registry
 /// in SQLite (WAL, synchronous=FULL) through GRDB. `DurabilityTests` checks from outside the
 /// process that every acknowledged write was synced.
 ///
+/// A `DatabasePool`: one writer, and readers on WAL snapshots, so that a read (a session's
+/// catch-up batch) never waits for a write's fsync, and a write never waits for a read. The
+/// schema is brought up to date by `StoreSchema.migrator` at open.
+///
 /// Durability contract: when an `append` returns, its entries are on disk and survive a crash or
 /// power loss; each append is one transaction, so a crash leaves all of a batch or none of it.
 /// Views are not stored: `load` rebuilds them from the entries.
 public final class RegistryStore: Sendable {
     public let path: String
     public let node: NodeID
-    private let database: DatabaseQueue
+    private let database: DatabasePool
     /// The store was created by this open: it is the newest there is.
     private let isNew: Bool
 
@@ -30,7 +34,7 @@ public final class RegistryStore: Sendable {
         configuration.busyMode = .timeout(5)
         configuration.label = "registry-store"
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
+            database = try DatabasePool(path: path, configuration: configuration)
             // After the connection is set up, not in `prepareDatabase`: GRDB turns WAL mode on
             // after that hook and sets `synchronous = NORMAL` with it, under which a WAL commit
             // returns before anything reaches the disk. FULL syncs the WAL at every commit.
@@ -46,20 +50,18 @@ public final class RegistryStore: Sendable {
         } catch {
             throw Self.classify(error, path: path)
         }
+        let migrator = StoreSchema.migrator(node: node)
         do {
+            // What the file is, before anything is changed in it.
             try database.write { db in
                 let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
-                if applicationID == 0 && version == 0 && tables == 0 {
-                    try StoreSchema.create(db)
-                    try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('node', ?)", arguments: [node.description])
-                    return
-                }
+                if applicationID == 0 && version == 0 && tables == 0 { return }  // new: the migrations make it
                 guard applicationID == StoreSchema.applicationID else {
                     throw StoreError.foreignDatabase(path: path, applicationID: applicationID)
                 }
-                guard version <= StoreSchema.version else {
+                guard version <= StoreSchema.version, try !migrator.hasBeenSuperseded(db) else {
                     throw StoreError.newerSchema(path: path, found: version, supported: StoreSchema.version)
                 }
                 let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
@@ -70,8 +72,9 @@ public final class RegistryStore: Sendable {
                 guard stored == node.description else {
                     throw StoreError.belongsToAnotherNode(path: path, stored: stored, configured: node)
                 }
-                if version < StoreSchema.version { try StoreSchema.upgrade(db, from: version) }
+                try StoreSchema.adoptUnmigrated(db, version: version)
             }
+            try migrator.migrate(database)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -153,9 +156,17 @@ public final class RegistryStore: Sendable {
         return isNew || (mark != nil && mark == token)
     }
 
-    /// Closes the database (checkpointing the WAL). Further use fails with `writeFailed`.
+    /// Closes the database, the WAL checkpointed into it and emptied first: the pool's readers
+    /// are read-only connections and would otherwise leave the last commits in the `-wal` file
+    /// alone, where a copy of the stopped node's database file would miss them.
+    /// Further use fails with `writeFailed`.
     public func close() throws(StoreError) {
-        do { try database.close() } catch { throw Self.classify(error, path: path) }
+        do {
+            try database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            try database.close()
+        } catch {
+            throw Self.classify(error, path: path)
+        }
     }
 
     // MARK: writing

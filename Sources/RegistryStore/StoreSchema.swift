@@ -1,16 +1,45 @@
 import Foundation
 import GRDB
 import OpenSSLCrypto
+import Registry
 
-/// The on-disk layout. `application_id` marks the file as ours; `user_version` is the schema
-/// version, so that an older daemon refuses a newer store instead of misreading it.
+/// The on-disk layout, made and upgraded by GRDB's `DatabaseMigrator`: each schema change is a
+/// migration, applied once, in order, each in its own transaction. `application_id` marks the
+/// file as ours; `user_version` is the number of migrations applied, so that an older daemon
+/// (which reads only that) refuses a newer store instead of misreading it.
 enum StoreSchema {
     /// "MSYN"
     static let applicationID: Int32 = 0x4D53_594E
-    /// 1: first release. 2: key history, several certificates per origin; CRLs received from peers.
-    static let version = 2
+    /// The migrations, oldest first. Never change or remove one that has shipped: add another.
+    static let migrations = ["1 first release", "2 key history and received CRLs"]
+    static var version: Int { migrations.count }
 
-    static func create(_ db: Database) throws {
+    static func migrator(node: NodeID) -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration(migrations[0]) { db in
+            try createFirstRelease(db)
+            try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('node', ?)", arguments: [node.description])
+            try db.execute(sql: "PRAGMA user_version = 1")
+        }
+        migrator.registerMigration(migrations[1]) { db in
+            try upgradeToKeyHistory(db)
+            try db.execute(sql: "PRAGMA user_version = 2")
+        }
+        return migrator
+    }
+
+    /// Stores made before the migrator (their schema known from `user_version` alone) are
+    /// recorded as having applied that many migrations, so that only the later ones run.
+    static func adoptUnmigrated(_ db: Database, version: Int) throws {
+        guard version > 0, try !db.tableExists("grdb_migrations") else { return }
+        try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        for identifier in migrations.prefix(version) {
+            try db.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES (?)", arguments: [identifier])
+        }
+    }
+
+    /// The first release's layout (one certificate chain per origin).
+    private static func createFirstRelease(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE entry (
                 origin    TEXT    NOT NULL,   -- "EU/brussels-1"
@@ -28,14 +57,12 @@ enum StoreSchema {
                 body      BLOB    NOT NULL,
                 signature BLOB    NOT NULL
             );
-            \(originCertificateTable)
-            \(revocationListTable)
+            CREATE TABLE origin_certificate (origin TEXT NOT NULL PRIMARY KEY, chain BLOB NOT NULL);
             CREATE TABLE node_state (
                 key   TEXT NOT NULL PRIMARY KEY,
                 value TEXT NOT NULL
             );
             PRAGMA application_id = \(applicationID);
-            PRAGMA user_version = \(version);
             """)
     }
 
@@ -59,22 +86,19 @@ enum StoreSchema {
         );
         """
 
-    /// Brings a store of an earlier version up to `version`, in the caller's transaction.
-    static func upgrade(_ db: Database, from found: Int) throws {
-        if found < 2 {
-            // One chain per origin before; now one row per certificate, keyed by its fingerprint.
-            let rows = try Row.fetchAll(db, sql: "SELECT origin, chain FROM origin_certificate")
-            try db.execute(sql: "DROP TABLE origin_certificate")
-            try db.execute(sql: originCertificateTable)
-            for row in rows {
-                let blob = [UInt8](row["chain"] as Data)
-                guard let leaf = CertificateChainBlob.decode(blob).first else { continue }
-                try db.execute(sql: "INSERT INTO origin_certificate(origin, fingerprint, chain) VALUES (?, ?, ?)",
-                               arguments: [row["origin"] as String, Data(SHA256.hash(leaf).bytes), Data(blob)])
-            }
-            try db.execute(sql: revocationListTable)
+    /// 2: one chain per origin before; now one row per certificate, keyed by its fingerprint;
+    /// and the CRLs received from peers.
+    private static func upgradeToKeyHistory(_ db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT origin, chain FROM origin_certificate")
+        try db.execute(sql: "DROP TABLE origin_certificate")
+        try db.execute(sql: originCertificateTable)
+        for row in rows {
+            let blob = [UInt8](row["chain"] as Data)
+            guard let leaf = CertificateChainBlob.decode(blob).first else { continue }
+            try db.execute(sql: "INSERT INTO origin_certificate(origin, fingerprint, chain) VALUES (?, ?, ?)",
+                           arguments: [row["origin"] as String, Data(SHA256.hash(leaf).bytes), Data(blob)])
         }
-        try db.execute(sql: "PRAGMA user_version = \(version)")
+        try db.execute(sql: revocationListTable)
     }
 }
 

@@ -92,6 +92,7 @@ import Testing
                 DROP TABLE revocation_list;
                 CREATE TABLE origin_certificate (origin TEXT NOT NULL PRIMARY KEY, chain BLOB NOT NULL);
                 INSERT INTO origin_certificate(origin, chain) VALUES ('JP/jp-1', x'00000003010203');
+                DROP TABLE grdb_migrations;
                 PRAGMA user_version = 1;
                 """)
         }
@@ -107,6 +108,56 @@ import Testing
         try reopened.close()
         let version = try DatabaseQueue(path: path()).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
         #expect(version == 2)
+    }
+
+    /// A stopped node's database file alone holds every commit (the WAL was checkpointed into
+    /// it at close): a copy of that one file, as an operator might take, loses nothing.
+    @Test func theDatabaseFileOfAClosedStoreHoldsEveryCommit() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        let registry = try populate(store, count: 30)
+        _ = try store.entries(of: node, in: 1...30)  // a reader connection, open at close
+        try store.close()
+        try FileManager.default.copyItem(atPath: path(), toPath: path("copy.sqlite"))
+        let copy = try RegistryStore(path: path("copy.sqlite"), node: node)
+        let (restored, _) = try copy.load(key: alliance.nodes[node]!)
+        #expect(restored.vector == registry.vector)
+        #expect(try copy.entryCount == 60)
+        try copy.close()
+    }
+
+    /// The release before the migrator wrote schema 2 and said so in `user_version` alone: such
+    /// a store is adopted (its migrations recorded as applied), not migrated again, and keeps
+    /// everything.
+    @Test func aStoreOfThePreviousSchemaMadeBeforeTheMigratorOpensAsItIs() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        let registry = try populate(store, count: 6)
+        try store.record(certificateChain: [[7, 7]], of: alliance.node("JP/jp-1"))
+        try store.close()
+        let queue = try DatabaseQueue(path: path())
+        try queue.write { try $0.execute(sql: "DROP TABLE grdb_migrations") }
+        try queue.close()
+
+        let reopened = try RegistryStore(path: path(), node: node)
+        let (restored, _) = try reopened.load(key: alliance.nodes[node]!)
+        #expect(restored.views.digest == registry.views.digest)
+        #expect(try reopened.loadCertificateChains()[alliance.node("JP/jp-1")] == [[[7, 7]]])
+        try reopened.close()
+        let applied = try DatabaseQueue(path: path()).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
+        #expect(applied == ["1 first release", "2 key history and received CRLs"])
+    }
+
+    /// A store a newer daemon migrated further (a migration this one does not know) is refused,
+    /// even if that daemon left `user_version` alone.
+    @Test func aStoreWithAMigrationThisDaemonDoesNotKnowIsRefused() throws {
+        try RegistryStore(path: path(), node: alliance.node("EU/eu-1")).close()
+        let queue = try DatabaseQueue(path: path())
+        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('3 something newer')") }
+        try queue.close()
+        do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
+            guard case .newerSchema = error else { Issue.record("wrong error \(error)"); return }
+        }
     }
 
     @Test func randomBytesAreNotADatabase() throws {
