@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import OpenSSLCrypto
 import OpenSSLTLS
 import Registry
@@ -38,6 +39,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private var session: SyncSession?
     private var streamQueue = StreamQueue()
     private var pendingBytes = 0
+    /// A store read for streaming is in flight (`pumpStream`).
+    private var readingStore = false
     private var ingestsInFlight = 0
     private var antiEntropy: RepeatedTask?
     private var lastReceived = NIODeadline.now()
@@ -383,15 +386,33 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     /// Streams queued ranges from the store, one batch at a time, while the socket takes them.
-    /// A batch is split into frames of at most `maximumStreamFrameBytes` (entries of up to 64 KiB
-    /// would otherwise make a 500-entry batch larger than a peer's frame limit).
+    /// The store is read on a thread of the I/O pool, never on this event loop (a read of a
+    /// batch would hold up every session and admin request on it); one read per session is in
+    /// flight at a time. A batch is split into frames of at most `maximumFrameBytes` (entries of
+    /// up to 64 KiB would otherwise make a 500-entry batch larger than a peer's frame limit).
     private func pumpStream(_ context: ChannelHandlerContext) {
-        while context.channel.isWritable, pendingBytes < settings.maximumPendingBytes, let (origin, range) = streamQueue.first {
-            let batch = engine.entries(of: origin, in: range, limit: settings.batchSize)
-            guard !batch.isEmpty else { streamQueue.consume(origin, through: range.upperBound); continue }
-            streamQueue.consume(origin, through: range.lowerBound + UInt64(batch.count) - 1)
-            write(.entries(batch), context)
-        }
+        guard !readingStore, context.channel.isWritable, pendingBytes < settings.maximumPendingBytes,
+              let (origin, range) = streamQueue.first else { return }
+        readingStore = true
+        let (engine, limit) = (engine, settings.batchSize)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { engine.entries(of: origin, in: range, limit: limit) }
+            .whenComplete { result in
+                let (handler, context) = bound.value
+                handler.readingStore = false
+                guard context.channel.isActive, case .success(let batch) = result else { return }
+                handler.stream(batch, read: origin, range, context)
+                handler.pumpStream(context)
+            }
+    }
+
+    /// Sends a batch read for `range` of `origin`, if the queue still asks for exactly that: a
+    /// vector that arrived during the read replaces the queue, and then the range is read again.
+    private func stream(_ batch: [SignedEntry], read origin: NodeID, _ range: ClosedRange<UInt64>, _ context: ChannelHandlerContext) {
+        guard let (first, queued) = streamQueue.first, first == origin, queued == range else { return }
+        guard !batch.isEmpty else { return streamQueue.consume(origin, through: range.upperBound) }
+        streamQueue.consume(origin, through: range.lowerBound + UInt64(batch.count) - 1)
+        write(.entries(batch), context)
     }
 
     /// What one outgoing frame may hold: well within every receiver's limits (`SyncLimits`,
