@@ -35,10 +35,13 @@ public final class NodeDaemon: Service, Sendable {
 
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
+        // The admin socket and the metrics endpoint on a loop of their own: an operator's request
+        // never waits behind the sessions' TLS and frames.
+        let adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             // SIGHUP is trapped before anything starts: one that arrives early is handled, never fatal.
             let hangUps = await UnixSignalsSequence(trapping: .sighup)
-            let running = try await start(group: group)
+            let running = try await start(group: group, adminGroup: adminGroup)
             SystemdNotifier.notify("READY=1\nSTATUS=syncing with \(configuration.peers.count) configured peers")
             logger.info("node ready", metadata: [
                 "node": "\(configuration.node)", "listen": "\(running.node.boundPort.map { "\(configuration.listen.host):\($0)" } ?? "?")",
@@ -58,13 +61,13 @@ public final class NodeDaemon: Service, Sendable {
             await running.stop()
             logger.info("stopped; store closed")
         } catch {
-            try? await group.shutdownGracefully()
+            for loops in [group, adminGroup] { try? await loops.shutdownGracefully() }
             throw error
         }
-        try? await group.shutdownGracefully()
+        for loops in [group, adminGroup] { try? await loops.shutdownGracefully() }
     }
 
-    private func start(group: any EventLoopGroup) async throws -> RunningNode {
+    private func start(group: any EventLoopGroup, adminGroup: any EventLoopGroup) async throws -> RunningNode {
         let data = configuration.dataDirectory
         do {
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -126,7 +129,7 @@ public final class NodeDaemon: Service, Sendable {
                                  logger: logger)
         do {
             running.admin = try await HTTPServer.start(.unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),
-                                                       group: group, maximumBodyBytes: 4 << 20) { await admin.handle($0) }
+                                                       group: adminGroup, maximumBodyBytes: 4 << 20) { await admin.handle($0) }
         } catch let error as DaemonError {
             await running.stop()
             throw error
@@ -136,7 +139,7 @@ public final class NodeDaemon: Service, Sendable {
         }
         if let address = configuration.metricsListen, let registry = metricsRegistry {
             do {
-                running.metrics = try await HTTPServer.start(.tcp(host: address.host, port: address.port), group: group, maximumBodyBytes: 0) { request in
+                running.metrics = try await HTTPServer.start(.tcp(host: address.host, port: address.port), group: adminGroup, maximumBodyBytes: 0) { request in
                     guard request.method == .GET, request.path == "/metrics" else {
                         return HTTPResponse(status: .notFound, contentType: "text/plain", body: ByteBuffer(string: "metrics are at /metrics\n"))
                     }
