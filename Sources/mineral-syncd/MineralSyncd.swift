@@ -46,10 +46,8 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: configuration.node.description)
         let daemon = NodeDaemon(configurationPath: config, configuration: configuration, materials: materials, logger: logger,
                                 metricsRegistry: registry)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await group.run()
+            try await daemon.run()
         } catch {
             let reason = (error as? ServiceGroupError).map { _ in "\(error)" } ?? "\(error)"
             logger.critical("mineral-syncd stopped: \(reason)")

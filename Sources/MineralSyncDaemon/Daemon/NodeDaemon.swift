@@ -12,10 +12,16 @@ import ServiceLifecycle
 import SyncNode
 import UnixSignals
 
-/// `mineral-syncd` as a service: opens the store, starts the sync node, the admin socket and
-/// the metrics endpoint, reloads certificates, CRLs and peers on SIGHUP, and on graceful
-/// shutdown (SIGTERM) says goodbye to every peer and closes the store before it returns.
-public final class NodeDaemon: Service, Sendable {
+/// `mineral-syncd`: opens the store and assembles the node's services into one `ServiceGroup`
+/// (sync node, admin socket, metrics endpoint, configuration reloader), run until SIGTERM or
+/// SIGINT. Graceful shutdown stops them in reverse order: reloads end, the metrics endpoint and
+/// the admin socket close (no new writes), then the sync node says goodbye to every peer and
+/// closes the store; the data directory's lock is released last.
+///
+/// Everything that can refuse to start (the data directory, the store, TLS, the listen address,
+/// the admin socket, the metrics address) is set up and bound before the group runs, so that
+/// the node either starts whole or says exactly what stopped it.
+public final class NodeDaemon: Sendable {
     private let configurationPath: String
     private let configuration: NodeConfiguration
     private let materials: NodeMaterials
@@ -38,46 +44,51 @@ public final class NodeDaemon: Service, Sendable {
         // The admin socket and the metrics endpoint on a loop of their own: an operator's request
         // never waits behind the sessions' TLS and frames.
         let adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        do {
-            // SIGHUP is trapped before anything starts: one that arrives early is handled, never fatal.
-            let hangUps = await UnixSignalsSequence(trapping: .sighup)
-            let running = try await start(group: group, adminGroup: adminGroup)
-            SystemdNotifier.notify("READY=1\nSTATUS=syncing with \(configuration.peers.count) configured peers")
-            logger.info("node ready", metadata: [
-                "node": "\(configuration.node)", "listen": "\(running.node.boundPort.map { "\(configuration.listen.host):\($0)" } ?? "?")",
-                "admin": "\(configuration.adminSocket)", "entries": "\(running.engine.vector.total)",
-            ])
-            await withTaskGroup(of: Void.self) { tasks in
-                tasks.addTask {
-                    for await _ in hangUps.cancelOnGracefulShutdown() {
-                        await running.reload(path: self.configurationPath, logger: self.logger)
-                    }
+        defer { for loops in [group, adminGroup] { loops.shutdownGracefully { _ in } } }
+        // Signals are trapped before anything starts: a SIGHUP that arrives early is handled, and
+        // a SIGTERM while the node is starting stops it gracefully once it has started (the
+        // admin socket answers before the group runs; the default action would kill it).
+        let hangUps = await UnixSignalsSequence(trapping: .sighup)
+        let stops = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let lock = try DataDirectoryLock(directory: try dataDirectory())
+        defer { lock.release() }
+        let services = try await assemble(group: group, adminGroup: adminGroup, hangUps: hangUps)
+        SystemdNotifier.notify("READY=1\nSTATUS=syncing with \(configuration.peers.count) configured peers")
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(
+                service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            logger: logger))
+        let logger = logger
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await serviceGroup.run() }
+            tasks.addTask {
+                for await signal in stops {
+                    logger.info("\(signal): stopping")
+                    SystemdNotifier.notify("STOPPING=1")
+                    await serviceGroup.triggerGracefulShutdown()
+                    return
                 }
-                try? await gracefulShutdown()
-                tasks.cancelAll()
             }
-            SystemdNotifier.notify("STOPPING=1")
-            logger.info("shutting down: saying goodbye to peers")
-            await running.stop()
-            logger.info("stopped; store closed")
-        } catch {
-            for loops in [group, adminGroup] { try? await loops.shutdownGracefully() }
-            throw error
+            try await tasks.next()  // the group ran to its end
+            tasks.cancelAll()
         }
-        for loops in [group, adminGroup] { try? await loops.shutdownGracefully() }
     }
 
-    private func start(group: any EventLoopGroup, adminGroup: any EventLoopGroup) async throws -> RunningNode {
+    private func dataDirectory() throws(DaemonError) -> String {
         let data = configuration.dataDirectory
         do {
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw DaemonError.dataDirectory(path: data, reason: "\(error.localizedDescription)")
         }
-        let lock = try DataDirectoryLock(directory: data)
+        return data
+    }
+
+    /// The services, in start order (they stop in reverse), everything opened and bound. What
+    /// was opened before a failure is closed again before the error is thrown.
+    private func assemble(group: any EventLoopGroup, adminGroup: any EventLoopGroup, hangUps: UnixSignalsSequence) async throws -> [any Service] {
         let store: RegistryStore
         do { store = try RegistryStore(path: configuration.storePath, node: configuration.node) } catch {
-            lock.release()
             throw DaemonError.store(error.description)
         }
         let engine: SyncEngine
@@ -91,15 +102,62 @@ public final class NodeDaemon: Service, Sendable {
                                     maximumClockSkewMillis: configuration.sync.maximumClockSkew.milliseconds, logger: logger)
         } catch {
             try? store.close()
-            lock.release()
             throw DaemonError.store(error.description)
         }
         let (serverTLS, clientTLS): (TLSContext, TLSContext)
         do { (serverTLS, clientTLS) = try Self.tlsContexts(configuration, materials, trust: await engine.currentTrustStore) } catch {
             await engine.close()
-            lock.release()
             throw DaemonError.tls("\(error)")
         }
+        let node = SyncNode(engine: engine, configuration: syncSettings(), serverTLS: TLSContextProvider(serverTLS),
+                            clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
+        let reloader = ConfigurationReloader(path: configurationPath, configuration: configuration, materials: materials, engine: engine,
+                                             node: node, hangUps: hangUps, logger: logger)
+        engine.onTrustChanged { [weak reloader] trust in reloader?.trustChanged(trust) }
+        var opened: [any Channel] = []
+        func abandon() async {
+            for channel in opened { try? await channel.close() }
+            await node.shutdown()
+            await engine.close()
+        }
+        do {
+            try await node.start()
+        } catch {
+            await abandon()
+            throw DaemonError.listen(address: "\(configuration.listen)", reason: Self.reason(error))
+        }
+        let admin = AdminService(engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),
+                                 certificateExpiry: { [reloader] in reloader.certificateExpiry },
+                                 configuredPeers: { [reloader] in reloader.configuredPeerCount },
+                                 logger: logger)
+        do {
+            opened.append(try await HTTPServer.start(.unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),
+                                                     group: adminGroup, maximumBodyBytes: 4 << 20) { await admin.handle($0) })
+        } catch {
+            await abandon()
+            throw (error as? DaemonError) ?? DaemonError.adminSocket(path: configuration.adminSocket, reason: Self.reason(error))
+        }
+        if let address = configuration.metricsListen, let registry = metricsRegistry {
+            do {
+                opened.append(try await HTTPServer.start(.tcp(host: address.host, port: address.port), group: adminGroup, maximumBodyBytes: 0) { request in
+                    guard request.method == .GET, request.path == "/metrics" else {
+                        return HTTPResponse(status: .notFound, contentType: "text/plain", body: ByteBuffer(string: "metrics are at /metrics\n"))
+                    }
+                    return HTTPResponse(contentType: "text/plain; version=0.0.4", body: ByteBuffer(bytes: registry.emitToBuffer()))
+                })
+            } catch {
+                await abandon()
+                throw DaemonError.metrics(address: "\(address)", reason: Self.reason(error))
+            }
+        }
+        logger.info("node ready", metadata: [
+            "node": "\(configuration.node)", "listen": "\(node.boundPort.map { "\(configuration.listen.host):\($0)" } ?? "?")",
+            "admin": "\(configuration.adminSocket)", "entries": "\(engine.vector.total)",
+        ])
+        return [SyncNodeService(engine: engine, node: node, logger: logger)] + opened.map { HTTPServerService(channel: $0) } + [reloader]
+    }
+
+    private func syncSettings() -> SyncNode.Configuration {
         var settings = SyncNode.Configuration(listenHost: configuration.listen.host, listenPort: configuration.listen.port,
                                               peers: configuration.peers.map { ($0.host, $0.port) })
         settings.antiEntropyInterval = .milliseconds(configuration.sync.antiEntropyInterval.milliseconds)
@@ -112,45 +170,7 @@ public final class NodeDaemon: Service, Sendable {
         settings.invalidEntriesPerSession = configuration.sync.invalidEntriesPerSession
         settings.maximumClockSkewMillis = configuration.sync.maximumClockSkew.milliseconds
         for (address, node) in configuration.pinnedPeers { settings.pinnedPeers[SyncNode.address(host: address.host, port: address.port)] = node }
-        let node = SyncNode(engine: engine, configuration: settings, serverTLS: TLSContextProvider(serverTLS),
-                            clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
-        let running = RunningNode(configuration: configuration, materials: materials, engine: engine, node: node, lock: lock)
-        let logger = self.logger
-        engine.onTrustChanged { [weak running] trust in running?.trustChanged(trust, logger: logger) }
-        do {
-            try await node.start()
-        } catch {
-            await running.stop()
-            throw DaemonError.listen(address: "\(configuration.listen)", reason: Self.reason(error))
-        }
-        let admin = AdminService(engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),
-                                 certificateExpiry: { [running] in running.certificateExpiry },
-                                 configuredPeers: { [running] in running.configuredPeerCount },
-                                 logger: logger)
-        do {
-            running.admin = try await HTTPServer.start(.unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),
-                                                       group: adminGroup, maximumBodyBytes: 4 << 20) { await admin.handle($0) }
-        } catch let error as DaemonError {
-            await running.stop()
-            throw error
-        } catch {
-            await running.stop()
-            throw DaemonError.adminSocket(path: configuration.adminSocket, reason: Self.reason(error))
-        }
-        if let address = configuration.metricsListen, let registry = metricsRegistry {
-            do {
-                running.metrics = try await HTTPServer.start(.tcp(host: address.host, port: address.port), group: adminGroup, maximumBodyBytes: 0) { request in
-                    guard request.method == .GET, request.path == "/metrics" else {
-                        return HTTPResponse(status: .notFound, contentType: "text/plain", body: ByteBuffer(string: "metrics are at /metrics\n"))
-                    }
-                    return HTTPResponse(contentType: "text/plain; version=0.0.4", body: ByteBuffer(bytes: registry.emitToBuffer()))
-                }
-            } catch {
-                await running.stop()
-                throw DaemonError.metrics(address: "\(address)", reason: Self.reason(error))
-            }
-        }
-        return running
+        return settings
     }
 
     /// - Parameter trust: the anchors and CRLs in force (the configured ones, and newer CRLs

@@ -5,41 +5,44 @@ import NIOCore
 import NodeConfig
 import OpenSSLCrypto
 import OpenSSLTLS
+import ServiceLifecycle
 import SyncNode
+import UnixSignals
 
-/// The parts of a started daemon, and what SIGHUP and shutdown do to them.
-final class RunningNode: Sendable {
+/// The configuration in force, and what changes it: SIGHUP (a reload) and a CRL from a peer
+/// (new TLS contexts). The one owner of the running configuration and materials; status reads
+/// the certificate's expiry and the number of peers configured from here.
+final class ConfigurationReloader: Service, Sendable {
     let engine: SyncEngine
     let node: SyncNode
-    private let lock: DataDirectoryLock
+    private let path: String
+    private let hangUps: UnixSignalsSequence
+    private let logger: Logger
     private let state: NIOLockedValueBox<State>
 
     private struct State {
         var configuration: NodeConfiguration
         var materials: NodeMaterials
-        var admin: (any Channel)?
-        var metrics: (any Channel)?
     }
 
-    init(configuration: NodeConfiguration, materials: NodeMaterials, engine: SyncEngine, node: SyncNode, lock: DataDirectoryLock) {
+    /// - Parameter hangUps: SIGHUP, trapped before anything started (one that arrives early is
+    ///   handled once this runs, never fatal).
+    init(path: String, configuration: NodeConfiguration, materials: NodeMaterials, engine: SyncEngine, node: SyncNode,
+         hangUps: UnixSignalsSequence, logger: Logger) {
+        self.path = path
         self.engine = engine
         self.node = node
-        self.lock = lock
+        self.hangUps = hangUps
+        self.logger = logger
         state = NIOLockedValueBox(State(configuration: configuration, materials: materials))
+    }
+
+    func run() async throws {
+        for await _ in hangUps.cancelOnGracefulShutdown() { await reload() }
     }
 
     /// When the certificate in use expires (it changes when a reload renews it).
     var certificateExpiry: Date { state.withLockedValue { $0.materials.certificateExpiry } }
-
-    var admin: (any Channel)? {
-        get { state.withLockedValue { $0.admin } }
-        set { state.withLockedValue { $0.admin = newValue } }
-    }
-
-    var metrics: (any Channel)? {
-        get { state.withLockedValue { $0.metrics } }
-        set { state.withLockedValue { $0.metrics = newValue } }
-    }
 
     var configuredPeerCount: Int { state.withLockedValue { $0.configuration.peers.count } }
 
@@ -48,7 +51,7 @@ final class RunningNode: Sendable {
     /// anchors and CRLs, live sessions whose peer is no longer trusted are closed, and peers are
     /// added or removed. A new certificate (and key) is a rotation: the feed continues, signed
     /// with the new key from the next entry on. Settings that need a restart are named in a warning.
-    func reload(path: String, logger: Logger) async {
+    func reload() async {
         logger.info("SIGHUP: reloading configuration", metadata: ["config": "\(path)"])
         let configuration: NodeConfiguration
         let materials: NodeMaterials
@@ -110,7 +113,7 @@ final class RunningNode: Sendable {
 
     /// A CRL from a peer was put in force: new connections are checked against it, and sessions
     /// with the nodes it revokes are closed.
-    func trustChanged(_ trust: TrustStore, logger: Logger) {
+    func trustChanged(_ trust: TrustStore) {
         let (configuration, materials) = state.withLockedValue { ($0.configuration, $0.materials) }
         do {
             let (server, client) = try NodeDaemon.tlsContexts(configuration, materials, trust: trust)
@@ -119,15 +122,5 @@ final class RunningNode: Sendable {
             logger.error("a revocation list from a peer is in force for entries, but TLS could not be set up with it: \(error)")
         }
         node.closeSessionsNoLongerTrusted(by: trust)
-    }
-
-    /// Graceful stop: no new admin requests, goodbye to every peer, store closed.
-    func stop() async {
-        let (admin, metrics) = state.withLockedValue { ($0.admin, $0.metrics) }
-        try? await admin?.close()
-        await node.shutdown()
-        await engine.close()
-        try? await metrics?.close()
-        lock.release()
     }
 }
