@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "OpenSSLTLSTests",
             dependencies: [
-                "OpenSSLTLS", "OpenSSLCrypto", "TestSupport",
+                "OpenSSLTLS", "OpenSSLCrypto", "COpenSSL", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -227,6 +227,7 @@ let package = Package(
             dependencies: [
                 "SyncNode", "SyncProtocol", "Registry", "RegistryStore", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport", "PeerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
