@@ -15,6 +15,7 @@ public struct MineralRegistry: Sendable {
 
     /// See `RegistryViews.settleDigests`.
     public mutating func settleViewDigests() { views.settleDigests() }
+    public var viewDigestsUnsettled: Bool { views.hasUnsettledDigests }
 
     /// Signed bytes one received feed may hold (the daemon's `sync.max-feed-bytes`).
     public var feedQuota: Int? {

@@ -25,17 +25,23 @@ struct Register<Record: RegisterRecord>: Sendable {
     /// Every id that a held write names in `supersedes`: those writes are superseded. Empty
     /// while no write names another (older nodes' writes).
     private var superseded: Set<EntryID> = []
-    /// The writes' ids chained in order (`IDChain`), extended as writes are appended; nil after a
-    /// write was placed before others, until `settle()` or a reader computes it again.
-    private var chain: SHA256Digest? = IDChain.empty
+    /// The first `chained` writes' ids chained in order (`IDChain`). Writes are only counted
+    /// here: `settle()` extends the chain over those since, and a write placed among the
+    /// chained ones starts it again.
+    private var chain = IDChain.empty
+    private var chained = 0
 
-    /// The digest of the writes' ids in order, for `RegistryViews.digest`: one hash per write
-    /// appended, so a register of a million writes costs the same to digest as one of ten.
-    var idChain: SHA256Digest { chain ?? IDChain.over(writes) }
+    /// The digest of the writes' ids in order, for `RegistryViews.digest`: the settled chain
+    /// extended over the writes since, so that a register of a million settled writes costs the
+    /// same to digest as one of ten.
+    var idChain: SHA256Digest { writes[chained...].reduce(chain) { IDChain.extend($0, with: $1.id) } }
 
-    /// Computes the id chain again if a write was placed before others since it was last known.
+    var isSettled: Bool { chained == writes.count }
+
+    /// Extends the chain over every write (from the start if one was placed among the chained).
     mutating func settle() {
-        if chain == nil { chain = IDChain.over(writes) }
+        chain = idChain
+        chained = writes.count
     }
 
     /// Only read once something was written: a register exists from its first write on.
@@ -52,20 +58,16 @@ struct Register<Record: RegisterRecord>: Sendable {
         CausalOrder.sorted(writes, id: \.id, supersedes: \.supersedes).map(Record.init(written:))
     }
 
-    /// True when the id chain must be computed again (a write was placed before others).
-    var needsSettling: Bool { chain == nil }
-
     /// Adds a write; false when this entry was already written.
     mutating func insert(_ entry: Entry) -> Bool {
         if let last = writes.last, latestClock >= entry.clock, !EventOrder.precedes(last, entry) {
             let index = Self.position(of: entry, in: writes)
             if writes[index].id == entry.id { return false }
             writes.insert(entry, at: index)
-            chain = index == writes.count - 1 ? chain.map { IDChain.extend($0, with: entry.id) } : nil
+            if index < chained { (chain, chained) = (IDChain.empty, 0) }
         } else {
             writes.append(entry)
             latestClock = entry.clock
-            chain = chain.map { IDChain.extend($0, with: entry.id) }
         }
         if let named = entry.supersedes { superseded.insert(named) }
         return true

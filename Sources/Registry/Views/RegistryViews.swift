@@ -26,9 +26,8 @@ public struct RegistryViews: Sendable {
     /// Every entry lands in exactly one of the places above, each of which is a set keyed by
     /// the entry id, so the distinct entries folded are counted as they first land.
     public private(set) var entryCount = 0
-    /// Registers whose id chain must be computed again (a write was placed before others).
-    private var unsettledReserves: Set<ReserveKey> = []
-    private var unsettledTargets: Set<TargetKey> = []
+    /// Something was folded since `settleDigests`.
+    public private(set) var hasUnsettledDigests = false
 
     public init(policy: EntryPolicy = EntryPolicy()) {
         self.policy = policy
@@ -51,23 +50,18 @@ public struct RegistryViews: Sendable {
         // so only the ownership rule is left to check: one key lookup, no catalogue lookup.
         if case .reportReserve(let report) = entry.operation, report.participant == entry.origin.participant,
            let index = reserveRegisters.index(forKey: report.key) {
-            let inserted = reserveRegisters.values[index].insert(entry)
-            if reserveRegisters.values[index].needsSettling { unsettledReserves.insert(report.key) }
-            return inserted
+            hasUnsettledDigests = true
+            return reserveRegisters.values[index].insert(entry)
         }
+        hasUnsettledDigests = true
         if let violation = policy.violation(of: entry.operation, by: entry.origin) {
             return entryViolations.updateValue(violation, forKey: entry.id) == nil
         }
         switch entry.operation {
         case .reportReserve(let report):
-            let inserted = reserveRegisters[report.key, default: Register()].insert(entry)
-            if reserveRegisters[report.key]!.needsSettling { unsettledReserves.insert(report.key) }
-            return inserted
+            return reserveRegisters[report.key, default: Register()].insert(entry)
         case .setTarget(let target):
-            let key = TargetKey(participant: target.participant, mineral: target.mineral)
-            let inserted = targetRegisters[key, default: Register()].insert(entry)
-            if targetRegisters[key]!.needsSettling { unsettledTargets.insert(key) }
-            return inserted
+            return targetRegisters[TargetKey(participant: target.participant, mineral: target.mineral), default: Register()].insert(entry)
         case .raiseAlert(let raise):
             return alertHistories[entry.id, default: AlertHistory()].record(raise: raise, order: EventOrder(entry))
         case .updateAlert(let update):
@@ -172,14 +166,16 @@ public struct RegistryViews: Sendable {
 
     // MARK: digest
 
-    /// Computes the id chains of registers that had a write placed before others, so that
-    /// `digest` (on this value or any copy of it) reads every chain as kept. The engine calls it
-    /// once per commit; skipping it changes no digest, only what computing one costs.
+    /// Extends every register's id chain over the writes since it was last settled, so that
+    /// `digest` (on this value or any copy of it) hashes nothing twice. The engine settles a
+    /// quarter of a second after a commit, not at every one: a write placed among others starts
+    /// its register's chain again, and a catch-up that interleaves feeds would pay that per
+    /// batch. Skipping it changes no digest, only what computing one costs.
     public mutating func settleDigests() {
-        for key in unsettledReserves { reserveRegisters[key]?.settle() }
-        for key in unsettledTargets { targetRegisters[key]?.settle() }
-        unsettledReserves = []
-        unsettledTargets = []
+        guard hasUnsettledDigests else { return }
+        for index in reserveRegisters.indices where !reserveRegisters.values[index].isSettled { reserveRegisters.values[index].settle() }
+        for index in targetRegisters.indices where !targetRegisters.values[index].isSettled { targetRegisters.values[index].settle() }
+        hasUnsettledDigests = false
     }
 
     /// SHA-256 over a canonical encoding of every view: equal exactly when two nodes show the
