@@ -13,10 +13,6 @@ public struct MineralRegistry: Sendable {
 
     public var policy: EntryPolicy { views.policy }
 
-    /// See `RegistryViews.settleDigests`.
-    public mutating func settleViewDigests() { views.settleDigests() }
-    public var viewDigestsUnsettled: Bool { views.hasUnsettledDigests }
-
     /// Signed bytes one received feed may hold (the daemon's `sync.max-feed-bytes`).
     public var feedQuota: Int? {
         get { ledger.feedQuota }

@@ -141,7 +141,6 @@ public actor SyncEngine {
         // The store folded every entry: revoked certificates and cuts may hide some.
         _ = registry.setRevokedSigners(trust.revokedSigners)
         if !registry.hiddenFeeds.isEmpty { registry.rebuildViews(from: try store.loadEntries()) }
-        registry.settleViewDigests()  // the restart folded everything: settled once, before any status
         headIDs = Self.headIDs(of: registry.ledger)
         published = NIOLockedValueBox(Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
                                                     feedsAtQuota: [], datedAhead: [:], writable: true, generation: 0))
@@ -167,27 +166,8 @@ public actor SyncEngine {
 
     private func stopWatchingChanges(_ id: UInt64) { changeWatchers[id] = nil }
 
-    /// How long after a commit the views' digests are settled (`RegistryViews.settleDigests`).
-    static let settleDelay: Duration = .milliseconds(250)
-    private var settleScheduled = false
-
-    private func settle() {
-        settleScheduled = false
-        guard !closed, registry.viewDigestsUnsettled else { return }
-        registry.settleViewDigests()
-        publish()
-    }
-
     /// Publishes the state as it is now. Called at the end of every change, by the engine only.
-    /// The views' digests are settled a little later, once per burst of commits (`settle`).
     private func publish() {
-        if registry.viewDigestsUnsettled, !settleScheduled {
-            settleScheduled = true
-            Task { [weak self] in
-                try? await Task.sleep(for: Self.settleDelay)
-                await self?.settle()
-            }
-        }
         generation += 1
         let snapshot = Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
                                      feedsAtQuota: feedsAtQuota, datedAhead: datedAhead, writable: ownFeedWritable, generation: generation)

@@ -25,23 +25,42 @@ struct Register<Record: RegisterRecord>: Sendable {
     /// Every id that a held write names in `supersedes`: those writes are superseded. Empty
     /// while no write names another (older nodes' writes).
     private var superseded: Set<EntryID> = []
-    /// The first `chained` writes' ids chained in order (`IDChain`). Writes are only counted
-    /// here: `settle()` extends the chain over those since, and a write placed among the
-    /// chained ones starts it again.
-    private var chain = IDChain.empty
-    private var chained = 0
+    /// Per feed that wrote here, its writes' ids chained in seq order (`IDChain`). A feed's
+    /// entries are released in seq order, so each chain only grows, one hash per write, however
+    /// the feeds interleave in event order; the register's digest combines them by feed.
+    private var feedChains: [NodeID: FeedChain] = [:]
+    private struct FeedChain: Sendable {
+        var chain = IDChain.empty
+        var count = 0
+        var lastSeq: UInt64 = 0
+    }
 
-    /// The digest of the writes' ids in order, for `RegistryViews.digest`: the settled chain
-    /// extended over the writes since, so that a register of a million settled writes costs the
-    /// same to digest as one of ten.
-    var idChain: SHA256Digest { writes[chained...].reduce(chain) { IDChain.extend($0, with: $1.id) } }
+    /// The digest of every write's id, for `RegistryViews.digest`: the feeds' chains in feed
+    /// order, each with its count. A register of a million writes costs the same to digest as
+    /// one of ten.
+    var idDigest: SHA256Digest {
+        var hasher = SHA256Hasher()
+        for (feed, chain) in feedChains.sorted(by: { $0.key < $1.key }) {
+            hasher.update(feed.description)
+            hasher.update(bigEndian: UInt64(chain.count))
+            hasher.update(chain.chain)
+        }
+        return hasher.finalize()
+    }
 
-    var isSettled: Bool { chained == writes.count }
-
-    /// Extends the chain over every write (from the start if one was placed among the chained).
-    mutating func settle() {
-        chain = idChain
-        chained = writes.count
+    /// Adds `entry` to its feed's chain; a write older than its feed's last (never from the
+    /// ledger, which releases a feed in order) rebuilds that feed's chain from the writes.
+    private mutating func chain(_ entry: Entry) {
+        var feed = feedChains[entry.origin] ?? FeedChain()
+        if entry.seq > feed.lastSeq {
+            feed.chain = IDChain.extend(feed.chain, with: entry.id)
+            feed.count += 1
+            feed.lastSeq = entry.seq
+        } else {
+            let own = writes.filter { $0.origin == entry.origin }.sorted { $0.seq < $1.seq }
+            feed = FeedChain(chain: IDChain.over(own), count: own.count, lastSeq: own.last?.seq ?? 0)
+        }
+        feedChains[entry.origin] = feed
     }
 
     /// Only read once something was written: a register exists from its first write on.
@@ -64,11 +83,11 @@ struct Register<Record: RegisterRecord>: Sendable {
             let index = Self.position(of: entry, in: writes)
             if writes[index].id == entry.id { return false }
             writes.insert(entry, at: index)
-            if index < chained { (chain, chained) = (IDChain.empty, 0) }
         } else {
             writes.append(entry)
             latestClock = entry.clock
         }
+        chain(entry)
         if let named = entry.supersedes { superseded.insert(named) }
         return true
     }

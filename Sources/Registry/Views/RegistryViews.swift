@@ -26,8 +26,6 @@ public struct RegistryViews: Sendable {
     /// Every entry lands in exactly one of the places above, each of which is a set keyed by
     /// the entry id, so the distinct entries folded are counted as they first land.
     public private(set) var entryCount = 0
-    /// Something was folded since `settleDigests`.
-    public private(set) var hasUnsettledDigests = false
 
     public init(policy: EntryPolicy = EntryPolicy()) {
         self.policy = policy
@@ -50,10 +48,8 @@ public struct RegistryViews: Sendable {
         // so only the ownership rule is left to check: one key lookup, no catalogue lookup.
         if case .reportReserve(let report) = entry.operation, report.participant == entry.origin.participant,
            let index = reserveRegisters.index(forKey: report.key) {
-            hasUnsettledDigests = true
             return reserveRegisters.values[index].insert(entry)
         }
-        hasUnsettledDigests = true
         if let violation = policy.violation(of: entry.operation, by: entry.origin) {
             return entryViolations.updateValue(violation, forKey: entry.id) == nil
         }
@@ -166,24 +162,12 @@ public struct RegistryViews: Sendable {
 
     // MARK: digest
 
-    /// Extends every register's id chain over the writes since it was last settled, so that
-    /// `digest` (on this value or any copy of it) hashes nothing twice. The engine settles a
-    /// quarter of a second after a commit, not at every one: a write placed among others starts
-    /// its register's chain again, and a catch-up that interleaves feeds would pay that per
-    /// batch. Skipping it changes no digest, only what computing one costs.
-    public mutating func settleDigests() {
-        guard hasUnsettledDigests else { return }
-        for index in reserveRegisters.indices where !reserveRegisters.values[index].isSettled { reserveRegisters.values[index].settle() }
-        for index in targetRegisters.indices where !targetRegisters.values[index].isSettled { targetRegisters.values[index].settle() }
-        hasUnsettledDigests = false
-    }
-
     /// SHA-256 over a canonical encoding of every view: equal exactly when two nodes show the
     /// same registry. Used by the convergence tests and shown by `mineralctl status`.
     ///
-    /// A register contributes its key, its latest value, its number of writes and the chain of
-    /// its writes' ids in event order (`IDChain`), kept as writes arrive: the cost grows with
-    /// the number of registers and alerts, not with the history behind them.
+    /// A register contributes its key, its latest value, its number of writes and the chains of
+    /// its writes' ids per feed (`Register.idDigest`), kept as writes arrive: the cost grows
+    /// with the number of registers and alerts, not with the history behind them.
     public var digest: SHA256Digest {
         var writer = CanonicalWriter()
         writer.section("reserves")
@@ -195,7 +179,7 @@ public struct RegistryViews: Sendable {
             writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(latest.report.site)
             writer.reserve(latest)
             writer.integer(UInt64(register.writes.count))
-            writer.digest(register.idChain)
+            writer.digest(register.idDigest)
         }
         writer.section("targets")
         for key in targetRegisters.keys.sorted() {
@@ -204,7 +188,7 @@ public struct RegistryViews: Sendable {
             writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
             writer.quantity(record.target.quantity); writer.order(record.order)
             writer.integer(UInt64(register.writes.count))
-            writer.digest(register.idChain)
+            writer.digest(register.idDigest)
         }
         writer.section("alerts")
         for id in alertHistories.keys.sorted() {
