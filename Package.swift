@@ -114,7 +114,11 @@ let package = Package(
         ),
         .target(
             name: "AdminAPI",
-            dependencies: []
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "MineralSyncDaemon",

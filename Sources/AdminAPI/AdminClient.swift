@@ -1,11 +1,12 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 
-/// A small blocking HTTP/1.1 client for the daemon's admin Unix socket, used by mineralctl and
-/// the tests. The daemon answers one request per connection and closes it, so a response is
-/// everything read until end of file.
+/// A blocking client of the daemon's admin socket, for mineralctl and the tests: HTTP/1.1
+/// through SwiftNIO's codec over a Unix-domain channel (no HTTP parsing of our own). The daemon
+/// answers one request per connection and closes it. Calls block the calling thread until the
+/// answer is complete (or, for a stream, until it ends).
 public struct AdminClient: Sendable {
     public let socketPath: String
 
@@ -73,65 +74,57 @@ public struct AdminClient: Sendable {
         return try decode(try send("POST", path, body: data))
     }
 
-    /// Sends a request and returns the raw response (any status).
+    /// Sends a request and returns the whole response (any status).
     public func send(_ method: String, _ path: String, body: Data?) throws(ClientError) -> Response {
-        let fd = try connect()
-        defer { close(fd) }
-        try write(fd, Self.request(method, path, body: body))
+        let exchange = try open(method, path, body: body)
+        defer { exchange.close() }
+        var status: Int?
         var received = Data()
-        while try readMore(fd, into: &received, resetEnds: true) {}
-        return try Self.parse(received)
+        while true {
+            switch exchange.next() {
+            case .head(let code): status = code
+            case .body(let bytes): received.append(contentsOf: bytes.readableBytesView)
+            case .end:
+                guard let status else { throw .malformedResponse("the connection ended before a response") }
+                return Response(status: status, body: received)
+            case .failed(let reason):
+                // A daemon that refused the request early (413) closes while the body is still
+                // being sent: the response that arrived before is the answer.
+                if let status { return Response(status: status, body: received) }
+                throw .socket(path: socketPath, reason: reason)
+            }
+        }
     }
 
     /// Streams a response body line by line (watch) until the daemon ends it or `onLine`
     /// returns false. `onOpen` runs once the daemon has accepted the request (status 200).
     public func stream(_ path: String, onOpen: () -> Void = {}, onLine: (String) -> Bool) throws(ClientError) {
-        let fd = try connect()
-        defer { close(fd) }
-        try write(fd, Self.request("GET", path, body: nil))
+        let exchange = try open("GET", path, body: nil)
+        defer { exchange.close() }
+        var status: Int?
         var pending = Data()
-        var headersDone = false
-        var chunked = false
-        var body = Data()
-        while try readMore(fd, into: &pending) {
-            if !headersDone {
-                guard let end = pending.range(of: Data("\r\n\r\n".utf8)) else { continue }
-                let head = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
-                let status = Self.status(of: head)
-                chunked = head.lowercased().contains("transfer-encoding: chunked")
-                pending = Data(pending[end.upperBound...])
-                headersDone = true
-                if status != 200 {
-                    // Read the rest for the error message.
-                    while try readMore(fd, into: &pending) {}
-                    throw Self.apiError(status: status, body: chunked ? Self.dechunk(&pending) : pending)
-                }
-                onOpen()
-            }
-            body.append(chunked ? Self.dechunk(&pending) : pending)
-            if !chunked { pending = Data() }
-            while let newline = body.firstIndex(of: 0x0A) {
-                let line = String(decoding: body[body.startIndex..<newline], as: UTF8.self)
-                body = Data(body[(newline + 1)...])
-                if !line.isEmpty, !onLine(line) { return }
-            }
-        }
-    }
-
-    /// Appends what the socket has to `data`; false at end of file. With `resetEnds`, a reset
-    /// after a response arrived (a daemon that closed early, as on 413) counts as the end.
-    private func readMore(_ fd: Int32, into data: inout Data, resetEnds: Bool = false) throws(ClientError) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count > 0 {
-                data.append(contentsOf: buffer[0..<count])
-                return true
+            switch exchange.next() {
+            case .head(let code):
+                status = code
+                if code == 200 { onOpen() }
+            case .body(let bytes):
+                pending.append(contentsOf: bytes.readableBytesView)
+                guard status == 200 else { continue }  // an error's body, read whole below
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending = Data(pending[(newline + 1)...])
+                    if !line.isEmpty, !onLine(line) { return }
+                }
+            case .end:
+                guard let status else { throw .malformedResponse("the connection ended before a response") }
+                if status != 200 { throw Self.apiError(status: status, body: pending) }
+                return
+            case .failed(let reason):
+                if let status, status != 200 { throw Self.apiError(status: status, body: pending) }
+                if status == 200 { return }  // the stream ended with its connection (the node stopped)
+                throw .socket(path: socketPath, reason: reason)
             }
-            if count == 0 { return false }
-            if errno == EINTR { continue }
-            if resetEnds, errno == ECONNRESET, !data.isEmpty { return false }
-            throw .socket(path: socketPath, reason: String(cString: strerror(errno)))
         }
     }
 
@@ -148,83 +141,107 @@ public struct AdminClient: Sendable {
         }
     }
 
-    private func connect() throws(ClientError) -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .socket(path: socketPath, reason: String(cString: strerror(errno))) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(socketPath.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
-            throw .socket(path: socketPath, reason: "the path is longer than a Unix socket path may be (107 bytes)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (index, byte) in bytes.enumerated() { raw[index] = byte } }
-        let result = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
-            let code = errno
-            close(fd)
-            switch code {
+    /// Connects and sends the request; the answer is read from the exchange.
+    private func open(_ method: String, _ path: String, body: Data?) throws(ClientError) -> Exchange {
+        let exchange = Exchange()
+        let channel: any Channel
+        do {
+            channel = try ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(ResponseReader(exchange: exchange))
+                    }
+                }
+                .connect(unixDomainSocketPath: socketPath).wait()
+        } catch let error as IOError {
+            switch error.errnoCode {
             case ENOENT, ECONNREFUSED: throw .notRunning(path: socketPath)
             case EACCES, EPERM: throw .permissionDenied(path: socketPath)
-            default: throw .socket(path: socketPath, reason: String(cString: strerror(code)))
+            default: throw .socket(path: socketPath, reason: String(cString: strerror(error.errnoCode)))
             }
+        } catch SocketAddressError.unixDomainSocketPathTooLong {
+            throw .socket(path: socketPath, reason: "the path is longer than a Unix socket path may be (107 bytes)")
+        } catch {
+            throw .socket(path: socketPath, reason: "\(error)")
         }
-        return fd
+        exchange.channel = channel
+        var headers = HTTPHeaders([("Host", "localhost"), ("User-Agent", "mineralctl"), ("Connection", "close")])
+        if let body {
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: "\(body.count)")
+        }
+        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers)),
+                      promise: nil)
+        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+        // A write that fails (the daemon closed early) is not the answer: the response is.
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        return exchange
+    }
+}
+
+/// What arrives on one connection, handed from the event loop to the calling thread in order.
+private final class Exchange: @unchecked Sendable {
+    enum Event {
+        case head(Int)
+        case body(ByteBuffer)
+        case end
+        case failed(String)
     }
 
-    /// Writes the request. A daemon that refuses a request early (413) closes while the body
-    /// is still being sent: the write then stops (no SIGPIPE) and the response is read anyway.
-    private func write(_ fd: Int32, _ data: Data) throws(ClientError) {
-        var offset = 0
-        let bytes = [UInt8](data)
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE || errno == ECONNRESET { return }
-                throw .socket(path: socketPath, reason: String(cString: strerror(errno)))
-            }
-            offset += written
+    private let condition = NSCondition()
+    private var events: [Event] = []
+    private var finished = false
+    /// Set once connected, before any event is read; closed by the reader when it is done.
+    var channel: (any Channel)?
+
+    /// Called on the event loop. Nothing more is taken after the end or a failure.
+    func post(_ event: Event) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !finished else { return }
+        switch event {
+        case .end, .failed: finished = true
+        default: break
+        }
+        events.append(event)
+        condition.signal()
+    }
+
+    /// Blocks until the next event.
+    func next() -> Event {
+        condition.lock()
+        defer { condition.unlock() }
+        while events.isEmpty { condition.wait() }
+        return events.removeFirst()
+    }
+
+    func close() { channel?.close(promise: nil) }
+}
+
+/// Hands the response's parts to the exchange; a connection that ends or fails ends it.
+private final class ResponseReader: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    let exchange: Exchange
+
+    init(exchange: Exchange) { self.exchange = exchange }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): exchange.post(.head(Int(head.status.code)))
+        case .body(let bytes): exchange.post(.body(bytes))
+        case .end: exchange.post(.end)
         }
     }
 
-    static func request(_ method: String, _ path: String, body: Data?) -> Data {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: mineralctl\r\nConnection: close\r\n"
-        if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
-        var data = Data((head + "\r\n").utf8)
-        if let body { data.append(body) }
-        return data
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+        exchange.post(.failed(reason))
+        context.close(promise: nil)
     }
 
-    static func status(of head: String) -> Int {
-        let parts = head.split(separator: " ", maxSplits: 2)
-        return parts.count >= 2 ? Int(parts[1]) ?? 0 : 0
-    }
-
-    static func parse(_ data: Data) throws(ClientError) -> Response {
-        guard let end = data.range(of: Data("\r\n\r\n".utf8)) else { throw .malformedResponse("no HTTP header") }
-        let head = String(decoding: data[..<end.lowerBound], as: UTF8.self)
-        var body = Data(data[end.upperBound...])
-        if head.lowercased().contains("transfer-encoding: chunked") { body = dechunk(&body) }
-        return Response(status: status(of: head), body: body)
-    }
-
-    /// Removes complete chunks from `pending` and returns their payload.
-    static func dechunk(_ pending: inout Data) -> Data {
-        var output = Data()
-        while let lineEnd = pending.range(of: Data("\r\n".utf8)) {
-            let sizeText = String(decoding: pending[pending.startIndex..<lineEnd.lowerBound], as: UTF8.self)
-            guard let sizeField = sizeText.split(separator: ";").first, sizeField.count <= 8,
-                  let size = Int(sizeField.trimmingCharacters(in: .whitespaces), radix: 16) else { break }
-            let start = lineEnd.upperBound
-            guard pending.distance(from: start, to: pending.endIndex) >= size + 2 else { break }
-            let payloadEnd = pending.index(start, offsetBy: size)
-            output.append(pending[start..<payloadEnd])
-            pending = Data(pending[pending.index(payloadEnd, offsetBy: 2)...])
-            if size == 0 { break }
-        }
-        return output
+    func channelInactive(context: ChannelHandlerContext) {
+        exchange.post(.failed("the node closed the connection"))
+        context.fireChannelInactive()
     }
 }
