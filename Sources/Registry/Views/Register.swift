@@ -25,11 +25,14 @@ struct Register<Record: RegisterRecord>: Sendable {
     /// Every id that a held write names in `supersedes`: those writes are superseded. Empty
     /// while no write names another (older nodes' writes).
     private var superseded: Set<EntryID> = []
-    /// Per feed that wrote here, its writes' ids chained in seq order (`IDChain`). A feed's
-    /// entries are released in seq order, so each chain only grows, one hash per write, however
-    /// the feeds interleave in event order; the register's digest combines them by feed.
-    private var feedChains: [NodeID: FeedChain] = [:]
+    /// Per feed that wrote here, its writes' ids chained in seq order (`IDChain`), sorted by
+    /// feed. A feed's entries are released in seq order, so each chain only grows, one hash per
+    /// write, however the feeds interleave in event order; the register's digest combines them.
+    private var feedChains: [FeedChain] = []
     private struct FeedChain: Sendable {
+        let feed: NodeID
+        /// The feed's name as the digest writes it, made once.
+        let name: String
         var chain = IDChain.empty
         var count = 0
         var lastSeq: UInt64 = 0
@@ -40,10 +43,10 @@ struct Register<Record: RegisterRecord>: Sendable {
     /// one of ten.
     var idDigest: SHA256Digest {
         var hasher = SHA256Hasher()
-        for (feed, chain) in feedChains.sorted(by: { $0.key < $1.key }) {
-            hasher.update(feed.description)
-            hasher.update(bigEndian: UInt64(chain.count))
-            hasher.update(chain.chain)
+        for feed in feedChains {
+            hasher.update(feed.name)
+            hasher.update(bigEndian: UInt64(feed.count))
+            hasher.update(feed.chain)
         }
         return hasher.finalize()
     }
@@ -51,16 +54,24 @@ struct Register<Record: RegisterRecord>: Sendable {
     /// Adds `entry` to its feed's chain; a write older than its feed's last (never from the
     /// ledger, which releases a feed in order) rebuilds that feed's chain from the writes.
     private mutating func chain(_ entry: Entry) {
-        var feed = feedChains[entry.origin] ?? FeedChain()
-        if entry.seq > feed.lastSeq {
-            feed.chain = IDChain.extend(feed.chain, with: entry.id)
-            feed.count += 1
-            feed.lastSeq = entry.seq
+        var low = 0, high = feedChains.count
+        while low < high {
+            let middle = (low + high) / 2
+            if feedChains[middle].feed < entry.origin { low = middle + 1 } else { high = middle }
+        }
+        if low == feedChains.count || feedChains[low].feed != entry.origin {
+            feedChains.insert(FeedChain(feed: entry.origin, name: entry.origin.description), at: low)
+        }
+        if entry.seq > feedChains[low].lastSeq {
+            feedChains[low].chain = IDChain.extend(feedChains[low].chain, with: entry.id)
+            feedChains[low].count += 1
+            feedChains[low].lastSeq = entry.seq
         } else {
             let own = writes.filter { $0.origin == entry.origin }.sorted { $0.seq < $1.seq }
-            feed = FeedChain(chain: IDChain.over(own), count: own.count, lastSeq: own.last?.seq ?? 0)
+            feedChains[low].chain = IDChain.over(own)
+            feedChains[low].count = own.count
+            feedChains[low].lastSeq = own.last?.seq ?? 0
         }
-        feedChains[entry.origin] = feed
     }
 
     /// Only read once something was written: a register exists from its first write on.
