@@ -7,8 +7,9 @@ public enum AdminAPI {
     public static let peers = AdminEndpoint<NoBody, [PeerItem]>(.get, "/v1/peers")
     public static let minerals = AdminEndpoint<NoBody, [MineralItem]>(.get, "/v1/minerals")
     public static let sync = AdminEndpoint<SyncRequest, SyncResponse>(.post, "/v1/sync", bodyOptional: true)
-    /// Newline-delimited `WatchEvent`s, one per change, until the client leaves.
-    public static let watch = AdminEndpoint<NoBody, WatchEvent>(.get, "/v1/watch")
+    /// Newline-delimited `WatchEvent`s, one per change, until the client leaves; `type=alert`
+    /// or `type=reserve` for one kind only.
+    public static let watch = AdminEndpoint<NoBody, WatchEvent>(.get, "/v1/watch", query: ["type"])
     public static let cutFeed = AdminEndpoint<FeedCutRequest, WriteResponse>(.post, "/v1/feeds/cut", successStatus: 201)
 
     // Reserves and targets

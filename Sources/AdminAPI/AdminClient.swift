@@ -53,9 +53,9 @@ public struct AdminClient: Sendable {
 
     /// Streams an endpoint's events (watch) until the daemon ends the stream or `onEvent`
     /// returns false; a line that is not an event is passed to `onUnreadable`.
-    public func stream<Event>(_ endpoint: AdminEndpoint<NoBody, Event>, onOpen: () -> Void = {}, onUnreadable: (String) -> Void = { _ in },
-                              onEvent: (Event) -> Bool) throws(ClientError) {
-        try stream(endpoint.target(), onOpen: onOpen) { line in
+    public func stream<Event>(_ endpoint: AdminEndpoint<NoBody, Event>, query: [(String, String?)] = [], onOpen: () -> Void = {},
+                              onUnreadable: (String) -> Void = { _ in }, onEvent: (Event) -> Bool) throws(ClientError) {
+        try stream(endpoint.target(query: query), onOpen: onOpen) { line in
             guard let event = try? AdminJSON.decoder.decode(Event.self, from: Data(line.utf8)) else {
                 onUnreadable(line)
                 return true
@@ -102,26 +102,28 @@ public struct AdminClient: Sendable {
         let exchange = try open("GET", path, body: nil)
         defer { exchange.close() }
         var status: Int?
-        var pending = Data()
+        var pending = ByteBuffer()
         while true {
             switch exchange.next() {
             case .head(let code):
                 status = code
                 if code == 200 { onOpen() }
-            case .body(let bytes):
-                pending.append(contentsOf: bytes.readableBytesView)
+            case .body(var bytes):
+                pending.writeBuffer(&bytes)
                 guard status == 200 else { continue }  // an error's body, read whole below
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending = Data(pending[(newline + 1)...])
+                // Each line is read once where it lies (a batch of a catch-up is one large chunk).
+                while let newline = pending.readableBytesView.firstIndex(of: 0x0A) {
+                    let line = pending.readString(length: newline - pending.readerIndex) ?? ""
+                    pending.moveReaderIndex(forwardBy: 1)
                     if !line.isEmpty, !onLine(line) { return }
                 }
+                pending.discardReadBytes()
             case .end:
                 guard let status else { throw .malformedResponse("the connection ended before a response") }
-                if status != 200 { throw Self.apiError(status: status, body: pending) }
+                if status != 200 { throw Self.apiError(status: status, body: Data(pending.readableBytesView)) }
                 return
             case .failed(let reason):
-                if let status, status != 200 { throw Self.apiError(status: status, body: pending) }
+                if let status, status != 200 { throw Self.apiError(status: status, body: Data(pending.readableBytesView)) }
                 if status == 200 { return }  // the stream ended with its connection (the node stopped)
                 throw .socket(path: socketPath, reason: reason)
             }

@@ -111,7 +111,7 @@ final class AlertArrivals: @unchecked Sendable {
 
     /// Blocks, reading the watch stream, until the daemon ends it.
     func watch(socket: String) {
-        try? AdminClient(socketPath: socket).stream(AdminAPI.watch) { event in
+        try? AdminClient(socketPath: socket).stream(AdminAPI.watch, query: [("type", "alert")]) { event in
             if let alert = event.alert {
                 let now = DispatchTime.now().uptimeNanoseconds
                 seen.withLockedValue { if $0[alert.id] == nil { $0[alert.id] = now } }

@@ -147,6 +147,9 @@ struct Watch: ParsableCommand {
     @Flag(help: "Exit when the node stops, instead of waiting for it to come back.")
     var noReconnect = false
 
+    @Option(help: ArgumentHelp("Only this kind of change: alert or reserve.", valueName: "kind"))
+    var only: String?
+
     func run() throws {
         if !global.json { Self.notice("watching \(global.socketPath) (Ctrl-C to stop)") }
         // The first connection must work: a wrong socket path is an error, not a wait.
@@ -178,7 +181,7 @@ struct Watch: ParsableCommand {
     private func stream(onConnected: () -> Void = {}) throws(AdminClient.ClientError) {
         var announced = false
         do {
-            try global.client.stream(AdminAPI.watch.target(), onOpen: { announced = true; onConnected() }) { line in
+            try global.client.stream(AdminAPI.watch.target(query: [("type", only)]), onOpen: { announced = true; onConnected() }) { line in
                 if global.json {
                     print(line)
                 } else if let event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8)) {

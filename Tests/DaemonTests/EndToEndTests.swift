@@ -181,6 +181,9 @@ final class StreamingCommand: @unchecked Sendable {
 
     func stop() { if process.isRunning { process.terminate() } }
 
+    /// Everything `stream` printed so far.
+    func printed(_ stream: Stream = .output) -> String { lock.withLock { text[stream]! } }
+
     /// How much of `stream` has arrived so far (a mark for `waitForLine(after:)`).
     func count(_ stream: Stream = .output) -> Int { lock.withLock { text[stream]!.count } }
 

@@ -234,6 +234,22 @@ struct MineralctlTests {
         watch.stop()
     }
 
+    /// `watch --only alert` is for a duty officer: alerts, and no reserve reports; a kind that
+    /// does not exist is refused, naming the kinds.
+    @Test func watchOnlyAlertsLeavesReserveReportsOut() async throws {
+        let eu = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files)
+        try await eu.start()
+        let alerts = try StreamingCommand("mineralctl", ["--socket", eu.socketPath, "watch", "--only", "alert", "--json"])
+        try await eu.waitForLog("watch subscribed")
+        _ = try ok(eu, ["reserve", "set", "gallium", "12"])
+        _ = try ok(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "only alerts here"])
+        _ = try await alerts.waitForLine(containing: "only alerts here", seconds: 20)
+        #expect(!alerts.printed().contains("\"type\":\"reserve\""), "a reserve report was shown: \(alerts.printed())")
+        alerts.stop()
+        try refused(eu, ["watch", "--json", "--only", "everything", "--no-reconnect"], status: 65, saying: "type \"everything\" must be alert or reserve")
+        try await eu.stop()
+    }
+
     /// A peer that connected but has not said hello has said nothing of what it holds: `sync
     /// --wait` with it waits (and times out here), never reports two empty vectors in sync.
     @Test func syncWaitsForThePeersHelloNotJustItsConnection() async throws {

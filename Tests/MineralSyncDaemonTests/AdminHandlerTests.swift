@@ -77,6 +77,16 @@ import Testing
         #expect(await call(.GET, "/v1/alerts?minSeverity=high").status == 200)
     }
 
+    @Test func watchTakesOneKindOfChangeOrAllAndRefusesAnyOther() async {
+        #expect(await call(.GET, "/v1/watch?type=alert").status == 200)
+        #expect(await call(.GET, "/v1/watch").status == 200)
+        let bogus = await call(.GET, "/v1/watch?type=everything")
+        #expect(bogus.status == 400)
+        #expect(error(bogus.body)?.message == "type \"everything\" must be alert or reserve")
+        let unknown = await call(.GET, "/v1/watch?since=1")
+        #expect(error(unknown.body)?.message.contains("unknown query parameter \"since\"") == true)
+    }
+
     @Test func aBadBodyIsRefusedNamingWhatIsWrongAndWritesNothing() async throws {
         let notJSON = await call(.POST, "/v1/reserves", "{not json")
         #expect(notJSON.status == 400)

@@ -25,8 +25,12 @@ struct AdminRouter: Sendable {
     }
 
     /// Registers the handler of an endpoint that answers with a stream (watch).
-    mutating func stream<Event>(_ endpoint: AdminEndpoint<NoBody, Event>, _ handler: @escaping @Sendable (AdminCall) -> HTTPResponse) {
-        register(AnyAdminEndpoint(endpoint)) { call in handler(call) }
+    mutating func stream<Event>(_ endpoint: AdminEndpoint<NoBody, Event>, _ handler: @escaping @Sendable (AdminCall) throws -> HTTPResponse) {
+        let queryNames = endpoint.queryNames
+        register(AnyAdminEndpoint(endpoint)) { call in
+            try Self.check(call.query, allowed: queryNames)
+            return try handler(call)
+        }
     }
 
     private mutating func register(_ endpoint: AnyAdminEndpoint, _ handler: @escaping Handler) {

@@ -13,10 +13,17 @@ struct WatchHandler: Sendable {
     let logger: Logger
 
     func register(in router: inout AdminRouter) {
-        router.stream(AdminAPI.watch) { _ in watch() }
+        router.stream(AdminAPI.watch) { call in try watch(only: call.query["type"]) }
     }
 
-    private func watch() -> HTTPResponse {
+    private func watch(only type: String?) throws(AdminFailure) -> HTTPResponse {
+        let wanted: (Subject) -> Bool
+        switch type {
+        case nil: wanted = { _ in true }
+        case "alert": wanted = { if case .alert = $0 { true } else { false } }
+        case "reserve": wanted = { if case .reserve = $0 { true } else { false } }
+        case let other?: throw .validation("type \"\(other)\" must be alert or reserve")
+        }
         let (engine, logger) = (engine, logger)
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         let task = Task {
@@ -25,13 +32,13 @@ struct WatchHandler: Sendable {
             continuation.yield(ByteBuffer(string: "\n"))  // headers out at once: the watcher knows it is subscribed
             for await batch in batches {
                 let views = engine.snapshot.views
-                // Coverage walks every register: only worth it when the batch reports a reserve.
-                let reportsReserves = batch.contains { if case .reportReserve = $0.operation { true } else { false } }
+                // Coverage walks every register: only worth it when a reserve is to be shown.
+                let reportsReserves = batch.contains { entry in Subject(entry).map { if case .reserve = $0 { wanted($0) } else { false } } ?? false }
                 let coverage = reportsReserves ? views.coverage : [:]
                 var text = ""
                 var shown = Set<Subject>()
                 for entry in batch {
-                    guard let subject = Subject(entry), shown.insert(subject).inserted,
+                    guard let subject = Subject(entry), wanted(subject), shown.insert(subject).inserted,
                           let event = Self.event(for: entry, views: views, coverage: coverage),
                           let line = try? AdminJSON.encoder.encode(event) else { continue }
                     text += String(decoding: line, as: UTF8.self) + "\n"
