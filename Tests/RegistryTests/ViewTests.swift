@@ -144,6 +144,14 @@ import Testing
         late.fold(Array(writes.dropFirst()))
         late.fold(writes[0])
         #expect(late.digest == inOrder.digest)
+        // Same count, same latest, one earlier write of the other feed different: another digest.
+        var eu2Other = alliance.author("EU/eu-2")
+        let other = eu2Other.write(Ops.report("EU", "gallium", "9999"), at: 3_000)
+        var changed = RegistryViews()
+        changed.fold(writes.filter { $0.id != writes[2].id } + [other])
+        #expect(changed.history(of: ReserveKey(participant: "EU", mineral: try! MineralID("gallium"), site: "")).count == writes.count)
+        #expect(changed.reserves == inOrder.reserves)
+        #expect(changed.digest != inOrder.digest)
     }
 
     /// Writes with the same clock reading are ordered by node, then by entry id: the greater

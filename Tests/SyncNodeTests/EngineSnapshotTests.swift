@@ -58,6 +58,11 @@ import Testing
         await engine.takeRevocations([crl.der], from: nil)
         await expectPublished("a CRL put in force")
         #expect(engine.snapshot.revokedOrigins == [rogue.id.node])
+        // A CRL that revokes nothing this node holds shows nothing new, but sessions send it on.
+        let japan = try pki.authority("JP").revocationList(revoking: [999_999])
+        await engine.takeRevocations([japan.der], from: nil)
+        await expectPublished("a CRL that revokes no held certificate")
+        #expect(engine.snapshot.revocationLists.contains(japan.der))
 
         let renewed = try pki.node("EU", "eu-1")
         try await engine.rotate(to: renewed.key, certificateChain: [renewed.certificate])
@@ -66,16 +71,36 @@ import Testing
         await engine.close()
     }
 
-    /// `changes()` yields at once, then after every publication.
+    /// `changes()` yields at once, then after every publication; closing the engine ends it.
     @Test func changesAreSignalledAfterEveryPublication() async throws {
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
-        var changes = await eu.engine.changes().makeAsyncIterator()
-        #expect(await changes.next() != nil)
-        let before = eu.engine.snapshot.generation
-        _ = try await eu.engine.append(Ops.report("EU", "gallium", "5"))
-        #expect(await changes.next() != nil)
-        #expect(eu.engine.snapshot.generation > before)
-        await eu.engine.close()
-        #expect(await changes.next() == nil, "closing the engine ends the stream")
+        let engine = eu.engine
+        let changes = await engine.changes()
+        let signals = Signals()
+        let reader = Task {
+            for await _ in changes { signals.count += 1 }
+            signals.ended = true
+        }
+        try await within(10, "the first signal, at once") { while signals.count < 1 { await Task.yield() } }
+        let before = engine.snapshot.generation
+        _ = try await engine.append(Ops.report("EU", "gallium", "5"))
+        try await within(10, "a signal after the write") { while signals.count < 2 { await Task.yield() } }
+        #expect(engine.snapshot.generation > before)
+        await engine.close()
+        try await within(10, "the stream ends when the engine closes") { while !signals.ended { await Task.yield() } }
+        reader.cancel()
+    }
+
+    private final class Signals: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _count = 0, _ended = false
+        var count: Int {
+            get { lock.withLock { _count } }
+            set { lock.withLock { _count = newValue } }
+        }
+        var ended: Bool {
+            get { lock.withLock { _ended } }
+            set { lock.withLock { _ended = newValue } }
+        }
     }
 }
