@@ -37,4 +37,18 @@ struct AdminInput: Sendable {
     }
 
     static var nowMillis: UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Runs `body`, which builds a domain value: a refusal of one of its values becomes a
+    /// validation failure naming it.
+    static func validating<T>(_ body: () throws -> T) throws(AdminFailure) -> T {
+        do {
+            return try body()
+        } catch let error as RegistryValueError {
+            throw .validation(error.description)
+        } catch let failure as AdminFailure {
+            throw failure
+        } catch {
+            throw .validation("\(error)")
+        }
+    }
 }

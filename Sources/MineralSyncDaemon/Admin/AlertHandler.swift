@@ -56,25 +56,19 @@ struct AlertHandler: Sendable {
     }
 
     private func raise(_ body: AlertRaiseRequest) throws(AdminFailure) -> EntryOperation {
-        do {
+        try AdminInput.validating {
             let raise = AlertRaise(
                 mineral: try input.mineral(body.mineral), severity: try Severity(parsing: body.severity),
                 category: try AlertCategory(parsing: body.category), region: body.region ?? "", summary: body.summary,
                 expiresAtMillis: try body.expires.map { text throws(AdminFailure) in try input.millis(text, field: "expires") })
             guard !body.summary.trimmingCharacters(in: .whitespaces).isEmpty else { throw RegistryValueError.emptyField("summary") }
             return .raiseAlert(raise)
-        } catch let error as RegistryValueError {
-            throw .validation(error.description)
-        } catch let failure as AdminFailure {
-            throw failure
-        } catch {
-            throw .validation("\(error)")
         }
     }
 
     private func update(_ id: String, _ body: AlertUpdateRequest) throws(AdminFailure) -> EntryOperation {
         let alert = try alert(id)
-        do {
+        return try AdminInput.validating {
             let update = AlertUpdate(
                 alertID: alert.id, severity: try body.severity.map { try Severity(parsing: $0) },
                 category: try body.category.map { try AlertCategory(parsing: $0) }, region: body.region, summary: body.summary,
@@ -83,12 +77,6 @@ struct AlertHandler: Sendable {
                 throw AdminFailure.validation("an update must change something: severity, category, region, summary or expires")
             }
             return .updateAlert(update)
-        } catch let error as RegistryValueError {
-            throw .validation(error.description)
-        } catch let failure as AdminFailure {
-            throw failure
-        } catch {
-            throw .validation("\(error)")
         }
     }
 

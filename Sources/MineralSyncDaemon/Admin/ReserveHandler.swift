@@ -91,15 +91,9 @@ struct ReserveHandler: Sendable {
     }
 
     private func target(_ body: TargetRequest) throws(AdminFailure) -> ReserveTarget {
-        do {
-            return ReserveTarget(participant: engine.node.participant, mineral: try input.mineral(body.mineral),
-                                 quantity: Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t")))
-        } catch let error as RegistryValueError {
-            throw .validation(error.description)
-        } catch let failure as AdminFailure {
-            throw failure
-        } catch {
-            throw .validation("\(error)")
+        try AdminInput.validating {
+            ReserveTarget(participant: engine.node.participant, mineral: try input.mineral(body.mineral),
+                          quantity: Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t")))
         }
     }
 
