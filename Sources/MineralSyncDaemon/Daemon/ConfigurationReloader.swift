@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import NIOCore
 import NodeConfig
 import OpenSSLCrypto
 import OpenSSLTLS
