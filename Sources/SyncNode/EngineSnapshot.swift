@@ -14,8 +14,14 @@ public struct EngineSnapshot: Sendable {
     /// What this node holds of each feed, and the id of each feed's head entry.
     public let vector: VersionVector
     public let headIDs: [NodeID: EntryID]
-    /// The registry as shown.
-    public let views: RegistryViews
+    /// The registry as shown, as of the last publication that carried it (`viewsAreCurrent`
+    /// says whether that is this one): the engine publishes its views only while someone reads
+    /// them (`SyncEngine.currentViews()`), since sharing them makes its next fold copy every
+    /// register it touches.
+    public var views: RegistryViews { published.views }
+    /// Whether `views` are the engine's views as of this snapshot.
+    public var viewsAreCurrent: Bool { published.generation == generation }
+    let published: PublishedViews
     /// Every origin's key history as chains (DER, leaf first), each origin's in the order met.
     public let chains: [NodeID: [[[UInt8]]]]
     /// The anchors and CRLs in force, and the CRLs as DER (what sessions send).
@@ -43,15 +49,14 @@ public struct EngineSnapshot: Sendable {
     public let ownKeyHistory: [SignerKey]
     /// Counts every publication: a reader that saw generation n knows whether anything changed since.
     public let generation: UInt64
-    private let digest = DigestMemo()
 
-    init(vector: VersionVector, headIDs: [NodeID: EntryID], views: RegistryViews, chains: [NodeID: [[[UInt8]]]], trustStore: TrustStore,
+    init(vector: VersionVector, headIDs: [NodeID: EntryID], views: PublishedViews, chains: [NodeID: [[[UInt8]]]], trustStore: TrustStore,
          shownUpTo: [NodeID: UInt64], cuts: [NodeID: FeedCut], cutEntries: [(by: NodeID, seq: UInt64, cut: FeedCut)], forks: [ForkEvidence],
          revokedOrigins: Set<NodeID>, feedsAtQuota: Set<NodeID>, feedQuota: Int?, datedAhead: [NodeID: (millis: Int64, seen: Date)],
          ownFeedWritable: Bool, writingFeed: NodeID, currentSigner: SignerID?, ownKeyHistory: [SignerKey], generation: UInt64) {
         self.vector = vector
         self.headIDs = headIDs
-        self.views = views
+        published = views
         self.chains = chains
         self.trustStore = trustStore
         revocationLists = trustStore.crls.map(\.der)
@@ -70,9 +75,9 @@ public struct EngineSnapshot: Sendable {
         self.generation = generation
     }
 
-    /// The views' digest, computed on first read and kept with this snapshot (an idle node's
-    /// status reads it for free; a busy one's costs the registers and alerts, not the history).
-    public var viewDigest: SHA256Digest { digest.value { views.digest } }
+    /// The digest of `views`, computed on first read and kept with them (an idle node's status
+    /// reads it for free; a busy one's costs the registers and alerts, not the history).
+    public var viewDigest: SHA256Digest { published.digest }
 
     /// Feeds this node shows in part, or that are cut: peers may hold more of them than this
     /// node ever takes (`sync --wait` leaves them out).
@@ -84,13 +89,21 @@ public struct EngineSnapshot: Sendable {
     }
 }
 
-/// A value computed once, by whoever asks first (a race computes it twice, harmlessly).
-private final class DigestMemo: Sendable {
+/// Views as published at one generation, with their digest computed once, by whoever asks
+/// first (a race computes it twice, harmlessly). Snapshots that do not carry new views share it.
+final class PublishedViews: Sendable {
+    let views: RegistryViews
+    let generation: UInt64
     private let stored = NIOLockedValueBox<SHA256Digest?>(nil)
 
-    func value(_ compute: () -> SHA256Digest) -> SHA256Digest {
+    init(_ views: RegistryViews, generation: UInt64) {
+        self.views = views
+        self.generation = generation
+    }
+
+    var digest: SHA256Digest {
         if let known = stored.withLockedValue({ $0 }) { return known }
-        let value = compute()
+        let value = views.digest
         stored.withLockedValue { $0 = value }
         return value
     }

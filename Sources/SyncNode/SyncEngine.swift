@@ -143,7 +143,8 @@ public actor SyncEngine {
         if !registry.hiddenFeeds.isEmpty { registry.rebuildViews(from: try store.loadEntries()) }
         headIDs = Self.headIDs(of: registry.ledger)
         published = NIOLockedValueBox(Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
-                                                    feedsAtQuota: [], datedAhead: [:], writable: true, generation: 0))
+                                                    feedsAtQuota: [], datedAhead: [:], writable: true, generation: 0,
+                                                    views: PublishedViews(registry.views, generation: 0)))
         metrics.held.record(Int64(registry.vector.total))
     }
 
@@ -167,18 +168,45 @@ public actor SyncEngine {
     private func stopWatchingChanges(_ id: UInt64) { changeWatchers[id] = nil }
 
     /// Publishes the state as it is now. Called at the end of every change, by the engine only.
+    /// The views go with it only while someone reads them (`currentViews`): a snapshot that
+    /// shares them makes the next fold copy every register it touches, a cost a catch-up that
+    /// nobody watches need not pay.
     private func publish() {
         generation += 1
+        let views = viewsWanted.withLockedValue { $0.map { $0 > .now } ?? false }
+            ? PublishedViews(registry.views, generation: generation) : published.withLockedValue { $0.published }
         let snapshot = Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
-                                     feedsAtQuota: feedsAtQuota, datedAhead: datedAhead, writable: ownFeedWritable, generation: generation)
+                                     feedsAtQuota: feedsAtQuota, datedAhead: datedAhead, writable: ownFeedWritable, generation: generation,
+                                     views: views)
         published.withLockedValue { $0 = snapshot }
         for watcher in changeWatchers.values { watcher.yield() }
     }
 
+    /// Until when the views go with every publication (someone read them lately).
+    private nonisolated let viewsWanted = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+    /// How long after the last read the views keep being published with every change.
+    static let viewsWantedFor: Duration = .seconds(5)
+
+    /// The registry as shown now: from the published snapshot when it carries the views,
+    /// otherwise published at once (one wait for the engine, the first read after a quiet spell).
+    /// Every later publication carries the views for a while, so a reader that keeps reading
+    /// (status polled, watch) never waits for the engine.
+    public nonisolated func currentSnapshot() async -> EngineSnapshot {
+        viewsWanted.withLockedValue { $0 = .now + Self.viewsWantedFor }
+        let snapshot = snapshot
+        if snapshot.viewsAreCurrent { return snapshot }
+        return await publishViews()
+    }
+
+    private func publishViews() -> EngineSnapshot {
+        if !snapshot.viewsAreCurrent { publish() }
+        return snapshot
+    }
+
     private static func snapshot(registry: MineralRegistry, headIDs: [NodeID: EntryID], trust: OriginTrust, author: FeedAuthor, node: NodeID,
                                  feedsAtQuota: Set<NodeID>, datedAhead: [NodeID: (millis: Int64, seen: Date)], writable: Bool,
-                                 generation: UInt64) -> EngineSnapshot {
-        EngineSnapshot(vector: registry.vector, headIDs: headIDs, views: registry.views, chains: trust.chains, trustStore: trust.trustStore,
+                                 generation: UInt64, views: PublishedViews) -> EngineSnapshot {
+        EngineSnapshot(vector: registry.vector, headIDs: headIDs, views: views, chains: trust.chains, trustStore: trust.trustStore,
                        shownUpTo: registry.hiddenFeeds, cuts: registry.cuts, cutEntries: registry.cutEntries, forks: registry.ledger.forks,
                        revokedOrigins: trust.revokedOrigins, feedsAtQuota: feedsAtQuota, feedQuota: registry.feedQuota,
                        datedAhead: datedAhead, ownFeedWritable: writable, writingFeed: author.feed, currentSigner: author.signer,

@@ -22,8 +22,8 @@ import Testing
         func expectPublished(_ change: Comment) async {
             let snapshot = engine.snapshot
             #expect(snapshot.generation > generation, change)
-            generation = snapshot.generation
-            #expect(snapshot.viewDigest == (await engine.views.digest), change)
+            #expect(await engine.currentSnapshot().viewDigest == (await engine.views.digest), change)
+            generation = engine.snapshot.generation
             #expect(snapshot.forks.map(\.origin) == (await engine.forks.map(\.origin)), change)
             #expect(snapshot.revokedOrigins == (await engine.revokedOrigins), change)
             #expect(snapshot.revocationLists == (await engine.currentTrustStore.crls.map(\.der)), change)
@@ -68,6 +68,23 @@ import Testing
         try await engine.rotate(to: renewed.key, certificateChain: [renewed.certificate])
         await expectPublished("a key rotation")
         #expect(engine.snapshot.ownKeyHistory.count == 2)
+        await engine.close()
+    }
+
+    /// The views go with a publication only while someone reads them: a catch-up nobody watches
+    /// never shares them (sharing makes the next fold copy every register it touches).
+    @Test func theViewsArePublishedOnlyWhileSomeoneReadsThem() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
+        let engine = eu.engine
+        _ = try await engine.append(Ops.report("EU", "gallium", "5"))
+        #expect(!engine.snapshot.viewsAreCurrent, "published with nobody reading")
+        #expect(engine.snapshot.views.reserves.isEmpty, "the views published at start")
+        let read = await engine.currentSnapshot()
+        #expect(read.viewsAreCurrent)
+        #expect(read.views.reserves.map(\.report.quantity.amount.text) == ["5"])
+        _ = try await engine.append(Ops.report("EU", "gallium", "6"))
+        #expect(engine.snapshot.viewsAreCurrent, "a reader lately: published with every change")
+        #expect(engine.snapshot.views.reserves.map(\.report.quantity.amount.text) == ["6"])
         await engine.close()
     }
 

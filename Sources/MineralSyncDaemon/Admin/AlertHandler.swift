@@ -10,11 +10,11 @@ struct AlertHandler: Sendable {
     let input: AdminInput
 
     func register(in router: inout AdminRouter) {
-        router.on(AdminAPI.alerts) { call, _ in try alerts(call.query) }
-        router.on(AdminAPI.alert) { call, _ in AdminPresenter.alert(try alert(call.parameter("id"))) }
+        router.on(AdminAPI.alerts) { call, _ in try await alerts(call.query) }
+        router.on(AdminAPI.alert) { call, _ in AdminPresenter.alert(try await alert(call.parameter("id"))) }
         router.on(AdminAPI.raiseAlert) { _, body in try await append(try raise(body)) }
         router.on(AdminAPI.acknowledgeAlert) { call, body in
-            let alert = try alert(call.parameter("id"))
+            let alert = try await alert(call.parameter("id"))
             return try await append(.acknowledgeAlert(AlertAcknowledgement(alertID: alert.id, participant: engine.node.participant,
                                                                            note: body.note ?? "")))
         }
@@ -22,18 +22,18 @@ struct AlertHandler: Sendable {
             guard let note = body.note, !note.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw AdminFailure.validation("a resolution needs a note saying how it was resolved")
             }
-            let alert = try alert(call.parameter("id"))
+            let alert = try await alert(call.parameter("id"))
             return try await append(.resolveAlert(AlertResolution(alertID: alert.id, note: note)))
         }
-        router.on(AdminAPI.updateAlert) { call, body in try await append(try update(call.parameter("id"), body)) }
+        router.on(AdminAPI.updateAlert) { call, body in try await append(try await update(call.parameter("id"), body)) }
     }
 
-    private func alerts(_ query: [String: String]) throws(AdminFailure) -> [AlertItem] {
+    private func alerts(_ query: [String: String]) async throws(AdminFailure) -> [AlertItem] {
         let mineral = try query["mineral"].map(input.mineral)
         let minimum = try query["minSeverity"].map(input.severity)
         let openOnly = query["open"].map { $0 == "" || $0 == "true" || $0 == "1" } ?? false
         let now = AdminInput.nowMillis
-        return engine.snapshot.views.alerts
+        return await engine.currentSnapshot().views.alerts
             .filter { mineral == nil || $0.mineral == mineral }
             .filter { minimum == nil || $0.severity >= minimum! }
             .filter { !openOnly || (!$0.isResolved && !$0.isExpired(nowMillis: now)) }
@@ -42,8 +42,8 @@ struct AlertHandler: Sendable {
     }
 
     /// An alert by its id or a unique prefix of at least 8 hex digits.
-    private func alert(_ text: String) throws(AdminFailure) -> DisruptionAlert {
-        let views = engine.snapshot.views
+    private func alert(_ text: String) async throws(AdminFailure) -> DisruptionAlert {
+        let views = await engine.currentSnapshot().views
         do {
             let id = try AlertReference.resolve(text, among: views.alerts.map(\.id))
             return views.alert(id)!
@@ -66,8 +66,8 @@ struct AlertHandler: Sendable {
         }
     }
 
-    private func update(_ id: String, _ body: AlertUpdateRequest) throws(AdminFailure) -> EntryOperation {
-        let alert = try alert(id)
+    private func update(_ id: String, _ body: AlertUpdateRequest) async throws(AdminFailure) -> EntryOperation {
+        let alert = try await alert(id)
         return try AdminInput.validating {
             let update = AlertUpdate(
                 alertID: alert.id, severity: try body.severity.map { try Severity(parsing: $0) },

@@ -15,24 +15,24 @@ struct ReserveHandler: Sendable {
     static let maximumImportRows = 10_000
 
     func register(in router: inout AdminRouter) {
-        router.on(AdminAPI.reserves) { call, _ in try reserves(call.query) }
+        router.on(AdminAPI.reserves) { call, _ in try await reserves(call.query) }
         router.on(AdminAPI.reportReserve) { _, body in
             try await append([.reportReserve(try report(body))])[0]
         }
         router.on(AdminAPI.importReserves) { _, body in try await importReserves(body) }
-        router.on(AdminAPI.reserveHistory) { call, _ in try history(call.query) }
+        router.on(AdminAPI.reserveHistory) { call, _ in try await history(call.query) }
         router.on(AdminAPI.targets) { _, _ in
-            engine.snapshot.views.targets.map {
+            await engine.currentSnapshot().views.targets.map {
                 TargetRequest(mineral: $0.target.mineral.rawValue, quantity: $0.target.quantity.amount.text, unit: $0.target.quantity.unit.rawValue)
             }
         }
         router.on(AdminAPI.setTarget) { _, body in try await append([.setTarget(try target(body))])[0] }
     }
 
-    private func reserves(_ query: [String: String]) throws(AdminFailure) -> [ReserveItem] {
+    private func reserves(_ query: [String: String]) async throws(AdminFailure) -> [ReserveItem] {
         let participant = try query["participant"].map(input.participant)
         let mineral = try query["mineral"].map(input.mineral)
-        let views = engine.snapshot.views
+        let views = await engine.currentSnapshot().views
         let coverage = views.coverage
         return views.reserves
             .filter { participant == nil || $0.report.participant == participant }
@@ -40,11 +40,11 @@ struct ReserveHandler: Sendable {
             .map { AdminPresenter.reserve($0, in: views, coverage: coverage) }
     }
 
-    private func history(_ query: [String: String]) throws(AdminFailure) -> [ReserveItem] {
+    private func history(_ query: [String: String]) async throws(AdminFailure) -> [ReserveItem] {
         guard let mineralText = query["mineral"] else { throw .validation("history needs ?mineral=") }
         let mineral = try input.mineral(mineralText)
         let participant = try query["participant"].map(input.participant) ?? engine.node.participant
-        let views = engine.snapshot.views
+        let views = await engine.currentSnapshot().views
         let coverage = views.coverage
         let sites = Set(views.reserves.filter { $0.report.participant == participant && $0.report.mineral == mineral }.map(\.report.site))
         // Each site's history in its own order (a report after the one it supersedes, whatever

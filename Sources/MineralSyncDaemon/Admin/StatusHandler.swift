@@ -4,8 +4,9 @@ import Registry
 import SyncNode
 
 /// `status`, `peers` and `minerals`: what the node is, whom it talks to, what it knows of.
-/// Reads the engine's published snapshot and the peers' health: never waits for the engine,
-/// and costs the same whatever the history behind it (the digest is kept with the snapshot).
+/// Reads the engine's published snapshot and the peers' health, waiting for the engine only on
+/// the first read after a quiet spell (`SyncEngine.currentSnapshot`), and costs the same
+/// whatever the history behind it (the digest is kept with the views).
 struct StatusHandler: Sendable {
     let engine: SyncEngine
     let node: SyncNode
@@ -15,15 +16,15 @@ struct StatusHandler: Sendable {
     let configuredPeers: @Sendable () -> Int
 
     func register(in router: inout AdminRouter) {
-        router.on(AdminAPI.status) { _, _ in status() }
+        router.on(AdminAPI.status) { _, _ in await status() }
         router.on(AdminAPI.peers) { _, _ in peers() }
         router.on(AdminAPI.minerals) { _, _ in
             catalogue.sorted.map { MineralItem(id: $0.id.rawValue, name: $0.name, sources: $0.sources) }
         }
     }
 
-    func status() -> StatusResponse {
-        let state = engine.snapshot
+    func status() async -> StatusResponse {
+        let state = await engine.currentSnapshot()
         let (views, vector, cuts, trust) = (state.views, state.vector, state.cuts, state.trustStore)
         let connected = Set(node.peers.connectedPeers)
         let health = node.peers.health

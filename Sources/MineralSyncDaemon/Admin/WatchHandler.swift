@@ -31,7 +31,7 @@ struct WatchHandler: Sendable {
             logger.debug("watch subscribed")
             continuation.yield(ByteBuffer(string: "\n"))  // headers out at once: the watcher knows it is subscribed
             for await batch in batches {
-                let views = engine.snapshot.views
+                let views = await engine.currentSnapshot().views
                 // Coverage walks every register: only worth it when a reserve is to be shown.
                 let reportsReserves = batch.contains { entry in Subject(entry).map { if case .reserve = $0 { wanted($0) } else { false } } ?? false }
                 let coverage = reportsReserves ? views.coverage : [:]
