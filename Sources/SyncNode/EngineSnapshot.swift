@@ -16,7 +16,7 @@ public struct EngineSnapshot: Sendable {
     public let headIDs: [NodeID: EntryID]
     /// The registry as shown, as of the last publication that carried it (`viewsAreCurrent`
     /// says whether that is this one): the engine publishes its views only while someone reads
-    /// them (`SyncEngine.currentViews()`), since sharing them makes its next fold copy every
+    /// them (`SyncEngine.currentSnapshot()`), since sharing them makes its next fold copy every
     /// register it touches.
     public var views: RegistryViews { published.views }
     /// Whether `views` are the engine's views as of this snapshot.

@@ -168,7 +168,7 @@ public actor SyncEngine {
     private func stopWatchingChanges(_ id: UInt64) { changeWatchers[id] = nil }
 
     /// Publishes the state as it is now. Called at the end of every change, by the engine only.
-    /// The views go with it only while someone reads them (`currentViews`): a snapshot that
+    /// The views go with it only while someone reads them (`currentSnapshot`): a snapshot that
     /// shares them makes the next fold copy every register it touches, a cost a catch-up that
     /// nobody watches need not pay.
     private func publish() {
