@@ -16,6 +16,8 @@ struct SyncHandler: Sendable {
     let node: SyncNode
     let input: AdminInput
     static let askInterval: Duration = .milliseconds(250)
+    /// How long a peer whose session dropped during the wait may take to come back.
+    static let reconnectGrace: Duration = .seconds(10)
 
     func register(in router: inout AdminRouter) {
         router.on(AdminAPI.sync) { _, body in try await sync(body) }
@@ -32,6 +34,7 @@ struct SyncHandler: Sendable {
         let events = await SyncWaitEvents(engine: engine, peers: node.peers, deadline: .now + .milliseconds(Int64(timeout * 1000)))
         defer { events.finish() }
         var started: [NodeID]?
+        var lostSince: [NodeID: ContinuousClock.Instant] = [:]
         var lastAsked = ContinuousClock.now
         var nudged = false
         for await _ in events.stream {
@@ -46,7 +49,20 @@ struct SyncHandler: Sendable {
                 lastAsked = .now
             }
             guard let started else { continue }
-            if let lost = started.first(where: { !isConnected($0) }) { throw .notConnected("\(lost) disconnected before it was in sync") }
+            // A session that drops (a simultaneous dial settled, a quick restart) is waited for
+            // a little: its next hello says what it holds. Gone for longer, it is named.
+            let now = ContinuousClock.now
+            for peer in started {
+                if isConnected(peer) {
+                    lostSince[peer] = nil
+                } else if lostSince[peer] == nil {
+                    lostSince[peer] = now
+                    events.nudge(after: Self.reconnectGrace)
+                }
+            }
+            if let lost = lostSince.first(where: { now - $0.value >= Self.reconnectGrace })?.key {
+                throw .notConnected("\(lost) disconnected before it was in sync, and did not come back within \(Self.reconnectGrace)")
+            }
             let pending = self.pending(started)
             if pending.isEmpty {
                 return SyncResponse(peers: started.map(\.description), inSync: true, versionVector: AdminPresenter.vector(engine.vector))
@@ -62,6 +78,7 @@ struct SyncHandler: Sendable {
             }
         }
         if let peer, started == nil { throw .notConnected("\(peer) is not connected (see `mineralctl peers`)") }
+        if let lost = started?.first(where: { !isConnected($0) }) { throw .notConnected("\(lost) disconnected before it was in sync") }
         let pending = pending(started ?? [])
         throw AdminFailure(.gatewayTimeout, "timeout", "not in sync with \(pending.map(\.description).joined(separator: ", ")) before the time-out")
     }
