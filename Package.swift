@@ -154,6 +154,7 @@ let package = Package(
             name: "mineral-bench",
             dependencies: [
                 "AdminAPI",
+                "TestSupport",
                 "Registry",
                 "RegistryStore",
                 "SyncNode",

@@ -1,29 +1,21 @@
 import Foundation
 import OpenSSLCrypto
 import OpenSSLTLS
+import TestSupport
 
-/// Two node identities under their participants' CAs, for TLS benchmarks.
+/// Two node identities under their participants' CAs (TestSupport's PKI), for TLS benchmarks.
 struct BenchmarkPKI {
     let server: TLSContext
     let client: TLSContext
 
     init(algorithm: KeyAlgorithm) throws {
-        let trustDomain = "critical-minerals"
-        var anchors: [String: [Certificate]] = [:]
+        let pki = try TestPKI(participants: ["EU", "JP"], algorithm: algorithm, authorityName: { "\($0) bench CA" })
+        let trust = try pki.trustStore()
         var contexts: [TLSConfiguration.Role: TLSContext] = [:]
-        var issuers: [String: CertificateIssuer] = [:]
-        for participant in ["EU", "JP"] {
-            let issuer = try CertificateIssuer.selfSignedAuthority(commonName: "\(participant) bench CA", key: try PrivateKey.generate(algorithm))
-            issuers[participant] = issuer
-            anchors[participant] = [issuer.certificate]
-        }
-        let trust = try TrustStore(trustDomain: trustDomain, anchors: anchors)
         for (role, participant, name) in [(TLSConfiguration.Role.server, "JP", "tokyo-1"), (.client, "EU", "brussels-1")] {
-            let key = try PrivateKey.generate(algorithm)
-            let uri = try SPIFFEIdentity(trustDomain: trustDomain, participant: participant, node: name).uri
-            let certificate = try issuers[participant]!.issue(commonName: name, publicKey: key.publicKey, uris: [uri], serial: 2)
+            let node = try pki.node(participant, name, algorithm: algorithm)
             contexts[role] = try TLSContext(configuration: TLSConfiguration(
-                role: role, certificateChain: [certificate], privateKey: key, trustStore: trust))
+                role: role, certificateChain: [node.certificate], privateKey: node.key, trustStore: trust))
         }
         server = contexts[.server]!
         client = contexts[.client]!

@@ -9,6 +9,7 @@ import Registry
 import RegistryStore
 import SyncNode
 import SyncProtocol
+import TestSupport
 
 /// `mineral-bench sync`: nodes in this process over loopback TLS, each with its own SQLite
 /// store (synchronous=FULL, so every ingest waits for fsync as in production).
@@ -259,38 +260,24 @@ final class BenchNode: Sendable {
     }
 }
 
-/// One CA per participant and node identities on demand, plus a signed history for catch-up.
+/// The benchmark alliance: TestSupport's PKI (one CA per participant, node identities on
+/// demand, the same one the tests use), plus a signed history for catch-up.
 final class BenchAlliance: @unchecked Sendable {
-    struct Identity {
-        let id: NodeID
-        let key: PrivateKey
-        let certificate: Certificate
-    }
+    typealias Identity = TestNode
 
-    let trustDomain: String
+    let pki: TestPKI
     let trust: TrustStore
-    let issuers: [String: CertificateIssuer]
-    private var serial: UInt64 = 10
+    var trustDomain: String { pki.trustDomain }
+    var issuers: [String: CertificateIssuer] { pki.authorities }
 
     init(trustDomain: String) throws {
-        self.trustDomain = trustDomain
-        var issuers: [String: CertificateIssuer] = [:]
-        for participant in ["EU", "US", "JP"] {
-            issuers[participant] = try CertificateIssuer.selfSignedAuthority(commonName: "\(participant) bench CA", key: try PrivateKey.generate())
-        }
-        self.issuers = issuers
-        trust = try TrustStore(trustDomain: trustDomain, anchors: issuers.mapValues { [$0.certificate] })
+        pki = try TestPKI(trustDomain: trustDomain, authorityName: { "\($0) bench CA" })
+        trust = try pki.trustStore()
     }
 
-    func identity(_ participant: String, _ name: String) throws -> Identity {
-        serial += 1
-        let key = try PrivateKey.generate()
-        let uri = try SPIFFEIdentity(trustDomain: trustDomain, participant: participant, node: name).uri
-        // Valid from the epoch: the histories and floods date their entries with small clocks.
-        let certificate = try issuers[participant]!.issue(commonName: "\(participant) \(name)", publicKey: key.publicKey, uris: [uri],
-                                                          notBefore: Date(timeIntervalSince1970: 0), serial: serial)
-        return Identity(id: try NodeID(participant: participant, name: name), key: key, certificate: certificate)
-    }
+    /// A node of `participant` with a fresh key, valid from the epoch (the histories and floods
+    /// date their entries with small clocks).
+    func identity(_ participant: String, _ name: String) throws -> Identity { try pki.node(participant, name) }
 
     /// `entries` reserve reports spread over `feeds` origin nodes, feed order preserved.
     func history(entries: Int, feeds: Int) throws -> (entries: [SignedEntry], certificates: [OriginCertificate]) {
