@@ -379,9 +379,22 @@ final class PeerSessionHandler: ChannelInboundHandler {
         guard var session, context.channel.isActive else { return }
         // A peer that is not reading gets nothing more queued; its next vector repairs the gap.
         guard pendingBytes < settings.maximumPendingBytes else { return }
+        let before = session.peerHas
         let actions = session.offer(entries)
         self.session = session
-        perform(actions, context)
+        let streaming = readingStore || !streamQueue.isEmpty || actions.contains { if case .stream = $0 { true } else { false } }
+        if streaming {
+            // The store is read off the event loop: entries pushed now would overtake the stream
+            // (the gap it fills), and the peer would hold them waiting, then take them for another
+            // peer's and offer them back. They are committed: they go after the stream, in order.
+            perform(actions.filter { if case .send(.entries) = $0 { false } else if case .stream = $0 { false } else { true } }, context)
+            for origin in Set(entries.map(\.origin)) where session.peerHas[origin] > before[origin] {
+                streamQueue.add(origin, (before[origin] + 1)...session.peerHas[origin])
+            }
+            pumpStream(context)
+        } else {
+            perform(actions, context)
+        }
         if let peer { manager.update(peer) { $0.peerVector = session.peerHas } }
     }
 
