@@ -257,8 +257,9 @@ let package = Package(
         .testTarget(
             name: "RegistryStoreTests",
             dependencies: [
-                "RegistryStore", "Registry", "TestSupport",
+                "RegistryStore", "Registry", "TestSupport", "MineralWire",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
     ]

@@ -41,18 +41,102 @@ public struct MineralRegistry: Sendable {
         return result
     }
 
-    /// Re-applies entries and fork evidence read back from the store, feed by feed in seq order.
-    /// Every entry is folded: call `setRevokedSigners`, then rebuild the views if `hiddenFeeds`
-    /// is not empty.
-    public mutating func restore(entries: some Sequence<Entry>, forks: [ForkEvidence] = []) throws(FeedLedger.AdoptionError) {
+    /// Re-applies an entry read back from the store (every entry, feed by feed in seq order, as
+    /// when there is no snapshot): adopted, folded, its cut recorded. Then `freeze` the forks
+    /// and `settle`: nil from it means the views folded what they may not show (rebuild them).
+    public mutating func replay(_ entry: Entry) throws(FeedLedger.AdoptionError) {
+        try ledger.adopt(entry)
+        views.fold(entry)
+        recordCut(entry)
+    }
+
+    // MARK: restarting from a snapshot
+
+    /// Entry ids are kept beside a snapshot in chunks of this many, so that a snapshot writes
+    /// only the chunks that changed since the one before.
+    public static let idChunkSize = 4096
+
+    /// The registry as of its ledger's vector, for this node's restart (`RegistrySnapshot`).
+    /// The views' snapshot leaves the entries about alerts out (the views keep alerts'
+    /// operations, not their entries): a restart reads them from the store. Id chunks are those
+    /// that changed since `previous`.
+    public func snapshot(since previous: VersionVector) -> RegistrySnapshot {
+        let size = UInt64(Self.idChunkSize)
+        var chunks: [RegistrySnapshot.IDChunk] = []
+        for (feed, head) in ledger.vector.heads.sorted(by: { $0.key < $1.key }) where head > previous[feed] {
+            for index in (min(previous[feed], head - 1) / size)...((head - 1) / size) {
+                chunks.append(.init(feed: feed, index: Int(index), ids: Array(ledger.ids(of: feed, from: index * size + 1).prefix(Int(size)))))
+            }
+        }
+        return RegistrySnapshot(vector: ledger.vector, ledger: ledger.snapshotState(), views: views.snapshot(alertEntries: []),
+                                idChunks: chunks)
+    }
+
+    /// A registry from a snapshot's ledger state, its entry ids and its views. Then, in order:
+    /// `recordCuts` for the cut entries the snapshot covers, `adoptTail` for the entries after
+    /// it, fork evidence (`freeze`), and `settle`, which says what the views must still fold.
+    /// `alertEntries`: the entries about alerts held (the snapshot leaves them out).
+    public init(snapshotLedger ledger: [UInt8], ids: [NodeID: [EntryID]], views: [UInt8], alertEntries: [Entry],
+                policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init()) throws(RestoreError) {
+        do { self.ledger = try FeedLedger(restoring: ledger, ids: ids, waitingLimits: waitingLimits) } catch { throw .ledger(error) }
+        do { self.views = try RegistryViews(snapshot: views, policy: policy, alongside: alertEntries) } catch { throw .views(error) }
+        guard self.ledger.vector.dominates(self.views.folded) else {
+            throw .views(.invalidEntry("the views show entries the ledger does not hold"))
+        }
+    }
+
+    public enum RestoreError: Error, Sendable, CustomStringConvertible {
+        case ledger(FeedLedger.SnapshotError)
+        case views(ViewsSnapshotError)
+        case adoption(FeedLedger.AdoptionError)
+
+        public var description: String {
+            switch self {
+            case .ledger(let error): error.description
+            case .views(let error): error.description
+            case .adoption(let error): "an entry after the snapshot: \(error)"
+            }
+        }
+    }
+
+    /// Remembers cut entries held (read back from the store) without folding them.
+    public mutating func recordCuts(_ entries: [Entry]) {
+        for entry in entries { recordCut(entry) }
+    }
+
+    /// Adds entries held after the snapshot's vector (read back from the store, feed by feed in
+    /// seq order) to the ledger; `settle` says which of them the views fold.
+    public mutating func adoptTail(_ entries: some Sequence<Entry>) throws(RestoreError) {
         for entry in entries {
-            try ledger.adopt(entry)
-            views.fold(entry)
+            do { try ledger.adopt(entry) } catch { throw .adoption(error) }
             recordCut(entry)
         }
+    }
+
+    /// Freezes feeds on fork evidence read back from the store.
+    public mutating func freeze(_ forks: [ForkEvidence]) {
         for evidence in forks { ledger.freeze(with: evidence) }
+    }
+
+    /// Puts revocations and cuts in force after a restore. Returns, per feed, the entries the
+    /// views must still fold to show what they should (`foldRestored`), or nil when they show
+    /// more of a feed than they may now (a revocation or cut since the snapshot): rebuild them.
+    public mutating func settle(revokedSigners: Set<SignerID>) -> [NodeID: ClosedRange<UInt64>]? {
+        ledger.revokedSigners = revokedSigners
         putCutsInForce()
         hiddenFeeds = visibleEnds()
+        var ranges: [NodeID: ClosedRange<UInt64>] = [:]
+        for (feed, head) in ledger.vector.heads {
+            let shown = hiddenFeeds[feed] ?? head, folded = views.folded[feed]
+            if folded > shown { return nil }
+            if folded < shown { ranges[feed] = (folded + 1)...shown }
+        }
+        return ranges
+    }
+
+    /// Folds entries `settle` named, feed by feed in seq order.
+    public mutating func foldRestored(_ entries: some Sequence<Entry>) {
+        for entry in entries where entry.seq <= hiddenFeeds[entry.origin] ?? .max { views.fold(entry) }
     }
 
     // MARK: what is shown: revocations and cuts
@@ -80,11 +164,20 @@ public struct MineralRegistry: Sendable {
         return hiddenFeeds != before
     }
 
-    /// Folds afresh every entry shown, from all the entries held (read back from the store).
-    public mutating func rebuildViews(from entries: some Sequence<Entry>) {
+    /// Folds afresh every entry shown, from all the entries held: `forEachEntry` calls its
+    /// argument with each (read back from the store, feed by feed in seq order).
+    public mutating func rebuildViews<Failure: Error>(reading forEachEntry: ((Entry) -> Void) throws(Failure) -> Void) throws(Failure) {
         var fresh = RegistryViews(policy: views.policy)
-        for entry in entries where entry.seq <= hiddenFeeds[entry.origin] ?? .max { fresh.fold(entry) }
+        let hidden = hiddenFeeds
+        try forEachEntry { entry in
+            if entry.seq <= hidden[entry.origin] ?? .max { fresh.fold(entry) }
+        }
         views = fresh
+    }
+
+    /// `rebuildViews(reading:)` from entries in memory (tests).
+    public mutating func rebuildViews(from entries: some Sequence<Entry>) {
+        rebuildViews { visit in entries.forEach(visit) }
     }
 
     /// Folds newly accepted entries where they are shown. Returns true when that cannot follow

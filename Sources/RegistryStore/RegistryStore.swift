@@ -14,7 +14,9 @@ import Registry
 ///
 /// Durability contract: when an `append` returns, its entries are on disk and survive a crash or
 /// power loss; each append is one transaction, so a crash leaves all of a batch or none of it.
-/// Views are not stored: `load` rebuilds them from the entries.
+/// The views are kept as a snapshot (`saveSnapshot`, written in one transaction with the entry
+/// ids it covers): `load` starts from it and folds only the entries after it, or from the
+/// entries alone when there is none or it does not check out.
 public final class RegistryStore: Sendable {
     public let path: String
     public let node: NodeID
@@ -177,8 +179,14 @@ public final class RegistryStore: Sendable {
     public func append(_ entries: [Entry], clock: HybridTimestamp? = nil, feed: NodeID? = nil) throws(StoreError) {
         guard !entries.isEmpty || clock != nil else { return }
         try write { db in
-            let insert = try db.cachedStatement(sql: "INSERT INTO entry(origin, seq, id, body, signature) VALUES (?, ?, ?, ?, ?)")
-            for entry in entries { try EntryRow.insert(entry, with: insert, in: db) }
+            let insert = try db.cachedStatement(sql: "INSERT INTO entry(origin, seq, id, body, signature, subject) VALUES (?, ?, ?, ?, ?, ?)")
+            var heads: [NodeID: UInt64] = [:]
+            for entry in entries {
+                try EntryRow.insert(entry, with: insert, in: db)
+                heads[entry.origin] = max(heads[entry.origin] ?? 0, entry.seq)
+            }
+            let head = try db.cachedStatement(sql: "INSERT INTO feed_head(origin, seq) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET seq = max(seq, excluded.seq)")
+            for (origin, seq) in heads { try head.execute(arguments: [origin.description, Int64(seq)]) }
             if let feed {
                 try db.execute(
                     sql: "INSERT INTO node_state(key, value) VALUES ('feed', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -255,29 +263,104 @@ public final class RegistryStore: Sendable {
         }
     }
 
-    /// Every entry, decoded, feed by feed in seq order. A row that no longer decodes, or whose
-    /// id does not match its body, is reported as damage, never skipped.
+    /// Every entry, decoded, feed by feed in seq order (tests and small stores: `forEachEntry`
+    /// reads any number of them in bounded memory).
     public func loadEntries() throws(StoreError) -> [Entry] {
-        let path = path
-        return try read { db in
-            var entries: [Entry] = []
-            let rows = try Row.fetchCursor(db, sql: "SELECT origin, seq, id, body, signature FROM entry ORDER BY origin, seq")
-            while let row = try rows.next() {
-                let origin: String = row["origin"]
-                let seq: Int64 = row["seq"]
-                let signed = SignedEntry(body: [UInt8](row["body"] as Data), signature: [UInt8](row["signature"] as Data))
-                let entry: Entry
-                do {
-                    entry = try EntryCodec.decode(signed)
-                } catch {
-                    throw StoreError.damagedEntry(path: path, origin: origin, seq: seq, reason: "\(error)")
-                }
-                guard entry.origin.description == origin, entry.seq == UInt64(seq), Data(entry.id.bytes) == (row["id"] as Data) else {
-                    throw StoreError.damagedEntry(path: path, origin: origin, seq: seq, reason: "row key or id does not match the body")
-                }
-                entries.append(entry)
+        var entries: [Entry] = []
+        try forEachEntry { entries.append($0) }
+        return entries
+    }
+
+    /// Calls `body` with every entry, decoded, feed by feed in seq order, reading `pageSize` at a
+    /// time (each page in its own read). A row that no longer decodes, or whose id does not match
+    /// its body, is reported as damage, never skipped.
+    public func forEachEntry(pageSize: Int = 10_000, _ body: (Entry) throws -> Void) throws(StoreError) {
+        var after: (origin: String, seq: Int64) = ("", 0)
+        while true {
+            let page = try read { db in
+                try decodedRows(db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE (origin, seq) > (?, ?) ORDER BY origin, seq LIMIT ?",
+                                arguments: [after.origin, after.seq, pageSize])
             }
-            return entries
+            for entry in page {
+                do { try body(entry) } catch let error as StoreError { throw error } catch {
+                    throw .damagedEntry(path: path, origin: entry.origin.description, seq: Int64(entry.seq), reason: "\(error)")
+                }
+            }
+            guard let last = page.last, page.count == pageSize else { return }
+            after = (last.origin.description, Int64(last.seq))
+        }
+    }
+
+    /// Decoded entries of a query selecting origin, seq, id, body and signature.
+    private func decodedRows(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Entry] {
+        var entries: [Entry] = []
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() {
+            let origin: String = row["origin"]
+            let seq: Int64 = row["seq"]
+            let signed = SignedEntry(body: [UInt8](row["body"] as Data), signature: [UInt8](row["signature"] as Data))
+            let entry: Entry
+            do {
+                entry = try EntryCodec.decode(signed)
+            } catch {
+                throw StoreError.damagedEntry(path: path, origin: origin, seq: seq, reason: "\(error)")
+            }
+            guard entry.origin.description == origin, entry.seq == UInt64(seq), Data(entry.id.bytes) == (row["id"] as Data) else {
+                throw StoreError.damagedEntry(path: path, origin: origin, seq: seq, reason: "row key or id does not match the body")
+            }
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    /// Entries of one feed in `range`, decoded, in seq order.
+    public func decodedEntries(of origin: NodeID, in range: ClosedRange<UInt64>) throws(StoreError) -> [Entry] {
+        try read { db in
+            try decodedRows(db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+                            arguments: [origin.description, Int64(range.lowerBound), Int64(clamping: range.upperBound)])
+        }
+    }
+
+    /// Every entry with this subject (`Entry.subject`), in (origin, seq) order: the history
+    /// behind one view.
+    public func entries(subject: String) throws(StoreError) -> [Entry] {
+        try read { db in
+            try decodedRows(db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE subject = ? ORDER BY origin, seq", arguments: [subject])
+        }
+    }
+
+    /// `entries(subject:)` read on GRDB's reader queue, for callers that must not block their
+    /// thread (the admin API's event loop).
+    public func entriesReadingAside(subject: String) async throws(StoreError) -> [Entry] {
+        do {
+            return try await database.read { db in
+                try self.decodedRows(db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE subject = ? ORDER BY origin, seq",
+                                     arguments: [subject])
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.classify(error, path: path)
+        }
+    }
+
+    /// Every entry whose subject sorts in `start..<end` (all alert entries: `Entry.alertSubjectStart`).
+    public func entries(subjectsFrom start: String, below end: String) throws(StoreError) -> [Entry] {
+        try read { db in
+            try decodedRows(db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE subject >= ? AND subject < ? ORDER BY origin, seq",
+                            arguments: [start, end])
+        }
+    }
+
+    /// The highest seq held of every feed.
+    public func feedHeads() throws(StoreError) -> VersionVector {
+        try read { db in
+            var heads: [NodeID: UInt64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT origin, seq FROM feed_head") {
+                guard let node = try? NodeID(row["origin"] as String) else { continue }
+                heads[node] = UInt64(row["seq"] as Int64)
+            }
+            return VersionVector(heads)
         }
     }
 
@@ -304,18 +387,29 @@ public final class RegistryStore: Sendable {
         return HybridTimestamp(wallMillis: wall, logical: logical)
     }
 
-    /// Rebuilds the registry and this node's author state from disk.
-    public func load(policy: EntryPolicy = EntryPolicy(), key: PrivateKey) throws(StoreError) -> (registry: MineralRegistry, author: FeedAuthor) {
-        let entries = try loadEntries()
+    /// The registry and this node's author state, from disk: from the latest snapshot and the
+    /// entries after it, or, without a usable snapshot, from every entry. `revokedSigners` are
+    /// those the CRLs in force revoke (what they hide is not shown).
+    public func load(policy: EntryPolicy = EntryPolicy(), key: PrivateKey, revokedSigners: Set<SignerID> = [],
+                     waitingLimits: FeedLedger.WaitingLimits = .init()) throws(StoreError) -> LoadedRegistry {
         let forks = try loadForks()
-        var registry = MineralRegistry(policy: policy)
+        var registry: MineralRegistry
+        var problem: String?
+        var snapshotVector = VersionVector()
         do {
-            try registry.restore(entries: entries, forks: forks)
-        } catch {
-            let (origin, seq): (NodeID, UInt64) = switch error {
-            case .notContiguous(let origin, let seq, _), .chainMismatch(let origin, let seq): (origin, seq)
+            if let (restored, covered) = try loadFromSnapshot(policy: policy, forks: forks, revokedSigners: revokedSigners, waitingLimits: waitingLimits) {
+                registry = restored
+                snapshotVector = covered
+            } else {
+                registry = try replay(policy: policy, forks: forks, revokedSigners: revokedSigners, waitingLimits: waitingLimits)
             }
-            throw .damagedEntry(path: path, origin: origin.description, seq: Int64(seq), reason: error.description)
+        } catch let failure as SnapshotFailure {
+            problem = failure.reason
+            registry = try replay(policy: policy, forks: forks, revokedSigners: revokedSigners, waitingLimits: waitingLimits)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
         }
         var clock = HybridLogicalClock(last: try loadClock())
         let stored = try read { try String.fetchOne($0, sql: "SELECT value FROM node_state WHERE key = 'feed'") }
@@ -326,9 +420,116 @@ public final class RegistryStore: Sendable {
             return feed
         } ?? node
         let head = registry.ledger.head(of: feed)
-        if let head, let own = entries.last(where: { $0.origin == feed && $0.seq == head.seq }) {
+        if let head, let own = try decodedEntries(of: feed, in: head.seq...head.seq).first {
             clock.observe(own.clock, now: own.clock.wallMillis)
         }
-        return (registry, FeedAuthor(node: feed, key: key, head: head, clock: clock))
+        return LoadedRegistry(registry: registry, author: FeedAuthor(node: feed, key: key, head: head, clock: clock),
+                              snapshotVector: snapshotVector, snapshotProblem: problem)
     }
+
+    /// Why the snapshot was not used (the entries are replayed instead).
+    private struct SnapshotFailure: Error { let reason: String }
+
+    /// Every entry folded, page by page.
+    private func replay(policy: EntryPolicy, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
+                        waitingLimits: FeedLedger.WaitingLimits) throws(StoreError) -> MineralRegistry {
+        var registry = MineralRegistry(policy: policy, waitingLimits: waitingLimits)
+        try forEachEntry { entry in
+            do throws(FeedLedger.AdoptionError) { try registry.replay(entry) } catch {
+                let (origin, seq): (NodeID, UInt64) = switch error {
+                case .notContiguous(let origin, let seq, _), .chainMismatch(let origin, let seq): (origin, seq)
+                }
+                throw StoreError.damagedEntry(path: path, origin: origin.description, seq: Int64(seq), reason: error.description)
+            }
+        }
+        registry.freeze(forks)
+        if registry.settle(revokedSigners: revokedSigners) == nil {
+            // What a revoked certificate signed, or what follows a cut, was folded: fold again
+            // what is shown.
+            try rebuildViews(of: &registry)
+        }
+        return registry
+    }
+
+    /// The views folded afresh from every entry shown (after what is shown changed).
+    public func rebuildViews(of registry: inout MineralRegistry) throws(StoreError) {
+        try registry.rebuildViews { (visit) throws(StoreError) in try forEachEntry(visit) }
+    }
+
+    /// The registry from the snapshot and the entries after it; nil when there is no snapshot.
+    private func loadFromSnapshot(policy: EntryPolicy, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
+                                  waitingLimits: FeedLedger.WaitingLimits) throws -> (MineralRegistry, covered: VersionVector)? {
+        guard let stored = try read({ db in try Row.fetchOne(db, sql: "SELECT ledger, views, checksum FROM snapshot WHERE slot = 1") }) else { return nil }
+        let ledger = [UInt8](stored["ledger"] as Data), views = [UInt8](stored["views"] as Data)
+        guard SHA256Digest(bytes: stored["checksum"] as Data) == Self.checksum(ledger: ledger, views: views) else {
+            throw SnapshotFailure(reason: "its checksum does not match its contents")
+        }
+        let chunks = try read { db in
+            try Row.fetchAll(db, sql: "SELECT origin, chunk, ids, checksum FROM feed_ids ORDER BY origin, chunk").map { row in
+                (origin: row["origin"] as String, chunk: row["chunk"] as Int64, ids: [UInt8](row["ids"] as Data), checksum: row["checksum"] as Data)
+            }
+        }
+        var ids: [NodeID: [EntryID]] = [:]
+        for chunk in chunks {
+            guard let node = try? NodeID(chunk.origin), chunk.ids.count % 32 == 0, SHA256Digest(bytes: chunk.checksum) == SHA256.hash(chunk.ids) else {
+                throw SnapshotFailure(reason: "the entry ids of \(chunk.origin), chunk \(chunk.chunk), do not check out")
+            }
+            guard ids[node, default: []].count == Int(chunk.chunk) * MineralRegistry.idChunkSize else {
+                throw SnapshotFailure(reason: "the entry ids of \(chunk.origin) miss a chunk before \(chunk.chunk)")
+            }
+            ids[node, default: []].append(contentsOf: stride(from: 0, to: chunk.ids.count, by: 32).map { SHA256Digest(bytes: chunk.ids[$0..<($0 + 32)])! })
+        }
+        let alerts = try entries(subjectsFrom: Entry.alertSubjectStart, below: Entry.alertSubjectEnd)
+        var registry: MineralRegistry
+        do {
+            registry = try MineralRegistry(snapshotLedger: ledger, ids: ids, views: views, alertEntries: alerts, policy: policy,
+                                           waitingLimits: waitingLimits)
+        } catch {
+            throw SnapshotFailure(reason: error.description)
+        }
+        let covered = registry.vector
+        registry.recordCuts(try entries(subject: Entry.cutSubject).filter { $0.seq <= covered[$0.origin] })
+        var tail: [NodeID: [Entry]] = [:]
+        for (feed, head) in try feedHeads().heads where head > covered[feed] {
+            tail[feed] = try decodedEntries(of: feed, in: (covered[feed] + 1)...head)
+        }
+        do {
+            for feed in tail.keys.sorted() { try registry.adoptTail(tail[feed]!) }
+        } catch {
+            throw SnapshotFailure(reason: error.description)
+        }
+        registry.freeze(forks)
+        guard let unfolded = registry.settle(revokedSigners: revokedSigners) else {
+            try rebuildViews(of: &registry)
+            return (registry, covered)
+        }
+        for (feed, range) in unfolded.sorted(by: { $0.key < $1.key }) {
+            let fromTail = range.lowerBound > covered[feed]
+            registry.foldRestored(fromTail ? tail[feed]!.filter { range.contains($0.seq) } : try decodedEntries(of: feed, in: range))
+        }
+        return (registry, covered)
+    }
+
+    static func checksum(ledger: [UInt8], views: [UInt8]) -> SHA256Digest {
+        var hasher = SHA256Hasher()
+        hasher.update(bigEndian: UInt64(ledger.count))
+        hasher.update(ledger)
+        hasher.update(views)
+        return hasher.finalize()
+    }
+
+    /// Keeps `snapshot` as the latest, with its entry ids, in one transaction: a crash leaves
+    /// the previous snapshot or this one, never a mix.
+    public func saveSnapshot(_ snapshot: RegistrySnapshot) throws(StoreError) {
+        try write { db in
+            let chunk = try db.cachedStatement(sql: "INSERT INTO feed_ids(origin, chunk, ids, checksum) VALUES (?, ?, ?, ?) ON CONFLICT(origin, chunk) DO UPDATE SET ids = excluded.ids, checksum = excluded.checksum")
+            for ids in snapshot.idChunks {
+                let blob = ids.ids.flatMap(\.bytes)
+                try chunk.execute(arguments: [ids.feed.description, ids.index, Data(blob), Data(SHA256.hash(blob).bytes)])
+            }
+            try db.execute(sql: "INSERT INTO snapshot(slot, ledger, views, checksum) VALUES (1, ?, ?, ?) ON CONFLICT(slot) DO UPDATE SET ledger = excluded.ledger, views = excluded.views, checksum = excluded.checksum",
+                           arguments: [Data(snapshot.ledger), Data(snapshot.views), Data(Self.checksum(ledger: snapshot.ledger, views: snapshot.views).bytes)])
+        }
+    }
+
 }

@@ -11,7 +11,7 @@ enum StoreSchema {
     /// "MSYN"
     static let applicationID: Int32 = 0x4D53_594E
     /// The migrations, oldest first. Never change or remove one that has shipped: add another.
-    static let migrations = ["1 first release", "2 key history and received CRLs"]
+    static let migrations = ["1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots"]
     static var version: Int { migrations.count }
 
     static func migrator(node: NodeID) -> DatabaseMigrator {
@@ -24,6 +24,10 @@ enum StoreSchema {
         migrator.registerMigration(migrations[1]) { db in
             try upgradeToKeyHistory(db)
             try db.execute(sql: "PRAGMA user_version = 2")
+        }
+        migrator.registerMigration(migrations[2]) { db in
+            try upgradeToSnapshots(db)
+            try db.execute(sql: "PRAGMA user_version = 3")
         }
         return migrator
     }
@@ -99,6 +103,44 @@ enum StoreSchema {
                            arguments: [row["origin"] as String, Data(SHA256.hash(leaf).bytes), Data(blob)])
         }
         try db.execute(sql: revocationListTable)
+    }
+}
+
+extension StoreSchema {
+    /// 3: each entry's subject (`Entry.subject`, indexed: the history behind a view is read on
+    /// demand), each feed's head (a restart finds the entries after a snapshot without a scan),
+    /// and the latest snapshot with its entry ids in chunks.
+    static func upgradeToSnapshots(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE entry ADD COLUMN subject TEXT")
+        let rows = try Row.fetchCursor(db, sql: "SELECT origin, seq, body FROM entry")
+        let update = try db.makeStatement(sql: "UPDATE entry SET subject = ? WHERE origin = ? AND seq = ?")
+        while let row = try rows.next() {
+            // A body that no longer decodes keeps no subject: loading reports it as damage.
+            let body = [UInt8](row["body"] as Data)
+            guard let entry = try? EntryCodec.decode(SignedEntry(body: body, signature: [])), let subject = entry.subject else { continue }
+            try update.execute(arguments: [subject, row["origin"] as String, row["seq"] as Int64])
+        }
+        try db.execute(sql: """
+            CREATE INDEX entry_subject ON entry(subject) WHERE subject IS NOT NULL;
+            CREATE TABLE feed_head (
+                origin TEXT    NOT NULL PRIMARY KEY,
+                seq    INTEGER NOT NULL            -- the highest seq held of the feed
+            ) WITHOUT ROWID;
+            INSERT INTO feed_head(origin, seq) SELECT origin, max(seq) FROM entry GROUP BY origin;
+            CREATE TABLE snapshot (
+                slot     INTEGER NOT NULL PRIMARY KEY CHECK (slot = 1),  -- only the latest is kept
+                ledger   BLOB    NOT NULL,  -- FeedLedger.snapshotState()
+                views    BLOB    NOT NULL,  -- a ViewsSnapshot (Proto/mineralsync/v1/views.proto)
+                checksum BLOB    NOT NULL   -- SHA-256(u64be(len ledger) || ledger || views)
+            );
+            CREATE TABLE feed_ids (
+                origin   TEXT    NOT NULL,
+                chunk    INTEGER NOT NULL,  -- ids of seq chunk * 4096 + 1 on
+                ids      BLOB    NOT NULL,  -- 32 bytes each, at most 4096
+                checksum BLOB    NOT NULL,  -- SHA-256(ids)
+                PRIMARY KEY (origin, chunk)
+            ) WITHOUT ROWID;
+            """)
     }
 }
 

@@ -10,4 +10,5 @@ struct EngineMetrics: Sendable {
     let held = Gauge(label: "mineralsync_entries_held")
     /// Batches holding entries of an origin dated beyond `sync.max-clock-skew` ahead of our clock.
     let datedAhead = Counter(label: "mineralsync_entries_dated_ahead_total")
+    let snapshots = Counter(label: "mineralsync_registry_snapshots_total")
 }

@@ -113,18 +113,16 @@ public actor SyncEngine {
 
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
                 policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
-                claimProofTimeout: Duration = .seconds(3), maximumClockSkewMillis: Int64 = 60_000, logger: Logger,
+                claimProofTimeout: Duration = .seconds(3), maximumClockSkewMillis: Int64 = 60_000,
+                snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
         self.store = store
-        (registry, author) = try store.load(policy: policy, key: key)
-        registry.waitingLimits = waitingLimits
-        registry.feedQuota = feedQuota
         self.claimProofTimeout = claimProofTimeout
         self.maximumClockSkewMillis = maximumClockSkewMillis
+        self.snapshotInterval = snapshotInterval
         self.logger = logger
         self.clock = clock
-        newSegmentBeforeNextWrite = !(try store.takeCleanShutdownMark())
         var chains = try store.loadCertificateChains()
         // This node's certificate joins its key history (kept for peers that meet the feed later).
         let own = certificateChain.map(\.der)
@@ -137,10 +135,16 @@ public actor SyncEngine {
         do { ownKey = try OriginTrust.signerKey(of: certificateChain) } catch {
             throw .cannotOpen(path: store.path, reason: "this node's certificate: \(error)")
         }
-        author = author.signing(with: key, signer: ownKey.id, validity: ownKey.validFrom...ownKey.validUntil)
-        // The store folded every entry: revoked certificates and cuts may hide some.
-        _ = registry.setRevokedSigners(trust.revokedSigners)
-        if !registry.hiddenFeeds.isEmpty { registry.rebuildViews(from: try store.loadEntries()) }
+        // Revoked certificates and cuts hide what they hide from the start.
+        let loaded = try store.load(policy: policy, key: key, revokedSigners: trust.revokedSigners, waitingLimits: waitingLimits)
+        if let problem = loaded.snapshotProblem {
+            logger.warning("the views snapshot was not used: the views were folded again from every entry", metadata: ["reason": "\(problem)"])
+        }
+        registry = loaded.registry
+        registry.feedQuota = feedQuota
+        snapshotVector = loaded.snapshotVector
+        author = loaded.author.signing(with: key, signer: ownKey.id, validity: ownKey.validFrom...ownKey.validUntil)
+        newSegmentBeforeNextWrite = !(try store.takeCleanShutdownMark())
         headIDs = Self.headIDs(of: registry.ledger)
         published = NIOLockedValueBox(Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
                                                     feedsAtQuota: [], datedAhead: [:], writable: true, generation: 0,
@@ -370,12 +374,44 @@ public actor SyncEngine {
         return (try? store.entries(of: origin, in: range.lowerBound...min(end, range.upperBound), limit: limit)) ?? []
     }
 
+    // MARK: snapshots
+
+    /// Committed entries between two snapshots of the registry (`sync.snapshot-every`): a
+    /// restart after a crash folds at most about this many; a clean stop saves one.
+    public static let defaultSnapshotInterval = 50_000
+    private let snapshotInterval: Int
+    /// The ledger's vector at the last snapshot saved or loaded.
+    private var snapshotVector: VersionVector
+
+    /// Saves the registry as it is now (`RegistryStore.saveSnapshot`). A failure is logged: the
+    /// previous snapshot and the entries still give the same registry.
+    private func saveSnapshot() {
+        guard registry.vector != snapshotVector else { return }
+        let started = ContinuousClock.now
+        do {
+            let snapshot = registry.snapshot(since: snapshotVector)
+            try store.saveSnapshot(snapshot)
+            snapshotVector = snapshot.vector
+            metrics.snapshots.increment()
+            logger.debug("registry snapshot saved", metadata: ["entries": "\(snapshot.vector.total)", "took": "\(ContinuousClock.now - started)"])
+        } catch {
+            logger.error("the registry snapshot could not be saved; a restart folds the entries since the last one", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    /// The history behind one view (`Entry.subject`), read from the store without waiting for
+    /// the engine or blocking the caller's thread: the views keep none of it. Entries the views
+    /// do not show are among them; `RegistryViews.history(of:in:)` leaves those out.
+    public nonisolated func history(subject: String) async throws(StoreError) -> [Entry] {
+        try await store.entriesReadingAside(subject: subject)
+    }
+
     /// The views again from every entry held, after what is shown changed (a cut, a revocation).
     /// Costs a read of the whole store: rare by nature (a CRL, a cut, or a vouching entry).
     private func rebuildViews(because reason: String) {
         let started = ContinuousClock.now
         do {
-            registry.rebuildViews(from: try store.loadEntries())
+            try store.rebuildViews(of: &registry)
         } catch {
             logger.error("the views could not be rebuilt from the store; they show what they did", metadata: ["reason": "\(error)"])
             return
@@ -587,6 +623,7 @@ public actor SyncEngine {
         let waiting = writableWaiters
         writableWaiters = []
         for waiter in waiting { waiter.resume() }
+        saveSnapshot()
         do {
             try store.markCleanShutdown()
             try store.close()
@@ -620,11 +657,11 @@ public actor SyncEngine {
             // matches what is durable; peers will send them again.
             logger.critical("store write failed; reloading the registry from disk", metadata: ["reason": "\(error)"])
             let (limits, quota) = (registry.waitingLimits, registry.feedQuota)
-            if let (reloaded, reader) = try? store.load(policy: registry.policy, key: author.key) {
-                registry = reloaded
-                author = reader.signing(with: author.key, signer: author.signer, validity: author.validity)
+            if let reloaded = try? store.load(policy: registry.policy, key: author.key, revokedSigners: trust.revokedSigners, waitingLimits: limits) {
+                registry = reloaded.registry
+                snapshotVector = reloaded.snapshotVector
+                author = reloaded.author.signing(with: author.key, signer: author.signer, validity: author.validity)
             }
-            registry.waitingLimits = limits
             registry.feedQuota = quota
             headIDs = Self.headIDs(of: registry.ledger)
             publish()
@@ -705,6 +742,7 @@ public actor SyncEngine {
     private func committed(_ entries: [Entry], from source: NodeID? = nil, alsoFromOthers: Set<EntryID> = []) {
         guard !entries.isEmpty else { return }
         let vector = registry.vector
+        if vector.total >= snapshotVector.total + UInt64(snapshotInterval) { saveSnapshot() }
         for origin in Set(entries.map(\.origin)) { headIDs[origin] = registry.ledger.head(of: origin)?.id }
         metrics.held.record(Int64(vector.total))
         publish()

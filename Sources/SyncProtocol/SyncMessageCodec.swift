@@ -14,11 +14,11 @@ public enum SyncMessageCodec {
         case .hello(let hello):
             var wire = Mineralsync_V1_Hello()
             wire.protocolVersion = hello.protocolVersion
-            wire.node = nodeRef(hello.node)
-            wire.vector = vector(hello.vector)
+            wire.node = hello.node.wire
+            wire.vector = hello.vector.wire
             wire.headIds = hello.headIDs.sorted { $0.key < $1.key }.map { node, id in
                 var head = Mineralsync_V1_FeedHeadID()
-                head.node = nodeRef(node)
+                head.node = node.wire
                 head.id = Data(id.bytes)
                 return head
             }
@@ -36,14 +36,14 @@ public enum SyncMessageCodec {
             var wire = Mineralsync_V1_OriginCertificates()
             wire.certificates = certificates.map { certificate in
                 var origin = Mineralsync_V1_OriginCertificate()
-                origin.node = nodeRef(certificate.node)
+                origin.node = certificate.node.wire
                 origin.chain = certificate.chain.map { Data($0) }
                 return origin
             }
             out.kind = .certificates(wire)
         case .vector(let heads):
             var wire = Mineralsync_V1_Vector()
-            wire.vector = vector(heads)
+            wire.vector = heads.wire
             out.kind = .vector(wire)
         case .ping(let nonce):
             var wire = Mineralsync_V1_Ping()
@@ -134,31 +134,12 @@ public enum SyncMessageCodec {
         return kept + "…"
     }
 
-    static func nodeRef(_ node: NodeID) -> Mineralsync_V1_NodeRef {
-        var ref = Mineralsync_V1_NodeRef()
-        ref.participant = node.participant.rawValue
-        ref.name = node.name
-        ref.segment = node.segment
-        return ref
-    }
-
     static func node(_ ref: Mineralsync_V1_NodeRef) throws(SyncProtocolError) -> NodeID {
         do {
-            return try NodeID(participant: ref.participant, name: ref.name, segment: ref.segment)
+            return try NodeID(wire: ref)
         } catch {
             throw .invalidNode(error.description)
         }
-    }
-
-    static func vector(_ heads: VersionVector) -> Mineralsync_V1_VersionVector {
-        var wire = Mineralsync_V1_VersionVector()
-        wire.heads = heads.heads.sorted { $0.key < $1.key }.map { node, seq in
-            var head = Mineralsync_V1_FeedHead()
-            head.node = nodeRef(node)
-            head.seq = seq
-            return head
-        }
-        return wire
     }
 
     static func vector(_ wire: Mineralsync_V1_VersionVector) throws(SyncProtocolError) -> VersionVector {

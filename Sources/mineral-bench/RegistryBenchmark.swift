@@ -133,8 +133,8 @@ struct RegistryBenchmark: ParsableCommand {
 
         let reloadTime = try Stopwatch.best(rounds: 1) {
             let store = try RegistryStore(path: directory.appendingPathComponent("bench-1.sqlite").path, node: history.nodes[0])
-            let (registry, _) = try store.load(key: history.keys[history.nodes[0]]!)
-            precondition(registry.views.digest == validatedDigest)
+            let loaded = try store.load(key: history.keys[history.nodes[0]]!)
+            precondition(loaded.registry.views.digest == validatedDigest)
         }
 
         let perEntryVerify = Double(signed.count) / (Double(verifySample.count) / verifyTime)

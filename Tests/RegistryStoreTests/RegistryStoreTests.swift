@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
+import MineralWire
 import OpenSSLCrypto
 import Registry
 import RegistryStore
+import SwiftProtobuf
 import TestSupport
 import Testing
 
@@ -16,7 +18,7 @@ import Testing
 
     /// A registry with own entries and received ones from every other node.
     func populate(_ store: RegistryStore, count: Int = 40) throws -> MineralRegistry {
-        var (registry, author) = try store.load(key: alliance.nodes[store.node]!)
+        var (registry, author) = try store.loadRegistry(key: alliance.nodes[store.node]!)
         var others = alliance.ids.filter { $0 != store.node }.map { FeedAuthor(node: $0, key: alliance.nodes[$0]!) }
         for index in 0..<count {
             let (own, next) = try registry.draft(Ops.report(store.node.participant, "gallium", "\(index)"), by: author, now: UInt64(1000 + index))
@@ -38,7 +40,7 @@ import Testing
         try store.close()
 
         let reopened = try RegistryStore(path: path(), node: node)
-        let (restored, author) = try reopened.load(key: alliance.nodes[node]!)
+        let (restored, author) = try reopened.loadRegistry(key: alliance.nodes[node]!)
         #expect(restored.views.digest == registry.views.digest)
         #expect(restored.vector == registry.vector)
         #expect(author.head == registry.ledger.head(of: node))
@@ -61,7 +63,7 @@ import Testing
         let fork = try #require(registry.ingest([b.signed], keys: alliance.keys).forks.first)
         try store.record(fork)
         try store.close()
-        let (restored, _) = try RegistryStore(path: path(), node: node).load(key: alliance.nodes[node]!)
+        let (restored, _) = try RegistryStore(path: path(), node: node).loadRegistry(key: alliance.nodes[node]!)
         #expect(restored.ledger.fork(of: alliance.node("JP/jp-1")) == fork)
     }
 
@@ -87,6 +89,7 @@ import Testing
         // Back to schema 1, as the first release wrote it.
         let queue = try DatabaseQueue(path: path())
         try queue.write { db in
+            try Self.undoSnapshotsMigration(db)
             try db.execute(sql: """
                 DROP TABLE origin_certificate;
                 DROP TABLE revocation_list;
@@ -99,7 +102,7 @@ import Testing
         try queue.close()
         let reopened = try RegistryStore(path: path(), node: node)
         #expect(try reopened.loadCertificateChains() == [alliance.node("JP/jp-1"): [[[1, 2, 3]]]])
-        let (restored, _) = try reopened.load(key: alliance.nodes[node]!)
+        let (restored, _) = try reopened.loadRegistry(key: alliance.nodes[node]!)
         #expect(restored.views.digest == registry.views.digest)
         try reopened.record(certificateChain: [[4, 5]], of: alliance.node("JP/jp-1"))
         #expect(try reopened.loadCertificateChains()[alliance.node("JP/jp-1")]?.count == 2)
@@ -107,7 +110,45 @@ import Testing
         #expect(try reopened.loadRevocationLists() == [[1, 2]])
         try reopened.close()
         let version = try DatabaseQueue(path: path()).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 2)
+        #expect(version == 3)
+    }
+
+    /// What migration 3 adds, taken out again: the store as schema 2 left it.
+    static func undoSnapshotsMigration(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP INDEX entry_subject;
+            ALTER TABLE entry DROP COLUMN subject;
+            DROP TABLE feed_head;
+            DROP TABLE snapshot;
+            DROP TABLE feed_ids;
+            DELETE FROM grdb_migrations WHERE identifier LIKE '3 %';
+            PRAGMA user_version = 2;
+            """)
+    }
+
+    /// A store of schema 2 gains its entries' subjects (the history behind a view is found by
+    /// them), its feeds' heads, and snapshots; it loads by replaying, then from its snapshot.
+    @Test func aStoreOfTheSecondSchemaGainsSubjectsAndSnapshots() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        let registry = try populate(store, count: 6)
+        try store.close()
+        let queue = try DatabaseQueue(path: path())
+        try queue.write { try Self.undoSnapshotsMigration($0) }
+        try queue.close()
+        let reopened = try RegistryStore(path: path(), node: node)
+        let gallium = try reopened.entries(subject: Entry.reserveSubject("EU", try MineralID("gallium")))
+        #expect(!gallium.isEmpty)
+        #expect(gallium.allSatisfy { $0.subject == Entry.reserveSubject("EU", try! MineralID("gallium")) })
+        #expect(try reopened.feedHeads() == registry.vector)
+        let loaded = try reopened.load(key: alliance.nodes[node]!)
+        #expect(loaded.snapshotVector.heads.isEmpty && loaded.snapshotProblem == nil)
+        #expect(loaded.registry.views.digest == registry.views.digest)
+        try reopened.saveSnapshot(loaded.registry.snapshot(since: VersionVector()))
+        let again = try reopened.load(key: alliance.nodes[node]!)
+        #expect(again.snapshotVector == registry.vector)
+        #expect(again.registry.views.digest == registry.views.digest)
+        try reopened.close()
     }
 
     /// A stopped node's database file alone holds every commit (the WAL was checkpointed into
@@ -120,7 +161,7 @@ import Testing
         try store.close()
         try FileManager.default.copyItem(atPath: path(), toPath: path("copy.sqlite"))
         let copy = try RegistryStore(path: path("copy.sqlite"), node: node)
-        let (restored, _) = try copy.load(key: alliance.nodes[node]!)
+        let (restored, _) = try copy.loadRegistry(key: alliance.nodes[node]!)
         #expect(restored.vector == registry.vector)
         #expect(try copy.entryCount == 60)
         try copy.close()
@@ -136,16 +177,19 @@ import Testing
         try store.record(certificateChain: [[7, 7]], of: alliance.node("JP/jp-1"))
         try store.close()
         let queue = try DatabaseQueue(path: path())
-        try queue.write { try $0.execute(sql: "DROP TABLE grdb_migrations") }
+        try queue.write { db in
+            try Self.undoSnapshotsMigration(db)
+            try db.execute(sql: "DROP TABLE grdb_migrations")
+        }
         try queue.close()
 
         let reopened = try RegistryStore(path: path(), node: node)
-        let (restored, _) = try reopened.load(key: alliance.nodes[node]!)
+        let (restored, _) = try reopened.loadRegistry(key: alliance.nodes[node]!)
         #expect(restored.views.digest == registry.views.digest)
         #expect(try reopened.loadCertificateChains()[alliance.node("JP/jp-1")] == [[[7, 7]]])
         try reopened.close()
         let applied = try DatabaseQueue(path: path()).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        #expect(applied == ["1 first release", "2 key history and received CRLs"])
+        #expect(applied == ["1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots"])
     }
 
     /// A store a newer daemon migrated further (a migration this one does not know) is refused,
@@ -153,7 +197,7 @@ import Testing
     @Test func aStoreWithAMigrationThisDaemonDoesNotKnowIsRefused() throws {
         try RegistryStore(path: path(), node: alliance.node("EU/eu-1")).close()
         let queue = try DatabaseQueue(path: path())
-        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('3 something newer')") }
+        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('4 something newer')") }
         try queue.close()
         do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
             guard case .newerSchema = error else { Issue.record("wrong error \(error)"); return }
@@ -192,7 +236,7 @@ import Testing
         try queue.write { try $0.execute(sql: "PRAGMA user_version = 7") }
         try queue.close()
         do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
-            guard case .newerSchema(_, 7, 2) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .newerSchema(_, 7, 3) = error else { Issue.record("wrong error \(error)"); return }
             #expect(error.description.contains("upgrade mineral-syncd"))
         }
     }
@@ -235,13 +279,15 @@ import Testing
 
     /// A writer killed with SIGKILL mid-stream loses no committed entry and leaves no partial one.
     /// The kill lands while the writer is still writing: it has reported the target number of
-    /// commits and is running when the signal is sent.
-    @Test(arguments: [1, 25])
-    func killedWriterLosesNothingCommitted(batchSize: Int) async throws {
+    /// commits and is running when the signal is sent. With snapshots saved every few batches,
+    /// the kill may land in a snapshot's write: the store loads from the snapshot before (or
+    /// this one), never from a mix, and gives the views a full replay gives.
+    @Test(arguments: [(1, 0), (25, 0), (25, 3)])
+    func killedWriterLosesNothingCommitted(batchSize: Int, batchesPerSnapshot: Int) async throws {
         for round in 0..<3 {
             let writer = Process()
             writer.executableURL = try CrashWriter.executable()
-            writer.arguments = [path(), "\(batchSize)"]
+            writer.arguments = [path(), "\(batchSize)"] + (batchesPerSnapshot > 0 ? ["\(batchesPerSnapshot)"] : [])
             let output = Pipe()
             writer.standardOutput = output
             try writer.run()
@@ -266,7 +312,15 @@ import Testing
             let node = alliance.node("EU/eu-1")
             let store = try RegistryStore(path: path(), node: node)
             let entries = try store.loadEntries()  // every row decodes and matches its id
-            let (registry, author) = try store.load(key: alliance.nodes[node]!)  // chain intact
+            let loaded = try store.load(key: alliance.nodes[node]!)  // chain intact
+            let (registry, author) = (loaded.registry, loaded.author)
+            #expect(loaded.snapshotProblem == nil)
+            if batchesPerSnapshot > 0 {
+                #expect(!loaded.snapshotVector.heads.isEmpty, "round \(round): no snapshot was loaded")
+                var replayed = MineralRegistry()
+                for entry in entries { try replayed.replay(entry) }
+                #expect(registry.views.digest == replayed.views.digest)
+            }
             let held = registry.vector[node]
             #expect(held >= lastCommitted, "round \(round): committed \(lastCommitted), found \(held)")
             #expect(held - lastCommitted <= UInt64(2 * batchSize), "more than the in-flight batches appeared")
@@ -275,6 +329,78 @@ import Testing
             #expect(author.nextSeq == held + 1)
             try store.close()
         }
+    }
+
+    // MARK: snapshots
+
+    /// A restart from a snapshot and the entries after it gives what a replay of every entry
+    /// gives, and reads only the entries after the snapshot.
+    @Test func aSnapshotAndTheEntriesAfterItGiveTheReplayedRegistry() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        let early = try populate(store, count: 20)
+        try store.saveSnapshot(early.snapshot(since: VersionVector()))
+        try store.close()
+        let reopened = try RegistryStore(path: path(), node: node)
+        let registry = try populate(reopened, count: 15)
+        #expect(registry.vector != early.vector)
+        let loaded = try reopened.load(key: alliance.nodes[node]!)
+        #expect(loaded.snapshotProblem == nil)
+        #expect(loaded.snapshotVector == early.vector)
+        #expect(loaded.registry.vector == registry.vector)
+        #expect(loaded.registry.views.digest == registry.views.digest)
+        #expect(loaded.author.nextSeq == registry.vector[node] + 1)
+        // The next snapshot writes only the id chunks that changed; the one after loads whole.
+        try reopened.saveSnapshot(loaded.registry.snapshot(since: loaded.snapshotVector))
+        let again = try reopened.load(key: alliance.nodes[node]!)
+        #expect(again.snapshotVector == registry.vector)
+        #expect(again.registry.views.digest == registry.views.digest)
+        #expect(again.registry.ledger.head(of: node) == registry.ledger.head(of: node))
+        try reopened.close()
+    }
+
+    /// A snapshot changed on disk (one byte anywhere) is detected and not used: the registry is
+    /// folded from the entries, and the load says why.
+    @Test(arguments: ["views", "ledger", "ids", "checksum"])
+    func aTamperedSnapshotIsDetectedAndTheEntriesReplayed(part: String) throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        let registry = try populate(store, count: 12)
+        try store.saveSnapshot(registry.snapshot(since: VersionVector()))
+        try store.close()
+        let (table, column, row) = part == "ids" ? ("feed_ids", "ids", "origin = 'EU/eu-1' AND chunk = 0") : ("snapshot", part, "slot = 1")
+        let queue = try DatabaseQueue(path: path())
+        try queue.write { db in
+            var blob = [UInt8](try Data.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE \(row)")!)
+            blob[blob.count / 2] ^= 0x01
+            try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE \(row)", arguments: [Data(blob)])
+        }
+        try queue.close()
+        let loaded = try RegistryStore(path: path(), node: node).load(key: alliance.nodes[node]!)
+        #expect(loaded.snapshotProblem != nil, "a changed \(part) went unnoticed")
+        #expect(loaded.snapshotVector.heads.isEmpty)
+        #expect(loaded.registry.views.digest == registry.views.digest)
+        #expect(loaded.registry.vector == registry.vector)
+    }
+
+    /// Views that are not those the snapshot's digest names (a bug, or a forgery that kept the
+    /// checksum right) are refused by the digest check.
+    @Test func aSnapshotWhoseViewsDoNotMatchItsDigestIsNotUsed() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        let registry = try populate(store, count: 12)
+        let snapshot = registry.snapshot(since: VersionVector())
+        // Another registry's views (fewer entries) under this snapshot's digest.
+        var fewer = MineralRegistry()
+        for entry in try store.loadEntries().prefix(5) { try fewer.replay(entry) }
+        var forged = try Mineralsync_V1_ViewsSnapshot(serializedBytes: fewer.views.snapshot(alertEntries: []))
+        forged.digest = Data(registry.views.digest.bytes)
+        try store.saveSnapshot(RegistrySnapshot(vector: snapshot.vector, ledger: snapshot.ledger, views: try forged.serializedBytes(),
+                                                idChunks: snapshot.idChunks))
+        let loaded = try store.load(key: alliance.nodes[node]!)
+        #expect(loaded.snapshotProblem?.contains("digest") == true, "\(loaded.snapshotProblem ?? "no problem found")")
+        #expect(loaded.registry.views.digest == registry.views.digest)
+        try store.close()
     }
 
     // MARK: a store changed behind the node's back
@@ -360,4 +486,12 @@ import Testing
 
 enum CrashWriter {
     static func executable() throws -> URL { try BuiltExecutable.url("StoreCrashWriter") }
+}
+
+extension RegistryStore {
+    /// `load`'s registry and author.
+    func loadRegistry(key: PrivateKey) throws -> (MineralRegistry, FeedAuthor) {
+        let loaded = try load(key: key)
+        return (loaded.registry, loaded.author)
+    }
 }

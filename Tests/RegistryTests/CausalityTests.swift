@@ -57,7 +57,7 @@ import Testing
         eu2.receive([later])
         for node in [eu1, eu2, us] {
             #expect(node.gallium == "2")
-            #expect(node.registry.views.history(of: Self.gallium).map(\.report.quantity.amount.text) == ["1", "2"])
+            #expect(node.registry.views.history(of: Self.gallium, in: [ahead, later]).map(\.report.quantity.amount.text) == ["1", "2"])
             #expect(node.registry.views.digest == us.registry.views.digest)
         }
     }
@@ -144,7 +144,7 @@ import Testing
                 _ = replica.ingest(written.map(\.signed)) { Self.keys[$0]?.publicKey }  // anything that waited for a gap
                 digests.append(replica.views.digest)
                 latest.append(replica.views.reserve(Self.gallium).map { $0.order.id })
-                histories.append(replica.views.history(of: Self.gallium).map(\.order.id))
+                histories.append(replica.views.history(of: Self.gallium, in: written).map(\.order.id))
             }
             #expect(digests[0] == digests[1] && latest[0] == latest[1] && histories[0] == histories[1])
             let winner = try! #require(latest[0])

@@ -51,9 +51,9 @@ import Testing
     @Test(arguments: [("K", "\u{212A}"), ("Qu\u{E9}bec", "Que\u{301}bec")])
     func canonicallyEqualSpellingsFoldToOneRegisterInAnyOrder(_ a: String, _ b: String) throws {
         let alliance = TestAlliance.standard
-        var eu = alliance.author("EU/eu-1")
-        let first = eu.write(Ops.report("EU", "gallium", "10", site: a), at: 1)
-        let second = eu.write(Ops.report("EU", "gallium", "20", site: b), at: 2)
+        var eu1 = alliance.author("EU/eu-1"), eu2 = alliance.author("EU/eu-2")
+        let first = eu1.write(Ops.report("EU", "gallium", "10", site: a), at: 1)
+        let second = eu2.write(Ops.report("EU", "gallium", "20", site: b), at: 2)
         var forward = RegistryViews()
         forward.fold([first, second])
         var backward = RegistryViews()

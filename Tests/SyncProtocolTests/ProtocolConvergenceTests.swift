@@ -108,7 +108,7 @@ import Testing
         // EU's disk is restored from a backup holding only its first 4 entries.
         let restored = SimulatedNode("EU/eu-1", alliance: alliance, network: network)
         let backup = (1...4).map { eu.store[eu.id]![$0]! }
-        try restored.registry.restore(entries: backup)
+        for entry in backup { try restored.registry.replay(entry) }
         for entry in backup { restored.store[eu.id, default: [:]][entry.seq] = entry; restored.author.catchUp(to: entry) }
         network.add(restored)
         us.sessions[eu.id] = nil

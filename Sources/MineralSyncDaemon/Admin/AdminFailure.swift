@@ -1,5 +1,6 @@
 import AdminAPI
 import NIOHTTP1
+import RegistryStore
 import SyncNode
 
 /// A refused admin request: its HTTP status and the `{error, message}` body `mineralctl` prints.
@@ -15,6 +16,7 @@ struct AdminFailure: Error {
     static func validation(_ message: String) -> AdminFailure { AdminFailure(.badRequest, "validation", message) }
     static func notFound(_ message: String) -> AdminFailure { AdminFailure(.notFound, "not-found", message) }
     static func notConnected(_ message: String) -> AdminFailure { AdminFailure(.conflict, "not-connected", message) }
+    static func storeFailed(_ error: StoreError) -> AdminFailure { AdminFailure(.internalServerError, "internal", error.description) }
 
     /// What a refused write means to the operator: a rule of the registry (403), a bad field
     /// (400), a node that cannot write now (503), or a fault of this node (500).

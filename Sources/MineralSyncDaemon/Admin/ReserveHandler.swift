@@ -1,6 +1,7 @@
 import AdminAPI
 import Foundation
 import Registry
+import RegistryStore
 import SyncNode
 
 /// Reserve levels and targets: reads from the published views; writes validated here, then
@@ -49,7 +50,11 @@ struct ReserveHandler: Sendable {
         let sites = Set(views.reserves.filter { $0.report.participant == participant && $0.report.mineral == mineral }.map(\.report.site))
         // Each site's history in its own order (a report after the one it supersedes, whatever
         // the clocks), the sites interleaved by time.
-        var histories = sites.sorted().map { views.history(of: ReserveKey(participant: participant, mineral: mineral, site: $0))[...] }
+        let writes: [Entry]
+        do { writes = try await engine.history(subject: Entry.reserveSubject(participant, mineral)) } catch {
+            throw .storeFailed(error)
+        }
+        var histories = sites.sorted().map { views.history(of: ReserveKey(participant: participant, mineral: mineral, site: $0), in: writes)[...] }
         var merged: [ReserveRecord] = []
         while let next = histories.indices.filter({ !histories[$0].isEmpty }).min(by: { histories[$0].first!.order < histories[$1].first!.order }) {
             merged.append(histories[next].removeFirst())

@@ -49,9 +49,7 @@ public enum EntryCodec {
                                   signer: SignerID?) throws -> [UInt8] {
         var body = Mineralsync_V1_EntryBody()
         body.format = format
-        body.origin.participant = origin.participant.rawValue
-        body.origin.name = origin.name
-        body.origin.segment = origin.segment
+        body.origin = origin.wire
         body.seq = seq
         body.previous = Data(previous.bytes)
         body.clock.wallMillis = clock.wallMillis

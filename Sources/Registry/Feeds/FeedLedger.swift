@@ -128,9 +128,9 @@ public struct FeedLedger: Sendable {
     // back: a copy that leaves the original in the dictionary shares `ids` with it, and the
     // next append copies the whole feed (quadratic in a feed's length).
 
-    private var feeds: [NodeID: Feed] = [:]
+    var feeds: [NodeID: Feed] = [:]
     /// Highest contiguous accepted seq per feed. Every accepted entry is in it.
-    public private(set) var vector = VersionVector()
+    public internal(set) var vector = VersionVector()
     public var waitingLimits: WaitingLimits
     /// What every feed's waiting entries cost together.
     public private(set) var waitingBytes = 0

@@ -14,6 +14,7 @@ struct AlertHistory: Sendable {
     var resolutions: [Event<AlertResolution>] = []
 
     /// Records the raise; false when it was already recorded (the same entry again).
+    @discardableResult
     mutating func record(raise operation: AlertRaise, order: EventOrder) -> Bool {
         guard raise == nil else { return false }
         raise = Event(operation: operation, order: order)
@@ -22,6 +23,7 @@ struct AlertHistory: Sendable {
 
     /// Records an update, acknowledgement or resolution; false when this entry is already there.
     /// An alert has few of each, so a scan is the cheapest way to keep them a set.
+    @discardableResult
     mutating func record<Operation>(_ operation: Operation, order: EventOrder,
                                     in events: WritableKeyPath<AlertHistory, [Event<Operation>]>) -> Bool {
         guard !self[keyPath: events].contains(where: { $0.order.id == order.id }) else { return false }

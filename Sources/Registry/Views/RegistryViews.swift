@@ -3,12 +3,18 @@ import OpenSSLCrypto
 
 /// The registry as people read it, folded from entries. Never replicated: every node derives it.
 ///
-/// Merge law: `fold` is a set union followed by pure functions of the set. Folding the same
-/// entries in any order, any number of times, gives equal views and an equal `digest`
-/// (commutative, associative, idempotent). Nothing here depends on the local clock.
+/// Merge law: the views are a function of the entries folded, and entries are folded as the
+/// ledger releases them: each feed in ascending seq. An entry at or below its feed's highest
+/// folded seq (`folded`) is taken as folded already. Folding the same feed prefixes with the
+/// feeds interleaved in any order, any number of times, gives equal views and an equal `digest`
+/// (commutative, associative, idempotent over the prefixes, which merge as version vectors).
+/// Nothing here depends on the local clock.
+///
+/// The views keep what they show, not the history behind it (`Register`): history is read
+/// from the store and ordered by `history(of:in:)`.
 ///
 /// - Reserves: per participant × mineral × site, the report greatest in `EventOrder` (last writer
-///   wins; the only writers are the participant's own nodes); all reports kept as history.
+///   wins; the only writers are the participant's own nodes).
 /// - Targets: the same, per participant × mineral.
 /// - Alerts: see `DisruptionAlert`.
 /// Entries that break the policy are left out and listed in `violations`; entries with an
@@ -16,16 +22,20 @@ import OpenSSLCrypto
 public struct RegistryViews: Sendable {
     public let policy: EntryPolicy
 
-    private var reserveRegisters: [ReserveKey: Register<ReserveRecord>] = [:]
-    private var targetRegisters: [TargetKey: Register<TargetRecord>] = [:]
-    private var alertHistories: [EntryID: AlertHistory] = [:]
-    private var entryViolations: [EntryID: PolicyViolation] = [:]
-    public private(set) var unknownOperations: [EntryID: [Int]] = [:]
+    var reserveRegisters: [ReserveKey: Register<ReserveRecord>] = [:]
+    var targetRegisters: [TargetKey: Register<TargetRecord>] = [:]
+    var alertHistories: [EntryID: AlertHistory] = [:]
+    var entryViolations: [EntryID: PolicyViolation] = [:]
+    public internal(set) var unknownOperations: [EntryID: [Int]] = [:]
     /// Cut entries shown (what they do is the registry's: `MineralRegistry.cuts`).
-    public private(set) var cutEntries: [EntryID: FeedCut] = [:]
-    /// Every entry lands in exactly one of the places above, each of which is a set keyed by
-    /// the entry id, so the distinct entries folded are counted as they first land.
-    public private(set) var entryCount = 0
+    public internal(set) var cutEntries: [EntryID: FeedCut] = [:]
+    /// The entries folded that write neither a register nor an alert (those that break the
+    /// policy, unknown operations, cuts), kept whole for snapshots: few, and bounded by quotas.
+    var aside: [EntryID: Entry] = [:]
+    /// Per feed, the highest seq folded: the views show exactly each feed's entries up to it.
+    public internal(set) var folded = VersionVector()
+    /// Distinct entries folded.
+    public internal(set) var entryCount = 0
 
     public init(policy: EntryPolicy = EntryPolicy()) {
         self.policy = policy
@@ -38,40 +48,48 @@ public struct RegistryViews: Sendable {
     }
 
     public mutating func fold(_ entry: Entry) {
-        if land(entry) { entryCount += 1 }
+        guard entry.seq > folded[entry.origin] else { return }
+        folded[entry.origin] = entry.seq
+        land(entry)
+        entryCount += 1
     }
 
-    /// Puts an entry where it belongs; false when it was already there.
-    private mutating func land(_ entry: Entry) -> Bool {
+    /// Puts an entry where it belongs.
+    mutating func land(_ entry: Entry) {
         // The usual entry: a participant's own report to a register it already has. A register
         // exists only for a mineral the catalogue knows, and these views' policy never changes,
         // so only the ownership rule is left to check: one key lookup, no catalogue lookup.
         if case .reportReserve(let report) = entry.operation, report.participant == entry.origin.participant,
            let index = reserveRegisters.index(forKey: report.key) {
-            return reserveRegisters.values[index].insert(entry)
+            reserveRegisters.values[index].insert(entry)
+            return
         }
         if let violation = policy.violation(of: entry.operation, by: entry.origin) {
-            return entryViolations.updateValue(violation, forKey: entry.id) == nil
+            entryViolations[entry.id] = violation
+            aside[entry.id] = entry
+            return
         }
         switch entry.operation {
         case .reportReserve(let report):
-            return reserveRegisters[report.key, default: Register()].insert(entry)
+            reserveRegisters[report.key, default: Register()].insert(entry)
         case .setTarget(let target):
-            return targetRegisters[TargetKey(participant: target.participant, mineral: target.mineral), default: Register()].insert(entry)
+            targetRegisters[TargetKey(participant: target.participant, mineral: target.mineral), default: Register()].insert(entry)
         case .raiseAlert(let raise):
-            return alertHistories[entry.id, default: AlertHistory()].record(raise: raise, order: EventOrder(entry))
+            alertHistories[entry.id, default: AlertHistory()].record(raise: raise, order: EventOrder(entry))
         case .updateAlert(let update):
-            return alertHistories[update.alertID, default: AlertHistory()].record(update, order: EventOrder(entry), in: \.updates)
+            alertHistories[update.alertID, default: AlertHistory()].record(update, order: EventOrder(entry), in: \.updates)
         case .acknowledgeAlert(let ack):
-            return alertHistories[ack.alertID, default: AlertHistory()].record(ack, order: EventOrder(entry), in: \.acknowledgements)
+            alertHistories[ack.alertID, default: AlertHistory()].record(ack, order: EventOrder(entry), in: \.acknowledgements)
         case .resolveAlert(let resolution):
-            return alertHistories[resolution.alertID, default: AlertHistory()].record(resolution, order: EventOrder(entry), in: \.resolutions)
+            alertHistories[resolution.alertID, default: AlertHistory()].record(resolution, order: EventOrder(entry), in: \.resolutions)
         case .cutFeed(let cut):
-            return cutEntries.updateValue(cut, forKey: entry.id) == nil
+            cutEntries[entry.id] = cut
+            aside[entry.id] = entry
         case .unknown(let numbers):
-            return unknownOperations.updateValue(numbers, forKey: entry.id) == nil
+            unknownOperations[entry.id] = numbers
+            aside[entry.id] = entry
         case .malformed:
-            return entryViolations[entry.id] == nil // the policy above always reports it
+            break // the policy above always reports it
         }
     }
 
@@ -82,9 +100,19 @@ public struct RegistryViews: Sendable {
 
     public func reserve(_ key: ReserveKey) -> ReserveRecord? { reserveRegisters[key]?.latest }
 
-    /// Every report for a register, oldest first: the audit trail and the time series.
-    public func history(of key: ReserveKey) -> [ReserveRecord] {
-        reserveRegisters[key]?.orderedHistory ?? []
+    /// Every report for a register among `entries` (its writes as the store holds them, in any
+    /// order; other entries are ignored), each after the report it supersedes, otherwise oldest
+    /// first: the audit trail and the time series. The views keep no history: the caller reads
+    /// the register's writes from the store, up to `folded` (what is shown).
+    public func history(of key: ReserveKey, in entries: [Entry]) -> [ReserveRecord] {
+        let writes = entries.filter { entry in
+            guard entry.seq <= folded[entry.origin], case .reportReserve(let report) = entry.operation, report.key == key else { return false }
+            return policy.violation(of: entry.operation, by: entry.origin) == nil
+        }
+        var unique: [EntryID: Entry] = [:]
+        for write in writes { unique[write.id] = write }
+        let ordered = unique.values.sorted { EventOrder.precedes($0, $1) }
+        return CausalOrder.sorted(ordered, id: \.id, supersedes: \.supersedes).map(ReserveRecord.init(written:))
     }
 
     /// What a new write to the operation's register supersedes: the register's latest write as
@@ -178,7 +206,7 @@ public struct RegistryViews: Sendable {
             // first, and two spellings that are canonically equal ("K", U+212A) share a key.
             writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(latest.report.site)
             writer.reserve(latest)
-            writer.integer(UInt64(register.writes.count))
+            writer.integer(UInt64(register.count))
             writer.digest(register.idDigest)
         }
         writer.section("targets")
@@ -187,7 +215,7 @@ public struct RegistryViews: Sendable {
             let record = register.latest
             writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
             writer.quantity(record.target.quantity); writer.order(record.order)
-            writer.integer(UInt64(register.writes.count))
+            writer.integer(UInt64(register.count))
             writer.digest(register.idDigest)
         }
         writer.section("alerts")

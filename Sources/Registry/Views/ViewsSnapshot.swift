@@ -1,0 +1,172 @@
+import Foundation
+import MineralWire
+import OpenSSLCrypto
+import SwiftProtobuf
+
+/// Why a views snapshot (views.proto) was not taken. Whoever holds one that fails folds the
+/// entries instead.
+public enum ViewsSnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
+    case undecodable(String)
+    case unsupportedVersion(UInt32)
+    /// An entry that does not decode, lies beyond the snapshot's vector, or fails the check
+    /// the reader asked for (its signature, for a snapshot from a peer).
+    case invalidEntry(String)
+    case invalidRegister(String)
+    /// The views the snapshot holds are not those its digest names: damaged, or made up.
+    case digestMismatch(claimed: SHA256Digest, computed: SHA256Digest)
+
+    public var description: String {
+        switch self {
+        case .undecodable(let reason): "the views snapshot does not decode: \(reason)"
+        case .unsupportedVersion(let version): "the views snapshot has version \(version); this node reads version 1"
+        case .invalidEntry(let reason): "the views snapshot holds an entry it cannot: \(reason)"
+        case .invalidRegister(let reason): "the views snapshot holds a register it cannot: \(reason)"
+        case .digestMismatch(let claimed, let computed):
+            "the views snapshot names digest \(claimed.hex) but holds views with digest \(computed.hex)"
+        }
+    }
+}
+
+extension RegistryViews {
+    /// These views as a `ViewsSnapshot` (views.proto), the same bytes for the same views on
+    /// every node. The views keep alerts' operations, not their entries: `alertEntries` are the
+    /// entries about alerts the caller read from the store; those beyond `folded` are left out.
+    public func snapshot(alertEntries: [Entry]) -> [UInt8] {
+        var message = Mineralsync_V1_ViewsSnapshot()
+        message.version = 1
+        message.vector = folded.wire
+        message.digest = Data(digest.bytes)
+        message.reserves = reserveRegisters.sorted { $0.key < $1.key }.map { Self.wire($0.value) }
+        message.targets = targetRegisters.sorted { $0.key < $1.key }.map { Self.wire($0.value) }
+        var entries = aside
+        for entry in alertEntries where entry.seq <= folded[entry.origin] && entries[entry.id] == nil {
+            entries[entry.id] = entry
+        }
+        message.entries = entries.sorted { $0.key < $1.key }.map { Self.wire($0.value.signed) }
+        message.folded = UInt64(entryCount)
+        // Encoding a message built here cannot fail.
+        return (try? message.serializedBytes()) ?? []
+    }
+
+    /// The views a `ViewsSnapshot` holds, when they are the views its digest names. `check`
+    /// accepts or refuses each entry (a snapshot from a peer: its signature), after the
+    /// snapshot's own checks: it decodes, it is within the snapshot's vector, and register
+    /// writes keep the policy. `alongside`: entries about alerts to fold with those the
+    /// snapshot holds (a node's own snapshot leaves them out: they are in its store); those
+    /// beyond the snapshot's vector are left out.
+    public init(snapshot bytes: [UInt8], policy: EntryPolicy = EntryPolicy(), alongside: [Entry] = [],
+                check: (Entry) -> Bool = { _ in true }) throws(ViewsSnapshotError) {
+        let message: Mineralsync_V1_ViewsSnapshot
+        do { message = try Mineralsync_V1_ViewsSnapshot(serializedBytes: bytes) } catch { throw .undecodable("\(error)") }
+        guard message.version == 1 else { throw .unsupportedVersion(message.version) }
+        self.init(policy: policy)
+        var vector = VersionVector()
+        for head in message.vector.heads {
+            let node = try Self.node(head.node)
+            guard vector[node] == 0, head.seq > 0 else { throw .undecodable("the vector names \(node) twice, or at seq 0") }
+            vector[node] = head.seq
+        }
+        folded = vector
+        func entry(_ wire: Mineralsync_V1_SignedEntry) throws(ViewsSnapshotError) -> Entry {
+            let entry: Entry
+            do { entry = try EntryCodec.decode(SignedEntry(body: [UInt8](wire.body), signature: [UInt8](wire.signature))) } catch {
+                throw .invalidEntry("\(error)")
+            }
+            guard entry.seq <= vector[entry.origin] else { throw .invalidEntry("\(entry) lies beyond the snapshot's vector") }
+            guard check(entry) else { throw .invalidEntry("\(entry) fails its check") }
+            return entry
+        }
+        for state in message.reserves {
+            let (heads, awaited, chains): ([Entry], Set<EntryID>, [Register<ReserveRecord>.FeedChain]) = try Self.register(state, entry: entry)
+            guard case .reportReserve(let report) = heads[0].operation,
+                  heads.allSatisfy({ if case .reportReserve(let other) = $0.operation { other.key == report.key } else { false } }),
+                  heads.allSatisfy({ policy.violation(of: $0.operation, by: $0.origin) == nil }),
+                  reserveRegisters[report.key] == nil else {
+                throw .invalidRegister("a reserve register's heads are not reports of one register the policy allows, once")
+            }
+            reserveRegisters[report.key] = Register(heads: heads, awaited: awaited, chains: chains)
+        }
+        for state in message.targets {
+            let (heads, awaited, chains): ([Entry], Set<EntryID>, [Register<TargetRecord>.FeedChain]) = try Self.register(state, entry: entry)
+            guard case .setTarget(let target) = heads[0].operation else { throw .invalidRegister("a target register's head is not a target") }
+            let key = TargetKey(participant: target.participant, mineral: target.mineral)
+            guard heads.allSatisfy({ if case .setTarget(let other) = $0.operation { other.participant == key.participant && other.mineral == key.mineral } else { false } }),
+                  heads.allSatisfy({ policy.violation(of: $0.operation, by: $0.origin) == nil }),
+                  targetRegisters[key] == nil else {
+                throw .invalidRegister("a target register's heads are not targets of one register the policy allows, once")
+            }
+            targetRegisters[key] = Register(heads: heads, awaited: awaited, chains: chains)
+        }
+        var landed: Set<EntryID> = []
+        for wire in message.entries {
+            let folded = try entry(wire)
+            guard landed.insert(folded.id).inserted else { throw .invalidEntry("\(folded) appears twice") }
+            switch folded.operation {
+            case .reportReserve, .setTarget:
+                guard policy.violation(of: folded.operation, by: folded.origin) != nil else {
+                    throw .invalidEntry("\(folded) writes a register: it belongs to the register's state")
+                }
+            default: break
+            }
+            land(folded)
+        }
+        for entry in alongside where entry.seq <= vector[entry.origin] && landed.insert(entry.id).inserted {
+            guard entry.subject?.hasPrefix(Entry.alertSubjectStart) == true else { throw .invalidEntry("\(entry) is not about an alert") }
+            land(entry)
+        }
+        entryCount = Int(clamping: message.folded)
+        let computed = digest
+        guard let claimed = SHA256Digest(bytes: message.digest), claimed == computed else {
+            throw .digestMismatch(claimed: SHA256Digest(bytes: message.digest) ?? .zero, computed: computed)
+        }
+    }
+
+    private static func register<Record>(_ state: Mineralsync_V1_RegisterState,
+                                         entry: (Mineralsync_V1_SignedEntry) throws(ViewsSnapshotError) -> Entry)
+        throws(ViewsSnapshotError) -> (heads: [Entry], awaited: Set<EntryID>, chains: [Register<Record>.FeedChain]) {
+        var heads: [Entry] = []
+        for wire in state.heads { heads.append(try entry(wire)) }
+        guard !heads.isEmpty, Set(heads.map(\.id)).count == heads.count else { throw .invalidRegister("a register without heads, or with one twice") }
+        var awaited: Set<EntryID> = []
+        for id in state.awaited {
+            guard let id = SHA256Digest(bytes: id) else { throw .invalidRegister("an awaited id is not 32 bytes") }
+            awaited.insert(id)
+        }
+        var chains: [Register<Record>.FeedChain] = []
+        for wire in state.chains {
+            guard let chain = SHA256Digest(bytes: wire.chain), wire.writes > 0 else { throw .invalidRegister("a feed chain is not 32 bytes, or counts no write") }
+            chains.append(.init(feed: try node(wire.feed), chain: chain, count: Int(clamping: wire.writes)))
+        }
+        guard Set(chains.map(\.feed)).count == chains.count, heads.allSatisfy({ head in chains.contains { $0.feed == head.origin } }) else {
+            throw .invalidRegister("a register's feed chains name a feed twice, or miss a head's feed")
+        }
+        return (heads, awaited, chains)
+    }
+
+    private static func wire<Record>(_ register: Register<Record>) -> Mineralsync_V1_RegisterState {
+        var state = Mineralsync_V1_RegisterState()
+        state.heads = register.heads.map { wire($0.signed) }
+        state.awaited = register.awaitedIDs.sorted().map { Data($0.bytes) }
+        state.chains = register.chains.map { chain in
+            var wire = Mineralsync_V1_FeedChain()
+            wire.feed = chain.feed.wire
+            wire.writes = UInt64(chain.count)
+            wire.chain = Data(chain.chain.bytes)
+            return wire
+        }
+        return state
+    }
+
+    private static func wire(_ signed: SignedEntry) -> Mineralsync_V1_SignedEntry {
+        var wire = Mineralsync_V1_SignedEntry()
+        wire.body = Data(signed.body)
+        wire.signature = Data(signed.signature)
+        return wire
+    }
+
+    static func node(_ ref: Mineralsync_V1_NodeRef) throws(ViewsSnapshotError) -> NodeID {
+        do { return try NodeID(wire: ref) } catch {
+            throw .undecodable("a node reference: \(error)")
+        }
+    }
+}
