@@ -133,6 +133,7 @@ public enum ConfigurationParser {
             if let value = r.duration(section, "penalty") { sync.penalty = value }
             if let value = r.duration(section, "max-penalty") { sync.maximumPenalty = value }
             if let value = r.duration(section, "max-clock-skew") { sync.maximumClockSkew = value }
+            if let value = r.integer(section, "snapshot-every", in: 1_000...10_000_000) { sync.snapshotInterval = value }
             if sync.maximumPenalty.milliseconds < sync.penalty.milliseconds {
                 r.report(section.node("max-penalty") ?? section.node, "sync.max-penalty", "\(sync.maximumPenalty) is shorter than sync.penalty (\(sync.penalty))")
             }

@@ -28,6 +28,9 @@ public struct NodeConfiguration: Sendable, Hashable {
         /// Signed bytes stored per received feed (a partner that signs without end).
         public var maximumFeedBytes = 4 << 30
         public var batchSize = 500
+        /// Entries committed between two snapshots of the registry (and one at every clean stop):
+        /// a restart after a crash folds at most about this many.
+        public var snapshotInterval = 50_000
         /// How long a peer's unproven claim to hold this node's own feed holds writes.
         public var claimProofTimeout: ConfigDuration = .seconds(3)
         /// The penalty box: first penalty, doubling to at most the maximum.

@@ -107,9 +107,14 @@ enum StoreSchema {
 }
 
 extension StoreSchema {
-    /// 3: each entry's subject (`Entry.subject`, indexed: the history behind a view is read on
-    /// demand), each feed's head (a restart finds the entries after a snapshot without a scan),
-    /// and the latest snapshot with its entry ids in chunks.
+    /// Reserve reports' subjects are not indexed (`RegistryStore.entries(subject:)`).
+    static let unindexedSubjectPrefix = "reserve/"
+    /// The partial index's condition; a query repeats it to use the index.
+    static let indexedSubject = "subject NOT LIKE 'reserve/%'"
+
+    /// 3: each entry's subject (`Entry.subject`: the history behind a view is read on demand;
+    /// indexed but for reserve reports), each feed's head (a restart finds the entries after a
+    /// snapshot without a scan), and the latest snapshot with its entry ids in chunks.
     static func upgradeToSnapshots(_ db: Database) throws {
         try db.execute(sql: "ALTER TABLE entry ADD COLUMN subject TEXT")
         let rows = try Row.fetchCursor(db, sql: "SELECT origin, seq, body FROM entry")
@@ -121,7 +126,7 @@ extension StoreSchema {
             try update.execute(arguments: [subject, row["origin"] as String, row["seq"] as Int64])
         }
         try db.execute(sql: """
-            CREATE INDEX entry_subject ON entry(subject) WHERE subject IS NOT NULL;
+            CREATE INDEX entry_subject ON entry(subject) WHERE \(indexedSubject);
             CREATE TABLE feed_head (
                 origin TEXT    NOT NULL PRIMARY KEY,
                 seq    INTEGER NOT NULL            -- the highest seq held of the feed

@@ -33,7 +33,7 @@ struct AdminBenchmark: AsyncParsableCommand {
         let euIdentity = try pki.identity("EU", "eu-1")
         let eu = try BenchDaemon(pki: pki, scratch: scratch, identity: euIdentity)
         defer { eu.stop() }
-        let filling = try await Stopwatch.secondsAsync { try await fill(eu, identity: euIdentity, pki: pki) }
+        let filling = try await Stopwatch.secondsAsync { try await eu.fill(entries: entries, identity: euIdentity, pki: pki) }
         print(String(format: "EU/eu-1 holds %d entries (50 feeds), written to its store in %.1f s", entries, filling))
         let restart = try Stopwatch.seconds { try eu.start() }
         print(String(format: "  start until status answers: %.2f s   RSS %d MiB", restart, eu.rssMiB()))
@@ -86,22 +86,6 @@ struct AdminBenchmark: AsyncParsableCommand {
                          arrived[arrived.count / 2] * 1000, arrived.last! * 1000, arrived.count, raised.count))
         }
         print(String(format: "  RSS: EU %d MiB, JP %d MiB, US %d MiB", eu.rssMiB(), jp.rssMiB(), us.rssMiB()))
-    }
-
-    /// EU's store filled with the history, as the engine commits it (then closed cleanly).
-    private func fill(_ daemon: BenchDaemon, identity: BenchAlliance.Identity, pki: BenchAlliance) async throws {
-        let history = try pki.history(entries: entries, feeds: 50)
-        try FileManager.default.createDirectory(atPath: "\(daemon.directory)/data", withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        var logger = Logger(label: "bench.fill")
-        logger.logLevel = .critical
-        let engine = try SyncEngine(store: try RegistryStore(path: daemon.storePath, node: identity.id), key: identity.key,
-                                    certificateChain: [identity.certificate], trustStore: pki.trust, logger: logger)
-        for start in stride(from: 0, to: history.entries.count, by: 5000) {
-            _ = await engine.ingest(Array(history.entries[start..<min(start + 5000, history.entries.count)]),
-                                    certificates: start == 0 ? history.certificates : [], from: engine.node)
-        }
-        await engine.close()
     }
 }
 

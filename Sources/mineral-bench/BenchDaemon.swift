@@ -2,8 +2,11 @@ import AdminAPI
 import ArgumentParser
 import Foundation
 import NIOConcurrencyHelpers
+import Logging
 import NIOPosix
 import Registry
+import RegistryStore
+import SyncNode
 
 /// A real `mineral-syncd` process (the one next to this binary) with its own PKI files and a
 /// default config, for benchmarks that measure what an operator would see.
@@ -12,7 +15,10 @@ final class BenchDaemon: @unchecked Sendable {
     let port: Int
     let socket: String
     let directory: String
-    private let process = Process()
+    /// The running process; a new one at each `start` (a daemon may be stopped and started again).
+    private var process = Process()
+    private let binary: URL
+    private let configPath: String
     private let log: String
 
     /// - Parameter peers: the listen ports of the nodes this one dials.
@@ -47,18 +53,22 @@ final class BenchDaemon: @unchecked Sendable {
             log: {format: text, level: \(level)}
             """
         try config.write(toFile: "\(directory)/\(name).yaml", atomically: true, encoding: .utf8)
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mineral-syncd")
-        process.executableURL = binary
-        process.arguments = ["run", "--config", "\(directory)/\(name).yaml"]
+        binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mineral-syncd")
+        configPath = "\(directory)/\(name).yaml"
         FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        process.standardOutput = FileHandle.nullDevice
     }
 
     /// Where the daemon keeps its store: fill it before `start` to begin with a history.
     var storePath: String { "\(directory)/data/registry.sqlite" }
 
     func start() throws {
+        process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", "--config", configPath]
+        let logHandle = FileHandle(forWritingAtPath: log)
+        logHandle?.seekToEndOfFile()
+        process.standardError = logHandle
+        process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
@@ -72,6 +82,13 @@ final class BenchDaemon: @unchecked Sendable {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
     }
 
+    /// SIGKILL: no clean shutdown, no snapshot at the end.
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// VmHWM: the most the daemon's resident set has been, since it started.
     func peakRSSMiB() -> Int { Self.statusField("VmHWM:", pid: process.processIdentifier) / 1024 }
     /// VmRSS: its resident set now.
@@ -82,6 +99,23 @@ final class BenchDaemon: @unchecked Sendable {
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
               let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return -1024 }
         return kib
+    }
+
+    /// The daemon's store filled with `entries` reserve reports from 50 feeds (about 1,160
+    /// registers), as the engine commits them, then closed cleanly (its snapshot saved).
+    func fill(entries: Int, identity: BenchAlliance.Identity, pki: BenchAlliance) async throws {
+        let history = try pki.history(entries: entries, feeds: 50)
+        try FileManager.default.createDirectory(atPath: "\(directory)/data", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        var logger = Logger(label: "bench.fill")
+        logger.logLevel = .critical
+        let engine = try SyncEngine(store: try RegistryStore(path: storePath, node: identity.id), key: identity.key,
+                                    certificateChain: [identity.certificate], trustStore: pki.trust, logger: logger)
+        for start in stride(from: 0, to: history.entries.count, by: 5000) {
+            _ = await engine.ingest(Array(history.entries[start..<min(start + 5000, history.entries.count)]),
+                                    certificates: start == 0 ? history.certificates : [], from: engine.node)
+        }
+        await engine.close()
     }
 
     /// A reserve report through the admin socket, as `mineralctl reserve set` sends it.

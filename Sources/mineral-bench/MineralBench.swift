@@ -7,6 +7,7 @@ struct MineralBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mineral-bench",
         abstract: "Measure MineralSync's hot paths (build with -c release).",
-        subcommands: [RegistryBenchmark.self, TLSBenchmark.self, SyncBenchmark.self, CompareBenchmark.self, HostileBenchmark.self, AdminBenchmark.self]
+        subcommands: [RegistryBenchmark.self, TLSBenchmark.self, SyncBenchmark.self, CompareBenchmark.self, HostileBenchmark.self, AdminBenchmark.self,
+                      HistoryBenchmark.self]
     )
 }

@@ -40,6 +40,7 @@ struct ConfigurationParserTests {
           max-penalty: 2h
           max-invalid-entries-per-session: 500
           max-feed-bytes: 2GiB
+          snapshot-every: 20000
         log:
           format: json
           level: debug
@@ -72,6 +73,7 @@ struct ConfigurationParserTests {
         #expect(configuration.sync.claimProofTimeout.milliseconds == 5_000)
         #expect(configuration.sync.penalty.milliseconds == 60_000 && configuration.sync.maximumPenalty.milliseconds == 7_200_000)
         #expect(configuration.sync.invalidEntriesPerSession == 500)
+        #expect(configuration.sync.snapshotInterval == 20_000)
         #expect(configuration.sync.maximumFeedBytes == 2 << 30)
         #expect(configuration.pinnedPeers == [HostPort(host: "127.0.0.1", port: 7702): try NodeID("US/us-1")])
         #expect(configuration.logging.format == .json)
@@ -121,6 +123,7 @@ struct ConfigurationParserTests {
             sync:
               anti-entropy-intervall: 10s
               idle-timeout: soon
+              snapshot-every: 10
             log:
               format: xml
             """
@@ -135,7 +138,8 @@ struct ConfigurationParserTests {
         #expect(problems.contains { $0.hasPrefix("eu-1.yaml:15: peers[0].address: \"localhost\" must be host:port") })
         #expect(problems.contains("eu-1.yaml:17: sync.anti-entropy-intervall: unknown key"))
         #expect(problems.contains { $0.hasPrefix("eu-1.yaml:18: sync.idle-timeout: \"soon\" must be a positive duration") })
-        #expect(problems.contains("eu-1.yaml:20: log.format: \"xml\" must be text or json"))
+        #expect(problems.contains { $0.hasPrefix("eu-1.yaml:19: sync.snapshot-every: ") && $0.contains("1000") })
+        #expect(problems.contains("eu-1.yaml:21: log.format: \"xml\" must be text or json"))
         #expect(error.description.hasPrefix("configuration has \(error.problems.count) problems:"))
     }
 

@@ -99,7 +99,8 @@ public final class NodeDaemon: Sendable {
                                                                             totalBytes: configuration.sync.maximumWaitingBytes),
                                     feedQuota: configuration.sync.maximumFeedBytes,
                                     claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds),
-                                    maximumClockSkewMillis: configuration.sync.maximumClockSkew.milliseconds, logger: logger)
+                                    maximumClockSkewMillis: configuration.sync.maximumClockSkew.milliseconds,
+                                    snapshotInterval: configuration.sync.snapshotInterval, logger: logger)
         } catch {
             try? store.close()
             throw DaemonError.store(error.description)

@@ -83,9 +83,22 @@ public nonisolated struct Mineralsync_V1_RegisterState: Sendable {
   /// Per feed that wrote the register: its writes here and the chain of their ids.
   public var chains: [Mineralsync_V1_FeedChain] = []
 
+  /// The greatest write with an empty `supersedes` (entry.proto, "Causality"), when there is
+  /// one: it is among the heads too, unless a write names it.
+  public var greatestUnlinked: Mineralsync_V1_SignedEntry {
+    get {_greatestUnlinked ?? Mineralsync_V1_SignedEntry()}
+    set {_greatestUnlinked = newValue}
+  }
+  /// Returns true if `greatestUnlinked` has been explicitly set.
+  public var hasGreatestUnlinked: Bool {self._greatestUnlinked != nil}
+  /// Clears the value of `greatestUnlinked`. Subsequent reads from it will return its default value.
+  public mutating func clearGreatestUnlinked() {self._greatestUnlinked = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _greatestUnlinked: Mineralsync_V1_SignedEntry? = nil
 }
 
 public nonisolated struct Mineralsync_V1_FeedChain: Sendable {
@@ -160,7 +173,7 @@ fileprivate nonisolated let _protobuf_package = "mineralsync.v1"
 
 nonisolated extension Mineralsync_V1_RegisterState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RegisterState"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}heads\0\u{1}awaited\0\u{1}chains\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}heads\0\u{1}awaited\0\u{1}chains\0\u{3}greatest_unlinked\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -171,12 +184,17 @@ nonisolated extension Mineralsync_V1_RegisterState: SwiftProtobuf.Message, Swift
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.heads) }()
       case 2: try { try decoder.decodeRepeatedBytesField(value: &self.awaited) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.chains) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._greatestUnlinked) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.heads.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.heads, fieldNumber: 1)
     }
@@ -186,6 +204,9 @@ nonisolated extension Mineralsync_V1_RegisterState: SwiftProtobuf.Message, Swift
     if !self.chains.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.chains, fieldNumber: 3)
     }
+    try { if let v = self._greatestUnlinked {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -193,6 +214,7 @@ nonisolated extension Mineralsync_V1_RegisterState: SwiftProtobuf.Message, Swift
     if lhs.heads != rhs.heads {return false}
     if lhs.awaited != rhs.awaited {return false}
     if lhs.chains != rhs.chains {return false}
+    if lhs._greatestUnlinked != rhs._greatestUnlinked {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -10,20 +10,22 @@ protocol RegisterRecord: Sendable {
 /// for the digest. The writes themselves stay in the store (`RegistryViews.history(of:in:)`).
 ///
 /// Causality first, clocks second (entry.proto, "Causality"): a write that another held write
-/// names in `supersedes` is superseded; the latest is the greatest in `EventOrder` of the writes
-/// no held write names. Writes without `supersedes` (older nodes) are ordered by clock alone.
-/// Both are functions of the set of writes, whatever order the feeds interleave in.
+/// names in `supersedes` is superseded; so is a write without `supersedes` (older nodes) that
+/// a greater write without it follows. The latest is the greatest in `EventOrder` of the writes
+/// not superseded. Both are functions of the set of writes, whatever order the feeds interleave in.
 ///
-/// Memory is one entry per write that no write supersedes, plus one id per `supersedes` naming
-/// a write not folded here (yet): a write of a feed not caught up, or one a concurrent write
-/// already superseded. A register written by nodes that name what they supersede holds one or
-/// two records after any number of writes.
+/// Memory is one entry per write not superseded (one, or a few after concurrent writes), the
+/// greatest write without `supersedes`, plus one id per `supersedes` naming a write not folded
+/// here (yet): a write of a feed not caught up, or one a concurrent write already superseded.
+/// After any number of writes a register holds a handful of entries.
 ///
 /// Writes come as `RegistryViews` folds them: each feed in ascending seq, each write once.
 struct Register<Record: RegisterRecord>: Sendable {
     /// The writes no folded write supersedes, ascending in `EventOrder`: the last is the latest.
     /// Kept as entries (a few per register) so that a snapshot carries them as signed.
     private(set) var heads: [Entry] = []
+    /// The greatest write without `supersedes`: it supersedes every smaller one.
+    private(set) var greatestUnlinked: Entry?
     /// Ids that folded writes name in `supersedes` and that are not among the writes folded
     /// when they were named: such a write, once folded, is superseded and never a head.
     private var awaited: Set<EntryID> = []
@@ -57,8 +59,9 @@ struct Register<Record: RegisterRecord>: Sendable {
 
     /// A register as a snapshot keeps it (`ViewsSnapshot`): its heads, the ids it awaits, and
     /// its feeds' chains (which give its count).
-    init(heads: [Entry], awaited: Set<EntryID>, chains: [FeedChain]) {
+    init(heads: [Entry], greatestUnlinked: Entry?, awaited: Set<EntryID>, chains: [FeedChain]) {
         self.heads = heads.sorted { EventOrder.precedes($0, $1) }
+        self.greatestUnlinked = greatestUnlinked
         self.awaited = awaited
         feedChains = chains.sorted { $0.feed < $1.feed }
         count = chains.reduce(0) { $0 + $1.count }
@@ -76,20 +79,34 @@ struct Register<Record: RegisterRecord>: Sendable {
     mutating func insert(_ entry: Entry) {
         count += 1
         chain(entry)
-        if awaited.remove(entry.id) == nil {
-            if let last = heads.last, EventOrder.precedes(entry, last) {
-                heads.insert(entry, at: heads.firstIndex { EventOrder.precedes(entry, $0) }!)
-            } else {
-                heads.append(entry)
+        let named = !awaited.isEmpty && awaited.remove(entry.id) != nil
+        guard let supersedes = entry.supersedes else {
+            // Among writes without `supersedes`, only the greatest can be the latest.
+            if let greatest = greatestUnlinked {
+                if EventOrder.precedes(entry, greatest) { return }
+                removeHead(greatest.id)
             }
+            greatestUnlinked = entry
+            if !named { addHead(entry) }
+            return
         }
-        if let named = entry.supersedes {
-            if let index = heads.firstIndex(where: { $0.id == named }) {
-                heads.remove(at: index)
-            } else {
-                awaited.insert(named)
-            }
+        if !named { addHead(entry) }
+        if !removeHead(supersedes) { awaited.insert(supersedes) }
+    }
+
+    private mutating func addHead(_ entry: Entry) {
+        if let last = heads.last, EventOrder.precedes(entry, last) {
+            heads.insert(entry, at: heads.firstIndex { EventOrder.precedes(entry, $0) }!)
+        } else {
+            heads.append(entry)
         }
+    }
+
+    @discardableResult
+    private mutating func removeHead(_ id: EntryID) -> Bool {
+        guard let index = heads.firstIndex(where: { $0.id == id }) else { return false }
+        heads.remove(at: index)
+        return true
     }
 
     private mutating func chain(_ entry: Entry) {

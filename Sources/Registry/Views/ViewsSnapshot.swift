@@ -77,25 +77,27 @@ extension RegistryViews {
             return entry
         }
         for state in message.reserves {
-            let (heads, awaited, chains): ([Entry], Set<EntryID>, [Register<ReserveRecord>.FeedChain]) = try Self.register(state, entry: entry)
+            let (heads, unlinked, awaited, chains): ([Entry], Entry?, Set<EntryID>, [Register<ReserveRecord>.FeedChain]) = try Self.register(state, entry: entry)
+            let writes = heads + (unlinked.map { [$0] } ?? [])
             guard case .reportReserve(let report) = heads[0].operation,
-                  heads.allSatisfy({ if case .reportReserve(let other) = $0.operation { other.key == report.key } else { false } }),
-                  heads.allSatisfy({ policy.violation(of: $0.operation, by: $0.origin) == nil }),
+                  writes.allSatisfy({ if case .reportReserve(let other) = $0.operation { other.key == report.key } else { false } }),
+                  writes.allSatisfy({ policy.violation(of: $0.operation, by: $0.origin) == nil }),
                   reserveRegisters[report.key] == nil else {
                 throw .invalidRegister("a reserve register's heads are not reports of one register the policy allows, once")
             }
-            reserveRegisters[report.key] = Register(heads: heads, awaited: awaited, chains: chains)
+            reserveRegisters[report.key] = Register(heads: heads, greatestUnlinked: unlinked, awaited: awaited, chains: chains)
         }
         for state in message.targets {
-            let (heads, awaited, chains): ([Entry], Set<EntryID>, [Register<TargetRecord>.FeedChain]) = try Self.register(state, entry: entry)
+            let (heads, unlinked, awaited, chains): ([Entry], Entry?, Set<EntryID>, [Register<TargetRecord>.FeedChain]) = try Self.register(state, entry: entry)
             guard case .setTarget(let target) = heads[0].operation else { throw .invalidRegister("a target register's head is not a target") }
             let key = TargetKey(participant: target.participant, mineral: target.mineral)
-            guard heads.allSatisfy({ if case .setTarget(let other) = $0.operation { other.participant == key.participant && other.mineral == key.mineral } else { false } }),
-                  heads.allSatisfy({ policy.violation(of: $0.operation, by: $0.origin) == nil }),
+            let writes = heads + (unlinked.map { [$0] } ?? [])
+            guard writes.allSatisfy({ if case .setTarget(let other) = $0.operation { other.participant == key.participant && other.mineral == key.mineral } else { false } }),
+                  writes.allSatisfy({ policy.violation(of: $0.operation, by: $0.origin) == nil }),
                   targetRegisters[key] == nil else {
                 throw .invalidRegister("a target register's heads are not targets of one register the policy allows, once")
             }
-            targetRegisters[key] = Register(heads: heads, awaited: awaited, chains: chains)
+            targetRegisters[key] = Register(heads: heads, greatestUnlinked: unlinked, awaited: awaited, chains: chains)
         }
         var landed: Set<EntryID> = []
         for wire in message.entries {
@@ -123,9 +125,11 @@ extension RegistryViews {
 
     private static func register<Record>(_ state: Mineralsync_V1_RegisterState,
                                          entry: (Mineralsync_V1_SignedEntry) throws(ViewsSnapshotError) -> Entry)
-        throws(ViewsSnapshotError) -> (heads: [Entry], awaited: Set<EntryID>, chains: [Register<Record>.FeedChain]) {
+        throws(ViewsSnapshotError) -> (heads: [Entry], greatestUnlinked: Entry?, awaited: Set<EntryID>, chains: [Register<Record>.FeedChain]) {
         var heads: [Entry] = []
         for wire in state.heads { heads.append(try entry(wire)) }
+        let unlinked = state.hasGreatestUnlinked ? try entry(state.greatestUnlinked) : nil
+        guard unlinked?.supersedes == nil else { throw .invalidRegister("the greatest write without supersedes names one") }
         guard !heads.isEmpty, Set(heads.map(\.id)).count == heads.count else { throw .invalidRegister("a register without heads, or with one twice") }
         var awaited: Set<EntryID> = []
         for id in state.awaited {
@@ -137,15 +141,17 @@ extension RegistryViews {
             guard let chain = SHA256Digest(bytes: wire.chain), wire.writes > 0 else { throw .invalidRegister("a feed chain is not 32 bytes, or counts no write") }
             chains.append(.init(feed: try node(wire.feed), chain: chain, count: Int(clamping: wire.writes)))
         }
-        guard Set(chains.map(\.feed)).count == chains.count, heads.allSatisfy({ head in chains.contains { $0.feed == head.origin } }) else {
+        guard Set(chains.map(\.feed)).count == chains.count,
+              (heads + (unlinked.map { [$0] } ?? [])).allSatisfy({ head in chains.contains { $0.feed == head.origin } }) else {
             throw .invalidRegister("a register's feed chains name a feed twice, or miss a head's feed")
         }
-        return (heads, awaited, chains)
+        return (heads, unlinked, awaited, chains)
     }
 
     private static func wire<Record>(_ register: Register<Record>) -> Mineralsync_V1_RegisterState {
         var state = Mineralsync_V1_RegisterState()
         state.heads = register.heads.map { wire($0.signed) }
+        if let unlinked = register.greatestUnlinked { state.greatestUnlinked = wire(unlinked.signed) }
         state.awaited = register.awaitedIDs.sorted().map { Data($0.bytes) }
         state.chains = register.chains.map { chain in
             var wire = Mineralsync_V1_FeedChain()
