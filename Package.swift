@@ -215,7 +215,9 @@ let package = Package(
             dependencies: [
                 "Registry",
                 "TestSupport",
+                "MineralWire",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .testTarget(

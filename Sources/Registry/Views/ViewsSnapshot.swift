@@ -116,6 +116,10 @@ extension RegistryViews {
             guard entry.subject?.hasPrefix(Entry.alertSubjectStart) == true else { throw .invalidEntry("\(entry) is not about an alert") }
             land(entry)
         }
+        // Every feed is folded from its first entry: the count is the vector's total.
+        guard message.folded == vector.total else {
+            throw .undecodable("it counts \(message.folded) entries folded, its vector \(vector.total)")
+        }
         entryCount = Int(clamping: message.folded)
         let computed = digest
         guard let claimed = SHA256Digest(bytes: message.digest), claimed == computed else {
