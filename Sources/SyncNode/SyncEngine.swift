@@ -136,10 +136,16 @@ public actor SyncEngine {
             throw .cannotOpen(path: store.path, reason: "this node's certificate: \(error)")
         }
         // Revoked certificates and cuts hide what they hide from the start.
+        let loading = ContinuousClock.now
         let loaded = try store.load(policy: policy, key: key, revokedSigners: trust.revokedSigners, waitingLimits: waitingLimits)
         if let problem = loaded.snapshotProblem {
-            logger.warning("the views snapshot was not used: the views were folded again from every entry", metadata: ["reason": "\(problem)"])
+            logger.warning("the registry snapshot was not used: every entry was folded again", metadata: ["reason": "\(problem)"])
         }
+        let held = loaded.registry.vector.total, covered = loaded.snapshotVector.total
+        logger.info("registry loaded", metadata: [
+            "entries": "\(held)",
+            "from": "\(covered > 0 ? "a snapshot of \(covered) entries and \(held - covered) after it" : "every entry")",
+            "took": "\(ContinuousClock.now - loading)"])
         registry = loaded.registry
         registry.feedQuota = feedQuota
         snapshotVector = loaded.snapshotVector
