@@ -167,6 +167,71 @@ public nonisolated struct Mineralsync_V1_ViewsSnapshot: Sendable {
   fileprivate var _vector: Mineralsync_V1_VersionVector? = nil
 }
 
+/// Convergence proofs. Every node regularly signs "at vector V my view digest is D" and sends
+/// the statement to its peers, which relay it; a node holding the same V compares D with its
+/// own: agreement is recorded, a difference is a security event (a bug, or tampering). The same
+/// V and D signed by a node of every participant (a quorum) is a checkpoint: proof, checkable
+/// offline, that the alliance agreed on the registry at V.
+///
+///   signature = Sign(key of the certificate `signer` names, "mineral-sync/statement/v1" || 0x00 || statement)
+///               Ed25519, or ECDSA P-256 with SHA-256 (DER), as for entries
+public nonisolated struct Mineralsync_V1_ViewStatement: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the node that signs (segment 0)
+  public var node: Mineralsync_V1_NodeRef {
+    get {_node ?? Mineralsync_V1_NodeRef()}
+    set {_node = newValue}
+  }
+  /// Returns true if `node` has been explicitly set.
+  public var hasNode: Bool {self._node != nil}
+  /// Clears the value of `node`. Subsequent reads from it will return its default value.
+  public mutating func clearNode() {self._node = nil}
+
+  /// the vector its views show (each feed's entries 1...seq)
+  public var vector: Mineralsync_V1_VersionVector {
+    get {_vector ?? Mineralsync_V1_VersionVector()}
+    set {_vector = newValue}
+  }
+  /// Returns true if `vector` has been explicitly set.
+  public var hasVector: Bool {self._vector != nil}
+  /// Clears the value of `vector`. Subsequent reads from it will return its default value.
+  public mutating func clearVector() {self._vector = nil}
+
+  /// 32 bytes: its view digest at that vector
+  public var digest: Data = Data()
+
+  /// its clock when it signed
+  public var signedAtMillis: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _node: Mineralsync_V1_NodeRef? = nil
+  fileprivate var _vector: Mineralsync_V1_VersionVector? = nil
+}
+
+public nonisolated struct Mineralsync_V1_SignedStatement: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// an encoded ViewStatement, exactly as signed
+  public var statement: Data = Data()
+
+  /// 32 bytes: SHA-256 of the DER of the certificate whose key signed
+  public var signer: Data = Data()
+
+  public var signature: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "mineralsync.v1"
@@ -323,6 +388,95 @@ nonisolated extension Mineralsync_V1_ViewsSnapshot: SwiftProtobuf.Message, Swift
     if lhs.targets != rhs.targets {return false}
     if lhs.entries != rhs.entries {return false}
     if lhs.folded != rhs.folded {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mineralsync_V1_ViewStatement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ViewStatement"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}vector\0\u{1}digest\0\u{3}signed_at_millis\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._node) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._vector) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.digest) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.signedAtMillis) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._node {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._vector {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.digest.isEmpty {
+      try visitor.visitSingularBytesField(value: self.digest, fieldNumber: 3)
+    }
+    if self.signedAtMillis != 0 {
+      try visitor.visitSingularUInt64Field(value: self.signedAtMillis, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_ViewStatement, rhs: Mineralsync_V1_ViewStatement) -> Bool {
+    if lhs._node != rhs._node {return false}
+    if lhs._vector != rhs._vector {return false}
+    if lhs.digest != rhs.digest {return false}
+    if lhs.signedAtMillis != rhs.signedAtMillis {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mineralsync_V1_SignedStatement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SignedStatement"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}statement\0\u{1}signer\0\u{1}signature\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.statement) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.signer) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.statement.isEmpty {
+      try visitor.visitSingularBytesField(value: self.statement, fieldNumber: 1)
+    }
+    if !self.signer.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signer, fieldNumber: 2)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_SignedStatement, rhs: Mineralsync_V1_SignedStatement) -> Bool {
+    if lhs.statement != rhs.statement {return false}
+    if lhs.signer != rhs.signer {return false}
+    if lhs.signature != rhs.signature {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
