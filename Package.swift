@@ -93,8 +93,10 @@ let package = Package(
             dependencies: [
                 "Registry",
                 "OpenSSLCrypto",
+                "MineralWire",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .target(

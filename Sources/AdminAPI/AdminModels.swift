@@ -30,12 +30,19 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     public var feedsCut: [FeedCutItem]
     /// Set when this node's clock disagrees with most measured peers beyond `sync.max-clock-skew`.
     public var clockWarning: String?
+    /// Per participant, the last vector at which its views and ours were the same (convergence
+    /// proofs); a participant never compared with is absent.
+    public var agreements: [AgreementItem]?
+    /// The latest checkpoint: the same views signed by a node of every participant of the quorum.
+    public var checkpoint: CheckpointItem?
 
     public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
                 writable: Bool, feed: String, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
                 keyHistory: [KeyHistoryItem], revocationLists: [RevocationListItem], feedsCut: [FeedCutItem] = [], clockWarning: String? = nil) {
         self.feedsCut = feedsCut
         self.clockWarning = clockWarning
+        self.agreements = nil
+        self.checkpoint = nil
         self.participant = participant
         self.node = node
         self.uptimeSeconds = uptimeSeconds
@@ -51,6 +58,84 @@ public struct StatusResponse: Codable, Sendable, Hashable {
         self.certificateExpiresAt = certificateExpiresAt
         self.keyHistory = keyHistory
         self.revocationLists = revocationLists
+    }
+}
+
+/// The last agreement with a participant's views (`status`).
+public struct AgreementItem: Codable, Sendable, Hashable {
+    public var participant: String
+    /// The node whose statement agreed.
+    public var node: String
+    /// Entries at the vector both showed, and that vector.
+    public var entries: UInt64
+    public var versionVector: [String: UInt64]
+    public var digest: String
+    /// When that node signed its statement.
+    public var signedAt: String
+
+    public init(participant: String, node: String, entries: UInt64, versionVector: [String: UInt64], digest: String, signedAt: String) {
+        self.participant = participant
+        self.node = node
+        self.entries = entries
+        self.versionVector = versionVector
+        self.digest = digest
+        self.signedAt = signedAt
+    }
+}
+
+/// A checkpoint in `status`: which views every participant signed.
+public struct CheckpointItem: Codable, Sendable, Hashable {
+    public var entries: UInt64
+    public var digest: String
+    public var signedBy: [String]
+
+    public init(entries: UInt64, digest: String, signedBy: [String]) {
+        self.entries = entries
+        self.digest = digest
+        self.signedBy = signedBy
+    }
+}
+
+/// `GET /v1/proof`: the latest checkpoint, with everything needed to verify it offline.
+public struct ProofResponse: Codable, Sendable, Hashable {
+    public var versionVector: [String: UInt64]
+    public var entries: UInt64
+    public var digest: String
+    /// What every signature covers: this context, a zero byte, then the statement's bytes.
+    public var signatureContext: String
+    public var statements: [ProofStatement]
+
+    public init(versionVector: [String: UInt64], entries: UInt64, digest: String, signatureContext: String, statements: [ProofStatement]) {
+        self.versionVector = versionVector
+        self.entries = entries
+        self.digest = digest
+        self.signatureContext = signatureContext
+        self.statements = statements
+    }
+}
+
+/// One participant's signed statement in a proof.
+public struct ProofStatement: Codable, Sendable, Hashable {
+    public var participant: String
+    public var node: String
+    public var signedAt: String
+    /// The encoded ViewStatement (views.proto), base64.
+    public var statement: String
+    /// The signature over context, 0x00, statement; base64.
+    public var signature: String
+    /// The certificate chain of the signer (PEM, leaf first), as this node holds it.
+    public var certificateChain: String
+    /// "ed25519" or "ecdsa-p256-sha256": how to verify the signature.
+    public var algorithm: String
+
+    public init(participant: String, node: String, signedAt: String, statement: String, signature: String, certificateChain: String, algorithm: String) {
+        self.participant = participant
+        self.node = node
+        self.signedAt = signedAt
+        self.statement = statement
+        self.signature = signature
+        self.certificateChain = certificateChain
+        self.algorithm = algorithm
     }
 }
 

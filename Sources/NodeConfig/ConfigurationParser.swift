@@ -162,6 +162,24 @@ public enum ConfigurationParser {
             r.finish(section)
         }
 
+        var proofs = NodeConfiguration.Proofs()
+        if let section = r.section(document, "proofs", required: false) {
+            if let value = r.duration(section, "interval") { proofs.interval = value }
+            if section.node("quorum") != nil {
+                var quorum: [ParticipantID] = []
+                for (item, key) in r.list(section, "quorum") {
+                    guard let text = item.string, let participant = try? ParticipantID(text) else {
+                        r.report(item, key, "\"\(item.string ?? "")\" is not a participant id (2-8 of A-Z, 0-9)")
+                        continue
+                    }
+                    quorum.append(participant)
+                }
+                if quorum.isEmpty { r.report(section.node("quorum") ?? section.node, "proofs.quorum", "names no participant") }
+                proofs.quorum = quorum
+            }
+            r.finish(section)
+        }
+
         var extensions: [(id: String, name: String)] = []
         if let section = r.section(document, "minerals", required: false) {
             for (item, key) in r.list(section, "extensions") {
@@ -184,6 +202,7 @@ public enum ConfigurationParser {
                                               adminSocketMode: adminMode, metricsListen: metrics, tls: tls, peers: peers)
         configuration.pinnedPeers = pinnedPeers
         configuration.sync = sync
+        configuration.proofs = proofs
         configuration.logging = logging
         configuration.mineralExtensions = extensions
         configuration.source = NodeConfiguration.Source(file: r.file, lines: r.lines)

@@ -17,6 +17,14 @@ public struct NodeConfiguration: Sendable, Hashable {
         public var handshakeTimeout: ConfigDuration = .seconds(10)
     }
 
+    /// Convergence proofs: how often this node signs its view statement, and which participants
+    /// must all sign the same views for a checkpoint (nil: every participant it trusts).
+    public struct Proofs: Sendable, Hashable {
+        public var interval: ConfigDuration = .seconds(30)
+        public var quorum: [ParticipantID]?
+        public init() {}
+    }
+
     public struct Sync: Sendable, Hashable {
         public var antiEntropyInterval: ConfigDuration = .seconds(10)
         public var idleTimeout: ConfigDuration = .seconds(60)
@@ -61,6 +69,7 @@ public struct NodeConfiguration: Sendable, Hashable {
     /// in the handshake); addresses without one may be any node the trust anchors vouch for.
     public var pinnedPeers: [HostPort: NodeID] = [:]
     public var sync = Sync()
+    public var proofs = Proofs()
     public var logging = Logging()
     /// Minerals this alliance added to the standard catalogue (id → display name).
     public var mineralExtensions: [(id: String, name: String)] = []

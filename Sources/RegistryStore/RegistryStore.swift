@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import MineralWire
+import SwiftProtobuf
 import OpenSSLCrypto
 import Registry
 
@@ -527,6 +529,30 @@ public final class RegistryStore: Sendable {
         hasher.update(ledger)
         hasher.update(views)
         return hasher.finalize()
+    }
+
+    /// Keeps the latest checkpoint (the statements that make it).
+    public func saveCheckpoint(_ checkpoint: ConvergenceTracker.Checkpoint) throws(StoreError) {
+        var wire = Mineralsync_V1_ViewStatements()
+        wire.statements = checkpoint.statements.map(\.wire)
+        let bytes = (try? wire.serializedBytes()) ?? Data()
+        try write { db in
+            try db.execute(sql: "INSERT INTO checkpoint(slot, statements) VALUES (1, ?) ON CONFLICT(slot) DO UPDATE SET statements = excluded.statements",
+                           arguments: [bytes])
+        }
+    }
+
+    /// The latest checkpoint kept; nil when there is none, or what is kept is not one (then it
+    /// is as if there were none: the next checkpoint replaces it).
+    public func loadCheckpoint() throws(StoreError) -> ConvergenceTracker.Checkpoint? {
+        guard let bytes = try read({ db in try Data.fetchOne(db, sql: "SELECT statements FROM checkpoint WHERE slot = 1") }),
+              let wire = try? Mineralsync_V1_ViewStatements(serializedBytes: bytes),
+              let statements = try? wire.statements.map({ try SignedStatement(wire: $0) }),
+              let first = statements.first,
+              statements.allSatisfy({ $0.statement.vector == first.statement.vector && $0.statement.digest == first.statement.digest }) else {
+            return nil
+        }
+        return ConvergenceTracker.Checkpoint(vector: first.statement.vector, digest: first.statement.digest, statements: statements)
     }
 
     /// Keeps `snapshot` as the latest, with its entry ids, in one transaction: a crash leaves

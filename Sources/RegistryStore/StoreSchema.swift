@@ -114,7 +114,8 @@ extension StoreSchema {
 
     /// 3: each entry's subject (`Entry.subject`: the history behind a view is read on demand;
     /// indexed but for reserve reports), each feed's head (a restart finds the entries after a
-    /// snapshot without a scan), and the latest snapshot with its entry ids in chunks.
+    /// snapshot without a scan), the latest snapshot with its entry ids in chunks, and the
+    /// latest checkpoint.
     static func upgradeToSnapshots(_ db: Database) throws {
         try db.execute(sql: "ALTER TABLE entry ADD COLUMN subject TEXT")
         let rows = try Row.fetchCursor(db, sql: "SELECT origin, seq, body FROM entry")
@@ -137,6 +138,10 @@ extension StoreSchema {
                 ledger   BLOB    NOT NULL,  -- FeedLedger.snapshotState()
                 views    BLOB    NOT NULL,  -- a ViewsSnapshot (Proto/mineralsync/v1/views.proto)
                 checksum BLOB    NOT NULL   -- SHA-256(u64be(len ledger) || ledger || views)
+            );
+            CREATE TABLE checkpoint (
+                slot       INTEGER NOT NULL PRIMARY KEY CHECK (slot = 1),  -- the latest only
+                statements BLOB    NOT NULL   -- a ViewStatements (sync.proto): one per participant, same vector and digest
             );
             CREATE TABLE feed_ids (
                 origin   TEXT    NOT NULL,

@@ -11,4 +11,6 @@ struct EngineMetrics: Sendable {
     /// Batches holding entries of an origin dated beyond `sync.max-clock-skew` ahead of our clock.
     let datedAhead = Counter(label: "mineralsync_entries_dated_ahead_total")
     let snapshots = Counter(label: "mineralsync_registry_snapshots_total")
+    let divergences = Counter(label: "mineralsync_view_divergences_total")
+    let statementsRefused = Counter(label: "mineralsync_view_statements_refused_total")
 }

@@ -49,11 +49,15 @@ public struct EngineSnapshot: Sendable {
     public let ownKeyHistory: [SignerKey]
     /// Counts every publication: a reader that saw generation n knows whether anything changed since.
     public let generation: UInt64
+    /// The alliance's agreement on the registry: the last per participant, divergences found,
+    /// the latest checkpoint (convergence proofs).
+    public let convergence: ConvergenceReport
 
     init(vector: VersionVector, headIDs: [NodeID: EntryID], views: PublishedViews, chains: [NodeID: [[[UInt8]]]], trustStore: TrustStore,
          shownUpTo: [NodeID: UInt64], cuts: [NodeID: FeedCut], cutEntries: [(by: NodeID, seq: UInt64, cut: FeedCut)], forks: [ForkEvidence],
          revokedOrigins: Set<NodeID>, feedsAtQuota: Set<NodeID>, feedQuota: Int?, datedAhead: [NodeID: (millis: Int64, seen: Date)],
-         ownFeedWritable: Bool, writingFeed: NodeID, currentSigner: SignerID?, ownKeyHistory: [SignerKey], generation: UInt64) {
+         ownFeedWritable: Bool, writingFeed: NodeID, currentSigner: SignerID?, ownKeyHistory: [SignerKey], generation: UInt64,
+         convergence: ConvergenceReport) {
         self.vector = vector
         self.headIDs = headIDs
         published = views
@@ -73,6 +77,7 @@ public struct EngineSnapshot: Sendable {
         self.currentSigner = currentSigner
         self.ownKeyHistory = ownKeyHistory
         self.generation = generation
+        self.convergence = convergence
     }
 
     /// The digest of `views`, computed on first read and kept with them (an idle node's status
@@ -107,4 +112,17 @@ final class PublishedViews: Sendable {
         stored.withLockedValue { $0 = value }
         return value
     }
+}
+
+/// What convergence proofs found, as published with the engine's state.
+public struct ConvergenceReport: Sendable {
+    /// The last agreement with a node of each participant.
+    public var agreements: [ParticipantID: ConvergenceTracker.Agreement] = [:]
+    /// The last divergence found per node (a security event each).
+    public var divergences: [NodeID: ConvergenceTracker.Divergence] = [:]
+    public var checkpoint: ConvergenceTracker.Checkpoint?
+    /// This node's last statement.
+    public var own: SignedStatement?
+
+    public init() {}
 }

@@ -142,6 +142,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
             loop.execute { bound.value.0.session?.certificatesChanged(origins) }
         } revocations: { crls in
             loop.execute { let (handler, context) = bound.value; handler.write(.revocations(crls), context) }
+        } statements: { statements in
+            loop.execute { let (handler, context) = bound.value; handler.send(statements, context) }
         }
         let engine = self.engine
         let verified = identity.peer
@@ -165,7 +167,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         do {
             let message = try SyncMessageCodec.decode(frame.readableBytesView)
             switch message {
-            case .vector, .ping, .pong, .revocations: try spendControlToken()
+            case .vector, .ping, .pong, .revocations, .statements: try spendControlToken()
             default: break
             }
             switch message {
@@ -260,10 +262,21 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 // Revocation is data: every CRL in force here goes to the peer.
                 let crls = engine.revocationLists
                 if !crls.isEmpty { write(.revocations(crls), context) }
+                // And the view statements held (convergence proofs), if the peer takes them.
+                let loop = context.eventLoop
+                let bound = NIOLoopBound((self, context), eventLoop: loop)
+                onEngine {
+                    let held = await engine.statementsToShare
+                    loop.execute { let (handler, context) = bound.value; handler.send(held, context) }
+                }
             case .takeRevocations(let crls):
                 guard let peer else { break }
                 let engine = self.engine
                 onEngine { await engine.takeRevocations(crls, from: peer) }
+            case .takeStatements(let statements):
+                guard let peer else { break }
+                let engine = self.engine
+                onEngine { await engine.takeStatements(statements, from: peer) }
             case .ownFeedBehind(let held):
                 guard let peer else { break }
                 let engine = self.engine
@@ -504,6 +517,16 @@ final class PeerSessionHandler: ChannelInboundHandler {
             skewLogged = true
             logger.warning("peer's clock differs from this node's", metadata: [
                 "peer": "\(peer)", "offset": "\(ClockOffset.text(offset))", "round-trip-ms": "\(roundTrip)"])
+        }
+    }
+
+    /// View statements, to a peer whose hello said it takes them, in messages of at most the
+    /// limit each.
+    private func send(_ statements: [SignedStatement], _ context: ChannelHandlerContext) {
+        guard !statements.isEmpty, session?.peerFeatures.contains(SyncFeature.statements) == true else { return }
+        let size = SyncLimits.standard.statementsPerMessage
+        for start in stride(from: 0, to: statements.count, by: size) {
+            write(.statements(Array(statements[start..<min(start + size, statements.count)])), context)
         }
     }
 

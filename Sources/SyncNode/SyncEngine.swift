@@ -52,27 +52,31 @@ public actor SyncEngine {
         public let certificatesChanged: @Sendable ([NodeID]) -> Void
         /// CRLs newly put in force here (DER): the peer is sent them.
         public let revocations: @Sendable ([[UInt8]]) -> Void
+        /// View statements new here (convergence proofs): the peer is sent them if it takes them.
+        public let statements: @Sendable ([SignedStatement]) -> Void
 
         public init(peer: NodeID, id: UInt64, offer: @escaping @Sendable ([Entry]) -> Void, held: @escaping @Sendable ([Entry]) -> Void,
                     certificatesChanged: @escaping @Sendable ([NodeID]) -> Void = { _ in },
-                    revocations: @escaping @Sendable ([[UInt8]]) -> Void = { _ in }) {
+                    revocations: @escaping @Sendable ([[UInt8]]) -> Void = { _ in },
+                    statements: @escaping @Sendable ([SignedStatement]) -> Void = { _ in }) {
             self.peer = peer
             self.id = id
             self.offer = offer
             self.held = held
             self.certificatesChanged = certificatesChanged
             self.revocations = revocations
+            self.statements = statements
         }
     }
 
     public nonisolated let node: NodeID
-    private let store: RegistryStore
-    private var registry: MineralRegistry
-    private var author: FeedAuthor
+    let store: RegistryStore
+    var registry: MineralRegistry
+    var author: FeedAuthor
     /// The anchors and CRLs in force, and every origin's key history.
-    private var trust: OriginTrust
+    var trust: OriginTrust
     private nonisolated let trustChanged = NIOLockedValueBox<@Sendable (TrustStore) -> Void>({ _ in })
-    private var links: [UInt64: SessionLink] = [:]
+    var links: [UInt64: SessionLink] = [:]
     /// The store could not prove it is the newest (the node did not stop cleanly, or the file is
     /// a copy: a restore), so the feed it was writing may continue at partners beyond its head.
     /// The next write opens a new segment instead of re-using a position (entry.proto, "Segments").
@@ -99,9 +103,9 @@ public actor SyncEngine {
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     private var observers: [UInt64: AsyncStream<[Entry]>.Continuation] = [:]
     private var nextObserver: UInt64 = 0
-    private let metrics = EngineMetrics()
-    private var closed = false
-    private let logger: Logger
+    let metrics = EngineMetrics()
+    var closed = false
+    let logger: Logger
 
     /// Each feed's head entry id, kept as entries are committed (published with the vector).
     private var headIDs: [NodeID: EntryID]
@@ -109,12 +113,12 @@ public actor SyncEngine {
     private nonisolated let published: NIOLockedValueBox<EngineSnapshot>
     private var generation: UInt64 = 0
     private var changeWatchers: [UInt64: AsyncStream<Void>.Continuation] = [:]
-    private nonisolated let clock: @Sendable () -> UInt64
+    nonisolated let clock: @Sendable () -> UInt64
 
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
                 policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
                 claimProofTimeout: Duration = .seconds(3), maximumClockSkewMillis: Int64 = 60_000,
-                snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, logger: Logger,
+                snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, proofQuorum: Set<ParticipantID>? = nil, logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
         self.store = store
@@ -151,10 +155,17 @@ public actor SyncEngine {
         snapshotVector = loaded.snapshotVector
         author = loaded.author.signing(with: key, signer: ownKey.id, validity: ownKey.validFrom...ownKey.validUntil)
         newSegmentBeforeNextWrite = !(try store.takeCleanShutdownMark())
+        // Convergence proofs: by default every participant this node trusts makes the quorum.
+        let quorum = proofQuorum ?? Set(trustStore.anchors.keys.compactMap { try? ParticipantID($0) })
+        convergence = ConvergenceTracker(node: node, quorum: quorum)
+        if let checkpoint = try store.loadCheckpoint() {
+            convergence.restore(checkpoint)
+            convergenceReport.checkpoint = checkpoint
+        }
         headIDs = Self.headIDs(of: registry.ledger)
         published = NIOLockedValueBox(Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
                                                     feedsAtQuota: [], datedAhead: [:], writable: true, generation: 0,
-                                                    views: PublishedViews(registry.views, generation: 0)))
+                                                    views: PublishedViews(registry.views, generation: 0), convergence: ConvergenceReport()))
         metrics.held.record(Int64(registry.vector.total))
     }
 
@@ -181,13 +192,13 @@ public actor SyncEngine {
     /// The views go with it only while someone reads them (`currentSnapshot`): a snapshot that
     /// shares them makes the next fold copy every register it touches, a cost a catch-up that
     /// nobody watches need not pay.
-    private func publish() {
+    func publish() {
         generation += 1
         let views = viewsWanted.withLockedValue { $0.map { $0 > .now } ?? false }
             ? PublishedViews(registry.views, generation: generation) : published.withLockedValue { $0.published }
         let snapshot = Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
                                      feedsAtQuota: feedsAtQuota, datedAhead: datedAhead, writable: ownFeedWritable, generation: generation,
-                                     views: views)
+                                     views: views, convergence: convergenceReport)
         published.withLockedValue { $0 = snapshot }
         for watcher in changeWatchers.values { watcher.yield() }
     }
@@ -215,12 +226,12 @@ public actor SyncEngine {
 
     private static func snapshot(registry: MineralRegistry, headIDs: [NodeID: EntryID], trust: OriginTrust, author: FeedAuthor, node: NodeID,
                                  feedsAtQuota: Set<NodeID>, datedAhead: [NodeID: (millis: Int64, seen: Date)], writable: Bool,
-                                 generation: UInt64, views: PublishedViews) -> EngineSnapshot {
+                                 generation: UInt64, views: PublishedViews, convergence: ConvergenceReport) -> EngineSnapshot {
         EngineSnapshot(vector: registry.vector, headIDs: headIDs, views: views, chains: trust.chains, trustStore: trust.trustStore,
                        shownUpTo: registry.hiddenFeeds, cuts: registry.cuts, cutEntries: registry.cutEntries, forks: registry.ledger.forks,
                        revokedOrigins: trust.revokedOrigins, feedsAtQuota: feedsAtQuota, feedQuota: registry.feedQuota,
                        datedAhead: datedAhead, ownFeedWritable: writable, writingFeed: author.feed, currentSigner: author.signer,
-                       ownKeyHistory: trust.keys.history(of: node), generation: generation)
+                       ownKeyHistory: trust.keys.history(of: node), generation: generation, convergence: convergence)
     }
 
     /// A reload's new anchors and CRLs (with the newer CRLs received from peers kept in force):
@@ -379,6 +390,16 @@ public actor SyncEngine {
         guard range.lowerBound <= min(end, range.upperBound) else { return [] }
         return (try? store.entries(of: origin, in: range.lowerBound...min(end, range.upperBound), limit: limit)) ?? []
     }
+
+    // MARK: convergence proofs (SyncEngine+Proofs)
+
+    var convergence: ConvergenceTracker
+    /// What is published of `convergence`.
+    var convergenceReport = ConvergenceReport()
+    /// Statements handled per source since the last proof round, to bound what a peer makes us verify.
+    var statementsTaken: [NodeID: Int] = [:]
+    /// The views' digest at a vector, as last computed for convergence proofs.
+    var digestMemo: (VersionVector, SHA256Digest)?
 
     // MARK: snapshots
 

@@ -17,6 +17,8 @@ public struct SyncLimits: Sendable, Hashable {
     public var revocationListSize = 256 * 1024
     /// Feeds in a version vector, and head ids in a hello: one per node of the alliance.
     public var feedsPerVector = 10_000
+    /// Statements in one `statements` message.
+    public var statementsPerMessage = 64
     /// A goodbye's detail, in bytes of UTF-8.
     public var detailLength = 1024
 

@@ -10,13 +10,25 @@ public struct SyncHello: Sendable, Hashable {
     public var vector: VersionVector
     /// The id of the sender's entry at `vector[feed]`, per feed: how forks of equal length show.
     public var headIDs: [NodeID: EntryID]
+    /// Optional messages the sender takes (`SyncFeature`).
+    public var features: Set<String>
 
-    public init(protocolVersion: UInt32 = syncProtocolVersion, node: NodeID, vector: VersionVector, headIDs: [NodeID: EntryID] = [:]) {
+    public init(protocolVersion: UInt32 = syncProtocolVersion, node: NodeID, vector: VersionVector, headIDs: [NodeID: EntryID] = [:],
+                features: Set<String> = SyncFeature.all) {
         self.protocolVersion = protocolVersion
         self.node = node
         self.vector = vector
         self.headIDs = headIDs
+        self.features = features
     }
+}
+
+/// Optional messages a node takes, listed in its hello: a node sends one only to a peer that
+/// listed it (an older node would close the session on a message it does not know).
+public enum SyncFeature {
+    /// `ViewStatements`: signed "at vector V my view digest is D" (convergence proofs).
+    public static let statements = "statements"
+    public static let all: Set<String> = [statements]
 }
 
 /// An origin's certificate chain (DER, leaf first), so a peer can verify that origin's entries.
@@ -65,6 +77,8 @@ public enum SyncMessage: Sendable, Hashable {
     case goodbye(GoodbyeReason, detail: String)
     /// CRLs (DER) signed by participants' authorities: revocation travels like certificates.
     case revocations([[UInt8]])
+    /// Signed view statements (convergence proofs), only to a peer whose hello lists them.
+    case statements([SignedStatement])
 
     public var kind: String {
         switch self {
@@ -76,6 +90,7 @@ public enum SyncMessage: Sendable, Hashable {
         case .pong: "pong"
         case .goodbye: "goodbye"
         case .revocations: "revocations"
+        case .statements: "statements"
         }
     }
 }

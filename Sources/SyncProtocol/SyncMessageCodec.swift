@@ -22,6 +22,7 @@ public enum SyncMessageCodec {
                 head.id = Data(id.bytes)
                 return head
             }
+            wire.features = hello.features.sorted()
             out.kind = .hello(wire)
         case .entries(let entries):
             var wire = Mineralsync_V1_EntryBatch()
@@ -63,6 +64,10 @@ public enum SyncMessageCodec {
             var wire = Mineralsync_V1_RevocationLists()
             wire.crls = crls.map { Data($0) }
             out.kind = .revocations(wire)
+        case .statements(let statements):
+            var wire = Mineralsync_V1_ViewStatements()
+            wire.statements = statements.map(\.wire)
+            out.kind = .statements(wire)
         }
         return try out.serializedBytes()
     }
@@ -98,7 +103,9 @@ public enum SyncMessageCodec {
                 guard let id = EntryID(bytes: head.id) else { throw .impossibleVector("head id for \(feed) is \(head.id.count) bytes, not 32") }
                 ids[feed] = id
             }
-            return .hello(SyncHello(protocolVersion: hello.protocolVersion, node: try node(hello.node), vector: heads, headIDs: ids))
+            guard hello.features.count <= 64, hello.features.allSatisfy({ $0.utf8.count <= 64 }) else { throw .limitExceeded("more than 64 features, or a feature of more than 64 bytes") }
+            return .hello(SyncHello(protocolVersion: hello.protocolVersion, node: try node(hello.node), vector: heads, headIDs: ids,
+                                    features: Set(hello.features)))
         case .entries(let batch):
             return .entries(batch.entries.map { SignedEntry(body: [UInt8]($0.body), signature: [UInt8]($0.signature)) })  // read by the scan
         case .certificates(let wire):
@@ -116,6 +123,13 @@ public enum SyncMessageCodec {
             return .goodbye(GoodbyeReason(rawValue: goodbye.reason.rawValue) ?? .unspecified, detail: goodbye.detail)
         case .revocations(let wire):
             return .revocations(wire.crls.map { [UInt8]($0) })
+        case .statements(let wire):
+            guard wire.statements.count <= limits.statementsPerMessage else {
+                throw .limitExceeded("\(wire.statements.count) statements, more than \(limits.statementsPerMessage)")
+            }
+            return .statements(try wire.statements.map { statement throws(SyncProtocolError) in
+                do throws(SignedStatement.Problem) { return try SignedStatement(wire: statement) } catch { throw .invalidStatement(error.description) }
+            })
         case nil:
             throw .emptyMessage
         }

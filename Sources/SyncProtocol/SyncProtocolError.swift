@@ -14,6 +14,7 @@ public enum SyncProtocolError: Error, Sendable, Hashable, CustomStringConvertibl
     case invalidCertificate(String)
     /// A count or size beyond `SyncLimits`, found before anything was copied.
     case limitExceeded(String)
+    case invalidStatement(String)
 
     public var description: String {
         switch self {
@@ -27,6 +28,7 @@ public enum SyncProtocolError: Error, Sendable, Hashable, CustomStringConvertibl
         case .unsupportedVersion(let version): "protocol version \(version) is not supported (this node speaks \(syncProtocolVersion))"
         case .invalidCertificate(let reason): "invalid origin certificate: \(reason)"
         case .limitExceeded(let reason): "message exceeds a limit: \(reason)"
+        case .invalidStatement(let reason): "invalid view statement: \(reason)"
         }
     }
 

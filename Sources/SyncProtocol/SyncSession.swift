@@ -28,6 +28,8 @@ public struct SyncSession: Sendable {
         case ingest([SignedEntry], certificates: [OriginCertificate])
         /// Check these CRLs and put those newer than ours in force (the sync engine's job).
         case takeRevocations([[UInt8]])
+        /// Signed view statements the peer sent (convergence proofs).
+        case takeStatements([SignedStatement])
         /// The hello exchange is done: the session may be counted as connected.
         case established(peerVector: VersionVector)
         /// The peer says it holds more of *our own* feed than we do (we were restored from a
@@ -48,6 +50,8 @@ public struct SyncSession: Sendable {
     public let peer: NodeID
     public private(set) var state: State = .awaitingHello
     public private(set) var peerHas = VersionVector()
+    /// Optional messages the peer takes (its hello's `features`).
+    public private(set) var peerFeatures: Set<String> = []
     /// Origins whose certificates this peer has been sent (or sent us) in this session. The
     /// peer knows its own; ours go with our first entries, since a peer knows only our current
     /// certificate from the handshake, not those our older entries name.
@@ -91,6 +95,7 @@ public struct SyncSession: Sendable {
             guard hello.node == peer else { return fail(.identityMismatch(certificate: peer, hello: hello.node)) }
             state = .established
             peerHas = hello.vector
+            peerFeatures = hello.features
             var actions: [Action] = [.established(peerVector: hello.vector)]
             // Feeds where we hold the peer's head seq too: the shell compares ids there.
             var claims: [NodeID: PeerHead] = [:]
@@ -125,6 +130,8 @@ public struct SyncSession: Sendable {
             return []
         case (.established, .revocations(let crls)):
             return [.takeRevocations(crls)]
+        case (.established, .statements(let statements)):
+            return [.takeStatements(statements)]
         }
     }
 

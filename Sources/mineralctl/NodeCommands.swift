@@ -29,6 +29,11 @@ struct Status: ParsableCommand {
                 "\(cut.feed) at seq \(cut.seq) by \(cut.by)\(cut.inForce ? "" : " (a lower cut is in force)")\(cut.heldAfterCut > 0 ? ", \(cut.heldAfterCut) later entries held as evidence" : "")"
             }.joined(separator: "; ")),
             ("clock", status.clockWarning ?? "agrees with the peers measured"),
+            ("agreement", (status.agreements ?? []).isEmpty ? "not compared with any participant yet" : (status.agreements ?? []).map { agreement in
+                "\(agreement.participant) at \(agreement.entries) entries (\(agreement.node), \(Output.time(agreement.signedAt)))"
+            }.joined(separator: "; ")),
+            ("checkpoint", status.checkpoint.map { "\($0.entries) entries, digest \($0.digest.prefix(16)), signed by \($0.signedBy.joined(separator: ", "))" }
+                ?? "none yet"),
             ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events"),
         ])
         if !status.securityEvents.isEmpty {
@@ -210,5 +215,56 @@ struct Watch: ParsableCommand {
             return "\(Output.time(reserve.asOf))  RESERVE  \(reserve.participant) \(reserve.mineral) \(reserve.quantity) \(reserve.unit)\(site)  (by \(reserve.reportedBy))"
         }
         return "\(event.type) from \(event.origin)"
+    }
+}
+
+struct Proof: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The latest checkpoint: the same views signed by a node of every participant, verifiable offline.",
+        discussion: """
+            With --out DIR, writes per participant the signed message (statement context, a zero byte, the statement), \
+            the signature and the certificate chain, and prints the openssl commands that verify them (README, "Proofs").
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Write the files an auditor verifies with openssl into this directory (created if missing).") var out: String?
+
+    func run() throws {
+        let proof = try Exit.guarding { try global.client.call(AdminAPI.proof) }
+        if let out {
+            try Exit.guarding {
+                do { try write(proof, to: out) } catch let error as UsageError { throw error } catch {
+                    throw UsageError(message: "cannot write the proof to \(out): \(error.localizedDescription)")
+                }
+            }
+        }
+        if global.json { return Output.json(proof) }
+        Output.fields([
+            ("entries", "\(proof.entries)"),
+            ("vector", Output.vector(proof.versionVector)),
+            ("view digest", proof.digest),
+        ])
+        print("")
+        Output.table(["PARTICIPANT", "NODE", "SIGNED AT", "ALGORITHM"], proof.statements.map { [$0.participant, $0.node, Output.time($0.signedAt), $0.algorithm] })
+    }
+
+    private func write(_ proof: ProofResponse, to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var commands: [String] = []
+        for statement in proof.statements {
+            guard let bytes = Data(base64Encoded: statement.statement), let signature = Data(base64Encoded: statement.signature) else {
+                throw UsageError(message: "the daemon sent a statement of \(statement.node) that is not base64")
+            }
+            let name = statement.node.replacingOccurrences(of: "/", with: "-")
+            try (Data(proof.signatureContext.utf8) + [0] + bytes).write(to: URL(fileURLWithPath: "\(directory)/\(name).msg"))
+            try bytes.write(to: URL(fileURLWithPath: "\(directory)/\(name).statement"))
+            try signature.write(to: URL(fileURLWithPath: "\(directory)/\(name).sig"))
+            try statement.certificateChain.write(toFile: "\(directory)/\(name).pem", atomically: true, encoding: .utf8)
+            commands.append("openssl x509 -in \(name).pem -pubkey -noout > \(name).pub")
+            commands.append(statement.algorithm == "ed25519"
+                ? "openssl pkeyutl -verify -pubin -inkey \(name).pub -rawin -in \(name).msg -sigfile \(name).sig"
+                : "openssl dgst -sha256 -verify \(name).pub -signature \(name).sig \(name).msg")
+        }
+        try (["set -e"] + commands).joined(separator: "\n").appending("\n").write(toFile: "\(directory)/verify.sh", atomically: true, encoding: .utf8)
+        FileHandle.standardError.write(Data("wrote \(proof.statements.count) signed statements to \(directory); verify with: (cd \(directory) && sh verify.sh)\n".utf8))
     }
 }

@@ -36,21 +36,22 @@ final class DaemonProcess: @unchecked Sendable {
     ///   name); two processes sharing one identity need different labels.
     convenience init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, pki: TestPKI, files: PKIFiles,
                      crls: [String] = [], identity: TestNode? = nil, label: String? = nil, logFormat: String = "text", metricsPort: Int? = nil,
-                     batchSize: Int? = nil, snapshotEvery: Int? = nil) throws {
+                     batchSize: Int? = nil, snapshotEvery: Int? = nil, extraConfig: String = "") throws {
         let label = label ?? name
         let identity = try identity ?? pki.node(participant, name)
         try files.write(identity, as: label)
         let anchors = Dictionary(uniqueKeysWithValues: pki.authorities.keys.map { ($0, "pki/\($0.lowercased())-ca.pem") })
         try self.init(participant, name, port: port, peers: peers, root: root, trustDomain: pki.trustDomain, anchors: anchors,
                       certificate: "pki/\(label).pem", key: "pki/\(label).key", crls: crls, label: label, logFormat: logFormat, metricsPort: metricsPort,
-                      batchSize: batchSize, snapshotEvery: snapshotEvery)
+                      batchSize: batchSize, snapshotEvery: snapshotEvery, extraConfig: extraConfig)
         self.identity = identity
     }
 
     /// Writes the config for certificate and key files that already exist (paths relative to `root`).
     init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, trustDomain: String = "critical-minerals",
          anchors: [String: String], certificate: String, key: String, crls: [String] = [], label: String? = nil,
-         logFormat: String = "text", metricsPort: Int? = nil, batchSize: Int? = nil, snapshotEvery: Int? = nil) throws {
+         logFormat: String = "text", metricsPort: Int? = nil, batchSize: Int? = nil, snapshotEvery: Int? = nil,
+         extraConfig: String = "") throws {
         let label = label ?? name
         self.participant = participant
         self.name = name
@@ -82,6 +83,7 @@ final class DaemonProcess: @unchecked Sendable {
               level: debug
               format: \(logFormat)
             \(metricsPort.map { "metrics:\n  listen: 127.0.0.1:\($0)" } ?? "")
+            \(extraConfig)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

@@ -121,6 +121,7 @@ import Testing
             DROP TABLE feed_head;
             DROP TABLE snapshot;
             DROP TABLE feed_ids;
+            DROP TABLE checkpoint;
             DELETE FROM grdb_migrations WHERE identifier LIKE '3 %';
             PRAGMA user_version = 2;
             """)
@@ -401,6 +402,25 @@ import Testing
         #expect(loaded.snapshotProblem?.contains("digest") == true, "\(loaded.snapshotProblem ?? "no problem found")")
         #expect(loaded.registry.views.digest == registry.views.digest)
         try store.close()
+    }
+
+    /// The latest checkpoint survives a reopen; one changed on disk is not taken for one.
+    @Test func aCheckpointIsKeptAndADamagedOneIsNone() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        #expect(try store.loadCheckpoint() == nil)
+        let vector = VersionVector([node: 3]), digest = SHA256.hash(Array("views".utf8))
+        let statements = try ["EU/eu-1", "JP/jp-1", "US/us-1"].map { name in
+            let id = alliance.node(name)
+            return try SignedStatement.signing(ViewStatement(node: id, vector: vector, digest: digest, signedAtMillis: 5),
+                                               key: alliance.nodes[id]!, signer: SHA256.hash(Array(name.utf8)))
+        }
+        let checkpoint = ConvergenceTracker.Checkpoint(vector: vector, digest: digest, statements: statements)
+        try store.saveCheckpoint(checkpoint)
+        try store.close()
+        #expect(try RegistryStore(path: path(), node: node).loadCheckpoint() == checkpoint)
+        try tamper("UPDATE checkpoint SET statements = x'0a0300'")
+        #expect(try RegistryStore(path: path(), node: node).loadCheckpoint() == nil)
     }
 
     // MARK: a store changed behind the node's back

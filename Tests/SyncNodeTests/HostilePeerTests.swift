@@ -1,4 +1,5 @@
 import Foundation
+import OpenSSLCrypto
 import NIOPosix
 import Registry
 import PeerTestSupport
@@ -69,6 +70,40 @@ import Testing
 
     /// What the node sends is bounded by what the peer lacks: a flood of vectors and pings
     /// claiming to hold nothing makes it send each entry once.
+    /// View statements from a peer count only when signed by a certificate of the node they
+    /// name: one naming another node, or naming the attacker under another certificate, is
+    /// refused and changes nothing. The attacker's own statement with a digest that is not the
+    /// victim's is a divergence about the attacker, recorded once however often it is repeated.
+    @Test func forgedViewStatementsAreRefusedAndChangeNothing() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        try await eu.start()
+        _ = try await eu.engine.append(Ops.report("EU", "gallium", "1"))
+        let identity = try pki.node("JP", "jp-666")
+        let attacker = try await HostilePeer(identity: identity, trust: try pki.trustStore(), port: eu.port)
+        try await attacker.hello()
+        _ = try await within(20, "the victim's hello") { try await attacker.next { if case .hello = $0 { false } else { true } } }
+        let vector = eu.engine.snapshot.vector
+        let own = SHA256.hash(identity.certificate.der), other = SHA256.hash(Array("another certificate".utf8))
+        let wrong = SHA256.hash(Array("not the victim's views".utf8))
+        func statement(_ node: NodeID, signer: SignerID, at millis: UInt64) throws -> SignedStatement {
+            try SignedStatement.signing(ViewStatement(node: node, vector: vector, digest: wrong, signedAtMillis: millis), key: identity.key, signer: signer)
+        }
+        let changes = await eu.engine.changes()
+        try await attacker.send(.statements([try statement(try NodeID("US/us-1"), signer: own, at: 1),
+                                             try statement(identity.id, signer: other, at: 2)]))
+        try await attacker.send(.statements((3...40).map { try! statement(identity.id, signer: own, at: $0) }))
+        try await within(20, "the attacker's statement is compared") {
+            for await _ in changes where eu.engine.snapshot.convergence.divergences[identity.id] != nil { return }
+        }
+        let convergence = eu.engine.snapshot.convergence
+        #expect(Set(convergence.divergences.keys) == [identity.id])
+        #expect(convergence.divergences[identity.id]?.theirs == wrong)
+        #expect(convergence.agreements.isEmpty && convergence.checkpoint == nil)
+        #expect(eu.logged("security event: views differ") == 1, "one line for 38 repeats")
+        #expect(eu.logged("view statements refused") == 1)
+        await eu.node.shutdown()
+    }
+
     @Test func repeatingAVectorOrAPingNeverResendsWhatThePeerHolds() async throws {
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.antiEntropyInterval = .seconds(60) }
         try await eu.start()

@@ -17,6 +17,11 @@ final class TestNodeProcess: @unchecked Sendable {
     let directory: URL
     var engine: SyncEngine { node.engine }
     var port: Int { node.boundPort! }
+    /// Every message the node logged at warning or above.
+    let log = CapturedLog()
+
+    /// How many logged messages contain `text`.
+    func logged(_ text: String) -> Int { log.messages.filter { $0.contains(text) }.count }
 
     init(_ participant: String, _ name: String, pki: TestPKI, group: any EventLoopGroup,
          claimProofTimeout: Duration = .seconds(10), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
@@ -27,8 +32,10 @@ final class TestNodeProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         let trust = try trust ?? pki.trustStore()
         let store = try RegistryStore(path: self.directory.appendingPathComponent("registry.sqlite").path, node: self.identity.id)
-        var logger = Logger(label: "test.\(participant).\(name)")
-        logger.logLevel = ProcessInfo.processInfo.environment["MINERALSYNC_TEST_LOG"] == "1" ? .debug : .critical
+        let verbose = ProcessInfo.processInfo.environment["MINERALSYNC_TEST_LOG"] == "1"
+        let captured = log
+        var logger = Logger(label: "test.\(participant).\(name)") { label in captured.handler(label: label, printing: verbose) }
+        logger.logLevel = verbose ? .debug : .warning
         let engine = try SyncEngine(store: store, key: self.identity.key, certificateChain: [self.identity.certificate], trustStore: trust,
                                     waitingLimits: waitingLimits, feedQuota: feedQuota,
                                     claimProofTimeout: claimProofTimeout, logger: logger)
@@ -48,3 +55,31 @@ final class TestNodeProcess: @unchecked Sendable {
     func dial(_ other: TestNodeProcess) { node.addPeer(host: "127.0.0.1", port: other.port) }
 }
 
+/// Log messages kept in memory, for tests that count what a node logged.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: [String] = []
+
+    var messages: [String] { lock.withLock { kept } }
+
+    /// Keeps every message; with `printing`, also writes it to standard error.
+    func handler(label: String, printing: Bool) -> any LogHandler { Handler(log: self, label: label, printing: printing) }
+
+    private struct Handler: LogHandler {
+        let log: CapturedLog
+        let label: String
+        let printing: Bool
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+            log.lock.withLock { log.kept.append(message.description) }
+            if printing { FileHandle.standardError.write(Data("\(label) \(level) \(message) \(metadata ?? [:])\n".utf8)) }
+        }
+    }
+}

@@ -88,6 +88,8 @@ final class SimulatedNode {
                              from: id, to: peer)
             case .takeRevocations:
                 continue  // no authority here: revocation is tested with real nodes
+            case .takeStatements:
+                continue  // convergence proofs are tested with real daemons (ProofProcessTests)
             case .ingest(let entries, let certificates):
                 for certificate in certificates {
                     // The daemon verifies the chain with its TrustStore; here: it must be that node's real key.

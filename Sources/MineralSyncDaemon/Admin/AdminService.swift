@@ -20,6 +20,7 @@ struct AdminService: Sendable {
                       configuredPeers: configuredPeers).register(in: &router)
         ReserveHandler(engine: engine, input: input).register(in: &router)
         AlertHandler(engine: engine, input: input).register(in: &router)
+        ProofHandler(engine: engine).register(in: &router)
         SyncHandler(engine: engine, node: node, input: input).register(in: &router)
         FeedHandler(engine: engine).register(in: &router)
         WatchHandler(engine: engine, logger: logger).register(in: &router)

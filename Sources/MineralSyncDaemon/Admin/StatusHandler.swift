@@ -28,7 +28,7 @@ struct StatusHandler: Sendable {
         let (views, vector, cuts, trust) = (state.views, state.vector, state.cuts, state.trustStore)
         let connected = Set(node.peers.connectedPeers)
         let health = node.peers.health
-        return StatusResponse(
+        var response = StatusResponse(
             participant: engine.node.participant.rawValue, node: engine.node.description,
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)), entries: Int(vector.total),
             versionVector: AdminPresenter.vector(vector), viewDigest: state.viewDigest.hex, writable: state.ownFeedWritable,
@@ -50,6 +50,20 @@ struct StatusHandler: Sendable {
                             inForce: cuts[cut.feed] == cut, heldAfterCut: vector[cut.feed] > cut.seq ? vector[cut.feed] - cut.seq : 0)
             },
             clockWarning: PeerHealth.clockWarning(health, threshold: engine.maximumClockSkewMillis))
+        let convergence = state.convergence
+        response.agreements = convergence.agreements.sorted { $0.key < $1.key }.map { participant, agreement in
+            AgreementItem(participant: participant.rawValue, node: agreement.node.description, entries: agreement.vector.total,
+                          versionVector: AdminPresenter.vector(agreement.vector), digest: agreement.digest.hex,
+                          signedAt: AdminJSON.timestamp(Date(timeIntervalSince1970: Double(agreement.signedAtMillis) / 1000)))
+        }
+        response.checkpoint = convergence.checkpoint.map { checkpoint in
+            CheckpointItem(entries: checkpoint.vector.total, digest: checkpoint.digest.hex,
+                           signedBy: checkpoint.statements.map(\.statement.node.description))
+        }
+        response.securityEvents += convergence.divergences.sorted { $0.key < $1.key }.map { node, divergence in
+            SecurityEvent(kind: "views-diverge", subject: node.description, detail: divergence.description, at: nil)
+        }
+        return response
     }
 
     func peers() -> [PeerItem] {

@@ -100,7 +100,8 @@ public final class NodeDaemon: Sendable {
                                     feedQuota: configuration.sync.maximumFeedBytes,
                                     claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds),
                                     maximumClockSkewMillis: configuration.sync.maximumClockSkew.milliseconds,
-                                    snapshotInterval: configuration.sync.snapshotInterval, logger: logger)
+                                    snapshotInterval: configuration.sync.snapshotInterval,
+                                    proofQuorum: configuration.proofs.quorum.map(Set.init), logger: logger)
         } catch {
             try? store.close()
             throw DaemonError.store(error.description)
@@ -155,7 +156,7 @@ public final class NodeDaemon: Sendable {
             "node": "\(configuration.node)", "listen": "\(node.boundPort.map { "\(configuration.listen.host):\($0)" } ?? "?")",
             "admin": "\(configuration.adminSocket)", "entries": "\(engine.vector.total)",
         ])
-        return [SyncNodeService(engine: engine, node: node, logger: logger)] + opened.map { HTTPServerService(channel: $0) } + [reloader]
+        return [SyncNodeService(engine: engine, node: node, proofInterval: .milliseconds(configuration.proofs.interval.milliseconds), logger: logger)] + opened.map { HTTPServerService(channel: $0) } + [reloader]
     }
 
     private func syncSettings() -> SyncNode.Configuration {

@@ -9,10 +9,17 @@ import SyncNode
 struct SyncNodeService: Service {
     let engine: SyncEngine
     let node: SyncNode
+    /// How often the engine signs its view statement (`proofs.interval`).
+    let proofInterval: Duration
     let logger: Logger
 
     func run() async throws {
-        try? await gracefulShutdown()
+        await withDiscardingTaskGroup { group in
+            let engine = self.engine, interval = proofInterval
+            group.addTask { await engine.proveConvergence(every: interval) }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
         logger.info("shutting down: saying goodbye to peers")
         await node.shutdown()
         await engine.close()

@@ -60,43 +60,6 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// What a node holds of one feed: entries 1...seq, contiguously.
-public nonisolated struct Mineralsync_V1_FeedHead: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var node: Mineralsync_V1_NodeRef {
-    get {_node ?? Mineralsync_V1_NodeRef()}
-    set {_node = newValue}
-  }
-  /// Returns true if `node` has been explicitly set.
-  public var hasNode: Bool {self._node != nil}
-  /// Clears the value of `node`. Subsequent reads from it will return its default value.
-  public mutating func clearNode() {self._node = nil}
-
-  public var seq: UInt64 = 0
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-
-  fileprivate var _node: Mineralsync_V1_NodeRef? = nil
-}
-
-public nonisolated struct Mineralsync_V1_VersionVector: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  /// at most one per node, in any order
-  public var heads: [Mineralsync_V1_FeedHead] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
 /// The id of the entry at a feed's head: two nodes holding the same number of entries of a feed
 /// compare these to find a fork that vectors alone cannot show (two processes that signed
 /// different entries under one identity). The node holding the other entry sends it as evidence.
@@ -155,12 +118,31 @@ public nonisolated struct Mineralsync_V1_Hello: Sendable {
   /// one per feed in vector
   public var headIds: [Mineralsync_V1_FeedHeadID] = []
 
+  /// Optional messages the sender takes; a node sends one only to a peer that lists it
+  /// (older nodes list none and would close the session on a message they do not know):
+  ///   "statements": ViewStatements (views.proto, "Convergence proofs")
+  public var features: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _node: Mineralsync_V1_NodeRef? = nil
   fileprivate var _vector: Mineralsync_V1_VersionVector? = nil
+}
+
+/// Signed statements "at vector V my view digest is D", the sender's own and those it relays
+/// (at most 64 per message; each checked for size and form before anything else).
+public nonisolated struct Mineralsync_V1_ViewStatements: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var statements: [Mineralsync_V1_SignedStatement] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// Entries, oldest first within each feed.
@@ -425,6 +407,14 @@ public nonisolated struct Mineralsync_V1_SyncMessage: Sendable {
     set {kind = .revocations(newValue)}
   }
 
+  public var statements: Mineralsync_V1_ViewStatements {
+    get {
+      if case .statements(let v)? = kind {return v}
+      return Mineralsync_V1_ViewStatements()
+    }
+    set {kind = .statements(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -436,6 +426,7 @@ public nonisolated struct Mineralsync_V1_SyncMessage: Sendable {
     case pong(Mineralsync_V1_Pong)
     case goodbye(Mineralsync_V1_Goodbye)
     case revocations(Mineralsync_V1_RevocationLists)
+    case statements(Mineralsync_V1_ViewStatements)
 
   }
 
@@ -445,75 +436,6 @@ public nonisolated struct Mineralsync_V1_SyncMessage: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "mineralsync.v1"
-
-nonisolated extension Mineralsync_V1_FeedHead: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".FeedHead"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}seq\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._node) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._node {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if self.seq != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Mineralsync_V1_FeedHead, rhs: Mineralsync_V1_FeedHead) -> Bool {
-    if lhs._node != rhs._node {return false}
-    if lhs.seq != rhs.seq {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Mineralsync_V1_VersionVector: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".VersionVector"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}heads\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.heads) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.heads.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.heads, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Mineralsync_V1_VersionVector, rhs: Mineralsync_V1_VersionVector) -> Bool {
-    if lhs.heads != rhs.heads {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
 
 nonisolated extension Mineralsync_V1_FeedHeadID: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FeedHeadID"
@@ -556,7 +478,7 @@ nonisolated extension Mineralsync_V1_FeedHeadID: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Mineralsync_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Hello"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}node\0\u{1}vector\0\u{3}head_ids\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{1}node\0\u{1}vector\0\u{3}head_ids\0\u{1}features\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -568,6 +490,7 @@ nonisolated extension Mineralsync_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf
       case 2: try { try decoder.decodeSingularMessageField(value: &self._node) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._vector) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.headIds) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
       default: break
       }
     }
@@ -590,6 +513,9 @@ nonisolated extension Mineralsync_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf
     if !self.headIds.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.headIds, fieldNumber: 4)
     }
+    if !self.features.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.features, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -598,6 +524,37 @@ nonisolated extension Mineralsync_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf
     if lhs._node != rhs._node {return false}
     if lhs._vector != rhs._vector {return false}
     if lhs.headIds != rhs.headIds {return false}
+    if lhs.features != rhs.features {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mineralsync_V1_ViewStatements: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ViewStatements"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}statements\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.statements) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.statements.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.statements, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_ViewStatements, rhs: Mineralsync_V1_ViewStatements) -> Bool {
+    if lhs.statements != rhs.statements {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -872,7 +829,7 @@ nonisolated extension Mineralsync_V1_Goodbye.Reason: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Mineralsync_V1_SyncMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SyncMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}entries\0\u{1}certificates\0\u{1}vector\0\u{1}ping\0\u{1}pong\0\u{1}goodbye\0\u{1}revocations\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}entries\0\u{1}certificates\0\u{1}vector\0\u{1}ping\0\u{1}pong\0\u{1}goodbye\0\u{1}revocations\0\u{1}statements\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -984,6 +941,19 @@ nonisolated extension Mineralsync_V1_SyncMessage: SwiftProtobuf.Message, SwiftPr
           self.kind = .revocations(v)
         }
       }()
+      case 9: try {
+        var v: Mineralsync_V1_ViewStatements?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .statements(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .statements(v)
+        }
+      }()
       default: break
       }
     }
@@ -1026,6 +996,10 @@ nonisolated extension Mineralsync_V1_SyncMessage: SwiftProtobuf.Message, SwiftPr
     case .revocations?: try {
       guard case .revocations(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    }()
+    case .statements?: try {
+      guard case .statements(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     }()
     case nil: break
     }

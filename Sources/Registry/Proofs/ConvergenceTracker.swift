@@ -34,6 +34,12 @@ public struct ConvergenceTracker: Sendable {
         public let digest: SHA256Digest
         /// One statement per participant, in participant order.
         public let statements: [SignedStatement]
+
+        public init(vector: VersionVector, digest: SHA256Digest, statements: [SignedStatement]) {
+            self.vector = vector
+            self.digest = digest
+            self.statements = statements
+        }
     }
 
     public enum Outcome: Sendable, Hashable {
