@@ -68,9 +68,16 @@ public final class RegistryStore: Sendable {
                 guard version <= StoreSchema.version, try !migrator.hasBeenSuperseded(db) else {
                     throw StoreError.newerSchema(path: path, found: version, supported: StoreSchema.version)
                 }
-                let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
-                guard check == ["ok"] else {
-                    throw StoreError.corrupt(path: path, details: check.prefix(3).joined(separator: "; "))
+                // The whole file is checked unless the node stopped cleanly with this very file
+                // (its clean-shutdown token in the file and beside it): after a crash, a power
+                // loss or a restore. The check reads every page (about 4 s for 10 million entries).
+                let token = try? String(contentsOfFile: path + ".clean-shutdown", encoding: .utf8)
+                let mark = try String.fetchOne(db, sql: "SELECT value FROM node_state WHERE key = 'clean-shutdown'")
+                if token == nil || mark != token {
+                    let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
+                    guard check == ["ok"] else {
+                        throw StoreError.corrupt(path: path, details: check.prefix(3).joined(separator: "; "))
+                    }
                 }
                 let stored = try String.fetchOne(db, sql: "SELECT value FROM node_state WHERE key = 'node'") ?? "?"
                 guard stored == node.description else {
@@ -332,6 +339,18 @@ public final class RegistryStore: Sendable {
         return try read { db in try decodedRows(db, sql: sql, arguments: arguments) }
     }
 
+    /// SQLite's check of every page of the file, on GRDB's reader queue (it takes seconds for
+    /// millions of entries): nil when the file is sound, else what is wrong. A start after a
+    /// clean stop skips the check at open; the daemon runs this meanwhile.
+    public func checkIntegrity() async -> String? {
+        do {
+            let check = try await database.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+            return check == ["ok"] ? nil : check.prefix(3).joined(separator: "; ")
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// `entries(subject:)` read on GRDB's reader queue, for callers that must not block their
     /// thread (the admin API's event loop).
     public func entriesReadingAside(subject: String) async throws(StoreError) -> [Entry] {
@@ -477,21 +496,31 @@ public final class RegistryStore: Sendable {
         guard SHA256Digest(bytes: stored["checksum"] as Data) == Self.checksum(ledger: ledger, views: views) else {
             throw SnapshotFailure(reason: "its checksum does not match its contents")
         }
-        let chunks = try read { db in
-            try Row.fetchAll(db, sql: "SELECT origin, chunk, ids, checksum FROM feed_ids ORDER BY origin, chunk").map { row in
-                (origin: row["origin"] as String, chunk: row["chunk"] as Int64, ids: [UInt8](row["ids"] as Data), checksum: row["checksum"] as Data)
+        // Chunk by chunk, each checked and read straight into its feed's ids (a 10M-entry
+        // store holds 320 MB of them: no second copy).
+        let (ids, damage) = try read { db -> ([NodeID: [EntryID]], String?) in
+            var ids: [NodeID: [EntryID]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT origin, chunk, ids, checksum FROM feed_ids ORDER BY origin, chunk")
+            while let row = try rows.next() {
+                let origin: String = row["origin"], chunk: Int64 = row["chunk"]
+                guard let node = try? NodeID(origin) else { return (ids, "the entry ids of \(origin) name no node") }
+                let damage: String? = (row["ids"] as Data).withUnsafeBytes { blob in
+                    guard blob.count % 32 == 0, SHA256Digest(bytes: row["checksum"] as Data) == SHA256.hash(blob) else {
+                        return "the entry ids of \(origin), chunk \(chunk), do not check out"
+                    }
+                    guard ids[node, default: []].count == Int(chunk) * MineralRegistry.idChunkSize else {
+                        return "the entry ids of \(origin) miss a chunk before \(chunk)"
+                    }
+                    ids[node, default: []].append(contentsOf: stride(from: 0, to: blob.count, by: 32).map {
+                        SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: blob[$0..<($0 + 32)]).bindMemory(to: UInt8.self))!
+                    })
+                    return nil
+                }
+                if let damage { return (ids, damage) }
             }
+            return (ids, nil)
         }
-        var ids: [NodeID: [EntryID]] = [:]
-        for chunk in chunks {
-            guard let node = try? NodeID(chunk.origin), chunk.ids.count % 32 == 0, SHA256Digest(bytes: chunk.checksum) == SHA256.hash(chunk.ids) else {
-                throw SnapshotFailure(reason: "the entry ids of \(chunk.origin), chunk \(chunk.chunk), do not check out")
-            }
-            guard ids[node, default: []].count == Int(chunk.chunk) * MineralRegistry.idChunkSize else {
-                throw SnapshotFailure(reason: "the entry ids of \(chunk.origin) miss a chunk before \(chunk.chunk)")
-            }
-            ids[node, default: []].append(contentsOf: stride(from: 0, to: chunk.ids.count, by: 32).map { SHA256Digest(bytes: chunk.ids[$0..<($0 + 32)])! })
-        }
+        if let damage { throw SnapshotFailure(reason: damage) }
         let alerts = try entries(subjectsFrom: Entry.alertSubjectStart, below: Entry.alertSubjectEnd)
         var registry: MineralRegistry
         do {

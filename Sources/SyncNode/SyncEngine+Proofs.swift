@@ -52,10 +52,12 @@ extension SyncEngine {
         var fresh: [SignedStatement] = []
         var refused = 0
         for signed in statements {
+            let statement = signed.statement
+            // What is already held costs nothing: no signature check, no count.
+            if let held = convergence.latest[statement.node], held.statement.signedAtMillis >= statement.signedAtMillis { continue }
             let taken = statementsTaken[peer, default: 0]
             guard taken < Self.statementsPerRound else { break }
             statementsTaken[peer] = taken + 1
-            let statement = signed.statement
             guard let key = trust.keys.history(of: statement.node).first(where: { $0.id == signed.signer }),
                   !trust.revokedSigners.contains(signed.signer), signed.isSigned(by: key.key) else {
                 refused += 1

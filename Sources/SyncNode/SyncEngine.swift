@@ -165,7 +165,7 @@ public actor SyncEngine {
         headIDs = Self.headIDs(of: registry.ledger)
         published = NIOLockedValueBox(Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
                                                     feedsAtQuota: [], datedAhead: [:], writable: true, generation: 0,
-                                                    views: PublishedViews(registry.views, generation: 0), convergence: ConvergenceReport()))
+                                                    views: PublishedViews(registry.views, generation: 0), convergence: convergenceReport))
         metrics.held.record(Int64(registry.vector.total))
     }
 
@@ -424,6 +424,21 @@ public actor SyncEngine {
         } catch {
             logger.error("the registry snapshot could not be saved; a restart folds the entries since the last one", metadata: ["reason": "\(error)"])
         }
+    }
+
+    /// Checks every page of the store without holding the engine, and says so in the log: a
+    /// damaged store is a critical event (restore it from a backup; partners send back what
+    /// it lacks). Returns whether the store is sound.
+    @discardableResult
+    public nonisolated func checkStoreIntegrity() async -> Bool {
+        let started = ContinuousClock.now
+        guard let problem = await store.checkIntegrity() else {
+            logger.info("store checked: every page is sound", metadata: ["took": "\(ContinuousClock.now - started)"])
+            return true
+        }
+        logger.critical("the store is damaged: restore it from a backup (partners send back the entries it lacks)",
+                        metadata: ["path": "\(store.path)", "details": "\(problem)"])
+        return false
     }
 
     /// The history behind one view (`Entry.subject`), read from the store without waiting for

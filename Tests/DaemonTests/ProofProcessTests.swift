@@ -67,6 +67,7 @@ struct ProofProcessTests {
         jp = try daemon("JP", extra: "minerals:\n  extensions:\n    - {id: proofium, name: Proofium}\n")
         let (euMark, jpMark) = (eu.logText.count, 0)
         try await jp.start()
+        #expect(try jp.status().checkpoint?.entries == 65, "the checkpoint is kept across a restart")
         let _: WriteResponse = try jp.client.post("/v1/reserves", ReserveReportRequest(mineral: "proofium", quantity: "5"))
         try eu.syncAndWait(with: [us, jp])
         try await eu.waitForLog("security event: views differ at the same vector", after: euMark, seconds: 10)

@@ -249,6 +249,24 @@ import Testing
         }
     }
 
+    /// After a clean stop the page check is not made at open (it reads the whole file); it is
+    /// there to run meanwhile, and finds damage that opening did not look for.
+    @Test func afterACleanStopTheOpenSkipsThePageCheckWhichStillFindsDamage() async throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        _ = try populate(store, count: 300)
+        #expect(await store.checkIntegrity() == nil)
+        try store.markCleanShutdown()
+        try store.close()
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path()))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size / 2)
+        handle.write(Data(repeating: 0xA5, count: 16384))
+        try handle.close()
+        let reopened = try RegistryStore(path: path(), node: node)
+        #expect(await reopened.checkIntegrity() != nil)
+    }
+
     @Test func corruptPagesAreReportedNotReset() throws {
         let node = alliance.node("EU/eu-1")
         let store = try RegistryStore(path: path(), node: node)

@@ -17,6 +17,8 @@ struct SyncNodeService: Service {
         await withDiscardingTaskGroup { group in
             let engine = self.engine, interval = proofInterval
             group.addTask { await engine.proveConvergence(every: interval) }
+            // A start after a clean stop skipped the store's page check: it runs now.
+            group.addTask { await engine.checkStoreIntegrity() }
             try? await gracefulShutdown()
             group.cancelAll()
         }
