@@ -14,6 +14,7 @@ struct HistoryBenchmark: AsyncParsableCommand {
         abstract: "Daemon RSS, restart time (from a snapshot, after a crash, full replay), join time and store size, with real daemons.")
 
     @Option(help: "Reserve reports EU holds.") var entries = 1_000_000
+    @Flag(inversion: .prefixedNo, help: "Time a fresh node's join (minutes at 10,000,000 entries).") var join = true
 
     func run() async throws {
         #if DEBUG
@@ -47,6 +48,7 @@ struct HistoryBenchmark: AsyncParsableCommand {
         try queue.close()
         try started("restart without a snapshot (full replay)")
         print("  goal: restart ≤ 1 s at 1,000,000 entries (≤ 1.5 s at 10,000,000); RSS ≤ 200 MiB at 1,000,000")
+        guard join else { return }
 
         let jp = try BenchDaemon(pki: pki, scratch: scratch, identity: try pki.identity("JP", "jp-1"), peers: [eu.port])
         defer { jp.stop() }
