@@ -48,8 +48,9 @@ public final class HostilePeer: Sendable {
     }
 
     /// A hello as `identity`, claiming `vector` (and `headIDs`).
-    public func hello(_ vector: VersionVector = VersionVector(), headIDs: [NodeID: EntryID] = [:], as node: NodeID? = nil) async throws {
-        try await send(.hello(SyncHello(node: node ?? identity.id, vector: vector, headIDs: headIDs)))
+    public func hello(_ vector: VersionVector = VersionVector(), headIDs: [NodeID: EntryID] = [:], as node: NodeID? = nil,
+                      features: Set<String> = SyncFeature.all) async throws {
+        try await send(.hello(SyncHello(node: node ?? identity.id, vector: vector, headIDs: headIDs, features: features)))
     }
 
     /// Bytes as they are, below the framing (a length prefix is not added).

@@ -378,6 +378,28 @@ import Testing
         try reopened.close()
     }
 
+    /// A certificate revoked since the snapshot hides what it signed: the views the snapshot
+    /// holds show more than they may, so they are folded again, and equal what a start without
+    /// a snapshot shows under the same revocation.
+    @Test func aRevocationSinceTheSnapshotGivesTheViewsAReplayGives() throws {
+        let node = alliance.node("EU/eu-1")
+        let store = try RegistryStore(path: path(), node: node)
+        let registry = try populate(store, count: 12)
+        try store.saveSnapshot(registry.snapshot(since: VersionVector()))
+        // The entries here name no certificate: revoking "none" hides every one not vouched for.
+        let revoked: Set<SignerID> = [.zero]
+        let fromSnapshot = try store.load(key: alliance.nodes[node]!, revokedSigners: revoked)
+        #expect(fromSnapshot.snapshotProblem == nil && fromSnapshot.snapshotVector == registry.vector)
+        #expect(!fromSnapshot.registry.hiddenFeeds.isEmpty)
+        #expect(fromSnapshot.registry.views.digest != registry.views.digest)
+        try tamper("DELETE FROM snapshot")
+        let replayed = try store.load(key: alliance.nodes[node]!, revokedSigners: revoked)
+        #expect(replayed.snapshotVector.heads.isEmpty)
+        #expect(replayed.registry.hiddenFeeds == fromSnapshot.registry.hiddenFeeds)
+        #expect(replayed.registry.views.digest == fromSnapshot.registry.views.digest)
+        try store.close()
+    }
+
     /// A snapshot changed on disk (one byte anywhere) is detected and not used: the registry is
     /// folded from the entries, and the load says why.
     @Test(arguments: ["views", "ledger", "ids", "checksum"])

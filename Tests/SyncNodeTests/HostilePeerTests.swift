@@ -104,6 +104,37 @@ import Testing
         await eu.node.shutdown()
     }
 
+    /// A peer whose hello lists no optional messages (a node older than convergence proofs)
+    /// is sent no statements: it would close the session on a message it does not know. One
+    /// that lists them gets the node's statement.
+    @Test func statementsGoOnlyToPeersThatTakeThem() async throws {
+        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        try await eu.start()
+        for (index, (name, features)) in [("jp-old", Set<String>()), ("jp-new", SyncFeature.all)].enumerated() {
+            let peer = try await HostilePeer(identity: try pki.node("JP", name), trust: try pki.trustStore(), port: eu.port)
+            try await peer.hello(features: features)
+            _ = try await within(20, "the victim's hello") { try await peer.next { if case .hello = $0 { false } else { true } } }
+            // A new entry, so that the node has something new to state.
+            _ = try await eu.engine.append(Ops.report("EU", "gallium", "\(index + 1)"))
+            #expect(await eu.engine.signStatement() != nil)
+            try await peer.send(.ping(7))
+            // Whatever the node wrote before answering the ping arrives before the pong.
+            let statements = try await within(20, "the pong") { () async throws -> Int in
+                var statements = 0
+                while let message = try await peer.next() {
+                    if case .statements(let sent) = message { statements += sent.count }
+                    if case .pong(7, _) = message { break }
+                }
+                return statements
+            }
+            // The new statement is written before the pong (those held from before the session
+            // began go out as well, perhaps after it).
+            #expect(features.isEmpty ? statements == 0 : statements >= 1, "\(name): \(statements)")
+            await peer.close()
+        }
+        await eu.node.shutdown()
+    }
+
     @Test func repeatingAVectorOrAPingNeverResendsWhatThePeerHolds() async throws {
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.antiEntropyInterval = .seconds(60) }
         try await eu.start()
