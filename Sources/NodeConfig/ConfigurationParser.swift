@@ -172,6 +172,11 @@ public enum ConfigurationParser {
                         r.report(item, key, "\"\(item.string ?? "")\" is not a participant id (2-8 of A-Z, 0-9)")
                         continue
                     }
+                    // A participant this node does not trust can sign nothing it takes: no checkpoint would ever form.
+                    if let tls, !tls.trustAnchors.isEmpty, tls.trustAnchors[participant] == nil {
+                        r.report(item, key, "\(participant) has no trust anchor in tls.trust-anchors: its statements would never count")
+                        continue
+                    }
                     quorum.append(participant)
                 }
                 if quorum.isEmpty { r.report(section.node("quorum") ?? section.node, "proofs.quorum", "names no participant") }

@@ -41,6 +41,9 @@ struct ConfigurationParserTests {
           max-invalid-entries-per-session: 500
           max-feed-bytes: 2GiB
           snapshot-every: 20000
+        proofs:
+          interval: 5s
+          quorum: [EU, US]
         log:
           format: json
           level: debug
@@ -74,6 +77,7 @@ struct ConfigurationParserTests {
         #expect(configuration.sync.penalty.milliseconds == 60_000 && configuration.sync.maximumPenalty.milliseconds == 7_200_000)
         #expect(configuration.sync.invalidEntriesPerSession == 500)
         #expect(configuration.sync.snapshotInterval == 20_000)
+        #expect(configuration.proofs.interval.milliseconds == 5_000 && configuration.proofs.quorum == ["EU", "US"])
         #expect(configuration.sync.maximumFeedBytes == 2 << 30)
         #expect(configuration.pinnedPeers == [HostPort(host: "127.0.0.1", port: 7702): try NodeID("US/us-1")])
         #expect(configuration.logging.format == .json)
@@ -126,6 +130,9 @@ struct ConfigurationParserTests {
               snapshot-every: 10
             log:
               format: xml
+            proofs:
+              interval: 5s
+              quorum: [US, JP, eu]
             """
         let error = try #require(throws: ConfigurationError.self) {
             try ConfigurationParser.parse(broken, file: "eu-1.yaml", baseDirectory: "/srv")
@@ -140,6 +147,8 @@ struct ConfigurationParserTests {
         #expect(problems.contains { $0.hasPrefix("eu-1.yaml:18: sync.idle-timeout: \"soon\" must be a positive duration") })
         #expect(problems.contains { $0.hasPrefix("eu-1.yaml:19: sync.snapshot-every: ") && $0.contains("1000") })
         #expect(problems.contains("eu-1.yaml:21: log.format: \"xml\" must be text or json"))
+        #expect(problems.contains { $0.hasPrefix("eu-1.yaml:24: proofs.quorum[1]: JP has no trust anchor") })
+        #expect(problems.contains { $0.hasPrefix("eu-1.yaml:24: proofs.quorum[2]: \"eu\" is not a participant id") })
         #expect(error.description.hasPrefix("configuration has \(error.problems.count) problems:"))
     }
 
