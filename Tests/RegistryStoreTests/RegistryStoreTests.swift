@@ -279,13 +279,13 @@ import Testing
         try handle.close()
         let offset = Int(size / 2)
         for attempt in 0..<2 {
+            // The node did not stop cleanly: the open itself checks every page and refuses.
             do {
-                let reopened = try RegistryStore(path: path(), node: node)
-                _ = try reopened.load(key: alliance.nodes[node]!)
-                Issue.record("a corrupt store opened and loaded")
+                _ = try RegistryStore(path: path(), node: node)
+                Issue.record("a corrupt store opened")
             } catch {
                 switch error {
-                case .corrupt, .notADatabase, .damagedEntry: #expect(error.description.contains(path()))
+                case .corrupt, .notADatabase: #expect(error.description.contains(path()))
                 default: Issue.record("attempt \(attempt): wrong error \(error)")
                 }
             }

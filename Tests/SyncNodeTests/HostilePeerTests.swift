@@ -91,7 +91,12 @@ import Testing
         let changes = await eu.engine.changes()
         try await attacker.send(.statements([try statement(try NodeID("US/us-1"), signer: own, at: 1),
                                              try statement(identity.id, signer: other, at: 2)]))
-        try await attacker.send(.statements((3...40).map { try! statement(identity.id, signer: own, at: $0) }))
+        // Its own statements, then, last, one under its own certificate but signed by another
+        // key, stating the victim's own digest: taken, it would record an agreement.
+        let forger = try pki.node("JP", "jp-777")
+        let forged = try SignedStatement.signing(ViewStatement(node: identity.id, vector: vector, digest: eu.engine.snapshot.viewDigest,
+                                                               signedAtMillis: 100), key: forger.key, signer: own)
+        try await attacker.send(.statements((3...40).map { try! statement(identity.id, signer: own, at: $0) } + [forged]))
         try await within(20, "the attacker's statement is compared") {
             for await _ in changes where eu.engine.snapshot.convergence.divergences[identity.id] != nil { return }
         }
@@ -100,7 +105,7 @@ import Testing
         #expect(convergence.divergences[identity.id]?.theirs == wrong)
         #expect(convergence.agreements.isEmpty && convergence.checkpoint == nil)
         #expect(eu.logged("security event: views differ") == 1, "one line for 38 repeats")
-        #expect(eu.logged("view statements refused") == 1)
+        #expect(eu.logged("view statements refused") == 2)
         await eu.node.shutdown()
     }
 
