@@ -12,6 +12,21 @@ public enum PolicyViolation: Error, Sendable, Hashable, CustomStringConvertible 
     /// The feed this node writes was cut by another node of its participant.
     case feedCut(feed: NodeID, by: NodeID, seq: UInt64)
 
+    /// What the view digest writes for an entry that breaks the policy (views.proto): the rule
+    /// it breaks, in words every implementation spells the same, unlike `description`.
+    public var code: String {
+        switch self {
+        case .writesForAnotherParticipant: "writes-for-another-participant"
+        case .notIssuer: "not-issuer"
+        case .unknownMineral: "unknown-mineral"
+        case .malformedOperation: "malformed-operation"
+        case .unknownAlert: "unknown-alert"
+        case .alertResolved: "alert-resolved"
+        case .cutNotAllowed: "cut-not-allowed"
+        case .feedCut: "feed-cut"
+        }
+    }
+
     public var description: String {
         switch self {
         case .writesForAnotherParticipant(let author, let claimed, let operation):

@@ -225,7 +225,7 @@ public struct RegistryViews: Sendable {
         }
         writer.section("violations")
         for (id, violation) in violations.sorted(by: { $0.key < $1.key }) {
-            writer.digest(id); writer.string(violation.description)
+            writer.digest(id); writer.string(violation.code)
         }
         writer.section("unknown")
         for id in unknownOperations.keys.sorted() { writer.digest(id) }
