@@ -31,6 +31,9 @@ struct ProofProcessTests {
         let (eu, us) = (try daemon("EU"), try daemon("US"))
         var jp = try daemon("JP")
         for node in [eu, us, jp] { try await node.start() }
+        // Before any checkpoint: one line saying so, and a failure status.
+        let early = try CommandRun.ctl(eu, ["proof"])
+        #expect(early.status == 1 && early.error.contains("no checkpoint yet"), "\(early.status): \(early.error)")
         try eu.importReserves(40, tag: "eu")
         try jp.importReserves(25, tag: "jp")
         try eu.syncAndWait(with: [us, jp])
@@ -47,6 +50,10 @@ struct ProofProcessTests {
         }
 
         // The proof, written out, is verified by the openssl command line alone.
+        // A directory that cannot be written: one line naming it.
+        let unwritable = try CommandRun.ctl(eu, ["proof", "--out", "/proc/proof"])
+        #expect(unwritable.status != 0 && unwritable.error.contains("cannot write the proof to /proc/proof"), "\(unwritable.error)")
+        #expect(unwritable.error.split(separator: "\n").count == 1)
         let directory = root.path("proof")
         let written = try CommandRun.ctl(eu, ["proof", "--out", directory])
         #expect(written.status == 0, "\(written.error)")
