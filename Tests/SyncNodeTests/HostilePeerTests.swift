@@ -115,28 +115,38 @@ import Testing
     @Test func statementsGoOnlyToPeersThatTakeThem() async throws {
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
         try await eu.start()
-        for (index, (name, features)) in [("jp-old", Set<String>()), ("jp-new", SyncFeature.all)].enumerated() {
-            let peer = try await HostilePeer(identity: try pki.node("JP", name), trust: try pki.trustStore(), port: eu.port)
-            try await peer.hello(features: features)
-            _ = try await within(20, "the victim's hello") { try await peer.next { if case .hello = $0 { false } else { true } } }
-            // A new entry, so that the node has something new to state.
-            _ = try await eu.engine.append(Ops.report("EU", "gallium", "\(index + 1)"))
-            #expect(await eu.engine.signStatement() != nil)
-            try await peer.send(.ping(7))
-            // Whatever the node wrote before answering the ping arrives before the pong.
-            let statements = try await within(20, "the pong") { () async throws -> Int in
-                var statements = 0
-                while let message = try await peer.next() {
+        // An older peer: rounds of a new entry, a statement about it, and a ping, until the new
+        // entry reaches it before the pong (the node then had this session's link when it
+        // signed). Nothing it was sent in any round is a statement.
+        let old = try await HostilePeer(identity: try pki.node("JP", "jp-old"), trust: try pki.trustStore(), port: eu.port)
+        try await old.hello(features: [])
+        let sentToOld = try await within(20, "a round in which the session had its link") { () async throws -> Int in
+            var round: UInt64 = 0, statements = 0
+            while true {
+                round += 1
+                let entry = try await eu.engine.append(Ops.report("EU", "gallium", "\(round)"))
+                #expect(await eu.engine.signStatement() != nil)
+                try await old.send(.ping(round))
+                var pushed = false
+                while let message = try await old.next() {
                     if case .statements(let sent) = message { statements += sent.count }
-                    if case .pong(7, _) = message { break }
+                    if case .entries(let entries) = message, entries.contains(entry.signed) { pushed = true }
+                    if case .pong(round, _) = message { break }
                 }
-                return statements
+                if pushed { return statements }
             }
-            // The new statement is written before the pong (those held from before the session
-            // began go out as well, perhaps after it).
-            #expect(features.isEmpty ? statements == 0 : statements >= 1, "\(name): \(statements)")
-            await peer.close()
         }
+        #expect(sentToOld == 0)
+        await old.close()
+        // A peer that takes them is sent the statements the node holds, without asking.
+        let new = try await HostilePeer(identity: try pki.node("JP", "jp-new"), trust: try pki.trustStore(), port: eu.port)
+        try await new.hello()
+        let held = try await within(20, "the statements held") { () async throws -> Int in
+            guard case .statements(let sent)? = try await new.next(skipping: { if case .statements = $0 { false } else { true } }) else { return 0 }
+            return sent.count
+        }
+        #expect(held == 1)
+        await new.close()
         await eu.node.shutdown()
     }
 
