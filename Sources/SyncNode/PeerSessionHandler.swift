@@ -475,6 +475,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
         case .revocations(let crls) where crls.count > SyncLimits.standard.revocationListsPerMessage:
             let size = SyncLimits.standard.revocationListsPerMessage
             return stride(from: 0, to: crls.count, by: size).map { .revocations(Array(crls[$0..<min($0 + size, crls.count)])) }
+        case .statements(let statements) where statements.count > SyncLimits.standard.statementsPerMessage:
+            let size = SyncLimits.standard.statementsPerMessage
+            return stride(from: 0, to: statements.count, by: size).map { .statements(Array(statements[$0..<min($0 + size, statements.count)])) }
         default:
             return [message]
         }
@@ -520,14 +523,10 @@ final class PeerSessionHandler: ChannelInboundHandler {
         }
     }
 
-    /// View statements, to a peer whose hello said it takes them, in messages of at most the
-    /// limit each.
+    /// View statements, to a peer whose hello said it takes them.
     private func send(_ statements: [SignedStatement], _ context: ChannelHandlerContext) {
         guard !statements.isEmpty, session?.peerFeatures.contains(SyncFeature.statements) == true else { return }
-        let size = SyncLimits.standard.statementsPerMessage
-        for start in stride(from: 0, to: statements.count, by: size) {
-            write(.statements(Array(statements[start..<min(start + size, statements.count)])), context)
-        }
+        write(.statements(statements), context)
     }
 
     private func write(_ message: SyncMessage, _ context: ChannelHandlerContext) {

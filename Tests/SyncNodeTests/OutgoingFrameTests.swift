@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import OpenSSLCrypto
 import Registry
 @testable import SyncNode
 import SyncProtocol
@@ -34,6 +35,11 @@ import Testing
         let sets = PeerSessionHandler.split(.certificates(certificates))
         #expect(sets.count == 3)
         for set in sets { #expect(throws: Never.self) { _ = try SyncMessageCodec.decode(try SyncMessageCodec.encode(set)) } }
+        let statement = try SignedStatement.signing(ViewStatement(node: try NodeID("EU/eu-1"), vector: VersionVector(), digest: .zero, signedAtMillis: 1),
+                                                    key: TestAlliance.standard.nodes[try NodeID("EU/eu-1")]!, signer: .zero)
+        let statements = PeerSessionHandler.split(.statements(Array(repeating: statement, count: 150)))
+        #expect(statements.count == 3)
+        for part in statements { #expect(throws: Never.self) { _ = try SyncMessageCodec.decode(try SyncMessageCodec.encode(part)) } }
     }
 
     /// A 6 MB import pushed live to a connected peer arrives whole, and nobody is penalised.
