@@ -26,12 +26,7 @@ public enum SyncMessageCodec {
             out.kind = .hello(wire)
         case .entries(let entries):
             var wire = Mineralsync_V1_EntryBatch()
-            wire.entries = entries.map { entry in
-                var signed = Mineralsync_V1_SignedEntry()
-                signed.body = Data(entry.body)
-                signed.signature = Data(entry.signature)
-                return signed
-            }
+            wire.entries = entries.map(\.wire)
             out.kind = .entries(wire)
         case .certificates(let certificates):
             var wire = Mineralsync_V1_OriginCertificates()
@@ -107,7 +102,7 @@ public enum SyncMessageCodec {
             return .hello(SyncHello(protocolVersion: hello.protocolVersion, node: try node(hello.node), vector: heads, headIDs: ids,
                                     features: Set(hello.features)))
         case .entries(let batch):
-            return .entries(batch.entries.map { SignedEntry(body: [UInt8]($0.body), signature: [UInt8]($0.signature)) })  // read by the scan
+            return .entries(batch.entries.map(SignedEntry.init(wire:)))  // read by the scan
         case .certificates(let wire):
             return .certificates(try wire.certificates.map { certificate throws(SyncProtocolError) in
                 guard !certificate.chain.isEmpty else { throw .invalidCertificate("empty chain for \(certificate.node.participant)/\(certificate.node.name)") }

@@ -1,3 +1,4 @@
+import Foundation
 import MineralWire
 
 extension NodeID {
@@ -12,6 +13,20 @@ extension NodeID {
 
     public init(wire ref: Mineralsync_V1_NodeRef) throws(RegistryValueError) {
         try self.init(participant: ref.participant, name: ref.name, segment: ref.segment)
+    }
+}
+
+extension SignedEntry {
+    /// The entry as the `.proto` files carry it: its bytes, exactly as signed.
+    public var wire: Mineralsync_V1_SignedEntry {
+        var wire = Mineralsync_V1_SignedEntry()
+        wire.body = Data(body)
+        wire.signature = Data(signature)
+        return wire
+    }
+
+    public init(wire: Mineralsync_V1_SignedEntry) {
+        self.init(body: [UInt8](wire.body), signature: [UInt8](wire.signature))
     }
 }
 

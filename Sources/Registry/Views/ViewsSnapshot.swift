@@ -42,7 +42,7 @@ extension RegistryViews {
         for entry in alertEntries where entry.seq <= folded[entry.origin] && entries[entry.id] == nil {
             entries[entry.id] = entry
         }
-        message.entries = entries.sorted { $0.key < $1.key }.map { Self.wire($0.value.signed) }
+        message.entries = entries.sorted { $0.key < $1.key }.map { $0.value.signed.wire }
         message.folded = UInt64(entryCount)
         // Encoding a message built here cannot fail.
         return (try? message.serializedBytes()) ?? []
@@ -69,7 +69,7 @@ extension RegistryViews {
         folded = vector
         func entry(_ wire: Mineralsync_V1_SignedEntry) throws(ViewsSnapshotError) -> Entry {
             let entry: Entry
-            do { entry = try EntryCodec.decode(SignedEntry(body: [UInt8](wire.body), signature: [UInt8](wire.signature))) } catch {
+            do { entry = try EntryCodec.decode(SignedEntry(wire: wire)) } catch {
                 throw .invalidEntry("\(error)")
             }
             guard entry.seq <= vector[entry.origin] else { throw .invalidEntry("\(entry) lies beyond the snapshot's vector") }
@@ -77,27 +77,16 @@ extension RegistryViews {
             return entry
         }
         for state in message.reserves {
-            let (heads, unlinked, awaited, chains): ([Entry], Entry?, Set<EntryID>, [Register<ReserveRecord>.FeedChain]) = try Self.register(state, entry: entry)
-            let writes = heads + (unlinked.map { [$0] } ?? [])
-            guard case .reportReserve(let report) = heads[0].operation,
-                  writes.allSatisfy({ if case .reportReserve(let other) = $0.operation { other.key == report.key } else { false } }),
-                  writes.allSatisfy({ policy.violation(of: $0.operation, by: $0.origin) == nil }),
-                  reserveRegisters[report.key] == nil else {
-                throw .invalidRegister("a reserve register's heads are not reports of one register the policy allows, once")
+            let (key, register): (ReserveKey, Register<ReserveRecord>) = try Self.register(state, policy: policy, entry: entry) { operation in
+                if case .reportReserve(let report) = operation { report.key } else { nil }
             }
-            reserveRegisters[report.key] = Register(heads: heads, greatestUnlinked: unlinked, awaited: awaited, chains: chains)
+            guard reserveRegisters.updateValue(register, forKey: key) == nil else { throw .invalidRegister("a reserve register appears twice") }
         }
         for state in message.targets {
-            let (heads, unlinked, awaited, chains): ([Entry], Entry?, Set<EntryID>, [Register<TargetRecord>.FeedChain]) = try Self.register(state, entry: entry)
-            guard case .setTarget(let target) = heads[0].operation else { throw .invalidRegister("a target register's head is not a target") }
-            let key = TargetKey(participant: target.participant, mineral: target.mineral)
-            let writes = heads + (unlinked.map { [$0] } ?? [])
-            guard writes.allSatisfy({ if case .setTarget(let other) = $0.operation { other.participant == key.participant && other.mineral == key.mineral } else { false } }),
-                  writes.allSatisfy({ policy.violation(of: $0.operation, by: $0.origin) == nil }),
-                  targetRegisters[key] == nil else {
-                throw .invalidRegister("a target register's heads are not targets of one register the policy allows, once")
+            let (key, register): (TargetKey, Register<TargetRecord>) = try Self.register(state, policy: policy, entry: entry) { operation in
+                if case .setTarget(let target) = operation { TargetKey(participant: target.participant, mineral: target.mineral) } else { nil }
             }
-            targetRegisters[key] = Register(heads: heads, greatestUnlinked: unlinked, awaited: awaited, chains: chains)
+            guard targetRegisters.updateValue(register, forKey: key) == nil else { throw .invalidRegister("a target register appears twice") }
         }
         var landed: Set<EntryID> = []
         for wire in message.entries {
@@ -127,14 +116,21 @@ extension RegistryViews {
         }
     }
 
-    private static func register<Record>(_ state: Mineralsync_V1_RegisterState,
-                                         entry: (Mineralsync_V1_SignedEntry) throws(ViewsSnapshotError) -> Entry)
-        throws(ViewsSnapshotError) -> (heads: [Entry], greatestUnlinked: Entry?, awaited: Set<EntryID>, chains: [Register<Record>.FeedChain]) {
+    /// A register's state: its writes decoded and checked (`entry`), each of them a write of one
+    /// register (`key` of its operation, nil for any other operation) that the policy allows.
+    private static func register<Record, Key: Hashable>(_ state: Mineralsync_V1_RegisterState, policy: EntryPolicy,
+                                                        entry: (Mineralsync_V1_SignedEntry) throws(ViewsSnapshotError) -> Entry,
+                                                        key: (EntryOperation) -> Key?) throws(ViewsSnapshotError) -> (Key, Register<Record>) {
         var heads: [Entry] = []
         for wire in state.heads { heads.append(try entry(wire)) }
         let unlinked = state.hasGreatestUnlinked ? try entry(state.greatestUnlinked) : nil
         guard unlinked?.supersedes == nil else { throw .invalidRegister("the greatest write without supersedes names one") }
         guard !heads.isEmpty, Set(heads.map(\.id)).count == heads.count else { throw .invalidRegister("a register without heads, or with one twice") }
+        let writes = heads + (unlinked.map { [$0] } ?? [])
+        guard let register = key(heads[0].operation),
+              writes.allSatisfy({ key($0.operation) == register && policy.violation(of: $0.operation, by: $0.origin) == nil }) else {
+            throw .invalidRegister("a register's writes are not writes of one register that the policy allows")
+        }
         var awaited: Set<EntryID> = []
         for id in state.awaited {
             guard let id = SHA256Digest(bytes: id) else { throw .invalidRegister("an awaited id is not 32 bytes") }
@@ -145,17 +141,16 @@ extension RegistryViews {
             guard let chain = SHA256Digest(bytes: wire.chain), wire.writes > 0 else { throw .invalidRegister("a feed chain is not 32 bytes, or counts no write") }
             chains.append(.init(feed: try node(wire.feed), chain: chain, count: Int(clamping: wire.writes)))
         }
-        guard Set(chains.map(\.feed)).count == chains.count,
-              (heads + (unlinked.map { [$0] } ?? [])).allSatisfy({ head in chains.contains { $0.feed == head.origin } }) else {
+        guard Set(chains.map(\.feed)).count == chains.count, writes.allSatisfy({ write in chains.contains { $0.feed == write.origin } }) else {
             throw .invalidRegister("a register's feed chains name a feed twice, or miss a head's feed")
         }
-        return (heads, unlinked, awaited, chains)
+        return (register, Register(heads: heads, greatestUnlinked: unlinked, awaited: awaited, chains: chains))
     }
 
     private static func wire<Record>(_ register: Register<Record>) -> Mineralsync_V1_RegisterState {
         var state = Mineralsync_V1_RegisterState()
-        state.heads = register.heads.map { wire($0.signed) }
-        if let unlinked = register.greatestUnlinked { state.greatestUnlinked = wire(unlinked.signed) }
+        state.heads = register.heads.map { $0.signed.wire }
+        if let unlinked = register.greatestUnlinked { state.greatestUnlinked = unlinked.signed.wire }
         state.awaited = register.awaitedIDs.sorted().map { Data($0.bytes) }
         state.chains = register.chains.map { chain in
             var wire = Mineralsync_V1_FeedChain()
@@ -165,13 +160,6 @@ extension RegistryViews {
             return wire
         }
         return state
-    }
-
-    private static func wire(_ signed: SignedEntry) -> Mineralsync_V1_SignedEntry {
-        var wire = Mineralsync_V1_SignedEntry()
-        wire.body = Data(signed.body)
-        wire.signature = Data(signed.signature)
-        return wire
     }
 
     static func node(_ ref: Mineralsync_V1_NodeRef) throws(ViewsSnapshotError) -> NodeID {
