@@ -25,6 +25,12 @@ public final class RegistryStore: Sendable {
     private let database: DatabasePool
     /// The store was created by this open: it is the newest there is.
     private let isNew: Bool
+    /// The node stopped cleanly with this very file (`markCleanShutdown`'s token in it and
+    /// beside it), as found at open.
+    private let stoppedCleanly: Bool
+    /// SQLite's check of every page ran at open: the node had not stopped cleanly with this
+    /// file (a crash, a power loss, a restore). Otherwise `checkIntegrity` is there to run it.
+    public let pagesCheckedAtOpen: Bool
 
     /// Opens (or creates) the store at `path` for `node`. A file that is not a MineralSync
     /// store, is damaged, has a newer schema or belongs to another node is refused with a
@@ -55,6 +61,8 @@ public final class RegistryStore: Sendable {
             throw Self.classify(error, path: path)
         }
         let migrator = StoreSchema.migrator(node: node)
+        let cleanShutdownFile = Self.cleanShutdownFile(of: path)
+        var stoppedCleanly = false, pagesChecked = false
         do {
             // What the file is, before anything is changed in it.
             try database.write { db in
@@ -71,9 +79,11 @@ public final class RegistryStore: Sendable {
                 // The whole file is checked unless the node stopped cleanly with this very file
                 // (its clean-shutdown token in the file and beside it): after a crash, a power
                 // loss or a restore. The check reads every page (about 4 s for 10 million entries).
-                let token = try? String(contentsOfFile: path + ".clean-shutdown", encoding: .utf8)
+                let token = try? String(contentsOfFile: cleanShutdownFile, encoding: .utf8)
                 let mark = try String.fetchOne(db, sql: "SELECT value FROM node_state WHERE key = 'clean-shutdown'")
-                if token == nil || mark != token {
+                stoppedCleanly = token != nil && mark == token
+                if !stoppedCleanly {
+                    pagesChecked = true
                     let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
                     guard check == ["ok"] else {
                         throw StoreError.corrupt(path: path, details: check.prefix(3).joined(separator: "; "))
@@ -92,6 +102,8 @@ public final class RegistryStore: Sendable {
             throw Self.classify(error, path: path)
         }
         isNew = created
+        self.stoppedCleanly = stoppedCleanly
+        pagesCheckedAtOpen = pagesChecked
     }
 
     private static func classify(_ error: any Error, path: String) -> StoreError {
@@ -127,7 +139,8 @@ public final class RegistryStore: Sendable {
 
     /// Where the clean-shutdown token is kept beside the store: a backup of the database alone
     /// (the documented way) never carries it.
-    private var cleanShutdownFile: String { path + ".clean-shutdown" }
+    private static func cleanShutdownFile(of path: String) -> String { path + ".clean-shutdown" }
+    private var cleanShutdownFile: String { Self.cleanShutdownFile(of: path) }
 
     /// Records, as the last write before `close`, that the node stopped cleanly: a random token
     /// in the database and in a file beside it. A later start finds both equal only if this is
@@ -157,14 +170,9 @@ public final class RegistryStore: Sendable {
     /// The mark is removed, durably, before this returns: whatever happens next, a later start
     /// without a new mark is not clean. Only the node's own daemon calls this, once at start.
     public func takeCleanShutdownMark() throws(StoreError) -> Bool {
-        let token = (try? String(contentsOfFile: cleanShutdownFile, encoding: .utf8)) ?? ""
-        let mark = try write { db in
-            let mark = try String.fetchOne(db, sql: "SELECT value FROM node_state WHERE key = 'clean-shutdown'")
-            try db.execute(sql: "DELETE FROM node_state WHERE key = 'clean-shutdown'")
-            return mark
-        }
+        try write { db in try db.execute(sql: "DELETE FROM node_state WHERE key = 'clean-shutdown'") }
         try? FileManager.default.removeItem(atPath: cleanShutdownFile)
-        return isNew || (mark != nil && mark == token)
+        return isNew || stoppedCleanly
     }
 
     /// Closes the database, the WAL checkpointed into it and emptied first: the pool's readers

@@ -426,11 +426,13 @@ public actor SyncEngine {
         }
     }
 
-    /// Checks every page of the store without holding the engine, and says so in the log: a
-    /// damaged store is a critical event (restore it from a backup; partners send back what
+    /// Checks every page of the store, unless the open did, without holding the engine, and
+    /// says so in the log: a damaged store is a critical event (restore it from a backup; partners send back what
     /// it lacks). Returns whether the store is sound.
     @discardableResult
     public nonisolated func checkStoreIntegrity() async -> Bool {
+        // After a crash the open checked every page already, before anything was read.
+        guard !store.pagesCheckedAtOpen else { return true }
         let started = ContinuousClock.now
         let problem = await store.checkIntegrity()
         // Shutting down cancels the check (GRDB interrupts SQLite): no verdict, no alarm.

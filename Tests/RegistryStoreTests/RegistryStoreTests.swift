@@ -264,6 +264,7 @@ import Testing
         handle.write(Data(repeating: 0xA5, count: 16384))
         try handle.close()
         let reopened = try RegistryStore(path: path(), node: node)
+        #expect(!reopened.pagesCheckedAtOpen)
         #expect(await reopened.checkIntegrity() != nil)
     }
 
@@ -330,6 +331,7 @@ import Testing
 
             let node = alliance.node("EU/eu-1")
             let store = try RegistryStore(path: path(), node: node)
+            #expect(store.pagesCheckedAtOpen, "a crashed store's pages are checked at open")
             let entries = try store.loadEntries()  // every row decodes and matches its id
             let loaded = try store.load(key: alliance.nodes[node]!)  // chain intact
             let (registry, author) = (loaded.registry, loaded.author)
