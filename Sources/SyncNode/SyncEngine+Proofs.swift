@@ -54,7 +54,7 @@ extension SyncEngine {
         for signed in statements {
             let statement = signed.statement
             // What is already held costs nothing: no signature check, no count.
-            if let held = convergence.latest[statement.node], held.statement.signedAtMillis >= statement.signedAtMillis { continue }
+            if convergence.holds(signed) { continue }
             let taken = statementsTaken[peer, default: 0]
             guard taken < Self.statementsPerRound else { break }
             statementsTaken[peer] = taken + 1

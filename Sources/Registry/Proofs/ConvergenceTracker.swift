@@ -83,12 +83,17 @@ public struct ConvergenceTracker: Sendable {
         return outcomes
     }
 
+    /// Whether a statement of that node at least as new is held (a caller need not check it).
+    public func holds(_ signed: SignedStatement) -> Bool {
+        guard let held = latest[signed.statement.node] else { return false }
+        return held.statement.signedAtMillis >= signed.statement.signedAtMillis
+    }
+
     /// A statement from another node (its signature checked by the caller). `current` is this
     /// node's views' vector and a way to get their digest now.
     public mutating func receive(_ signed: SignedStatement, current: VersionVector, digest: () -> SHA256Digest) -> Outcome {
         let statement = signed.statement
-        guard statement.node != node else { return .known }
-        if let held = latest[statement.node], held.statement.signedAtMillis >= statement.signedAtMillis { return .known }
+        guard statement.node != node, !holds(signed) else { return .known }
         latest[statement.node] = signed
         let ours: SHA256Digest?
         if statement.vector == current {
