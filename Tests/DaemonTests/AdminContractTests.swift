@@ -41,8 +41,10 @@ struct AdminContractTests {
 
     @Test func everyResponseShapeMatchesItsFixture() async throws {
         let ports = freePorts(5)
-        let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1]], root: root.url.path, pki: pki, files: files)
-        let us = try DaemonProcess("US", "us-1", port: ports[1], peers: [], root: root.url.path, pki: pki, files: files)
+        // Statements every second, so that status shows EU's agreement with US once both hold the same.
+        let proofs = "proofs:\n  interval: 1s\n"
+        let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1]], root: root.url.path, pki: pki, files: files, extraConfig: proofs)
+        let us = try DaemonProcess("US", "us-1", port: ports[1], peers: [], root: root.url.path, pki: pki, files: files, extraConfig: proofs)
         // JP dials a port nobody listens on: no peer is connected.
         let jp = try DaemonProcess("JP", "jp-1", port: ports[2], peers: [ports[3]], root: root.url.path, pki: pki, files: files)
         for node in [us, eu, jp] { try await node.start() }
@@ -82,6 +84,8 @@ struct AdminContractTests {
         recording.record("sync", try client.send("POST", "/v1/sync", body: Self.json(SyncRequest(peer: "US/us-1", wait: true, timeoutSeconds: 30))),
                          expecting: 200)
         try us.syncAndWait(with: [eu])
+        // EU and US compare their views at the 10 entries both hold (status shows it).
+        try await eu.waitForLog("entries=10 node=US/us-1")
 
         // A connection that is not TLS at all: a security event at EU.
         try Self.sendGarbage(to: ports[0])
