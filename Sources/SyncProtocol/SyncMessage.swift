@@ -28,7 +28,13 @@ public struct SyncHello: Sendable, Hashable {
 public enum SyncFeature {
     /// `ViewStatements`: signed "at vector V my view digest is D" (convergence proofs).
     public static let statements = "statements"
-    public static let all: Set<String> = [statements]
+    /// `CheckpointRequest`: the sender serves its latest checkpoint's views (sync.proto,
+    /// "Joining from a checkpoint").
+    public static let checkpointViews = "checkpoint-views"
+    /// The sender joins from a checkpoint: it is sent no entries until it sends a vector.
+    public static let awaitsCheckpoint = "awaits-checkpoint"
+    /// What every node of this release takes (`awaitsCheckpoint` is listed only while joining).
+    public static let all: Set<String> = [statements, checkpointViews]
 }
 
 /// An origin's certificate chain (DER, leaf first), so a peer can verify that origin's entries.
@@ -79,6 +85,10 @@ public enum SyncMessage: Sendable, Hashable {
     case revocations([[UInt8]])
     /// Signed view statements (convergence proofs), only to a peer whose hello lists them.
     case statements([SignedStatement])
+    /// A joining node asks for the checkpoint state (only of a peer listing `checkpoint-views`).
+    case checkpointRequest
+    /// Part of the encoded checkpoint state (views.proto `CheckpointState`).
+    case checkpointPart(CheckpointPart)
 
     public var kind: String {
         switch self {
@@ -91,6 +101,33 @@ public enum SyncMessage: Sendable, Hashable {
         case .goodbye: "goodbye"
         case .revocations: "revocations"
         case .statements: "statements"
+        case .checkpointRequest: "checkpoint request"
+        case .checkpointPart: "checkpoint part"
+        }
+    }
+}
+
+/// A piece of an encoded checkpoint state: `data` is its bytes from `offset`, of `total`.
+/// `total` 0: the sender has no checkpoint to serve.
+public struct CheckpointPart: Sendable, Hashable {
+    public var total: UInt64
+    public var offset: UInt64
+    public var data: [UInt8]
+
+    /// Parts are at most this large (well within every frame limit).
+    public static let maximumSize = 512 << 10
+
+    public init(total: UInt64, offset: UInt64, data: [UInt8]) {
+        self.total = total
+        self.offset = offset
+        self.data = data
+    }
+
+    /// `state` cut into parts, in order; a single empty part (total 0) when there is none.
+    public static func parts(of state: [UInt8]) -> [CheckpointPart] {
+        guard !state.isEmpty else { return [CheckpointPart(total: 0, offset: 0, data: [])] }
+        return stride(from: 0, to: state.count, by: maximumSize).map {
+            CheckpointPart(total: UInt64(state.count), offset: UInt64($0), data: Array(state[$0..<min($0 + maximumSize, state.count)]))
         }
     }
 }

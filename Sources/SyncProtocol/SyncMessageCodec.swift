@@ -63,6 +63,14 @@ public enum SyncMessageCodec {
             var wire = Mineralsync_V1_ViewStatements()
             wire.statements = statements.map(\.wire)
             out.kind = .statements(wire)
+        case .checkpointRequest:
+            out.kind = .checkpointRequest(Mineralsync_V1_CheckpointRequest())
+        case .checkpointPart(let part):
+            var wire = Mineralsync_V1_CheckpointPart()
+            wire.total = part.total
+            wire.offset = part.offset
+            wire.data = Data(part.data)
+            out.kind = .checkpointPart(wire)
         }
         return try out.serializedBytes()
     }
@@ -125,6 +133,16 @@ public enum SyncMessageCodec {
             return .statements(try wire.statements.map { statement throws(SyncProtocolError) in
                 do throws(SignedStatement.Problem) { return try SignedStatement(wire: statement) } catch { throw .invalidStatement(error.description) }
             })
+        case .checkpointRequest:
+            return .checkpointRequest
+        case .checkpointPart(let wire):
+            guard wire.data.count <= CheckpointPart.maximumSize else {
+                throw .limitExceeded("a checkpoint part of \(wire.data.count) bytes; the limit is \(CheckpointPart.maximumSize)")
+            }
+            guard wire.offset <= wire.total, UInt64(wire.data.count) <= wire.total - wire.offset, wire.total > 0 || wire.data.isEmpty else {
+                throw .undecodableMessage("a checkpoint part of \(wire.data.count) bytes at \(wire.offset) of \(wire.total)")
+            }
+            return .checkpointPart(CheckpointPart(total: wire.total, offset: wire.offset, data: [UInt8](wire.data)))
         case nil:
             throw .emptyMessage
         }

@@ -41,6 +41,12 @@ public struct SyncSession: Sendable {
         /// The peer's head entry ids for feeds we hold at least as far: wherever our entry at
         /// that seq differs, the feed is forked; send ours so the peer holds the evidence too.
         case compareHeads([NodeID: PeerHead])
+        /// The peer asks for this node's checkpoint state: send it (`CheckpointPart.parts`).
+        case serveCheckpoint
+        /// The peer asked has no checkpoint to serve.
+        case checkpointUnavailable
+        /// The checkpoint state the peer sent, whole: check it, and start from it or refuse it.
+        case joinFromCheckpoint([UInt8])
         /// Say goodbye (when the reason is ours) and close the connection.
         case close(GoodbyeReason, detail: String, sendGoodbye: Bool)
     }
@@ -64,6 +70,19 @@ public struct SyncSession: Sendable {
     /// The vector last sent, and when: a ping is answered with the vector only when it changed
     /// or once per interval.
     private var vectorSent: (vector: VersionVector, epoch: Int)?
+    /// The peer joins from a checkpoint (its hello listed `awaits-checkpoint`): it is sent no
+    /// entries until it sends a vector.
+    public private(set) var peerAwaitsCheckpoint = false
+    /// This node joins from a checkpoint: it sends no vector (which would make the peer send
+    /// the whole history) until `checkpointSettled`.
+    public private(set) var awaitingCheckpoint = false
+    /// The checkpoint state asked of this peer, as far as it arrived (nil: none asked).
+    private var checkpointReceived: [UInt8]?
+    /// The peer asked for our checkpoint state in this session (once is all it may).
+    private var checkpointServed = false
+    private var checkpointTotal: UInt64 = 0
+    /// The largest checkpoint state this node takes (`sync.max-checkpoint-bytes`).
+    public var maximumCheckpointBytes: UInt64 = 256 << 20
 
     public init(local: NodeID, peer: NodeID) {
         self.local = local
@@ -78,8 +97,28 @@ public struct SyncSession: Sendable {
     }
 
     /// Opens the session: both sides send hello at once.
-    public func start(localVector: VersionVector, headIDs: [NodeID: EntryID] = [:]) -> [Action] {
-        [.send(.hello(SyncHello(node: local, vector: localVector, headIDs: headIDs)))]
+    /// `features`: what this node takes; with `awaits-checkpoint`, it joins from a checkpoint.
+    public mutating func start(localVector: VersionVector, headIDs: [NodeID: EntryID] = [:], features: Set<String> = SyncFeature.all) -> [Action] {
+        awaitingCheckpoint = features.contains(SyncFeature.awaitsCheckpoint)
+        return [.send(.hello(SyncHello(node: local, vector: localVector, headIDs: headIDs, features: features)))]
+    }
+
+    /// Asks this peer for its checkpoint state, if it serves one; false when it does not.
+    public mutating func requestCheckpoint() -> [Action]? {
+        guard state == .established, peerFeatures.contains(SyncFeature.checkpointViews), checkpointReceived == nil else { return nil }
+        checkpointReceived = []
+        return [.send(.checkpointRequest)]
+    }
+
+    /// This node started from a checkpoint, or gave up doing so: it tells the peer what it
+    /// holds, and the peer sends what it lacks from there.
+    public mutating func checkpointSettled(localVector: VersionVector) -> [Action] {
+        checkpointReceived = nil
+        guard awaitingCheckpoint else { return [] }
+        awaitingCheckpoint = false
+        guard state == .established else { return [] }
+        vectorSent = (localVector, epoch)
+        return [.send(.vector(localVector))]
     }
 
     /// A message arrived from the peer.
@@ -96,6 +135,7 @@ public struct SyncSession: Sendable {
             state = .established
             peerHas = hello.vector
             peerFeatures = hello.features
+            peerAwaitsCheckpoint = hello.features.contains(SyncFeature.awaitsCheckpoint)
             var actions: [Action] = [.established(peerVector: hello.vector)]
             // Feeds where we hold the peer's head seq too: the shell compares ids there.
             var claims: [NodeID: PeerHead] = [:]
@@ -104,7 +144,7 @@ public struct SyncSession: Sendable {
             }
             if !claims.isEmpty { actions.append(.compareHeads(claims)) }
             if hello.vector[local] > localVector[local] { actions.append(.ownFeedBehind(peerHolds: hello.vector[local])) }
-            actions += catchUp(localVector: localVector)
+            if !peerAwaitsCheckpoint { actions += catchUp(localVector: localVector) }
             return actions
         case (.awaitingHello, _):
             return fail(.unexpectedMessage(kind: message.kind, state: state.rawValue))
@@ -116,13 +156,16 @@ public struct SyncSession: Sendable {
             for certificate in certificates { certificatesKnownToPeer.insert(certificate.node) }
             return [.ingest([], certificates: certificates)]
         case (.established, .vector(let vector)):
+            peerAwaitsCheckpoint = false
             confirm(vector, localVector: localVector)
             var actions: [Action] = []
             if vector[local] > localVector[local] { actions.append(.ownFeedBehind(peerHolds: vector[local])) }
             return actions + catchUp(localVector: localVector)
         case (.established, .ping(let nonce)):
             // A ping asks "what do you hold now?": the answer is our vector (unless the peer
-            // already has it from this interval), then the pong.
+            // already has it from this interval), then the pong. Not while this node awaits its
+            // checkpoint: the peer would send it the whole history.
+            if awaitingCheckpoint { return [.send(.pong(nonce, wallMillis: 0))] }
             if let sent = vectorSent, sent.vector == localVector, sent.epoch == epoch { return [.send(.pong(nonce, wallMillis: 0))] }
             vectorSent = (localVector, epoch)
             return [.send(.vector(localVector)), .send(.pong(nonce, wallMillis: 0))]
@@ -132,7 +175,36 @@ public struct SyncSession: Sendable {
             return [.takeRevocations(crls)]
         case (.established, .statements(let statements)):
             return [.takeStatements(statements)]
+        case (.established, .checkpointRequest):
+            guard !checkpointServed else { return fail(.unexpectedMessage(kind: "second checkpoint request", state: state.rawValue)) }
+            checkpointServed = true
+            return [.serveCheckpoint]
+        case (.established, .checkpointPart(let part)):
+            return receive(part)
         }
+    }
+
+    /// A part of the checkpoint state asked for: in order, within the size limit.
+    private mutating func receive(_ part: CheckpointPart) -> [Action] {
+        guard let received = checkpointReceived else {
+            return fail(.unexpectedMessage(kind: "checkpoint part (none was asked for)", state: state.rawValue))
+        }
+        if part.total == 0 {
+            checkpointReceived = nil
+            return [.checkpointUnavailable]
+        }
+        guard part.total <= maximumCheckpointBytes else {
+            return fail(.limitExceeded("a checkpoint state of \(part.total) bytes; this node takes at most \(maximumCheckpointBytes)"))
+        }
+        guard part.offset == UInt64(received.count), received.isEmpty || part.total == checkpointTotal else {
+            return fail(.undecodableMessage("a checkpoint part at \(part.offset) of \(part.total) bytes; \(received.count) arrived so far"))
+        }
+        checkpointTotal = part.total
+        checkpointReceived!.append(contentsOf: part.data)
+        guard UInt64(checkpointReceived!.count) == part.total else { return [] }
+        let whole = checkpointReceived!
+        checkpointReceived = nil
+        return [.joinFromCheckpoint(whole)]
     }
 
     /// Entries the peer sent us were accepted: it holds them, so they need not go back to it.
@@ -146,7 +218,7 @@ public struct SyncSession: Sendable {
     /// Entries must be given in feed order. Entries that do not follow what the peer holds are
     /// preceded by a streamed range for the gap.
     public mutating func offer(_ entries: [Entry]) -> [Action] {
-        guard state == .established else { return [] }
+        guard state == .established, !peerAwaitsCheckpoint else { return [] }
         var direct: [SignedEntry] = []
         var gaps: [NodeID: ClosedRange<UInt64>] = [:]
         var newOrigins: [NodeID] = []
@@ -174,7 +246,7 @@ public struct SyncSession: Sendable {
 
     /// The anti-entropy timer: tell the peer what we hold, so it can send what we miss.
     public mutating func antiEntropyTick(localVector: VersionVector) -> [Action] {
-        guard state == .established else { return [] }
+        guard state == .established, !awaitingCheckpoint else { return [] }
         epoch += 1
         vectorSent = (localVector, epoch)
         return [.send(.vector(localVector))]

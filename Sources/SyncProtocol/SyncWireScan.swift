@@ -19,7 +19,7 @@ enum SyncWireScan {
             let message = ProtobufReader(bytes)
             var kinds = 0
             var batch: Range<Int>?
-            try each(of: 1...8, in: message) { field, range in
+            try each(of: 1...11, in: message) { field, range in
                 kinds += 1
                 // A canonical sender writes one kind once; two would merge or replace each other.
                 guard kinds == 1 else { throw SyncProtocolError.undecodableMessage("more than one message kind in one frame") }

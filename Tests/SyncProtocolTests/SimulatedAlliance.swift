@@ -90,6 +90,8 @@ final class SimulatedNode {
                 continue  // no authority here: revocation is tested with real nodes
             case .takeStatements:
                 continue  // convergence proofs are tested with real daemons (ProofProcessTests)
+            case .serveCheckpoint, .checkpointUnavailable, .joinFromCheckpoint:
+                continue  // no node here joins from a checkpoint (CheckpointJoinProcessTests)
             case .ingest(let entries, let certificates):
                 for certificate in certificates {
                     // The daemon verifies the chain with its TrustStore; here: it must be that node's real key.

@@ -121,6 +121,8 @@ public nonisolated struct Mineralsync_V1_Hello: Sendable {
   /// Optional messages the sender takes; a node sends one only to a peer that lists it
   /// (older nodes list none and would close the session on a message they do not know):
   ///   "statements": ViewStatements (views.proto, "Convergence proofs")
+  ///   "checkpoint-views": CheckpointRequest (the sender serves its latest checkpoint's views)
+  ///   "awaits-checkpoint": the sender joins from a checkpoint ("Joining from a checkpoint")
   public var features: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -336,6 +338,45 @@ public nonisolated struct Mineralsync_V1_Goodbye: Sendable {
   public init() {}
 }
 
+/// Joining from a checkpoint. A new node (empty store, `sync.join-from-checkpoint`) lists
+/// "awaits-checkpoint" in its hello. A peer that sees it sends that node no entries (neither the
+/// catch-up nor pushes) until the node sends a Vector. The new node answers pings with a Pong
+/// alone meanwhile, and asks one peer that lists "checkpoint-views" for its checkpoint with a
+/// CheckpointRequest. That peer answers with CheckpointParts: the encoded CheckpointState
+/// (views.proto) cut into parts of at most 512 KiB, in order, or a single part with total 0 when
+/// it has none to serve. The new node checks the state (views.proto, "Checkpoint state") and
+/// starts from it, or refuses it (a part out of order, a state beyond its size limit, or one
+/// that does not check out closes the session with REASON_PROTOCOL_VIOLATION naming what is
+/// wrong) and asks another peer. Then, started or not, it sends every peer a Vector: they send
+/// what it lacks from there (everything, when it could not start from a checkpoint).
+public nonisolated struct Mineralsync_V1_CheckpointRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Mineralsync_V1_CheckpointPart: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// bytes of the whole encoded CheckpointState; 0: none to serve
+  public var total: UInt64 = 0
+
+  /// where `data` starts in it
+  public var offset: UInt64 = 0
+
+  public var data: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Mineralsync_V1_SyncMessage: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -415,6 +456,22 @@ public nonisolated struct Mineralsync_V1_SyncMessage: Sendable {
     set {kind = .statements(newValue)}
   }
 
+  public var checkpointRequest: Mineralsync_V1_CheckpointRequest {
+    get {
+      if case .checkpointRequest(let v)? = kind {return v}
+      return Mineralsync_V1_CheckpointRequest()
+    }
+    set {kind = .checkpointRequest(newValue)}
+  }
+
+  public var checkpointPart: Mineralsync_V1_CheckpointPart {
+    get {
+      if case .checkpointPart(let v)? = kind {return v}
+      return Mineralsync_V1_CheckpointPart()
+    }
+    set {kind = .checkpointPart(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -427,6 +484,8 @@ public nonisolated struct Mineralsync_V1_SyncMessage: Sendable {
     case goodbye(Mineralsync_V1_Goodbye)
     case revocations(Mineralsync_V1_RevocationLists)
     case statements(Mineralsync_V1_ViewStatements)
+    case checkpointRequest(Mineralsync_V1_CheckpointRequest)
+    case checkpointPart(Mineralsync_V1_CheckpointPart)
 
   }
 
@@ -827,9 +886,68 @@ nonisolated extension Mineralsync_V1_Goodbye.Reason: SwiftProtobuf._ProtoNamePro
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}REASON_SHUTTING_DOWN\0\u{1}REASON_PROTOCOL_VIOLATION\0\u{1}REASON_DUPLICATE_SESSION\0\u{1}REASON_IDENTITY_MISMATCH\0\u{1}REASON_UNSUPPORTED_VERSION\0\u{1}REASON_IDLE\0")
 }
 
+nonisolated extension Mineralsync_V1_CheckpointRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CheckpointRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_CheckpointRequest, rhs: Mineralsync_V1_CheckpointRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mineralsync_V1_CheckpointPart: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CheckpointPart"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}total\0\u{1}offset\0\u{1}data\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.total) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.total != 0 {
+      try visitor.visitSingularUInt64Field(value: self.total, fieldNumber: 1)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 2)
+    }
+    if !self.data.isEmpty {
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_CheckpointPart, rhs: Mineralsync_V1_CheckpointPart) -> Bool {
+    if lhs.total != rhs.total {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.data != rhs.data {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Mineralsync_V1_SyncMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SyncMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}entries\0\u{1}certificates\0\u{1}vector\0\u{1}ping\0\u{1}pong\0\u{1}goodbye\0\u{1}revocations\0\u{1}statements\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}entries\0\u{1}certificates\0\u{1}vector\0\u{1}ping\0\u{1}pong\0\u{1}goodbye\0\u{1}revocations\0\u{1}statements\0\u{3}checkpoint_request\0\u{3}checkpoint_part\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -954,6 +1072,32 @@ nonisolated extension Mineralsync_V1_SyncMessage: SwiftProtobuf.Message, SwiftPr
           self.kind = .statements(v)
         }
       }()
+      case 10: try {
+        var v: Mineralsync_V1_CheckpointRequest?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .checkpointRequest(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .checkpointRequest(v)
+        }
+      }()
+      case 11: try {
+        var v: Mineralsync_V1_CheckpointPart?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .checkpointPart(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .checkpointPart(v)
+        }
+      }()
       default: break
       }
     }
@@ -1000,6 +1144,14 @@ nonisolated extension Mineralsync_V1_SyncMessage: SwiftProtobuf.Message, SwiftPr
     case .statements?: try {
       guard case .statements(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .checkpointRequest?: try {
+      guard case .checkpointRequest(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .checkpointPart?: try {
+      guard case .checkpointPart(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
     }()
     case nil: break
     }

@@ -39,7 +39,11 @@
 ///     (u64(0) | u64(1) u64(expires_at_millis)) u64(acknowledgements), then per acknowledging
 ///     participant in order: str(participant) str(node) str(note) u64(wall) u64(logical);
 ///     then u64(0), or u64(1) str(resolving node) str(note) u64(wall) u64(logical)
-///   str("§violations"), then per entry breaking the policy, by id: id str(reason)
+///   str("§violations"), then per entry breaking the policy, by id: id str(rule), the rule one of
+///     "writes-for-another-participant" (a report, target or acknowledgement for another
+///     participant), "not-issuer" (an alert update or resolution by another participant than
+///     the issuer), "unknown-mineral", "malformed-operation" (a field out of its bounds, or
+///     missing), "cut-not-allowed" (a cut of another participant's feed, or of the author's own)
 ///   str("§unknown"), then the id of each entry with an unknown operation, by id
 ///   only if a cut entry is shown: str("§cuts"), then per cut entry by id: id str(feed) u64(seq)
 ///
@@ -230,6 +234,46 @@ public nonisolated struct Mineralsync_V1_SignedStatement: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+/// Checkpoint state: what a node that joins from a checkpoint starts from, served by any node
+/// that holds the views at the checkpoint's vector V.
+///
+/// A joining node takes it only if all of this holds, and else refuses it whole:
+/// - `statements` is a checkpoint: one statement per participant of the joining node's quorum
+///   (by default every participant it trusts), all naming the same vector V and digest D, each
+///   signed by a certificate of the node it names, chained to that participant's anchor and not
+///   revoked (the certificates travel ahead, as for entries);
+/// - `views` decodes as a ViewsSnapshot at vector V with digest D, every entry in it signed by
+///   its origin, and the views it holds have digest D (views are recomputed, never trusted);
+/// - `bases` holds, for every feed of V, the entry at its seq in V, signed by its origin: the
+///   joining node's feeds start there (the next entry of each must link to it). A base that is
+///   not the entry the alliance holds at that position shows as a fork when the next entry comes.
+/// The joining node never held the entries before V: it serves none of them, and its
+/// `reserve history` starts at V. The checkpoint's statements prove, offline, what V showed.
+public nonisolated struct Mineralsync_V1_CheckpointState: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var statements: [Mineralsync_V1_SignedStatement] = []
+
+  public var views: Mineralsync_V1_ViewsSnapshot {
+    get {_views ?? Mineralsync_V1_ViewsSnapshot()}
+    set {_views = newValue}
+  }
+  /// Returns true if `views` has been explicitly set.
+  public var hasViews: Bool {self._views != nil}
+  /// Clears the value of `views`. Subsequent reads from it will return its default value.
+  public mutating func clearViews() {self._views = nil}
+
+  public var bases: [Mineralsync_V1_SignedEntry] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _views: Mineralsync_V1_ViewsSnapshot? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -477,6 +521,50 @@ nonisolated extension Mineralsync_V1_SignedStatement: SwiftProtobuf.Message, Swi
     if lhs.statement != rhs.statement {return false}
     if lhs.signer != rhs.signer {return false}
     if lhs.signature != rhs.signature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mineralsync_V1_CheckpointState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CheckpointState"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}statements\0\u{1}views\0\u{1}bases\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.statements) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._views) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.bases) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.statements.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.statements, fieldNumber: 1)
+    }
+    try { if let v = self._views {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.bases.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.bases, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_CheckpointState, rhs: Mineralsync_V1_CheckpointState) -> Bool {
+    if lhs.statements != rhs.statements {return false}
+    if lhs._views != rhs._views {return false}
+    if lhs.bases != rhs.bases {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
