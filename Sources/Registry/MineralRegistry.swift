@@ -13,6 +13,31 @@ public struct MineralRegistry: Sendable {
 
     public var policy: EntryPolicy { views.policy }
 
+    // MARK: joining from a checkpoint
+
+    /// The views a node joined from a checkpoint started with (nil for a node that holds every
+    /// feed from its first entry): what the views are rebuilt from, since the entries before
+    /// them were never held.
+    public private(set) var baseViews: RegistryViews?
+
+    /// A registry that starts from a checkpoint's state (checked: `CheckpointState`): its views,
+    /// and every feed after the checkpoint's entry of it. Then `settle`, as after a restore.
+    public init(joining state: CheckpointState, policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init()) throws(RestoreError) {
+        ledger = FeedLedger(waitingLimits: waitingLimits)
+        for base in state.bases {
+            do { try ledger.start(after: base) } catch { throw .adoption(error) }
+        }
+        views = state.views
+        baseViews = state.views
+        guard ledger.vector == views.folded else { throw .views(.invalidEntry("the views show other feeds than the bases start")) }
+        recordCuts(views.shownCutEntries)
+    }
+
+    /// The views a joined node started from, as restored after a restart (`CheckpointState`).
+    public mutating func restoreBaseViews(_ base: RegistryViews) {
+        baseViews = base
+    }
+
     /// Signed bytes one received feed may hold (the daemon's `sync.max-feed-bytes`).
     public var feedQuota: Int? {
         get { ledger.feedQuota }
@@ -59,13 +84,17 @@ public struct MineralRegistry: Sendable {
     /// The registry as of its ledger's vector, for this node's restart (`RegistrySnapshot`).
     /// The views' snapshot leaves the entries about alerts out (the views keep alerts'
     /// operations, not their entries): a restart reads them from the store. Id chunks are those
-    /// that changed since `previous`.
+    /// that changed since `previous`. Chunk k of a feed holds the ids of its entries held
+    /// from `base + k × idChunkSize + 1` (base 0 but for a feed joined from a checkpoint).
     public func snapshot(since previous: VersionVector) -> RegistrySnapshot {
         let size = UInt64(Self.idChunkSize)
         var chunks: [RegistrySnapshot.IDChunk] = []
         for (feed, head) in ledger.vector.heads.sorted(by: { $0.key < $1.key }) where head > previous[feed] {
-            for index in (min(previous[feed], head - 1) / size)...((head - 1) / size) {
-                chunks.append(.init(feed: feed, index: Int(index), ids: Array(ledger.ids(of: feed, from: index * size + 1).prefix(Int(size)))))
+            let base = ledger.base(of: feed)
+            guard head > base else { continue }
+            let (held, before) = (head - base, max(previous[feed], base) - base)
+            for index in (min(before, held - 1) / size)...((held - 1) / size) {
+                chunks.append(.init(feed: feed, index: Int(index), ids: Array(ledger.ids(of: feed, from: base + index * size + 1).prefix(Int(size)))))
             }
         }
         return RegistrySnapshot(vector: ledger.vector, ledger: ledger.snapshotState(), views: views.snapshot(alertEntries: []),
@@ -167,7 +196,7 @@ public struct MineralRegistry: Sendable {
     /// Folds afresh every entry shown, from all the entries held: `forEachEntry` calls its
     /// argument with each (read back from the store, feed by feed in seq order).
     public mutating func rebuildViews<Failure: Error>(reading forEachEntry: ((Entry) -> Void) throws(Failure) -> Void) throws(Failure) {
-        var fresh = RegistryViews(policy: views.policy)
+        var fresh = baseViews ?? RegistryViews(policy: views.policy)
         let hidden = hiddenFeeds
         try forEachEntry { entry in
             if entry.seq <= hidden[entry.origin] ?? .max { fresh.fold(entry) }

@@ -3,7 +3,8 @@
 /// entries added since the snapshot before, in chunks. The store keeps the latest one, written
 /// in one transaction; a restart loads it and folds only the entries after it.
 public struct RegistrySnapshot: Sendable {
-    /// Chunk `index` of a feed's entry ids: those of seq `index × idChunkSize + 1` on, at most
+    /// Chunk `index` of a feed's entry ids: those of seq `base + index × idChunkSize + 1` on
+    /// (`base` 0, but for a feed joined from a checkpoint), at most
     /// `MineralRegistry.idChunkSize` of them (the last chunk of a feed is filled in later).
     public struct IDChunk: Sendable, Hashable {
         public let feed: NodeID

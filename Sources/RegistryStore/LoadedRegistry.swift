@@ -8,4 +8,6 @@ public struct LoadedRegistry: Sendable {
     public let snapshotVector: VersionVector
     /// Why a snapshot that was there was not used (the entries were replayed instead).
     public let snapshotProblem: String?
+    /// The checkpoint state this node joined from (nil: it holds every feed from its start).
+    public let joined: CheckpointState?
 }

@@ -433,19 +433,21 @@ public final class RegistryStore: Sendable {
     public func load(policy: EntryPolicy = EntryPolicy(), key: PrivateKey, revokedSigners: Set<SignerID> = [],
                      waitingLimits: FeedLedger.WaitingLimits = .init()) throws(StoreError) -> LoadedRegistry {
         let forks = try loadForks()
+        let joined = try loadJoinedState(policy: policy)
         var registry: MineralRegistry
         var problem: String?
         var snapshotVector = VersionVector()
         do {
-            if let (restored, covered) = try loadFromSnapshot(policy: policy, forks: forks, revokedSigners: revokedSigners, waitingLimits: waitingLimits) {
+            if let (restored, covered) = try loadFromSnapshot(policy: policy, joined: joined, forks: forks, revokedSigners: revokedSigners,
+                                                              waitingLimits: waitingLimits) {
                 registry = restored
                 snapshotVector = covered
             } else {
-                registry = try replay(policy: policy, forks: forks, revokedSigners: revokedSigners, waitingLimits: waitingLimits)
+                registry = try replay(policy: policy, joined: joined, forks: forks, revokedSigners: revokedSigners, waitingLimits: waitingLimits)
             }
         } catch let failure as SnapshotFailure {
             problem = failure.reason
-            registry = try replay(policy: policy, forks: forks, revokedSigners: revokedSigners, waitingLimits: waitingLimits)
+            registry = try replay(policy: policy, joined: joined, forks: forks, revokedSigners: revokedSigners, waitingLimits: waitingLimits)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -464,16 +466,83 @@ public final class RegistryStore: Sendable {
             clock.observe(own.clock, now: own.clock.wallMillis)
         }
         return LoadedRegistry(registry: registry, author: FeedAuthor(node: feed, key: key, head: head, clock: clock),
-                              snapshotVector: snapshotVector, snapshotProblem: problem)
+                              snapshotVector: snapshotVector, snapshotProblem: problem, joined: joined)
+    }
+
+    // MARK: checkpoint states
+
+    /// The checkpoint state this node joined from, checked again as it was when taken (but for
+    /// signatures, checked then): a state that no longer checks out is damage, never skipped.
+    private func loadJoinedState(policy: EntryPolicy) throws(StoreError) -> CheckpointState? {
+        guard let bytes = try checkpointState(kind: "joined") else { return nil }
+        do throws(CheckpointState.Problem) {
+            let statements = (try? Mineralsync_V1_CheckpointState(serializedBytes: bytes))?.statements ?? []
+            let quorum = Set(statements.compactMap { try? SignedStatement(wire: $0).statement.node.participant })
+            return try CheckpointState(decoding: bytes, policy: policy, quorum: quorum, statementSigned: { _ in true }, entrySigned: { _ in true })
+        } catch {
+            throw .damagedEntry(path: path, origin: "checkpoint", seq: 0, reason: "the checkpoint state this node joined from: \(error)")
+        }
+    }
+
+    /// A checkpoint state kept ("served": the one this node serves; "joined": the one it joined
+    /// from), when its checksum matches.
+    private func checkpointState(kind: String) throws(StoreError) -> [UInt8]? {
+        guard let row = try read({ db in try Row.fetchOne(db, sql: "SELECT state, checksum FROM checkpoint_state WHERE kind = ?", arguments: [kind]) }) else {
+            return nil
+        }
+        let state = [UInt8](row["state"] as Data)
+        guard SHA256Digest(bytes: row["checksum"] as Data) == SHA256.hash(state) else {
+            throw .damagedEntry(path: path, origin: "checkpoint", seq: 0, reason: "the \(kind) checkpoint state does not match its checksum")
+        }
+        return state
+    }
+
+    /// Keeps the checkpoint state this node serves to nodes that join (the latest only).
+    public func saveServedCheckpointState(_ state: [UInt8]) throws(StoreError) {
+        try write { db in try Self.putCheckpointState(state, kind: "served", in: db) }
+    }
+
+    /// The checkpoint state this node serves, read on GRDB's reader queue (nil: none, or damaged).
+    public func servedCheckpointState() async -> [UInt8]? {
+        let row = try? await database.read { db in try Row.fetchOne(db, sql: "SELECT state, checksum FROM checkpoint_state WHERE kind = 'served'") }
+        guard let row else { return nil }
+        let state = [UInt8](row["state"] as Data)
+        return SHA256Digest(bytes: row["checksum"] as Data) == SHA256.hash(state) ? state : nil
+    }
+
+    /// Starts an empty store from a checkpoint state (checked by the caller) in one transaction:
+    /// the state, kept as the one joined from and the one served, its checkpoint, and the
+    /// registry made from it as the snapshot. Refused when the store holds any entry.
+    public func join(from state: [UInt8], checkpoint: ConvergenceTracker.Checkpoint, snapshot: RegistrySnapshot) throws(StoreError) {
+        try write { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM entry") == 0,
+                  try Int.fetchOne(db, sql: "SELECT count(*) FROM checkpoint_state WHERE kind = 'joined'") == 0 else {
+                throw StoreError.writeFailed(path: path, reason: "the store holds entries already: it cannot start from a checkpoint")
+            }
+            try Self.putCheckpointState(state, kind: "joined", in: db)
+            try Self.putCheckpointState(state, kind: "served", in: db)
+            try Self.put(checkpoint, in: db)
+            try Self.put(snapshot, in: db)
+        }
+    }
+
+    private static func putCheckpointState(_ state: [UInt8], kind: String, in db: Database) throws {
+        try db.execute(sql: "INSERT INTO checkpoint_state(kind, state, checksum) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET state = excluded.state, checksum = excluded.checksum",
+                       arguments: [kind, Data(state), Data(SHA256.hash(state).bytes)])
     }
 
     /// Why the snapshot was not used (the entries are replayed instead).
     private struct SnapshotFailure: Error { let reason: String }
 
     /// Every entry folded, page by page.
-    private func replay(policy: EntryPolicy, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
+    private func replay(policy: EntryPolicy, joined: CheckpointState?, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
                         waitingLimits: FeedLedger.WaitingLimits) throws(StoreError) -> MineralRegistry {
         var registry = MineralRegistry(policy: policy, waitingLimits: waitingLimits)
+        if let joined {
+            do { registry = try MineralRegistry(joining: joined, policy: policy, waitingLimits: waitingLimits) } catch {
+                throw .damagedEntry(path: path, origin: "checkpoint", seq: 0, reason: "the checkpoint state this node joined from: \(error)")
+            }
+        }
         try forEachEntry { entry in
             do throws(FeedLedger.AdoptionError) { try registry.replay(entry) } catch {
                 let (origin, seq): (NodeID, UInt64) = switch error {
@@ -497,7 +566,7 @@ public final class RegistryStore: Sendable {
     }
 
     /// The registry from the snapshot and the entries after it; nil when there is no snapshot.
-    private func loadFromSnapshot(policy: EntryPolicy, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
+    private func loadFromSnapshot(policy: EntryPolicy, joined: CheckpointState?, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
                                   waitingLimits: FeedLedger.WaitingLimits) throws -> (MineralRegistry, covered: VersionVector)? {
         guard let stored = try read({ db in try Row.fetchOne(db, sql: "SELECT ledger, views, checksum FROM snapshot WHERE slot = 1") }) else { return nil }
         let ledger = [UInt8](stored["ledger"] as Data), views = [UInt8](stored["views"] as Data)
@@ -529,7 +598,8 @@ public final class RegistryStore: Sendable {
             return (ids, nil)
         }
         if let damage { throw SnapshotFailure(reason: damage) }
-        let alerts = try entries(subjectsFrom: Entry.alertSubjectStart, below: Entry.alertSubjectEnd)
+        // A node joined from a checkpoint holds the entries about alerts before it in the state.
+        let alerts = try entries(subjectsFrom: Entry.alertSubjectStart, below: Entry.alertSubjectEnd) + (joined?.alertEntries ?? [])
         var registry: MineralRegistry
         do {
             registry = try MineralRegistry(snapshotLedger: ledger, ids: ids, views: views, alertEntries: alerts, policy: policy,
@@ -537,8 +607,9 @@ public final class RegistryStore: Sendable {
         } catch {
             throw SnapshotFailure(reason: error.description)
         }
+        if let joined { registry.restoreBaseViews(joined.views) }
         let covered = registry.vector
-        registry.recordCuts(try entries(subject: Entry.cutSubject).filter { $0.seq <= covered[$0.origin] })
+        registry.recordCuts(((joined?.views.shownCutEntries ?? []) + (try entries(subject: Entry.cutSubject))).filter { $0.seq <= covered[$0.origin] })
         var tail: [NodeID: [Entry]] = [:]
         for (feed, head) in try feedHeads().heads where head > covered[feed] {
             tail[feed] = try decodedEntries(of: feed, in: (covered[feed] + 1)...head)
@@ -570,13 +641,15 @@ public final class RegistryStore: Sendable {
 
     /// Keeps the latest checkpoint (the statements that make it).
     public func saveCheckpoint(_ checkpoint: ConvergenceTracker.Checkpoint) throws(StoreError) {
+        try write { db in try Self.put(checkpoint, in: db) }
+    }
+
+    private static func put(_ checkpoint: ConvergenceTracker.Checkpoint, in db: Database) throws {
         var wire = Mineralsync_V1_ViewStatements()
         wire.statements = checkpoint.statements.map(\.wire)
         let bytes = (try? wire.serializedBytes()) ?? Data()
-        try write { db in
-            try db.execute(sql: "INSERT INTO checkpoint(slot, statements) VALUES (1, ?) ON CONFLICT(slot) DO UPDATE SET statements = excluded.statements",
-                           arguments: [bytes])
-        }
+        try db.execute(sql: "INSERT INTO checkpoint(slot, statements) VALUES (1, ?) ON CONFLICT(slot) DO UPDATE SET statements = excluded.statements",
+                       arguments: [bytes])
     }
 
     /// The latest checkpoint kept; nil when there is none, or what is kept is not one (then it
@@ -595,15 +668,16 @@ public final class RegistryStore: Sendable {
     /// Keeps `snapshot` as the latest, with its entry ids, in one transaction: a crash leaves
     /// the previous snapshot or this one, never a mix.
     public func saveSnapshot(_ snapshot: RegistrySnapshot) throws(StoreError) {
-        try write { db in
-            let chunk = try db.cachedStatement(sql: "INSERT INTO feed_ids(origin, chunk, ids, checksum) VALUES (?, ?, ?, ?) ON CONFLICT(origin, chunk) DO UPDATE SET ids = excluded.ids, checksum = excluded.checksum")
-            for ids in snapshot.idChunks {
-                let blob = ids.ids.flatMap(\.bytes)
-                try chunk.execute(arguments: [ids.feed.description, ids.index, Data(blob), Data(SHA256.hash(blob).bytes)])
-            }
-            try db.execute(sql: "INSERT INTO snapshot(slot, ledger, views, checksum) VALUES (1, ?, ?, ?) ON CONFLICT(slot) DO UPDATE SET ledger = excluded.ledger, views = excluded.views, checksum = excluded.checksum",
-                           arguments: [Data(snapshot.ledger), Data(snapshot.views), Data(Self.checksum(ledger: snapshot.ledger, views: snapshot.views).bytes)])
-        }
+        try write { db in try Self.put(snapshot, in: db) }
     }
 
+    private static func put(_ snapshot: RegistrySnapshot, in db: Database) throws {
+        let chunk = try db.cachedStatement(sql: "INSERT INTO feed_ids(origin, chunk, ids, checksum) VALUES (?, ?, ?, ?) ON CONFLICT(origin, chunk) DO UPDATE SET ids = excluded.ids, checksum = excluded.checksum")
+        for ids in snapshot.idChunks {
+            let blob = ids.ids.flatMap(\.bytes)
+            try chunk.execute(arguments: [ids.feed.description, ids.index, Data(blob), Data(SHA256.hash(blob).bytes)])
+        }
+        try db.execute(sql: "INSERT INTO snapshot(slot, ledger, views, checksum) VALUES (1, ?, ?, ?) ON CONFLICT(slot) DO UPDATE SET ledger = excluded.ledger, views = excluded.views, checksum = excluded.checksum",
+                       arguments: [Data(snapshot.ledger), Data(snapshot.views), Data(Self.checksum(ledger: snapshot.ledger, views: snapshot.views).bytes)])
+    }
 }

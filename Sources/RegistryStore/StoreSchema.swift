@@ -11,7 +11,8 @@ enum StoreSchema {
     /// "MSYN"
     static let applicationID: Int32 = 0x4D53_594E
     /// The migrations, oldest first. Never change or remove one that has shipped: add another.
-    static let migrations = ["1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots"]
+    static let migrations = ["1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots",
+                             "4 checkpoint states"]
     static var version: Int { migrations.count }
 
     static func migrator(node: NodeID) -> DatabaseMigrator {
@@ -28,6 +29,16 @@ enum StoreSchema {
         migrator.registerMigration(migrations[2]) { db in
             try upgradeToSnapshots(db)
             try db.execute(sql: "PRAGMA user_version = 3")
+        }
+        migrator.registerMigration(migrations[3]) { db in
+            try db.execute(sql: """
+                CREATE TABLE checkpoint_state (
+                    kind     TEXT NOT NULL PRIMARY KEY CHECK (kind IN ('served', 'joined')),
+                    state    BLOB NOT NULL,  -- a CheckpointState (views.proto)
+                    checksum BLOB NOT NULL   -- SHA-256(state)
+                ) WITHOUT ROWID;
+                PRAGMA user_version = 4;
+                """)
         }
         return migrator
     }

@@ -21,8 +21,12 @@ import OpenSSLCrypto
 /// The ledger does no I/O: the shell stores `accepted` entries and fork evidence.
 public struct FeedLedger: Sendable {
     struct Feed: Sendable {
-        /// ids[seq - 1] for every accepted entry.
+        /// ids[seq - base - 1] for every accepted entry.
         var ids: [EntryID] = []
+        /// Where the feed starts here: 0, or (joined from a checkpoint) the seq of the entry it
+        /// starts after, whose id is `baseID`; the entries up to it were never held.
+        var base: UInt64 = 0
+        var baseID: EntryID?
         var link: SHA256Digest = .zero
         /// Entries ahead of a gap, each verified on its own signature: at most two per position
         /// (two are a fork, found when the gap fills).
@@ -38,7 +42,14 @@ public struct FeedLedger: Sendable {
         var retired: Set<SignerID> = []
         /// Where each signer's stretch of the feed starts, in order (a new one at each rotation).
         var stretches: [Stretch] = []
-        var head: UInt64 { UInt64(ids.count) }
+        var head: UInt64 { base + UInt64(ids.count) }
+        var lastID: EntryID? { ids.last ?? baseID }
+
+        /// The id held at `seq`; nil beyond the head, or before the base (never held).
+        func id(at seq: UInt64) -> EntryID? {
+            if seq > base { return seq <= head ? ids[Int(seq - base - 1)] : nil }
+            return seq == base ? baseID : nil
+        }
 
         struct Stretch: Sendable {
             var start: UInt64
@@ -159,13 +170,13 @@ public struct FeedLedger: Sendable {
     }
 
     public func head(of node: NodeID) -> FeedHead? {
-        guard let feed = feeds[node], let id = feed.ids.last else { return nil }
+        guard let feed = feeds[node], let id = feed.lastID else { return nil }
         return FeedHead(seq: feed.head, id: id, link: feed.link)
     }
 
     public func entryID(of node: NodeID, seq: UInt64) -> EntryID? {
-        guard seq >= 1, let feed = feeds[node], seq <= feed.head else { return nil }
-        return feed.ids[Int(seq - 1)]
+        guard seq >= 1, let feed = feeds[node] else { return nil }
+        return feed.id(at: seq)
     }
 
     /// How far a feed is shown: up to its cut (where the held chain is the one the cut names),
@@ -177,7 +188,8 @@ public struct FeedLedger: Sendable {
         guard let cut = cuts[node] else { return trusted }
         // A held entry at the cut's position that is not the one it names: the chain held is
         // not the one the participant vouches for, so only what is trusted anyway is shown.
-        if cut.seq >= 1, cut.seq <= feed.head, feed.ids[Int(cut.seq - 1)] != cut.entryID { return min(cut.seq, trusted) }
+        // (Before a feed's base, nothing was held: the checkpoint vouches for what it showed.)
+        if cut.seq >= 1, let held = feed.id(at: cut.seq), held != cut.entryID { return min(cut.seq, trusted) }
         return min(cut.seq, feed.head)
     }
 
@@ -225,6 +237,23 @@ public struct FeedLedger: Sendable {
         }
         vector[entry.origin] = entry.seq
     }
+
+    /// Starts a feed after `base`, an entry this node never holds the history of (joining from a
+    /// checkpoint): the feed's next entry must follow and link to it. Only for a feed not held.
+    public mutating func start(after base: Entry) throws(AdoptionError) {
+        guard feeds[base.origin] == nil else { throw .notContiguous(origin: base.origin, seq: base.seq, head: vector[base.origin]) }
+        var feed = Feed()
+        feed.base = base.seq
+        feed.baseID = base.id
+        feed.link = base.link
+        feed.signer = base.signerID
+        feed.stretches = [Feed.Stretch(start: base.seq, signer: base.signerID)]
+        feeds[base.origin] = feed
+        vector[base.origin] = base.seq
+    }
+
+    /// Where a feed starts here (0: from its first entry; else joined after that seq).
+    public func base(of node: NodeID) -> UInt64 { feeds[node]?.base ?? 0 }
 
     /// Freezes a feed on evidence found earlier (read back from the store).
     public mutating func freeze(with evidence: ForkEvidence) {
@@ -326,7 +355,7 @@ public struct FeedLedger: Sendable {
         var atHeldPositions: [Entry] = []
         let cut = cuts[origin]
         for entry in entries.sorted(by: { $0.seq < $1.seq }) {
-            if let cut, entry.seq > cut.seq, entry.seq > feed.head || feed.ids[Int(entry.seq - 1)] != entry.id {
+            if let cut, entry.seq > cut.seq, entry.seq > feed.head || feed.id(at: entry.seq) != entry.id {
                 reject(entry, .afterCut(seq: cut.seq))
                 continue
             }
@@ -346,7 +375,8 @@ public struct FeedLedger: Sendable {
 
         // Entries for held positions: the held entry again, or (validly signed) a fork.
         for entry in atHeldPositions {
-            let held = feed.ids[Int(entry.seq - 1)]
+            // Before the base of a feed joined from a checkpoint: never held, never judged.
+            guard let held = feed.id(at: entry.seq) else { duplicate(entry, settled: true); continue }
             if held == entry.id { duplicate(entry, settled: true); continue }
             // Signed by a certificate the feed moved on from: the newer key vouches for the held
             // chain, so this is an old (perhaps stolen) key at work, not a fork.
@@ -448,7 +478,7 @@ public struct FeedLedger: Sendable {
         // Positions the runs filled: any other validly signed entry claiming one is a fork.
         if feed.head > start {
             for seq in (start + 1)...feed.head {
-                let held = feed.ids[Int(seq - 1)]
+                let held = feed.id(at: seq)!
                 for entry in feed.removePending(at: seq) where entry.id != held {
                     if feed.isRetired(entry) { reject(entry, .retiredSigner); continue }
                     freeze(ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: held, conflicting: entry.signed))
@@ -476,7 +506,7 @@ public struct FeedLedger: Sendable {
                 guard let valid = verifyAlone(entry) else { continue }
                 guard valid else { reject(entry, .brokenChain); continue }
             }
-            guard let held = feed.ids.last else { reject(entry, .brokenChain); continue }
+            guard let held = feed.lastID else { reject(entry, .brokenChain); continue }
             freeze(ForkEvidence(origin: origin, seq: next, kind: .divergentChain, held: held, conflicting: entry.signed))
             return
         }

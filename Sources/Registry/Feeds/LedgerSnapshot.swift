@@ -5,9 +5,11 @@ import OpenSSLCrypto
 /// stretches and retired certificates; the ids of its entries are kept beside it, in chunks
 /// (`FeedLedger.ids(of:from:)`). Fork evidence is kept in its own table and applied after.
 ///
-///     u32 version (1), u32 feeds, then per feed in node order:
+///     u32 version (2), u32 feeds, then per feed in node order:
 ///       str(node) u64(head) link[32] u64(stored bytes) u8(has signer) [signer[32]]
 ///       u32(retired) retired[32]... u32(stretches) (u64(start) signer[32])...
+///       u64(base) [base id[32], when base > 0]
+///     (version 1 has no base: every feed starts at its first entry)
 ///     str(s) = u32(len) utf8; integers big-endian
 extension FeedLedger {
     public enum SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -25,7 +27,7 @@ extension FeedLedger {
     /// Every feed's state but its ids and waiting entries.
     public func snapshotState() -> [UInt8] {
         var writer = SnapshotBytes.Writer()
-        writer.u32(1)
+        writer.u32(2)
         writer.u32(UInt32(feeds.count))
         for (node, feed) in feeds.sorted(by: { $0.key < $1.key }) {
             writer.string(node.description)
@@ -37,21 +39,24 @@ extension FeedLedger {
             for id in feed.retired.sorted() { writer.digest(id) }
             writer.u32(UInt32(feed.stretches.count))
             for stretch in feed.stretches { writer.u64(stretch.start); writer.digest(stretch.signer) }
+            writer.u64(feed.base)
+            if feed.base > 0 { writer.digest(feed.baseID ?? .zero) }
         }
         return writer.bytes
     }
 
-    /// The ids of a feed's entries from `seq` on (to keep beside the state).
+    /// The ids of a feed's entries from `seq` on (to keep beside the state); none before its base.
     public func ids(of node: NodeID, from seq: UInt64) -> ArraySlice<EntryID> {
-        guard let feed = feeds[node], seq >= 1, seq <= feed.head + 1 else { return [] }
-        return feed.ids[Int(seq - 1)...]
+        guard let feed = feeds[node], seq > feed.base, seq <= feed.head + 1 else { return [] }
+        return feed.ids[Int(seq - feed.base - 1)...]
     }
 
     /// A ledger as `snapshotState` left it, with each feed's ids from `ids`; no entry waits.
     public init(restoring state: [UInt8], ids: [NodeID: [EntryID]], waitingLimits: WaitingLimits = .init()) throws(SnapshotError) {
         self.init(waitingLimits: waitingLimits)
         var reader = SnapshotBytes.Reader(state)
-        guard try reader.u32() == 1 else { throw .undecodable("unknown version") }
+        let version = try reader.u32()
+        guard version == 1 || version == 2 else { throw .undecodable("unknown version \(version)") }
         for _ in 0..<(try reader.u32()) {
             let text = try reader.string()
             guard let node = try? NodeID(text) else { throw .undecodable("feed \"\(text)\"") }
@@ -62,8 +67,12 @@ extension FeedLedger {
             feed.signer = try reader.u8() == 1 ? try reader.digest() : nil
             for _ in 0..<(try reader.u32()) { feed.retired.insert(try reader.digest()) }
             for _ in 0..<(try reader.u32()) { feed.stretches.append(Feed.Stretch(start: try reader.u64(), signer: try reader.digest())) }
+            if version >= 2 {
+                feed.base = try reader.u64()
+                if feed.base > 0 { feed.baseID = try reader.digest() }
+            }
             let held = ids[node] ?? []
-            guard UInt64(held.count) == head else { throw .idsDoNotMatch(node, held: held.count, head: head) }
+            guard feed.base <= head, UInt64(held.count) == head - feed.base else { throw .idsDoNotMatch(node, held: held.count, head: head) }
             feed.ids = held
             guard feeds.updateValue(feed, forKey: node) == nil else { throw .undecodable("feed \(node) twice") }
             vector[node] = head

@@ -32,6 +32,10 @@ public struct RegistryViews: Sendable {
     /// The entries folded that write neither a register nor an alert (those that break the
     /// policy, unknown operations, cuts), kept whole for snapshots: few, and bounded by quotas.
     var aside: [EntryID: Entry] = [:]
+    /// The cut entries shown, whole, feed by feed in seq order.
+    public var shownCutEntries: [Entry] {
+        cutEntries.keys.compactMap { aside[$0] }.sorted { ($0.origin, $0.seq) < ($1.origin, $1.seq) }
+    }
     /// Per feed, the highest seq folded: the views show exactly each feed's entries up to it.
     public internal(set) var folded = VersionVector()
     /// Distinct entries folded.
