@@ -169,6 +169,17 @@ final class ConfigReader {
         return value
     }
 
+    func boolean(_ section: Section, _ key: String) -> Bool? {
+        guard let (text, node) = scalar(section, key, required: false) else { return nil }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default:
+            report(node, section.qualified(key), "\"\(text)\" must be true or false")
+            return nil
+        }
+    }
+
     /// `4194304`, `512KiB`, `4MiB`.
     func byteSize(_ section: Section, _ key: String, in range: ClosedRange<Int>) -> Int? {
         guard let (text, node) = scalar(section, key, required: false) else { return nil }

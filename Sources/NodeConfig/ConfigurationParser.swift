@@ -134,6 +134,8 @@ public enum ConfigurationParser {
             if let value = r.duration(section, "max-penalty") { sync.maximumPenalty = value }
             if let value = r.duration(section, "max-clock-skew") { sync.maximumClockSkew = value }
             if let value = r.integer(section, "snapshot-every", in: 1_000...10_000_000) { sync.snapshotInterval = value }
+            if let value = r.boolean(section, "join-from-checkpoint") { sync.joinFromCheckpoint = value }
+            if let value = r.byteSize(section, "max-checkpoint-bytes", in: (1 << 20)...(4 << 30)) { sync.maximumCheckpointBytes = value }
             if sync.maximumPenalty.milliseconds < sync.penalty.milliseconds {
                 r.report(section.node("max-penalty") ?? section.node, "sync.max-penalty", "\(sync.maximumPenalty) is shorter than sync.penalty (\(sync.penalty))")
             }

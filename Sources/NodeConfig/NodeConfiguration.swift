@@ -39,6 +39,12 @@ public struct NodeConfiguration: Sendable, Hashable {
         /// Entries committed between two snapshots of the registry (and one at every clean stop):
         /// a restart after a crash folds at most about this many.
         public var snapshotInterval = 50_000
+        /// A node with an empty store starts from the latest checkpoint a peer serves (the views
+        /// at the checkpoint's vector, checked against its co-signed digest) and syncs only the
+        /// entries after it, instead of every entry since the alliance began.
+        public var joinFromCheckpoint = false
+        /// The largest checkpoint state this node takes from a peer.
+        public var maximumCheckpointBytes = 256 << 20
         /// How long a peer's unproven claim to hold this node's own feed holds writes.
         public var claimProofTimeout: ConfigDuration = .seconds(3)
         /// The penalty box: first penalty, doubling to at most the maximum.

@@ -13,4 +13,6 @@ struct EngineMetrics: Sendable {
     let snapshots = Counter(label: "mineralsync_registry_snapshots_total")
     let divergences = Counter(label: "mineralsync_view_divergences_total")
     let statementsRefused = Counter(label: "mineralsync_view_statements_refused_total")
+    /// Checkpoint states a peer sent that did not check out (joining from a checkpoint).
+    let checkpointsRefused = Counter(label: "mineralsync_checkpoint_states_refused_total")
 }

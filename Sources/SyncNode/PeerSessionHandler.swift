@@ -27,6 +27,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
         var invalidEntriesPerSession: Int
         /// A peer whose clock differs from ours by more is logged (and shown as a security event).
         var maximumClockSkewMillis: Int64 = 60_000
+        /// The largest checkpoint state this node takes (when it joins from a checkpoint).
+        var maximumCheckpointBytes = 256 << 20
     }
 
     private let engine: SyncEngine
@@ -130,6 +132,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             return
         }
         session = SyncSession(local: engine.node, peer: peer)
+        session!.maximumCheckpointBytes = UInt64(settings.maximumCheckpointBytes)
         let expiry = identity.peer.leaf.notAfter
         manager.update(peer) { $0.address = self.remoteAddress; $0.lastError = nil; $0.certificateExpiry = expiry }
         let loop = context.eventLoop
@@ -144,12 +147,14 @@ final class PeerSessionHandler: ChannelInboundHandler {
             loop.execute { let (handler, context) = bound.value; handler.write(.revocations(crls), context) }
         } statements: { statements in
             loop.execute { let (handler, context) = bound.value; handler.send(statements, context) }
+        } checkpoint: { signal in
+            loop.execute { let (handler, context) = bound.value; handler.checkpoint(signal, context) }
         }
         let engine = self.engine
         let verified = identity.peer
         onEngine { await engine.learnPeer(verified, chain: verified.chain); await engine.attach(link) }
         let (vector, headIDs) = engine.vectorAndHeadIDs
-        perform(session!.start(localVector: vector, headIDs: headIDs), context)
+        perform(session!.start(localVector: vector, headIDs: headIDs, features: engine.sessionFeatures), context)
         antiEntropy = context.eventLoop.scheduleRepeatedTask(
             initialDelay: settings.antiEntropyInterval, delay: settings.antiEntropyInterval
         ) { _ in
@@ -256,8 +261,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 guard let peer else { break }
                 manager.update(peer) { $0.connectedSince = Date() }
                 ping(context)  // the clock offset is known from the start
-                let engine = self.engine
-                onEngine { await engine.sessionEstablished(with: peer, peerVector: peerVector) }
+                let (engine, link, features) = (self.engine, linkID, session?.peerFeatures ?? [])
+                onEngine { await engine.sessionEstablished(with: peer, peerVector: peerVector, link: link, features: features) }
                 logger.info("session established", metadata: ["direction": "\(direction)"])
                 // Revocation is data: every CRL in force here goes to the peer.
                 let crls = engine.revocationLists
@@ -300,6 +305,27 @@ final class PeerSessionHandler: ChannelInboundHandler {
                                                 metadata: ["feeds": "\(divergent.map { "\($0.feed)#\($0.seq)" })"])
                         for (feed, seq) in divergent { handler.streamQueue.add(feed, seq...seq) }
                         handler.pumpStream(context)
+                    }
+                }
+            case .serveCheckpoint:
+                serveCheckpoint(context)
+            case .checkpointUnavailable:
+                guard let peer else { break }
+                let (engine, link) = (self.engine, linkID)
+                onEngine { await engine.checkpointUnavailable(from: peer, link: link) }
+            case .joinFromCheckpoint(let state):
+                guard let peer else { break }
+                let (engine, link) = (self.engine, linkID)
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let loop = context.eventLoop
+                onEngine {
+                    guard let problem = await engine.checkpointArrived(state, from: peer, link: link) else { return }
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        guard var session = handler.session else { return }
+                        let actions = session.close(.protocolViolation, detail: "sent a checkpoint state that does not check out: \(problem)")
+                        handler.session = session
+                        handler.perform(actions, context)
                     }
                 }
             case .close(let reason, let detail, let sendGoodbye):
@@ -520,6 +546,47 @@ final class PeerSessionHandler: ChannelInboundHandler {
             skewLogged = true
             logger.warning("peer's clock differs from this node's", metadata: [
                 "peer": "\(peer)", "offset": "\(ClockOffset.text(offset))", "round-trip-ms": "\(roundTrip)"])
+        }
+    }
+
+    /// The engine asks this peer for its checkpoint state, or no longer waits for one.
+    private func checkpoint(_ signal: SyncEngine.CheckpointSignal, _ context: ChannelHandlerContext) {
+        guard var session else { return }
+        switch signal {
+        case .request:
+            let actions = session.requestCheckpoint()
+            self.session = session
+            if let actions { return perform(actions, context) }
+            // Not established, or closed meanwhile: as if it had none.
+            guard let peer else { return }
+            let (engine, link) = (self.engine, linkID)
+            onEngine { await engine.checkpointUnavailable(from: peer, link: link) }
+        case .settled:
+            let actions = session.checkpointSettled(localVector: engine.vector)
+            self.session = session
+            perform(actions, context)
+        }
+    }
+
+    /// A joining peer asked for our checkpoint state: the certificates of every origin we know
+    /// (its statements' signers and its entries' origins among them), then the state in parts.
+    /// Read off the event loop; the parts go out as the socket takes them.
+    private func serveCheckpoint(_ context: ChannelHandlerContext) {
+        let engine = self.engine
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        Task {
+            let state = await engine.servedCheckpointState()
+            loop.execute {
+                let (handler, context) = bound.value
+                guard context.channel.isActive else { return }
+                if !state.isEmpty {
+                    let certificates = engine.certificates(for: Array(engine.snapshot.chains.keys).sorted())
+                    if !certificates.isEmpty { handler.write(.certificates(certificates), context) }
+                }
+                for part in CheckpointPart.parts(of: state) { handler.write(.checkpointPart(part), context) }
+                handler.logger.info("checkpoint state served", metadata: ["bytes": "\(state.count)"])
+            }
         }
     }
 

@@ -37,6 +37,7 @@ extension SyncEngine {
             return nil
         }
         convergenceReport.own = signed
+        signedViews = (vector, registry.views)
         let outcomes = convergence.recordOwn(signed)
         for outcome in outcomes { note(outcome) }
         checkpointChanged()
@@ -120,13 +121,16 @@ extension SyncEngine {
         }
     }
 
-    /// Persists and announces a checkpoint the tracker found.
+    /// Persists and announces a checkpoint the tracker found, and serves it from now on.
     private func checkpointChanged() {
         guard let checkpoint = convergence.checkpoint, checkpoint != convergenceReport.checkpoint else { return }
         convergenceReport.checkpoint = checkpoint
         do { try store.saveCheckpoint(checkpoint) } catch {
             logger.error("the checkpoint could not be saved", metadata: ["reason": "\(error)"])
         }
+        let views = registry.views.folded == checkpoint.vector ? registry.views
+            : signedViews.flatMap { $0.vector == checkpoint.vector ? $0.views : nil }
+        if let views { buildServedState(checkpoint, views: views) }
         logger.notice("checkpoint at \(checkpoint.vector.total) entries: a node of every participant signed the same views", metadata: [
             "digest": "\(checkpoint.digest.hex)",
             "signed-by": "\(checkpoint.statements.map(\.statement.node.description).joined(separator: ","))"])

@@ -54,11 +54,15 @@ public actor SyncEngine {
         public let revocations: @Sendable ([[UInt8]]) -> Void
         /// View statements new here (convergence proofs): the peer is sent them if it takes them.
         public let statements: @Sendable ([SignedStatement]) -> Void
+        /// Joining from a checkpoint: ask the peer for its checkpoint state, or tell it that this
+        /// node no longer waits for one (it sends its vector).
+        public let checkpoint: @Sendable (CheckpointSignal) -> Void
 
         public init(peer: NodeID, id: UInt64, offer: @escaping @Sendable ([Entry]) -> Void, held: @escaping @Sendable ([Entry]) -> Void,
                     certificatesChanged: @escaping @Sendable ([NodeID]) -> Void = { _ in },
                     revocations: @escaping @Sendable ([[UInt8]]) -> Void = { _ in },
-                    statements: @escaping @Sendable ([SignedStatement]) -> Void = { _ in }) {
+                    statements: @escaping @Sendable ([SignedStatement]) -> Void = { _ in },
+                    checkpoint: @escaping @Sendable (CheckpointSignal) -> Void = { _ in }) {
             self.peer = peer
             self.id = id
             self.offer = offer
@@ -66,7 +70,13 @@ public actor SyncEngine {
             self.certificatesChanged = certificatesChanged
             self.revocations = revocations
             self.statements = statements
+            self.checkpoint = checkpoint
         }
+    }
+
+    public enum CheckpointSignal: Sendable, Hashable {
+        case request
+        case settled
     }
 
     public nonisolated let node: NodeID
@@ -99,7 +109,7 @@ public actor SyncEngine {
     /// threshold), by how much and when seen. One per node: bounded by the nodes held.
     public private(set) var datedAhead: [NodeID: (millis: Int64, seen: Date)] = [:]
     private nonisolated let claimRefuted = NIOLockedValueBox<@Sendable (NodeID, String) -> Void>({ _, _ in })
-    private var waiters: [(VersionVector, CheckedContinuation<Void, Never>)] = []
+    var waiters: [(VersionVector, CheckedContinuation<Void, Never>)] = []
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     private var observers: [UInt64: AsyncStream<[Entry]>.Continuation] = [:]
     private var nextObserver: UInt64 = 0
@@ -108,7 +118,7 @@ public actor SyncEngine {
     let logger: Logger
 
     /// Each feed's head entry id, kept as entries are committed (published with the vector).
-    private var headIDs: [NodeID: EntryID]
+    var headIDs: [NodeID: EntryID]
     /// The state as of the last change, for readers that must not wait (`snapshot`).
     private nonisolated let published: NIOLockedValueBox<EngineSnapshot>
     private var generation: UInt64 = 0
@@ -118,7 +128,8 @@ public actor SyncEngine {
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
                 policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
                 claimProofTimeout: Duration = .seconds(3), maximumClockSkewMillis: Int64 = 60_000,
-                snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, proofQuorum: Set<ParticipantID>? = nil, logger: Logger,
+                snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, joinFromCheckpoint: Bool = false,
+                proofQuorum: Set<ParticipantID>? = nil, logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
         self.store = store
@@ -153,6 +164,13 @@ public actor SyncEngine {
         registry = loaded.registry
         registry.feedQuota = feedQuota
         snapshotVector = loaded.snapshotVector
+        joined = loaded.joined
+        if let joined = loaded.joined {
+            logger.info("this node joined from a checkpoint: it holds no entry before it", metadata: ["checkpoint-entries": "\(joined.checkpoint.vector.total)"])
+        }
+        let joining = joinFromCheckpoint && loaded.registry.vector.heads.isEmpty && loaded.joined == nil
+        joinState = joining ? .waiting(asked: nil, tried: []) : .off
+        awaitingCheckpoint.withLockedValue { $0 = joining }
         author = loaded.author.signing(with: key, signer: ownKey.id, validity: ownKey.validFrom...ownKey.validUntil)
         newSegmentBeforeNextWrite = !(try store.takeCleanShutdownMark())
         // Convergence proofs: by default every participant this node trusts makes the quorum.
@@ -364,7 +382,7 @@ public actor SyncEngine {
         return (snapshot.vector, snapshot.headIDs)
     }
 
-    private static func headIDs(of ledger: FeedLedger) -> [NodeID: EntryID] {
+    static func headIDs(of ledger: FeedLedger) -> [NodeID: EntryID] {
         ledger.vector.heads.keys.reduce(into: [:]) { heads, feed in heads[feed] = ledger.head(of: feed)?.id }
     }
 
@@ -400,6 +418,26 @@ public actor SyncEngine {
     var statementsTaken: [NodeID: Int] = [:]
     /// The views' digest at a vector, as last computed for convergence proofs.
     var digestMemo: (VersionVector, SHA256Digest)?
+    /// The views as of this node's last statement: what it serves, should that vector become a
+    /// checkpoint after its views moved on.
+    var signedViews: (vector: VersionVector, views: RegistryViews)?
+
+    // MARK: joining from a checkpoint (SyncEngine+Checkpoint)
+
+    enum JoinState: Equatable {
+        /// Not joining: the node holds (or syncs) every feed from its first entry.
+        case off
+        /// Waiting for a checkpoint state: asked of the session `asked`; refused by `tried`.
+        case waiting(asked: UInt64?, tried: Set<NodeID>)
+    }
+    var joinState: JoinState
+    /// The checkpoint state this node joined from (nil: it holds every feed from its start).
+    var joined: CheckpointState?
+    /// Sessions with peers that serve checkpoint states.
+    var checkpointServers: [UInt64: NodeID] = [:]
+    nonisolated let awaitingCheckpoint = NIOLockedValueBox(false)
+    /// The vector of the newest checkpoint state being built to serve (builds run off the engine).
+    nonisolated let servedBuild = NIOLockedValueBox(VersionVector())
 
     // MARK: snapshots
 
@@ -408,7 +446,7 @@ public actor SyncEngine {
     public static let defaultSnapshotInterval = 50_000
     private let snapshotInterval: Int
     /// The ledger's vector at the last snapshot saved or loaded.
-    private var snapshotVector: VersionVector
+    var snapshotVector: VersionVector
 
     /// Saves the registry as it is now (`RegistryStore.saveSnapshot`). A failure is logged: the
     /// previous snapshot and the entries still give the same registry.
@@ -573,6 +611,7 @@ public actor SyncEngine {
     public func attach(_ link: SessionLink) { links[link.id] = link }
     public func detach(_ id: UInt64) {
         guard let link = links.removeValue(forKey: id) else { return }
+        checkpointLeft(id)
         // A claimant that leaves without proving its claim cannot prove it any more: the claim
         // is refuted now (staying connected or not, an unproven claim holds writes only once).
         guard !links.values.contains(where: { $0.peer == link.peer }), let claim = ownFeedClaims[link.peer], !claim.proven else { return }
@@ -657,9 +696,14 @@ public actor SyncEngine {
         for waiter in ready { waiter.resume() }
     }
 
-    /// A session was established: the peer's hello told us what it holds of our feed.
-    public func sessionEstablished(with peer: NodeID, peerVector: VersionVector) {
+    /// A session was established: the peer's hello told us what it holds of our feed, and
+    /// what it takes (`features`).
+    public func sessionEstablished(with peer: NodeID, peerVector: VersionVector, link: UInt64? = nil, features: Set<String> = []) {
         peerHoldsOwnFeed(peer, upTo: peerVector[author.feed], of: author.feed)
+        if let link, features.contains(SyncFeature.checkpointViews) {
+            checkpointServers[link] = peer
+            askForCheckpoint()
+        }
     }
 
     /// Closes the store (shutdown, after the sessions are closed). Anything arriving later is
@@ -763,6 +807,16 @@ public actor SyncEngine {
         }
     }
 
+    /// Resumes whoever waits for what the registry holds now (`waitUntilHolding`).
+    func resumeHoldingWaiters() {
+        let vector = registry.vector
+        waiters.removeAll { target, continuation in
+            guard vector.dominates(target) else { return false }
+            continuation.resume()
+            return true
+        }
+    }
+
     /// Resolves once this node holds at least `target` (for tests and `mineralctl sync --wait`).
     public func waitUntilHolding(_ target: VersionVector) async {
         if registry.vector.dominates(target) { return }
@@ -808,10 +862,6 @@ public actor SyncEngine {
             }
         }
         for observer in observers.values { observer.yield(entries) }
-        waiters.removeAll { target, continuation in
-            guard vector.dominates(target) else { return false }
-            continuation.resume()
-            return true
-        }
+        resumeHoldingWaiters()
     }
 }

@@ -30,6 +30,8 @@ public final class SyncNode: Sendable {
         public var invalidEntriesPerSession = 1_000
         /// A peer (or an origin's entries) whose clock is further from ours is a security event.
         public var maximumClockSkewMillis: Int64 = 60_000
+        /// The largest checkpoint state a node that joins from a checkpoint takes from a peer.
+        public var maximumCheckpointBytes = 256 << 20
 
         public init(listenHost: String, listenPort: Int, peers: [(host: String, port: Int)]) {
             self.listenHost = listenHost
@@ -170,7 +172,8 @@ public final class SyncNode: Sendable {
         let settings = PeerSessionHandler.Settings(
             antiEntropyInterval: configuration.antiEntropyInterval, idleTimeout: configuration.idleTimeout,
             batchSize: configuration.batchSize, maximumPendingBytes: configuration.maximumPendingBytes, maximumIngestsInFlight: 4,
-            invalidEntriesPerSession: configuration.invalidEntriesPerSession, maximumClockSkewMillis: configuration.maximumClockSkewMillis)
+            invalidEntriesPerSession: configuration.invalidEntriesPerSession, maximumClockSkewMillis: configuration.maximumClockSkewMillis,
+            maximumCheckpointBytes: configuration.maximumCheckpointBytes)
         var peerCheck: OpenSSLHandler.PeerCheck?
         if let dialKey, let pinned = state.withLockedValue({ $0.dialers[dialKey]?.pinned }) {
             peerCheck = { verified in

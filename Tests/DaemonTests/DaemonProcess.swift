@@ -36,14 +36,14 @@ final class DaemonProcess: @unchecked Sendable {
     ///   name); two processes sharing one identity need different labels.
     convenience init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, pki: TestPKI, files: PKIFiles,
                      crls: [String] = [], identity: TestNode? = nil, label: String? = nil, logFormat: String = "text", metricsPort: Int? = nil,
-                     batchSize: Int? = nil, snapshotEvery: Int? = nil, extraConfig: String = "") throws {
+                     batchSize: Int? = nil, snapshotEvery: Int? = nil, joinFromCheckpoint: Bool = false, extraConfig: String = "") throws {
         let label = label ?? name
         let identity = try identity ?? pki.node(participant, name)
         try files.write(identity, as: label)
         let anchors = Dictionary(uniqueKeysWithValues: pki.authorities.keys.map { ($0, "pki/\($0.lowercased())-ca.pem") })
         try self.init(participant, name, port: port, peers: peers, root: root, trustDomain: pki.trustDomain, anchors: anchors,
                       certificate: "pki/\(label).pem", key: "pki/\(label).key", crls: crls, label: label, logFormat: logFormat, metricsPort: metricsPort,
-                      batchSize: batchSize, snapshotEvery: snapshotEvery, extraConfig: extraConfig)
+                      batchSize: batchSize, snapshotEvery: snapshotEvery, joinFromCheckpoint: joinFromCheckpoint, extraConfig: extraConfig)
         self.identity = identity
     }
 
@@ -51,7 +51,7 @@ final class DaemonProcess: @unchecked Sendable {
     init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, trustDomain: String = "critical-minerals",
          anchors: [String: String], certificate: String, key: String, crls: [String] = [], label: String? = nil,
          logFormat: String = "text", metricsPort: Int? = nil, batchSize: Int? = nil, snapshotEvery: Int? = nil,
-         extraConfig: String = "") throws {
+         joinFromCheckpoint: Bool = false, extraConfig: String = "") throws {
         let label = label ?? name
         self.participant = participant
         self.name = name
@@ -78,7 +78,7 @@ final class DaemonProcess: @unchecked Sendable {
               crls: [\(crls.joined(separator: ", "))]
             peers:\(peers.isEmpty ? " []" : "\n" + peerLines)
             sync:
-              anti-entropy-interval: 500ms\(batchSize.map { "\n  batch-size: \($0)" } ?? "")\(snapshotEvery.map { "\n  snapshot-every: \($0)" } ?? "")
+              anti-entropy-interval: 500ms\(batchSize.map { "\n  batch-size: \($0)" } ?? "")\(snapshotEvery.map { "\n  snapshot-every: \($0)" } ?? "")\(joinFromCheckpoint ? "\n  join-from-checkpoint: true" : "")
             log:
               level: debug
               format: \(logFormat)

@@ -101,6 +101,7 @@ public final class NodeDaemon: Sendable {
                                     claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds),
                                     maximumClockSkewMillis: configuration.sync.maximumClockSkew.milliseconds,
                                     snapshotInterval: configuration.sync.snapshotInterval,
+                                    joinFromCheckpoint: configuration.sync.joinFromCheckpoint,
                                     proofQuorum: configuration.proofs.quorum.map(Set.init), logger: logger)
         } catch {
             try? store.close()
@@ -171,6 +172,7 @@ public final class NodeDaemon: Sendable {
                                                maximum: Double(configuration.sync.maximumPenalty.milliseconds) / 1000)
         settings.invalidEntriesPerSession = configuration.sync.invalidEntriesPerSession
         settings.maximumClockSkewMillis = configuration.sync.maximumClockSkew.milliseconds
+        settings.maximumCheckpointBytes = configuration.sync.maximumCheckpointBytes
         for (address, node) in configuration.pinnedPeers { settings.pinnedPeers[SyncNode.address(host: address.host, port: address.port)] = node }
         return settings
     }

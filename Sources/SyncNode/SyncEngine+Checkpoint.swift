@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import OpenSSLCrypto
+import Registry
+import RegistryStore
+import SyncProtocol
+
+/// Joining from a checkpoint (sync.proto, "Joining from a checkpoint"; views.proto,
+/// "Checkpoint state"). A node with an empty store and `sync.join-from-checkpoint` asks one
+/// peer that serves checkpoint states for its own, checks it whole, and starts from it: the
+/// views at the checkpoint's vector V, every feed continuing after its entry at V. Refused, it
+/// asks another peer; when none is left, or none has a checkpoint, it syncs every entry, as a
+/// node that does not join from a checkpoint does. Every node serves the state of its latest
+/// checkpoint, built when the checkpoint forms (from its views at V, kept since it signed V).
+extension SyncEngine {
+    /// What a session lists in its hello: with `awaits-checkpoint` while this node waits for one.
+    public nonisolated var sessionFeatures: Set<String> {
+        awaitingCheckpoint.withLockedValue { $0 } ? SyncFeature.all.union([SyncFeature.awaitsCheckpoint]) : SyncFeature.all
+    }
+
+    /// The checkpoint state this node serves (empty: none), read without waiting for the engine.
+    public nonisolated func servedCheckpointState() async -> [UInt8] {
+        await store.servedCheckpointState() ?? []
+    }
+
+    /// Asks a peer that serves checkpoint states and has not yet sent one that was refused, or
+    /// said it had none, unless one is being asked already. When every such peer connected has
+    /// been tried, this node gives up and syncs every entry (the session `closing`, which sent
+    /// a state refused, is not told: it closes).
+    func askForCheckpoint(closing: UInt64? = nil) {
+        guard case .waiting(let asked, let tried) = joinState, asked == nil else { return }
+        let candidates = checkpointServers.filter { !tried.contains($0.value) && $0.key != closing }
+        guard let (id, _) = candidates.min(by: { $0.key < $1.key }), let link = links[id] else {
+            if !tried.isEmpty { giveUpCheckpoint(because: "no connected peer has a checkpoint state this node takes", closing: closing) }
+            return
+        }
+        joinState = .waiting(asked: id, tried: tried)
+        logger.info("asking for a checkpoint to join from", metadata: ["peer": "\(link.peer)"])
+        link.checkpoint(.request)
+    }
+
+    /// The session asked left before its answer: another is asked (or the next one to come).
+    func checkpointLeft(_ id: UInt64) {
+        checkpointServers[id] = nil
+        guard case .waiting(let asked, let tried) = joinState, asked == id else { return }
+        joinState = .waiting(asked: nil, tried: tried)
+        askForCheckpoint()
+    }
+
+    /// The peer asked has no checkpoint state to serve.
+    public func checkpointUnavailable(from peer: NodeID, link id: UInt64) {
+        guard case .waiting(let asked, var tried) = joinState, asked == id else { return }
+        tried.insert(peer)
+        joinState = .waiting(asked: nil, tried: tried)
+        logger.info("peer has no checkpoint to serve", metadata: ["peer": "\(peer)"])
+        askForCheckpoint()
+    }
+
+    /// Stops waiting for a checkpoint: every session sends its vector, and peers send every entry.
+    private func giveUpCheckpoint(because reason: String, closing: UInt64? = nil) {
+        guard joinState != .off else { return }
+        joinState = .off
+        awaitingCheckpoint.withLockedValue { $0 = false }
+        logger.notice("not joining from a checkpoint: syncing every entry instead", metadata: ["reason": "\(reason)"])
+        for link in links.values where link.id != closing { link.checkpoint(.settled) }
+    }
+
+    /// The checkpoint state a peer sent, whole. Returns nil when it was taken (or was not asked
+    /// for any more), else what is wrong with it: the session closes with that reason.
+    public func checkpointArrived(_ bytes: [UInt8], from peer: NodeID, link id: UInt64) -> String? {
+        guard !closed, case .waiting(let asked, var tried) = joinState, asked == id else { return nil }
+        tried.insert(peer)
+        joinState = .waiting(asked: nil, tried: tried)
+        guard registry.vector.heads.isEmpty else {
+            giveUpCheckpoint(because: "entries arrived before the checkpoint (from a peer that does not serve checkpoints, or written here)")
+            return nil
+        }
+        let started = ContinuousClock.now
+        let keys = trust.keys, revoked = trust.revokedSigners
+        let state: CheckpointState
+        do {
+            state = try CheckpointState(decoding: bytes, policy: registry.policy, quorum: convergence.quorum, statementSigned: { signed in
+                guard !revoked.contains(signed.signer),
+                      let key = keys.history(of: signed.statement.node).first(where: { $0.id == signed.signer }) else { return false }
+                return signed.isSigned(by: key.key)
+            }, entrySigned: { entry in
+                guard case .keys(let candidates) = keys.lookup(entry) else { return false }
+                return candidates.contains { entry.signed.isSigned(by: $0) }
+            })
+        } catch {
+            metrics.checkpointsRefused.increment()
+            logger.warning("checkpoint state refused", metadata: ["peer": "\(peer)", "reason": "\(error)"])
+            askForCheckpoint(closing: id)
+            return error.description
+        }
+        // This node's own feed is never taken from a checkpoint: it continues from its own store.
+        if state.checkpoint.vector.heads.keys.contains(where: { $0.node == node }) {
+            giveUpCheckpoint(because: "the checkpoint holds entries of this node's own feed: it must sync them")
+            return nil
+        }
+        var start: MineralRegistry
+        do {
+            start = try MineralRegistry(joining: state, policy: registry.policy, waitingLimits: registry.waitingLimits)
+            if start.settle(revokedSigners: trust.revokedSigners) == nil {
+                logger.warning("the checkpoint shows entries a certificate revoked since signed; they stay shown (their history is not held here)")
+            }
+            try store.join(from: bytes, checkpoint: state.checkpoint, snapshot: start.snapshot(since: VersionVector()))
+        } catch {
+            giveUpCheckpoint(because: "the checkpoint state could not be taken: \(error)")
+            return nil
+        }
+        start.feedQuota = registry.feedQuota
+        registry = start
+        joined = state
+        snapshotVector = start.vector
+        headIDs = Self.headIDs(of: registry.ledger)
+        convergence.restore(state.checkpoint)
+        convergenceReport.checkpoint = state.checkpoint
+        joinState = .off
+        awaitingCheckpoint.withLockedValue { $0 = false }
+        metrics.held.record(Int64(registry.vector.total))
+        logger.notice("joined from a checkpoint: syncing the entries after it", metadata: [
+            "peer": "\(peer)", "entries": "\(state.checkpoint.vector.total)", "digest": "\(state.checkpoint.digest.hex)",
+            "signed-by": "\(state.checkpoint.statements.map(\.statement.node.description).joined(separator: ","))",
+            "took": "\(ContinuousClock.now - started)"])
+        publish()
+        resumeHoldingWaiters()
+        for link in links.values { link.checkpoint(.settled) }
+        return nil
+    }
+
+    /// Builds the checkpoint state to serve from the views at the checkpoint's vector, off the
+    /// engine (it reads every entry about alerts from the store), and keeps it unless a newer
+    /// one was built meanwhile.
+    func buildServedState(_ checkpoint: ConvergenceTracker.Checkpoint, views: RegistryViews) {
+        let (store, joined, logger, servedBuild) = (store, joined, logger, servedBuild)
+        let vector = checkpoint.vector
+        servedBuild.withLockedValue { $0 = vector }
+        Task.detached(priority: .utility) {
+            do {
+                let alerts = try store.entries(subjectsFrom: Entry.alertSubjectStart, below: Entry.alertSubjectEnd) + (joined?.alertEntries ?? [])
+                var bases: [SignedEntry] = []
+                for (feed, seq) in vector.heads.sorted(by: { $0.key < $1.key }) {
+                    if let held = try store.entries(of: feed, in: seq...seq, limit: 1).first {
+                        bases.append(held)
+                    } else if let base = joined?.bases.first(where: { $0.origin == feed && $0.seq == seq }) {
+                        bases.append(base.signed)
+                    } else {
+                        logger.warning("the checkpoint is not served: this node lacks an entry it covers", metadata: ["feed": "\(feed)", "seq": "\(seq)"])
+                        return
+                    }
+                }
+                let state = try CheckpointState.encode(checkpoint, views: views.snapshot(alertEntries: alerts), bases: bases)
+                guard servedBuild.withLockedValue({ $0 == vector }) else { return }
+                try store.saveServedCheckpointState(state)
+                logger.info("checkpoint state of \(vector.total) entries served from now on", metadata: ["bytes": "\(state.count)"])
+            } catch {
+                logger.error("the checkpoint state could not be built to serve", metadata: ["reason": "\(error)"])
+            }
+        }
+    }
+}

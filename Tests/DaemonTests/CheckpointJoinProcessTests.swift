@@ -1,0 +1,97 @@
+import AdminAPI
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+
+/// Three ways to the same vector give one digest, with real daemons: EU, US and JP agree on a
+/// checkpoint; a new node (EU/eu-2, `sync.join-from-checkpoint`) starts from the checkpoint US
+/// serves and syncs only the entries after it; US restarts from its snapshot and JP, its
+/// snapshot deleted, from every entry. At the same vector all of them show the same digest,
+/// and the new node's store holds only what followed the checkpoint; restarted, it still does.
+@Suite("joining from a checkpoint between daemons", .serialized)
+struct CheckpointJoinProcessTests {
+    let root: TemporaryDirectory
+    let pki: TestPKI
+    let files: PKIFiles
+
+    init() throws {
+        root = try TemporaryDirectory(prefix: "checkpoint-join")
+        pki = try TestPKI()
+        files = try PKIFiles(pki: pki, directory: root.path("pki"))
+    }
+
+    static func storeEntries(of node: DaemonProcess) throws -> Int {
+        let queue = try DatabaseQueue(path: "\(node.directory)/registry.sqlite")
+        defer { try? queue.close() }
+        return try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM entry") ?? -1 }
+    }
+
+    static func execute(_ sql: String, in node: DaemonProcess) throws {
+        let queue = try DatabaseQueue(path: "\(node.directory)/registry.sqlite")
+        try queue.write { try $0.execute(sql: sql) }
+        try queue.close()
+    }
+
+    @Test func aNewNodeJoinsFromACheckpointAndShowsWhatSnapshotsAndReplayingShow() async throws {
+        let ports = Dictionary(uniqueKeysWithValues: zip(["EU", "US", "JP", "EU2"], freePorts(4)))
+        let links = ["EU": ["US", "JP"], "US": ["JP"], "JP": [String]()]
+        let proofs = "proofs:\n  interval: 1s\n"
+        func daemon(_ participant: String) throws -> DaemonProcess {
+            try DaemonProcess(participant, "\(participant.lowercased())-1", port: ports[participant]!, peers: links[participant]!.map { ports[$0]! },
+                              root: root.url.path, pki: pki, files: files, extraConfig: proofs)
+        }
+        let (eu, us, jp) = (try daemon("EU"), try daemon("US"), try daemon("JP"))
+        for node in [eu, us, jp] { try await node.start() }
+        try eu.importReserves(300, tag: "eu")
+        try jp.importReserves(200, tag: "jp")
+        let raised: WriteResponse = try us.client.post("/v1/alerts", AlertRaiseRequest(mineral: "gallium", severity: "high", category: "other", summary: "mine outage"))
+        try us.syncAndWait(with: [eu, jp])
+        let _: WriteResponse = try jp.client.post("/v1/alerts/\(raised.id)/ack", NoteRequest(note: "seen"))
+        try eu.syncAndWait(with: [us, jp])
+        try us.syncAndWait(with: [eu, jp])
+        try await us.waitForLog("checkpoint state of 502 entries served from now on", seconds: 30)
+
+        // The new node asks US, takes its checkpoint, and gets only what follows it.
+        let joiner = try DaemonProcess("EU", "eu-2", port: ports["EU2"]!, peers: [ports["US"]!], root: root.url.path, pki: pki, files: files,
+                                       joinFromCheckpoint: true, extraConfig: proofs)
+        try await joiner.start()
+        try await joiner.waitForLog("joined from a checkpoint: syncing the entries after it", seconds: 30)
+        try eu.importReserves(40, tag: "after")
+        try eu.syncAndWait(with: [us, jp])
+        try us.syncAndWait(with: [eu, jp, joiner])
+        try joiner.syncAndWait(with: [us])
+        let expected = try eu.status()
+        #expect(expected.entries == 542)
+        #expect(try joiner.status().entries == 542)
+        #expect(try joiner.status().viewDigest == expected.viewDigest)
+        #expect(try joiner.status().checkpoint?.entries ?? 0 >= 502)
+
+        // US from its snapshot (a clean stop), JP from every entry (its snapshot deleted).
+        try await us.stop()
+        var mark = us.logText.count
+        try await us.start()
+        try await us.waitForLog("from=\"a snapshot of 542 entries and 0 after it\"", after: mark)
+        try await jp.stop()
+        try Self.execute("DELETE FROM snapshot", in: jp)
+        mark = jp.logText.count
+        try await jp.start()
+        try await jp.waitForLog("from=\"every entry\"", after: mark)
+        for node in [us, jp] {
+            let status = try node.status()
+            #expect(status.entries == 542 && status.viewDigest == expected.viewDigest, "\(node.name): \(status.entries) \(status.viewDigest)")
+        }
+        // The same alert, acknowledged, at the node that never held the entries about it.
+        let alert: AlertItem = try joiner.client.get("/v1/alerts/\(raised.id)")
+        #expect(alert.acknowledgedBy == ["JP"])
+
+        // The new node holds no entry from before the checkpoint, and restarts to the same views.
+        try await joiner.stop()
+        #expect(try Self.storeEntries(of: joiner) <= 40 + 542 - 502)
+        mark = joiner.logText.count
+        try await joiner.start()
+        try await joiner.waitForLog("this node joined from a checkpoint: it holds no entry before it", after: mark)
+        #expect(try joiner.status().viewDigest == expected.viewDigest)
+        for node in [eu, us, jp, joiner] { _ = try await node.stop() }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import NIOPosix
+import OpenSSLCrypto
+import PeerTestSupport
+import Registry
+import SyncNode
+import SyncProtocol
+import TestSupport
+import Testing
+
+/// A peer with a valid certificate serves a node that joins from a checkpoint a state that does
+/// not check out: views that are not the ones every participant signed, or a co-signature made
+/// with another node's key. The joining node takes nothing, closes the session naming what is
+/// wrong, and syncs every entry instead; a peer with no checkpoint makes it do the same.
+@Suite(.serialized) struct CheckpointStateAttackTests {
+    let group = MultiThreadedEventLoopGroup.singleton
+    let pki: TestPKI
+    let signers: [TestNode]
+
+    init() throws {
+        pki = try TestPKI()
+        signers = [try pki.node("EU", "eu-1"), try pki.node("US", "us-1"), try pki.node("JP", "jp-1")]
+    }
+
+    /// A state over a few entries of the signers, each statement signed by `signedBy` (default:
+    /// its own node) over `digest` (default: the views' own).
+    func state(digest: SHA256Digest? = nil, signedBy: (TestNode) -> TestNode = { $0 }) throws -> [UInt8] {
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        var entries: [Entry] = []
+        for (index, node) in signers.enumerated() {
+            var author = node.author()
+            entries.append(author.write(Ops.report(node.id.participant, "gallium", "\(index + 1)"), at: now))
+            entries.append(author.write(Ops.raise("tungsten", "mine outage \(index)"), at: now + 1))
+        }
+        var views = RegistryViews()
+        views.fold(entries)
+        let statements = try signers.map { node in
+            let signer = signedBy(node)
+            return try SignedStatement.signing(ViewStatement(node: node.id, vector: views.folded, digest: digest ?? views.digest, signedAtMillis: now),
+                                               key: signer.key, signer: signer.certificate.fingerprint)
+        }
+        let checkpoint = ConvergenceTracker.Checkpoint(vector: views.folded, digest: digest ?? views.digest, statements: statements)
+        let bases = entries.filter { $0.seq == views.folded[$0.origin] }.map(\.signed)
+        return try CheckpointState.encode(checkpoint, views: views.snapshot(alertEntries: entries.filter { $0.subject?.hasPrefix("alert/") == true }),
+                                          bases: bases)
+    }
+
+    /// A joining node, and a peer that waits for its request and answers with `state`.
+    func serve(_ state: [UInt8]) async throws -> (joiner: TestNodeProcess, goodbye: SyncMessage?, after: [SyncMessage]) {
+        let joiner = try TestNodeProcess("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true)
+        try await joiner.start()
+        let peer = try await HostilePeer(identity: signers[1], trust: try pki.trustStore(), port: joiner.port)
+        try await peer.hello()
+        let asked = try await within(20, "the joiner asks for the checkpoint") { () async throws -> Bool in
+            while let message = try await peer.next() {
+                if case .checkpointRequest = message { return true }
+                // Nothing but pings and pongs before it: no vector (it would ask for everything).
+                if case .vector = message { return false }
+            }
+            return false
+        }
+        #expect(asked)
+        try await peer.send(.certificates(signers.map { OriginCertificate(node: $0.id, chain: [$0.certificate.der]) }))
+        for part in CheckpointPart.parts(of: state) { try await peer.send(.checkpointPart(part)) }
+        let (goodbye, after) = try await within(20, "the joiner answers") { () async throws -> (SyncMessage?, [SyncMessage]) in
+            var after: [SyncMessage] = []
+            while let message = try await peer.next() {
+                after.append(message)
+                if case .goodbye = message { return (message, after) }
+                if case .vector = message { return (nil, after) }
+            }
+            return (nil, after)
+        }
+        await peer.close()
+        return (joiner, goodbye, after)
+    }
+
+    func detail(_ goodbye: SyncMessage?) -> String {
+        if case .goodbye(.protocolViolation, let detail) = goodbye { detail } else { "no protocol-violation goodbye: \(String(describing: goodbye))" }
+    }
+
+    @Test func viewsThatAreNotTheOnesSignedCloseTheSessionAndTakeNothing() async throws {
+        let (joiner, goodbye, _) = try await serve(try state(digest: SHA256.hash([7])))
+        #expect(detail(goodbye).contains("sent a checkpoint state that does not check out: the views do not match the checkpoint: their digest is"))
+        #expect(await joiner.engine.vector.heads.isEmpty)
+        // No other peer serves checkpoints: it syncs every entry from the next peer on.
+        #expect(!joiner.engine.sessionFeatures.contains(SyncFeature.awaitsCheckpoint))
+        await joiner.node.shutdown()
+    }
+
+    @Test func aCoSignatureMadeWithAnotherNodesKeyIsRefused() async throws {
+        // JP's statement signed by US's key (naming US's certificate, then JP's).
+        let (joiner, goodbye, _) = try await serve(try state(signedBy: { $0.id.participant == "JP" ? signers[1] : $0 }))
+        #expect(detail(goodbye).contains("the checkpoint's statement of JP/jp-1 is not signed by a certificate of JP/jp-1 in force"))
+        #expect(await joiner.engine.vector.heads.isEmpty)
+        await joiner.node.shutdown()
+    }
+
+    @Test func anHonestStateIsTakenAndThenTheJoinerAsksForWhatFollows() async throws {
+        let (joiner, goodbye, after) = try await serve(try state())
+        #expect(goodbye == nil, "\(String(describing: goodbye))")
+        // Its vector: the checkpoint's, so that the peer sends only what follows.
+        let vector = after.compactMap { if case .vector(let vector) = $0 { vector } else { nil } }.last
+        #expect(vector?.total == 6)
+        #expect(await joiner.engine.vector.total == 6)
+        #expect(await joiner.engine.currentSnapshot().views.alerts.count == 3)
+        await joiner.node.shutdown()
+    }
+
+    @Test func aPeerWithoutACheckpointMakesTheJoinerSyncEverything() async throws {
+        let (joiner, goodbye, after) = try await serve([])
+        #expect(goodbye == nil)
+        #expect(after.contains(.vector(VersionVector())))
+        await joiner.node.shutdown()
+    }
+}
