@@ -445,6 +445,12 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private func pumpStream(_ context: ChannelHandlerContext) {
         guard !readingStore, context.channel.isWritable, pendingBytes < settings.maximumPendingBytes,
               let (origin, range) = streamQueue.first else { return }
+        // Entries before a feed's checkpoint were never held here (joined from it): skipped.
+        let first = engine.firstHeld(of: origin)
+        if range.lowerBound < first {
+            streamQueue.consume(origin, through: min(range.upperBound, first - 1))
+            return pumpStream(context)
+        }
         readingStore = true
         let (engine, limit) = (engine, settings.batchSize)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

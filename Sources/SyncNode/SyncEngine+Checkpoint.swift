@@ -18,6 +18,12 @@ extension SyncEngine {
         awaitingCheckpoint.withLockedValue { $0 } ? SyncFeature.all.union([SyncFeature.awaitsCheckpoint]) : SyncFeature.all
     }
 
+    /// The first seq of `feed` this node holds: 1, or, for a feed it joined from a checkpoint,
+    /// the one after the checkpoint's (it never held those before, and serves none of them).
+    public nonisolated func firstHeld(of feed: NodeID) -> UInt64 {
+        (historyStarts.withLockedValue { $0[feed] } ?? 0) + 1
+    }
+
     /// The checkpoint state this node serves (empty: none), read without waiting for the engine.
     public nonisolated func servedCheckpointState() async -> [UInt8] {
         await store.servedCheckpointState() ?? []
@@ -112,6 +118,7 @@ extension SyncEngine {
         start.feedQuota = registry.feedQuota
         registry = start
         joined = state
+        historyStarts.withLockedValue { $0 = Self.historyStarts(of: state) }
         snapshotVector = start.vector
         headIDs = Self.headIDs(of: registry.ledger)
         convergence.restore(state.checkpoint)
@@ -127,6 +134,10 @@ extension SyncEngine {
         resumeHoldingWaiters()
         for link in links.values { link.checkpoint(.settled) }
         return nil
+    }
+
+    static func historyStarts(of state: CheckpointState?) -> [NodeID: UInt64] {
+        Dictionary(uniqueKeysWithValues: (state?.bases ?? []).map { ($0.origin, $0.seq) })
     }
 
     /// Builds the checkpoint state to serve from the views at the checkpoint's vector, off the

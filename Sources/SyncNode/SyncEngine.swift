@@ -165,6 +165,7 @@ public actor SyncEngine {
         registry.feedQuota = feedQuota
         snapshotVector = loaded.snapshotVector
         joined = loaded.joined
+        historyStarts = NIOLockedValueBox(Self.historyStarts(of: loaded.joined))
         if let joined = loaded.joined {
             logger.info("this node joined from a checkpoint: it holds no entry before it", metadata: ["checkpoint-entries": "\(joined.checkpoint.vector.total)"])
         }
@@ -436,6 +437,8 @@ public actor SyncEngine {
     /// Sessions with peers that serve checkpoint states.
     var checkpointServers: [UInt64: NodeID] = [:]
     nonisolated let awaitingCheckpoint = NIOLockedValueBox(false)
+    /// Per feed joined from a checkpoint, the seq of the checkpoint's entry (`firstHeld`).
+    nonisolated let historyStarts: NIOLockedValueBox<[NodeID: UInt64]>
     /// The vector of the newest checkpoint state being built to serve (builds run off the engine).
     nonisolated let servedBuild = NIOLockedValueBox(VersionVector())
 

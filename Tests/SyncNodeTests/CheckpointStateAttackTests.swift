@@ -25,13 +25,24 @@ import Testing
     /// A state over a few entries of the signers, each statement signed by `signedBy` (default:
     /// its own node) over `digest` (default: the views' own).
     func state(digest: SHA256Digest? = nil, signedBy: (TestNode) -> TestNode = { $0 }) throws -> [UInt8] {
+        try state(of: history().entries, digest: digest, signedBy: signedBy)
+    }
+
+    /// Two entries of each signer, and the authors that wrote them (to write what follows).
+    func history() -> (entries: [Entry], authors: [FeedAuthor]) {
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
-        var entries: [Entry] = []
+        var entries: [Entry] = [], authors: [FeedAuthor] = []
         for (index, node) in signers.enumerated() {
             var author = node.author()
             entries.append(author.write(Ops.report(node.id.participant, "gallium", "\(index + 1)"), at: now))
             entries.append(author.write(Ops.raise("tungsten", "mine outage \(index)"), at: now + 1))
+            authors.append(author)
         }
+        return (entries, authors)
+    }
+
+    func state(of entries: [Entry], digest: SHA256Digest? = nil, signedBy: (TestNode) -> TestNode = { $0 }) throws -> [UInt8] {
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
         var views = RegistryViews()
         views.fold(entries)
         let statements = try signers.map { node in
@@ -46,7 +57,13 @@ import Testing
     }
 
     /// A joining node, and a peer that waits for its request and answers with `state`.
-    func serve(_ state: [UInt8]) async throws -> (joiner: TestNodeProcess, goodbye: SyncMessage?, after: [SyncMessage]) {
+    func serve(_ state: [UInt8], keepOpen: Bool = false) async throws -> (joiner: TestNodeProcess, goodbye: SyncMessage?, after: [SyncMessage]) {
+        let (joiner, goodbye, after, peer) = try await serving(state)
+        if !keepOpen { await peer.close() }
+        return (joiner, goodbye, after)
+    }
+
+    func serving(_ state: [UInt8]) async throws -> (joiner: TestNodeProcess, goodbye: SyncMessage?, after: [SyncMessage], peer: HostilePeer) {
         let joiner = try TestNodeProcess("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true)
         try await joiner.start()
         let peer = try await HostilePeer(identity: signers[1], trust: try pki.trustStore(), port: joiner.port)
@@ -71,8 +88,7 @@ import Testing
             }
             return (nil, after)
         }
-        await peer.close()
-        return (joiner, goodbye, after)
+        return (joiner, goodbye, after, peer)
     }
 
     func detail(_ goodbye: SyncMessage?) -> String {
@@ -104,6 +120,40 @@ import Testing
         #expect(vector?.total == 6)
         #expect(await joiner.engine.vector.total == 6)
         #expect(await joiner.engine.currentSnapshot().views.alerts.count == 3)
+        await joiner.node.shutdown()
+    }
+
+    /// What follows the checkpoint reaches the joiner and goes on from it; what precedes it, a
+    /// peer that lacks it is never sent (the joiner never held it), and the rest streams.
+    @Test func theJoinerSyncsWhatFollowsAndServesOnlyWhatItHolds() async throws {
+        var (entries, authors) = history()
+        let (joiner, _, _, server) = try await serving(try state(of: entries))
+        let next = authors[1].write(Ops.report("US", "gallium", "9"), at: UInt64(Date().timeIntervalSince1970 * 1000))
+        entries.append(next)
+        try await server.send(.entries([next.signed]))
+        try await within(20, "the entry after the checkpoint is taken") { while await joiner.engine.vector.total < 7 { try await Task.sleep(for: .milliseconds(10)) } }
+        let late = try await HostilePeer(identity: try pki.node("JP", "jp-2"), trust: try pki.trustStore(), port: joiner.port)
+        try await late.hello()
+        // Everything it streams, until two pings after the first batch are answered (a stream
+        // that re-read the same entries would have sent them again by then).
+        let sent = try await within(20, "the joiner streams what it holds") { () async throws -> [SignedEntry] in
+            var sent: [SignedEntry] = [], pongs = 0
+            while let message = try await late.next() {
+                if case .entries(let batch) = message {
+                    if sent.isEmpty { try await late.send(.ping(1)) }
+                    sent += batch
+                }
+                if case .pong = message {
+                    pongs += 1
+                    if pongs == 2 { return sent }
+                    try await late.send(.ping(2))
+                }
+            }
+            return sent
+        }
+        #expect(sent.map(\.id) == [next.id])
+        await late.close()
+        await server.close()
         await joiner.node.shutdown()
     }
 
