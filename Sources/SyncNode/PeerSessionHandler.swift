@@ -578,11 +578,12 @@ final class PeerSessionHandler: ChannelInboundHandler {
     /// (its statements' signers and its entries' origins among them), then the state in parts.
     /// Read off the event loop; the parts go out as the socket takes them.
     private func serveCheckpoint(_ context: ChannelHandlerContext) {
+        guard let peer else { return }
         let engine = self.engine
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        Task {
-            let state = await engine.servedCheckpointState()
+        onEngine {
+            let state = await engine.mayServeCheckpoint(to: peer) ? await engine.servedCheckpointState() : []
             loop.execute {
                 let (handler, context) = bound.value
                 guard context.channel.isActive else { return }

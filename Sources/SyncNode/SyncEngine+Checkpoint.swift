@@ -43,6 +43,31 @@ extension SyncEngine {
         joinState = .waiting(asked: id, tried: tried)
         logger.info("asking for a checkpoint to join from", metadata: ["peer": "\(link.peer)"])
         link.checkpoint(.request)
+        // A peer that never finishes sending is given up on (another is asked), not waited for.
+        let (wait, peer) = (checkpointWait, link.peer)
+        Task { [weak self] in
+            try? await Task.sleep(for: wait)
+            await self?.checkpointTimedOut(link: id, peer: peer)
+        }
+    }
+
+    private func checkpointTimedOut(link id: UInt64, peer: NodeID) {
+        guard case .waiting(let asked, var tried) = joinState, asked == id else { return }
+        tried.insert(peer)
+        joinState = .waiting(asked: nil, tried: tried)
+        logger.warning("peer did not send its checkpoint state in time; asking another", metadata: ["peer": "\(peer)", "waited": "\(checkpointWait)"])
+        askForCheckpoint()
+    }
+
+    /// Whether this node serves its checkpoint state to `peer` now: once per peer per
+    /// `servingInterval` (a state can be large: a peer must not make this node send it again
+    /// and again by reconnecting). Otherwise the peer is told there is none.
+    public func mayServeCheckpoint(to peer: NodeID) -> Bool {
+        let now = ContinuousClock.now
+        checkpointsServed = checkpointsServed.filter { now - $0.value < Self.checkpointServingInterval }
+        guard checkpointsServed[peer] == nil else { return false }
+        checkpointsServed[peer] = now
+        return true
     }
 
     /// The session asked left before its answer: another is asked (or the next one to come).

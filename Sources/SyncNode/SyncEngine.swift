@@ -128,7 +128,7 @@ public actor SyncEngine {
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
                 policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
                 claimProofTimeout: Duration = .seconds(3), maximumClockSkewMillis: Int64 = 60_000,
-                snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, joinFromCheckpoint: Bool = false,
+                snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, joinFromCheckpoint: Bool = false, checkpointWait: Duration = .seconds(120),
                 proofQuorum: Set<ParticipantID>? = nil, logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
@@ -136,6 +136,7 @@ public actor SyncEngine {
         self.claimProofTimeout = claimProofTimeout
         self.maximumClockSkewMillis = maximumClockSkewMillis
         self.snapshotInterval = snapshotInterval
+        self.checkpointWait = checkpointWait
         self.logger = logger
         self.clock = clock
         var chains = try store.loadCertificateChains()
@@ -437,6 +438,11 @@ public actor SyncEngine {
     /// Sessions with peers that serve checkpoint states.
     var checkpointServers: [UInt64: NodeID] = [:]
     nonisolated let awaitingCheckpoint = NIOLockedValueBox(false)
+    /// How long a peer asked for its checkpoint state has to send all of it.
+    nonisolated let checkpointWait: Duration
+    /// When this node last served its checkpoint state to each peer (`mayServeCheckpoint`).
+    var checkpointsServed: [NodeID: ContinuousClock.Instant] = [:]
+    static let checkpointServingInterval: Duration = .seconds(600)
     /// Per feed joined from a checkpoint, the seq of the checkpoint's entry (`firstHeld`).
     nonisolated let historyStarts: NIOLockedValueBox<[NodeID: UInt64]>
     /// The vector of the newest checkpoint state being built to serve (builds run off the engine).

@@ -22,7 +22,9 @@ final class BenchDaemon: @unchecked Sendable {
     private let log: String
 
     /// - Parameter peers: the listen ports of the nodes this one dials.
-    init(pki: BenchAlliance, scratch: String, identity: BenchAlliance.Identity, peers: [Int] = [], level: String = "warning") throws {
+    /// - Parameter extraConfig: more top-level config sections (`proofs:`, `sync:`).
+    init(pki: BenchAlliance, scratch: String, identity: BenchAlliance.Identity, peers: [Int] = [], level: String = "warning",
+         extraConfig: String = "") throws {
         node = identity.id
         directory = "\(scratch)/\(identity.id.name)"
         try FileManager.default.createDirectory(atPath: "\(directory)/pki", withIntermediateDirectories: true)
@@ -51,6 +53,7 @@ final class BenchDaemon: @unchecked Sendable {
             \(anchors.joined(separator: "\n"))
             \(peerList)
             log: {format: text, level: \(level)}
+            \(extraConfig)
             """
         try config.write(toFile: "\(directory)/\(name).yaml", atomically: true, encoding: .utf8)
         binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mineral-syncd")
@@ -83,6 +86,11 @@ final class BenchDaemon: @unchecked Sendable {
     }
 
     /// SIGKILL: no clean shutdown, no snapshot at the end.
+    /// Whether the daemon's log holds `text` (at the level it logs).
+    func logged(_ text: String) -> Bool {
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(text)
+    }
+
     func kill() {
         guard process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)

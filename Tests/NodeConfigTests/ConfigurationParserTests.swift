@@ -41,6 +41,8 @@ struct ConfigurationParserTests {
           max-invalid-entries-per-session: 500
           max-feed-bytes: 2GiB
           snapshot-every: 20000
+          join-from-checkpoint: true
+          max-checkpoint-bytes: 64MiB
         proofs:
           interval: 5s
           quorum: [EU, US]
@@ -77,6 +79,7 @@ struct ConfigurationParserTests {
         #expect(configuration.sync.penalty.milliseconds == 60_000 && configuration.sync.maximumPenalty.milliseconds == 7_200_000)
         #expect(configuration.sync.invalidEntriesPerSession == 500)
         #expect(configuration.sync.snapshotInterval == 20_000)
+        #expect(configuration.sync.joinFromCheckpoint && configuration.sync.maximumCheckpointBytes == 64 << 20)
         #expect(configuration.proofs.interval.milliseconds == 5_000 && configuration.proofs.quorum == ["EU", "US"])
         #expect(configuration.sync.maximumFeedBytes == 2 << 30)
         #expect(configuration.pinnedPeers == [HostPort(host: "127.0.0.1", port: 7702): try NodeID("US/us-1")])
@@ -128,6 +131,7 @@ struct ConfigurationParserTests {
               anti-entropy-intervall: 10s
               idle-timeout: soon
               snapshot-every: 10
+              join-from-checkpoint: yes
             log:
               format: xml
             proofs:
@@ -146,9 +150,10 @@ struct ConfigurationParserTests {
         #expect(problems.contains("eu-1.yaml:17: sync.anti-entropy-intervall: unknown key"))
         #expect(problems.contains { $0.hasPrefix("eu-1.yaml:18: sync.idle-timeout: \"soon\" must be a positive duration") })
         #expect(problems.contains { $0.hasPrefix("eu-1.yaml:19: sync.snapshot-every: ") && $0.contains("1000") })
-        #expect(problems.contains("eu-1.yaml:21: log.format: \"xml\" must be text or json"))
-        #expect(problems.contains { $0.hasPrefix("eu-1.yaml:24: proofs.quorum[1]: JP has no trust anchor") })
-        #expect(problems.contains { $0.hasPrefix("eu-1.yaml:24: proofs.quorum[2]: \"eu\" is not a participant id") })
+        #expect(problems.contains("eu-1.yaml:20: sync.join-from-checkpoint: \"yes\" must be true or false"))
+        #expect(problems.contains("eu-1.yaml:22: log.format: \"xml\" must be text or json"))
+        #expect(problems.contains { $0.hasPrefix("eu-1.yaml:25: proofs.quorum[1]: JP has no trust anchor") })
+        #expect(problems.contains { $0.hasPrefix("eu-1.yaml:25: proofs.quorum[2]: \"eu\" is not a participant id") })
         #expect(error.description.hasPrefix("configuration has \(error.problems.count) problems:"))
     }
 

@@ -157,6 +157,34 @@ import Testing
         await joiner.node.shutdown()
     }
 
+    /// A peer that is asked and never answers holds the joiner only until `checkpointWait`.
+    @Test func aPeerThatNeverSendsItsStateIsGivenUpOn() async throws {
+        let joiner = try TestNodeProcess("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true, checkpointWait: .milliseconds(300))
+        try await joiner.start()
+        let peer = try await HostilePeer(identity: signers[1], trust: try pki.trustStore(), port: joiner.port)
+        try await peer.hello()
+        let vector = try await within(20, "the joiner gives up and sends its vector") { () async throws -> SyncMessage? in
+            while let message = try await peer.next() {
+                if case .vector = message { return message }
+            }
+            return nil
+        }
+        #expect(vector == .vector(VersionVector()))
+        await peer.close()
+        await joiner.node.shutdown()
+    }
+
+    /// A node serves its state to a peer once per interval: reconnecting to ask again is told
+    /// there is none (a state can be large; asking is cheap).
+    @Test func aPeerIsServedTheStateOncePerInterval() async throws {
+        let node = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        let (eu, jp) = (try NodeID("EU/eu-9"), try NodeID("JP/jp-9"))
+        #expect(await node.engine.mayServeCheckpoint(to: eu))
+        #expect(await !node.engine.mayServeCheckpoint(to: eu))
+        #expect(await node.engine.mayServeCheckpoint(to: jp))
+        await node.node.shutdown()
+    }
+
     @Test func aPeerWithoutACheckpointMakesTheJoinerSyncEverything() async throws {
         let (joiner, goodbye, after) = try await serve([])
         #expect(goodbye == nil)

@@ -26,6 +26,7 @@ final class TestNodeProcess: @unchecked Sendable {
     init(_ participant: String, _ name: String, pki: TestPKI, group: any EventLoopGroup,
          claimProofTimeout: Duration = .seconds(10), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
          directory: URL? = nil, identity: TestNode? = nil, trust: TrustStore? = nil, joinFromCheckpoint: Bool = false,
+         checkpointWait: Duration = .seconds(120),
          adjust: (inout SyncNode.Configuration) -> Void = { _ in }) throws {
         self.identity = try identity ?? pki.node(participant, name)
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("node-\(UUID().uuidString)")
@@ -38,7 +39,7 @@ final class TestNodeProcess: @unchecked Sendable {
         logger.logLevel = verbose ? .debug : .warning
         let engine = try SyncEngine(store: store, key: self.identity.key, certificateChain: [self.identity.certificate], trustStore: trust,
                                     waitingLimits: waitingLimits, feedQuota: feedQuota,
-                                    claimProofTimeout: claimProofTimeout, joinFromCheckpoint: joinFromCheckpoint, logger: logger)
+                                    claimProofTimeout: claimProofTimeout, joinFromCheckpoint: joinFromCheckpoint, checkpointWait: checkpointWait, logger: logger)
         var configuration = SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: [])
         configuration.antiEntropyInterval = .milliseconds(300)
         adjust(&configuration)
