@@ -76,6 +76,8 @@ public actor SyncEngine {
 
     public enum CheckpointSignal: Sendable, Hashable {
         case request
+        /// The state asked of this peer is no longer waited for (it took too long).
+        case abandon
         case settled
     }
 
@@ -166,6 +168,7 @@ public actor SyncEngine {
         registry.feedQuota = feedQuota
         snapshotVector = loaded.snapshotVector
         joined = loaded.joined
+        convergenceReport.joinedFrom = loaded.joined?.checkpoint
         historyStarts = NIOLockedValueBox(Self.historyStarts(of: loaded.joined))
         if let joined = loaded.joined {
             logger.info("this node joined from a checkpoint: it holds no entry before it", metadata: ["checkpoint-entries": "\(joined.checkpoint.vector.total)"])
@@ -442,7 +445,12 @@ public actor SyncEngine {
     nonisolated let checkpointWait: Duration
     /// When this node last served its checkpoint state to each peer (`mayServeCheckpoint`).
     var checkpointsServed: [NodeID: ContinuousClock.Instant] = [:]
+    var joinDeadlineScheduled = false
     static let checkpointServingInterval: Duration = .seconds(600)
+    /// Per feed joined from a checkpoint, the certificate that signed its entry there.
+    var baseSigners: [NodeID: SignerID] {
+        Dictionary(uniqueKeysWithValues: (joined?.bases ?? []).compactMap { base in base.signer.map { (base.origin, $0) } })
+    }
     /// Per feed joined from a checkpoint, the seq of the checkpoint's entry (`firstHeld`).
     nonisolated let historyStarts: NIOLockedValueBox<[NodeID: UInt64]>
     /// The vector of the newest checkpoint state being built to serve (builds run off the engine).
@@ -515,6 +523,13 @@ public actor SyncEngine {
         }
         let hidden = registry.hiddenFeeds
         publish()
+        // A node joined from a checkpoint cannot take back what the checkpoint showed.
+        let starts = historyStarts.withLockedValue { $0 }
+        let unhidable = hidden.filter { feed, shown in shown < starts[feed] ?? 0 }.keys.sorted()
+        if !unhidable.isEmpty {
+            logger.critical("security event: a cut or revocation hides entries before the checkpoint this node joined from; its views still show them (stop it, move its store aside and let it join again from a newer checkpoint)",
+                            metadata: ["feeds": "\(unhidable.map(\.description).joined(separator: ","))"])
+        }
         logger.notice("views rebuilt: \(reason)", metadata: [
             "feeds-shown-in-part": "\(hidden.map { "\($0.key)#\($0.value)" }.sorted().joined(separator: ","))",
             "took": "\(ContinuousClock.now - started)"])
@@ -617,7 +632,10 @@ public actor SyncEngine {
 
     // MARK: sessions
 
-    public func attach(_ link: SessionLink) { links[link.id] = link }
+    public func attach(_ link: SessionLink) {
+        links[link.id] = link
+        if case .waiting = joinState { scheduleJoinDeadline() }
+    }
     public func detach(_ id: UInt64) {
         guard let link = links.removeValue(forKey: id) else { return }
         checkpointLeft(id)
@@ -750,8 +768,8 @@ public actor SyncEngine {
         if !certificates.isEmpty, registry.setRevokedSigners(trust.revokedSigners) { rebuildViews(because: "a revoked certificate was relayed") }
         guard !entries.isEmpty else { return IngestResult() }
         proveClaims(with: entries)
-        let keys = trust.keys
-        let result = registry.ingest(entries, signers: keys.lookup)
+        let keys = trust.keys, bases = baseSigners
+        let result = registry.ingest(entries, signers: bases.isEmpty ? keys.lookup : { keys.lookup($0, bases: bases) })
         do {
             try store.append(result.accepted)
             for fork in result.forks { try store.record(fork) }

@@ -246,4 +246,34 @@ import Testing
             }
         }
     }
+
+    /// A feed joined from a checkpoint knows no key history before its base: a certificate
+    /// issued before the one that signed the base counts as retired there (a stolen old key
+    /// cannot continue the feed), one issued later signs as a rotation would.
+    @Test func aFeedJoinedFromACheckpointRetiresEveryCertificateOlderThanItsBase() throws {
+        var directory = OriginKeys()
+        let older = SignerKey(id: SHA256.hash(Array("older".utf8)), key: Self.keys[0].publicKey, validFrom: 1_000, validUntil: 9_000_000)
+        let base = SignerKey(id: SHA256.hash(Array("base".utf8)), key: Self.keys[1].publicKey, validFrom: 2_000, validUntil: 9_000_000)
+        let newer = SignerKey(id: SHA256.hash(Array("newer".utf8)), key: Self.keys[2].publicKey, validFrom: 3_000, validUntil: 9_000_000)
+        for key in [older, base, newer] { directory.add(key, for: Self.origin) }
+        func entry(_ signer: SignerKey, _ index: Int) -> Entry {
+            Self.next(by: FeedAuthor(node: Self.origin, key: Self.keys[index], signer: signer.id, validity: signer.validFrom...signer.validUntil),
+                      amount: "1", at: 5_000)
+        }
+        let bases = [Self.origin: base.id]
+        guard case .retired(older.id) = directory.lookup(entry(older, 0), bases: bases) else { Issue.record("an older certificate signed"); return }
+        guard case .keys = directory.lookup(entry(base, 1), bases: bases) else { Issue.record("the base's certificate did not sign"); return }
+        guard case .keys = directory.lookup(entry(newer, 2), bases: bases) else { Issue.record("a newer certificate did not sign"); return }
+        // A feed not joined from a checkpoint: the ledger's own key history decides.
+        guard case .keys = directory.lookup(entry(older, 0), bases: [:]) else { Issue.record("lookup changed for other feeds"); return }
+        // And the ledger refuses the older one as retired.
+        var ledger = FeedLedger()
+        let baseEntry = entry(base, 1)
+        try ledger.start(after: baseEntry)
+        let stolen = Self.next(by: FeedAuthor(node: Self.origin, key: Self.keys[0], signer: older.id,
+                                              validity: older.validFrom...older.validUntil, head: ledger.head(of: Self.origin)), amount: "2", at: 6_000)
+        let result = ledger.ingest([stolen.signed], signers: { directory.lookup($0, bases: bases) })
+        #expect(result.accepted.isEmpty)
+        #expect(result.rejected.map(\.reason) == [.retiredSigner])
+    }
 }

@@ -321,6 +321,7 @@ public struct FeedLedger: Sendable {
             case .keys: return true
             case .unknownOrigin: reject(entry, .unknownOrigin)
             case .unknownSigner(let signer): reject(entry, .unknownSigner(signer))
+            case .retired: reject(entry, .retiredSigner)
             case .outsideValidity(let signer, let wall): reject(entry, .outsideValidity(signer: signer, wallMillis: wall))
             }
             return false

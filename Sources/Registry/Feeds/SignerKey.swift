@@ -35,6 +35,9 @@ public enum SignerLookup: Sendable {
     case unknownSigner(SignerID)
     /// The certificate was not valid at the entry's clock.
     case outsideValidity(SignerID?, wallMillis: UInt64)
+    /// A certificate older than the one a feed joined from a checkpoint was signed with at its
+    /// base: the feed moved on from it (or never used it) before the checkpoint.
+    case retired(SignerID)
 
     var hasKeys: Bool { if case .keys = self { true } else { false } }
 }
@@ -76,5 +79,17 @@ public struct OriginKeys: Sendable {
         }
         guard let key = history.first(where: { $0.id == signer }) else { return .unknownSigner(signer) }
         return key.covers(entry.clock) ? .keys([key.key]) : .outsideValidity(signer, wallMillis: entry.clock.wallMillis)
+    }
+
+    /// `lookup`, for a node whose feeds in `bases` start at a checkpoint (each with the
+    /// certificate that signed its entry there). A feed's key history before its base is not
+    /// held there, so which certificates the feed had retired is not known: a certificate
+    /// issued before the base's (valid from earlier) counts as retired, as a rotation only ever
+    /// moves to a newer certificate; otherwise a stolen older key could sign the next entry.
+    public func lookup(_ entry: Entry, bases: [NodeID: SignerID]) -> SignerLookup {
+        guard let baseSigner = bases[entry.origin], let signer = entry.signer, signer != baseSigner,
+              let history = keys[entry.origin.node], let base = history.first(where: { $0.id == baseSigner }),
+              let named = history.first(where: { $0.id == signer }), named.validFrom < base.validFrom else { return lookup(entry) }
+        return .retired(signer)
     }
 }
