@@ -35,6 +35,9 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     public var agreements: [AgreementItem]?
     /// The latest checkpoint: the same views signed by a node of every participant of the quorum.
     public var checkpoint: CheckpointItem?
+    /// The checkpoint this node joined from (`sync.join-from-checkpoint`): it holds no entry
+    /// before it. Absent for a node that holds every feed from its first entry.
+    public var joinedFrom: CheckpointItem?
 
     public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
                 writable: Bool, feed: String, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
@@ -43,6 +46,7 @@ public struct StatusResponse: Codable, Sendable, Hashable {
         self.clockWarning = clockWarning
         self.agreements = nil
         self.checkpoint = nil
+        self.joinedFrom = nil
         self.participant = participant
         self.node = node
         self.uptimeSeconds = uptimeSeconds

@@ -123,6 +123,8 @@ public struct ConvergenceReport: Sendable {
     public var checkpoint: ConvergenceTracker.Checkpoint?
     /// This node's last statement.
     public var own: SignedStatement?
+    /// The checkpoint this node joined from (nil: it holds every feed from its first entry).
+    public var joinedFrom: ConvergenceTracker.Checkpoint?
 
     public init() {}
 }

@@ -567,6 +567,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
             guard let peer else { return }
             let (engine, link) = (self.engine, linkID)
             onEngine { await engine.checkpointUnavailable(from: peer, link: link) }
+        case .abandon:
+            session.abandonCheckpoint()
+            self.session = session
         case .settled:
             let actions = session.checkpointSettled(localVector: engine.vector)
             self.session = session

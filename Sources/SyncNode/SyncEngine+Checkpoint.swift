@@ -35,6 +35,7 @@ extension SyncEngine {
     /// a state refused, is not told: it closes).
     func askForCheckpoint(closing: UInt64? = nil) {
         guard case .waiting(let asked, let tried) = joinState, asked == nil else { return }
+        scheduleJoinDeadline()
         let candidates = checkpointServers.filter { !tried.contains($0.value) && $0.key != closing }
         guard let (id, _) = candidates.min(by: { $0.key < $1.key }), let link = links[id] else {
             if !tried.isEmpty { giveUpCheckpoint(because: "no connected peer has a checkpoint state this node takes", closing: closing) }
@@ -55,6 +56,7 @@ extension SyncEngine {
         guard case .waiting(let asked, var tried) = joinState, asked == id else { return }
         tried.insert(peer)
         joinState = .waiting(asked: nil, tried: tried)
+        links[id]?.checkpoint(.abandon)
         logger.warning("peer did not send its checkpoint state in time; asking another", metadata: ["peer": "\(peer)", "waited": "\(checkpointWait)"])
         askForCheckpoint()
     }
@@ -68,6 +70,23 @@ extension SyncEngine {
         guard checkpointsServed[peer] == nil else { return false }
         checkpointsServed[peer] = now
         return true
+    }
+
+    /// Peers of releases that serve no checkpoints never answer: without one that does within
+    /// `checkpointWait` of the first session, this node stops waiting and syncs every entry.
+    func scheduleJoinDeadline() {
+        guard !joinDeadlineScheduled else { return }
+        joinDeadlineScheduled = true
+        let wait = checkpointWait
+        Task { [weak self] in
+            try? await Task.sleep(for: wait)
+            await self?.joinDeadlinePassed()
+        }
+    }
+
+    private func joinDeadlinePassed() {
+        guard case .waiting(nil, _) = joinState else { return }
+        giveUpCheckpoint(because: "no peer that serves checkpoints was asked within \(checkpointWait)")
     }
 
     /// The session asked left before its answer: another is asked (or the next one to come).
@@ -121,6 +140,12 @@ extension SyncEngine {
         } catch {
             metrics.checkpointsRefused.increment()
             logger.warning("checkpoint state refused", metadata: ["peer": "\(peer)", "reason": "\(error)"])
+            // A checkpoint of another quorum than ours is honest, only not enough here: the
+            // peer is not closed for it. Anything else it sent does not check out.
+            if case .missingCoSignatures = error {
+                askForCheckpoint()
+                return nil
+            }
             askForCheckpoint(closing: id)
             return error.description
         }
@@ -148,6 +173,7 @@ extension SyncEngine {
         headIDs = Self.headIDs(of: registry.ledger)
         convergence.restore(state.checkpoint)
         convergenceReport.checkpoint = state.checkpoint
+        convergenceReport.joinedFrom = state.checkpoint
         joinState = .off
         awaitingCheckpoint.withLockedValue { $0 = false }
         metrics.held.record(Int64(registry.vector.total))
@@ -169,6 +195,12 @@ extension SyncEngine {
     /// engine (it reads every entry about alerts from the store), and keeps it unless a newer
     /// one was built meanwhile.
     func buildServedState(_ checkpoint: ConvergenceTracker.Checkpoint, views: RegistryViews) {
+        // Views that are not the ones the checkpoint signed (this node diverged) are not served:
+        // every joining node would refuse them, and blame this node.
+        guard views.digest == checkpoint.digest else {
+            logger.error("the checkpoint is not served: this node's views at its vector differ from the signed ones")
+            return
+        }
         let (store, joined, logger, servedBuild) = (store, joined, logger, servedBuild)
         let vector = checkpoint.vector
         servedBuild.withLockedValue { $0 = vector }

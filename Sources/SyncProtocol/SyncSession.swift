@@ -81,6 +81,8 @@ public struct SyncSession: Sendable {
     /// The peer asked for our checkpoint state in this session (once is all it may).
     private var checkpointServed = false
     private var checkpointTotal: UInt64 = 0
+    /// A transfer this node stopped waiting for: the rest of its parts are dropped as they come.
+    private var discardingCheckpoint = false
     /// The largest checkpoint state this node takes (`sync.max-checkpoint-bytes`).
     public var maximumCheckpointBytes: UInt64 = 256 << 20
 
@@ -105,15 +107,23 @@ public struct SyncSession: Sendable {
 
     /// Asks this peer for its checkpoint state, if it serves one; false when it does not.
     public mutating func requestCheckpoint() -> [Action]? {
-        guard state == .established, peerFeatures.contains(SyncFeature.checkpointViews), checkpointReceived == nil else { return nil }
+        guard state == .established, peerFeatures.contains(SyncFeature.checkpointViews), checkpointReceived == nil, !discardingCheckpoint else { return nil }
         checkpointReceived = []
+        checkpointTotal = 0
         return [.send(.checkpointRequest)]
+    }
+
+    /// This node no longer waits for the state it asked this peer for (it took too long): the
+    /// rest of it is dropped as it arrives, without holding it, and without blaming the peer.
+    public mutating func abandonCheckpoint() {
+        if checkpointReceived != nil { discardingCheckpoint = true }
+        checkpointReceived = nil
     }
 
     /// This node started from a checkpoint, or gave up doing so: it tells the peer what it
     /// holds, and the peer sends what it lacks from there.
     public mutating func checkpointSettled(localVector: VersionVector) -> [Action] {
-        checkpointReceived = nil
+        abandonCheckpoint()
         guard awaitingCheckpoint else { return [] }
         awaitingCheckpoint = false
         guard state == .established else { return [] }
@@ -151,6 +161,10 @@ public struct SyncSession: Sendable {
         case (.established, .hello):
             return fail(.unexpectedMessage(kind: "second hello", state: state.rawValue))
         case (.established, .entries(let entries)):
+            // A peer that knows checkpoints sends a node that awaits one no entry before its vector.
+            if awaitingCheckpoint, peerFeatures.contains(SyncFeature.checkpointViews) {
+                return fail(.unexpectedMessage(kind: "entries (this node awaits its checkpoint and has sent no vector)", state: state.rawValue))
+            }
             return [.ingest(entries, certificates: [])]
         case (.established, .certificates(let certificates)):
             for certificate in certificates { certificatesKnownToPeer.insert(certificate.node) }
@@ -187,6 +201,10 @@ public struct SyncSession: Sendable {
     /// A part of the checkpoint state asked for: in order, within the size limit.
     private mutating func receive(_ part: CheckpointPart) -> [Action] {
         guard let received = checkpointReceived else {
+            if discardingCheckpoint {
+                if part.total == 0 || part.offset + UInt64(part.data.count) >= part.total { discardingCheckpoint = false }
+                return []
+            }
             return fail(.unexpectedMessage(kind: "checkpoint part (none was asked for)", state: state.rawValue))
         }
         if part.total == 0 {

@@ -34,6 +34,8 @@ struct Status: ParsableCommand {
             }.joined(separator: "; ")),
             ("checkpoint", status.checkpoint.map { "\($0.entries) entries, digest \($0.digest.prefix(16)), signed by \($0.signedBy.joined(separator: ", "))" }
                 ?? "none yet"),
+            ("history", status.joinedFrom.map { "from the checkpoint at \($0.entries) entries (joined from it: no entry before it is held here)" }
+                ?? "every entry"),
             ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events"),
         ])
         if !status.securityEvents.isEmpty {

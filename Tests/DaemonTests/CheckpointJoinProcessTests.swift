@@ -66,6 +66,12 @@ struct CheckpointJoinProcessTests {
         #expect(try joiner.status().entries == 542)
         #expect(try joiner.status().viewDigest == expected.viewDigest)
         #expect(try joiner.status().checkpoint?.entries ?? 0 >= 502)
+        // Status says where its history starts; the others hold every entry.
+        let joinedFrom = try #require(try joiner.status().joinedFrom)
+        #expect(joinedFrom.entries >= 502 && joinedFrom.entries <= 542 && joinedFrom.signedBy.count == 3)
+        #expect(try eu.status().joinedFrom == nil)
+        let shown = try CommandRun.ctl(joiner, ["status"])
+        #expect(shown.output.contains("from the checkpoint at \(joinedFrom.entries) entries"), "\(shown.output)")
 
         // US from its snapshot (a clean stop), JP from every entry (its snapshot deleted).
         try await us.stop()

@@ -105,4 +105,32 @@ import Testing
         let oversized = try SyncMessageCodec.encode(.checkpointPart(CheckpointPart(total: 1 << 30, offset: 0, data: [UInt8](repeating: 0, count: CheckpointPart.maximumSize + 1))))
         #expect(throws: SyncProtocolError.self) { try SyncMessageCodec.decode(oversized) }
     }
+
+    /// A peer that knows checkpoints may not send a node that awaits one entries (it would make
+    /// the node take the whole history); a peer of an older release, which does not, may.
+    @Test func entriesBeforeTheVectorBreakTheProtocolOnlyForAPeerThatKnowsBetter() {
+        var author = alliance.author("US/us-1")
+        let entry = author.write(Ops.report("US"), at: 1)
+        var aware = joiner()
+        let refused = aware.receive(.entries([entry.signed]), localVector: VersionVector())
+        #expect(refused.first.map { if case .close(.protocolViolation, _, true) = $0 { true } else { false } } == true)
+        var older = SyncSession(local: eu, peer: us)
+        _ = older.start(localVector: VersionVector(), features: Self.joining)
+        _ = older.receive(.hello(SyncHello(node: us, vector: VersionVector([us: 1]), features: [])), localVector: VersionVector())
+        #expect(older.receive(.entries([entry.signed]), localVector: VersionVector()) == [.ingest([entry.signed], certificates: [])])
+    }
+
+    /// A state no longer waited for is dropped as it arrives, and its sender is not blamed.
+    @Test func anAbandonedStateIsDroppedWithoutBlame() {
+        var session = joiner()
+        _ = session.requestCheckpoint()
+        let parts = CheckpointPart.parts(of: [UInt8](repeating: 3, count: CheckpointPart.maximumSize + 1))
+        #expect(session.receive(.checkpointPart(parts[0]), localVector: VersionVector()).isEmpty)
+        session.abandonCheckpoint()
+        #expect(session.receive(.checkpointPart(parts[1]), localVector: VersionVector()).isEmpty)
+        #expect(session.state == .established)
+        // Once it has all gone by, a part is unasked for again.
+        let unasked = session.receive(.checkpointPart(parts[1]), localVector: VersionVector())
+        #expect(unasked.first.map { if case .close(.protocolViolation, _, true) = $0 { true } else { false } } == true)
+    }
 }

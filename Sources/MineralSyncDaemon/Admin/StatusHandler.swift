@@ -56,10 +56,12 @@ struct StatusHandler: Sendable {
                           versionVector: AdminPresenter.vector(agreement.vector), digest: agreement.digest.hex,
                           signedAt: AdminJSON.timestamp(Date(timeIntervalSince1970: Double(agreement.signedAtMillis) / 1000)))
         }
-        response.checkpoint = convergence.checkpoint.map { checkpoint in
+        func item(_ checkpoint: ConvergenceTracker.Checkpoint) -> CheckpointItem {
             CheckpointItem(entries: checkpoint.vector.total, digest: checkpoint.digest.hex,
                            signedBy: checkpoint.statements.map(\.statement.node.description))
         }
+        response.checkpoint = convergence.checkpoint.map(item)
+        response.joinedFrom = convergence.joinedFrom.map(item)
         response.securityEvents += convergence.divergences.sorted { $0.key < $1.key }.map { node, divergence in
             SecurityEvent(kind: "views-diverge", subject: node.description, detail: divergence.description, at: nil)
         }

@@ -340,15 +340,21 @@ public nonisolated struct Mineralsync_V1_Goodbye: Sendable {
 
 /// Joining from a checkpoint. A new node (empty store, `sync.join-from-checkpoint`) lists
 /// "awaits-checkpoint" in its hello. A peer that sees it sends that node no entries (neither the
-/// catch-up nor pushes) until the node sends a Vector. The new node answers pings with a Pong
-/// alone meanwhile, and asks one peer that lists "checkpoint-views" for its checkpoint with a
-/// CheckpointRequest. That peer answers with CheckpointParts: the encoded CheckpointState
-/// (views.proto) cut into parts of at most 512 KiB, in order, or a single part with total 0 when
-/// it has none to serve. The new node checks the state (views.proto, "Checkpoint state") and
-/// starts from it, or refuses it (a part out of order, a state beyond its size limit, or one
-/// that does not check out closes the session with REASON_PROTOCOL_VIOLATION naming what is
-/// wrong) and asks another peer. Then, started or not, it sends every peer a Vector: they send
-/// what it lacks from there (everything, when it could not start from a checkpoint).
+/// catch-up nor pushes) until the node sends a Vector; a peer that lists "checkpoint-views" and
+/// sends entries before that breaks the protocol (a peer of an older release, which lists
+/// neither, may). The new node answers pings with a Pong alone meanwhile, and asks one peer that
+/// lists "checkpoint-views" for its checkpoint with a CheckpointRequest (one per session). That
+/// peer answers with CheckpointParts: the encoded CheckpointState (views.proto) cut into parts
+/// of at most 512 KiB, in order, or a single part with total 0 when it has none to serve (also
+/// when it served this node within the last 10 minutes: a state may be large). The new node
+/// checks the state (views.proto, "Checkpoint state") and starts from it, or refuses it: a part
+/// out of order, a state beyond its size limit, or one that does not check out closes the
+/// session with REASON_PROTOCOL_VIOLATION naming what is wrong; a checkpoint that lacks a
+/// statement of a participant of the new node's quorum is not taken, without closing. Then it
+/// asks another peer. A state not complete within the new node's wait (120 s) is given up on:
+/// its remaining parts are dropped as they come. Started or not, the new node then sends every
+/// peer a Vector: they send what it lacks from there (everything, when it could not start from
+/// a checkpoint, or when no peer that serves checkpoints was there to ask within its wait).
 public nonisolated struct Mineralsync_V1_CheckpointRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

@@ -73,9 +73,15 @@ public struct CheckpointState: Sendable {
         }
         checkpoint = try Self.checkpoint(of: statements, quorum: quorum, signed: statementSigned)
 
+        // Cheapest first: what the snapshot claims, then its digest recomputed (hashing only),
+        // and only then every entry's signature (a peer's made-up views cost no signature check).
+        guard message.views.digest == Data(checkpoint.digest.bytes) else {
+            throw .viewsDoNotMatch("the snapshot names digest \(message.views.digest.map { String(format: "%02x", $0) }.joined()), the checkpoint \(checkpoint.digest.hex)")
+        }
         let viewsBytes: [UInt8]
         do { viewsBytes = try message.views.serializedBytes() } catch { throw .undecodable("\(error)") }
         do throws(ViewsSnapshotError) {
+            _ = try RegistryViews(snapshot: viewsBytes, policy: policy)
             views = try RegistryViews(snapshot: viewsBytes, policy: policy, check: entrySigned)
         } catch {
             throw .views(error)
