@@ -86,8 +86,21 @@ struct CompareBenchmark: ParsableCommand {
             let vectorFrame = 4 + (try SyncMessageCodec.encode(.vector(vector))).count
             let full = try entries.reduce(0) { $0 + 4 + (try SyncMessageCodec.encode(.entries([$1.signed]))).count }
             let history = entries.reduce(0) { $0 + $1.signed.body.count + $1.signed.signature.count }
+            // What a node joining from a checkpoint downloads instead of the history: the state
+            // (a statement of each of three participants, the views, the feed's entry at V) in
+            // its parts' frames (the certificates sent ahead of it are not counted).
+            var views = RegistryViews()
+            views.fold(entries)
+            let statements = try ["EU/eu-1", "US/us-1", "JP/jp-1"].map { name in
+                try SignedStatement.signing(ViewStatement(node: try NodeID(name), vector: views.folded, digest: views.digest, signedAtMillis: 1_790_000_000_000),
+                                            key: try PrivateKey.generate(), signer: SHA256.hash(Array(name.utf8)))
+            }
+            let state = try CheckpointState.encode(ConvergenceTracker.Checkpoint(vector: views.folded, digest: views.digest, statements: statements),
+                                                   views: views.snapshot(alertEntries: []), bases: [last.signed])
+            let stateFrames = try CheckpointPart.parts(of: state).reduce(0) { $0 + 4 + (try SyncMessageCodec.encode(.checkpointPart($1))).count }
             print(#"{"missing_entry_own_bytes": \#(own), "entries_frame_bytes": \#(entriesFrame), "vector_frame_bytes": \#(vectorFrame), "#
-                  + #""full_history_bytes": \#(history), "full_history_frames_bytes": \#(full)}"#)
+                  + #""full_history_bytes": \#(history), "full_history_frames_bytes": \#(full), "#
+                  + #""checkpoint_state_bytes": \#(state.count), "checkpoint_state_frames_bytes": \#(stateFrames)}"#)
         }
     }
 
