@@ -73,6 +73,15 @@ import Testing
         let skipped = outOfOrder.receive(.checkpointPart(parts[1]), localVector: VersionVector())
         #expect(skipped.first.map { if case .close(.protocolViolation, _, true) = $0 { true } else { false } } == true)
 
+        // The same part again, or a part naming another total: not stitched in.
+        for repeated in [parts[0], CheckpointPart(total: parts[0].total + 1, offset: UInt64(parts[0].data.count), data: [1])] {
+            var twice = joiner()
+            _ = twice.requestCheckpoint()
+            _ = twice.receive(.checkpointPart(parts[0]), localVector: VersionVector())
+            let again = twice.receive(.checkpointPart(repeated), localVector: VersionVector())
+            #expect(again.first.map { if case .close(.protocolViolation, _, true) = $0 { true } else { false } } == true)
+        }
+
         var large = joiner()
         large.maximumCheckpointBytes = 1 << 20
         _ = large.requestCheckpoint()
