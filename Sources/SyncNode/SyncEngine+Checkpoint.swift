@@ -62,7 +62,7 @@ extension SyncEngine {
     }
 
     /// Whether this node serves its checkpoint state to `peer` now: once per peer per
-    /// `servingInterval` (a state can be large: a peer must not make this node send it again
+    /// `checkpointServingInterval` (a state can be large: a peer must not make this node send it again
     /// and again by reconnecting). Otherwise the peer is told there is none.
     public func mayServeCheckpoint(to peer: NodeID) -> Bool {
         let now = ContinuousClock.now
@@ -193,7 +193,7 @@ extension SyncEngine {
 
     /// Builds the checkpoint state to serve from the views at the checkpoint's vector, off the
     /// engine (it reads every entry about alerts from the store), and keeps it unless a newer
-    /// one was built meanwhile.
+    /// one was asked for meanwhile.
     func buildServedState(_ checkpoint: ConvergenceTracker.Checkpoint, views: RegistryViews) {
         // Views that are not the ones the checkpoint signed (this node diverged) are not served:
         // every joining node would refuse them, and blame this node.
@@ -204,7 +204,12 @@ extension SyncEngine {
         let (store, joined, logger, servedBuild) = (store, joined, logger, servedBuild)
         let vector = checkpoint.vector
         servedBuild.withLockedValue { $0 = vector }
-        Task.detached(priority: .utility) {
+        // One build at a time, in the order the checkpoints formed: an older one never
+        // overwrites a newer (each checks it is still the latest before it saves).
+        let previous = servedBuildTask
+        servedBuildTask = Task.detached(priority: .utility) {
+            await previous?.value
+            guard servedBuild.withLockedValue({ $0 == vector }) else { return }
             do {
                 let alerts = try store.entries(subjectsFrom: Entry.alertSubjectStart, below: Entry.alertSubjectEnd) + (joined?.alertEntries ?? [])
                 var bases: [SignedEntry] = []

@@ -446,6 +446,8 @@ public actor SyncEngine {
     /// When this node last served its checkpoint state to each peer (`mayServeCheckpoint`).
     var checkpointsServed: [NodeID: ContinuousClock.Instant] = [:]
     var joinDeadlineScheduled = false
+    /// The last build of the checkpoint state to serve (`buildServedState`), the next waits for it.
+    var servedBuildTask: Task<Void, Never>?
     static let checkpointServingInterval: Duration = .seconds(600)
     /// Per feed joined from a checkpoint, the certificate that signed its entry there.
     var baseSigners: [NodeID: SignerID] {

@@ -200,7 +200,9 @@ public struct SyncSession: Sendable {
 
     /// A part of the checkpoint state asked for: in order, within the size limit.
     private mutating func receive(_ part: CheckpointPart) -> [Action] {
-        guard let received = checkpointReceived else {
+        // The count only: a copy of the buffer held across the append below would make every
+        // part copy all the parts before it.
+        guard let received = checkpointReceived?.count else {
             if discardingCheckpoint {
                 if part.total == 0 || part.offset + UInt64(part.data.count) >= part.total { discardingCheckpoint = false }
                 return []
@@ -214,10 +216,11 @@ public struct SyncSession: Sendable {
         guard part.total <= maximumCheckpointBytes else {
             return fail(.limitExceeded("a checkpoint state of \(part.total) bytes; this node takes at most \(maximumCheckpointBytes)"))
         }
-        guard part.offset == UInt64(received.count), received.isEmpty || part.total == checkpointTotal else {
-            return fail(.undecodableMessage("a checkpoint part at \(part.offset) of \(part.total) bytes; \(received.count) arrived so far"))
+        guard part.offset == UInt64(received), received == 0 || part.total == checkpointTotal else {
+            return fail(.undecodableMessage("a checkpoint part at \(part.offset) of \(part.total) bytes; \(received) arrived so far"))
         }
         checkpointTotal = part.total
+        if received == 0 { checkpointReceived!.reserveCapacity(Int(part.total)) }
         checkpointReceived!.append(contentsOf: part.data)
         guard UInt64(checkpointReceived!.count) == part.total else { return [] }
         let whole = checkpointReceived!
