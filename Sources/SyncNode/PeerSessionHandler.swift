@@ -179,6 +179,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
             case .hello(let hello): advertised = hello.vector
             case .vector(let vector): advertised = vector
             case .pong(let nonce, let wall): measureClock(nonce: nonce, peerWallMillis: wall)
+            case .checkpointPart:
+                let (engine, link) = (self.engine, linkID)
+                onEngine { await engine.checkpointProgressed(link: link) }
             default: break
             }
             actions = session.receive(message, localVector: engine.vector)

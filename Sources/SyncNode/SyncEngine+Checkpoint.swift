@@ -44,12 +44,32 @@ extension SyncEngine {
         joinState = .waiting(asked: id, tried: tried)
         logger.info("asking for a checkpoint to join from", metadata: ["peer": "\(link.peer)"])
         link.checkpoint(.request)
-        // A peer that never finishes sending is given up on (another is asked), not waited for.
-        let (wait, peer) = (checkpointWait, link.peer)
+        // A peer that stops sending for `checkpointWait` is given up on (another is asked);
+        // one that keeps sending parts, however large its state, is waited for.
+        checkpointProgress = .now
+        let peer = link.peer
         Task { [weak self] in
-            try? await Task.sleep(for: wait)
+            var wait = await self?.checkpointWait ?? .zero
+            while wait > .zero {
+                try? await Task.sleep(for: wait)
+                guard let self else { return }
+                wait = await self.checkpointTimeLeft(link: id)
+            }
             await self?.checkpointTimedOut(link: id, peer: peer)
         }
+    }
+
+    /// A part of the state asked of `link` arrived: the wait starts again.
+    public func checkpointProgressed(link id: UInt64) {
+        guard case .waiting(id?, _) = joinState else { return }
+        checkpointProgress = .now
+    }
+
+    /// How long the state asked of `link` may still take to progress (zero: too long already,
+    /// or it is no longer asked for).
+    private func checkpointTimeLeft(link id: UInt64) -> Duration {
+        guard case .waiting(id?, _) = joinState else { return .zero }
+        return max(.zero, checkpointWait - (.now - checkpointProgress))
     }
 
     private func checkpointTimedOut(link id: UInt64, peer: NodeID) {
@@ -57,7 +77,7 @@ extension SyncEngine {
         tried.insert(peer)
         joinState = .waiting(asked: nil, tried: tried)
         links[id]?.checkpoint(.abandon)
-        logger.warning("peer did not send its checkpoint state in time; asking another", metadata: ["peer": "\(peer)", "waited": "\(checkpointWait)"])
+        logger.warning("peer stopped sending its checkpoint state; asking another", metadata: ["peer": "\(peer)", "silent-for": "\(checkpointWait)"])
         askForCheckpoint()
     }
 

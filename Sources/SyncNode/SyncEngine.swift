@@ -441,8 +441,10 @@ public actor SyncEngine {
     /// Sessions with peers that serve checkpoint states.
     var checkpointServers: [UInt64: NodeID] = [:]
     nonisolated let awaitingCheckpoint = NIOLockedValueBox(false)
-    /// How long a peer asked for its checkpoint state has to send all of it.
+    /// How long a peer asked for its checkpoint state may go without sending a part of it.
     nonisolated let checkpointWait: Duration
+    /// When the state asked for last progressed (asked, or a part arrived).
+    var checkpointProgress = ContinuousClock.now
     /// When this node last served its checkpoint state to each peer (`mayServeCheckpoint`).
     var checkpointsServed: [NodeID: ContinuousClock.Instant] = [:]
     var joinDeadlineScheduled = false

@@ -158,6 +158,38 @@ import Testing
         await joiner.node.shutdown()
     }
 
+    /// The wait is on progress, not on the whole transfer: a large state whose parts keep
+    /// coming is taken, however long all of it takes.
+    @Test func aStateWhosePartsKeepComingIsWaitedFor() async throws {
+        let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        var entries: [Entry] = []
+        for node in signers {
+            var author = node.author()
+            for index in 0..<900 { entries.append(author.write(Ops.report(node.id.participant, "gallium", "\(index + 1)", site: "site-\(index)"), at: now)) }
+        }
+        let state = try state(of: entries)
+        let parts = CheckpointPart.parts(of: state)
+        #expect(parts.count >= 2)
+        let joiner = try TestNodeProcess("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true, checkpointWait: .seconds(2))
+        try await joiner.start()
+        let peer = try await HostilePeer(identity: signers[1], trust: try pki.trustStore(), port: joiner.port)
+        try await peer.hello()
+        _ = try await within(20, "the joiner asks") { () async throws -> Bool in
+            while let message = try await peer.next() { if case .checkpointRequest = message { return true } }
+            return false
+        }
+        try await peer.send(.certificates(signers.map { OriginCertificate(node: $0.id, chain: [$0.certificate.der]) }))
+        // Each part after a pause shorter than the wait; all of them take longer than it.
+        for part in parts {
+            try await Task.sleep(for: .milliseconds(1_400))
+            try await peer.send(.checkpointPart(part))
+        }
+        try await within(20, "the joiner takes the state") { while await joiner.engine.vector.total < 2_700 { try await Task.sleep(for: .milliseconds(20)) } }
+        #expect(await joiner.engine.vector.total == 2_700)
+        await peer.close()
+        await joiner.node.shutdown()
+    }
+
     /// A checkpoint that lacks a statement of a participant of the joiner's quorum (the peer's
     /// quorum may be smaller) is not taken, but the peer is not closed for it: it is honest.
     @Test func aCheckpointOfASmallerQuorumIsNotTakenNorPunished() async throws {

@@ -351,8 +351,8 @@ public nonisolated struct Mineralsync_V1_Goodbye: Sendable {
 /// out of order, a state beyond its size limit, or one that does not check out closes the
 /// session with REASON_PROTOCOL_VIOLATION naming what is wrong; a checkpoint that lacks a
 /// statement of a participant of the new node's quorum is not taken, without closing. Then it
-/// asks another peer. A state not complete within the new node's wait (120 s) is given up on:
-/// its remaining parts are dropped as they come. Started or not, the new node then sends every
+/// asks another peer. A state whose parts stop coming for the new node's wait (120 s) is given
+/// up on: its remaining parts are dropped as they come. Started or not, the new node then sends every
 /// peer a Vector: they send what it lacks from there (everything, when it could not start from
 /// a checkpoint, or when no peer that serves checkpoints was there to ask within its wait).
 public nonisolated struct Mineralsync_V1_CheckpointRequest: Sendable {
