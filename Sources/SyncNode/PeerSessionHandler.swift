@@ -322,7 +322,10 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let loop = context.eventLoop
                 onEngine {
-                    guard let problem = await engine.checkpointArrived(state, from: peer, link: link) else { return }
+                    // Checked here, off the engine; taken (or refused) on it.
+                    guard let check = await engine.checkpointCheck(link: link) else { return }
+                    let checked = check.check(state)
+                    guard let problem = await engine.checkpointArrived(state, checked: checked, started: check.started, from: peer, link: link) else { return }
                     loop.execute {
                         let (handler, context) = bound.value
                         guard var session = handler.session else { return }

@@ -135,9 +135,48 @@ extension SyncEngine {
         for link in links.values where link.id != closing { link.checkpoint(.settled) }
     }
 
-    /// The checkpoint state a peer sent, whole. Returns nil when it was taken (or was not asked
-    /// for any more), else what is wrong with it: the session closes with that reason.
+    /// What a checkpoint state is checked against: the key histories, revocations, policy and
+    /// quorum in force when it arrived. `check` runs off the engine (a large state's signatures
+    /// take a while, and the engine serves every session meanwhile).
+    public struct CheckpointCheck: Sendable {
+        let keys: OriginKeys
+        let revoked: Set<SignerID>
+        let policy: EntryPolicy
+        let quorum: Set<ParticipantID>
+        let started = ContinuousClock.now
+
+        public func check(_ bytes: [UInt8]) -> Result<CheckpointState, CheckpointState.Problem> {
+            let (keys, revoked) = (keys, revoked)
+            return Result { () throws(CheckpointState.Problem) in
+                try CheckpointState(decoding: bytes, policy: policy, quorum: quorum, statementSigned: { signed in
+                    guard !revoked.contains(signed.signer),
+                          let key = keys.history(of: signed.statement.node).first(where: { $0.id == signed.signer }) else { return false }
+                    return signed.isSigned(by: key.key)
+                }, entrySigned: { entry in
+                    guard case .keys(let candidates) = keys.lookup(entry) else { return false }
+                    return candidates.contains { entry.signed.isSigned(by: $0) }
+                })
+            }
+        }
+    }
+
+    /// What to check the state asked of `link` against; nil when it is no longer asked for.
+    public func checkpointCheck(link id: UInt64) -> CheckpointCheck? {
+        guard !closed, case .waiting(id?, _) = joinState else { return nil }
+        return CheckpointCheck(keys: trust.keys, revoked: trust.revokedSigners, policy: registry.policy, quorum: convergence.quorum)
+    }
+
+    /// `checkpointArrived(_:checked:from:link:)`, checking the state on the engine (tests).
     public func checkpointArrived(_ bytes: [UInt8], from peer: NodeID, link id: UInt64) -> String? {
+        guard let check = checkpointCheck(link: id) else { return nil }
+        return checkpointArrived(bytes, checked: check.check(bytes), started: check.started, from: peer, link: id)
+    }
+
+    /// The checkpoint state a peer sent, whole, and what its check found (`CheckpointCheck`).
+    /// Returns nil when it was taken (or was not asked for any more), else what is wrong with it:
+    /// the session closes with that reason.
+    public func checkpointArrived(_ bytes: [UInt8], checked: Result<CheckpointState, CheckpointState.Problem>,
+                                  started: ContinuousClock.Instant = .now, from peer: NodeID, link id: UInt64) -> String? {
         guard !closed, case .waiting(let asked, var tried) = joinState, asked == id else { return nil }
         tried.insert(peer)
         joinState = .waiting(asked: nil, tried: tried)
@@ -145,18 +184,9 @@ extension SyncEngine {
             giveUpCheckpoint(because: "entries arrived before the checkpoint (from a peer that does not serve checkpoints, or written here)")
             return nil
         }
-        let started = ContinuousClock.now
-        let keys = trust.keys, revoked = trust.revokedSigners
         let state: CheckpointState
         do {
-            state = try CheckpointState(decoding: bytes, policy: registry.policy, quorum: convergence.quorum, statementSigned: { signed in
-                guard !revoked.contains(signed.signer),
-                      let key = keys.history(of: signed.statement.node).first(where: { $0.id == signed.signer }) else { return false }
-                return signed.isSigned(by: key.key)
-            }, entrySigned: { entry in
-                guard case .keys(let candidates) = keys.lookup(entry) else { return false }
-                return candidates.contains { entry.signed.isSigned(by: $0) }
-            })
+            state = try checked.get()
         } catch {
             metrics.checkpointsRefused.increment()
             logger.warning("checkpoint state refused", metadata: ["peer": "\(peer)", "reason": "\(error)"])
