@@ -140,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "mineral-syncd",
             dependencies: [
-                "MineralSyncDaemon", "NodeConfig",
+                "MineralSyncDaemon", "NodeConfig", "Registry", "SyncNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -100,6 +100,32 @@ public struct CheckpointItem: Codable, Sendable, Hashable {
     }
 }
 
+/// `POST /v1/archive`: where the daemon writes the history below the latest checkpoint (an
+/// absolute path it may write; the file must not be a directory).
+public struct ArchiveRequest: Codable, Sendable, Hashable {
+    public var path: String
+    public init(path: String) { self.path = path }
+}
+
+/// What `POST /v1/archive` wrote.
+public struct ArchiveResponse: Codable, Sendable, Hashable {
+    public var path: String
+    public var entries: UInt64
+    public var bytes: Int
+    public var versionVector: [String: UInt64]
+    public var digest: String
+    public var signedBy: [String]
+
+    public init(path: String, entries: UInt64, bytes: Int, versionVector: [String: UInt64], digest: String, signedBy: [String]) {
+        self.path = path
+        self.entries = entries
+        self.bytes = bytes
+        self.versionVector = versionVector
+        self.digest = digest
+        self.signedBy = signedBy
+    }
+}
+
 /// `GET /v1/proof`: the latest checkpoint, with everything needed to verify it offline.
 public struct ProofResponse: Codable, Sendable, Hashable {
     public var versionVector: [String: UInt64]

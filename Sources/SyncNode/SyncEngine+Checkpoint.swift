@@ -283,3 +283,47 @@ extension SyncEngine {
         }
     }
 }
+
+// MARK: the history archive
+
+extension SyncEngine {
+    public enum ArchiveRefusal: Error, Sendable, CustomStringConvertible {
+        case noCheckpoint
+        case joined
+        case failed(String)
+
+        public var description: String {
+            switch self {
+            case .noCheckpoint: "no checkpoint yet: the archive holds the history below the latest checkpoint (a node of every participant of the quorum must sign the same views)"
+            case .joined: "this node joined from a checkpoint: it holds no history before it, so it cannot archive it (a node that holds every entry can)"
+            case .failed(let reason): reason
+            }
+        }
+    }
+
+    /// Writes the history below the latest checkpoint to `path` (`HistoryArchive`), read from
+    /// the store page by page without holding the engine. The node keeps all of it.
+    public nonisolated func exportArchive(to path: String) throws(ArchiveRefusal) -> HistoryArchive.Summary {
+        let state = snapshot
+        guard let checkpoint = state.convergence.checkpoint else { throw .noCheckpoint }
+        guard historyStarts.withLockedValue({ $0.isEmpty }) else { throw .joined }
+        let store = store
+        do {
+            return try HistoryArchive.write(to: path, checkpoint: checkpoint, chains: state.chains) { emit in
+                for (feed, head) in checkpoint.vector.heads.sorted(by: { $0.key < $1.key }) {
+                    var next: UInt64 = 1
+                    while next <= head {
+                        let page = try store.entries(of: feed, in: next...head, limit: 10_000)
+                        guard !page.isEmpty else { throw ArchiveRefusal.failed("the store lacks \(feed)#\(next), which the checkpoint covers") }
+                        try emit(page)
+                        next += UInt64(page.count)
+                    }
+                }
+            }
+        } catch let refusal as ArchiveRefusal {
+            throw refusal
+        } catch {
+            throw .failed("\(error)")
+        }
+    }
+}

@@ -5,14 +5,16 @@ import Metrics
 import MineralSyncDaemon
 import NodeConfig
 import Prometheus
+import Registry
 import ServiceLifecycle
+import SyncNode
 
 @main
 struct MineralSyncd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mineral-syncd",
         abstract: "The MineralSync node: keeps the alliance's critical-mineral registry in sync with partner nodes.",
-        subcommands: [Run.self, CheckConfig.self],
+        subcommands: [Run.self, CheckConfig.self, VerifyArchive.self],
         defaultSubcommand: Run.self)
 }
 
@@ -61,6 +63,34 @@ struct Run: AsyncParsableCommand {
         if let daemon = error as? DaemonError { return daemon.description }
         let text = "\(error)"
         return text
+    }
+}
+
+struct VerifyArchive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-archive",
+        abstract: "Check a history archive (`mineralctl archive export`) against the trust anchors of a config; exit 0 when it checks out.",
+        discussion: """
+            Checks that a node of every participant the config trusts signed the archive's checkpoint, that every certificate \
+            chains to its participant's anchor, that every entry up to the checkpoint is there, signed and linked, and that \
+            their views have the digest the participants signed. Needs no daemon and no store.
+            """)
+
+    @Argument(help: "The archive file.")
+    var file: String
+    @Option(name: .long, help: "A node config whose trust anchors (and mineral catalogue) to check against.")
+    var config: String
+
+    func run() throws {
+        do {
+            let (_, materials) = try NodeMaterials.load(configurationFile: config)
+            let summary = try HistoryArchive.verify(path: file, trustStore: materials.trustStore, policy: EntryPolicy(catalogue: materials.catalogue))
+            print("\(file): OK — \(summary.entries) entries, every one signed and linked; their view digest \(summary.digest.hex) "
+                  + "was signed by \(summary.signedBy.map(\.description).joined(separator: ", "))")
+        } catch {
+            FileHandle.standardError.write(Data("\(file): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }
 

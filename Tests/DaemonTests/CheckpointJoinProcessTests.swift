@@ -91,6 +91,29 @@ struct CheckpointJoinProcessTests {
         let alert: AlertItem = try joiner.client.get("/v1/alerts/\(raised.id)")
         #expect(alert.acknowledgedBy == ["JP"])
 
+        // The history below the checkpoint, archived by a node that holds it, checks out with
+        // any node's anchors; one byte changed, or the file cut short, does not; a node that
+        // joined from a checkpoint has none to archive, and says so.
+        let archive = root.path("history.msarch")
+        let exported = try CommandRun.ctl(eu, ["archive", "export", "--out", archive])
+        #expect(exported.status == 0 && exported.output.contains("wrote "), "\(exported.output) \(exported.error)")
+        let checked = try CommandRun.run("mineral-syncd", ["verify-archive", archive, "--config", jp.configPath])
+        #expect(checked.status == 0 && checked.output.contains("OK — ") && checked.output.contains("signed by EU/eu-1, JP/jp-1, US/us-1"),
+                "\(checked.output) \(checked.error)")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
+        let whole = bytes
+        bytes[bytes.count - 40] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: archive))
+        let tampered = try CommandRun.run("mineral-syncd", ["verify-archive", archive, "--config", jp.configPath])
+        #expect(tampered.status == 1 && tampered.error.contains("does not check out"), "\(tampered.error)")
+        try whole.prefix(whole.count - 100).write(to: URL(fileURLWithPath: archive))
+        let cut = try CommandRun.run("mineral-syncd", ["verify-archive", archive, "--config", jp.configPath])
+        #expect(cut.status == 1 && cut.error.contains("ends within a frame"), "\(cut.error)")
+        let refused = try CommandRun.ctl(joiner, ["archive", "export", "--out", root.path("joined.msarch")])
+        #expect(refused.status != 0 && refused.error.contains("joined from a checkpoint: it holds no history before it"), "\(refused.error)")
+        let unwritable = try CommandRun.ctl(eu, ["archive", "export", "--out", "/proc/history.msarch"])
+        #expect(unwritable.status != 0 && unwritable.error.contains("/proc/history.msarch"), "\(unwritable.error)")
+
         // The new node holds no entry from before the checkpoint, and restarts to the same views.
         try await joiner.stop()
         #expect(try Self.storeEntries(of: joiner) <= 40 + 542 - 502)

@@ -11,6 +11,27 @@ struct ProofHandler: Sendable {
 
     func register(in router: inout AdminRouter) {
         router.on(AdminAPI.proof) { _, _ in try proof() }
+        router.on(AdminAPI.exportArchive) { _, request in try await archive(to: request.path) }
+    }
+
+    /// `archive export`: the history below the latest checkpoint, written by the daemon (it
+    /// reads its store) off the event loop.
+    private func archive(to path: String) async throws(AdminFailure) -> ArchiveResponse {
+        guard path.hasPrefix("/"), !path.hasSuffix("/"), !path.contains("\0") else {
+            throw .validation("path: \"\(path)\" must be an absolute path to a file")
+        }
+        let engine = engine
+        let outcome = await Task.detached(priority: .utility) { () -> Result<HistoryArchive.Summary, SyncEngine.ArchiveRefusal> in
+            Result { () throws(SyncEngine.ArchiveRefusal) in try engine.exportArchive(to: path) }
+        }.value
+        switch outcome {
+        case .success(let summary):
+            return ArchiveResponse(path: path, entries: summary.entries, bytes: summary.bytes, versionVector: AdminPresenter.vector(summary.vector),
+                                   digest: summary.digest.hex, signedBy: summary.signedBy.map(\.description))
+        case .failure(.noCheckpoint): throw .notFound(SyncEngine.ArchiveRefusal.noCheckpoint.description)
+        case .failure(.joined): throw AdminFailure(.conflict, "joined", SyncEngine.ArchiveRefusal.joined.description)
+        case .failure(let refusal): throw AdminFailure(.internalServerError, "internal", refusal.description)
+        }
     }
 
     private func proof() throws(AdminFailure) -> ProofResponse {

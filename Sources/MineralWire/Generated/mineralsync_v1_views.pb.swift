@@ -276,6 +276,77 @@ public nonisolated struct Mineralsync_V1_CheckpointState: Sendable {
   fileprivate var _views: Mineralsync_V1_ViewsSnapshot? = nil
 }
 
+/// History archive, version 1: the history below a checkpoint, in a file anyone holding the
+/// participants' trust anchors can check later (`mineralctl archive export` writes it,
+/// `mineral-syncd verify-archive` checks it). The file is the 8 bytes "MSARCH01", then frames,
+/// each a 4-byte big-endian length and a message: one ArchiveHeader, then ArchiveEntries until
+/// the end of the file.
+///
+/// The archive checks out when: the header's statements make a checkpoint at vector V with
+/// digest D (a statement of every participant the checker trusts, each signed by a certificate
+/// of its node that chains to that participant's anchor); the entries are, feed by feed, every
+/// entry 1...V[feed] of every feed of V, in seq order, each linked to the one before it and
+/// signed by a certificate of its origin in `chains` (the rules of entry.proto); and the views
+/// of all of them (entry.proto, "Views") have digest D.
+public nonisolated struct Mineralsync_V1_ArchiveChain: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var node: Mineralsync_V1_NodeRef {
+    get {_node ?? Mineralsync_V1_NodeRef()}
+    set {_node = newValue}
+  }
+  /// Returns true if `node` has been explicitly set.
+  public var hasNode: Bool {self._node != nil}
+  /// Clears the value of `node`. Subsequent reads from it will return its default value.
+  public mutating func clearNode() {self._node = nil}
+
+  /// DER, leaf first
+  public var chain: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _node: Mineralsync_V1_NodeRef? = nil
+}
+
+public nonisolated struct Mineralsync_V1_ArchiveHeader: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1
+  public var version: UInt32 = 0
+
+  /// the checkpoint
+  public var statements: [Mineralsync_V1_SignedStatement] = []
+
+  /// every certificate of every origin and signer
+  public var chains: [Mineralsync_V1_ArchiveChain] = []
+
+  /// how many entries the ArchiveEntries hold
+  public var entries: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Mineralsync_V1_ArchiveEntries: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// at most 10,000 per message
+  public var entries: [Mineralsync_V1_SignedEntry] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "mineralsync.v1"
@@ -565,6 +636,120 @@ nonisolated extension Mineralsync_V1_CheckpointState: SwiftProtobuf.Message, Swi
     if lhs.statements != rhs.statements {return false}
     if lhs._views != rhs._views {return false}
     if lhs.bases != rhs.bases {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mineralsync_V1_ArchiveChain: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ArchiveChain"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}node\0\u{1}chain\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._node) }()
+      case 2: try { try decoder.decodeRepeatedBytesField(value: &self.chain) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._node {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.chain.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.chain, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_ArchiveChain, rhs: Mineralsync_V1_ArchiveChain) -> Bool {
+    if lhs._node != rhs._node {return false}
+    if lhs.chain != rhs.chain {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mineralsync_V1_ArchiveHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ArchiveHeader"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}statements\0\u{1}chains\0\u{1}entries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.version) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.statements) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.chains) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.entries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.version != 0 {
+      try visitor.visitSingularUInt32Field(value: self.version, fieldNumber: 1)
+    }
+    if !self.statements.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.statements, fieldNumber: 2)
+    }
+    if !self.chains.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.chains, fieldNumber: 3)
+    }
+    if self.entries != 0 {
+      try visitor.visitSingularUInt64Field(value: self.entries, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_ArchiveHeader, rhs: Mineralsync_V1_ArchiveHeader) -> Bool {
+    if lhs.version != rhs.version {return false}
+    if lhs.statements != rhs.statements {return false}
+    if lhs.chains != rhs.chains {return false}
+    if lhs.entries != rhs.entries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mineralsync_V1_ArchiveEntries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ArchiveEntries"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_ArchiveEntries, rhs: Mineralsync_V1_ArchiveEntries) -> Bool {
+    if lhs.entries != rhs.entries {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

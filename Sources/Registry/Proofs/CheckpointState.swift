@@ -114,7 +114,7 @@ public struct CheckpointState: Sendable {
 
     /// The checkpoint the statements make: all at one vector and digest, signed, a statement of
     /// a node of every participant of the quorum among them.
-    static func checkpoint(of statements: [SignedStatement], quorum: Set<ParticipantID>,
+    public static func checkpoint(of statements: [SignedStatement], quorum: Set<ParticipantID>,
                            signed: (SignedStatement) -> Bool) throws(Problem) -> ConvergenceTracker.Checkpoint {
         guard !quorum.isEmpty else { throw .missingCoSignatures([]) }
         guard let first = statements.first else { throw .missingCoSignatures(quorum.sorted()) }

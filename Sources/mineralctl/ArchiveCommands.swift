@@ -1,0 +1,32 @@
+import AdminAPI
+import ArgumentParser
+import Foundation
+
+struct Archive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The history below the latest checkpoint, in a file anyone holding the trust anchors can check later.",
+        subcommands: [Export.self])
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the history below the latest checkpoint to a file (the node keeps all of it).",
+            discussion: """
+                The daemon writes the file (it reads its store): FILE must be a path the daemon may write, a new file \
+                mode 0600. The archive holds the checkpoint's co-signed statements, every certificate that signed, and \
+                every entry up to the checkpoint. Check it anywhere with `mineral-syncd verify-archive FILE --config NODE.yaml`.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The archive file to write.") var out: String
+
+        func run() throws {
+            let path = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+            let written = try Exit.guarding { try global.client.call(AdminAPI.exportArchive, ArchiveRequest(path: path)) }
+            if global.json { return Output.json(written) }
+            print("wrote \(written.entries) entries (\(written.bytes) bytes) to \(written.path); check it with: mineral-syncd verify-archive \(written.path) --config NODE.yaml")
+            Output.fields([
+                ("checkpoint", "\(written.entries) entries, digest \(written.digest.prefix(16)), signed by \(written.signedBy.joined(separator: ", "))"),
+                ("vector", Output.vector(written.versionVector)),
+            ])
+        }
+    }
+}
