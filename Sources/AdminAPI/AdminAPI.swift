@@ -14,6 +14,7 @@ public enum AdminAPI {
     /// The latest checkpoint, verifiable offline (404 until there is one).
     public static let proof = AdminEndpoint<NoBody, ProofResponse>(.get, "/v1/proof")
     public static let exportArchive = AdminEndpoint<ArchiveRequest, ArchiveResponse>(.post, "/v1/archive", successStatus: 201)
+    public static let dropArchivedHistory = AdminEndpoint<ArchiveRequest, ArchiveDropResponse>(.post, "/v1/archive/drop")
 
     // Reserves and targets
     public static let reserves = AdminEndpoint<NoBody, [ReserveItem]>(.get, "/v1/reserves", query: ["participant", "mineral"])
@@ -33,7 +34,7 @@ public enum AdminAPI {
 
     /// Every endpoint, in the order `mineralctl` documents them.
     public static let all: [AnyAdminEndpoint] = [
-        .init(status), .init(peers), .init(minerals), .init(sync), .init(watch), .init(cutFeed), .init(proof), .init(exportArchive),
+        .init(status), .init(peers), .init(minerals), .init(sync), .init(watch), .init(cutFeed), .init(proof), .init(exportArchive), .init(dropArchivedHistory),
         .init(reserves), .init(reportReserve), .init(importReserves), .init(reserveHistory), .init(targets), .init(setTarget),
         .init(alerts), .init(raiseAlert), .init(alert), .init(acknowledgeAlert), .init(resolveAlert), .init(updateAlert),
     ]

@@ -126,6 +126,19 @@ public struct ArchiveResponse: Codable, Sendable, Hashable {
     }
 }
 
+/// What `POST /v1/archive/drop` dropped: the entries below the checkpoint (of `checkpoint`
+/// entries) that the archive at `path` holds.
+public struct ArchiveDropResponse: Codable, Sendable, Hashable {
+    public var path: String
+    public var dropped: Int
+    public var checkpoint: UInt64
+    public init(path: String, dropped: Int, checkpoint: UInt64) {
+        self.path = path
+        self.dropped = dropped
+        self.checkpoint = checkpoint
+    }
+}
+
 /// `GET /v1/proof`: the latest checkpoint, with everything needed to verify it offline.
 public struct ProofResponse: Codable, Sendable, Hashable {
     public var versionVector: [String: UInt64]

@@ -187,6 +187,12 @@ public enum ConfigurationParser {
             r.finish(section)
         }
 
+        var history = NodeConfiguration.History()
+        if let section = r.section(document, "history", required: false) {
+            if let value = r.boolean(section, "drop-archived") { history.dropArchived = value }
+            r.finish(section)
+        }
+
         var extensions: [(id: String, name: String)] = []
         if let section = r.section(document, "minerals", required: false) {
             for (item, key) in r.list(section, "extensions") {
@@ -210,6 +216,7 @@ public enum ConfigurationParser {
         configuration.pinnedPeers = pinnedPeers
         configuration.sync = sync
         configuration.proofs = proofs
+        configuration.history = history
         configuration.logging = logging
         configuration.mineralExtensions = extensions
         configuration.source = NodeConfiguration.Source(file: r.file, lines: r.lines)

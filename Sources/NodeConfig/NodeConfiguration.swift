@@ -56,6 +56,14 @@ public struct NodeConfiguration: Sendable, Hashable {
         public var maximumClockSkew: ConfigDuration = .seconds(60)
     }
 
+    /// What may happen to the history below a checkpoint once it is archived.
+    public struct History: Sendable, Hashable {
+        /// `mineralctl archive drop` may remove the entries an archive holds from the store
+        /// (the node then holds them no more, as a node that joined from that checkpoint).
+        public var dropArchived = false
+        public init() {}
+    }
+
     public struct Logging: Sendable, Hashable {
         public var format: LogFormat = .text
         public var level: String = "info"
@@ -76,6 +84,7 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var pinnedPeers: [HostPort: NodeID] = [:]
     public var sync = Sync()
     public var proofs = Proofs()
+    public var history = History()
     public var logging = Logging()
     /// Minerals this alliance added to the standard catalogue (id → display name).
     public var mineralExtensions: [(id: String, name: String)] = []

@@ -526,6 +526,23 @@ public final class RegistryStore: Sendable {
         }
     }
 
+    /// Drops the history below a checkpoint (archived elsewhere) in one transaction: every
+    /// entry at or before `vector`'s position of its feed, the snapshot (the next load folds
+    /// from `state`, kept as the one this node starts from, and the entries after it). Returns
+    /// how many entries were dropped.
+    public func dropHistory(below vector: VersionVector, startingFrom state: [UInt8]) throws(StoreError) -> Int {
+        try write { db in
+            var dropped = 0
+            for (feed, seq) in vector.heads.sorted(by: { $0.key < $1.key }) {
+                try db.execute(sql: "DELETE FROM entry WHERE origin = ? AND seq <= ?", arguments: [feed.description, Int64(seq)])
+                dropped += db.changesCount
+            }
+            try db.execute(sql: "DELETE FROM snapshot; DELETE FROM feed_ids")
+            try Self.putCheckpointState(state, kind: "joined", in: db)
+            return dropped
+        }
+    }
+
     private static func putCheckpointState(_ state: [UInt8], kind: String, in db: Database) throws {
         try db.execute(sql: "INSERT INTO checkpoint_state(kind, state, checksum) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET state = excluded.state, checksum = excluded.checksum",
                        arguments: [kind, Data(state), Data(SHA256.hash(state).bytes)])

@@ -327,3 +327,62 @@ extension SyncEngine {
         }
     }
 }
+
+extension SyncEngine {
+    /// Drops the history below the latest checkpoint from the store, once `archive` (a file
+    /// `exportArchive` wrote) checks out against this node's trust anchors and covers exactly
+    /// that checkpoint. Afterwards the node is as one that joined from it: it shows the same
+    /// views, serves and holds only what follows. Only with `history.drop-archived`.
+    public nonisolated func dropArchivedHistory(verifiedBy archive: String) async throws(ArchiveRefusal) -> (dropped: Int, checkpoint: UInt64) {
+        guard mayDropArchivedHistory else {
+            throw .failed("history.drop-archived is false in this node's config: it keeps every entry (set it to true and restart to allow this)")
+        }
+        let state = snapshot
+        guard let checkpoint = state.convergence.checkpoint else { throw .noCheckpoint }
+        let summary: HistoryArchive.Summary
+        do { summary = try HistoryArchive.verify(path: archive, trustStore: state.trustStore, policy: await registryPolicy) } catch {
+            throw .failed("\(archive): \(error)")
+        }
+        guard summary.vector == checkpoint.vector, summary.digest == checkpoint.digest else {
+            throw .failed("\(archive) holds the history below a checkpoint of \(summary.vector.total) entries, not the latest (\(checkpoint.vector.total)): export it again")
+        }
+        return try await dropHistory(below: checkpoint)
+    }
+
+    var registryPolicy: EntryPolicy { registry.policy }
+
+    private func dropHistory(below checkpoint: ConvergenceTracker.Checkpoint) async throws(ArchiveRefusal) -> (dropped: Int, checkpoint: UInt64) {
+        guard convergence.checkpoint == checkpoint else { throw .failed("a newer checkpoint formed meanwhile: export it again") }
+        // The state this node serves for that checkpoint is what it starts from afterwards.
+        let check = CheckpointCheck(keys: trust.keys, revoked: trust.revokedSigners, policy: registry.policy,
+                                    quorum: Set(checkpoint.statements.map(\.statement.node.participant)))
+        guard let served = await store.servedCheckpointState(), case .success(let start) = check.check(served),
+              start.checkpoint.vector == checkpoint.vector, start.checkpoint.digest == checkpoint.digest else {
+            throw .failed("this node does not serve the state of its latest checkpoint yet (it is built when the checkpoint forms): try again shortly")
+        }
+        let digest = registry.views.digest
+        let dropped: Int
+        do { dropped = try store.dropHistory(below: checkpoint.vector, startingFrom: served) } catch { throw .failed("\(error)") }
+        let (limits, quota) = (registry.waitingLimits, registry.feedQuota)
+        do {
+            let loaded = try store.load(policy: registry.policy, key: author.key, revokedSigners: trust.revokedSigners, waitingLimits: limits)
+            registry = loaded.registry
+            registry.feedQuota = quota
+            joined = loaded.joined
+        } catch {
+            throw .failed("the history was dropped, but the registry could not be read back: \(error) (restart the node)")
+        }
+        snapshotVector = VersionVector()
+        historyStarts.withLockedValue { $0 = Self.historyStarts(of: joined) }
+        convergenceReport.joinedFrom = joined?.checkpoint
+        headIDs = Self.headIDs(of: registry.ledger)
+        if registry.views.digest != digest {
+            logger.critical("the views after dropping the archived history differ from those before: restart the node",
+                            metadata: ["before": "\(digest.hex)", "after": "\(registry.views.digest.hex)"])
+        }
+        logger.notice("archived history dropped from the store", metadata: ["entries": "\(dropped)", "checkpoint": "\(checkpoint.vector.total)"])
+        saveSnapshotNow()
+        publish()
+        return (dropped, checkpoint.vector.total)
+    }
+}

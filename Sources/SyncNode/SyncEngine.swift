@@ -131,6 +131,7 @@ public actor SyncEngine {
                 policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
                 claimProofTimeout: Duration = .seconds(3), maximumClockSkewMillis: Int64 = 60_000,
                 snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, joinFromCheckpoint: Bool = false, checkpointWait: Duration = .seconds(120),
+                mayDropArchivedHistory: Bool = false,
                 proofQuorum: Set<ParticipantID>? = nil, logger: Logger,
                 clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
         node = store.node
@@ -139,6 +140,7 @@ public actor SyncEngine {
         self.maximumClockSkewMillis = maximumClockSkewMillis
         self.snapshotInterval = snapshotInterval
         self.checkpointWait = checkpointWait
+        self.mayDropArchivedHistory = mayDropArchivedHistory
         self.logger = logger
         self.clock = clock
         var chains = try store.loadCertificateChains()
@@ -443,6 +445,8 @@ public actor SyncEngine {
     nonisolated let awaitingCheckpoint = NIOLockedValueBox(false)
     /// How long a peer asked for its checkpoint state may go without sending a part of it.
     nonisolated let checkpointWait: Duration
+    /// `history.drop-archived`: the history below an archived checkpoint may be dropped.
+    public nonisolated let mayDropArchivedHistory: Bool
     /// When the state asked for last progressed (asked, or a part arrived).
     var checkpointProgress = ContinuousClock.now
     /// When this node last served its checkpoint state to each peer (`mayServeCheckpoint`).
@@ -471,6 +475,9 @@ public actor SyncEngine {
 
     /// Saves the registry as it is now (`RegistryStore.saveSnapshot`). A failure is logged: the
     /// previous snapshot and the entries still give the same registry.
+    /// `saveSnapshot`, for the engine's extensions.
+    func saveSnapshotNow() { saveSnapshot() }
+
     private func saveSnapshot() {
         guard registry.vector != snapshotVector else { return }
         let started = ContinuousClock.now

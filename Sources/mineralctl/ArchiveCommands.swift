@@ -5,7 +5,24 @@ import Foundation
 struct Archive: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The history below the latest checkpoint, in a file anyone holding the trust anchors can check later.",
-        subcommands: [Export.self])
+        subcommands: [Export.self, Drop.self])
+
+    struct Drop: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drop the history below the latest checkpoint from the store, once its archive checks out.",
+            discussion: """
+                Only with `history.drop-archived: true` in the node's config. The daemon checks FILE as                 `mineral-syncd verify-archive` does and that it covers the latest checkpoint, then removes those entries: the                 node shows the same registry, and holds and serves only what followed (as a node that joined from that                 checkpoint). Keep the archive: the node cannot give that history back.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The archive of the latest checkpoint (`archive export`).") var archive: String
+
+        func run() throws {
+            let path = archive.hasPrefix("/") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
+            let dropped = try Exit.guarding { try global.client.call(AdminAPI.dropArchivedHistory, ArchiveRequest(path: path)) }
+            if global.json { return Output.json(dropped) }
+            print("dropped \(dropped.dropped) entries below the checkpoint of \(dropped.checkpoint) entries; \(dropped.path) holds them")
+        }
+    }
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(

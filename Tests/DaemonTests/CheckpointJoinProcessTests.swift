@@ -38,8 +38,10 @@ struct CheckpointJoinProcessTests {
         let links = ["EU": ["US", "JP"], "US": ["JP"], "JP": [String]()]
         let proofs = "proofs:\n  interval: 1s\n"
         func daemon(_ participant: String) throws -> DaemonProcess {
+            // EU may drop the history it archived; the others keep every entry (the default).
             try DaemonProcess(participant, "\(participant.lowercased())-1", port: ports[participant]!, peers: links[participant]!.map { ports[$0]! },
-                              root: root.url.path, pki: pki, files: files, extraConfig: proofs)
+                              root: root.url.path, pki: pki, files: files,
+                              extraConfig: proofs + (participant == "EU" ? "history:\n  drop-archived: true\n" : ""))
         }
         let (eu, us, jp) = (try daemon("EU"), try daemon("US"), try daemon("JP"))
         for node in [eu, us, jp] { try await node.start() }
@@ -95,19 +97,20 @@ struct CheckpointJoinProcessTests {
         // any node's anchors; one byte changed, or the file cut short, does not; a node that
         // joined from a checkpoint has none to archive, and says so.
         let archive = root.path("history.msarch")
+        try await eu.waitForLog("checkpoint state of 542 entries served from now on", seconds: 30)
         let exported = try CommandRun.ctl(eu, ["archive", "export", "--out", archive])
         #expect(exported.status == 0 && exported.output.contains("wrote "), "\(exported.output) \(exported.error)")
         let checked = try CommandRun.run("mineral-syncd", ["verify-archive", archive, "--config", jp.configPath])
         #expect(checked.status == 0 && checked.output.contains("OK — ") && checked.output.contains("signed by EU/eu-1, JP/jp-1, US/us-1"),
                 "\(checked.output) \(checked.error)")
         var bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
-        let whole = bytes
+        let copy = root.path("changed.msarch")
         bytes[bytes.count - 40] ^= 0x01
-        try bytes.write(to: URL(fileURLWithPath: archive))
-        let tampered = try CommandRun.run("mineral-syncd", ["verify-archive", archive, "--config", jp.configPath])
+        try bytes.write(to: URL(fileURLWithPath: copy))
+        let tampered = try CommandRun.run("mineral-syncd", ["verify-archive", copy, "--config", jp.configPath])
         #expect(tampered.status == 1 && tampered.error.contains("does not check out"), "\(tampered.error)")
-        try whole.prefix(whole.count - 100).write(to: URL(fileURLWithPath: archive))
-        let cut = try CommandRun.run("mineral-syncd", ["verify-archive", archive, "--config", jp.configPath])
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: copy))
+        let cut = try CommandRun.run("mineral-syncd", ["verify-archive", copy, "--config", jp.configPath])
         #expect(cut.status == 1 && cut.error.contains("ends within a frame"), "\(cut.error)")
         let refused = try CommandRun.ctl(joiner, ["archive", "export", "--out", root.path("joined.msarch")])
         #expect(refused.status != 0 && refused.error.contains("joined from a checkpoint: it holds no history before it"), "\(refused.error)")
@@ -121,6 +124,30 @@ struct CheckpointJoinProcessTests {
         try await joiner.start()
         try await joiner.waitForLog("this node joined from a checkpoint: it holds no entry before it", after: mark)
         #expect(try joiner.status().viewDigest == expected.viewDigest)
+
+        // Dropping the archived history: refused where the config keeps everything, and with an
+        // archive that does not check out; done at EU, which then shows the same registry,
+        // holds only what followed, and restarts to the same views.
+        let kept = try CommandRun.ctl(jp, ["archive", "drop", "--archive", archive])
+        #expect(kept.status != 0 && kept.error.contains("history.drop-archived is false"), "\(kept.error)")
+        let unchecked = try CommandRun.ctl(eu, ["archive", "drop", "--archive", copy])
+        #expect(unchecked.status != 0 && unchecked.error.contains("ends within a frame"), "\(unchecked.error)")
+        #expect(try Self.storeEntries(of: eu) == 542)
+        let dropped = try CommandRun.ctl(eu, ["archive", "drop", "--archive", archive])
+        #expect(dropped.status == 0 && dropped.output.contains("dropped 542 entries"), "\(dropped.output) \(dropped.error)")
+        #expect(try eu.status().viewDigest == expected.viewDigest)
+        #expect(try eu.status().joinedFrom?.entries == 542)
+        #expect(try Self.storeEntries(of: eu) == 0)
+        try await eu.stop()
+        mark = eu.logText.count
+        try await eu.start()
+        try await eu.waitForLog("this node joined from a checkpoint: it holds no entry before it", after: mark)
+        #expect(try eu.status().viewDigest == expected.viewDigest)
+        // And it goes on writing and syncing.
+        let _: WriteResponse = try eu.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "9", site: "after-drop"))
+        try eu.syncAndWait(with: [us, jp])
+        #expect(try us.status().viewDigest == (try eu.status().viewDigest))
+
         for node in [eu, us, jp, joiner] { _ = try await node.stop() }
     }
 }

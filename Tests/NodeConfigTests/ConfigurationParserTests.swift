@@ -46,6 +46,8 @@ struct ConfigurationParserTests {
         proofs:
           interval: 5s
           quorum: [EU, US]
+        history:
+          drop-archived: true
         log:
           format: json
           level: debug
@@ -80,6 +82,8 @@ struct ConfigurationParserTests {
         #expect(configuration.sync.invalidEntriesPerSession == 500)
         #expect(configuration.sync.snapshotInterval == 20_000)
         #expect(configuration.sync.joinFromCheckpoint && configuration.sync.maximumCheckpointBytes == 64 << 20)
+        #expect(configuration.history.dropArchived)
+        #expect(!NodeConfiguration.History().dropArchived, "the default keeps every entry")
         #expect(configuration.proofs.interval.milliseconds == 5_000 && configuration.proofs.quorum == ["EU", "US"])
         #expect(configuration.sync.maximumFeedBytes == 2 << 30)
         #expect(configuration.pinnedPeers == [HostPort(host: "127.0.0.1", port: 7702): try NodeID("US/us-1")])

@@ -12,6 +12,21 @@ struct ProofHandler: Sendable {
     func register(in router: inout AdminRouter) {
         router.on(AdminAPI.proof) { _, _ in try proof() }
         router.on(AdminAPI.exportArchive) { _, request in try await archive(to: request.path) }
+        router.on(AdminAPI.dropArchivedHistory) { _, request in try await drop(verifiedBy: request.path) }
+    }
+
+    /// `archive drop`: the history below the latest checkpoint leaves the store, once the
+    /// archive at `path` checks out and covers it.
+    private func drop(verifiedBy path: String) async throws(AdminFailure) -> ArchiveDropResponse {
+        guard path.hasPrefix("/") else { throw .validation("path: \"\(path)\" must be an absolute path to an archive") }
+        do {
+            let (dropped, checkpoint) = try await engine.dropArchivedHistory(verifiedBy: path)
+            return ArchiveDropResponse(path: path, dropped: dropped, checkpoint: checkpoint)
+        } catch .noCheckpoint {
+            throw .notFound(SyncEngine.ArchiveRefusal.noCheckpoint.description)
+        } catch {
+            throw AdminFailure(.conflict, "refused", error.description)
+        }
     }
 
     /// `archive export`: the history below the latest checkpoint, written by the daemon (it

@@ -102,6 +102,7 @@ public final class NodeDaemon: Sendable {
                                     maximumClockSkewMillis: configuration.sync.maximumClockSkew.milliseconds,
                                     snapshotInterval: configuration.sync.snapshotInterval,
                                     joinFromCheckpoint: configuration.sync.joinFromCheckpoint,
+                                    mayDropArchivedHistory: configuration.history.dropArchived,
                                     proofQuorum: configuration.proofs.quorum.map(Set.init), logger: logger)
         } catch {
             try? store.close()
