@@ -70,6 +70,11 @@ struct Reserve: ParsableCommand {
             Output.table(["AS OF", "SITE", "QUANTITY", "REPORTED BY", "NOTE"], items.map {
                 [Output.time($0.asOf), $0.site.isEmpty ? "(total)" : $0.site, "\($0.quantity) \($0.unit)", $0.reportedBy, $0.note]
             })
+            // A node that joined from a checkpoint (or dropped archived history) holds none before it.
+            if let start = (try? global.client.call(AdminAPI.status))?.joinedFrom {
+                print("\nthis node holds the history from the checkpoint at \(start.entries) entries on: reports before it are at "
+                      + "nodes that hold every entry, and in archives of it (mineralctl archive export)")
+            }
         }
     }
 

@@ -74,6 +74,9 @@ struct CheckpointJoinProcessTests {
         #expect(try eu.status().joinedFrom == nil)
         let shown = try CommandRun.ctl(joiner, ["status"])
         #expect(shown.output.contains("from the checkpoint at \(joinedFrom.entries) entries"), "\(shown.output)")
+        let history = try CommandRun.ctl(joiner, ["reserve", "history", "gallium"])
+        #expect(history.status == 0 && history.output.contains("this node holds the history from the checkpoint at \(joinedFrom.entries) entries on"),
+                "\(history.output) \(history.error)")
 
         // US from its snapshot (a clean stop), JP from every entry (its snapshot deleted).
         try await us.stop()
