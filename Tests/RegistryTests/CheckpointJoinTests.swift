@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func joiningAtAnyVectorShowsWhatFoldingEverythingShows() async {
-        await propertyCheck(count: 150, input: Gen.uint64(), Gen.int(in: 2...60)) { seed, size in
+        await propertyCheck(count: 80, input: Gen.uint64(), Gen.int(in: 2...60)) { seed, size in
             var random = SplitMix64(seed: seed)
             let history = RandomHistory.make(alliance: Self.alliance, size: size, random: &random)
             var everything = MineralRegistry()
