@@ -147,12 +147,7 @@ public enum HistoryArchive {
         let quorum = Set(trustStore.anchors.keys.compactMap { try? ParticipantID($0) })
         let checkpoint: ConvergenceTracker.Checkpoint
         do {
-            checkpoint = try CheckpointState.checkpoint(of: statements, quorum: quorum) { signed in
-                guard !revoked.contains(signed.signer), let key = keys.history(of: signed.statement.node).first(where: { $0.id == signed.signer }) else {
-                    return false
-                }
-                return signed.isSigned(by: key.key)
-            }
+            checkpoint = try CheckpointState.checkpoint(of: statements, quorum: quorum) { keys.verifies($0, revoked: revoked) }
         } catch {
             throw .checkpoint(error.description)
         }

@@ -148,11 +148,8 @@ extension SyncEngine {
         public func check(_ bytes: [UInt8]) -> Result<CheckpointState, CheckpointState.Problem> {
             let (keys, revoked) = (keys, revoked)
             return Result { () throws(CheckpointState.Problem) in
-                try CheckpointState(decoding: bytes, policy: policy, quorum: quorum, statementSigned: { signed in
-                    guard !revoked.contains(signed.signer),
-                          let key = keys.history(of: signed.statement.node).first(where: { $0.id == signed.signer }) else { return false }
-                    return signed.isSigned(by: key.key)
-                }, entrySigned: { entry in
+                try CheckpointState(decoding: bytes, policy: policy, quorum: quorum, statementSigned: { keys.verifies($0, revoked: revoked) },
+                                    entrySigned: { entry in
                     guard case .keys(let candidates) = keys.lookup(entry) else { return false }
                     return candidates.contains { entry.signed.isSigned(by: $0) }
                 })

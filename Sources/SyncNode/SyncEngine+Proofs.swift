@@ -53,14 +53,12 @@ extension SyncEngine {
         var fresh: [SignedStatement] = []
         var refused = 0
         for signed in statements {
-            let statement = signed.statement
             // What is already held costs nothing: no signature check, no count.
             if convergence.holds(signed) { continue }
             let taken = statementsTaken[peer, default: 0]
             guard taken < Self.statementsPerRound else { break }
             statementsTaken[peer] = taken + 1
-            guard let key = trust.keys.history(of: statement.node).first(where: { $0.id == signed.signer }),
-                  !trust.revokedSigners.contains(signed.signer), signed.isSigned(by: key.key) else {
+            guard trust.keys.verifies(signed, revoked: trust.revokedSigners) else {
                 refused += 1
                 continue
             }

@@ -7,6 +7,12 @@ struct Archive: ParsableCommand {
         abstract: "The history below the latest checkpoint, in a file anyone holding the trust anchors can check later.",
         subcommands: [Export.self, Drop.self])
 
+    /// The daemon opens the file, from its own working directory: a relative path is this
+    /// command's.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
     struct Drop: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Drop the history below the latest checkpoint from the store, once its archive checks out.",
@@ -17,8 +23,7 @@ struct Archive: ParsableCommand {
         @Option(help: "The archive of the latest checkpoint (`archive export`).") var archive: String
 
         func run() throws {
-            let path = archive.hasPrefix("/") ? archive : FileManager.default.currentDirectoryPath + "/" + archive
-            let dropped = try Exit.guarding { try global.client.call(AdminAPI.dropArchivedHistory, ArchiveRequest(path: path)) }
+            let dropped = try Exit.guarding { try global.client.call(AdminAPI.dropArchivedHistory, ArchiveRequest(path: Archive.absolute(archive))) }
             if global.json { return Output.json(dropped) }
             print("dropped \(dropped.dropped) entries below the checkpoint of \(dropped.checkpoint) entries; \(dropped.path) holds them")
         }
@@ -36,8 +41,7 @@ struct Archive: ParsableCommand {
         @Option(help: "The archive file to write.") var out: String
 
         func run() throws {
-            let path = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
-            let written = try Exit.guarding { try global.client.call(AdminAPI.exportArchive, ArchiveRequest(path: path)) }
+            let written = try Exit.guarding { try global.client.call(AdminAPI.exportArchive, ArchiveRequest(path: Archive.absolute(out))) }
             if global.json { return Output.json(written) }
             print("wrote \(written.entries) entries (\(written.bytes) bytes) to \(written.path); check it with: mineral-syncd verify-archive \(written.path) --config NODE.yaml")
             Output.fields([

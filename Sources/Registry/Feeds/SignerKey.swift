@@ -81,6 +81,15 @@ public struct OriginKeys: Sendable {
         return key.covers(entry.clock) ? .keys([key.key]) : .outsideValidity(signer, wallMillis: entry.clock.wallMillis)
     }
 
+    /// Whether `signed` is signed by the key of the certificate it names, one of its node's and
+    /// not in `revoked`: how every view statement is checked (received, in a checkpoint state, in
+    /// an archive).
+    public func verifies(_ signed: SignedStatement, revoked: Set<SignerID>) -> Bool {
+        guard !revoked.contains(signed.signer),
+              let key = keys[signed.statement.node]?.first(where: { $0.id == signed.signer }) else { return false }
+        return signed.isSigned(by: key.key)
+    }
+
     /// `lookup`, for a node whose feeds in `bases` start at a checkpoint (each with the
     /// certificate that signed its entry there). A feed's key history before its base is not
     /// held there, so which certificates the feed had retired is not known: a certificate
