@@ -47,9 +47,9 @@ extension SyncEngine {
         // A peer that stops sending for `checkpointWait` is given up on (another is asked);
         // one that keeps sending parts, however large its state, is waited for.
         checkpointProgress = .now
-        let peer = link.peer
+        let (peer, first) = (link.peer, checkpointWait)
         Task { [weak self] in
-            var wait = await self?.checkpointWait ?? .zero
+            var wait = first
             while wait > .zero {
                 try? await Task.sleep(for: wait)
                 guard let self else { return }
@@ -360,19 +360,9 @@ extension SyncEngine {
         let digest = registry.views.digest
         let dropped: Int
         do { dropped = try store.dropHistory(below: checkpoint.vector, startingFrom: served) } catch { throw .failed("\(error)") }
-        let (limits, quota) = (registry.waitingLimits, registry.feedQuota)
-        do {
-            let loaded = try store.load(policy: registry.policy, key: author.key, revokedSigners: trust.revokedSigners, waitingLimits: limits)
-            registry = loaded.registry
-            registry.feedQuota = quota
-            joined = loaded.joined
-        } catch {
+        do { try reloadFromStore() } catch {
             throw .failed("the history was dropped, but the registry could not be read back: \(error) (restart the node)")
         }
-        snapshotVector = VersionVector()
-        historyStarts.withLockedValue { $0 = Self.historyStarts(of: joined) }
-        convergenceReport.joinedFrom = joined?.checkpoint
-        headIDs = Self.headIDs(of: registry.ledger)
         if registry.views.digest != digest {
             logger.critical("the views after dropping the archived history differ from those before: restart the node",
                             metadata: ["before": "\(digest.hex)", "after": "\(registry.views.digest.hex)"])

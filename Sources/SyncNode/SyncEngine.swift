@@ -475,6 +475,22 @@ public actor SyncEngine {
 
     /// Saves the registry as it is now (`RegistryStore.saveSnapshot`). A failure is logged: the
     /// previous snapshot and the entries still give the same registry.
+    /// The registry read back from the store (after a failed write, or after history left it),
+    /// with everything derived from it; the author is the caller's to adopt.
+    @discardableResult
+    func reloadFromStore() throws(StoreError) -> LoadedRegistry {
+        let quota = registry.feedQuota
+        let loaded = try store.load(policy: registry.policy, key: author.key, revokedSigners: trust.revokedSigners, waitingLimits: registry.waitingLimits)
+        registry = loaded.registry
+        registry.feedQuota = quota
+        snapshotVector = loaded.snapshotVector
+        joined = loaded.joined
+        historyStarts.withLockedValue { $0 = Self.historyStarts(of: loaded.joined) }
+        convergenceReport.joinedFrom = loaded.joined?.checkpoint
+        headIDs = Self.headIDs(of: registry.ledger)
+        return loaded
+    }
+
     /// `saveSnapshot`, for the engine's extensions.
     func saveSnapshotNow() { saveSnapshot() }
 
@@ -788,14 +804,9 @@ public actor SyncEngine {
             // Not committed: the entries must not be advertised. Rebuild from disk so memory
             // matches what is durable; peers will send them again.
             logger.critical("store write failed; reloading the registry from disk", metadata: ["reason": "\(error)"])
-            let (limits, quota) = (registry.waitingLimits, registry.feedQuota)
-            if let reloaded = try? store.load(policy: registry.policy, key: author.key, revokedSigners: trust.revokedSigners, waitingLimits: limits) {
-                registry = reloaded.registry
-                snapshotVector = reloaded.snapshotVector
+            if let reloaded = try? reloadFromStore() {
                 author = reloaded.author.signing(with: author.key, signer: author.signer, validity: author.validity)
             }
-            registry.feedQuota = quota
-            headIDs = Self.headIDs(of: registry.ledger)
             publish()
             return IngestResult()
         }
