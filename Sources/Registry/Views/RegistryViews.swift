@@ -156,8 +156,17 @@ public struct RegistryViews: Sendable {
 
     /// A participant's level of a mineral in tonnes: its reported total (site empty) when it has
     /// one, otherwise the sum of its sites. nil when it has reported neither.
-    public func level(of participant: ParticipantID, _ mineral: MineralID) -> Decimal? {
-        levels[TargetKey(participant: participant, mineral: mineral)]
+    ///
+    /// - Parameter report: a report to count as written (one not folded yet).
+    public func level(of participant: ParticipantID, _ mineral: MineralID, with report: ReserveReport? = nil) -> Decimal? {
+        if let report, report.participant == participant, report.mineral == mineral, report.site.isEmpty { return report.quantity.tonnes }
+        if let total = reserveRegisters[ReserveKey(participant: participant, mineral: mineral)]?.latest { return total.report.quantity.tonnes }
+        var sum: Decimal?
+        for (key, register) in reserveRegisters where key.participant == participant && key.mineral == mineral && key.site != report?.site {
+            sum = (sum ?? 0) + register.latest.report.quantity.tonnes
+        }
+        if let report, report.participant == participant, report.mineral == mineral { sum = (sum ?? 0) + report.quantity.tonnes }
+        return sum
     }
 
     /// Every participant's level of every mineral it reported, in one pass over the registers.
