@@ -22,7 +22,7 @@ import Registry
 public final class RegistryStore: Sendable {
     public let path: String
     public let node: NodeID
-    private let database: DatabasePool
+    let database: DatabasePool
     /// The store was created by this open: it is the newest there is.
     private let isNew: Bool
     /// The node stopped cleanly with this very file (`markCleanShutdown`'s token in it and
@@ -106,7 +106,7 @@ public final class RegistryStore: Sendable {
         pagesCheckedAtOpen = pagesChecked
     }
 
-    private static func classify(_ error: any Error, path: String) -> StoreError {
+    static func classify(_ error: any Error, path: String) -> StoreError {
         guard let error = error as? DatabaseError else { return .cannotOpen(path: path, reason: "\(error)") }
         switch error.resultCode {
         case .SQLITE_NOTADB: return .notADatabase(path: path)
@@ -117,7 +117,7 @@ public final class RegistryStore: Sendable {
         }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try database.write(body)
         } catch let error as StoreError {
@@ -127,7 +127,7 @@ public final class RegistryStore: Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try database.read(body)
         } catch let error as StoreError {
@@ -192,10 +192,15 @@ public final class RegistryStore: Sendable {
 
     /// Commits entries in one transaction (received entries in ledger order, or own entries).
     /// `clock`, when given, is the node's hybrid clock after these entries, committed with them;
-    /// `feed`, the feed the node writes from now on (a new segment), likewise.
-    public func append(_ entries: [Entry], clock: HybridTimestamp? = nil, feed: NodeID? = nil) throws(StoreError) {
-        guard !entries.isEmpty || clock != nil else { return }
-        try write { db in
+    /// `feed`, the feed the node writes from now on (a new segment), likewise. `events`
+    /// go to the hooks' outbox in the same transaction (`EventOutbox`).
+    /// - Returns: how many of the oldest undelivered events were dropped to keep the
+    ///   outbox within `outboxLimit`.
+    @discardableResult
+    public func append(_ entries: [Entry], clock: HybridTimestamp? = nil, feed: NodeID? = nil,
+                       events: [RegistryEvent] = [], committedAt: UInt64 = 0, outboxLimit: Int = EventOutbox.defaultLimit) throws(StoreError) -> Int {
+        guard !entries.isEmpty || clock != nil else { return 0 }
+        return try write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO entry(origin, seq, id, body, signature, subject) VALUES (?, ?, ?, ?, ?, ?)")
             var heads: [NodeID: UInt64] = [:]
             for entry in entries {
@@ -214,6 +219,7 @@ public final class RegistryStore: Sendable {
                     sql: "INSERT INTO node_state(key, value) VALUES ('clock', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     arguments: ["\(clock.wallMillis).\(clock.logical)"])
             }
+            return try EventOutbox.insert(events, committedAt: committedAt, limit: outboxLimit, in: db)
         }
     }
 

@@ -12,7 +12,7 @@ enum StoreSchema {
     static let applicationID: Int32 = 0x4D53_594E
     /// The migrations, oldest first. Never change or remove one that has shipped: add another.
     static let migrations = ["1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots",
-                             "4 checkpoint states"]
+                             "4 checkpoint states", "5 event outbox for hooks"]
     static var version: Int { migrations.count }
 
     static func migrator(node: NodeID) -> DatabaseMigrator {
@@ -38,6 +38,30 @@ enum StoreSchema {
                     checksum BLOB NOT NULL   -- SHA-256(state)
                 ) WITHOUT ROWID;
                 PRAGMA user_version = 4;
+                """)
+        }
+        migrator.registerMigration(migrations[4]) { db in
+            try db.execute(sql: """
+                -- What hooks are to be told, written in the transaction that commits its entry (an
+                -- outbox): none is lost to a crash. Kept until every hook has delivered it.
+                CREATE TABLE event_outbox (
+                    number       INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind         TEXT    NOT NULL,  -- RegistryEventKind, e.g. "alert-raised"
+                    entry        BLOB    NOT NULL,  -- the entry's id
+                    origin       TEXT    NOT NULL,
+                    seq          INTEGER NOT NULL,
+                    written_at   INTEGER NOT NULL,  -- the entry's clock, wall milliseconds
+                    committed_at INTEGER NOT NULL,  -- this node's clock at the commit
+                    subject      TEXT    NOT NULL,  -- "alert/<id hex>" or "level/EU/gallium"
+                    mineral      TEXT    NOT NULL,
+                    severity     INTEGER            -- alerts only
+                );
+                -- How far each hook has delivered (an event number).
+                CREATE TABLE hook_cursor (
+                    hook      TEXT    NOT NULL PRIMARY KEY,
+                    delivered INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                PRAGMA user_version = 5;
                 """)
         }
         return migrator
