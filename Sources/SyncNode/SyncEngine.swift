@@ -114,7 +114,7 @@ public actor SyncEngine {
     var waiters: [(VersionVector, CheckedContinuation<Void, Never>)] = []
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     private var observers: [UInt64: AsyncStream<[Entry]>.Continuation] = [:]
-    private var nextObserver: UInt64 = 0
+    var nextObserver: UInt64 = 0
     let metrics = EngineMetrics()
     var closed = false
     let logger: Logger
@@ -125,6 +125,11 @@ public actor SyncEngine {
     private nonisolated let published: NIOLockedValueBox<EngineSnapshot>
     private var generation: UInt64 = 0
     private var changeWatchers: [UInt64: AsyncStream<Void>.Continuation] = [:]
+    /// What the hooks want to hear of (nil: no hook), and the bound of their outbox.
+    var eventFilter: RegistryEventFilter?
+    var outboxLimit = EventOutbox.defaultLimit
+    var eventWatchers: [UInt64: AsyncStream<Void>.Continuation] = [:]
+    var outboxDropsLogged: (at: ContinuousClock.Instant, dropped: Int)?
     nonisolated let clock: @Sendable () -> UInt64
 
     public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
@@ -638,8 +643,9 @@ public actor SyncEngine {
             }
         }
         let opened = next.feed != author.feed ? next.feed : nil
+        let events = events(for: drafts)
         do {
-            try store.append(drafts, clock: next.clock.last, feed: opened)
+            try recordDrops(store.append(drafts, clock: next.clock.last, feed: opened, events: events, committedAt: clock(), outboxLimit: outboxLimit))
         } catch {
             throw .store(error)
         }
@@ -654,6 +660,7 @@ public actor SyncEngine {
         author = next
         metrics.appended.increment(by: Int64(drafts.count))
         committed(drafts)
+        if !events.isEmpty { eventsCommitted() }
         return drafts
     }
 
@@ -768,6 +775,8 @@ public actor SyncEngine {
         finishSubscriptions()
         for watcher in changeWatchers.values { watcher.finish() }
         changeWatchers = [:]
+        for watcher in eventWatchers.values { watcher.finish() }
+        eventWatchers = [:]
         let waiting = writableWaiters
         writableWaiters = []
         for waiter in waiting { waiter.resume() }
@@ -797,8 +806,9 @@ public actor SyncEngine {
         proveClaims(with: entries)
         let keys = trust.keys, bases = baseSigners
         let result = registry.ingest(entries, signers: bases.isEmpty ? keys.lookup : { keys.lookup($0, bases: bases) })
+        let events = events(for: result.accepted)
         do {
-            try store.append(result.accepted)
+            try recordDrops(store.append(result.accepted, events: events, committedAt: clock(), outboxLimit: outboxLimit))
             for fork in result.forks { try store.record(fork) }
         } catch {
             // Not committed: the entries must not be advertised. Rebuild from disk so memory
@@ -832,6 +842,7 @@ public actor SyncEngine {
         if let newest = result.accepted.map(\.clock).max() { author.observe(newest, now: clock()) }
         noteClocksAhead(of: result.accepted)
         committed(result.accepted, from: peer, alsoFromOthers: result.acceptedFromWaiting)
+        if !events.isEmpty { eventsCommitted() }
         if result.accepted.isEmpty, changedWithoutEntries { publish() }
         return result
     }
