@@ -1,4 +1,4 @@
-/// A duration written in the config as a number and a unit: `250ms`, `10s`, `5m`, `1h`.
+/// A duration written in the config as a number and a unit: `250ms`, `10s`, `5m`, `1h`, `7d`.
 public struct ConfigDuration: Sendable, Hashable, CustomStringConvertible {
     public let milliseconds: Int64
 
@@ -6,11 +6,13 @@ public struct ConfigDuration: Sendable, Hashable, CustomStringConvertible {
 
     public static func seconds(_ seconds: Int64) -> ConfigDuration { ConfigDuration(milliseconds: seconds * 1000) }
 
-    /// The longest duration a setting may have: a day.
+    /// The longest duration most settings may have: a day.
     public static let maximum = ConfigDuration(milliseconds: 86_400_000)
 
-    /// nil unless `text` is a positive whole number followed by ms, s, m or h, at most 24h.
-    public init?(parsing text: String) {
+    public static func days(_ days: Int64) -> ConfigDuration { ConfigDuration(milliseconds: days * 86_400_000) }
+
+    /// nil unless `text` is a positive whole number followed by ms, s, m, h or d, at most `maximum`.
+    public init?(parsing text: String, maximum: ConfigDuration = Self.maximum) {
         let digits = text.prefix { $0.isASCII && $0.isNumber }
         let unit = text.dropFirst(digits.count)
         guard !digits.isEmpty, digits.count <= 9, let value = Int64(digits), value > 0 else { return nil }
@@ -20,13 +22,15 @@ public struct ConfigDuration: Sendable, Hashable, CustomStringConvertible {
         case "s": scale = 1000
         case "m": scale = 60_000
         case "h": scale = 3_600_000
+        case "d": scale = 86_400_000
         default: return nil
         }
-        guard value <= Self.maximum.milliseconds / scale else { return nil }
+        guard value <= maximum.milliseconds / scale else { return nil }
         milliseconds = value * scale
     }
 
     public var description: String {
+        if milliseconds % 86_400_000 == 0, milliseconds > 86_400_000 { return "\(milliseconds / 86_400_000)d" }
         if milliseconds % 3_600_000 == 0 { return "\(milliseconds / 3_600_000)h" }
         if milliseconds % 60_000 == 0 { return "\(milliseconds / 60_000)m" }
         if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }

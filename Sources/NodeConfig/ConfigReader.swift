@@ -151,10 +151,10 @@ final class ConfigReader {
         return address
     }
 
-    func duration(_ section: Section, _ key: String) -> ConfigDuration? {
+    func duration(_ section: Section, _ key: String, maximum: ConfigDuration = .maximum) -> ConfigDuration? {
         guard let (text, node) = scalar(section, key, required: false) else { return nil }
-        guard let duration = ConfigDuration(parsing: text) else {
-            report(node, section.qualified(key), "\"\(text)\" must be a positive duration such as 500ms, 10s, 5m or 1h, at most 24h")
+        guard let duration = ConfigDuration(parsing: text, maximum: maximum) else {
+            report(node, section.qualified(key), "\"\(text)\" must be a positive duration such as 500ms, 10s, 5m or 1h, at most \(maximum == .maximum ? "24h" : "\(maximum)")")
             return nil
         }
         return duration

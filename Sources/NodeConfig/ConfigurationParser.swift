@@ -208,6 +208,7 @@ public enum ConfigurationParser {
             }
             r.finish(section)
         }
+        let hooks = readHooks(document, r, catalogue: (try? MineralCatalogue(extensions: extensions)) ?? .standard)
         r.finish(document)
 
         guard let node, let dataDirectory, let listen, let adminSocket, let tls else { return nil }
@@ -219,8 +220,86 @@ public enum ConfigurationParser {
         configuration.history = history
         configuration.logging = logging
         configuration.mineralExtensions = extensions
+        configuration.hooks = hooks
         configuration.source = NodeConfiguration.Source(file: r.file, lines: r.lines)
         return configuration
+    }
+
+    /// `hooks:`, a list: each names its events and one target, `exec:` or `webhook:`.
+    private static func readHooks(_ document: ConfigReader.Section, _ r: ConfigReader, catalogue: MineralCatalogue) -> [HookConfiguration] {
+        var hooks: [HookConfiguration] = []
+        let kinds = RegistryEventKind.allCases.map(\.rawValue).joined(separator: ", ")
+        for (item, key) in r.list(document, "hooks") {
+            guard let section = r.mapping(item, key: key) else { continue }
+            defer { r.finish(section) }
+            var events: Set<RegistryEventKind> = []
+            let listed = r.list(section, "events")
+            for (eventNode, eventKey) in listed {
+                guard let text = eventNode.string, let kind = RegistryEventKind(rawValue: text) else {
+                    r.report(eventNode, eventKey, "\"\(eventNode.string ?? "")\" is not an event: one of \(kinds)")
+                    continue
+                }
+                events.insert(kind)
+            }
+            if listed.isEmpty {
+                r.report(section.node("events") ?? section.node, "\(key).events", "names no event: list at least one of \(kinds)")
+            }
+            var severity: Severity?
+            if let text = r.string(section, "min-severity", required: false) {
+                do { severity = try Severity(parsing: text) } catch {
+                    r.report(section.node("min-severity"), "\(key).min-severity", "\"\(text)\" must be one of \(Severity.allCases.map(\.description).joined(separator: ", "))")
+                }
+                if !events.isEmpty, !events.contains(where: \.isAboutAnAlert) {
+                    r.report(section.node("min-severity"), "\(key).min-severity", "applies to alert events only, and this hook has none")
+                }
+            }
+            var minerals: Set<MineralID>?
+            if section.node("minerals") != nil {
+                var named = Set<MineralID>()
+                let listedMinerals = r.list(section, "minerals")
+                for (mineralNode, mineralKey) in listedMinerals {
+                    do { named.insert(try catalogue.resolve(mineralNode.string ?? "")) } catch {
+                        r.report(mineralNode, mineralKey, "\"\(mineralNode.string ?? "")\" is not a mineral of the catalogue (mineralctl minerals lists them)")
+                    }
+                }
+                if listedMinerals.isEmpty { r.report(section.node("minerals"), "\(key).minerals", "names no mineral (leave it out for every mineral)") }
+                minerals = named
+            }
+            let exec = r.path(section, "exec", required: false)
+            let webhookText = r.string(section, "webhook", required: false)
+            var target: HookConfiguration.Target?
+            switch (exec, webhookText) {
+            case (let path?, nil): target = .exec(path)
+            case (nil, let text?):
+                switch WebhookAddress.parse(text) {
+                case .success(let address): target = .webhook(address)
+                case .failure(let problem): r.report(section.node("webhook"), "\(key).webhook", "\"\(text)\" \(problem)")
+                }
+            case (.some, .some): r.report(section.node, key, "has both exec: and webhook:; a hook does one (write two hooks for both)")
+            case (nil, nil):
+                if section.node("exec") == nil, section.node("webhook") == nil {
+                    r.report(section.node, key, "needs exec: (a program run with the event on its standard input) or webhook: (an http:// URL posted the event)")
+                }
+            }
+            let timeout = r.duration(section, "timeout", maximum: .seconds(300))
+            let maximumAge = r.duration(section, "max-age", maximum: .days(3650))
+            let name = r.string(section, "name", required: false)
+            if let name, name.count > 64 || name.contains(where: { $0.isNewline || $0 == "\"" }) {
+                r.report(section.node("name"), "\(key).name", "must be at most 64 characters, on one line, without quotes")
+            }
+            guard let target, !events.isEmpty else { continue }
+            var hook = HookConfiguration(name: name ?? target.description, events: events, target: target)
+            hook.minimumSeverity = severity
+            hook.minerals = minerals
+            if let timeout { hook.timeout = timeout }
+            if let maximumAge { hook.maximumAge = maximumAge }
+            if hooks.contains(where: { $0.name == hook.name }) {
+                r.report(section.node("name") ?? section.node, "\(key).name", "\"\(hook.name)\" names another hook too: give each hook a name of its own")
+                continue
+            }
+            hooks.append(hook)
+        }
+        return hooks
     }
 
     static func problem(from error: YamlError, file: String) -> ConfigProblem {

@@ -88,6 +88,8 @@ public struct NodeConfiguration: Sendable, Hashable {
     public var logging = Logging()
     /// Minerals this alliance added to the standard catalogue (id → display name).
     public var mineralExtensions: [(id: String, name: String)] = []
+    /// Notification hooks, each with a name of its own.
+    public var hooks: [HookConfiguration] = []
 
     /// Where each value came from, so later checks of the files it names can point at the line.
     public struct Source: Sendable {
@@ -107,7 +109,7 @@ public struct NodeConfiguration: Sendable, Hashable {
     public static func == (a: Self, b: Self) -> Bool {
         a.node == b.node && a.dataDirectory == b.dataDirectory && a.listen == b.listen && a.adminSocket == b.adminSocket
             && a.adminSocketMode == b.adminSocketMode && a.metricsListen == b.metricsListen && a.tls == b.tls && a.peers == b.peers && a.pinnedPeers == b.pinnedPeers
-            && a.sync == b.sync && a.logging == b.logging
+            && a.sync == b.sync && a.logging == b.logging && a.hooks == b.hooks
             && a.mineralExtensions.map(\.id) == b.mineralExtensions.map(\.id) && a.mineralExtensions.map(\.name) == b.mineralExtensions.map(\.name)
     }
 

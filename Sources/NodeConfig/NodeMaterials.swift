@@ -42,6 +42,15 @@ public struct NodeMaterials: Sendable {
         }
         let catalogue = attempt("minerals.extensions") { try MineralCatalogue(extensions: configuration.mineralExtensions) }
         checkDirectories(configuration, into: &problems)
+        for (index, hook) in configuration.hooks.enumerated() {
+            guard case .exec(let program) = hook.target else { continue }
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: program, isDirectory: &isDirectory) {
+                problems.append(source.problem("hooks[\(index)].exec", "\(program) does not exist"))
+            } else if isDirectory.boolValue || !FileManager.default.isExecutableFile(atPath: program) {
+                problems.append(source.problem("hooks[\(index)].exec", "\(program) is not an executable file (chmod +x?)"))
+            }
+        }
 
         // Checks that need several files, only once each file is sound on its own.
         var trustStore: TrustStore?

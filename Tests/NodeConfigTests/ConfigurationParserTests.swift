@@ -223,8 +223,12 @@ struct ConfigurationParserTests {
     }
 
     @Test func refusesMalformedDurationsAndAddresses() {
-        for text in ["", "10", "0s", "-1s", "1.5s", "10 s", "1d", "s", "25h", "3000000h", "999999999ms"] { #expect(ConfigDuration(parsing: text) == nil, "\(text)") }
+        for text in ["", "10", "0s", "-1s", "1.5s", "10 s", "2d", "1w", "s", "25h", "3000000h", "999999999ms"] { #expect(ConfigDuration(parsing: text) == nil, "\(text)") }
         #expect(ConfigDuration(parsing: "24h")?.milliseconds == 86_400_000)
+        #expect(ConfigDuration(parsing: "1d")?.milliseconds == 86_400_000)
+        // A setting may allow longer: a hook's max-age, up to ten years.
+        #expect(ConfigDuration(parsing: "7d", maximum: .days(3650))?.description == "7d")
+        #expect(ConfigDuration(parsing: "3651d", maximum: .days(3650)) == nil)
         for text in ["", "host", ":80", "host:", "host:-1", "host:65536", "::1:80", "[::1]80", "a b:1"] { #expect(HostPort(parsing: text) == nil, "\(text)") }
         #expect(HostPort(parsing: "[::1]:7701")?.description == "[::1]:7701")
     }
