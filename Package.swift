@@ -244,7 +244,10 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: ["AdminAPI", "Registry", "RegistryStore", "OpenSSLCrypto", "TestSupport", "PeerTestSupport", "SyncProtocol",
-                           .product(name: "GRDB", package: "GRDB.swift")]
+                           .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(
             name: "MineralSyncDaemonTests",

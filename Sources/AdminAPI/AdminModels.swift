@@ -38,6 +38,8 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     /// The checkpoint this node joined from (`sync.join-from-checkpoint`): it holds no entry
     /// before it. Absent for a node that holds every feed from its first entry.
     public var joinedFrom: CheckpointItem?
+    /// The notification hooks configured, and how their deliveries go; absent without hooks.
+    public var hooks: [HookItem]?
 
     public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
                 writable: Bool, feed: String, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
@@ -47,6 +49,7 @@ public struct StatusResponse: Codable, Sendable, Hashable {
         self.agreements = nil
         self.checkpoint = nil
         self.joinedFrom = nil
+        self.hooks = nil
         self.participant = participant
         self.node = node
         self.uptimeSeconds = uptimeSeconds

@@ -36,12 +36,28 @@ struct Status: ParsableCommand {
                 ?? "none yet"),
             ("history", status.joinedFrom.map { "from the checkpoint at \($0.entries) entries (joined from it: no entry before it is held here)" }
                 ?? "every entry"),
+            ("hooks", Self.hooksLine(status.hooks)),
             ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events"),
         ])
+        if let hooks = status.hooks, !hooks.isEmpty {
+            print("")
+            Output.table(["HOOK", "TARGET", "DELIVERED", "FAILURES", "QUEUED", "LAST DELIVERED", "STATE"], hooks.map { hook in
+                let state = hook.retryingSince.map { "failing since \(Output.time($0)), next try \(Output.time(hook.nextAttemptAt)): \(hook.lastError ?? "?")" } ?? "ok"
+                return [hook.name, hook.target, "\(hook.delivered)", "\(hook.failures)", "\(hook.queued)", Output.time(hook.lastDeliveredAt), state]
+            })
+        }
         if !status.securityEvents.isEmpty {
             print("")
             Output.table(["KIND", "SUBJECT", "DETAIL"], status.securityEvents.map { [$0.kind, $0.subject, $0.detail] })
         }
+    }
+}
+
+extension Status {
+    static func hooksLine(_ hooks: [HookItem]?) -> String {
+        guard let hooks, !hooks.isEmpty else { return "none configured" }
+        let failing = hooks.filter { $0.retryingSince != nil }
+        return failing.isEmpty ? "\(hooks.count) delivering" : "\(failing.count) of \(hooks.count) failing: \(failing.map(\.name).joined(separator: ", "))"
     }
 }
 

@@ -13,11 +13,11 @@ struct AdminService: Sendable {
     let logger: Logger
 
     init(engine: SyncEngine, node: SyncNode, catalogue: MineralCatalogue, startedAt: Date, certificateExpiry: @escaping @Sendable () -> Date,
-         configuredPeers: @escaping @Sendable () -> Int, logger: Logger) {
+         configuredPeers: @escaping @Sendable () -> Int, hooks: @escaping @Sendable () async -> [HookItem]? = { nil }, logger: Logger) {
         let input = AdminInput(catalogue: catalogue)
         var router = AdminRouter()
         StatusHandler(engine: engine, node: node, catalogue: catalogue, startedAt: startedAt, certificateExpiry: certificateExpiry,
-                      configuredPeers: configuredPeers).register(in: &router)
+                      configuredPeers: configuredPeers, hooks: hooks).register(in: &router)
         ReserveHandler(engine: engine, input: input).register(in: &router)
         AlertHandler(engine: engine, input: input).register(in: &router)
         ProofHandler(engine: engine).register(in: &router)

@@ -14,6 +14,7 @@ struct StatusHandler: Sendable {
     let startedAt: Date
     let certificateExpiry: @Sendable () -> Date
     let configuredPeers: @Sendable () -> Int
+    let hooks: @Sendable () async -> [HookItem]?
 
     func register(in router: inout AdminRouter) {
         router.on(AdminAPI.status) { _, _ in await status() }
@@ -62,6 +63,7 @@ struct StatusHandler: Sendable {
         }
         response.checkpoint = convergence.checkpoint.map(item)
         response.joinedFrom = convergence.joinedFrom.map(item)
+        response.hooks = await hooks()
         response.securityEvents += convergence.divergences.sorted { $0.key < $1.key }.map { node, divergence in
             SecurityEvent(kind: "views-diverge", subject: node.description, detail: divergence.description, at: nil)
         }

@@ -13,9 +13,10 @@ import SyncNode
 import UnixSignals
 
 /// `mineral-syncd`: opens the store and assembles the node's services into one `ServiceGroup`
-/// (sync node, admin socket, metrics endpoint, configuration reloader), run until SIGTERM or
-/// SIGINT. Graceful shutdown stops them in reverse order: reloads end, the metrics endpoint and
-/// the admin socket close (no new writes), then the sync node says goodbye to every peer and
+/// (sync node, notification hooks, admin socket, metrics endpoint, configuration reloader),
+/// run until SIGTERM or SIGINT. Graceful shutdown stops them in reverse order: reloads end, the
+/// metrics endpoint and the admin socket close (no new writes), the hooks stop (a delivery in
+/// flight is made again at the next start), then the sync node says goodbye to every peer and
 /// closes the store; the data directory's lock is released last.
 ///
 /// Everything that can refuse to start (the data directory, the store, TLS, the listen address,
@@ -40,6 +41,8 @@ public final class NodeDaemon: Sendable {
     }
 
     public func run() async throws {
+        // A hook's program that exits without reading its input must not stop the node.
+        signal(SIGPIPE, SIG_IGN)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         // The admin socket and the metrics endpoint on a loop of their own: an operator's request
         // never waits behind the sessions' TLS and frames.
@@ -130,9 +133,18 @@ public final class NodeDaemon: Sendable {
             await abandon()
             throw DaemonError.listen(address: "\(configuration.listen)", reason: Self.reason(error))
         }
+        let hooks: HookService
+        do {
+            hooks = try await HookService(hooks: configuration.hooks, engine: engine, store: store, group: adminGroup, logger: logger)
+        } catch {
+            await abandon()
+            throw DaemonError.store("setting up the hooks: \(error)")
+        }
+        let board = hooks.board, hooksConfigured = !configuration.hooks.isEmpty
         let admin = AdminService(engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),
                                  certificateExpiry: { [reloader] in reloader.certificateExpiry },
                                  configuredPeers: { [reloader] in reloader.configuredPeerCount },
+                                 hooks: { hooksConfigured ? board.items(newest: (try? await store.newestEvent()) ?? 0) : nil },
                                  logger: logger)
         do {
             opened.append(try await HTTPServer.start(.unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),
@@ -158,7 +170,8 @@ public final class NodeDaemon: Sendable {
             "node": "\(configuration.node)", "listen": "\(node.boundPort.map { "\(configuration.listen.host):\($0)" } ?? "?")",
             "admin": "\(configuration.adminSocket)", "entries": "\(engine.vector.total)",
         ])
-        return [SyncNodeService(engine: engine, node: node, proofInterval: .milliseconds(configuration.proofs.interval.milliseconds), logger: logger)] + opened.map { HTTPServerService(channel: $0) } + [reloader]
+        return [SyncNodeService(engine: engine, node: node, proofInterval: .milliseconds(configuration.proofs.interval.milliseconds), logger: logger), hooks]
+            + opened.map { HTTPServerService(channel: $0) } + [reloader]
     }
 
     private func syncSettings() -> SyncNode.Configuration {

@@ -1,0 +1,204 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Runs the hook's program with the event's JSON on its standard input and
+/// `MINERALSYNC_EVENT` / `MINERALSYNC_EVENT_ID` in its environment. Exit status 0 is delivered;
+/// anything else, or no exit within the timeout, is a failure that names the status and the
+/// start of its standard error.
+///
+/// The program runs in a process group of its own, with every signal at its default (the daemon
+/// ignores SIGPIPE and traps SIGTERM, and would otherwise pass that on): at the timeout, or
+/// when the node stops, the group is sent SIGTERM, and SIGKILL two seconds later if it is still
+/// there, so a script's own children go with it.
+struct ExecHook: HookDeliverer {
+    let program: String
+
+    func deliver(_ body: [UInt8], kind: String, id: String, timeout: Duration) async -> HookAttempt {
+        var environment = ProcessInfo.processInfo.environment
+        environment["MINERALSYNC_EVENT"] = kind
+        environment["MINERALSYNC_EVENT_ID"] = id
+        let child: SpawnedProgram
+        do { child = try SpawnedProgram(program, environment: environment) } catch {
+            return .failed("cannot run \(program): \(error)")
+        }
+        // A program that does not read its input (or has exited) is not a failure of ours: its
+        // exit status says how it went.
+        child.write(body)
+        let overran = ExitSignal()
+        let deadline = Task {
+            try await Task.sleep(for: timeout)
+            overran.fire(0)
+            child.stop()
+        }
+        // Ends only once the program has exited and been reaped, cancelled or not.
+        let status = await withTaskCancellationHandler {
+            await child.exited.wait()
+        } onCancel: {
+            child.stop()
+        }
+        deadline.cancel()
+        let detail = child.firstLineOfErrors()
+        if overran.isFired { return .failed("did not finish within \(timeout.shortText): terminated") }
+        if status == 0 { return .delivered }
+        let how = status & 0x7F != 0 ? "was killed by signal \(status & 0x7F)" : "exited with status \((status >> 8) & 0xFF)"
+        return .failed(detail.isEmpty ? how : "\(how): \(detail)")
+    }
+}
+
+/// A program started with `posix_spawn`, its standard input and error on pipes, reaped by a
+/// thread of its own (`exited` fires with the wait status).
+final class SpawnedProgram: Sendable {
+    let pid: pid_t
+    let exited = ExitSignal()
+    private let input: Int32
+    private let errors: Int32
+
+    struct SpawnError: Error, CustomStringConvertible {
+        let code: Int32
+        var description: String { String(cString: strerror(code)) }
+    }
+
+    init(_ program: String, environment: [String: String]) throws(SpawnError) {
+        // Close-on-exec from the start: another hook started meanwhile must not inherit them
+        // (dup2 into this child clears the flag on its copies).
+        var inputPipe: [Int32] = [-1, -1], errorPipe: [Int32] = [-1, -1]
+        guard systemPipe2(&inputPipe, O_CLOEXEC) == 0 else { throw SpawnError(code: errno) }
+        guard systemPipe2(&errorPipe, O_CLOEXEC) == 0 else {
+            let code = errno
+            close(inputPipe[0]); close(inputPipe[1])
+            throw SpawnError(code: code)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+        // Nothing else of the daemon's reaches the program: not its sockets, its store, nor what
+        // it inherited itself (a supervisor's pipes, which would outlive the daemon otherwise).
+        closeFrom(3, in: &actions)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t(), none = sigset_t()
+        sigemptyset(&defaults)
+        sigemptyset(&none)
+        for signal in 1..<32 where signal != SIGKILL && signal != SIGSTOP { sigaddset(&defaults, Int32(signal)) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+        let arguments = [program]
+        let variables = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let result = withCStrings(arguments) { argv in
+            withCStrings(variables) { envp in posix_spawn(&pid, program, &actions, &attributes, argv, envp) }
+        }
+        close(inputPipe[0])
+        close(errorPipe[1])
+        guard result == 0 else {
+            close(inputPipe[1]); close(errorPipe[0])
+            throw SpawnError(code: result)
+        }
+        self.pid = pid
+        input = inputPipe[1]
+        errors = errorPipe[0]
+        let (exited, child) = (exited, pid)
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) == -1, errno == EINTR {}
+            exited.fire(status)
+        }
+    }
+
+    /// Writes all of `bytes` to the program's standard input and closes it; stops early if the
+    /// program does not read (SIGPIPE is ignored by the daemon: the write fails instead).
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(input, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 { if errno == EINTR { continue } else { break } }
+                offset += written
+            }
+        }
+        close(input)
+    }
+
+    /// SIGTERM to its process group now, SIGKILL two seconds later if it has not exited (never
+    /// a signal once it is reaped: its id may be another process's by then).
+    func stop() {
+        guard !exited.isFired else { return }
+        kill(-pid, SIGTERM)
+        let (pid, exited) = (pid, exited)
+        Task {
+            try? await Task.sleep(for: .seconds(2))
+            if !exited.isFired { kill(-pid, SIGKILL) }
+        }
+    }
+
+    /// The first line of what the program wrote to standard error, at most 200 characters, read
+    /// without waiting (a program's children may still hold the pipe open). Closes the pipe.
+    func firstLineOfErrors() -> String {
+        defer { close(errors) }
+        _ = fcntl(errors, F_SETFL, fcntl(errors, F_GETFL) | O_NONBLOCK)
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let count = read(errors, &buffer, buffer.count)
+        guard count > 0 else { return "" }
+        let line = String(decoding: buffer.prefix(count), as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return String(line.prefix(200))
+    }
+}
+
+@_silgen_name("pipe2")
+private func systemPipe2(_ descriptors: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time.
+/// Without it, every descriptor the daemon holds from 3 to the soft limit is closed one by one.
+private func closeFrom(_ lowest: Int32, in actions: inout posix_spawn_file_actions_t) {
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
+       unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, lowest) == 0 {
+        return
+    }
+    var limit = rlimit()
+    let highest = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int32(clamping: min(limit.rlim_cur, 65_536)) : 1024
+    for descriptor in lowest..<highest where fcntl(descriptor, F_GETFD) != -1 {
+        posix_spawn_file_actions_addclose(&actions, descriptor)
+    }
+}
+
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers = strings.map { strdup($0) } + [nil]
+    defer { for pointer in pointers { free(pointer) } }
+    return body(&pointers)
+}
+
+/// Fired once with a value (a wait status); `wait` returns it once fired, whether the waiting
+/// task is cancelled or not.
+final class ExitSignal: Sendable {
+    private let state = NIOLockedValueBox<(value: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
+
+    var isFired: Bool { state.withLockedValue { $0.value != nil } }
+
+    func fire(_ value: Int32) {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Int32, Never>] in
+            guard state.value == nil else { return [] }
+            defer { state = (value, []) }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: value) }
+    }
+
+    @discardableResult
+    func wait() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let value = state.withLockedValue { state -> Int32? in
+                if let value = state.value { return value }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let value { continuation.resume(returning: value) }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import AdminAPI
+import Foundation
+import NIOConcurrencyHelpers
+import NodeConfig
+
+/// How each hook's deliveries go, for `status`: written by the hooks' workers, read by the
+/// admin API. Counts since the daemon started.
+final class HookStatusBoard: Sendable {
+    private struct Entry {
+        var cursor: Int64 = 0
+        var delivered = 0
+        var failures = 0
+        var lastDeliveredAt: Date?
+        var lastError: String?
+        var retryingSince: Date?
+        var nextAttemptAt: Date?
+    }
+
+    private let hooks: [HookConfiguration]
+    private let entries: NIOLockedValueBox<[String: Entry]>
+
+    init(hooks: [HookConfiguration]) {
+        self.hooks = hooks
+        entries = NIOLockedValueBox(Dictionary(uniqueKeysWithValues: hooks.map { ($0.name, Entry()) }))
+    }
+
+    /// The hook has delivered or skipped every event up to `cursor`.
+    func advanced(_ hook: String, to cursor: Int64) {
+        entries.withLockedValue { $0[hook, default: Entry()].cursor = cursor }
+    }
+
+    func delivered(_ hook: String) {
+        entries.withLockedValue { entries in
+            entries[hook, default: Entry()].delivered += 1
+            entries[hook]?.lastDeliveredAt = Date()
+            entries[hook]?.retryingSince = nil
+            entries[hook]?.nextAttemptAt = nil
+        }
+    }
+
+    func failed(_ hook: String, reason: String, retryAt: Date) {
+        entries.withLockedValue { entries in
+            entries[hook, default: Entry()].failures += 1
+            entries[hook]?.lastError = reason
+            if entries[hook]?.retryingSince == nil { entries[hook]?.retryingSince = Date() }
+            entries[hook]?.nextAttemptAt = retryAt
+        }
+    }
+
+    /// - Parameter newest: the newest event's number in the outbox.
+    func items(newest: Int64) -> [HookItem] {
+        let entries = entries.withLockedValue { $0 }
+        return hooks.map { hook in
+            let entry = entries[hook.name] ?? Entry()
+            return HookItem(name: hook.name, target: hook.target.description, events: hook.events.sorted().map(\.rawValue),
+                            delivered: entry.delivered, failures: entry.failures, queued: Int(max(0, newest - entry.cursor)),
+                            lastDeliveredAt: entry.lastDeliveredAt.map(AdminJSON.timestamp), lastError: entry.lastError,
+                            retryingSince: entry.retryingSince.map(AdminJSON.timestamp), nextAttemptAt: entry.nextAttemptAt.map(AdminJSON.timestamp))
+        }
+    }
+}

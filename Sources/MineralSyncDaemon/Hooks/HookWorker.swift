@@ -1,0 +1,106 @@
+import AdminAPI
+import Foundation
+import Logging
+import Metrics
+import NodeConfig
+import Registry
+import RegistryStore
+import SyncNode
+
+/// Delivers one hook's events, in commit order, at least once: it reads the outbox after its
+/// cursor, skips what the hook does not want, delivers the rest one at a time (retrying a
+/// failure with back-off from 1 s to 5 min, for as long as it takes), and moves its cursor in
+/// the store after each delivery. A restart resumes at the cursor; an event delivered just
+/// before a crash, whose cursor was not yet written, is delivered again (its id says so).
+///
+/// It runs beside sync and never holds it up: it reads the store beside the writer and the
+/// views from the engine's published snapshot; the only thing it writes is its cursor.
+struct HookWorker: Sendable {
+    let hook: HookConfiguration
+    let deliverer: any HookDeliverer
+    let engine: SyncEngine
+    let store: RegistryStore
+    let status: HookStatusBoard
+    let logger: Logger
+    /// The first retry's delay, doubling to `maximumBackoff`.
+    var initialBackoff: Duration = .seconds(1)
+    var maximumBackoff: Duration = .seconds(300)
+
+    func run(from cursor: Int64) async {
+        var cursor = cursor
+        let wakes = await engine.eventsWritten()
+        let deliveries = Counter(label: "mineralsync_hook_deliveries_total", dimensions: [("hook", hook.name)])
+        let failures = Counter(label: "mineralsync_hook_failures_total", dimensions: [("hook", hook.name)])
+        let latency = Metrics.Timer(label: "mineralsync_hook_delivery_seconds", dimensions: [("hook", hook.name)], preferredDisplayUnit: .seconds)
+        for await _ in wakes {
+            while !Task.isCancelled {
+                let batch: [EventOutbox.Stored]
+                do { batch = try await store.outboxEvents(after: cursor, limit: 100) } catch {
+                    if Task.isCancelled { break }  // the node is stopping
+                    logger.error("hook cannot read its events from the store", metadata: ["hook": "\(hook.name)", "reason": "\(error)"])
+                    break
+                }
+                guard !batch.isEmpty else { break }
+                var moved = false
+                for stored in batch {
+                    guard !Task.isCancelled else { break }
+                    if hook.wants(stored.event, committedAtMillis: stored.committedAtMillis) {
+                        guard let attempts = await deliver(stored, deliveries: deliveries, failures: failures, latency: latency) else { break }
+                        cursor = stored.number
+                        await save(cursor)
+                        moved = false
+                        // Logged once its cursor is saved: from this line on, a restart does not deliver it again.
+                        let metadata: Logger.Metadata = ["hook": "\(hook.name)", "event": "\(stored.event.id)", "attempts": "\(attempts)"]
+                        if attempts > 1 { logger.notice("hook delivered after failing", metadata: metadata) } else { logger.debug("hook delivered", metadata: metadata) }
+                    } else {
+                        cursor = stored.number
+                        moved = true
+                    }
+                }
+                if moved { await save(cursor) }
+            }
+            if Task.isCancelled { break }
+        }
+    }
+
+    /// Tries until delivered; returns the attempts it took, or nil when cancelled (the node is stopping).
+    private func deliver(_ stored: EventOutbox.Stored, deliveries: Counter, failures: Counter, latency: Metrics.Timer) async -> Int? {
+        var backoff = initialBackoff
+        var attempt = 0
+        while !Task.isCancelled {
+            attempt += 1
+            let message = HookEventRenderer.message(stored, views: await engine.currentSnapshot().views, node: engine.node)
+            let outcome = await deliverer.deliver(HookEventRenderer.body(message), kind: message.event, id: message.id,
+                                                  timeout: .milliseconds(hook.timeout.milliseconds))
+            // Stopped by the node's shutdown: made again at the next start, not a failure.
+            if Task.isCancelled, case .failed = outcome { return nil }
+            switch outcome {
+            case .delivered:
+                deliveries.increment()
+                let nowMillis = UInt64(Date().timeIntervalSince1970 * 1000)
+                latency.recordNanoseconds(Int64(clamping: (nowMillis > stored.committedAtMillis ? nowMillis - stored.committedAtMillis : 0) * 1_000_000))
+                status.delivered(hook.name)
+                return attempt
+            case .failed(let reason):
+                failures.increment()
+                let retry = Date().addingTimeInterval(Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18)
+                status.failed(hook.name, reason: reason, retryAt: retry)
+                // One line per attempt: the back-off bounds them (at most one per 5 minutes once it has grown).
+                logger.warning("hook failed; it will be tried again", metadata: [
+                    "hook": "\(hook.name)", "event": "\(message.id)", "attempt": "\(attempt)", "reason": "\(reason)", "retry-in": "\(backoff.shortText)",
+                ])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, maximumBackoff)
+            }
+        }
+        return nil
+    }
+
+    private func save(_ cursor: Int64) async {
+        status.advanced(hook.name, to: cursor)
+        do { try await store.saveHookCursor(hook.name, delivered: cursor) } catch {
+            logger.error("hook cannot record what it delivered; it may deliver it again after a restart",
+                         metadata: ["hook": "\(hook.name)", "reason": "\(error)"])
+        }
+    }
+}
