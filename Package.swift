@@ -7,7 +7,8 @@ import PackageDescription
 ///
 ///     mineral-syncd, mineralctl,    executables
 ///     mineral-bench
-///     MineralSyncDaemon             the daemon: config → store, sync node, admin socket, metrics; SIGHUP/SIGTERM
+///     MineralSyncDaemon             the daemon: config → store, sync node, hooks, admin socket, metrics; SIGHUP/SIGTERM
+///     HTTPServing                   a small HTTP/1.1 server (the admin socket, metrics, mineralctl's dashboard)
 ///     AdminAPI                      the admin API: its table of endpoints, JSON shapes and client (shared with mineralctl)
 ///     NodeConfig                    YAML config and the checks of the files it names
 ///     SyncNode                      the shell: sync engine, sessions over TLS, listener, dialers
@@ -123,9 +124,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HTTPServing",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "MineralSyncDaemon",
             dependencies: [
-                "AdminAPI", "NodeConfig", "SyncNode", "Registry", "RegistryStore", "OpenSSLTLS", "OpenSSLCrypto",
+                "AdminAPI", "HTTPServing", "NodeConfig", "SyncNode", "Registry", "RegistryStore", "OpenSSLTLS", "OpenSSLCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -150,7 +159,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "mineralctl",
-            dependencies: ["AdminAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "AdminAPI", "HTTPServing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "mineral-bench",
@@ -252,7 +268,7 @@ let package = Package(
         .testTarget(
             name: "MineralSyncDaemonTests",
             dependencies: [
-                "MineralSyncDaemon", "AdminAPI", "Registry", "RegistryStore", "SyncNode", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport",
+                "MineralSyncDaemon", "AdminAPI", "HTTPServing", "Registry", "RegistryStore", "SyncNode", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

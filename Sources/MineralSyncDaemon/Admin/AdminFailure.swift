@@ -1,4 +1,5 @@
 import AdminAPI
+import HTTPServing
 import NIOHTTP1
 import RegistryStore
 import SyncNode

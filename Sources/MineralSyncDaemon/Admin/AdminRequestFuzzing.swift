@@ -1,4 +1,5 @@
 import AdminAPI
+import HTTPServing
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1

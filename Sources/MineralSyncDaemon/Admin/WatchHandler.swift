@@ -1,4 +1,5 @@
 import AdminAPI
+import HTTPServing
 import Foundation
 import Logging
 import NIOCore

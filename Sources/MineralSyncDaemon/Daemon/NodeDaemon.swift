@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import Logging
 import NIOCore
 import NIOPosix
@@ -131,7 +132,7 @@ public final class NodeDaemon: Sendable {
             try await node.start()
         } catch {
             await abandon()
-            throw DaemonError.listen(address: "\(configuration.listen)", reason: Self.reason(error))
+            throw DaemonError.listen(address: "\(configuration.listen)", reason: HTTPServer.reason(error))
         }
         let hooks: HookService
         do {
@@ -151,7 +152,7 @@ public final class NodeDaemon: Sendable {
                                                      group: adminGroup, maximumBodyBytes: 4 << 20) { await admin.handle($0) })
         } catch {
             await abandon()
-            throw (error as? DaemonError) ?? DaemonError.adminSocket(path: configuration.adminSocket, reason: Self.reason(error))
+            throw DaemonError.adminSocket(path: configuration.adminSocket, reason: HTTPServer.reason(error))
         }
         if let address = configuration.metricsListen, let registry = metricsRegistry {
             do {
@@ -163,7 +164,7 @@ public final class NodeDaemon: Sendable {
                 })
             } catch {
                 await abandon()
-                throw DaemonError.metrics(address: "\(address)", reason: Self.reason(error))
+                throw DaemonError.metrics(address: "\(address)", reason: HTTPServer.reason(error))
             }
         }
         logger.info("node ready", metadata: [
@@ -201,11 +202,5 @@ public final class NodeDaemon: Sendable {
             try TLSContext(configuration: .makeClientConfiguration(certificateChain: materials.certificateChain, privateKey: materials.privateKey,
                                                                    trustStore: trust, handshakeTimeout: timeout))
         )
-    }
-
-    /// "Address already in use" rather than NIO's type dump.
-    static func reason(_ error: any Error) -> String {
-        if let io = error as? IOError { return "\(String(cString: strerror(io.errnoCode))) (\(io.errnoCode))" }
-        return "\(error)"
     }
 }

@@ -4,11 +4,11 @@ import NIOHTTP1
 /// Collects one request (refusing bodies over the limit with 413), hands it to the route
 /// handler off the event loop, writes the response, and closes the connection. One request per
 /// connection keeps the admin server simple; the CLI opens a connection per command anyway.
-final class HTTPServerHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+public final class HTTPServerHandler: ChannelInboundHandler {
+    public typealias InboundIn = HTTPServerRequestPart
+    public typealias OutboundOut = HTTPServerResponsePart
 
-    typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+    public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
     private let maximumBodyBytes: Int
     private let handler: Handler
@@ -22,7 +22,7 @@ final class HTTPServerHandler: ChannelInboundHandler {
         self.handler = handler
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
@@ -43,7 +43,7 @@ final class HTTPServerHandler: ChannelInboundHandler {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         task?.cancel()
         context.fireChannelInactive()
     }
@@ -58,8 +58,8 @@ final class HTTPServerHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
-    private func writeHead(_ status: HTTPResponseStatus, contentType: String, length: Int?, _ context: ChannelHandlerContext) {
-        var headers = HTTPHeaders([("content-type", contentType), ("connection", "close")])
+    private func writeHead(_ status: HTTPResponseStatus, contentType: String, length: Int?, extra: [(String, String)] = [], _ context: ChannelHandlerContext) {
+        var headers = HTTPHeaders([("content-type", contentType), ("connection", "close")] + extra)
         if let length { headers.add(name: "content-length", value: String(length)) }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
     }
@@ -78,14 +78,14 @@ final class HTTPServerHandler: ChannelInboundHandler {
         case .full(let buffer):
             loop.execute {
                 let (handler, context) = bound.value
-                handler.writeHead(response.status, contentType: response.contentType, length: buffer.readableBytes, context)
+                handler.writeHead(response.status, contentType: response.contentType, length: buffer.readableBytes, extra: response.headers, context)
                 context.write(handler.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
                 context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             }
         case .stream(let chunks):
             let started = loop.submit {
                 let (handler, context) = bound.value
-                handler.writeHead(response.status, contentType: response.contentType, length: nil, context)
+                handler.writeHead(response.status, contentType: response.contentType, length: nil, extra: response.headers, context)
                 context.flush()
             }
             _ = try? await started.get()

@@ -3,13 +3,14 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A small HTTP/1.1 server for the admin socket and the metrics endpoint.
-enum HTTPServer {
-    enum Endpoint: Sendable, CustomStringConvertible {
+/// A small HTTP/1.1 server: the daemon's admin socket and metrics endpoint, and
+/// `mineralctl dashboard`. One request per connection; a response may stream.
+public enum HTTPServer {
+    public enum Endpoint: Sendable, CustomStringConvertible {
         case unixSocket(path: String, mode: Int)
         case tcp(host: String, port: Int)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .unixSocket(let path, _): path
             case .tcp(let host, let port): "\(host):\(port)"
@@ -17,7 +18,14 @@ enum HTTPServer {
         }
     }
 
-    static func start(_ endpoint: Endpoint, group: any EventLoopGroup, maximumBodyBytes: Int,
+    /// The socket file's mode could not be set: the server is closed again.
+    public struct SocketModeError: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    public static func start(_ endpoint: Endpoint, group: any EventLoopGroup, maximumBodyBytes: Int,
                       handler: @escaping HTTPServerHandler.Handler) async throws -> any Channel {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
@@ -32,11 +40,17 @@ enum HTTPServer {
             let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
             guard chmod(path, mode_t(mode)) == 0 else {
                 try? await channel.close()
-                throw DaemonError.adminSocket(path: path, reason: "cannot set mode \(String(mode, radix: 8)): \(String(cString: strerror(errno)))")
+                throw SocketModeError(path: path, reason: "cannot set mode \(String(mode, radix: 8)): \(String(cString: strerror(errno)))")
             }
             return channel
         case .tcp(let host, let port):
             return try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1).bind(host: host, port: port).get()
         }
+    }
+
+    /// "Address already in use" rather than NIO's type dump.
+    public static func reason(_ error: any Error) -> String {
+        if let io = error as? IOError { return "\(String(cString: strerror(io.errnoCode))) (\(io.errnoCode))" }
+        return "\(error)"
     }
 }

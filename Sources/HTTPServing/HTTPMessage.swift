@@ -3,14 +3,16 @@ import NIOCore
 import NIOHTTP1
 
 /// A complete request, body already collected (and bounded) by the server.
-struct HTTPRequest: Sendable {
-    var method: HTTPMethod
-    var path: String
-    var query: [String: String]
-    var body: ByteBuffer
+public struct HTTPRequest: Sendable {
+    public var method: HTTPMethod
+    public var path: String
+    public var query: [String: String]
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
 
-    init(head: HTTPRequestHead, body: ByteBuffer) {
+    public init(head: HTTPRequestHead, body: ByteBuffer) {
         method = head.method
+        headers = head.headers
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = String(parts[0])
         var query: [String: String] = [:]
@@ -28,25 +30,29 @@ struct HTTPRequest: Sendable {
 }
 
 /// A response: a whole body, or a stream of chunks (watch) that ends when the stream does.
-struct HTTPResponse: Sendable {
-    enum Body: Sendable {
+public struct HTTPResponse: Sendable {
+    public enum Body: Sendable {
         case full(ByteBuffer)
         case stream(AsyncStream<ByteBuffer>)
     }
 
-    var status: HTTPResponseStatus
-    var contentType: String
-    var body: Body
+    public var status: HTTPResponseStatus
+    public var contentType: String
+    public var body: Body
+    /// Sent besides content-type, content-length and connection.
+    public var headers: [(String, String)]
 
-    init(status: HTTPResponseStatus = .ok, contentType: String = "application/json", body: ByteBuffer) {
+    public init(status: HTTPResponseStatus = .ok, contentType: String = "application/json", body: ByteBuffer, headers: [(String, String)] = []) {
         self.status = status
         self.contentType = contentType
         self.body = .full(body)
+        self.headers = headers
     }
 
-    init(status: HTTPResponseStatus = .ok, contentType: String, stream: AsyncStream<ByteBuffer>) {
+    public init(status: HTTPResponseStatus = .ok, contentType: String, stream: AsyncStream<ByteBuffer>, headers: [(String, String)] = []) {
         self.status = status
         self.contentType = contentType
         body = .stream(stream)
+        self.headers = headers
     }
 }
