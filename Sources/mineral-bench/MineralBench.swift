@@ -8,6 +8,6 @@ struct MineralBench: AsyncParsableCommand {
         commandName: "mineral-bench",
         abstract: "Measure MineralSync's hot paths (build with -c release).",
         subcommands: [RegistryBenchmark.self, TLSBenchmark.self, SyncBenchmark.self, CompareBenchmark.self, HostileBenchmark.self, AdminBenchmark.self,
-                      HistoryBenchmark.self]
+                      HistoryBenchmark.self, HookBenchmark.self]
     )
 }
