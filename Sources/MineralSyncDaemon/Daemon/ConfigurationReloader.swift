@@ -74,6 +74,7 @@ final class ConfigurationReloader: Service, Sendable {
         if configuration.sync != old.sync { restartNeeded.append("sync") }
         if configuration.logging != old.logging { restartNeeded.append("log") }
         if configuration.mineralExtensions.map(\.id) != old.mineralExtensions.map(\.id) { restartNeeded.append("minerals") }
+        if configuration.hooks != old.hooks { restartNeeded.append("hooks") }
         let trust = await engine.trustStore(mergedWith: materials.trustStore)
         do {
             let (server, client) = try NodeDaemon.tlsContexts(configuration, materials, trust: trust)
