@@ -131,6 +131,10 @@ The alliance is running (logs: $work/*.log). In another terminal:
   mineralctl --socket $work/jp-1/admin.sock alert raise --mineral graphite --severity medium \\
       --category logistics --summary "Port congestion delays graphite shipments"
 
+The web dashboard (read-only, loopback; open the address it prints in a browser):
+
+  mineralctl --socket $work/eu-1/admin.sock dashboard --listen 127.0.0.1:8080
+
 Set MINERAL_SYNC_SOCKET=$work/eu-1/admin.sock to drop --socket.
 Ctrl-C here (or ./Deploy/local-alliance.sh stop) stops all three nodes.
 TXT

@@ -26,7 +26,7 @@ struct Mineralctl: ParsableCommand {
             Every command takes --json for machine-readable output.
             Shell completions: mineralctl --generate-completion-script bash|zsh|fish
             """,
-        subcommands: [Status.self, Peers.self, Sync.self, Reserve.self, Alert.self, Watch.self, Minerals.self, Feed.self, Proof.self, Archive.self])
+        subcommands: [Status.self, Peers.self, Sync.self, Reserve.self, Alert.self, Watch.self, Minerals.self, Feed.self, Proof.self, Archive.self, Dashboard.self])
 }
 
 /// Options every command takes.

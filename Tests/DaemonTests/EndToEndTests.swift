@@ -163,9 +163,15 @@ final class StreamingCommand: @unchecked Sendable {
     private var text: [Stream: String] = [.output: "", .error: ""]
     private var waiters: [(Stream, String, Int, CheckedContinuation<String, any Error>)] = []
 
-    init(_ executable: String, _ arguments: [String]) throws {
-        process.executableURL = try BuiltExecutable.url(executable)
+    convenience init(_ executable: String, _ arguments: [String]) throws {
+        try self.init(url: try BuiltExecutable.url(executable), arguments)
+    }
+
+    /// Any program (python3 for the browser check).
+    init(url: URL, _ arguments: [String], directory: URL? = nil) throws {
+        process.executableURL = url
         process.arguments = arguments
+        process.currentDirectoryURL = directory
         for (stream, pipe) in [(Stream.output, Pipe()), (Stream.error, Pipe())] {
             if stream == .output { process.standardOutput = pipe } else { process.standardError = pipe }
             pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
