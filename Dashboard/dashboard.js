@@ -931,7 +931,9 @@
   async function getText(path) {
     let response;
     try {
-      response = await fetch(path, { cache: 'no-store', headers: { Accept: 'application/json' } });
+      // Plain GETs, so that the first ones take the responses index.html preloads (the server
+      // says no-store: nothing is cached past that).
+      response = await fetch(path);
     } catch (_) {
       throw new Error(`no answer from the dashboard server for ${path}`);
     }
