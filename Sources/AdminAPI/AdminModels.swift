@@ -473,7 +473,23 @@ public struct MineralItem: Codable, Sendable, Hashable {
     public var id: String
     public var name: String
     public var sources: [String]
-    public init(id: String, name: String, sources: [String]) { self.id = id; self.name = name; self.sources = sources }
+    /// Harmonized System (2022) codes its trade is reported under; empty where none is pinned.
+    public var hsCodes: [String]
+    public init(id: String, name: String, sources: [String], hsCodes: [String] = []) {
+        self.id = id
+        self.name = name
+        self.sources = sources
+        self.hsCodes = hsCodes
+    }
+
+    /// A daemon from before HS codes sends none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        sources = try container.decode([String].self, forKey: .sources)
+        hsCodes = try container.decodeIfPresent([String].self, forKey: .hsCodes) ?? []
+    }
 }
 
 /// One line of `GET /v1/watch` (newline-delimited JSON).

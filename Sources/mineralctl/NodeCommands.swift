@@ -147,13 +147,15 @@ final class ProgressLine: @unchecked Sendable {
 }
 
 struct Minerals: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The mineral catalogue this node accepts.")
+    static let configuration = CommandConfiguration(abstract: "The mineral catalogue this node accepts, with the HS codes its trade is reported under.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let minerals = try Exit.guarding { try global.client.call(AdminAPI.minerals) }
         if global.json { return Output.json(minerals) }
-        Output.table(["ID", "NAME", "LISTED BY"], minerals.map { [$0.id, $0.name, $0.sources.joined(separator: ", ")] })
+        Output.table(["ID", "NAME", "HS CODES", "LISTED BY"], minerals.map {
+            [$0.id, $0.name, $0.hsCodes.isEmpty ? "-" : $0.hsCodes.joined(separator: " "), $0.sources.joined(separator: ", ")]
+        })
     }
 }
 

@@ -45,8 +45,9 @@ struct MineralctlTests {
 
         #expect(try ok(eu, ["status"]).contains("EU/eu-1 (participant EU)"))
         let minerals = try json([MineralItem].self, eu, ["minerals"])
-        #expect(minerals.contains { $0.id == "gallium" })
-        #expect(try ok(eu, ["minerals"]).contains("gallium"))
+        #expect(minerals.contains { $0.id == "gallium" && $0.hsCodes == ["8112.92"] })
+        let table = try ok(eu, ["minerals"])
+        #expect(table.split(separator: "\n").contains { $0.hasPrefix("gallium") && $0.contains("8112.92") }, "\(table)")
 
         #expect(try ok(eu, ["reserve", "set", "gallium", "120.5", "--unit", "t", "--site", "Rotterdam", "--as-of", "2026-11-01", "--note", "stock"])
             .contains("reported gallium 120.5 t at Rotterdam"))

@@ -69,6 +69,23 @@ import Testing
         #expect(gallium.name == MineralCatalogue.standard.minerals[try MineralID("gallium")]?.name)
         #expect(gallium.sources == ["EU-CRMA-2024", "US-USGS-2022"])
     }
+
+    /// The HS codes customs and UN Comtrade report trade under, for the alliance's own examples;
+    /// every code is a heading (4 digits) or a subheading (6), and every id names a mineral.
+    @Test func catalogueKnowsTheHSCodesTradeIsReportedUnder() throws {
+        let catalogue = MineralCatalogue.standard
+        func codes(_ id: String) throws -> [String] { try #require(catalogue.minerals[try MineralID(id)]).hsCodes }
+        #expect(try codes("gallium") == ["8112.92"])
+        #expect(try codes("graphite") == ["2504"])
+        #expect(try codes("tungsten").first == "2611")
+        #expect(try codes("arsenic") == ["2804.80"])
+        #expect(try codes("barite") == ["2511.10"])
+        #expect(try codes("rare-earth-magnets") == ["8505.11"])
+        let form = /^[0-9]{4}(\.[0-9]{2})?$/
+        for mineral in catalogue.sorted { for code in mineral.hsCodes { #expect(code.wholeMatch(of: form) != nil, "\(mineral.id): \(code)") } }
+        #expect(catalogue.sorted.filter { !$0.hsCodes.isEmpty }.count >= 55)
+        #expect(try MineralCatalogue(extensions: [(id: "unobtainium", name: "Unobtainium")]).minerals[try MineralID("unobtainium")]?.hsCodes == [])
+    }
 }
 
 @Suite struct ClockTests {

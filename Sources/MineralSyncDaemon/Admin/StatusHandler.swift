@@ -20,7 +20,7 @@ struct StatusHandler: Sendable {
         router.on(AdminAPI.status) { _, _ in await status() }
         router.on(AdminAPI.peers) { _, _ in peers() }
         router.on(AdminAPI.minerals) { _, _ in
-            catalogue.sorted.map { MineralItem(id: $0.id.rawValue, name: $0.name, sources: $0.sources) }
+            catalogue.sorted.map { MineralItem(id: $0.id.rawValue, name: $0.name, sources: $0.sources, hsCodes: $0.hsCodes) }
         }
     }
 
