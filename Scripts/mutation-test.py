@@ -65,7 +65,8 @@ def main():
         started = time.time()
         try:
             open(path, "w").write(source.replace(original, replacement))
-            if run(["swift", "build", "--build-tests"], args.timeout) != 0:
+            # The executables too: process tests run the daemon and mineralctl as built.
+            if run(["swift", "build", "--build-tests"], args.timeout) != 0 or run(["swift", "build"], args.timeout) != 0:
                 outcome = "stillborn (does not compile)"
             else:
                 code = run(["swift", "test", "--skip-build", "--filter", filter_], args.timeout)
@@ -75,6 +76,7 @@ def main():
         results.append((number, file, meaning, outcome))
         print(f"{outcome:10} line {number:3} {file}: {meaning} ({time.time() - started:.0f} s)", flush=True)
     run(["swift", "build", "--build-tests"], 3600)
+    run(["swift", "build"], 3600)
     killed = sum(1 for r in results if r[3] == "killed")
     survived = [r for r in results if r[3] == "SURVIVED"]
     print(f"\n{killed} killed, {len(survived)} survived, {len(results) - killed - len(survived)} not run, of {len(results)}")
