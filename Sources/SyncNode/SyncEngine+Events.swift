@@ -28,9 +28,14 @@ extension SyncEngine {
 
     private func stopWatchingEvents(_ id: UInt64) { eventWatchers[id] = nil }
 
-    func events(for entries: [Entry]) -> [RegistryEvent] {
+    /// - Parameter folded: the views hold `entries` already (received ones; a node's own are
+    ///   folded after they are committed).
+    func events(for entries: [Entry], folded: Bool) -> [RegistryEvent] {
         guard let filter = eventFilter, !entries.isEmpty else { return [] }
-        return filter.events(for: entries, views: registry.views, nowMillis: clock())
+        // Entries of a feed cut before them are held as evidence, shown by no view: they notify nobody.
+        let hidden = registry.hiddenFeeds
+        let shown = hidden.isEmpty ? entries : entries.filter { $0.seq <= hidden[$0.origin] ?? .max }
+        return filter.events(for: shown, views: registry.views, folded: folded, nowMillis: clock())
     }
 
     func eventsCommitted() {

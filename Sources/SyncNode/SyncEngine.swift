@@ -643,7 +643,7 @@ public actor SyncEngine {
             }
         }
         let opened = next.feed != author.feed ? next.feed : nil
-        let events = events(for: drafts)
+        let events = events(for: drafts, folded: false)
         do {
             try recordDrops(store.append(drafts, clock: next.clock.last, feed: opened, events: events, committedAt: clock(), outboxLimit: outboxLimit))
         } catch {
@@ -806,7 +806,7 @@ public actor SyncEngine {
         proveClaims(with: entries)
         let keys = trust.keys, bases = baseSigners
         let result = registry.ingest(entries, signers: bases.isEmpty ? keys.lookup : { keys.lookup($0, bases: bases) })
-        let events = events(for: result.accepted)
+        let events = events(for: result.accepted, folded: true)
         do {
             try recordDrops(store.append(result.accepted, events: events, committedAt: clock(), outboxLimit: outboxLimit))
             for fork in result.forks { try store.record(fork) }

@@ -15,12 +15,13 @@ public struct RegistryEventFilter: Sendable, Hashable {
 
     /// The events `entries` give rise to, in their order, judged against `views`.
     ///
-    /// `views` may or may not include `entries` yet (received entries are folded before they are
-    /// committed, a node's own after), so nothing here depends on it: an alert raised in the same
-    /// batch is found in the batch, and a level counts the report being judged whether or not
-    /// the views hold it. A report or target is below its target
-    /// when the participant's level of that mineral, in tonnes, is less than its target.
-    public func events(for entries: [Entry], views: RegistryViews, nowMillis: UInt64) -> [RegistryEvent] {
+    /// `folded` says whether `views` hold `entries` already (received entries are folded before
+    /// they are committed; a node's own after, and each of them is then its register's latest).
+    /// An alert raised in the same batch is found in the batch either way. A report or target
+    /// notifies only as the latest write of its register (a report that arrives late, older
+    /// than the one shown, says nothing about the level now), when the participant's level of
+    /// that mineral, in tonnes, is then less than its target.
+    public func events(for entries: [Entry], views: RegistryViews, folded: Bool, nowMillis: UInt64) -> [RegistryEvent] {
         guard !kinds.isEmpty else { return [] }
         let oldest = nowMillis > maximumAgeMillis ? nowMillis - maximumAgeMillis : 0
         var raisedHere: [EntryID: (raise: AlertRaise, issuer: ParticipantID)] = [:]
@@ -49,12 +50,13 @@ public struct RegistryEventFilter: Sendable, Hashable {
             case .acknowledgeAlert(let ack): alert(.alertAcknowledged, ack.alertID, issuerOnly: false)
             case .resolveAlert(let resolution): alert(.alertResolved, resolution.alertID, issuerOnly: true)
             case .reportReserve(let report):
-                guard entry.clock.wallMillis >= oldest else { continue }
+                guard entry.clock.wallMillis >= oldest, !folded || views.reserve(report.key)?.order.id == entry.id else { continue }
                 let key = TargetKey(participant: report.participant, mineral: report.mineral)
-                belowTarget(key, level: views.level(of: report.participant, report.mineral, with: report), target: views.target(key)?.target.quantity.tonnes, entry: entry, into: &result)
+                belowTarget(key, level: views.level(of: report.participant, report.mineral, with: folded ? nil : report),
+                            target: views.target(key)?.target.quantity.tonnes, entry: entry, into: &result)
             case .setTarget(let target):
-                guard entry.clock.wallMillis >= oldest else { continue }
                 let key = TargetKey(participant: target.participant, mineral: target.mineral)
+                guard entry.clock.wallMillis >= oldest, !folded || views.target(key)?.order.id == entry.id else { continue }
                 belowTarget(key, level: views.level(of: target.participant, target.mineral), target: target.quantity.tonnes, entry: entry, into: &result)
             case .cutFeed, .unknown, .malformed:
                 continue
