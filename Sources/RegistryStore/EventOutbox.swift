@@ -11,6 +11,13 @@ import Registry
 public enum EventOutbox {
     public static let defaultLimit = 100_000
 
+    /// Events read from the outbox, and the number of the last row read (nil: none was there).
+    /// A row this version cannot decode is left out of `events` but counted in `through`.
+    public struct Batch: Sendable {
+        public let events: [Stored]
+        public let through: Int64?
+    }
+
     /// An event as kept: its number in the outbox and when this node committed it.
     public struct Stored: Sendable, Hashable {
         public let number: Int64
@@ -71,12 +78,18 @@ extension RegistryStore {
     /// no longer configured go, and with them what only they still had to deliver.
     /// - Returns: each hook's cursor.
     public func startHooks(_ names: [String]) throws(StoreError) -> [String: Int64] {
+        try startHooks(names, dropped: { _ in })
+    }
+
+    /// - Parameter dropped: told the name of each hook no longer configured whose cursor goes.
+    public func startHooks(_ names: [String], dropped: (String) -> Void) throws(StoreError) -> [String: Int64] {
         try write { db in
             let newest = try Int64.fetchOne(db, sql: "SELECT max(number) FROM event_outbox") ?? 0
             let known = Dictionary(try Row.fetchAll(db, sql: "SELECT hook, delivered FROM hook_cursor").map { ($0["hook"] as String, $0["delivered"] as Int64) },
                                    uniquingKeysWith: { first, _ in first })
             for hook in known.keys where !names.contains(hook) {
                 try db.execute(sql: "DELETE FROM hook_cursor WHERE hook = ?", arguments: [hook])
+                dropped(hook)
             }
             var cursors: [String: Int64] = [:]
             for name in names {
@@ -90,11 +103,11 @@ extension RegistryStore {
     }
 
     /// Up to `limit` events after `number`, oldest first, read beside the writer.
-    public func outboxEvents(after number: Int64, limit: Int = 100) async throws(StoreError) -> [EventOutbox.Stored] {
+    public func outboxEvents(after number: Int64, limit: Int = 100) async throws(StoreError) -> EventOutbox.Batch {
         do {
             return try await database.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM event_outbox WHERE number > ? ORDER BY number LIMIT ?", arguments: [number, limit])
-                    .compactMap(EventOutbox.decode)
+                let rows = try Row.fetchAll(db, sql: "SELECT * FROM event_outbox WHERE number > ? ORDER BY number LIMIT ?", arguments: [number, limit])
+                return EventOutbox.Batch(events: rows.compactMap(EventOutbox.decode), through: rows.last.map { $0["number"] as Int64 })
             }
         } catch {
             throw Self.classify(error, path: path)

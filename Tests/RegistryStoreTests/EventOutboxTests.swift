@@ -28,30 +28,32 @@ import Testing
         let written = raises(3, from: &eu)
         try store.append(written.map(\.0), events: written.map(\.1), committedAt: 5_000)
         #expect(try store.startHooks(["pager", "chat"]) == ["pager": 3, "chat": 3])
-        #expect(try await store.outboxEvents(after: 0).isEmpty, "what no hook was there to hear of is not kept")
+        #expect(try await store.outboxEvents(after: 0).events.isEmpty, "what no hook was there to hear of is not kept")
 
         let more = raises(4, from: &eu)
         try store.append(more.map(\.0), events: more.map(\.1), committedAt: 6_000)
-        let kept = try await store.outboxEvents(after: 3)
+        let kept = try await store.outboxEvents(after: 3).events
         #expect(kept.map(\.number) == [4, 5, 6, 7] && kept.map(\.event) == more.map(\.1) && kept.allSatisfy { $0.committedAtMillis == 6_000 })
-        #expect(try await store.outboxEvents(after: 3, limit: 2).map(\.number) == [4, 5])
+        #expect(try await store.outboxEvents(after: 3, limit: 2).events.map(\.number) == [4, 5])
+        #expect(try await store.outboxEvents(after: 3, limit: 2).through == 5)
+        #expect(try await store.outboxEvents(after: 7).through == nil)
 
         // Kept until the slower hook has them too; a restart keeps each cursor.
         try await store.saveHookCursor("pager", delivered: 7)
-        #expect(try await store.outboxEvents(after: 3).count == 4)
+        #expect(try await store.outboxEvents(after: 3).events.count == 4)
         try await store.saveHookCursor("chat", delivered: 5)
-        #expect(try await store.outboxEvents(after: 0).map(\.number) == [6, 7])
+        #expect(try await store.outboxEvents(after: 0).events.map(\.number) == [6, 7])
         try await store.saveHookCursor("chat", delivered: 4)  // a cursor never goes back
         try store.close()
         let reopened = try RegistryStore(path: path, node: alliance.node("EU/eu-1"))
         #expect(try reopened.startHooks(["pager", "chat"]) == ["pager": 7, "chat": 5])
         // A hook no longer configured stops holding events back.
         #expect(try reopened.startHooks(["pager"]) == ["pager": 7])
-        #expect(try await reopened.outboxEvents(after: 0).isEmpty)
+        #expect(try await reopened.outboxEvents(after: 0).events.isEmpty)
         #expect(try await reopened.newestEvent() == 0, "the outbox is empty; its numbers go on")
         let later = raises(1, from: &eu)
         try reopened.append(later.map(\.0), events: later.map(\.1))
-        #expect(try await reopened.outboxEvents(after: 7).map(\.number) == [8])
+        #expect(try await reopened.outboxEvents(after: 7).events.map(\.number) == [8])
         try reopened.close()
     }
 
@@ -61,10 +63,10 @@ import Testing
         _ = try store.startHooks(["pager"])
         let first = raises(6, from: &eu)
         #expect(try store.append(first.map(\.0), events: first.map(\.1), outboxLimit: 4) == 2)
-        #expect(try await store.outboxEvents(after: 0).map(\.number) == [3, 4, 5, 6])
+        #expect(try await store.outboxEvents(after: 0).events.map(\.number) == [3, 4, 5, 6])
         let next = raises(1, from: &eu)
         #expect(try store.append(next.map(\.0), events: next.map(\.1), outboxLimit: 4) == 1)
-        #expect(try await store.outboxEvents(after: 0).map(\.number) == [4, 5, 6, 7])
+        #expect(try await store.outboxEvents(after: 0).events.map(\.number) == [4, 5, 6, 7])
         try store.close()
     }
 
@@ -81,7 +83,7 @@ import Testing
         let alert = RegistryEvent(kind: .alertAcknowledged, entry: entry.id, origin: segment, seq: 9, writtenAtMillis: 2_000, subject: .alert(entry.id),
                                   mineral: try MineralID("gallium"), severity: .info)
         try store.append([entry], events: [level, alert], committedAt: 3_000)
-        #expect(try await store.outboxEvents(after: 0).map(\.event) == [level, alert])
+        #expect(try await store.outboxEvents(after: 0).events.map(\.event) == [level, alert])
         try store.close()
     }
 
@@ -104,7 +106,7 @@ import Testing
         #expect(try store.startHooks(["pager"]) == ["pager": 0])
         let next = raises(1, from: &eu)
         try store.append(next.map(\.0), events: next.map(\.1))
-        #expect(try await store.outboxEvents(after: 0).map(\.event) == next.map(\.1))
+        #expect(try await store.outboxEvents(after: 0).events.map(\.event) == next.map(\.1))
         try store.close()
         #expect(try Self.version(path) == 5)
     }

@@ -117,6 +117,15 @@ public final class NodeDaemon: Sendable {
             await engine.close()
             throw DaemonError.tls("\(error)")
         }
+        // Before anything can be committed: an entry a peer sends at once must leave its event
+        // in the outbox for hooks, as every later one does.
+        let hooks: HookService
+        do {
+            hooks = try await HookService(hooks: configuration.hooks, engine: engine, store: store, group: adminGroup, logger: logger)
+        } catch {
+            await engine.close()
+            throw DaemonError.store("setting up the hooks: \(error)")
+        }
         let node = SyncNode(engine: engine, configuration: syncSettings(), serverTLS: TLSContextProvider(serverTLS),
                             clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
         let reloader = ConfigurationReloader(path: configurationPath, configuration: configuration, materials: materials, engine: engine,
@@ -133,13 +142,6 @@ public final class NodeDaemon: Sendable {
         } catch {
             await abandon()
             throw DaemonError.listen(address: "\(configuration.listen)", reason: HTTPServer.reason(error))
-        }
-        let hooks: HookService
-        do {
-            hooks = try await HookService(hooks: configuration.hooks, engine: engine, store: store, group: adminGroup, logger: logger)
-        } catch {
-            await abandon()
-            throw DaemonError.store("setting up the hooks: \(error)")
         }
         let board = hooks.board, hooksConfigured = !configuration.hooks.isEmpty
         let admin = AdminService(engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),

@@ -21,15 +21,17 @@ struct ExecHook: HookDeliverer {
         do { child = try SpawnedProgram(program, environment: environment) } catch {
             return .failed("cannot run \(program): \(error)")
         }
-        // A program that does not read its input (or has exited) is not a failure of ours: its
-        // exit status says how it went.
-        child.write(body)
         let overran = ExitSignal()
         let deadline = Task {
             try await Task.sleep(for: timeout)
             overran.fire(0)
             child.stop()
         }
+        // Written beside the wait, on a thread of its own: a program that never reads a large
+        // event must not hold a thread of the cooperative pool (it is stopped at the timeout,
+        // and the write then fails). One that does not read it at all, or has exited, is not a
+        // failure of ours: its exit status says how it went.
+        Thread.detachNewThread { child.write(body) }
         // Ends only once the program has exited and been reaped, cancelled or not.
         let status = await withTaskCancellationHandler {
             await child.exited.wait()
@@ -37,8 +39,9 @@ struct ExecHook: HookDeliverer {
             child.stop()
         }
         deadline.cancel()
-        let detail = child.firstLineOfErrors()
+        let detail = await child.firstLineOfErrors()
         if overran.isFired { return .failed("did not finish within \(timeout.shortText): terminated") }
+        if status == SpawnedProgram.unknownStatus { return .failed("its exit status could not be read") }
         if status == 0 { return .delivered }
         let how = status & 0x7F != 0 ? "was killed by signal \(status & 0x7F)" : "exited with status \((status >> 8) & 0xFF)"
         return .failed(detail.isEmpty ? how : "\(how): \(detail)")
@@ -51,7 +54,6 @@ final class SpawnedProgram: Sendable {
     let pid: pid_t
     let exited = ExitSignal()
     private let input: Int32
-    private let errors: Int32
 
     struct SpawnError: Error, CustomStringConvertible {
         let code: Int32
@@ -102,14 +104,32 @@ final class SpawnedProgram: Sendable {
         }
         self.pid = pid
         input = inputPipe[1]
-        errors = errorPipe[0]
-        let (exited, child) = (exited, pid)
+        let (exited, child, errors, drained, errorsDrained) = (exited, pid, errorPipe[0], errorText, errorsDrained)
         Thread.detachNewThread {
             var status: Int32 = 0
-            while waitpid(child, &status, 0) == -1, errno == EINTR {}
-            exited.fire(status)
+            var reaped: pid_t
+            repeat { reaped = waitpid(child, &status, 0) } while reaped == -1 && errno == EINTR
+            exited.fire(reaped == child ? status : Self.unknownStatus)
+        }
+        // Standard error is read as it comes (a program that writes much must not block on a full
+        // pipe); the first 2 KiB are kept, the rest dropped, until every writer has closed it.
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = read(errors, &buffer, buffer.count)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                drained.withLockedValue { kept in kept += buffer.prefix(max(0, min(count, 2048 - kept.count))) }
+            }
+            close(errors)
+            errorsDrained.fire(0)
         }
     }
+
+    /// What `exited` carries when the wait for the program failed.
+    static let unknownStatus: Int32 = -1
+    private let errorText = NIOLockedValueBox<[UInt8]>([])
+    private let errorsDrained = ExitSignal()
 
     /// Writes all of `bytes` to the program's standard input and closes it; stops early if the
     /// program does not read (SIGPIPE is ignored by the daemon: the write fails instead).
@@ -137,16 +157,12 @@ final class SpawnedProgram: Sendable {
         }
     }
 
-    /// The first line of what the program wrote to standard error, at most 200 characters, read
-    /// without waiting (a program's children may still hold the pipe open). Closes the pipe.
-    func firstLineOfErrors() -> String {
-        defer { close(errors) }
-        _ = fcntl(errors, F_SETFL, fcntl(errors, F_GETFL) | O_NONBLOCK)
-        var buffer = [UInt8](repeating: 0, count: 2048)
-        let count = read(errors, &buffer, buffer.count)
-        guard count > 0 else { return "" }
-        let line = String(decoding: buffer.prefix(count), as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        return String(line.prefix(200))
+    /// The first line of what the program wrote to standard error, at most 200 characters. Waits
+    /// at most 50 ms for the rest of it (a program's children may hold the pipe open for long).
+    func firstLineOfErrors() async -> String {
+        for _ in 0..<10 where !errorsDrained.isFired { try? await Task.sleep(for: .milliseconds(5)) }
+        let text = String(decoding: errorText.withLockedValue { $0 }, as: UTF8.self)
+        return String((text.split(whereSeparator: \.isNewline).first.map(String.init) ?? "").prefix(200))
     }
 }
 

@@ -6,6 +6,9 @@ import RegistryStore
 /// Turns an event from the outbox into the JSON a hook is given, from the views as they stand
 /// when it is delivered. Pure.
 enum HookEventRenderer {
+    /// Sites listed with a below-target level (the level itself counts them all).
+    static let maximumReserves = 100
+
     static func message(_ stored: EventOutbox.Stored, views: RegistryViews, node: NodeID) -> HookEventMessage {
         let event = stored.event
         var message = HookEventMessage(
@@ -19,8 +22,9 @@ enum HookEventRenderer {
             let level = views.level(of: key.participant, key.mineral)
             let target = views.target(key)?.target.quantity.tonnes
             let coverage = level.flatMap { level in target.flatMap { $0 > 0 ? level / $0 : nil } }
+            // The total, or the sites that make the level up: at most `maximumReserves` of them.
             let records = views.reserve(ReserveKey(participant: key.participant, mineral: key.mineral)).map { [$0] }
-                ?? views.reserves.filter { $0.key.participant == key.participant && $0.key.mineral == key.mineral }
+                ?? Array(views.reserves.lazy.filter { $0.key.participant == key.participant && $0.key.mineral == key.mineral }.prefix(maximumReserves))
             message.level = HookLevelItem(
                 participant: key.participant.rawValue, mineral: key.mineral.rawValue,
                 tonnes: level.map { AdminPresenter.decimalText($0, scale: 3) }, targetTonnes: target.map { AdminPresenter.decimalText($0, scale: 3) },

@@ -27,7 +27,9 @@ final class HookService: Service {
         self.group = group
         self.logger = logger
         board = HookStatusBoard(hooks: hooks)
-        cursors = try store.startHooks(hooks.map(\.name))
+        cursors = try store.startHooks(hooks.map(\.name)) { gone in
+            logger.notice("a hook no longer configured (or renamed) is forgotten, with what it had not delivered", metadata: ["hook": "\(gone)"])
+        }
         let kinds = Set(hooks.flatMap(\.events))
         let age = hooks.map { UInt64($0.maximumAge.milliseconds) }.max() ?? 0
         await engine.setEvents(hooks.isEmpty ? nil : RegistryEventFilter(kinds: kinds, maximumAgeMillis: age))

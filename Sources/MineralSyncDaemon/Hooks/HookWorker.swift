@@ -34,13 +34,15 @@ struct HookWorker: Sendable {
         let latency = Metrics.Timer(label: "mineralsync_hook_delivery_seconds", dimensions: [("hook", hook.name)], preferredDisplayUnit: .seconds)
         for await _ in wakes {
             while !Task.isCancelled {
-                let batch: [EventOutbox.Stored]
-                do { batch = try await store.outboxEvents(after: cursor, limit: 100) } catch {
+                let read: EventOutbox.Batch
+                do { read = try await store.outboxEvents(after: cursor, limit: 100) } catch {
                     if Task.isCancelled { break }  // the node is stopping
-                    logger.error("hook cannot read its events from the store", metadata: ["hook": "\(hook.name)", "reason": "\(error)"])
-                    break
+                    logger.error("hook cannot read its events from the store; trying again in 5 s", metadata: ["hook": "\(hook.name)", "reason": "\(error)"])
+                    try? await Task.sleep(for: .seconds(5))
+                    continue
                 }
-                guard !batch.isEmpty else { break }
+                let batch = read.events
+                guard let through = read.through else { break }
                 var moved = false
                 for stored in batch {
                     guard !Task.isCancelled else { break }
@@ -56,6 +58,12 @@ struct HookWorker: Sendable {
                         cursor = stored.number
                         moved = true
                     }
+                }
+                // Rows this version cannot read (a newer kind, after a downgrade) are passed over.
+                if through > cursor, !Task.isCancelled {
+                    if through != batch.last?.number { logger.warning("hook passed over events it cannot read", metadata: ["hook": "\(hook.name)", "through": "\(through)"]) }
+                    cursor = through
+                    moved = true
                 }
                 if moved { await save(cursor) }
             }
@@ -96,9 +104,15 @@ struct HookWorker: Sendable {
         return nil
     }
 
+    /// Saved even when the node is stopping (a delivery that completed as the stop began is not
+    /// to be made again): the write runs in a task of its own, which the stop does not cancel.
     private func save(_ cursor: Int64) async {
-        status.advanced(hook.name, to: cursor)
-        do { try await store.saveHookCursor(hook.name, delivered: cursor) } catch {
+        let (store, name) = (store, hook.name)
+        let saving = Task { try await store.saveHookCursor(name, delivered: cursor) }
+        do {
+            try await saving.value
+            status.advanced(hook.name, to: cursor)
+        } catch {
             logger.error("hook cannot record what it delivered; it may deliver it again after a restart",
                          metadata: ["hook": "\(hook.name)", "reason": "\(error)"])
         }

@@ -31,7 +31,8 @@ struct WebhookPoster: HookDeliverer {
         do {
             return try await channel.executeThenClose { inbound, outbound in
                 var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: address.target)
-                head.headers.add(name: "Host", value: address.port == 80 ? address.host : "\(address.host):\(address.port)")
+                let host = address.host.contains(":") ? "[\(address.host)]" : address.host
+                head.headers.add(name: "Host", value: address.port == 80 ? host : "\(host):\(address.port)")
                 head.headers.add(name: "Content-Type", value: "application/json")
                 head.headers.add(name: "Content-Length", value: "\(body.count)")
                 head.headers.add(name: "User-Agent", value: "mineral-syncd")
