@@ -3,7 +3,7 @@
 
 `mineralctl dashboard` serves its page from these bytes: one binary, nothing to install beside
 it, and nothing fetched from elsewhere. Run after changing a file in Dashboard/;
-DashboardAssetsTests fails while the Swift file is stale.
+DashboardProcessTests fails while the Swift file is stale (it compares what is served with the files).
 """
 import pathlib
 import sys

@@ -31,7 +31,7 @@ struct DashboardProcessTests {
     static let python3: URL? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
         .map { URL(fileURLWithPath: $0) }
 
-    func start() async throws -> (eu: DaemonProcess, jp: DaemonProcess, dashboard: StreamingCommand, port: Int) {
+    func start() async throws -> (eu: DaemonProcess, jp: DaemonProcess, dashboard: StreamingCommand, port: Int, url: String) {
         let ports = freePorts(2)
         let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1]], root: root.url.path, pki: pki, files: files)
         let jp = try DaemonProcess("JP", "jp-1", port: ports[1], peers: [ports[0]], root: root.url.path, pki: pki, files: files)
@@ -43,41 +43,53 @@ struct DashboardProcessTests {
         _ = try eu.syncAndWait(with: [jp])
         let dashboard = try StreamingCommand("mineralctl", ["--socket", eu.socketPath, "dashboard", "--listen", "127.0.0.1:0"])
         let line = try await dashboard.waitForLine(containing: "dashboard: http://127.0.0.1:", seconds: 20)
-        let port = try #require(Int(line.split(separator: ":")[3].prefix { $0.isNumber }), "\(line)")
-        return (eu, jp, dashboard, port)
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init), "\(line)")
+        let port = try #require(Int(url.split(separator: ":")[2].prefix { $0.isNumber }), "\(line)")
+        return (eu, jp, dashboard, port, url)
     }
 
     @Test func servesThePageAndTheNodesDataReadOnlyAndOnlyToItsOwnName() async throws {
-        let (eu, jp, dashboard, port) = try await start()
-        let page = try RawHTTP.request(port: port, "GET", "/")
+        let (eu, jp, dashboard, port, url) = try await start()
+        // Nothing without the key the printed address carries; the key is exchanged for a cookie.
+        let keyless = try RawHTTP.request(port: port, "GET", "/api/status")
+        #expect(keyless.status == 401 && !keyless.body.contains("EU/eu-1") && keyless.body.contains("open the address mineralctl dashboard printed"))
+        #expect(try RawHTTP.request(port: port, "GET", "/").status == 401)
+        #expect(try RawHTTP.request(port: port, "GET", "/?key=0123").status == 403)
+        #expect(try RawHTTP.request(port: port, "GET", "/api/status", cookie: "mineralsync-dashboard=0123").status == 401)
+        let key = try #require(url.split(separator: "=").last.map(String.init))
+        let opened = try RawHTTP.request(port: port, "GET", "/?key=\(key)")
+        #expect(opened.status == 303 && opened.headers["location"] == "/")
+        #expect(opened.headers["set-cookie"] == "mineralsync-dashboard=\(key); HttpOnly; SameSite=Strict; Path=/")
+        let cookie = "mineralsync-dashboard=\(key)"
+        let page = try RawHTTP.request(port: port, "GET", "/", cookie: cookie)
         #expect(page.status == 200 && page.headers["content-type"] == "text/html; charset=utf-8")
         #expect(page.headers["content-security-policy"]?.contains("default-src 'none'; script-src 'self'") == true)
         #expect(page.body.contains("<script src=\"/dashboard.js\""))
         // What is served is what Dashboard/ holds (Scripts/embed-dashboard.py was run after the last change).
         for file in try FileManager.default.contentsOfDirectory(atPath: Self.packageRoot.appendingPathComponent("Dashboard").path) {
-            let served = try RawHTTP.request(port: port, "GET", file == "index.html" ? "/" : "/\(file)")
+            let served = try RawHTTP.request(port: port, "GET", file == "index.html" ? "/" : "/\(file)", cookie: cookie)
             let source = try String(contentsOf: Self.packageRoot.appendingPathComponent("Dashboard/\(file)"), encoding: .utf8)
             #expect(served.status == 200 && served.body == source.trimmingSuffix(while: \.isNewline), "\(file) is stale: run Scripts/embed-dashboard.py")
         }
         // Nothing on the page comes from elsewhere (SVG's namespace is a name, not a place).
         for asset in ["/", "/dashboard.js", "/dashboard.css"] {
-            let text = try RawHTTP.request(port: port, "GET", asset).body.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "")
+            let text = try RawHTTP.request(port: port, "GET", asset, cookie: cookie).body.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "")
             #expect(!text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"), "\(asset) names another origin")
         }
-        let status = try RawHTTP.request(port: port, "GET", "/api/status")
+        let status = try RawHTTP.request(port: port, "GET", "/api/status", cookie: cookie)
         #expect(status.status == 200 && status.headers["cache-control"] == "no-store")
         #expect(try AdminJSON.decoder.decode(StatusResponse.self, from: Data(status.body.utf8)).node == "EU/eu-1")
-        let reserves = try AdminJSON.decoder.decode([ReserveItem].self, from: Data(try RawHTTP.request(port: port, "GET", "/api/reserves").body.utf8))
+        let reserves = try AdminJSON.decoder.decode([ReserveItem].self, from: Data(try RawHTTP.request(port: port, "GET", "/api/reserves", cookie: cookie).body.utf8))
         #expect(Set(reserves.map(\.participant)) == ["EU", "JP"])
         // Read-only; addressed by its own name only (a rebinding page cannot reach it); no other paths.
-        #expect(try RawHTTP.request(port: port, "POST", "/api/alerts").status == 405)
+        #expect(try RawHTTP.request(port: port, "POST", "/api/alerts", cookie: cookie).status == 405)
         #expect(try RawHTTP.request(port: port, "POST", "/api/alerts", body: "{}").status == 413, "no request carries a body")
-        let rebound = try RawHTTP.request(port: port, "GET", "/api/status", host: "attacker.example:\(port)")
+        let rebound = try RawHTTP.request(port: port, "GET", "/api/status", host: "attacker.example:\(port)", cookie: cookie)
         #expect(rebound.status == 421 && !rebound.body.contains("EU/eu-1"))
-        #expect(try RawHTTP.request(port: port, "GET", "/api/feeds/cut").status == 404)
-        #expect(try RawHTTP.request(port: port, "GET", "/../Package.swift").status == 404)
+        #expect(try RawHTTP.request(port: port, "GET", "/api/feeds/cut", cookie: cookie).status == 404)
+        #expect(try RawHTTP.request(port: port, "GET", "/../Package.swift", cookie: cookie).status == 404)
         // Events: the node's changes as server-sent events.
-        let events = try RawHTTP.stream(port: port, "/api/events")
+        let events = try RawHTTP.stream(port: port, "/api/events", cookie: cookie)
         try events.waitFor("event: open")
         #expect(events.headers["content-type"] == "text/event-stream")
         #expect(try CommandRun.ctl(jp, ["alert", "raise", "--mineral", "gallium", "--severity", "high", "--category", "logistics",
@@ -85,6 +97,26 @@ struct DashboardProcessTests {
         let data = try events.waitFor("Port closed")
         #expect(data.hasPrefix("data: {") && data.contains("\"issuer\":\"JP/jp-1\""), "\(data)")
         events.close()
+        // At most 16 event streams at once; one that ends (a closed tab) frees its place at once,
+        // whether or not the node has anything to say.
+        var open: [RawHTTP.Stream] = []
+        for _ in 0..<16 {
+            let stream = try RawHTTP.stream(port: port, "/api/events", cookie: cookie)
+            try stream.waitFor("event: open")
+            open.append(stream)
+        }
+        let seventeenth = try RawHTTP.request(port: port, "GET", "/api/events", cookie: cookie)
+        #expect(seventeenth.status == 429 && seventeenth.body.contains("16 event streams are open already"))
+        open.removeFirst().close()
+        var reopened = false
+        for _ in 0..<100 where !reopened {
+            let stream = try RawHTTP.stream(port: port, "/api/events", cookie: cookie)
+            // A refused stream answers 429 and closes: waitFor then fails instead of finding "open".
+            reopened = (try? stream.waitFor("event: open")) != nil
+            if reopened { open.append(stream) } else { stream.close(); try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(reopened, "a closed stream's place is given back")
+        for stream in open { stream.close() }
         // A bad address is refused before anything is served.
         let bad = try CommandRun.ctl(eu, ["dashboard", "--listen", "nowhere"])
         #expect(bad.status == 64 && bad.error.contains("--listen \"nowhere\" must be host:port"), "\(bad.error)")
@@ -94,10 +126,10 @@ struct DashboardProcessTests {
 
     @Test(.enabled(if: browserAvailable, "needs chromium, chromium-driver and Python's selenium"))
     func aHeadlessBrowserShowsAnAlertRaisedAtAnotherNodeWithoutAReload() async throws {
-        let (eu, jp, dashboard, port) = try await start()
+        let (eu, jp, dashboard, _, url) = try await start()
         let summary = "Smelter fire halts gallium output"
         let shot = root.path("dashboard.png")
-        let browser = try StreamingCommand(url: Self.python3!, ["Tests/Browser/dashboard_check.py", "--url", "http://127.0.0.1:\(port)/",
+        let browser = try StreamingCommand(url: Self.python3!, ["Tests/Browser/dashboard_check.py", "--url", url,
                                                                 "--expect-alert-summary", summary, "--screenshot", shot, "--timeout", "30"],
                                            directory: Self.packageRoot)
         _ = try await browser.waitForLine(containing: "READY", seconds: 90)
@@ -144,15 +176,16 @@ enum RawHTTP {
         return descriptor
     }
 
-    static func send(_ descriptor: Int32, _ method: String, _ path: String, host: String, body: String) {
-        let request = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+    static func send(_ descriptor: Int32, _ method: String, _ path: String, host: String, cookie: String?, body: String) {
+        let cookieLine = cookie.map { "Cookie: \($0)\r\n" } ?? ""
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n\(cookieLine)Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         _ = request.withCString { write(descriptor, $0, strlen($0)) }
     }
 
-    static func request(port: Int, _ method: String, _ path: String, host: String? = nil, body: String = "") throws -> Response {
+    static func request(port: Int, _ method: String, _ path: String, host: String? = nil, cookie: String? = nil, body: String = "") throws -> Response {
         let descriptor = try connect(port)
         defer { close(descriptor) }
-        send(descriptor, method, path, host: host ?? "127.0.0.1:\(port)", body: body)
+        send(descriptor, method, path, host: host ?? "127.0.0.1:\(port)", cookie: cookie, body: body)
         var received = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
@@ -199,9 +232,9 @@ enum RawHTTP {
         func close() { Glibc.close(descriptor) }
     }
 
-    static func stream(port: Int, _ path: String) throws -> Stream {
+    static func stream(port: Int, _ path: String, cookie: String) throws -> Stream {
         let descriptor = try connect(port)
-        send(descriptor, "GET", path, host: "127.0.0.1:\(port)", body: "")
+        send(descriptor, "GET", path, host: "127.0.0.1:\(port)", cookie: cookie, body: "")
         return Stream(descriptor: descriptor)
     }
 }

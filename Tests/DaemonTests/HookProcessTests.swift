@@ -55,7 +55,7 @@ struct HookProcessTests {
             body=$(cat)
             printf '%s %s %s\\n' "$started" "$MINERALSYNC_EVENT_ID" "$body" >> "\(out)/events.log"
             """)
-        let hanging = try script("hanging.sh", "exec sleep 60\n")
+        let hanging = try script("hanging.sh", "exec sleep 30\n")
         let receiver = try await WebhookReceiver()
         let ports = freePorts(3)
         let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1], ports[2]], root: root.url.path, pki: pki, files: files)
@@ -84,7 +84,7 @@ struct HookProcessTests {
         let raisedAt = Date()
         let first = try raise(eu, "gallium", "high", "Export licences refused")
         try await jp.waitForLog("hook delivered attempts=1 event=alert-raised/\(first)")
-        let posted = await receiver.waitFor(1)
+        let posted = try await receiver.waitFor(1)
         let execLatency = try #require(try recorded().first).startedAt.timeIntervalSince(raisedAt)
         let webhookLatency = posted[0].at.timeIntervalSince(raisedAt)
         #expect(execLatency < 1 && webhookLatency < 1, "exec hook started after \(execLatency) s, webhook after \(webhookLatency) s")
@@ -115,7 +115,17 @@ struct HookProcessTests {
         let third = try raise(eu, "gallium", "medium", "Port strike")
         try await jp.waitForLog("hook delivered attempts=1 event=alert-raised/\(third)")
         #expect(try recorded().map(\.id) == [first, second, third].map { "alert-raised/\($0)" })
-        #expect(await receiver.waitFor(5).count == 5)
+        let five = try await receiver.waitFor(5)
+        #expect(Set(five.map { $0.headers["x-mineralsync-event-id"] }).count == 5, "every alert once, none twice")
+
+        // A webhook that answers 500 is tried again, with back-off, until it takes the event.
+        receiver.answer.withLockedValue { $0 = .status(500) }
+        let refused = try raise(eu, "tungsten", "low", "Rail strike")
+        try await us.waitForLog("event=alert-raised/\(refused) hook=\"webhook http://127.0.0.1:\(receiver.port)/mineral-alerts\" reason=\"the endpoint answered HTTP 500 Internal Server Error\"")
+        receiver.answer.withLockedValue { $0 = .status(204) }
+        try await us.waitForLog("hook delivered after failing attempts=")
+        let retried = try await receiver.waitFor(7)
+        #expect(retried.dropFirst(5).allSatisfy { $0.headers["x-mineralsync-event-id"] == "alert-raised/\(refused)" }, "the refused event, again, nothing else")
 
         let status = try jp.status()
         let hooks = try #require(status.hooks)

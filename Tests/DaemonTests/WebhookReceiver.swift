@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import TestSupport
 
 /// A webhook endpoint for tests: an HTTP/1 server on 127.0.0.1 that records each POST (when it
 /// arrived, its headers and body) and answers with `answer` — 204, an error, or never.
@@ -45,8 +46,12 @@ final class WebhookReceiver: Sendable {
 
     var requests: [Request] { state.withLockedValue { $0.requests } }
 
-    /// Returns once `count` requests have arrived (all of them, in order).
-    func waitFor(_ count: Int) async -> [Request] {
+    /// Returns once `count` requests have arrived (all of them, in order); throws after `seconds`.
+    func waitFor(_ count: Int, seconds: Double = 30) async throws -> [Request] {
+        try await within(seconds, "\(count) webhook requests") { [self] in await arrived(count) }
+    }
+
+    private func arrived(_ count: Int) async -> [Request] {
         await withCheckedContinuation { continuation in
             let now = state.withLockedValue { state -> [Request]? in
                 if state.requests.count >= count { return state.requests }

@@ -6,13 +6,15 @@ import NIOCore
 import NIOPosix
 
 /// `mineralctl dashboard`: serves the read-only web dashboard from the admin socket's data.
-/// Whoever may use the socket may see it; the daemon opens no port for it. Loopback by default.
+/// Whoever may use the socket may start it, and it shows the node to whoever opens the address
+/// it prints (that address carries a key); the daemon opens no port for it. Loopback by default.
 struct Dashboard: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a read-only web dashboard of this node (alerts, reserves against targets, totals, peers, security events).",
         discussion: """
             The page and everything it uses come from mineralctl itself: it works offline. It reads the
-            node through the admin socket, so it shows what `mineralctl` shows, live. Ctrl-C stops it.
+            node through the admin socket, so it shows what `mineralctl` shows, live. Open the address
+            it prints: it carries a key, without which the dashboard shows nothing. Ctrl-C stops it.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: ArgumentHelp("Where to serve it. Anyone who can reach a non-loopback address sees the registry.", valueName: "host:port"))
@@ -45,7 +47,8 @@ struct Dashboard: ParsableCommand {
         let bound = channel.localAddress?.port ?? port
         server.allow(port: bound)
         let shown = host.contains(":") ? "[\(host)]" : host
-        print("dashboard: http://\(shown):\(bound)/  (read-only, from the node at \(global.socketPath); Ctrl-C to stop)")
+        print("dashboard: http://\(shown):\(bound)/?key=\(server.key)  (read-only, from the node at \(global.socketPath); Ctrl-C to stop)")
+        print("The address carries this run's key: whoever has it sees the node's registry. A new run makes a new key.")
         fflush(nil)
         try channel.closeFuture.wait()
     }

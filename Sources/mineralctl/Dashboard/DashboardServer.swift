@@ -8,10 +8,18 @@ import NIOPosix
 
 /// What `mineralctl dashboard` answers: the page's own files, the admin API's read-only
 /// endpoints under `/api/`, and the node's changes as server-sent events (`/api/events`).
-/// Only GET; only requests addressed to this server by name (a page elsewhere cannot reach it
-/// by re-pointing a domain at 127.0.0.1); a strict content security policy.
+///
+/// Only to whoever opened the address it printed: that address carries a random key, which the
+/// first request exchanges for a cookie (HttpOnly, SameSite=Strict); every other request needs
+/// the cookie. So another local user, or a page in the operator's browser, sees nothing though
+/// it can reach the port (the admin socket's permissions do not reach a TCP port). On
+/// loopback, only requests addressed to it by name (a page elsewhere cannot re-point a domain
+/// at 127.0.0.1). Only GET; a strict content security policy.
 final class DashboardServer: Sendable {
     let client: AdminClient
+    /// The key in the printed address, and the cookie's value.
+    let key: String
+    static let cookie = "mineralsync-dashboard"
     private let listenHost: String
     private let allowedHosts = NIOLockedValueBox<Set<String>>([])
     private let streams = NIOLockedValueBox(0)
@@ -35,13 +43,33 @@ final class DashboardServer: Sendable {
     init(client: AdminClient, listenHost: String) {
         self.client = client
         self.listenHost = listenHost
+        var generator = SystemRandomNumberGenerator()
+        key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    /// The names this server answers to, once its port is known.
+    /// The names this server answers to on loopback, once its port is known (browsers leave
+    /// port 80 out). Elsewhere any name is taken: the key is what guards it there.
     func allow(port: Int) {
-        var hosts: Set<String> = ["127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"]
-        hosts.insert(listenHost.contains(":") ? "[\(listenHost)]:\(port)" : "\(listenHost):\(port)")
+        var hosts: Set<String> = []
+        for name in ["127.0.0.1", "localhost", "[::1]", listenHost.contains(":") ? "[\(listenHost)]" : listenHost] {
+            hosts.insert("\(name):\(port)")
+            if port == 80 { hosts.insert(name) }
+        }
         allowedHosts.withLockedValue { $0 = hosts }
+    }
+
+    static func cookies(_ request: HTTPRequest) -> [(name: String, value: String)] {
+        request.headers["cookie"].flatMap { $0.split(separator: ";") }.compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }
+    }
+
+    /// Compares in time that does not depend on where the texts differ.
+    static func same(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (Array(a.utf8), Array(b.utf8))
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -53,15 +81,24 @@ final class DashboardServer: Sendable {
             return Self.error(.methodNotAllowed, "the dashboard is read-only: GET only", extra: [("allow", "GET, HEAD")])
         }
         let host = request.headers.first(name: "host")?.lowercased() ?? ""
-        guard allowedHosts.withLockedValue({ $0.contains(host) }) else {
+        guard !Self.isLoopback(listenHost) || allowedHosts.withLockedValue({ $0.contains(host) }) else {
             return Self.error(.misdirectedRequest, "this dashboard answers to \(allowedHosts.withLockedValue { $0.sorted().joined(separator: ", ") }) only")
+        }
+        // Browsers ask for it unprompted; the page has none.
+        if request.path == "/favicon.ico" { return HTTPResponse(status: .noContent, body: ByteBuffer(), headers: Self.securityHeaders) }
+        if let offered = request.query["key"] {
+            guard Self.same(offered, key) else { return Self.error(.forbidden, "this key does not open this dashboard: use the address mineralctl dashboard printed") }
+            return HTTPResponse(status: .seeOther, body: ByteBuffer(), headers: Self.securityHeaders + [
+                ("location", "/"), ("set-cookie", "\(Self.cookie)=\(key); HttpOnly; SameSite=Strict; Path=/"), ("cache-control", "no-store"),
+            ])
+        }
+        guard Self.cookies(request).contains(where: { $0.name == Self.cookie && Self.same($0.value, key) }) else {
+            return Self.error(.unauthorized, "open the address mineralctl dashboard printed: it carries the key to this dashboard")
         }
         if let asset = DashboardAssets.files[request.path] {
             return HTTPResponse(contentType: asset.contentType, body: ByteBuffer(string: asset.body),
                                 headers: Self.securityHeaders + [("cache-control", "no-cache")])
         }
-        // Browsers ask for it unprompted; the page has none.
-        if request.path == "/favicon.ico" { return HTTPResponse(status: .noContent, body: ByteBuffer(), headers: Self.securityHeaders) }
         guard request.path.hasPrefix("/api/") else { return Self.error(.notFound, "no such page: \(request.path)") }
         let name = String(request.path.dropFirst("/api/".count))
         if name == "events" { return events() }
@@ -83,6 +120,7 @@ final class DashboardServer: Sendable {
     /// The node's `watch` stream as server-sent events: each change one `data:` line (a
     /// `WatchEvent`), a comment every 15 s so that proxies and the browser keep the stream, and
     /// an `unavailable` event when the node goes away (the browser then reconnects by itself).
+    /// A browser that leaves closes the connection to the node at once.
     private func events() -> HTTPResponse {
         let admitted = streams.withLockedValue { open -> Bool in
             guard open < Self.maximumStreams else { return false }
@@ -91,8 +129,22 @@ final class DashboardServer: Sendable {
         }
         guard admitted else { return Self.error(.tooManyRequests, "\(Self.maximumStreams) event streams are open already: close a dashboard tab") }
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
-        let stopped = NIOLockedValueBox(false)
-        let (client, streams) = (client, streams)
+        let (socket, streams) = (client.socketPath, streams)
+        let relay = Task {
+            defer {
+                streams.withLockedValue { $0 -= 1 }
+                continuation.finish()
+            }
+            continuation.yield(ByteBuffer(string: "retry: 2000\n\n"))
+            do {
+                try await Self.watch(socket: socket, onOpen: { continuation.yield(ByteBuffer(string: "event: open\ndata: {}\n\n")) }) { line in
+                    continuation.yield(ByteBuffer(string: "data: \(line)\n\n"))
+                }
+            } catch where !Task.isCancelled {
+                let message = (try? String(decoding: AdminJSON.encoder.encode(["message": "the node's change stream ended: \(error)"]), as: UTF8.self)) ?? "{}"
+                continuation.yield(ByteBuffer(string: "event: unavailable\ndata: \(message)\n\n"))
+            } catch {}
+        }
         let keepalive = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(15))
@@ -100,29 +152,55 @@ final class DashboardServer: Sendable {
             }
         }
         continuation.onTermination = { _ in
-            stopped.withLockedValue { $0 = true }
+            relay.cancel()
             keepalive.cancel()
         }
-        // The admin client blocks: the stream is read on a thread of its own, which ends at the
-        // node's next change after the browser left (or when the node stops).
-        Thread.detachNewThread {
-            defer {
-                streams.withLockedValue { $0 -= 1 }
-                continuation.finish()
-            }
-            continuation.yield(ByteBuffer(string: "retry: 2000\n\n"))
-            do {
-                try client.stream(AdminAPI.watch.target(), onOpen: { continuation.yield(ByteBuffer(string: "event: open\ndata: {}\n\n")) }) { line in
-                    guard !stopped.withLockedValue({ $0 }) else { return false }
-                    continuation.yield(ByteBuffer(string: "data: \(line)\n\n"))
-                    return true
-                }
-            } catch {
-                let message = (try? String(decoding: AdminJSON.encoder.encode(["message": "\(error)"]), as: UTF8.self)) ?? "{}"
-                continuation.yield(ByteBuffer(string: "event: unavailable\ndata: \(message)\n\n"))
-            }
-        }
         return HTTPResponse(contentType: "text/event-stream", stream: stream, headers: Self.securityHeaders + [("cache-control", "no-cache")])
+    }
+
+    /// Reads `GET /v1/watch` on the admin socket, one line at a time, until the node ends it or
+    /// the task is cancelled (which closes the connection).
+    static func watch(socket: String, onOpen: @escaping @Sendable () -> Void, onLine: @escaping @Sendable (String) -> Void) async throws {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(unixDomainSocketPath: socket) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        try await withTaskCancellationHandler {
+            try await channel.executeThenClose { inbound, outbound in
+                var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: AdminAPI.watch.target())
+                head.headers.add(name: "Host", value: "localhost")
+                try await outbound.write(.head(head))
+                try await outbound.write(.end(nil))
+                var pending = ByteBuffer()
+                for try await part in inbound {
+                    switch part {
+                    case .head(let response):
+                        guard response.status == .ok else { throw WatchRefused(status: Int(response.status.code)) }
+                        onOpen()
+                    case .body(var bytes):
+                        pending.writeBuffer(&bytes)
+                        while let newline = pending.readableBytesView.firstIndex(of: 0x0A) {
+                            let line = pending.readString(length: newline - pending.readerIndex) ?? ""
+                            pending.moveReaderIndex(forwardBy: 1)
+                            if !line.isEmpty { onLine(line) }
+                        }
+                        pending.discardReadBytes()
+                    case .end:
+                        return
+                    }
+                }
+            }
+        } onCancel: {
+            channel.channel.close(promise: nil)
+        }
+    }
+
+    struct WatchRefused: Error, CustomStringConvertible {
+        let status: Int
+        var description: String { "the node answered HTTP \(status)" }
     }
 
     static func error(_ status: HTTPResponseStatus, _ message: String, extra: [(String, String)] = []) -> HTTPResponse {
