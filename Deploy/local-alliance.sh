@@ -131,7 +131,7 @@ The alliance is running (logs: $work/*.log). In another terminal:
   mineralctl --socket $work/jp-1/admin.sock alert raise --mineral graphite --severity medium \\
       --category logistics --summary "Port congestion delays graphite shipments"
 
-The web dashboard (read-only, loopback; open the address it prints in a browser):
+The web dashboard (read-only, loopback; open the address it prints, key included, in a browser):
 
   mineralctl --socket $work/eu-1/admin.sock dashboard --listen 127.0.0.1:8080
 
