@@ -49,9 +49,9 @@ struct HookWorker: Sendable {
                     if hook.wants(stored.event, committedAtMillis: stored.committedAtMillis) {
                         guard let attempts = await deliver(stored, deliveries: deliveries, failures: failures, latency: latency) else { break }
                         cursor = stored.number
-                        await save(cursor)
                         moved = false
                         // Logged once its cursor is saved: from this line on, a restart does not deliver it again.
+                        guard await save(cursor) else { continue }
                         let metadata: Logger.Metadata = ["hook": "\(hook.name)", "event": "\(stored.event.id)", "attempts": "\(attempts)"]
                         if attempts > 1 { logger.notice("hook delivered after failing", metadata: metadata) } else { logger.debug("hook delivered", metadata: metadata) }
                     } else {
@@ -106,15 +106,19 @@ struct HookWorker: Sendable {
 
     /// Saved even when the node is stopping (a delivery that completed as the stop began is not
     /// to be made again): the write runs in a task of its own, which the stop does not cancel.
-    private func save(_ cursor: Int64) async {
+    /// - Returns: whether the cursor was saved (otherwise the failure is logged).
+    @discardableResult
+    private func save(_ cursor: Int64) async -> Bool {
         let (store, name) = (store, hook.name)
         let saving = Task { try await store.saveHookCursor(name, delivered: cursor) }
         do {
             try await saving.value
             status.advanced(hook.name, to: cursor)
+            return true
         } catch {
             logger.error("hook cannot record what it delivered; it may deliver it again after a restart",
                          metadata: ["hook": "\(hook.name)", "reason": "\(error)"])
+            return false
         }
     }
 }
