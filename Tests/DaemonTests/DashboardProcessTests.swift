@@ -59,7 +59,7 @@ struct DashboardProcessTests {
         let key = try #require(url.split(separator: "=").last.map(String.init))
         let opened = try RawHTTP.request(port: port, "GET", "/?key=\(key)")
         #expect(opened.status == 303 && opened.headers["location"] == "/")
-        #expect(opened.headers["set-cookie"] == "mineralsync-dashboard=\(key); HttpOnly; SameSite=Strict; Path=/")
+        #expect(opened.headers["set-cookie"] == "mineralsync-dashboard=\(key); HttpOnly; SameSite=Lax; Path=/")
         let cookie = "mineralsync-dashboard=\(key)"
         let page = try RawHTTP.request(port: port, "GET", "/", cookie: cookie)
         #expect(page.status == 200 && page.headers["content-type"] == "text/html; charset=utf-8")

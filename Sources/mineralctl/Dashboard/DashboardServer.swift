@@ -10,11 +10,13 @@ import NIOPosix
 /// endpoints under `/api/`, and the node's changes as server-sent events (`/api/events`).
 ///
 /// Only to whoever opened the address it printed: that address carries a random key, which the
-/// first request exchanges for a cookie (HttpOnly, SameSite=Strict); every other request needs
-/// the cookie. So another local user, or a page in the operator's browser, sees nothing though
-/// it can reach the port (the admin socket's permissions do not reach a TCP port). On
-/// loopback, only requests addressed to it by name (a page elsewhere cannot re-point a domain
-/// at 127.0.0.1). Only GET; a strict content security policy.
+/// first request exchanges for a cookie (HttpOnly, SameSite=Lax: a page elsewhere cannot make
+/// the browser send it with a fetch or an event stream, and an operator following a link to
+/// the printed address still gets in); every other request needs the cookie. So another local
+/// user, or a page in the operator's browser, sees nothing though it can reach the port (the
+/// admin socket's permissions do not reach a TCP port). On loopback, only requests addressed
+/// to it by name (a page elsewhere cannot re-point a domain at 127.0.0.1). Only GET; a strict
+/// content security policy.
 final class DashboardServer: Sendable {
     let client: AdminClient
     /// The key in the printed address, and the cookie's value.
@@ -89,7 +91,7 @@ final class DashboardServer: Sendable {
         if let offered = request.query["key"] {
             guard Self.same(offered, key) else { return Self.error(.forbidden, "this key does not open this dashboard: use the address mineralctl dashboard printed") }
             return HTTPResponse(status: .seeOther, body: ByteBuffer(), headers: Self.securityHeaders + [
-                ("location", "/"), ("set-cookie", "\(Self.cookie)=\(key); HttpOnly; SameSite=Strict; Path=/"), ("cache-control", "no-store"),
+                ("location", "/"), ("set-cookie", "\(Self.cookie)=\(key); HttpOnly; SameSite=Lax; Path=/"), ("cache-control", "no-store"),
             ])
         }
         guard Self.cookies(request).contains(where: { $0.name == Self.cookie && Self.same($0.value, key) }) else {
