@@ -79,6 +79,10 @@ import Testing
         let newer = eu1.write(Ops.report("EU", "gallium", "250"), at: now - 1)
         #expect(everything.events(for: [older], views: views([target, newer, older]), folded: true, nowMillis: now).isEmpty)
         #expect(everything.events(for: [older], views: views([target, older]), folded: true, nowMillis: now).count == 1)
+        // Below the target already: the late report is no news, and pages nobody a second time.
+        let low = eu1.write(Ops.report("EU", "gallium", "180"), at: now)
+        #expect(everything.events(for: [older], views: views([target, low, older]), folded: true, nowMillis: now).isEmpty)
+        #expect(everything.events(for: [low], views: views([target, older, low]), folded: true, nowMillis: now).count == 1)
         #expect(everything.events(for: [olderTarget], views: views([target, newer, olderTarget]), folded: true, nowMillis: now).isEmpty)
     }
 
