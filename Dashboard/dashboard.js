@@ -247,6 +247,12 @@
     if (status) {
       if (status.writable === false) warnings.push('This node is not writable: a peer claims more of its feed and the proof has not arrived yet.');
       if (status.clockWarning) warnings.push(`Clock: ${status.clockWarning}`);
+      // Paging is down when a hook fails: the people on duty may not be told of what this page shows.
+      for (const hook of Array.isArray(status.hooks) ? status.hooks : []) {
+        if (hook && hook.retryingSince) {
+          warnings.push(`Hook ${hook.name} is failing since ${formatTime(hook.retryingSince)} UTC (${hook.queued} events waiting): ${hook.lastError || 'no reason given'}.`);
+        }
+      }
       const expires = Date.parse(status.certificateExpiresAt);
       if (Number.isFinite(expires) && expires - Date.now() < CERT_WARNING_DAYS * 86400000) {
         const verb = expires < Date.now() ? 'expired' : 'expires';

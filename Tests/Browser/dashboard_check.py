@@ -240,6 +240,12 @@ def run(args):
         fail_unless(driver.execute_script("return window.__dashboardCheckLoaded === true;"),
                     "the page reloaded: the alert must arrive without one")
 
+        if args.expect_warning:
+            wait_for(f"a warning in the header showing {args.expect_warning!r}", args.timeout,
+                     lambda: driver.execute_script(
+                         "const list = document.getElementById('node-warnings');"
+                         "return Boolean(list && !list.hidden && list.textContent.includes(arguments[0]));", args.expect_warning))
+
         console_errors = [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
         fail_unless(not console_errors, "the console has errors:\n  " + "\n  ".join(entry["message"] for entry in console_errors))
 
@@ -278,6 +284,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True, help="the dashboard, e.g. http://127.0.0.1:8080/")
     parser.add_argument("--expect-alert-summary", required=True, help="text an alert on the board must come to show")
+    parser.add_argument("--expect-warning", help="text a warning in the page's header must come to show (e.g. a failing hook)")
     parser.add_argument("--screenshot", help="save a PNG of the page here once the alert shows")
     parser.add_argument("--timeout", type=float, default=10, help="seconds for each wait (render, then the alert)")
     parser.add_argument("--window-size", default="1366,900", help="browser window, WIDTH,HEIGHT")

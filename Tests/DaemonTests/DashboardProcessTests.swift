@@ -5,8 +5,8 @@ import TestSupport
 
 /// `mineralctl dashboard` against real daemons: what it serves and refuses over HTTP, and, where
 /// a headless Chromium with Selenium is installed, the page itself: an alert raised at another
-/// node appears without a reload, the reserve chart renders, and the page loads with the network
-/// to anything but the dashboard blocked.
+/// node appears without a reload, the reserve chart renders, a failing hook is shown, and the
+/// page loads with the network to anything but the dashboard blocked.
 @Suite("web dashboard with real daemons", .serialized)
 struct DashboardProcessTests {
     let root: TemporaryDirectory
@@ -31,9 +31,10 @@ struct DashboardProcessTests {
     static let python3: URL? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
         .map { URL(fileURLWithPath: $0) }
 
-    func start() async throws -> (eu: DaemonProcess, jp: DaemonProcess, dashboard: StreamingCommand, port: Int, url: String) {
+    /// - Parameter euConfig: more of EU's config (hooks).
+    func start(euConfig: String = "") async throws -> (eu: DaemonProcess, jp: DaemonProcess, dashboard: StreamingCommand, port: Int, url: String) {
         let ports = freePorts(2)
-        let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1]], root: root.url.path, pki: pki, files: files)
+        let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1]], root: root.url.path, pki: pki, files: files, extraConfig: euConfig)
         let jp = try DaemonProcess("JP", "jp-1", port: ports[1], peers: [ports[0]], root: root.url.path, pki: pki, files: files)
         for daemon in [eu, jp] { try await daemon.start() }
         for command in [["reserve", "target", "gallium", "200"], ["reserve", "set", "gallium", "130"], ["reserve", "set", "tungsten", "900", "--unit", "kg"]] {
@@ -126,11 +127,16 @@ struct DashboardProcessTests {
 
     @Test(.enabled(if: browserAvailable, "needs chromium, chromium-driver and Python's selenium"))
     func aHeadlessBrowserShowsAnAlertRaisedAtAnotherNodeWithoutAReload() async throws {
-        let (eu, jp, dashboard, _, url) = try await start()
+        // EU's pager fails: the page must say so (the people on duty may not be told).
+        let pager = root.path("pager.sh")
+        try "#!/bin/sh\necho 'the pager gateway is down' >&2\nexit 1\n".write(toFile: pager, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: pager)
+        let (eu, jp, dashboard, _, url) = try await start(euConfig: "hooks:\n  - name: pager\n    events: [alert-raised]\n    exec: \(pager)\n")
         let summary = "Smelter fire halts gallium output"
         let shot = root.path("dashboard.png")
         let browser = try StreamingCommand(url: Self.python3!, ["Tests/Browser/dashboard_check.py", "--url", url,
-                                                                "--expect-alert-summary", summary, "--screenshot", shot, "--timeout", "30"],
+                                                                "--expect-alert-summary", summary, "--expect-warning", "Hook pager is failing",
+                                                                "--screenshot", shot, "--timeout", "30"],
                                            directory: Self.packageRoot)
         _ = try await browser.waitForLine(containing: "READY", seconds: 90)
         #expect(try CommandRun.ctl(jp, ["alert", "raise", "--mineral", "gallium", "--severity", "critical", "--category", "production-outage",
