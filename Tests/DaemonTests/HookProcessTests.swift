@@ -157,6 +157,35 @@ struct HookProcessTests {
         await receiver.close()
     }
 
+    /// An operator adds a pager at 3 a.m. without restarting the node, and takes it out again.
+    @Test func aReloadAddsAndRemovesHooksWithoutARestart() async throws {
+        let out = root.path("reload-out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let pager = try script("reload-pager.sh", "cat >> \(out)/events.log\necho >> \(out)/events.log\n")
+        let ports = freePorts(2)
+        let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1]], root: root.url.path, pki: pki, files: files)
+        let jp = try DaemonProcess("JP", "jp-1", port: ports[1], peers: [ports[0]], root: root.url.path, pki: pki, files: files)
+        for daemon in [eu, jp] { try await daemon.start() }
+        _ = try eu.syncAndWait(with: [jp])
+        #expect(try jp.status().hooks == nil)
+        let original = try String(contentsOfFile: jp.configPath, encoding: .utf8)
+        try (original + "\nhooks:\n  - name: pager\n    events: [alert-raised]\n    exec: \(pager)\n").write(toFile: jp.configPath, atomically: true, encoding: .utf8)
+        var mark = jp.logText.count
+        jp.hangUp()
+        try await jp.waitForLog("reload: hooks reconfigured", after: mark)
+        #expect(try jp.status().hooks?.map(\.name) == ["pager"])
+        let raised = try raise(eu, "gallium", "high", "Added at night")
+        try await jp.waitForLog("hook delivered attempts=1 event=alert-raised/\(raised)")
+        #expect(try String(contentsOfFile: "\(out)/events.log", encoding: .utf8).contains("Added at night"))
+
+        try original.write(toFile: jp.configPath, atomically: true, encoding: .utf8)
+        mark = jp.logText.count
+        jp.hangUp()
+        try await jp.waitForLog("reload: hooks reconfigured", after: mark)
+        #expect(try jp.status().hooks == nil)
+        for daemon in [eu, jp] { try await daemon.stop() }
+    }
+
     @Test func checkConfigNamesWhatIsWrongWithAHook() throws {
         let notExecutable = root.path("plain.txt")
         try "not a program".write(toFile: notExecutable, atomically: true, encoding: .utf8)

@@ -14,6 +14,7 @@ import UnixSignals
 final class ConfigurationReloader: Service, Sendable {
     let engine: SyncEngine
     let node: SyncNode
+    let hooks: HookService
     private let path: String
     private let hangUps: UnixSignalsSequence
     private let logger: Logger
@@ -26,11 +27,12 @@ final class ConfigurationReloader: Service, Sendable {
 
     /// - Parameter hangUps: SIGHUP, trapped before anything started (one that arrives early is
     ///   handled once this runs, never fatal).
-    init(path: String, configuration: NodeConfiguration, materials: NodeMaterials, engine: SyncEngine, node: SyncNode,
+    init(path: String, configuration: NodeConfiguration, materials: NodeMaterials, engine: SyncEngine, node: SyncNode, hooks: HookService,
          hangUps: UnixSignalsSequence, logger: Logger) {
         self.path = path
         self.engine = engine
         self.node = node
+        self.hooks = hooks
         self.hangUps = hangUps
         self.logger = logger
         state = NIOLockedValueBox(State(configuration: configuration, materials: materials))
@@ -47,8 +49,8 @@ final class ConfigurationReloader: Service, Sendable {
 
     /// SIGHUP: re-reads the config and the files it names. A config with problems changes
     /// nothing (each problem is logged). Otherwise new connections get the new certificate,
-    /// anchors and CRLs, live sessions whose peer is no longer trusted are closed, and peers are
-    /// added or removed. A new certificate (and key) is a rotation: the feed continues, signed
+    /// anchors and CRLs, live sessions whose peer is no longer trusted are closed, peers are
+    /// added or removed, and the hooks configured replace those in force. A new certificate (and key) is a rotation: the feed continues, signed
     /// with the new key from the next entry on. Settings that need a restart are named in a warning.
     func reload() async {
         logger.info("SIGHUP: reloading configuration", metadata: ["config": "\(path)"])
@@ -74,7 +76,6 @@ final class ConfigurationReloader: Service, Sendable {
         if configuration.sync != old.sync { restartNeeded.append("sync") }
         if configuration.logging != old.logging { restartNeeded.append("log") }
         if configuration.mineralExtensions.map(\.id) != old.mineralExtensions.map(\.id) { restartNeeded.append("minerals") }
-        if configuration.hooks != old.hooks { restartNeeded.append("hooks") }
         let trust = await engine.trustStore(mergedWith: materials.trustStore)
         do {
             let (server, client) = try NodeDaemon.tlsContexts(configuration, materials, trust: trust)
@@ -95,10 +96,12 @@ final class ConfigurationReloader: Service, Sendable {
         let wanted = Set(configuration.peers.map(\.description))
         for peer in old.peers where !wanted.contains(peer.description) { node.removePeer(host: peer.host, port: peer.port) }
         for peer in configuration.peers { node.addPeer(host: peer.host, port: peer.port, node: configuration.pinnedPeers[peer]) }
+        await hooks.reconfigure(configuration.hooks)
         state.withLockedValue { state in
             state.configuration.tls = configuration.tls
             state.configuration.peers = configuration.peers
             state.configuration.pinnedPeers = configuration.pinnedPeers
+            state.configuration.hooks = configuration.hooks
             state.materials = materials
         }
         if !restartNeeded.isEmpty {

@@ -129,7 +129,7 @@ public final class NodeDaemon: Sendable {
         let node = SyncNode(engine: engine, configuration: syncSettings(), serverTLS: TLSContextProvider(serverTLS),
                             clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
         let reloader = ConfigurationReloader(path: configurationPath, configuration: configuration, materials: materials, engine: engine,
-                                             node: node, hangUps: hangUps, logger: logger)
+                                             node: node, hooks: hooks, hangUps: hangUps, logger: logger)
         engine.onTrustChanged { [weak reloader] trust in reloader?.trustChanged(trust) }
         var opened: [any Channel] = []
         func abandon() async {
@@ -143,11 +143,11 @@ public final class NodeDaemon: Sendable {
             await abandon()
             throw DaemonError.listen(address: "\(configuration.listen)", reason: HTTPServer.reason(error))
         }
-        let board = hooks.board, hooksConfigured = !configuration.hooks.isEmpty
+        let board = hooks.board
         let admin = AdminService(engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),
                                  certificateExpiry: { [reloader] in reloader.certificateExpiry },
                                  configuredPeers: { [reloader] in reloader.configuredPeerCount },
-                                 hooks: { hooksConfigured ? board.items(newest: (try? await store.newestEvent()) ?? 0) : nil },
+                                 hooks: { board.isEmpty ? nil : board.items(newest: (try? await store.newestEvent()) ?? 0) },
                                  logger: logger)
         do {
             opened.append(try await HTTPServer.start(.unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NodeConfig
 import Registry
@@ -7,50 +8,111 @@ import ServiceLifecycle
 import SyncNode
 
 /// The notification hooks, as one service of the daemon's group: one worker per hook, each
-/// delivering from its cursor in the store. Started after the sync node, stopped before it:
+/// delivering from its cursor in the store. Set up before the node listens, stopped before it:
 /// a delivery in flight is abandoned (a program terminated) and made again after the restart.
+/// A reload (SIGHUP) replaces the hooks in force with those configured then.
 final class HookService: Service {
-    private let hooks: [HookConfiguration]
-    private let cursors: [String: Int64]
     private let engine: SyncEngine
     private let store: RegistryStore
     private let group: any EventLoopGroup
     private let logger: Logger
     let board: HookStatusBoard
+    /// The one owner of the hooks in force and of their workers.
+    private let state: NIOLockedValueBox<State>
+
+    private struct State {
+        var hooks: [HookConfiguration]
+        var cursors: [String: Int64]
+        var workers: Task<Void, Never>?
+        var stopped = false
+    }
 
     /// Sets up each hook's cursor (`RegistryStore.startHooks`) and tells the engine which events
     /// to keep for them; throws when the store cannot.
     init(hooks: [HookConfiguration], engine: SyncEngine, store: RegistryStore, group: any EventLoopGroup, logger: Logger) async throws {
-        self.hooks = hooks
         self.engine = engine
         self.store = store
         self.group = group
         self.logger = logger
         board = HookStatusBoard(hooks: hooks)
-        cursors = try store.startHooks(hooks.map(\.name)) { gone in
+        state = NIOLockedValueBox(State(hooks: hooks, cursors: [:]))
+        let cursors = try await Self.prepare(hooks, engine: engine, store: store, board: board, logger: logger)
+        state.withLockedValue { $0.cursors = cursors }
+    }
+
+    /// The cursors of `hooks` (those no longer configured forgotten), the engine told what to keep.
+    private static func prepare(_ hooks: [HookConfiguration], engine: SyncEngine, store: RegistryStore, board: HookStatusBoard,
+                                logger: Logger) async throws -> [String: Int64] {
+        let cursors = try store.startHooks(hooks.map(\.name)) { gone in
             logger.notice("a hook no longer configured (or renamed) is forgotten, with what it had not delivered", metadata: ["hook": "\(gone)"])
         }
         let kinds = Set(hooks.flatMap(\.events))
         let age = hooks.map { UInt64($0.maximumAge.milliseconds) }.max() ?? 0
         await engine.setEvents(hooks.isEmpty ? nil : RegistryEventFilter(kinds: kinds, maximumAgeMillis: age))
-        for hook in hooks {
-            board.advanced(hook.name, to: cursors[hook.name] ?? 0)
-        }
+        board.replace(hooks: hooks, cursors: cursors)
+        return cursors
     }
 
     func run() async throws {
-        guard !hooks.isEmpty else { return try await gracefulShutdown() }
-        logger.info("hooks started", metadata: ["hooks": "\(hooks.map { "\($0.name) (\($0.events.sorted().map(\.rawValue).joined(separator: ", ")))" })"])
-        await withTaskGroup(of: Void.self) { tasks in
-            for hook in hooks {
-                let worker = HookWorker(hook: hook, deliverer: deliverer(for: hook), engine: engine, store: store, status: board, logger: logger)
-                let cursor = cursors[hook.name] ?? 0
-                tasks.addTask { await worker.run(from: cursor) }
-            }
-            tasks.addTask { try? await gracefulShutdown() }
-            await tasks.next()  // the shutdown (or, were every worker to end, the first of them)
-            tasks.cancelAll()
+        let started = state.withLockedValue { state -> [HookConfiguration] in
+            state.workers = start(state.hooks, cursors: state.cursors)
+            return state.hooks
         }
+        if !started.isEmpty { logger.info("hooks started", metadata: ["hooks": "\(Self.describe(started))"]) }
+        try? await gracefulShutdown()
+        let workers = state.withLockedValue { state -> Task<Void, Never>? in
+            state.stopped = true
+            return state.workers
+        }
+        workers?.cancel()
+        await workers?.value
+    }
+
+    /// SIGHUP: the hooks configured now replace those in force (a hook keeps its cursor across
+    /// the change when its name stays). Nothing changes when they are the same.
+    func reconfigure(_ hooks: [HookConfiguration]) async {
+        let previous = state.withLockedValue { state -> Task<Void, Never>?? in
+            guard !state.stopped, state.hooks != hooks else { return nil }
+            defer { state.workers = nil }
+            return .some(state.workers)
+        }
+        guard let previous else { return }
+        previous?.cancel()
+        await previous?.value
+        let cursors: [String: Int64]
+        do { cursors = try await Self.prepare(hooks, engine: engine, store: store, board: board, logger: logger) } catch {
+            logger.error("reload: the hooks could not be set up; those in force before go on", metadata: ["reason": "\(error)"])
+            state.withLockedValue { state in if !state.stopped { state.workers = start(state.hooks, cursors: state.cursors) } }
+            return
+        }
+        let applied = state.withLockedValue { state -> Bool in
+            guard !state.stopped else { return false }
+            state.hooks = hooks
+            state.cursors = cursors
+            state.workers = start(hooks, cursors: cursors)
+            return true
+        }
+        if applied { logger.notice("reload: hooks reconfigured", metadata: ["hooks": "\(Self.describe(hooks))"]) }
+    }
+
+    /// One worker per hook, in a task the service owns (cancelled and awaited at a reload or the stop).
+    private func start(_ hooks: [HookConfiguration], cursors: [String: Int64]) -> Task<Void, Never>? {
+        guard !hooks.isEmpty else { return nil }
+        let workers = hooks.map { hook in
+            HookWorker(hook: hook, deliverer: deliverer(for: hook), engine: engine, store: store, status: board, logger: logger)
+        }
+        return Task {
+            await withTaskGroup(of: Void.self) { tasks in
+                for worker in workers {
+                    let cursor = cursors[worker.hook.name] ?? 0
+                    tasks.addTask { await worker.run(from: cursor) }
+                }
+            }
+        }
+    }
+
+    private static func describe(_ hooks: [HookConfiguration]) -> [String] {
+        hooks.map { "\($0.name) (\($0.events.sorted().map(\.rawValue).joined(separator: ", ")))" }
     }
 
     private func deliverer(for hook: HookConfiguration) -> any HookDeliverer {

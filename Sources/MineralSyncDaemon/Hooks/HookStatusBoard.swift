@@ -16,12 +16,28 @@ final class HookStatusBoard: Sendable {
         var nextAttemptAt: Date?
     }
 
-    private let hooks: [HookConfiguration]
+    private let hooks: NIOLockedValueBox<[HookConfiguration]>
     private let entries: NIOLockedValueBox<[String: Entry]>
 
     init(hooks: [HookConfiguration]) {
-        self.hooks = hooks
+        self.hooks = NIOLockedValueBox(hooks)
         entries = NIOLockedValueBox(Dictionary(uniqueKeysWithValues: hooks.map { ($0.name, Entry()) }))
+    }
+
+    /// Hooks are configured (status shows them).
+    var isEmpty: Bool { hooks.withLockedValue { $0.isEmpty } }
+
+    /// The hooks in force after a reload: a hook that keeps its name keeps its counts.
+    func replace(hooks: [HookConfiguration], cursors: [String: Int64]) {
+        self.hooks.withLockedValue { $0 = hooks }
+        entries.withLockedValue { entries in
+            var kept: [String: Entry] = [:]
+            for hook in hooks {
+                kept[hook.name] = entries[hook.name] ?? Entry()
+                kept[hook.name]?.cursor = cursors[hook.name] ?? 0
+            }
+            entries = kept
+        }
     }
 
     /// The hook has delivered or skipped every event up to `cursor`.
@@ -50,7 +66,7 @@ final class HookStatusBoard: Sendable {
     /// - Parameter newest: the newest event's number in the outbox.
     func items(newest: Int64) -> [HookItem] {
         let entries = entries.withLockedValue { $0 }
-        return hooks.map { hook in
+        return hooks.withLockedValue { $0 }.map { hook in
             let entry = entries[hook.name] ?? Entry()
             return HookItem(name: hook.name, target: hook.target.description, events: hook.events.sorted().map(\.rawValue),
                             delivered: entry.delivered, failures: entry.failures, queued: Int(max(0, newest - entry.cursor)),
