@@ -40,6 +40,22 @@ public enum HandcraftedEntries {
         }
     }
 
+    /// A gallium report as a later version might write it, or as no honest author would:
+    /// `withheld` and `form` as given, a quantity when `amount` is set, and `unknownField` (a
+    /// field number this version does not know) with a varint, when set.
+    public static func report(withheld: String = "", form: String = "", amount: String? = "5", basis: Int = 0, unknownField: Int? = nil,
+                              by author: FeedAuthor, now: UInt64) throws -> (Entry, FeedAuthor) {
+        try sign(by: author, now: now) { body in
+            var report = gallium(author, amount ?? "0")
+            if amount == nil { report.clearQuantity() }
+            report.withheld = withheld
+            report.form = form
+            report.basis = Mineralsync_V1_ReserveBasis(rawValue: basis) ?? .unspecified
+            if let unknownField { try report.merge(serializedBytes: varint(UInt64(unknownField << 3)) + [42]) }
+            body.operation.reportReserve = report
+        }
+    }
+
     /// The author's participant's gallium reserve, in tonnes, amount as given.
     private static func gallium(_ author: FeedAuthor, _ amount: String) -> Mineralsync_V1_ReportReserve {
         var report = Mineralsync_V1_ReportReserve()

@@ -182,6 +182,45 @@ public nonisolated enum Mineralsync_V1_AlertCategory: SwiftProtobuf.Enum, Swift.
 
 }
 
+/// Whether a quantity is the material's gross weight or the mineral it contains.
+public nonisolated enum Mineralsync_V1_ReserveBasis: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case gross // = 1
+  case contained // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .gross
+    case 2: self = .contained
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .gross: return 1
+    case .contained: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Mineralsync_V1_ReserveBasis] = [
+    .unspecified,
+    .gross,
+    .contained,
+  ]
+
+}
+
 /// A node: the participant that runs it and its name within that participant. As the origin of
 /// a feed, also the feed's segment: a node writes segment 0 until it restarts without proof that
 /// its store is the newest (after a crash or a restore from backup); it then continues in a new
@@ -254,6 +293,7 @@ public nonisolated struct Mineralsync_V1_ReportReserve: Sendable {
   /// empty: the participant's whole reserve
   public var site: String = String()
 
+  /// absent exactly when the figure is withheld
   public var quantity: Mineralsync_V1_Quantity {
     get {_quantity ?? Mineralsync_V1_Quantity()}
     set {_quantity = newValue}
@@ -269,6 +309,19 @@ public nonisolated struct Mineralsync_V1_ReportReserve: Sendable {
 
   /// see "Causality" below
   public var supersedes: Data = Data()
+
+  /// The material's form, e.g. "metal", "oxide", "concentrate", "magnet": 1-32 of a-z, 0-9 and
+  /// '-'; empty: not stated.
+  public var form: String = String()
+
+  /// a value this version does not know reads as unspecified
+  public var basis: Mineralsync_V1_ReserveBasis = .unspecified
+
+  /// Non-empty: the participant holds a figure and does not share it, for this reason (at most
+  /// 2,048 bytes). The report then has no quantity; levels and totals leave it out, and totals
+  /// count the participants that withheld. Nodes that predate this field see a report without
+  /// a quantity: malformed to them, kept and relayed all the same.
+  public var withheld: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -681,6 +734,10 @@ nonisolated extension Mineralsync_V1_AlertCategory: SwiftProtobuf._ProtoNameProv
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ALERT_CATEGORY_UNSPECIFIED\0\u{1}ALERT_CATEGORY_EXPORT_RESTRICTION\0\u{1}ALERT_CATEGORY_PRODUCTION_OUTAGE\0\u{1}ALERT_CATEGORY_LOGISTICS\0\u{1}ALERT_CATEGORY_PRICE_SPIKE\0\u{1}ALERT_CATEGORY_GEOPOLITICAL\0\u{1}ALERT_CATEGORY_OTHER\0")
 }
 
+nonisolated extension Mineralsync_V1_ReserveBasis: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESERVE_BASIS_UNSPECIFIED\0\u{1}RESERVE_BASIS_GROSS\0\u{1}RESERVE_BASIS_CONTAINED\0")
+}
+
 nonisolated extension Mineralsync_V1_NodeRef: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".NodeRef"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}name\0\u{1}segment\0")
@@ -793,7 +850,7 @@ nonisolated extension Mineralsync_V1_Quantity: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReportReserve"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}mineral\0\u{1}site\0\u{1}quantity\0\u{3}as_of_millis\0\u{1}note\0\u{1}supersedes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}mineral\0\u{1}site\0\u{1}quantity\0\u{3}as_of_millis\0\u{1}note\0\u{1}supersedes\0\u{1}form\0\u{1}basis\0\u{1}withheld\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -808,6 +865,9 @@ nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, Swift
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.asOfMillis) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.note) }()
       case 7: try { try decoder.decodeSingularBytesField(value: &self.supersedes) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.form) }()
+      case 9: try { try decoder.decodeSingularEnumField(value: &self.basis) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.withheld) }()
       default: break
       }
     }
@@ -839,6 +899,15 @@ nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, Swift
     if !self.supersedes.isEmpty {
       try visitor.visitSingularBytesField(value: self.supersedes, fieldNumber: 7)
     }
+    if !self.form.isEmpty {
+      try visitor.visitSingularStringField(value: self.form, fieldNumber: 8)
+    }
+    if self.basis != .unspecified {
+      try visitor.visitSingularEnumField(value: self.basis, fieldNumber: 9)
+    }
+    if !self.withheld.isEmpty {
+      try visitor.visitSingularStringField(value: self.withheld, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -850,6 +919,9 @@ nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, Swift
     if lhs.asOfMillis != rhs.asOfMillis {return false}
     if lhs.note != rhs.note {return false}
     if lhs.supersedes != rhs.supersedes {return false}
+    if lhs.form != rhs.form {return false}
+    if lhs.basis != rhs.basis {return false}
+    if lhs.withheld != rhs.withheld {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

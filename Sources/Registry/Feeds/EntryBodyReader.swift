@@ -188,13 +188,13 @@ struct EntryBodyReader {
     private static func reserveReport(_ message: ProtobufReader) throws(Failure) -> EntryOperation {
         var cursor = message
         var seen = ProtobufReader.SeenFields()
-        var participant = "", mineral = "", site = "", note = ""
+        var participant = "", mineral = "", site = "", note = "", form = "", withheld = ""
         var quantityRange: Range<Int>?, supersedesRange: Range<Int>?
-        var asOf: UInt64 = 0
+        var asOf: UInt64 = 0, basis: UInt64 = 0
         while !cursor.isAtEnd {
             let (field, wireType) = try cursor.tag()
             switch field {
-            case 1, 2, 3, 4, 6, 7:
+            case 1, 2, 3, 4, 6, 7, 8, 10:
                 try seen.insert(field)
                 guard wireType == .lengthDelimited else { throw .wrongWireType(field: field) }
                 let range = try cursor.lengthDelimited()
@@ -204,26 +204,31 @@ struct EntryBodyReader {
                 case 3: site = try message.string(range, field: 3)
                 case 4: quantityRange = range
                 case 6: note = try message.string(range, field: 6)
+                case 8: form = try message.string(range, field: 8)
+                case 10: withheld = try message.string(range, field: 10)
                 default: supersedesRange = range
                 }
-            case 5:
-                try seen.insert(5)
-                guard wireType == .varint else { throw .wrongWireType(field: 5) }
-                asOf = try cursor.varint()
+            case 5, 9:
+                try seen.insert(field)
+                guard wireType == .varint else { throw .wrongWireType(field: field) }
+                if field == 5 { asOf = try cursor.varint() } else { basis = try cursor.varint() }
             default:
                 try cursor.skip(wireType)
             }
         }
         let rawQuantity = try quantityRange.map { range throws(Failure) in try quantity(message.nested(range)) }
         do throws(RegistryValueError) {
+            let withheld = try EntryCodec.withheldReason(withheld, quantityPresent: quantityRange != nil)
             return .reportReserve(ReserveReport(
                 participant: try ParticipantID(participant),
                 mineral: try MineralID(mineral),
                 site: try bounded(site, "site", EntryCodec.maximumSiteLength),
-                quantity: try quantity(rawQuantity),
+                quantity: withheld == nil ? try quantity(rawQuantity) : ReserveReport.withheldQuantity,
                 asOfMillis: asOf,
                 note: try bounded(note, "note", EntryCodec.maximumNoteLength),
-                supersedes: try EntryCodec.supersedes(supersedesRange.map(message.data) ?? [])))
+                supersedes: try EntryCodec.supersedes(supersedesRange.map(message.data) ?? []),
+                // A basis this version does not know (a later one's) reads as unspecified.
+                form: try EntryCodec.form(form), basis: Int(exactly: basis).flatMap(ReserveBasis.init(rawValue:)), withheld: withheld))
         } catch {
             return .malformed(reason: error.description)
         }

@@ -67,10 +67,12 @@ public enum EntryCodec {
             message.participant = report.participant.rawValue
             message.mineral = report.mineral.rawValue
             message.site = report.site
-            message.quantity = wire(report.quantity)
+            if let withheld = report.withheld { message.withheld = withheld } else { message.quantity = wire(report.quantity) }
             message.asOfMillis = report.asOfMillis
             message.note = report.note
             if let id = report.supersedes { message.supersedes = Data(id.bytes) }
+            message.form = report.form
+            if let basis = report.basis { message.basis = Mineralsync_V1_ReserveBasis(rawValue: basis.rawValue) ?? .unspecified }
             out.kind = .reportReserve(message)
         case .setTarget(let target):
             var message = Mineralsync_V1_SetTarget()
@@ -209,14 +211,16 @@ public enum EntryCodec {
         do {
             switch message.kind {
             case .reportReserve(let m):
+                let withheld = try withheldReason(m.withheld, quantityPresent: m.hasQuantity)
                 return .reportReserve(ReserveReport(
                     participant: try ParticipantID(m.participant),
                     mineral: try MineralID(m.mineral),
                     site: try bounded(m.site, field: "site", limit: maximumSiteLength),
-                    quantity: try quantity(m.quantity, present: m.hasQuantity),
+                    quantity: withheld == nil ? try quantity(m.quantity, present: m.hasQuantity) : ReserveReport.withheldQuantity,
                     asOfMillis: m.asOfMillis,
                     note: try bounded(m.note, field: "note", limit: maximumNoteLength),
-                    supersedes: try supersedes(Array(m.supersedes))))
+                    supersedes: try supersedes(Array(m.supersedes)),
+                    form: try form(m.form), basis: ReserveBasis(rawValue: m.basis.rawValue), withheld: withheld))
             case .setTarget(let m):
                 return .setTarget(ReserveTarget(
                     participant: try ParticipantID(m.participant),
@@ -292,6 +296,21 @@ public enum EntryCodec {
     private static func bounded(_ text: String, field: String, limit: Int) throws(RegistryValueError) -> String {
         guard text.utf8.count <= limit else { throw .textTooLong(field: field, limit: limit) }
         return text
+    }
+
+    /// A report's form: empty, or 1–32 of a–z, 0–9 and '-'.
+    public static func form(_ text: String) throws(RegistryValueError) -> String {
+        guard text.isEmpty || (text.utf8.count <= 32 && text.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }) else {
+            throw .invalidForm(text)
+        }
+        return text
+    }
+
+    /// A report's reason for withholding its figure (nil: shared), which excludes a quantity.
+    static func withheldReason(_ text: String, quantityPresent: Bool) throws(RegistryValueError) -> String? {
+        guard !text.isEmpty else { return nil }
+        guard !quantityPresent else { throw .withheldQuantity }
+        return try bounded(text, field: "withheld", limit: maximumNoteLength)
     }
 
     private static func quantity(_ message: Mineralsync_V1_Quantity, present: Bool) throws(RegistryValueError) -> Quantity {

@@ -1,3 +1,4 @@
+import Foundation
 import OpenSSLCrypto
 
 /// The id of an entry: SHA-256 of its body bytes. An alert's id is the id of the entry that raised it.
@@ -13,9 +14,15 @@ public struct ReserveReport: Sendable, Hashable {
     public var note: String
     /// The register's latest write as the author showed it (entry.proto, "Causality").
     public var supersedes: EntryID?
+    /// The material's form ("metal", "oxide", "concentrate", "magnet", ...); empty: not stated.
+    public var form: String
+    public var basis: ReserveBasis?
+    /// Set when the participant does not share the figure: why. `quantity` then means nothing
+    /// (it is zero) and no level or total counts the report.
+    public var withheld: String?
 
     public init(participant: ParticipantID, mineral: MineralID, site: String = "", quantity: Quantity, asOfMillis: UInt64, note: String = "",
-                supersedes: EntryID? = nil) {
+                supersedes: EntryID? = nil, form: String = "", basis: ReserveBasis? = nil, withheld: String? = nil) {
         self.participant = participant
         self.mineral = mineral
         self.site = site
@@ -23,7 +30,16 @@ public struct ReserveReport: Sendable, Hashable {
         self.asOfMillis = asOfMillis
         self.note = note
         self.supersedes = supersedes
+        self.form = form
+        self.basis = basis
+        self.withheld = withheld
     }
+
+    /// The quantity a withheld report stands in with.
+    public static let withheldQuantity = Quantity(amount: try! Amount(canonical: "0"), unit: .tonne)
+
+    /// The tonnes this report counts for in levels and totals: none when withheld.
+    public var countedTonnes: Decimal? { withheld == nil ? quantity.tonnes : nil }
 }
 
 /// A participant's strategic stockpile target for one mineral.

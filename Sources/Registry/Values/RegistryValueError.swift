@@ -12,6 +12,10 @@ public enum RegistryValueError: Error, Sendable, Hashable, CustomStringConvertib
     case emptyField(String)
     case invalidCut(String)
     case invalidReference(String, Int)
+    case invalidForm(String)
+    case invalidBasis(String)
+    /// A withheld report that carries a quantity (or a shared one without).
+    case withheldQuantity
 
     public var description: String {
         switch self {
@@ -28,6 +32,9 @@ public enum RegistryValueError: Error, Sendable, Hashable, CustomStringConvertib
         case .emptyField(let field): "\(field) must not be empty"
         case .invalidCut(let reason): "invalid feed cut: \(reason)"
         case .invalidReference(let field, let count): "\(field) must be an entry id of 32 bytes, not \(count)"
+        case .invalidForm(let text): "form \"\(text)\" must be 1–32 of a–z, 0–9 and '-', e.g. metal, oxide, concentrate, magnet"
+        case .invalidBasis(let text): "basis \"\(text)\" must be gross or contained"
+        case .withheldQuantity: "a withheld figure carries no quantity"
         }
     }
 }

@@ -33,10 +33,19 @@ struct CanonicalWriter: ~Copyable {
     }
 
     mutating func reserve(_ record: ReserveRecord) {
-        quantity(record.report.quantity)
-        integer(record.report.asOfMillis)
-        string(record.report.note)
+        let report = record.report
+        quantity(report.quantity)
+        integer(report.asOfMillis)
+        string(report.note)
         order(record.order)
+        // Written only when stated, so that a report without them (every report before these
+        // fields) digests as it always did, on nodes of either version.
+        if !report.form.isEmpty || report.basis != nil || report.withheld != nil {
+            string("details")
+            string(report.form)
+            integer(UInt64(report.basis?.rawValue ?? 0))
+            string(report.withheld ?? "")
+        }
     }
 
     mutating func alert(_ alert: DisruptionAlert) {

@@ -155,30 +155,61 @@ public struct RegistryViews: Sendable {
     }
 
     /// A participant's level of a mineral in tonnes: its reported total (site empty) when it has
-    /// one, otherwise the sum of its sites. nil when it has reported neither.
+    /// one, otherwise the sum of its sites. nil when it has reported neither, or withheld the
+    /// figure (its total, or any of the sites that would make it up).
     ///
     /// - Parameter report: a report to count as written (one not folded yet).
     public func level(of participant: ParticipantID, _ mineral: MineralID, with report: ReserveReport? = nil) -> Decimal? {
-        if let report, report.participant == participant, report.mineral == mineral, report.site.isEmpty { return report.quantity.tonnes }
-        if let total = reserveRegisters[ReserveKey(participant: participant, mineral: mineral)]?.latest { return total.report.quantity.tonnes }
+        if let report, report.participant == participant, report.mineral == mineral, report.site.isEmpty { return report.countedTonnes }
+        if let total = reserveRegisters[ReserveKey(participant: participant, mineral: mineral)]?.latest { return total.report.countedTonnes }
         var sum: Decimal?
         for (key, register) in reserveRegisters where key.participant == participant && key.mineral == mineral && key.site != report?.site {
-            sum = (sum ?? 0) + register.latest.report.quantity.tonnes
+            guard let tonnes = register.latest.report.countedTonnes else { return nil }
+            sum = (sum ?? 0) + tonnes
         }
-        if let report, report.participant == participant, report.mineral == mineral { sum = (sum ?? 0) + report.quantity.tonnes }
+        if let report, report.participant == participant, report.mineral == mineral {
+            guard let tonnes = report.countedTonnes else { return nil }
+            sum = (sum ?? 0) + tonnes
+        }
         return sum
     }
 
-    /// Every participant's level of every mineral it reported, in one pass over the registers.
+    /// Every participant's level of every mineral it reported and shares, in one pass over the
+    /// registers (`withheldLevels` are left out).
     public var levels: [TargetKey: Decimal] {
         var totals: [TargetKey: Decimal] = [:]
         var sums: [TargetKey: Decimal] = [:]
+        var withheld = Set<TargetKey>()
         for register in reserveRegisters.values {
             let report = register.latest.report
             let key = TargetKey(participant: report.participant, mineral: report.mineral)
-            if report.site.isEmpty { totals[key] = report.quantity.tonnes } else { sums[key, default: 0] += report.quantity.tonnes }
+            if report.site.isEmpty {
+                if let tonnes = report.countedTonnes { totals[key] = tonnes } else { withheld.insert(key) }
+            } else if let tonnes = report.countedTonnes {
+                sums[key, default: 0] += tonnes
+            } else {
+                withheld.insert(TargetKey(participant: report.participant, mineral: report.mineral))
+            }
         }
-        return sums.merging(totals) { _, total in total }
+        // A shared total stands for the participant, whatever its sites say.
+        var levels = sums.filter { !withheld.contains($0.key) }
+        for (key, tonnes) in totals { levels[key] = tonnes }
+        return levels
+    }
+
+    /// The participant × mineral levels withheld: a total withheld, or no total and a site withheld.
+    public var withheldLevels: Set<TargetKey> {
+        var withheld = Set<TargetKey>(), shared = Set<TargetKey>()
+        for register in reserveRegisters.values {
+            let report = register.latest.report
+            let key = TargetKey(participant: report.participant, mineral: report.mineral)
+            if report.site.isEmpty {
+                if report.withheld == nil { shared.insert(key) } else { withheld.insert(key) }
+            } else if report.withheld != nil {
+                withheld.insert(key)
+            }
+        }
+        return withheld.subtracting(shared)
     }
 
     /// Level ÷ target per participant and mineral, for every target with a level. A zero target
