@@ -21,6 +21,8 @@ public enum AdminAPI {
     public static let reportReserve = AdminEndpoint<ReserveReportRequest, WriteResponse>(.post, "/v1/reserves", successStatus: 201)
     public static let importReserves = AdminEndpoint<ReserveImportRequest, [WriteResponse]>(.post, "/v1/reserves/import", successStatus: 201)
     public static let reserveHistory = AdminEndpoint<NoBody, [ReserveItem]>(.get, "/v1/reserves/history", query: ["mineral", "participant"])
+    /// Per mineral, the sum of the levels the participants share, and who withheld theirs.
+    public static let reserveTotals = AdminEndpoint<NoBody, [TotalItem]>(.get, "/v1/reserves/totals")
     public static let targets = AdminEndpoint<NoBody, [TargetRequest]>(.get, "/v1/targets")
     public static let setTarget = AdminEndpoint<TargetRequest, WriteResponse>(.post, "/v1/targets", successStatus: 201)
 
@@ -35,7 +37,7 @@ public enum AdminAPI {
     /// Every endpoint, in the order `mineralctl` documents them.
     public static let all: [AnyAdminEndpoint] = [
         .init(status), .init(peers), .init(minerals), .init(sync), .init(watch), .init(cutFeed), .init(proof), .init(exportArchive), .init(dropArchivedHistory),
-        .init(reserves), .init(reportReserve), .init(importReserves), .init(reserveHistory), .init(targets), .init(setTarget),
+        .init(reserves), .init(reportReserve), .init(importReserves), .init(reserveHistory), .init(reserveTotals), .init(targets), .init(setTarget),
         .init(alerts), .init(raiseAlert), .init(alert), .init(acknowledgeAlert), .init(resolveAlert), .init(updateAlert),
     ]
 }

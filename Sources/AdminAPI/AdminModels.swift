@@ -381,9 +381,21 @@ public struct ReserveItem: Codable, Sendable, Hashable {
     /// Level ÷ target, when a target is set (1 = at target).
     public var coverage: String?
     public var note: String
+    /// The material's form ("metal", "oxide", ...), and whether the quantity is its gross weight
+    /// or the mineral contained; null when not stated.
+    public var form: String?
+    public var basis: String?
+    /// The participant holds a figure and does not share it (`quantity` is then "0" and counts
+    /// nowhere); why.
+    public var withheld: Bool
+    public var withheldReason: String?
 
     public init(participant: String, mineral: String, site: String, quantity: String, unit: String, asOf: String, reportedBy: String,
-                target: String?, coverage: String?, note: String) {
+                target: String?, coverage: String?, note: String, form: String? = nil, basis: String? = nil, withheldReason: String? = nil) {
+        self.form = form
+        self.basis = basis
+        self.withheld = withheldReason != nil
+        self.withheldReason = withheldReason
         self.participant = participant
         self.mineral = mineral
         self.site = site
@@ -396,11 +408,36 @@ public struct ReserveItem: Codable, Sendable, Hashable {
         self.note = note
     }
 
-    private enum CodingKeys: String, CodingKey { case participant, mineral, site, quantity, unit, asOf, reportedBy, target, coverage, note }
+    private enum CodingKeys: String, CodingKey {
+        case participant, mineral, site, quantity, unit, asOf, reportedBy, target, coverage, note, form, basis, withheld, withheldReason
+    }
+
+    /// A daemon from before form, basis and withheld figures sends none of them.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        participant = try container.decode(String.self, forKey: .participant)
+        mineral = try container.decode(String.self, forKey: .mineral)
+        site = try container.decode(String.self, forKey: .site)
+        quantity = try container.decode(String.self, forKey: .quantity)
+        unit = try container.decode(String.self, forKey: .unit)
+        asOf = try container.decode(String.self, forKey: .asOf)
+        reportedBy = try container.decode(String.self, forKey: .reportedBy)
+        target = try container.decodeIfPresent(String.self, forKey: .target)
+        coverage = try container.decodeIfPresent(String.self, forKey: .coverage)
+        note = try container.decode(String.self, forKey: .note)
+        form = try container.decodeIfPresent(String.self, forKey: .form)
+        basis = try container.decodeIfPresent(String.self, forKey: .basis)
+        withheld = try container.decodeIfPresent(Bool.self, forKey: .withheld) ?? false
+        withheldReason = try container.decodeIfPresent(String.self, forKey: .withheldReason)
+    }
 
     /// Every key always present (absent values as null): a stable shape for scripts.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(form, forKey: .form)
+        try container.encode(basis, forKey: .basis)
+        try container.encode(withheld, forKey: .withheld)
+        try container.encode(withheldReason, forKey: .withheldReason)
         try container.encode(participant, forKey: .participant)
         try container.encode(mineral, forKey: .mineral)
         try container.encode(site, forKey: .site)
@@ -531,15 +568,57 @@ public struct ReserveReportRequest: Codable, Sendable, Hashable {
     public var note: String?
     /// The line of the CSV file this row came from (`reserve import`), for error messages.
     public var line: Int?
+    /// "metal", "oxide", "concentrate", "magnet", ... (1–32 of a–z, 0–9 and '-').
+    public var form: String?
+    /// "gross" or "contained".
+    public var basis: String?
+    /// Set: the figure is withheld, for this reason (`quantity` must then be empty).
+    public var withheld: String?
     public init(mineral: String, quantity: String, unit: String? = nil, site: String? = nil, asOf: String? = nil, note: String? = nil,
-                line: Int? = nil) {
+                line: Int? = nil, form: String? = nil, basis: String? = nil, withheld: String? = nil) {
         self.line = line
+        self.form = form
+        self.basis = basis
+        self.withheld = withheld
         self.mineral = mineral
         self.quantity = quantity
         self.unit = unit
         self.site = site
         self.asOf = asOf
         self.note = note
+    }
+}
+
+/// `GET /v1/reserves/totals`: the alliance's combined level of a mineral, in tonnes, from the
+/// levels the participants share; those that withheld theirs are named, not counted.
+public struct TotalItem: Codable, Sendable, Hashable {
+    public var mineral: String
+    public var tonnes: String
+    /// The participants whose levels make the total up.
+    public var participants: [String]
+    /// The participants that withheld their level of this mineral.
+    public var withheld: [String]
+    /// The sum of the targets set for this mineral (every participant's), in tonnes.
+    public var targetTonnes: String?
+
+    public init(mineral: String, tonnes: String, participants: [String], withheld: [String], targetTonnes: String?) {
+        self.mineral = mineral
+        self.tonnes = tonnes
+        self.participants = participants
+        self.withheld = withheld
+        self.targetTonnes = targetTonnes
+    }
+
+    private enum CodingKeys: String, CodingKey { case mineral, tonnes, participants, withheld, targetTonnes }
+
+    /// Every key always present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(mineral, forKey: .mineral)
+        try container.encode(tonnes, forKey: .tonnes)
+        try container.encode(participants, forKey: .participants)
+        try container.encode(withheld, forKey: .withheld)
+        try container.encode(targetTonnes, forKey: .targetTonnes)
     }
 }
 

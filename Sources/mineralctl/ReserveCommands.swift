@@ -5,7 +5,18 @@ import Foundation
 struct Reserve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report and read strategic reserve levels.",
-        subcommands: [Set.self, Target.self, List.self, History.self, Import.self])
+        subcommands: [Set.self, Withhold.self, Target.self, List.self, Totals.self, History.self, Import.self])
+
+    /// "130 t", or "withheld (reason)".
+    static func quantityText(_ item: ReserveItem) -> String {
+        item.withheld ? "withheld (\(item.withheldReason ?? ""))" : "\(item.quantity) \(item.unit)"
+    }
+
+    /// "metal, contained", "-" when neither is stated.
+    static func materialText(_ item: ReserveItem) -> String {
+        let parts = [item.form, item.basis].compactMap { $0 }
+        return parts.isEmpty ? "-" : parts.joined(separator: ", ")
+    }
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Report this participant's reserve of a mineral (one signed entry).")
@@ -16,13 +27,49 @@ struct Reserve: ParsableCommand {
         @Option(help: "Storage site; omit for the participant's total.") var site: String?
         @Option(name: .customLong("as-of"), help: "Date the level was measured (2026-11-26 or ISO 8601); default now.") var asOf: String?
         @Option(help: "A note for partners.") var note: String?
+        @Option(help: "The material's form: metal, oxide, concentrate, magnet, ...") var form: String?
+        @Option(help: "gross (the material's weight) or contained (the mineral it holds).") var basis: String?
 
         func run() throws {
             let written: WriteResponse = try Exit.guarding {
-                try global.client.call(AdminAPI.reportReserve, ReserveReportRequest(mineral: mineral, quantity: quantity, unit: unit, site: site, asOf: asOf, note: note))
+                try global.client.call(AdminAPI.reportReserve, ReserveReportRequest(mineral: mineral, quantity: quantity, unit: unit, site: site, asOf: asOf,
+                                                                                      note: note, form: form, basis: basis))
             }
             if global.json { return Output.json(written) }
             print("reported \(mineral) \(quantity) \(unit)\(site.map { " at \($0)" } ?? "") (entry \(written.seq), \(written.id.prefix(12)))")
+        }
+    }
+
+    struct Withhold: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Report that this participant holds a figure for a mineral and does not share it (left out of totals, which say so).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Mineral id, e.g. gallium.") var mineral: String
+        @Option(help: "Why the figure is not shared, e.g. \"national security\".") var reason: String
+        @Option(help: "Storage site; omit for the participant's total.") var site: String?
+        @Option(name: .customLong("as-of"), help: "Date of the figure withheld; default now.") var asOf: String?
+
+        func run() throws {
+            let written: WriteResponse = try Exit.guarding {
+                guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw UsageError(message: "--reason must say why the figure is withheld") }
+                return try global.client.call(AdminAPI.reportReserve, ReserveReportRequest(mineral: mineral, quantity: "", site: site, asOf: asOf, withheld: reason))
+            }
+            if global.json { return Output.json(written) }
+            print("withheld \(mineral)\(site.map { " at \($0)" } ?? "") (\(reason)) (entry \(written.seq), \(written.id.prefix(12)))")
+        }
+    }
+
+    struct Totals: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The alliance's level of each mineral: the shared levels summed, and who withheld.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let totals = try Exit.guarding { try global.client.call(AdminAPI.reserveTotals) }
+            if global.json { return Output.json(totals) }
+            Output.table(["MINERAL", "TOTAL", "TARGETS", "FROM", "WITHHELD"], totals.map {
+                [$0.mineral, "\($0.tonnes) t", $0.targetTonnes.map { "\($0) t" } ?? "-", $0.participants.joined(separator: ", "),
+                 $0.withheld.isEmpty ? "-" : "\($0.withheld.count): \($0.withheld.joined(separator: ", "))"]
+            })
         }
     }
 
@@ -51,8 +98,8 @@ struct Reserve: ParsableCommand {
         func run() throws {
             let items = try Exit.guarding { try global.client.call(AdminAPI.reserves, query: [("participant", participant), ("mineral", mineral)]) }
             if global.json { return Output.json(items) }
-            Output.table(["PARTICIPANT", "MINERAL", "SITE", "QUANTITY", "AS OF", "TARGET", "COVERAGE", "REPORTED BY"], items.map {
-                [$0.participant, $0.mineral, $0.site.isEmpty ? "(total)" : $0.site, "\($0.quantity) \($0.unit)", Output.time($0.asOf),
+            Output.table(["PARTICIPANT", "MINERAL", "SITE", "QUANTITY", "FORM", "AS OF", "TARGET", "COVERAGE", "REPORTED BY"], items.map {
+                [$0.participant, $0.mineral, $0.site.isEmpty ? "(total)" : $0.site, Reserve.quantityText($0), Reserve.materialText($0), Output.time($0.asOf),
                  $0.target ?? "-", $0.coverage ?? "-", $0.reportedBy]
             })
         }
@@ -67,8 +114,8 @@ struct Reserve: ParsableCommand {
         func run() throws {
             let items = try Exit.guarding { try global.client.call(AdminAPI.reserveHistory, query: [("mineral", mineral), ("participant", participant)]) }
             if global.json { return Output.json(items) }
-            Output.table(["AS OF", "SITE", "QUANTITY", "REPORTED BY", "NOTE"], items.map {
-                [Output.time($0.asOf), $0.site.isEmpty ? "(total)" : $0.site, "\($0.quantity) \($0.unit)", $0.reportedBy, $0.note]
+            Output.table(["AS OF", "SITE", "QUANTITY", "FORM", "REPORTED BY", "NOTE"], items.map {
+                [Output.time($0.asOf), $0.site.isEmpty ? "(total)" : $0.site, Reserve.quantityText($0), Reserve.materialText($0), $0.reportedBy, $0.note]
             })
             // A node that joined from a checkpoint (or dropped archived history) holds none before it.
             if let start = (try? global.client.call(AdminAPI.status))?.joinedFrom {

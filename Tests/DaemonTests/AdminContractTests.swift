@@ -97,7 +97,7 @@ struct AdminContractTests {
         let sent = try eu.status().peers.first { $0.node == "US/us-1" }?.entriesSent ?? 0
         #expect(sent >= 10, "EU sent US \(sent) entries")
         for (name, path) in [("status", "/v1/status"), ("peers", "/v1/peers"), ("minerals", "/v1/minerals"), ("reserves", "/v1/reserves"),
-                             ("reserve-history", "/v1/reserves/history?mineral=gallium"), ("targets", "/v1/targets"),
+                             ("reserve-history", "/v1/reserves/history?mineral=gallium"), ("reserve-totals", "/v1/reserves/totals"), ("targets", "/v1/targets"),
                              ("alerts", "/v1/alerts"), ("alert", "/v1/alerts/\(raised.id)")] {
             recording.record(name, try client.send("GET", path, body: nil), expecting: 200)
         }

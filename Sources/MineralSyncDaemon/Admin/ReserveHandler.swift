@@ -22,6 +22,7 @@ struct ReserveHandler: Sendable {
         }
         router.on(AdminAPI.importReserves) { _, body in try await importReserves(body) }
         router.on(AdminAPI.reserveHistory) { call, _ in try await history(call.query) }
+        router.on(AdminAPI.reserveTotals) { _, _ in Self.totals(await engine.currentSnapshot().views) }
         router.on(AdminAPI.targets) { _, _ in
             await engine.currentSnapshot().views.targets.map {
                 TargetRequest(mineral: $0.target.mineral.rawValue, quantity: $0.target.quantity.amount.text, unit: $0.target.quantity.unit.rawValue)
@@ -67,7 +68,11 @@ struct ReserveHandler: Sendable {
         let prefix = line.map { "line \($0): " } ?? row.map { "row \($0): " } ?? ""
         do {
             let mineral = try input.mineral(body.mineral)
-            let quantity = Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t"))
+            let withheld = body.withheld.flatMap { $0.isEmpty ? nil : $0 }
+            if withheld != nil, !body.quantity.isEmpty { throw AdminFailure.validation("a withheld figure carries no quantity: leave quantity empty") }
+            let quantity = withheld != nil ? ReserveReport.withheldQuantity
+                : Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t"))
+            let basis = try body.basis.map { text throws(RegistryValueError) in try ReserveBasis(parsing: text) }
             let now = AdminInput.nowMillis
             let asOf = try body.asOf.map { text throws(AdminFailure) in try input.millis(text, field: "asOf") } ?? now
             // A level cannot be measured in the future; back-filled history (any past date) is normal.
@@ -75,13 +80,28 @@ struct ReserveHandler: Sendable {
                 throw AdminFailure.validation("asOf \"\(body.asOf ?? "")\" is in the future (this node's clock says \(AdminJSON.timestamp(Date()))): a reserve level can only be reported as of a date that has come")
             }
             return ReserveReport(participant: engine.node.participant, mineral: mineral, site: body.site ?? "", quantity: quantity,
-                                 asOfMillis: asOf, note: body.note ?? "")
+                                 asOfMillis: asOf, note: body.note ?? "", form: try EntryCodec.form(body.form ?? ""), basis: basis, withheld: withheld)
         } catch let error as RegistryValueError {
             throw .validation(prefix + error.description)
         } catch let failure as AdminFailure {
             throw .validation(prefix + failure.body.message)
         } catch {
             throw .validation(prefix + "\(error)")
+        }
+    }
+
+    /// Per mineral: the shared levels summed, who withheld, and the targets summed.
+    static func totals(_ views: RegistryViews) -> [TotalItem] {
+        let levels = views.levels, withheld = views.withheldLevels
+        var targets: [MineralID: Decimal] = [:]
+        for record in views.targets { targets[record.target.mineral, default: 0] += record.target.quantity.tonnes }
+        let minerals = Set(levels.keys.map(\.mineral)).union(withheld.map(\.mineral))
+        return minerals.sorted().map { mineral in
+            let shared = levels.filter { $0.key.mineral == mineral }
+            return TotalItem(mineral: mineral.rawValue, tonnes: AdminPresenter.decimalText(shared.values.reduce(0, +), scale: 3),
+                             participants: shared.keys.map(\.participant.rawValue).sorted(),
+                             withheld: withheld.filter { $0.mineral == mineral }.map(\.participant.rawValue).sorted(),
+                             targetTonnes: targets[mineral].map { AdminPresenter.decimalText($0, scale: 3) })
         }
     }
 

@@ -1,0 +1,70 @@
+import AdminAPI
+import Foundation
+import Testing
+import TestSupport
+
+/// Form, basis and withheld figures with real daemons: written with `mineralctl`, refused when
+/// malformed (nothing signed), and shown the same on every node, totals included.
+@Suite("reserve details between real daemons", .serialized)
+struct ReserveDetailsProcessTests {
+    let root: TemporaryDirectory
+    let pki: TestPKI
+    let files: PKIFiles
+
+    init() throws {
+        root = try TemporaryDirectory(prefix: "reserve-details")
+        pki = try TestPKI()
+        files = try PKIFiles(pki: pki, directory: root.path("pki"))
+    }
+
+    @Test func everyNodeShowsTheSameWithheldFiguresFormsAndTotals() async throws {
+        let ports = freePorts(3)
+        func node(_ participant: String, _ name: String, _ index: Int) throws -> DaemonProcess {
+            try DaemonProcess(participant, name, port: ports[index], peers: ports.enumerated().filter { $0.offset != index }.map(\.element),
+                              root: root.url.path, pki: pki, files: files)
+        }
+        let (eu, us, jp) = (try node("EU", "eu-1", 0), try node("US", "us-1", 1), try node("JP", "jp-1", 2))
+        for daemon in [eu, us, jp] { try await daemon.start() }
+        func ok(_ daemon: DaemonProcess, _ arguments: [String]) throws {
+            let run = try CommandRun.ctl(daemon, arguments)
+            #expect(run.status == 0, "\(arguments): \(run.error)")
+        }
+        try ok(eu, ["reserve", "set", "gallium", "100", "--form", "metal", "--basis", "contained"])
+        try ok(eu, ["reserve", "target", "gallium", "300"])
+        try ok(us, ["reserve", "withhold", "gallium", "--reason", "national security"])
+        try ok(jp, ["reserve", "set", "gallium", "30", "--site", "Kobe"])
+        try ok(jp, ["reserve", "withhold", "gallium", "--site", "Osaka", "--reason", "commercial"])
+        try ok(jp, ["reserve", "set", "tungsten", "40", "--form", "concentrate", "--basis", "gross"])
+
+        // Malformed details are refused before anything is signed.
+        let held = try eu.status().entries
+        for (arguments, message) in [(["reserve", "set", "gallium", "5", "--form", "Metal Bars"], "form \"Metal Bars\" must be 1–32 of a–z"),
+                                     (["reserve", "set", "gallium", "5", "--basis", "net"], "basis \"net\" must be gross or contained"),
+                                     (["reserve", "withhold", "gallium", "--reason", " "], "--reason must say why")] {
+            let refused = try CommandRun.ctl(eu, arguments)
+            #expect(refused.status == 65 && refused.error.contains(message), "\(arguments): \(refused.status) \(refused.error)")
+        }
+        #expect(try eu.status().entries == held, "nothing was written")
+
+        _ = try eu.syncAndWait(with: [us, jp])
+        _ = try us.syncAndWait(with: [eu, jp])
+        _ = try jp.syncAndWait(with: [eu, us])
+        var shownTotals: [[TotalItem]] = []
+        for daemon in [eu, us, jp] {
+            let totals = try AdminJSON.decoder.decode([TotalItem].self, from: Data(try CommandRun.ctl(daemon, ["reserve", "totals", "--json"]).output.utf8))
+            shownTotals.append(totals)
+            let gallium = try #require(totals.first { $0.mineral == "gallium" }, "\(daemon.nodeID)")
+            #expect(gallium.tonnes == "100" && gallium.participants == ["EU"] && gallium.withheld == ["JP", "US"] && gallium.targetTonnes == "300",
+                    "\(daemon.nodeID): \(gallium)")
+            #expect(totals.first { $0.mineral == "tungsten" }.map { $0.tonnes == "40" && $0.withheld.isEmpty } == true)
+            let list = try CommandRun.ctl(daemon, ["reserve", "list"]).output
+            #expect(list.contains("withheld (national security)") && list.contains("withheld (commercial)"), "\(daemon.nodeID): \(list)")
+            #expect(list.contains("metal, contained") && list.contains("concentrate, gross"), "\(daemon.nodeID): \(list)")
+            let table = try CommandRun.ctl(daemon, ["reserve", "totals"]).output
+            #expect(table.contains("2: JP, US"), "\(daemon.nodeID): \(table)")
+        }
+        #expect(shownTotals.dropFirst().allSatisfy { $0 == shownTotals[0] })
+        #expect(Set(try [eu, us, jp].map { try $0.status().viewDigest }).count == 1)
+        for daemon in [eu, us, jp] { try await daemon.stop() }
+    }
+}
