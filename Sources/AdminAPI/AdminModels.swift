@@ -389,9 +389,17 @@ public struct ReserveItem: Codable, Sendable, Hashable {
     /// nowhere); why.
     public var withheld: Bool
     public var withheldReason: String?
+    /// The report's entry id.
+    public var entry: String?
+    /// In a history: the entry id of the earlier report of the same site and `asOf` that this
+    /// one corrects (a revision); null otherwise.
+    public var revises: String?
 
     public init(participant: String, mineral: String, site: String, quantity: String, unit: String, asOf: String, reportedBy: String,
-                target: String?, coverage: String?, note: String, form: String? = nil, basis: String? = nil, withheldReason: String? = nil) {
+                target: String?, coverage: String?, note: String, form: String? = nil, basis: String? = nil, withheldReason: String? = nil,
+                entry: String? = nil, revises: String? = nil) {
+        self.entry = entry
+        self.revises = revises
         self.form = form
         self.basis = basis
         self.withheld = withheldReason != nil
@@ -409,7 +417,7 @@ public struct ReserveItem: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case participant, mineral, site, quantity, unit, asOf, reportedBy, target, coverage, note, form, basis, withheld, withheldReason
+        case participant, mineral, site, quantity, unit, asOf, reportedBy, target, coverage, note, form, basis, withheld, withheldReason, entry, revises
     }
 
     /// A daemon from before form, basis and withheld figures sends none of them.
@@ -429,6 +437,8 @@ public struct ReserveItem: Codable, Sendable, Hashable {
         basis = try container.decodeIfPresent(String.self, forKey: .basis)
         withheld = try container.decodeIfPresent(Bool.self, forKey: .withheld) ?? false
         withheldReason = try container.decodeIfPresent(String.self, forKey: .withheldReason)
+        entry = try container.decodeIfPresent(String.self, forKey: .entry)
+        revises = try container.decodeIfPresent(String.self, forKey: .revises)
     }
 
     /// Every key always present (absent values as null): a stable shape for scripts.
@@ -438,6 +448,8 @@ public struct ReserveItem: Codable, Sendable, Hashable {
         try container.encode(basis, forKey: .basis)
         try container.encode(withheld, forKey: .withheld)
         try container.encode(withheldReason, forKey: .withheldReason)
+        try container.encode(entry, forKey: .entry)
+        try container.encode(revises, forKey: .revises)
         try container.encode(participant, forKey: .participant)
         try container.encode(mineral, forKey: .mineral)
         try container.encode(site, forKey: .site)

@@ -106,7 +106,8 @@ struct Reserve: ParsableCommand {
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every report of a mineral's level, oldest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "Every report of a mineral's level, oldest first; a report for a date already reported corrects the earlier one (a revision).")
         @OptionGroup var global: GlobalOptions
         @Argument var mineral: String
         @Option(help: "Whose reports (default: this node's participant).") var participant: String?
@@ -114,8 +115,9 @@ struct Reserve: ParsableCommand {
         func run() throws {
             let items = try Exit.guarding { try global.client.call(AdminAPI.reserveHistory, query: [("mineral", mineral), ("participant", participant)]) }
             if global.json { return Output.json(items) }
-            Output.table(["AS OF", "SITE", "QUANTITY", "FORM", "REPORTED BY", "NOTE"], items.map {
-                [Output.time($0.asOf), $0.site.isEmpty ? "(total)" : $0.site, Reserve.quantityText($0), Reserve.materialText($0), $0.reportedBy, $0.note]
+            Output.table(["AS OF", "SITE", "QUANTITY", "FORM", "REPORTED BY", "REVISION", "NOTE"], items.map {
+                [Output.time($0.asOf), $0.site.isEmpty ? "(total)" : $0.site, Reserve.quantityText($0), Reserve.materialText($0), $0.reportedBy,
+                 $0.revises.map { "corrects \($0.prefix(12))" } ?? "-", $0.note]
             })
             // A node that joined from a checkpoint (or dropped archived history) holds none before it.
             if let start = (try? global.client.call(AdminAPI.status))?.joinedFrom {

@@ -64,6 +64,17 @@ struct ReserveDetailsProcessTests {
             #expect(table.contains("2: JP, US"), "\(daemon.nodeID): \(table)")
         }
         #expect(shownTotals.dropFirst().allSatisfy { $0 == shownTotals[0] })
+
+        // A second report for a date already reported corrects the first: history says so.
+        try ok(jp, ["reserve", "set", "tungsten", "35", "--as-of", "2026-11-01"])
+        try ok(jp, ["reserve", "set", "tungsten", "38", "--as-of", "2026-11-01", "--note", "recounted"])
+        _ = try eu.syncAndWait(with: [jp])
+        let history = try AdminJSON.decoder.decode([ReserveItem].self, from: Data(
+            try CommandRun.ctl(eu, ["reserve", "history", "tungsten", "--participant", "JP", "--json"]).output.utf8))
+        #expect(history.map(\.quantity) == ["40", "35", "38"] || history.map(\.quantity) == ["35", "38", "40"], "\(history.map(\.quantity))")
+        let corrected = try #require(history.first { $0.quantity == "35" }), correction = try #require(history.first { $0.quantity == "38" })
+        #expect(correction.revises == corrected.entry && corrected.revises == nil && corrected.entry != nil)
+        #expect(try CommandRun.ctl(eu, ["reserve", "history", "tungsten", "--participant", "JP"]).output.contains("corrects \(corrected.entry!.prefix(12))"))
         #expect(Set(try [eu, us, jp].map { try $0.status().viewDigest }).count == 1)
         for daemon in [eu, us, jp] { try await daemon.stop() }
     }

@@ -15,7 +15,8 @@ enum AdminPresenter {
             asOf: AdminJSON.timestamp(millis: report.asOfMillis), reportedBy: record.order.origin.description,
             target: target.map { "\($0.amount.text) \($0.unit.rawValue)" },
             coverage: coverage[key].map { decimalText($0, scale: 3) }, note: report.note,
-            form: report.form.isEmpty ? nil : report.form, basis: report.basis?.description, withheldReason: report.withheld)
+            form: report.form.isEmpty ? nil : report.form, basis: report.basis?.description, withheldReason: report.withheld,
+            entry: record.order.id.hex)
     }
 
     static func alert(_ alert: DisruptionAlert) -> AlertItem {

@@ -60,7 +60,14 @@ struct ReserveHandler: Sendable {
         while let next = histories.indices.filter({ !histories[$0].isEmpty }).min(by: { histories[$0].first!.order < histories[$1].first!.order }) {
             merged.append(histories[next].removeFirst())
         }
-        return merged.map { AdminPresenter.reserve($0, in: views, coverage: coverage) }
+        // A report of a site for an `asOf` already reported corrects that report (a revision).
+        var latestFor: [String: [UInt64: EntryID]] = [:]
+        return merged.map { record in
+            var item = AdminPresenter.reserve(record, in: views, coverage: coverage)
+            item.revises = latestFor[record.report.site]?[record.report.asOfMillis]?.hex
+            latestFor[record.report.site, default: [:]][record.report.asOfMillis] = record.order.id
+            return item
+        }
     }
 
     /// A report from its request; `row` and `line` name where an import's bad row is.
