@@ -316,6 +316,7 @@ public struct MineralRegistry: Sendable {
         switch operation {
         case .reportReserve(var report): report.supersedes = latest; return .reportReserve(report)
         case .setTarget(var target): target.supersedes = latest; return .setTarget(target)
+        case .setConsumption(var consumption): consumption.supersedes = latest; return .setConsumption(consumption)
         case .updateAlert(var update): update.supersedes = latest; return .updateAlert(update)
         default: return operation
         }

@@ -20,11 +20,16 @@ import Testing
         var author = alliance.author("EU/eu-1")
         let operations = [Self.report("EU", form: "metal", basis: .contained), Self.report("EU", form: "concentrate", basis: .gross, withheld: nil),
                           Self.report("EU", withheld: "national security"), Self.report("EU", site: "Rotterdam", form: "oxide", withheld: "commercial"),
-                          Self.report("EU", basis: .gross)]
+                          Self.report("EU", basis: .gross),
+                          .setConsumption(ReserveConsumption(participant: "EU", mineral: try MineralID("gallium"), quantity: Quantity(amount: try Amount("365"), unit: .tonne)))]
         for operation in operations {
             let entry = author.write(operation, at: 1_000)
             let fast = try EntryCodec.decode(entry.signed), reference = try EntryCodec.decodeWithGeneratedCode(entry.signed)
             EntryBodyReaderTests.assertSameReading(fast, reference)
+            if case .setConsumption(let written) = operation {
+                #expect(fast.operation == .setConsumption(written))
+                continue
+            }
             guard case .reportReserve(let read) = fast.operation, case .reportReserve(let written) = operation else { Issue.record("\(fast)"); continue }
             #expect(read.form == written.form && read.basis == written.basis && read.withheld == written.withheld && read.quantity == written.quantity)
         }
@@ -77,6 +82,32 @@ import Testing
         // The level as a report not yet folded would leave it.
         #expect(views.level(of: "US", gallium, with: ReserveReport(participant: "US", mineral: gallium, quantity: Quantity(amount: try Amount("9"), unit: .tonne),
                                                                     asOfMillis: 2_000)) == 9)
+    }
+
+    /// Days of cover: a level ÷ (annual consumption ÷ 365); the consumption is a register of its
+    /// own (the latest write wins), kept in snapshots, and in the digest only when there is one.
+    @Test func daysOfCoverFollowTheLatestConsumptionAndSurviveASnapshot() throws {
+        var eu = alliance.author("EU/eu-1"), eu2 = alliance.author("EU/eu-2")
+        let gallium = try MineralID("gallium"), key = TargetKey(participant: "EU", mineral: gallium)
+        func consumption(_ tonnes: String) -> EntryOperation {
+            .setConsumption(ReserveConsumption(participant: "EU", mineral: gallium, quantity: Quantity(amount: try! Amount(tonnes), unit: .tonne)))
+        }
+        let report = eu.write(Self.report("EU", "gallium", "100"), at: 1_000)
+        var views = RegistryViews()
+        views.fold(report)
+        let withoutConsumption = views.digest
+        #expect(views.daysOfCover(100, key) == nil)
+        views.fold([eu.write(consumption("730"), at: 2_000), eu2.write(consumption("365"), at: 3_000)])
+        #expect(views.consumption(key)?.consumption.quantity.amount.text == "365")
+        #expect(views.daysOfCover(100, key) == 100)
+        #expect(views.digest != withoutConsumption)
+        let restored = try RegistryViews(snapshot: views.snapshot(alertEntries: []))
+        #expect(restored.digest == views.digest && restored.daysOfCover(100, key) == 100)
+        // Someone else's consumption is refused by the policy, as its target would be.
+        var us = alliance.author("US/us-1")
+        let forged = us.write(consumption("1"), at: 4_000)
+        views.fold(forged)
+        #expect(views.violations[forged.id] != nil && views.daysOfCover(100, key) == 100)
     }
 
     /// Reports without the new fields digest as they always did (the golden vectors hold that

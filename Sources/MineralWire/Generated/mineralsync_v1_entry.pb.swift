@@ -330,6 +330,39 @@ public nonisolated struct Mineralsync_V1_ReportReserve: Sendable {
   fileprivate var _quantity: Mineralsync_V1_Quantity? = nil
 }
 
+/// The participant's annual consumption of one mineral, for days of cover: a stock covers
+/// stock / (consumption / 365) days. Nodes that predate this operation keep and relay it
+/// without folding it (an operation they do not know).
+public nonisolated struct Mineralsync_V1_SetConsumption: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// must be the author's own participant
+  public var participant: String = String()
+
+  public var mineral: String = String()
+
+  /// per year
+  public var quantity: Mineralsync_V1_Quantity {
+    get {_quantity ?? Mineralsync_V1_Quantity()}
+    set {_quantity = newValue}
+  }
+  /// Returns true if `quantity` has been explicitly set.
+  public var hasQuantity: Bool {self._quantity != nil}
+  /// Clears the value of `quantity`. Subsequent reads from it will return its default value.
+  public mutating func clearQuantity() {self._quantity = nil}
+
+  /// see "Causality" below
+  public var supersedes: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _quantity: Mineralsync_V1_Quantity? = nil
+}
+
 /// The participant's strategic target for one mineral.
 public nonisolated struct Mineralsync_V1_SetTarget: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -586,6 +619,14 @@ public nonisolated struct Mineralsync_V1_Operation: Sendable {
     set {kind = .cutFeed(newValue)}
   }
 
+  public var setConsumption: Mineralsync_V1_SetConsumption {
+    get {
+      if case .setConsumption(let v)? = kind {return v}
+      return Mineralsync_V1_SetConsumption()
+    }
+    set {kind = .setConsumption(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -596,6 +637,7 @@ public nonisolated struct Mineralsync_V1_Operation: Sendable {
     case acknowledgeAlert(Mineralsync_V1_AcknowledgeAlert)
     case resolveAlert(Mineralsync_V1_ResolveAlert)
     case cutFeed(Mineralsync_V1_CutFeed)
+    case setConsumption(Mineralsync_V1_SetConsumption)
 
   }
 
@@ -927,6 +969,55 @@ nonisolated extension Mineralsync_V1_ReportReserve: SwiftProtobuf.Message, Swift
   }
 }
 
+nonisolated extension Mineralsync_V1_SetConsumption: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetConsumption"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}mineral\0\u{1}quantity\0\u{1}supersedes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.participant) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.mineral) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._quantity) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.supersedes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.participant.isEmpty {
+      try visitor.visitSingularStringField(value: self.participant, fieldNumber: 1)
+    }
+    if !self.mineral.isEmpty {
+      try visitor.visitSingularStringField(value: self.mineral, fieldNumber: 2)
+    }
+    try { if let v = self._quantity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.supersedes.isEmpty {
+      try visitor.visitSingularBytesField(value: self.supersedes, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mineralsync_V1_SetConsumption, rhs: Mineralsync_V1_SetConsumption) -> Bool {
+    if lhs.participant != rhs.participant {return false}
+    if lhs.mineral != rhs.mineral {return false}
+    if lhs._quantity != rhs._quantity {return false}
+    if lhs.supersedes != rhs.supersedes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Mineralsync_V1_SetTarget: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SetTarget"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}participant\0\u{1}mineral\0\u{1}quantity\0\u{1}supersedes\0")
@@ -1221,7 +1312,7 @@ nonisolated extension Mineralsync_V1_CutFeed: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Mineralsync_V1_Operation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Operation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}report_reserve\0\u{3}set_target\0\u{3}raise_alert\0\u{3}update_alert\0\u{3}acknowledge_alert\0\u{3}resolve_alert\0\u{3}cut_feed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}report_reserve\0\u{3}set_target\0\u{3}raise_alert\0\u{3}update_alert\0\u{3}acknowledge_alert\0\u{3}resolve_alert\0\u{3}cut_feed\0\u{3}set_consumption\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1320,6 +1411,19 @@ nonisolated extension Mineralsync_V1_Operation: SwiftProtobuf.Message, SwiftProt
           self.kind = .cutFeed(v)
         }
       }()
+      case 8: try {
+        var v: Mineralsync_V1_SetConsumption?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .setConsumption(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .setConsumption(v)
+        }
+      }()
       default: break
       }
     }
@@ -1358,6 +1462,10 @@ nonisolated extension Mineralsync_V1_Operation: SwiftProtobuf.Message, SwiftProt
     case .cutFeed?: try {
       guard case .cutFeed(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .setConsumption?: try {
+      guard case .setConsumption(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     }()
     case nil: break
     }

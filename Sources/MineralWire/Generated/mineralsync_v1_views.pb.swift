@@ -164,6 +164,9 @@ public nonisolated struct Mineralsync_V1_ViewsSnapshot: Sendable {
   /// every entry folded, register writes included
   public var folded: UInt64 = 0
 
+  /// annual consumption, per participant and mineral
+  public var consumption: [Mineralsync_V1_RegisterState] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -446,7 +449,7 @@ nonisolated extension Mineralsync_V1_FeedChain: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Mineralsync_V1_ViewsSnapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ViewsSnapshot"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}vector\0\u{1}digest\0\u{1}reserves\0\u{1}targets\0\u{1}entries\0\u{1}folded\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}vector\0\u{1}digest\0\u{1}reserves\0\u{1}targets\0\u{1}entries\0\u{1}folded\0\u{1}consumption\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -461,6 +464,7 @@ nonisolated extension Mineralsync_V1_ViewsSnapshot: SwiftProtobuf.Message, Swift
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.targets) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.folded) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.consumption) }()
       default: break
       }
     }
@@ -492,6 +496,9 @@ nonisolated extension Mineralsync_V1_ViewsSnapshot: SwiftProtobuf.Message, Swift
     if self.folded != 0 {
       try visitor.visitSingularUInt64Field(value: self.folded, fieldNumber: 7)
     }
+    if !self.consumption.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.consumption, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -503,6 +510,7 @@ nonisolated extension Mineralsync_V1_ViewsSnapshot: SwiftProtobuf.Message, Swift
     if lhs.targets != rhs.targets {return false}
     if lhs.entries != rhs.entries {return false}
     if lhs.folded != rhs.folded {return false}
+    if lhs.consumption != rhs.consumption {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

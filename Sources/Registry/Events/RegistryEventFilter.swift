@@ -58,7 +58,7 @@ public struct RegistryEventFilter: Sendable, Hashable {
                 let key = TargetKey(participant: target.participant, mineral: target.mineral)
                 guard entry.clock.wallMillis >= oldest, !folded || views.target(key)?.order.id == entry.id else { continue }
                 belowTarget(key, level: views.level(of: target.participant, target.mineral), target: target.quantity.tonnes, entry: entry, into: &result)
-            case .cutFeed, .unknown, .malformed:
+            case .setConsumption, .cutFeed, .unknown, .malformed:
                 continue
             }
         }

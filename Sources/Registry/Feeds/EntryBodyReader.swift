@@ -241,7 +241,7 @@ struct EntryBodyReader {
         while !cursor.isAtEnd {
             let (field, wireType) = try cursor.tag()
             switch field {
-            case 1...7:
+            case 1...8:
                 guard kind == nil else { throw .repeatedField(field: field) }
                 guard wireType == .lengthDelimited else { throw .wrongWireType(field: field) }
                 kind = (field, try cursor.lengthDelimited())
@@ -261,7 +261,7 @@ struct EntryBodyReader {
         let f: Fields
         var rawQuantity: (amount: String, unit: Int)?
         switch kind.field {
-        case 2:
+        case 2, 8:  // a target and a consumption are alike: participant, mineral, quantity, supersedes
             f = try Fields(message, strings: FieldSet(1, 2), bytes: FieldSet(3, 4))
             rawQuantity = try f.quantity(3)
         case 3: f = try Fields(message, strings: FieldSet(1, 4, 5), varints: FieldSet(2, 3, 6))
@@ -281,6 +281,12 @@ struct EntryBodyReader {
             switch kind.field {
             case 2:
                 return .setTarget(ReserveTarget(
+                    participant: try ParticipantID(f.string(1)),
+                    mineral: try MineralID(f.string(2)),
+                    quantity: try quantity(rawQuantity),
+                    supersedes: try EntryCodec.supersedes(f.bytes(4))))
+            case 8:
+                return .setConsumption(ReserveConsumption(
                     participant: try ParticipantID(f.string(1)),
                     mineral: try MineralID(f.string(2)),
                     quantity: try quantity(rawQuantity),

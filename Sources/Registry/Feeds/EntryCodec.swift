@@ -74,6 +74,13 @@ public enum EntryCodec {
             message.form = report.form
             if let basis = report.basis { message.basis = Mineralsync_V1_ReserveBasis(rawValue: basis.rawValue) ?? .unspecified }
             out.kind = .reportReserve(message)
+        case .setConsumption(let consumption):
+            var message = Mineralsync_V1_SetConsumption()
+            message.participant = consumption.participant.rawValue
+            message.mineral = consumption.mineral.rawValue
+            message.quantity = wire(consumption.quantity)
+            if let id = consumption.supersedes { message.supersedes = Data(id.bytes) }
+            out.kind = .setConsumption(message)
         case .setTarget(let target):
             var message = Mineralsync_V1_SetTarget()
             message.participant = target.participant.rawValue
@@ -221,6 +228,12 @@ public enum EntryCodec {
                     note: try bounded(m.note, field: "note", limit: maximumNoteLength),
                     supersedes: try supersedes(Array(m.supersedes)),
                     form: try form(m.form), basis: ReserveBasis(rawValue: m.basis.rawValue), withheld: withheld))
+            case .setConsumption(let m):
+                return .setConsumption(ReserveConsumption(
+                    participant: try ParticipantID(m.participant),
+                    mineral: try MineralID(m.mineral),
+                    quantity: try quantity(m.quantity, present: m.hasQuantity),
+                    supersedes: try supersedes(Array(m.supersedes))))
             case .setTarget(let m):
                 return .setTarget(ReserveTarget(
                     participant: try ParticipantID(m.participant),

@@ -58,6 +58,25 @@ public struct ReserveTarget: Sendable, Hashable {
     }
 }
 
+/// A participant's annual consumption of one mineral (days of cover = stock ÷ (this ÷ 365)).
+public struct ReserveConsumption: Sendable, Hashable {
+    public var participant: ParticipantID
+    public var mineral: MineralID
+    /// Per year.
+    public var quantity: Quantity
+    /// The register's latest write as the author showed it (entry.proto, "Causality").
+    public var supersedes: EntryID?
+
+    public init(participant: ParticipantID, mineral: MineralID, quantity: Quantity, supersedes: EntryID? = nil) {
+        self.participant = participant
+        self.mineral = mineral
+        self.quantity = quantity
+        self.supersedes = supersedes
+    }
+
+    public var key: TargetKey { TargetKey(participant: participant, mineral: mineral) }
+}
+
 /// A new disruption alert. Any participant may raise one; it is that participant's to update and resolve.
 public struct AlertRaise: Sendable, Hashable {
     public var mineral: MineralID
@@ -138,6 +157,7 @@ public enum EntryOperation: Sendable, Hashable {
     case acknowledgeAlert(AlertAcknowledgement)
     case resolveAlert(AlertResolution)
     case cutFeed(FeedCut)
+    case setConsumption(ReserveConsumption)
     /// An operation kind newer than this node, named by its first field numbers (distinct, in
     /// order of appearance, at most `maximumUnknownFieldNumbers`).
     case unknown(fieldNumbers: [Int])
@@ -150,6 +170,7 @@ public enum EntryOperation: Sendable, Hashable {
         switch self {
         case .reportReserve(let report): report.supersedes
         case .setTarget(let target): target.supersedes
+        case .setConsumption(let consumption): consumption.supersedes
         case .updateAlert(let update): update.supersedes
         default: nil
         }
@@ -164,6 +185,7 @@ public enum EntryOperation: Sendable, Hashable {
         case .acknowledgeAlert: "acknowledgeAlert"
         case .resolveAlert: "resolveAlert"
         case .cutFeed: "cutFeed"
+        case .setConsumption: "setConsumption"
         case .unknown: "unknown"
         case .malformed: "malformed"
         }

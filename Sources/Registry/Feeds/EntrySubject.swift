@@ -13,6 +13,7 @@ extension Entry {
         case .acknowledgeAlert(let ack): alertSubject(ack.alertID)
         case .resolveAlert(let resolution): alertSubject(resolution.alertID)
         case .cutFeed: cutSubject
+        case .setConsumption(let consumption): "consumption/\(consumption.participant.rawValue)/\(consumption.mineral.rawValue)"
         case .unknown, .malformed: nil
         }
     }

@@ -23,6 +23,11 @@ public struct EntryPolicy: Sendable {
                 return .writesForAnotherParticipant(author: author, claimed: target.participant, operation: "set targets")
             }
             return known(target.mineral)
+        case .setConsumption(let consumption):
+            if consumption.participant != author.participant {
+                return .writesForAnotherParticipant(author: author, claimed: consumption.participant, operation: "report consumption")
+            }
+            return known(consumption.mineral)
         case .raiseAlert(let raise):
             return known(raise.mineral)
         case .acknowledgeAlert(let ack):

@@ -15,7 +15,7 @@ public enum MassUnit: String, Sendable, Hashable, CaseIterable, Codable {
     }
 
     /// How many of this unit make a tonne's worth, as a divisor.
-    var perTonne: Decimal { self == .tonne ? 1 : 1000 }
+    public var perTonne: Decimal { self == .tonne ? 1 : 1000 }
 }
 
 /// A non-negative decimal amount, held in its canonical text form (the form on the wire):

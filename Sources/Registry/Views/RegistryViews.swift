@@ -24,6 +24,7 @@ public struct RegistryViews: Sendable {
 
     var reserveRegisters: [ReserveKey: Register<ReserveRecord>] = [:]
     var targetRegisters: [TargetKey: Register<TargetRecord>] = [:]
+    var consumptionRegisters: [TargetKey: Register<ConsumptionRecord>] = [:]
     var alertHistories: [EntryID: AlertHistory] = [:]
     var entryViolations: [EntryID: PolicyViolation] = [:]
     public internal(set) var unknownOperations: [EntryID: [Int]] = [:]
@@ -78,6 +79,8 @@ public struct RegistryViews: Sendable {
             reserveRegisters[report.key, default: Register()].insert(entry)
         case .setTarget(let target):
             targetRegisters[TargetKey(participant: target.participant, mineral: target.mineral), default: Register()].insert(entry)
+        case .setConsumption(let consumption):
+            consumptionRegisters[consumption.key, default: Register()].insert(entry)
         case .raiseAlert(let raise):
             alertHistories[entry.id, default: AlertHistory()].record(raise: raise, order: EventOrder(entry))
         case .updateAlert(let update):
@@ -125,6 +128,7 @@ public struct RegistryViews: Sendable {
         switch operation {
         case .reportReserve(let report): reserveRegisters[report.key]?.latestEntry.id
         case .setTarget(let target): targetRegisters[TargetKey(participant: target.participant, mineral: target.mineral)]?.latestEntry.id
+        case .setConsumption(let consumption): consumptionRegisters[consumption.key]?.latestEntry.id
         case .updateAlert(let update): alertHistories[update.alertID]?.latestWrite
         default: nil
         }
@@ -133,6 +137,17 @@ public struct RegistryViews: Sendable {
     public var targets: [TargetRecord] { targetRegisters.values.map(\.latest).sorted { $0.key < $1.key } }
 
     public func target(_ key: TargetKey) -> TargetRecord? { targetRegisters[key]?.latest }
+
+    public var consumptions: [ConsumptionRecord] { consumptionRegisters.values.map(\.latest).sorted { $0.key < $1.key } }
+
+    public func consumption(_ key: TargetKey) -> ConsumptionRecord? { consumptionRegisters[key]?.latest }
+
+    /// How many days `tonnes` of a mineral cover at the participant's annual consumption:
+    /// tonnes ÷ (annual ÷ 365). nil without a consumption, or with one of zero.
+    public func daysOfCover(_ tonnes: Decimal, _ key: TargetKey) -> Decimal? {
+        guard let annual = consumption(key)?.consumption.quantity.tonnes, annual > 0 else { return nil }
+        return tonnes / (annual / 365)
+    }
 
     /// Alerts whose raise is known, newest first.
     public var alerts: [DisruptionAlert] {
@@ -273,6 +288,19 @@ public struct RegistryViews: Sendable {
         }
         writer.section("unknown")
         for id in unknownOperations.keys.sorted() { writer.digest(id) }
+        // Only when there are some: the digests of registries without them stay as they were
+        // (and agree with nodes that predate consumption).
+        if !consumptionRegisters.isEmpty {
+            writer.section("consumption")
+            for key in consumptionRegisters.keys.sorted() {
+                let register = consumptionRegisters[key]!
+                let record = register.latest
+                writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
+                writer.quantity(record.consumption.quantity); writer.order(record.order)
+                writer.integer(UInt64(register.count))
+                writer.digest(register.idDigest)
+            }
+        }
         // Only when there is one: the digests of registries without cuts stay as they were.
         if !cutEntries.isEmpty {
             writer.section("cuts")

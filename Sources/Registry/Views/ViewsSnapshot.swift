@@ -38,6 +38,7 @@ extension RegistryViews {
         message.digest = Data(digest.bytes)
         message.reserves = reserveRegisters.sorted { $0.key < $1.key }.map { Self.wire($0.value) }
         message.targets = targetRegisters.sorted { $0.key < $1.key }.map { Self.wire($0.value) }
+        message.consumption = consumptionRegisters.sorted { $0.key < $1.key }.map { Self.wire($0.value) }
         var entries = aside
         for entry in alertEntries where entry.seq <= folded[entry.origin] && entries[entry.id] == nil {
             entries[entry.id] = entry
@@ -88,12 +89,18 @@ extension RegistryViews {
             }
             guard targetRegisters.updateValue(register, forKey: key) == nil else { throw .invalidRegister("a target register appears twice") }
         }
+        for state in message.consumption {
+            let (key, register): (TargetKey, Register<ConsumptionRecord>) = try Self.register(state, policy: policy, entry: entry) { operation in
+                if case .setConsumption(let consumption) = operation { consumption.key } else { nil }
+            }
+            guard consumptionRegisters.updateValue(register, forKey: key) == nil else { throw .invalidRegister("a consumption register appears twice") }
+        }
         var landed: Set<EntryID> = []
         for wire in message.entries {
             let folded = try entry(wire)
             guard landed.insert(folded.id).inserted else { throw .invalidEntry("\(folded) appears twice") }
             switch folded.operation {
-            case .reportReserve, .setTarget:
+            case .reportReserve, .setTarget, .setConsumption:
                 guard policy.violation(of: folded.operation, by: folded.origin) != nil else {
                     throw .invalidEntry("\(folded) writes a register: it belongs to the register's state")
                 }
