@@ -25,6 +25,8 @@ public enum AdminAPI {
     public static let reserveTotals = AdminEndpoint<NoBody, [TotalItem]>(.get, "/v1/reserves/totals")
     public static let targets = AdminEndpoint<NoBody, [TargetRequest]>(.get, "/v1/targets")
     public static let setTarget = AdminEndpoint<TargetRequest, WriteResponse>(.post, "/v1/targets", successStatus: 201)
+    /// This participant's annual consumption of a mineral (for days of cover); the same shape as a target.
+    public static let setConsumption = AdminEndpoint<TargetRequest, WriteResponse>(.post, "/v1/consumption", successStatus: 201)
 
     // Alerts (`{id}`: an alert id, or a unique prefix of at least 8 hex digits)
     public static let alerts = AdminEndpoint<NoBody, [AlertItem]>(.get, "/v1/alerts", query: ["mineral", "minSeverity", "open"])
@@ -37,7 +39,7 @@ public enum AdminAPI {
     /// Every endpoint, in the order `mineralctl` documents them.
     public static let all: [AnyAdminEndpoint] = [
         .init(status), .init(peers), .init(minerals), .init(sync), .init(watch), .init(cutFeed), .init(proof), .init(exportArchive), .init(dropArchivedHistory),
-        .init(reserves), .init(reportReserve), .init(importReserves), .init(reserveHistory), .init(reserveTotals), .init(targets), .init(setTarget),
+        .init(reserves), .init(reportReserve), .init(importReserves), .init(reserveHistory), .init(reserveTotals), .init(targets), .init(setTarget), .init(setConsumption),
         .init(alerts), .init(raiseAlert), .init(alert), .init(acknowledgeAlert), .init(resolveAlert), .init(updateAlert),
     ]
 }

@@ -389,6 +389,11 @@ public struct ReserveItem: Codable, Sendable, Hashable {
     /// nowhere); why.
     public var withheld: Bool
     public var withheldReason: String?
+    /// The participant's annual consumption of the mineral (in this row's `unit`), and how many
+    /// days its level (as `coverage` counts it) lasts at that rate; null without a consumption
+    /// or a level.
+    public var annualConsumption: String?
+    public var daysOfCover: String?
     /// The report's entry id.
     public var entry: String?
     /// In a history: the entry id of the earlier report of the same site and `asOf` that this
@@ -397,7 +402,9 @@ public struct ReserveItem: Codable, Sendable, Hashable {
 
     public init(participant: String, mineral: String, site: String, quantity: String, unit: String, asOf: String, reportedBy: String,
                 target: String?, coverage: String?, note: String, form: String? = nil, basis: String? = nil, withheldReason: String? = nil,
-                entry: String? = nil, revises: String? = nil) {
+                entry: String? = nil, revises: String? = nil, annualConsumption: String? = nil, daysOfCover: String? = nil) {
+        self.annualConsumption = annualConsumption
+        self.daysOfCover = daysOfCover
         self.entry = entry
         self.revises = revises
         self.form = form
@@ -417,7 +424,7 @@ public struct ReserveItem: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case participant, mineral, site, quantity, unit, asOf, reportedBy, target, coverage, note, form, basis, withheld, withheldReason, entry, revises
+        case participant, mineral, site, quantity, unit, asOf, reportedBy, target, coverage, note, form, basis, withheld, withheldReason, entry, revises, annualConsumption, daysOfCover
     }
 
     /// A daemon from before form, basis and withheld figures sends none of them.
@@ -439,6 +446,8 @@ public struct ReserveItem: Codable, Sendable, Hashable {
         withheldReason = try container.decodeIfPresent(String.self, forKey: .withheldReason)
         entry = try container.decodeIfPresent(String.self, forKey: .entry)
         revises = try container.decodeIfPresent(String.self, forKey: .revises)
+        annualConsumption = try container.decodeIfPresent(String.self, forKey: .annualConsumption)
+        daysOfCover = try container.decodeIfPresent(String.self, forKey: .daysOfCover)
     }
 
     /// Every key always present (absent values as null): a stable shape for scripts.
@@ -450,6 +459,8 @@ public struct ReserveItem: Codable, Sendable, Hashable {
         try container.encode(withheldReason, forKey: .withheldReason)
         try container.encode(entry, forKey: .entry)
         try container.encode(revises, forKey: .revises)
+        try container.encode(annualConsumption, forKey: .annualConsumption)
+        try container.encode(daysOfCover, forKey: .daysOfCover)
         try container.encode(participant, forKey: .participant)
         try container.encode(mineral, forKey: .mineral)
         try container.encode(site, forKey: .site)
@@ -612,8 +623,12 @@ public struct TotalItem: Codable, Sendable, Hashable {
     public var withheld: [String]
     /// The sum of the targets set for this mineral (every participant's), in tonnes.
     public var targetTonnes: String?
+    /// Days the levels of the participants that report a consumption cover at their combined
+    /// annual consumption; null when none does.
+    public var daysOfCover: String?
 
-    public init(mineral: String, tonnes: String, participants: [String], withheld: [String], targetTonnes: String?) {
+    public init(mineral: String, tonnes: String, participants: [String], withheld: [String], targetTonnes: String?, daysOfCover: String? = nil) {
+        self.daysOfCover = daysOfCover
         self.mineral = mineral
         self.tonnes = tonnes
         self.participants = participants
@@ -621,7 +636,7 @@ public struct TotalItem: Codable, Sendable, Hashable {
         self.targetTonnes = targetTonnes
     }
 
-    private enum CodingKeys: String, CodingKey { case mineral, tonnes, participants, withheld, targetTonnes }
+    private enum CodingKeys: String, CodingKey { case mineral, tonnes, participants, withheld, targetTonnes, daysOfCover }
 
     /// Every key always present.
     public func encode(to encoder: any Encoder) throws {
@@ -631,6 +646,7 @@ public struct TotalItem: Codable, Sendable, Hashable {
         try container.encode(participants, forKey: .participants)
         try container.encode(withheld, forKey: .withheld)
         try container.encode(targetTonnes, forKey: .targetTonnes)
+        try container.encode(daysOfCover, forKey: .daysOfCover)
     }
 }
 

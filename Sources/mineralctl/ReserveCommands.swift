@@ -5,7 +5,7 @@ import Foundation
 struct Reserve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report and read strategic reserve levels.",
-        subcommands: [Set.self, Withhold.self, Target.self, List.self, Totals.self, History.self, Import.self])
+        subcommands: [Set.self, Withhold.self, Target.self, Consumption.self, List.self, Totals.self, History.self, Import.self])
 
     /// "130 t", or "withheld (reason)".
     static func quantityText(_ item: ReserveItem) -> String {
@@ -66,10 +66,27 @@ struct Reserve: ParsableCommand {
         func run() throws {
             let totals = try Exit.guarding { try global.client.call(AdminAPI.reserveTotals) }
             if global.json { return Output.json(totals) }
-            Output.table(["MINERAL", "TOTAL", "TARGETS", "FROM", "WITHHELD"], totals.map {
-                [$0.mineral, "\($0.tonnes) t", $0.targetTonnes.map { "\($0) t" } ?? "-", $0.participants.joined(separator: ", "),
+            Output.table(["MINERAL", "TOTAL", "TARGETS", "DAYS OF COVER", "FROM", "WITHHELD"], totals.map {
+                [$0.mineral, "\($0.tonnes) t", $0.targetTonnes.map { "\($0) t" } ?? "-", $0.daysOfCover ?? "-", $0.participants.joined(separator: ", "),
                  $0.withheld.isEmpty ? "-" : "\($0.withheld.count): \($0.withheld.joined(separator: ", "))"]
             })
+        }
+    }
+
+    struct Consumption: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Report this participant's annual consumption of a mineral: reserve list and totals then show days of cover.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Mineral id, e.g. gallium.") var mineral: String
+        @Argument(help: "Quantity consumed per year, a non-negative decimal.") var quantity: String
+        @Option(help: "t or kg.") var unit = "t"
+
+        func run() throws {
+            let written: WriteResponse = try Exit.guarding {
+                try global.client.call(AdminAPI.setConsumption, TargetRequest(mineral: mineral, quantity: quantity, unit: unit))
+            }
+            if global.json { return Output.json(written) }
+            print("annual consumption of \(mineral) set to \(quantity) \(unit) (entry \(written.seq))")
         }
     }
 
@@ -98,9 +115,9 @@ struct Reserve: ParsableCommand {
         func run() throws {
             let items = try Exit.guarding { try global.client.call(AdminAPI.reserves, query: [("participant", participant), ("mineral", mineral)]) }
             if global.json { return Output.json(items) }
-            Output.table(["PARTICIPANT", "MINERAL", "SITE", "QUANTITY", "FORM", "AS OF", "TARGET", "COVERAGE", "REPORTED BY"], items.map {
+            Output.table(["PARTICIPANT", "MINERAL", "SITE", "QUANTITY", "FORM", "AS OF", "TARGET", "COVERAGE", "DAYS OF COVER", "REPORTED BY"], items.map {
                 [$0.participant, $0.mineral, $0.site.isEmpty ? "(total)" : $0.site, Reserve.quantityText($0), Reserve.materialText($0), Output.time($0.asOf),
-                 $0.target ?? "-", $0.coverage ?? "-", $0.reportedBy]
+                 $0.target ?? "-", $0.coverage ?? "-", $0.daysOfCover ?? "-", $0.reportedBy]
             })
         }
     }

@@ -61,7 +61,7 @@ struct MineralctlTests {
         let objects = try #require(try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])
         #expect(objects.count == 1)
         #expect(Set(objects[0].keys) == ["participant", "mineral", "site", "quantity", "unit", "asOf", "reportedBy", "target", "coverage", "note",
-                                         "form", "basis", "withheld", "withheldReason", "entry", "revises"])
+                                         "form", "basis", "withheld", "withheldReason", "entry", "revises", "annualConsumption", "daysOfCover"])
         #expect(objects[0]["coverage"] as? String == "0.65")
         #expect(try ok(eu, ["reserve", "list", "--participant", "EU"]).contains("Rotterdam"))
         let history = try json([ReserveItem].self, eu, ["reserve", "history", "gallium"])

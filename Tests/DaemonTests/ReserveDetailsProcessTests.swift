@@ -35,6 +35,7 @@ struct ReserveDetailsProcessTests {
         try ok(jp, ["reserve", "set", "gallium", "30", "--site", "Kobe"])
         try ok(jp, ["reserve", "withhold", "gallium", "--site", "Osaka", "--reason", "commercial"])
         try ok(jp, ["reserve", "set", "tungsten", "40", "--form", "concentrate", "--basis", "gross"])
+        try ok(eu, ["reserve", "consumption", "gallium", "73"])
 
         // Malformed details are refused before anything is signed.
         let held = try eu.status().entries
@@ -56,6 +57,11 @@ struct ReserveDetailsProcessTests {
             let gallium = try #require(totals.first { $0.mineral == "gallium" }, "\(daemon.nodeID)")
             #expect(gallium.tonnes == "100" && gallium.participants == ["EU"] && gallium.withheld == ["JP", "US"] && gallium.targetTonnes == "300",
                     "\(daemon.nodeID): \(gallium)")
+            // 100 t at 73 t a year: 500 days.
+            #expect(gallium.daysOfCover == "500", "\(daemon.nodeID): \(gallium)")
+            let reserves = try AdminJSON.decoder.decode([ReserveItem].self, from: Data(try CommandRun.ctl(daemon, ["reserve", "list", "--json"]).output.utf8))
+            let euGallium = try #require(reserves.first { $0.participant == "EU" && $0.mineral == "gallium" })
+            #expect(euGallium.daysOfCover == "500" && euGallium.annualConsumption == "73", "\(daemon.nodeID): \(euGallium)")
             #expect(totals.first { $0.mineral == "tungsten" }.map { $0.tonnes == "40" && $0.withheld.isEmpty } == true)
             let list = try CommandRun.ctl(daemon, ["reserve", "list"]).output
             #expect(list.contains("withheld (national security)") && list.contains("withheld (commercial)"), "\(daemon.nodeID): \(list)")

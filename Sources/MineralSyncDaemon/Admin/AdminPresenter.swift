@@ -16,7 +16,9 @@ enum AdminPresenter {
             target: target.map { "\($0.amount.text) \($0.unit.rawValue)" },
             coverage: coverage[key].map { decimalText($0, scale: 3) }, note: report.note,
             form: report.form.isEmpty ? nil : report.form, basis: report.basis?.description, withheldReason: report.withheld,
-            entry: record.order.id.hex)
+            entry: record.order.id.hex,
+            annualConsumption: views.consumption(key).map { decimalText($0.consumption.quantity.tonnes * report.quantity.unit.perTonne, scale: 3) },
+            daysOfCover: views.level(of: key.participant, key.mineral).flatMap { views.daysOfCover($0, key) }.map { decimalText($0, scale: 1) })
     }
 
     static func alert(_ alert: DisruptionAlert) -> AlertItem {

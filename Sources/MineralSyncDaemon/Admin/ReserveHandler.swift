@@ -29,6 +29,13 @@ struct ReserveHandler: Sendable {
             }
         }
         router.on(AdminAPI.setTarget) { _, body in try await append([.setTarget(try target(body))])[0] }
+        router.on(AdminAPI.setConsumption) { _, body in
+            let consumption = try AdminInput.validating {
+                ReserveConsumption(participant: engine.node.participant, mineral: try input.mineral(body.mineral),
+                                   quantity: Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t")))
+            }
+            return try await append([.setConsumption(consumption)])[0]
+        }
     }
 
     private func reserves(_ query: [String: String]) async throws(AdminFailure) -> [ReserveItem] {
@@ -105,10 +112,18 @@ struct ReserveHandler: Sendable {
         let minerals = Set(levels.keys.map(\.mineral)).union(withheld.map(\.mineral))
         return minerals.sorted().map { mineral in
             let shared = levels.filter { $0.key.mineral == mineral }
+            // Days of cover over the participants that report both a level and a consumption.
+            var covered: Decimal = 0, annual: Decimal = 0
+            for (key, tonnes) in shared {
+                guard let consumption = views.consumption(key)?.consumption.quantity.tonnes, consumption > 0 else { continue }
+                covered += tonnes
+                annual += consumption
+            }
             return TotalItem(mineral: mineral.rawValue, tonnes: AdminPresenter.decimalText(shared.values.reduce(0, +), scale: 3),
                              participants: shared.keys.map(\.participant.rawValue).sorted(),
                              withheld: withheld.filter { $0.mineral == mineral }.map(\.participant.rawValue).sorted(),
-                             targetTonnes: targets[mineral].map { AdminPresenter.decimalText($0, scale: 3) })
+                             targetTonnes: targets[mineral].map { AdminPresenter.decimalText($0, scale: 3) },
+                             daysOfCover: annual > 0 ? AdminPresenter.decimalText(covered / (annual / 365), scale: 1) : nil)
         }
     }
 

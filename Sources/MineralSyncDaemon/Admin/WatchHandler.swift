@@ -64,7 +64,7 @@ struct WatchHandler: Sendable {
             case .updateAlert(let update): self = .alert(update.alertID)
             case .acknowledgeAlert(let ack): self = .alert(ack.alertID)
             case .resolveAlert(let resolution): self = .alert(resolution.alertID)
-            case .setTarget, .cutFeed, .unknown, .malformed: return nil
+            case .setTarget, .setConsumption, .cutFeed, .unknown, .malformed: return nil
             }
         }
     }
