@@ -100,8 +100,21 @@ struct RandomHistory {
                     }
                     // Now and then a report for another participant or of an unknown mineral.
                     let participant = roll < 6 ? someone : own
-                    operation = Ops.report(participant, roll == 6 ? "unobtainium" : mineral, amount, unit: unit, site: site)
-                case 38..<46: operation = Ops.target(own, mineral, amount)
+                    var report = Ops.report(participant, roll == 6 ? "unobtainium" : mineral, amount, unit: unit, site: site)
+                    // Now and then a form and basis, or a figure withheld.
+                    if case .reportReserve(var details) = report {
+                        switch random.next() % 8 {
+                        case 0: details.form = "metal"; details.basis = .contained
+                        case 1: details.withheld = "national security"; details.quantity = ReserveReport.withheldQuantity
+                        default: break
+                        }
+                        report = .reportReserve(details)
+                    }
+                    operation = report
+                case 38..<42: operation = Ops.target(own, mineral, amount)
+                case 42..<46:
+                    operation = .setConsumption(ReserveConsumption(participant: own, mineral: try! MineralID(mineral),
+                                                                   quantity: Quantity(amount: try! Amount(amount), unit: .tonne)))
                 case 46..<60: operation = Ops.raise(mineral, "event \(random.next() % 10)")
                 default:
                     guard let alert = alerts.randomElement(using: &random) else { operation = Ops.raise(mineral); break }
