@@ -111,7 +111,8 @@ import Testing
     }
 
     /// Reports without the new fields digest as they always did (the golden vectors hold that
-    /// for whole states); with them, the digest tells them apart.
+    /// for whole states); with them, the digest tells them apart (through the writes' ids, which
+    /// cover every byte, and the latest value's fields).
     @Test func theDigestTellsTheNewFieldsApartAndLeavesOldReportsAlone() {
         var eu = alliance.author("EU/eu-1")
         let plain = eu.write(Self.report("EU", "gallium", "100"), at: 1_000)
