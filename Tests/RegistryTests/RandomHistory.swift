@@ -80,10 +80,12 @@ struct RandomHistory {
             var next = author
             switch roll {
             case 0..<3:
-                // A handcrafted entry: an operation kind from a newer version, or one this
-                // version refuses to fold (a negative amount).
+                // A handcrafted entry: an operation kind from a newer version, a report with a
+                // field a newer version added, or one this version refuses to fold (a negative amount).
                 let made = try! roll == 0
                     ? HandcraftedEntries.unknownOperation(by: author, fieldNumber: 40 + Int(random.next() % 20), now: now)
+                    : roll == 1 ? HandcraftedEntries.report(form: "metal", amount: "\(random.next() % 100)", basis: 9, unknownField: 11 + Int(random.next() % 5),
+                                                           by: author, now: now)
                     : HandcraftedEntries.negativeReserve(by: author, now: now)
                 (written, next) = made
             default:
