@@ -112,7 +112,9 @@ ctl eu-1 reserve set gallium 48.5 --site Rotterdam --note "strategic stock" >/de
 ctl eu-1 reserve target gallium 120 >/dev/null
 ctl us-1 reserve set gallium 62 >/dev/null
 ctl us-1 reserve set tungsten 1400 >/dev/null
-ctl jp-1 reserve set rare-earth-magnets 950 >/dev/null
+ctl jp-1 reserve set rare-earth-magnets 950 --form magnet >/dev/null
+ctl eu-1 reserve consumption gallium 40 >/dev/null
+ctl us-1 reserve withhold germanium --reason "national security" >/dev/null
 alert=$(ctl eu-1 alert raise --mineral gallium --severity high --category export-restriction \
   --region CN --summary "Export licences now required for gallium and germanium")
 ctl jp-1 sync --wait --timeout 30 >/dev/null

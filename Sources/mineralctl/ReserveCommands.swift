@@ -67,7 +67,8 @@ struct Reserve: ParsableCommand {
             let totals = try Exit.guarding { try global.client.call(AdminAPI.reserveTotals) }
             if global.json { return Output.json(totals) }
             Output.table(["MINERAL", "TOTAL", "TARGETS", "DAYS OF COVER", "FROM", "WITHHELD"], totals.map {
-                [$0.mineral, "\($0.tonnes) t", $0.targetTonnes.map { "\($0) t" } ?? "-", $0.daysOfCover ?? "-", $0.participants.joined(separator: ", "),
+                // A mineral every participant withheld has no total to show.
+                [$0.mineral, $0.participants.isEmpty ? "-" : "\($0.tonnes) t", $0.targetTonnes.map { "\($0) t" } ?? "-", $0.daysOfCover ?? "-", $0.participants.joined(separator: ", "),
                  $0.withheld.isEmpty ? "-" : "\($0.withheld.count): \($0.withheld.joined(separator: ", "))"]
             })
         }
