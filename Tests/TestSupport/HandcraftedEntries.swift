@@ -43,8 +43,9 @@ public enum HandcraftedEntries {
     /// A gallium report as a later version might write it, or as no honest author would:
     /// `withheld` and `form` as given, a quantity when `amount` is set, and `unknownField` (a
     /// field number this version does not know) with a varint, when set.
-    public static func report(withheld: String = "", form: String = "", amount: String? = "5", basis: Int = 0, unknownField: Int? = nil,
-                              by author: FeedAuthor, now: UInt64) throws -> (Entry, FeedAuthor) {
+    /// `rawBasis` writes the basis as a raw varint (beyond 32 bits if need be).
+    public static func report(withheld: String = "", form: String = "", amount: String? = "5", basis: Int = 0, rawBasis: UInt64? = nil,
+                              unknownField: Int? = nil, by author: FeedAuthor, now: UInt64) throws -> (Entry, FeedAuthor) {
         try sign(by: author, now: now) { body in
             var report = gallium(author, amount ?? "0")
             if amount == nil { report.clearQuantity() }
@@ -52,6 +53,7 @@ public enum HandcraftedEntries {
             report.form = form
             report.basis = Mineralsync_V1_ReserveBasis(rawValue: basis) ?? .unspecified
             if let unknownField { try report.merge(serializedBytes: varint(UInt64(unknownField << 3)) + [42]) }
+            if let rawBasis { try report.merge(serializedBytes: [0x48] + varint(rawBasis)) }  // field 9, varint
             body.operation.reportReserve = report
         }
     }

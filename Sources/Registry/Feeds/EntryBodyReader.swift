@@ -228,7 +228,7 @@ struct EntryBodyReader {
                 note: try bounded(note, "note", EntryCodec.maximumNoteLength),
                 supersedes: try EntryCodec.supersedes(supersedesRange.map(message.data) ?? []),
                 // A basis this version does not know (a later one's) reads as unspecified.
-                form: try EntryCodec.form(form), basis: Int(exactly: basis).flatMap(ReserveBasis.init(rawValue:)), withheld: withheld))
+                form: try EntryCodec.form(form), basis: ReserveBasis(rawValue: Int(Int32(truncatingIfNeeded: basis))), withheld: withheld))
         } catch {
             return .malformed(reason: error.description)
         }

@@ -32,20 +32,14 @@ struct CanonicalWriter: ~Copyable {
         digest(order.id)
     }
 
+    /// A report's form, basis and withheld reason are not written: the register's id chain
+    /// covers every byte of every write already, and an older node (which folds a form or a
+    /// basis it cannot read as the same report) then signs the same digest.
     mutating func reserve(_ record: ReserveRecord) {
-        let report = record.report
-        quantity(report.quantity)
-        integer(report.asOfMillis)
-        string(report.note)
+        quantity(record.report.quantity)
+        integer(record.report.asOfMillis)
+        string(record.report.note)
         order(record.order)
-        // Written only when stated, so that a report without them (every report before these
-        // fields) digests as it always did, on nodes of either version.
-        if !report.form.isEmpty || report.basis != nil || report.withheld != nil {
-            string("details")
-            string(report.form)
-            integer(UInt64(report.basis?.rawValue ?? 0))
-            string(report.withheld ?? "")
-        }
     }
 
     mutating func alert(_ alert: DisruptionAlert) {
