@@ -12,7 +12,8 @@ enum StoreSchema {
     static let applicationID: Int32 = 0x4D53_594E
     /// The migrations, oldest first. Never change or remove one that has shipped: add another.
     static let migrations = ["1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots",
-                             "4 checkpoint states", "5 event outbox for hooks"]
+                             "4 checkpoint states", "5 event outbox for hooks",
+                             "6 subjects of reports read anew"]
     static var version: Int { migrations.count }
 
     static func migrator(node: NodeID) -> DatabaseMigrator {
@@ -63,6 +64,10 @@ enum StoreSchema {
                 ) WITHOUT ROWID;
                 PRAGMA user_version = 5;
                 """)
+        }
+        migrator.registerMigration(migrations[5]) { db in
+            try subjectsReadAnew(db)
+            try db.execute(sql: "PRAGMA user_version = 6")
         }
         return migrator
     }
@@ -146,6 +151,19 @@ extension StoreSchema {
     static let unindexedSubjectPrefix = "reserve/"
     /// The partial index's condition; a query repeats it to use the index.
     static let indexedSubject = "subject NOT LIKE 'reserve/%'"
+
+    /// 6: entries an earlier release could not read (a withheld reserve figure was malformed to
+    /// it, a consumption an unknown operation) were stored without a subject; this one reads
+    /// them, and their history is found by subject like any other's.
+    static func subjectsReadAnew(_ db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT origin, seq, body FROM entry WHERE subject IS NULL")
+        let update = try db.makeStatement(sql: "UPDATE entry SET subject = ? WHERE origin = ? AND seq = ?")
+        for row in rows {
+            let body = [UInt8](row["body"] as Data)
+            guard let entry = try? EntryCodec.decode(SignedEntry(body: body, signature: [])), let subject = entry.subject else { continue }
+            try update.execute(arguments: [subject, row["origin"] as String, row["seq"] as Int64])
+        }
+    }
 
     /// 3: each entry's subject (`Entry.subject`: the history behind a view is read on demand;
     /// indexed but for reserve reports), each feed's head (a restart finds the entries after a

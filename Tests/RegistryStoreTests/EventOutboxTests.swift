@@ -98,7 +98,7 @@ import Testing
         try Self.execute(path, """
             DROP TABLE event_outbox;
             DROP TABLE hook_cursor;
-            DELETE FROM grdb_migrations WHERE identifier LIKE '5 %';
+            DELETE FROM grdb_migrations WHERE identifier LIKE '5 %' OR identifier LIKE '6 %';
             PRAGMA user_version = 4;
             """)
         store = try RegistryStore(path: path, node: alliance.node("EU/eu-1"))
@@ -108,7 +108,28 @@ import Testing
         try store.append(next.map(\.0), events: next.map(\.1))
         #expect(try await store.outboxEvents(after: 0).events.map(\.event) == next.map(\.1))
         try store.close()
-        #expect(try Self.version(path) == 5)
+        #expect(try Self.version(path) == 6)
+    }
+
+    /// A store of schema 5 kept a withheld figure without a subject (that release could not read
+    /// it): opened by this one, the entry gains its subject, and its history finds it.
+    @Test func aStoreOfTheFifthSchemaReadsItsEntriesSubjectsAnew() throws {
+        let path = directory.path("v5.sqlite")
+        var eu = alliance.author("EU/eu-1")
+        let withheld = eu.write(.reportReserve(ReserveReport(participant: "EU", mineral: try MineralID("gallium"), quantity: ReserveReport.withheldQuantity,
+                                                            asOfMillis: 1_000, withheld: "national security")), at: 1_000)
+        var store = try RegistryStore(path: path, node: alliance.node("EU/eu-1"))
+        try store.append([withheld])
+        try store.close()
+        try Self.execute(path, """
+            UPDATE entry SET subject = NULL;
+            DELETE FROM grdb_migrations WHERE identifier LIKE '6 %';
+            PRAGMA user_version = 5;
+            """)
+        store = try RegistryStore(path: path, node: alliance.node("EU/eu-1"))
+        #expect(try store.entries(subject: "reserve/EU/gallium").map(\.id) == [withheld.id])
+        try store.close()
+        #expect(try Self.version(path) == 6)
     }
 
     static func execute(_ path: String, _ sql: String) throws {

@@ -110,7 +110,7 @@ import Testing
         #expect(try reopened.loadRevocationLists() == [[1, 2]])
         try reopened.close()
         let version = try DatabaseQueue(path: path()).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 5)
+        #expect(version == 6)
     }
 
     /// What migrations 3 and later add, taken out again: the store as schema 2 left it.
@@ -125,7 +125,7 @@ import Testing
             DROP TABLE feed_ids;
             DROP TABLE checkpoint;
             DROP TABLE checkpoint_state;
-            DELETE FROM grdb_migrations WHERE identifier LIKE '3 %' OR identifier LIKE '4 %' OR identifier LIKE '5 %';
+            DELETE FROM grdb_migrations WHERE identifier LIKE '3 %' OR identifier LIKE '4 %' OR identifier LIKE '5 %' OR identifier LIKE '6 %';
             PRAGMA user_version = 2;
             """)
     }
@@ -194,7 +194,7 @@ import Testing
         try reopened.close()
         let applied = try DatabaseQueue(path: path()).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
         #expect(applied == ["1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots", "4 checkpoint states",
-                           "5 event outbox for hooks"])
+                           "5 event outbox for hooks", "6 subjects of reports read anew"])
     }
 
     /// A store a newer daemon migrated further (a migration this one does not know) is refused,
@@ -241,7 +241,7 @@ import Testing
         try queue.write { try $0.execute(sql: "PRAGMA user_version = 7") }
         try queue.close()
         do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
-            guard case .newerSchema(_, 7, 5) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .newerSchema(_, 7, 6) = error else { Issue.record("wrong error \(error)"); return }
             #expect(error.description.contains("upgrade mineral-syncd"))
         }
     }
