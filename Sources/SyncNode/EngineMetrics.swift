@@ -15,6 +15,6 @@ struct EngineMetrics: Sendable {
     let statementsRefused = Counter(label: "mineralsync_view_statements_refused_total")
     /// Checkpoint states a peer sent that did not check out (joining from a checkpoint).
     let checkpointsRefused = Counter(label: "mineralsync_checkpoint_states_refused_total")
-    /// Undelivered notifications the hooks' outbox dropped to stay within its bound.
+    /// Undelivered events the hooks' outbox dropped to stay within its bound.
     let eventsDropped = Counter(label: "mineralsync_events_dropped_total")
 }

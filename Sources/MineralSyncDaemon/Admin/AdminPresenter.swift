@@ -5,20 +5,24 @@ import SyncNode
 
 /// Turns registry views and peer health into the admin API's JSON shapes. Pure.
 enum AdminPresenter {
-    static func reserve(_ record: ReserveRecord, in views: RegistryViews, coverage: [TargetKey: Decimal]) -> ReserveItem {
+    /// - Parameter levels: `views.levels`, computed once for every row shown (one walk over
+    ///   the registers): a row's coverage and days of cover are its participant's level's.
+    static func reserve(_ record: ReserveRecord, in views: RegistryViews, levels: [TargetKey: Decimal]) -> ReserveItem {
         let report = record.report
         let key = TargetKey(participant: report.participant, mineral: report.mineral)
         let target = views.target(key)?.target.quantity
+        let level = levels[key]
+        let coverage = level.flatMap { level in target.flatMap { $0.tonnes > 0 ? level / $0.tonnes : nil } }
         return ReserveItem(
             participant: report.participant.rawValue, mineral: report.mineral.rawValue, site: report.site,
             quantity: report.quantity.amount.text, unit: report.quantity.unit.rawValue,
             asOf: AdminJSON.timestamp(millis: report.asOfMillis), reportedBy: record.order.origin.description,
             target: target.map { "\($0.amount.text) \($0.unit.rawValue)" },
-            coverage: coverage[key].map { decimalText($0, scale: 3) }, note: report.note,
+            coverage: coverage.map { decimalText($0, scale: 3) }, note: report.note,
             form: report.form.isEmpty ? nil : report.form, basis: report.basis?.description, withheldReason: report.withheld,
             entry: record.order.id.hex,
             annualConsumption: views.consumption(key).map { decimalText($0.consumption.quantity.tonnes * report.quantity.unit.perTonne, scale: 3) },
-            daysOfCover: views.level(of: key.participant, key.mineral).flatMap { views.daysOfCover($0, key) }.map { decimalText($0, scale: 1) })
+            daysOfCover: level.flatMap { views.daysOfCover($0, key) }.map { decimalText($0, scale: 1) })
     }
 
     static func alert(_ alert: DisruptionAlert) -> AlertItem {

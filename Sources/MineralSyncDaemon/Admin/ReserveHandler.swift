@@ -42,11 +42,11 @@ struct ReserveHandler: Sendable {
         let participant = try query["participant"].map(input.participant)
         let mineral = try query["mineral"].map(input.mineral)
         let views = await engine.currentSnapshot().views
-        let coverage = views.coverage
+        let levels = views.levels
         return views.reserves
             .filter { participant == nil || $0.report.participant == participant }
             .filter { mineral == nil || $0.report.mineral == mineral }
-            .map { AdminPresenter.reserve($0, in: views, coverage: coverage) }
+            .map { AdminPresenter.reserve($0, in: views, levels: levels) }
     }
 
     private func history(_ query: [String: String]) async throws(AdminFailure) -> [ReserveItem] {
@@ -54,7 +54,7 @@ struct ReserveHandler: Sendable {
         let mineral = try input.mineral(mineralText)
         let participant = try query["participant"].map(input.participant) ?? engine.node.participant
         let views = await engine.currentSnapshot().views
-        let coverage = views.coverage
+        let levels = views.levels
         let sites = Set(views.reserves.filter { $0.report.participant == participant && $0.report.mineral == mineral }.map(\.report.site))
         // Each site's history in its own order (a report after the one it supersedes, whatever
         // the clocks), the sites interleaved by time.
@@ -70,7 +70,7 @@ struct ReserveHandler: Sendable {
         // A report of a site for an `asOf` already reported corrects that report (a revision).
         var latestFor: [String: [UInt64: EntryID]] = [:]
         return merged.map { record in
-            var item = AdminPresenter.reserve(record, in: views, coverage: coverage)
+            var item = AdminPresenter.reserve(record, in: views, levels: levels)
             item.revises = latestFor[record.report.site]?[record.report.asOfMillis]?.hex
             latestFor[record.report.site, default: [:]][record.report.asOfMillis] = record.order.id
             return item
@@ -82,6 +82,9 @@ struct ReserveHandler: Sendable {
         let prefix = line.map { "line \($0): " } ?? row.map { "row \($0): " } ?? ""
         do {
             let mineral = try input.mineral(body.mineral)
+            if let reason = body.withheld, !reason.isEmpty, reason.allSatisfy(\.isWhitespace) {
+                throw AdminFailure.validation("withheld must say why the figure is withheld")
+            }
             let withheld = body.withheld.flatMap { $0.isEmpty ? nil : $0 }
             if withheld != nil, !body.quantity.isEmpty { throw AdminFailure.validation("a withheld figure carries no quantity: leave quantity empty") }
             let quantity = withheld != nil ? ReserveReport.withheldQuantity

@@ -35,12 +35,12 @@ struct WatchHandler: Sendable {
                 let views = await engine.currentSnapshot().views
                 // Coverage walks every register: only worth it when a reserve is to be shown.
                 let reportsReserves = batch.contains { entry in Subject(entry).map { if case .reserve = $0 { wanted($0) } else { false } } ?? false }
-                let coverage = reportsReserves ? views.coverage : [:]
+                let levels = reportsReserves ? views.levels : [:]
                 var text = ""
                 var shown = Set<Subject>()
                 for entry in batch {
                     guard let subject = Subject(entry), wanted(subject), shown.insert(subject).inserted,
-                          let event = Self.event(for: entry, views: views, coverage: coverage),
+                          let event = Self.event(for: entry, views: views, levels: levels),
                           let line = try? AdminJSON.encoder.encode(event) else { continue }
                     text += String(decoding: line, as: UTF8.self) + "\n"
                 }
@@ -69,11 +69,11 @@ struct WatchHandler: Sendable {
         }
     }
 
-    static func event(for entry: Entry, views: RegistryViews, coverage: [TargetKey: Decimal]) -> WatchEvent? {
+    static func event(for entry: Entry, views: RegistryViews, levels: [TargetKey: Decimal]) -> WatchEvent? {
         let origin = entry.origin.description
         switch Subject(entry) {
         case .reserve(let key):
-            return views.reserve(key).map { WatchEvent(type: "reserve", origin: origin, reserve: AdminPresenter.reserve($0, in: views, coverage: coverage)) }
+            return views.reserve(key).map { WatchEvent(type: "reserve", origin: origin, reserve: AdminPresenter.reserve($0, in: views, levels: levels)) }
         case .alert(let id):
             return views.alert(id).map { WatchEvent(type: "alert", origin: origin, alert: AdminPresenter.alert($0)) }
         case nil:

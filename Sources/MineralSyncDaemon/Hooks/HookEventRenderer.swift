@@ -29,7 +29,7 @@ enum HookEventRenderer {
                 participant: key.participant.rawValue, mineral: key.mineral.rawValue,
                 tonnes: level.map { AdminPresenter.decimalText($0, scale: 3) }, targetTonnes: target.map { AdminPresenter.decimalText($0, scale: 3) },
                 coverage: coverage.map { AdminPresenter.decimalText($0, scale: 3) },
-                reserves: records.map { AdminPresenter.reserve($0, in: views, coverage: coverage.map { [key: $0] } ?? [:]) })
+                reserves: records.map { AdminPresenter.reserve($0, in: views, levels: level.map { [key: $0] } ?? [:]) })
         }
         return message
     }
