@@ -1103,11 +1103,14 @@ tr.trouble { background: var(--bad-row); }
       const totals = mineralEntry(entry.mineral);
       let tonnes = 0;
       let counted = false;
-      for (const row of entry.total ? [entry.total] : entry.sites) {
-        if (row.withheld === true) {
-          totals.withheld.add(entry.participant);
-          continue;
-        }
+      const rows = entry.total ? [entry.total] : entry.sites;
+      // As the node counts it: a withheld total, or (without a total) any withheld site, leaves
+      // the participant's level unknown, so none of it is counted.
+      if (rows.some((row) => row.withheld === true)) {
+        totals.withheld.add(entry.participant);
+        continue;
+      }
+      for (const row of rows) {
         const value = toTonnes(row.quantity, row.unit);
         if (Number.isFinite(value)) {
           tonnes += value;
