@@ -97,6 +97,10 @@ struct DashboardProcessTests {
                                         "--summary", "Port closed"]).status == 0)
         let data = try events.waitFor("Port closed")
         #expect(data.hasPrefix("data: {") && data.contains("\"issuer\":\"JP/jp-1\""), "\(data)")
+        // A consumption changes days of cover: the rows it changes come over the stream.
+        #expect(try CommandRun.ctl(eu, ["reserve", "consumption", "gallium", "365"]).status == 0)
+        let cover = try events.waitFor("\"daysOfCover\":\"130\"")
+        #expect(cover.contains("\"participant\":\"EU\"") && cover.contains("\"mineral\":\"gallium\""), "\(cover)")
         events.close()
         // At most 16 event streams at once; one that ends (a closed tab) frees its place at once,
         // whether or not the node has anything to say.

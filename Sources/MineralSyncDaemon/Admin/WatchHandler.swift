@@ -7,7 +7,8 @@ import Registry
 import SyncNode
 
 /// `watch`: one JSON line per change committed from now on (local writes and partners'), until
-/// the client leaves. A register or alert changed several times in one batch (a catch-up) is
+/// the client leaves; a target or a consumption sends the rows whose coverage or days of cover
+/// it changed. A register or alert changed several times in one batch (a catch-up) is
 /// shown once, as it is now; a watcher 1,000 batches behind loses the oldest.
 struct WatchHandler: Sendable {
     let engine: SyncEngine
@@ -22,7 +23,7 @@ struct WatchHandler: Sendable {
         switch type {
         case nil: wanted = { _ in true }
         case "alert": wanted = { if case .alert = $0 { true } else { false } }
-        case "reserve": wanted = { if case .reserve = $0 { true } else { false } }
+        case "reserve": wanted = { $0.isReserve }
         case let other?: throw .validation("type \"\(other)\" must be alert or reserve")
         }
         let (engine, logger) = (engine, logger)
@@ -34,15 +35,16 @@ struct WatchHandler: Sendable {
             for await batch in batches {
                 let views = await engine.currentSnapshot().views
                 // Coverage walks every register: only worth it when a reserve is to be shown.
-                let reportsReserves = batch.contains { entry in Subject(entry).map { if case .reserve = $0 { wanted($0) } else { false } } ?? false }
+                let reportsReserves = batch.contains { entry in Subject(entry).map { $0.isReserve && wanted($0) } ?? false }
                 let levels = reportsReserves ? views.levels : [:]
                 var text = ""
                 var shown = Set<Subject>()
                 for entry in batch {
-                    guard let subject = Subject(entry), wanted(subject), shown.insert(subject).inserted,
-                          let event = Self.event(for: entry, views: views, levels: levels),
-                          let line = try? AdminJSON.encoder.encode(event) else { continue }
-                    text += String(decoding: line, as: UTF8.self) + "\n"
+                    guard let subject = Subject(entry), wanted(subject), shown.insert(subject).inserted else { continue }
+                    for event in Self.events(for: entry, views: views, levels: levels) {
+                        guard let line = try? AdminJSON.encoder.encode(event) else { continue }
+                        text += String(decoding: line, as: UTF8.self) + "\n"
+                    }
                 }
                 if !text.isEmpty { continuation.yield(ByteBuffer(string: text)) }
             }
@@ -55,29 +57,46 @@ struct WatchHandler: Sendable {
     /// What an event shows: a reserve register or an alert.
     enum Subject: Hashable {
         case reserve(ReserveKey)
+        /// Every row of a participant's mineral: its target or consumption changed their
+        /// coverage or days of cover.
+        case reserves(TargetKey)
         case alert(EntryID)
+
+        var isReserve: Bool {
+            switch self {
+            case .reserve, .reserves: true
+            case .alert: false
+            }
+        }
 
         init?(_ entry: Entry) {
             switch entry.operation {
             case .reportReserve(let report): self = .reserve(report.key)
+            case .setTarget(let target): self = .reserves(TargetKey(participant: target.participant, mineral: target.mineral))
+            case .setConsumption(let consumption): self = .reserves(consumption.key)
             case .raiseAlert: self = .alert(entry.id)
             case .updateAlert(let update): self = .alert(update.alertID)
             case .acknowledgeAlert(let ack): self = .alert(ack.alertID)
             case .resolveAlert(let resolution): self = .alert(resolution.alertID)
-            case .setTarget, .setConsumption, .cutFeed, .unknown, .malformed: return nil
+            case .cutFeed, .unknown, .malformed: return nil
             }
         }
     }
 
-    static func event(for entry: Entry, views: RegistryViews, levels: [TargetKey: Decimal]) -> WatchEvent? {
+    static func events(for entry: Entry, views: RegistryViews, levels: [TargetKey: Decimal]) -> [WatchEvent] {
         let origin = entry.origin.description
+        func reserve(_ record: ReserveRecord) -> WatchEvent {
+            WatchEvent(type: "reserve", origin: origin, reserve: AdminPresenter.reserve(record, in: views, levels: levels))
+        }
         switch Subject(entry) {
         case .reserve(let key):
-            return views.reserve(key).map { WatchEvent(type: "reserve", origin: origin, reserve: AdminPresenter.reserve($0, in: views, levels: levels)) }
+            return views.reserve(key).map { [reserve($0)] } ?? []
+        case .reserves(let key):
+            return views.reserves.filter { $0.key.participant == key.participant && $0.key.mineral == key.mineral }.map(reserve)
         case .alert(let id):
-            return views.alert(id).map { WatchEvent(type: "alert", origin: origin, alert: AdminPresenter.alert($0)) }
+            return views.alert(id).map { [WatchEvent(type: "alert", origin: origin, alert: AdminPresenter.alert($0))] } ?? []
         case nil:
-            return nil
+            return []
         }
     }
 }
