@@ -82,7 +82,14 @@ final class HookService: Service {
         let cursors: [String: Int64]
         do { cursors = try await Self.prepare(hooks, engine: engine, store: store, board: board, logger: logger) } catch {
             logger.error("reload: the hooks could not be set up; those in force before go on", metadata: ["reason": "\(error)"])
-            state.withLockedValue { state in if !state.stopped { state.workers = start(state.hooks, cursors: state.cursors) } }
+            // From where they got to, as the store has it (not from where they started).
+            let old = state.withLockedValue { $0.hooks }
+            let resumed = (try? store.startHooks(old.map(\.name))) ?? state.withLockedValue { $0.cursors }
+            state.withLockedValue { state in
+                guard !state.stopped else { return }
+                state.cursors = resumed
+                state.workers = start(state.hooks, cursors: resumed)
+            }
             return
         }
         let applied = state.withLockedValue { state -> Bool in
