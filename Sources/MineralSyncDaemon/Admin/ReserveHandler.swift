@@ -30,11 +30,8 @@ struct ReserveHandler: Sendable {
         }
         router.on(AdminAPI.setTarget) { _, body in try await append([.setTarget(try target(body))])[0] }
         router.on(AdminAPI.setConsumption) { _, body in
-            let consumption = try AdminInput.validating {
-                ReserveConsumption(participant: engine.node.participant, mineral: try input.mineral(body.mineral),
-                                   quantity: Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t")))
-            }
-            return try await append([.setConsumption(consumption)])[0]
+            let (mineral, quantity) = try mineralAndQuantity(body)
+            return try await append([.setConsumption(ReserveConsumption(participant: engine.node.participant, mineral: mineral, quantity: quantity))])[0]
         }
     }
 
@@ -109,7 +106,7 @@ struct ReserveHandler: Sendable {
 
     /// Per mineral: the shared levels summed, who withheld, and the targets summed.
     static func totals(_ views: RegistryViews) -> [TotalItem] {
-        let levels = views.levels, withheld = views.withheldLevels
+        let (levels, withheld) = views.levelsAndWithheld
         var targets: [MineralID: Decimal] = [:]
         for record in views.targets { targets[record.target.mineral, default: 0] += record.target.quantity.tonnes }
         let minerals = Set(levels.keys.map(\.mineral)).union(withheld.map(\.mineral))
@@ -141,9 +138,14 @@ struct ReserveHandler: Sendable {
     }
 
     private func target(_ body: TargetRequest) throws(AdminFailure) -> ReserveTarget {
+        let (mineral, quantity) = try mineralAndQuantity(body)
+        return ReserveTarget(participant: engine.node.participant, mineral: mineral, quantity: quantity)
+    }
+
+    /// A target's or a consumption's mineral and quantity, from the request both take.
+    private func mineralAndQuantity(_ body: TargetRequest) throws(AdminFailure) -> (MineralID, Quantity) {
         try AdminInput.validating {
-            ReserveTarget(participant: engine.node.participant, mineral: try input.mineral(body.mineral),
-                          quantity: Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t")))
+            (try input.mineral(body.mineral), Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t")))
         }
     }
 

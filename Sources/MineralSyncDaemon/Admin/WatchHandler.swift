@@ -92,7 +92,7 @@ struct WatchHandler: Sendable {
         case .reserve(let key):
             return views.reserve(key).map { [reserve($0)] } ?? []
         case .reserves(let key):
-            return views.reserves.filter { $0.key.participant == key.participant && $0.key.mineral == key.mineral }.map(reserve)
+            return views.reserves(of: key).map(reserve)
         case .alert(let id):
             return views.alert(id).map { [WatchEvent(type: "alert", origin: origin, alert: AdminPresenter.alert($0))] } ?? []
         case nil:

@@ -24,7 +24,7 @@ enum HookEventRenderer {
             let coverage = level.flatMap { level in target.flatMap { $0 > 0 ? level / $0 : nil } }
             // The total, or the sites that make the level up: at most `maximumReserves` of them.
             let records = views.reserve(ReserveKey(participant: key.participant, mineral: key.mineral)).map { [$0] }
-                ?? Array(views.reserves.lazy.filter { $0.key.participant == key.participant && $0.key.mineral == key.mineral }.prefix(maximumReserves))
+                ?? Array(views.reserves(of: key).prefix(maximumReserves))
             message.level = HookLevelItem(
                 participant: key.participant.rawValue, mineral: key.mineral.rawValue,
                 tonnes: level.map { AdminPresenter.decimalText($0, scale: 3) }, targetTonnes: target.map { AdminPresenter.decimalText($0, scale: 3) },

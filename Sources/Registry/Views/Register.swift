@@ -3,6 +3,8 @@ import OpenSSLCrypto
 /// A record read out of a register: built from the entry that wrote it, on reading only.
 protocol RegisterRecord: Sendable {
     init(written entry: Entry)
+    /// The write's place in the order every last-writer-wins rule follows.
+    var order: EventOrder { get }
 }
 
 /// A last-writer-wins register that keeps what it shows, not its history: the writes no other

@@ -107,6 +107,11 @@ public struct RegistryViews: Sendable {
 
     public func reserve(_ key: ReserveKey) -> ReserveRecord? { reserveRegisters[key]?.latest }
 
+    /// A participant's reports of a mineral (its total and its sites), by site.
+    public func reserves(of key: TargetKey) -> [ReserveRecord] {
+        reserveRegisters.filter { $0.key.participant == key.participant && $0.key.mineral == key.mineral }.values.map(\.latest).sorted { $0.key < $1.key }
+    }
+
     /// Every report for a register among `entries` (its writes as the store holds them, in any
     /// order; other entries are ignored), each after the report it supersedes, otherwise oldest
     /// first: the audit trail and the time series. The views keep no history: the caller reads
@@ -189,42 +194,31 @@ public struct RegistryViews: Sendable {
         return sum
     }
 
-    /// Every participant's level of every mineral it reported and shares, in one pass over the
-    /// registers (`withheldLevels` are left out).
-    public var levels: [TargetKey: Decimal] {
+    /// Every participant's level of every mineral it reported and shares (`withheldLevels` are
+    /// left out).
+    public var levels: [TargetKey: Decimal] { levelsAndWithheld.levels }
+
+    /// The participant × mineral levels withheld: a total withheld, or no total and a site withheld.
+    public var withheldLevels: Set<TargetKey> { levelsAndWithheld.withheld }
+
+    /// Both, in one pass over the registers.
+    public var levelsAndWithheld: (levels: [TargetKey: Decimal], withheld: Set<TargetKey>) {
         var totals: [TargetKey: Decimal] = [:]
         var sums: [TargetKey: Decimal] = [:]
         var withheld = Set<TargetKey>()
         for register in reserveRegisters.values {
             let report = register.latest.report
             let key = TargetKey(participant: report.participant, mineral: report.mineral)
-            if report.site.isEmpty {
-                if let tonnes = report.countedTonnes { totals[key] = tonnes } else { withheld.insert(key) }
-            } else if let tonnes = report.countedTonnes {
-                sums[key, default: 0] += tonnes
+            if let tonnes = report.countedTonnes {
+                if report.site.isEmpty { totals[key] = tonnes } else { sums[key, default: 0] += tonnes }
             } else {
-                withheld.insert(TargetKey(participant: report.participant, mineral: report.mineral))
+                withheld.insert(key)
             }
         }
         // A shared total stands for the participant, whatever its sites say.
         var levels = sums.filter { !withheld.contains($0.key) }
         for (key, tonnes) in totals { levels[key] = tonnes }
-        return levels
-    }
-
-    /// The participant × mineral levels withheld: a total withheld, or no total and a site withheld.
-    public var withheldLevels: Set<TargetKey> {
-        var withheld = Set<TargetKey>(), shared = Set<TargetKey>()
-        for register in reserveRegisters.values {
-            let report = register.latest.report
-            let key = TargetKey(participant: report.participant, mineral: report.mineral)
-            if report.site.isEmpty {
-                if report.withheld == nil { shared.insert(key) } else { withheld.insert(key) }
-            } else if report.withheld != nil {
-                withheld.insert(key)
-            }
-        }
-        return withheld.subtracting(shared)
+        return (levels, withheld.subtracting(totals.keys))
     }
 
     /// Level ÷ target per participant and mineral, for every target with a level. A zero target
@@ -255,6 +249,20 @@ public struct RegistryViews: Sendable {
     /// A register contributes its key, its latest value, its number of writes and the chains of
     /// its writes' ids per feed (`Register.idDigest`), kept as writes arrive: the cost grows
     /// with the number of registers and alerts, not with the history behind them.
+    /// A section of registers kept per participant × mineral (targets, consumption): each key,
+    /// its latest quantity and order, its number of writes and their ids' chains.
+    private static func write<Record: RegisterRecord>(_ registers: [TargetKey: Register<Record>], quantity: (Record) -> Quantity,
+                                                     to writer: inout CanonicalWriter) {
+        for key in registers.keys.sorted() {
+            let register = registers[key]!
+            let record = register.latest
+            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
+            writer.quantity(quantity(record)); writer.order(record.order)
+            writer.integer(UInt64(register.count))
+            writer.digest(register.idDigest)
+        }
+    }
+
     public var digest: SHA256Digest {
         var writer = CanonicalWriter()
         writer.section("reserves")
@@ -269,14 +277,7 @@ public struct RegistryViews: Sendable {
             writer.digest(register.idDigest)
         }
         writer.section("targets")
-        for key in targetRegisters.keys.sorted() {
-            let register = targetRegisters[key]!
-            let record = register.latest
-            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
-            writer.quantity(record.target.quantity); writer.order(record.order)
-            writer.integer(UInt64(register.count))
-            writer.digest(register.idDigest)
-        }
+        Self.write(targetRegisters, quantity: \.target.quantity, to: &writer)
         writer.section("alerts")
         for id in alertHistories.keys.sorted() {
             guard let alert = alert(id) else { continue }
@@ -292,14 +293,7 @@ public struct RegistryViews: Sendable {
         // (and agree with nodes that predate consumption).
         if !consumptionRegisters.isEmpty {
             writer.section("consumption")
-            for key in consumptionRegisters.keys.sorted() {
-                let register = consumptionRegisters[key]!
-                let record = register.latest
-                writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
-                writer.quantity(record.consumption.quantity); writer.order(record.order)
-                writer.integer(UInt64(register.count))
-                writer.digest(register.idDigest)
-            }
+            Self.write(consumptionRegisters, quantity: \.consumption.quantity, to: &writer)
         }
         // Only when there is one: the digests of registries without cuts stay as they were.
         if !cutEntries.isEmpty {
