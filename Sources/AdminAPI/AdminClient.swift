@@ -111,13 +111,7 @@ public struct AdminClient: Sendable {
             case .body(var bytes):
                 pending.writeBuffer(&bytes)
                 guard status == 200 else { continue }  // an error's body, read whole below
-                // Each line is read once where it lies (a batch of a catch-up is one large chunk).
-                while let newline = pending.readableBytesView.firstIndex(of: 0x0A) {
-                    let line = pending.readString(length: newline - pending.readerIndex) ?? ""
-                    pending.moveReaderIndex(forwardBy: 1)
-                    if !line.isEmpty, !onLine(line) { return }
-                }
-                pending.discardReadBytes()
+                if !pending.readLines(onLine) { return }
             case .end:
                 guard let status else { throw .malformedResponse("the connection ended before a response") }
                 if status != 200 { throw Self.apiError(status: status, body: Data(pending.readableBytesView)) }
@@ -245,5 +239,20 @@ private final class ResponseReader: ChannelInboundHandler, Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         exchange.post(.failed("the node closed the connection"))
         context.fireChannelInactive()
+    }
+}
+
+extension ByteBuffer {
+    /// Hands each complete line (without its newline; empty lines skipped) to `onLine`, reading
+    /// each once where it lies (a batch of a catch-up is one large chunk), and keeps the rest of
+    /// a line that has not ended yet. Returns false as soon as `onLine` does.
+    package mutating func readLines(_ onLine: (String) -> Bool) -> Bool {
+        while let newline = readableBytesView.firstIndex(of: 0x0A) {
+            let line = readString(length: newline - readerIndex) ?? ""
+            moveReaderIndex(forwardBy: 1)
+            if !line.isEmpty, !onLine(line) { return false }
+        }
+        discardReadBytes()
+        return true
     }
 }

@@ -184,12 +184,7 @@ final class DashboardServer: Sendable {
                         onOpen()
                     case .body(var bytes):
                         pending.writeBuffer(&bytes)
-                        while let newline = pending.readableBytesView.firstIndex(of: 0x0A) {
-                            let line = pending.readString(length: newline - pending.readerIndex) ?? ""
-                            pending.moveReaderIndex(forwardBy: 1)
-                            if !line.isEmpty { onLine(line) }
-                        }
-                        pending.discardReadBytes()
+                        _ = pending.readLines { line in onLine(line); return true }
                     case .end:
                         return
                     }
