@@ -77,12 +77,8 @@ extension RegistryStore {
     /// after the newest event (it is told what happens from now on); the cursors of hooks
     /// no longer configured go, and with them what only they still had to deliver.
     /// - Returns: each hook's cursor.
-    public func startHooks(_ names: [String]) throws(StoreError) -> [String: Int64] {
-        try startHooks(names, dropped: { _ in })
-    }
-
     /// - Parameter dropped: told the name of each hook no longer configured whose cursor goes.
-    public func startHooks(_ names: [String], dropped: (String) -> Void) throws(StoreError) -> [String: Int64] {
+    public func startHooks(_ names: [String], dropped: (String) -> Void = { _ in }) throws(StoreError) -> [String: Int64] {
         try write { db in
             let newest = try Int64.fetchOne(db, sql: "SELECT max(number) FROM event_outbox") ?? 0
             let known = Dictionary(try Row.fetchAll(db, sql: "SELECT hook, delivered FROM hook_cursor").map { ($0["hook"] as String, $0["delivered"] as Int64) },

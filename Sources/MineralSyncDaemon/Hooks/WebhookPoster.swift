@@ -11,7 +11,7 @@ struct WebhookPoster: HookDeliverer {
     let group: any EventLoopGroup
 
     func deliver(_ body: [UInt8], kind: String, id: String, timeout: Duration) async -> HookAttempt {
-        let limit = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let limit = TimeAmount(timeout)
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
         do {
             channel = try await ClientBootstrap(group: group)
