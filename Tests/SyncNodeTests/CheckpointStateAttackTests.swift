@@ -168,9 +168,14 @@ import Testing
             for index in 0..<900 { entries.append(author.write(Ops.report(node.id.participant, "gallium", "\(index + 1)", site: "site-\(index)"), at: now)) }
         }
         let state = try state(of: entries)
-        let parts = CheckpointPart.parts(of: state)
-        #expect(parts.count >= 2)
-        let joiner = try TestNodeProcess("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true, checkpointWait: .seconds(2))
+        // Six parts, each after a pause of a third of the wait: all of them take twice the wait,
+        // and a loaded machine has two thirds of it to spare between any two.
+        let size = (state.count + 5) / 6
+        let parts = stride(from: 0, to: state.count, by: size).map {
+            CheckpointPart(total: UInt64(state.count), offset: UInt64($0), data: Array(state[$0..<min($0 + size, state.count)]))
+        }
+        #expect(parts.count == 6)
+        let joiner = try TestNodeProcess("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true, checkpointWait: .seconds(3))
         try await joiner.start()
         let peer = try await HostilePeer(identity: signers[1], trust: try pki.trustStore(), port: joiner.port)
         try await peer.hello()
@@ -179,9 +184,8 @@ import Testing
             return false
         }
         try await peer.send(.certificates(signers.map { OriginCertificate(node: $0.id, chain: [$0.certificate.der]) }))
-        // Each part after a pause shorter than the wait; all of them take longer than it.
         for part in parts {
-            try await Task.sleep(for: .milliseconds(1_400))
+            try await Task.sleep(for: .seconds(1))
             try await peer.send(.checkpointPart(part))
         }
         try await within(20, "the joiner takes the state") { while await joiner.engine.vector.total < 2_700 { try await Task.sleep(for: .milliseconds(20)) } }
