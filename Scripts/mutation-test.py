@@ -4,10 +4,11 @@ applied alone, the package is built, and the test targets that guard the file ar
 mutant is *killed* when a test fails, *survives* when every test passes, and is *stillborn*
 when it does not compile. The source is restored after every mutant, whatever happens.
 
-    python3 Scripts/mutation-test.py [--only SUBSTRING] [--timeout SECONDS]
+    python3 Scripts/mutation-test.py [--mutants LIST] [--only SUBSTRING] [--timeout SECONDS]
+    python3 Scripts/mutation-test.py --check     # every mutant of every list still applies
 
 Takes about 20–30 minutes on 2 cores. Not part of `swift test`."""
-import argparse, os, signal, subprocess, sys, time
+import argparse, glob, os, re, signal, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILTERS = {
@@ -33,6 +34,26 @@ def mutants(path):
                                                             for p in parts)
             yield number, file, original, replacement, meaning, (tests[0] if tests else None)
 
+def locate(source, original):
+    """Where `original` occurs in `source`, as (start, end) spans, whatever the formatting: any
+    run of white space may differ (`swift format` breaks and indents lines), and a semicolon may
+    have become a line break."""
+    pattern = r"\s*".join(";?" if c == ";" else re.escape(c) for c in original if not c.isspace())
+    return [m.span() for m in re.finditer(pattern, source)]
+
+def check(paths):
+    """Every mutant's original occurs exactly once in its file (a mutant whose text a change
+    removed would be reported "not applied" by a run, long after)."""
+    stale = []
+    for list_path in paths:
+        for number, file, original, _, meaning, _ in mutants(list_path):
+            path = os.path.join(ROOT, file)
+            found = len(locate(open(path).read(), original)) if os.path.exists(path) else 0
+            if found != 1:
+                stale.append(f"{os.path.relpath(list_path, ROOT)} line {number}: {file}: the original occurs {found} times ({meaning})")
+    print("\n".join(stale) if stale else f"every mutant of {len(paths)} lists applies once")
+    sys.exit(1 if stale else 0)
+
 def run(command, timeout):
     try:
         return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout).returncode
@@ -49,7 +70,10 @@ def main():
     parser.add_argument("--only", action="append", default=[], help="run only mutants whose file or meaning contains this (repeatable)")
     parser.add_argument("--mutants", default="Scripts/mutants.txt", help="the list of mutants (default: Scripts/mutants.txt)")
     parser.add_argument("--timeout", type=int, default=300)
+    parser.add_argument("--check", action="store_true", help="only check that every mutant of every list applies once (no build)")
     args = parser.parse_args()
+    if args.check:
+        check(sorted(glob.glob(os.path.join(ROOT, "Scripts", "mutants*.txt"))))
     if run(["swift", "build", "--build-tests"], 3600) != 0:
         sys.exit("the unmutated package does not build")
     results = []
@@ -58,13 +82,15 @@ def main():
             continue
         path = os.path.join(ROOT, file)
         source = open(path).read()
-        if source.count(original) != 1:
-            results.append((number, file, meaning, f"not applied: the original occurs {source.count(original)} times"))
+        spans = locate(source, original)
+        if len(spans) != 1:
+            results.append((number, file, meaning, f"not applied: the original occurs {len(spans)} times"))
             continue
+        start, end = spans[0]
         filter_ = tests or next((f for prefix, f in FILTERS.items() if file.startswith(prefix)), "")
         started = time.time()
         try:
-            open(path, "w").write(source.replace(original, replacement))
+            open(path, "w").write(source[:start] + replacement + source[end:])
             # The executables too: process tests run the daemon and mineralctl as built.
             if run(["swift", "build", "--build-tests"], args.timeout) != 0 or run(["swift", "build"], args.timeout) != 0:
                 outcome = "stillborn (does not compile)"
