@@ -9,7 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "MineralSync", path: ".."),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2")
     ],
     targets: [
         .executableTarget(
@@ -18,7 +18,7 @@ let package = Package(
                 .product(name: "SyncProtocol", package: "MineralSync"),
                 .product(name: "Registry", package: "MineralSync"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio")
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
@@ -26,7 +26,7 @@ let package = Package(
             name: "FuzzSyncMessage",
             dependencies: [
                 .product(name: "SyncProtocol", package: "MineralSync"),
-                .product(name: "Registry", package: "MineralSync"),
+                .product(name: "Registry", package: "MineralSync")
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
@@ -39,6 +39,6 @@ let package = Package(
             name: "FuzzAdminRequest",
             dependencies: [.product(name: "MineralSyncDaemon", package: "MineralSync")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        ),
+        )
     ]
 )

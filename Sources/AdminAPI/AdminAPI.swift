@@ -39,7 +39,8 @@ public enum AdminAPI {
     /// Every endpoint, in the order `mineralctl` documents them.
     public static let all: [AnyAdminEndpoint] = [
         .init(status), .init(peers), .init(minerals), .init(sync), .init(watch), .init(cutFeed), .init(proof), .init(exportArchive), .init(dropArchivedHistory),
-        .init(reserves), .init(reportReserve), .init(importReserves), .init(reserveHistory), .init(reserveTotals), .init(targets), .init(setTarget), .init(setConsumption),
-        .init(alerts), .init(raiseAlert), .init(alert), .init(acknowledgeAlert), .init(resolveAlert), .init(updateAlert),
+        .init(reserves), .init(reportReserve), .init(importReserves), .init(reserveHistory), .init(reserveTotals), .init(targets), .init(setTarget),
+        .init(setConsumption),
+        .init(alerts), .init(raiseAlert), .init(alert), .init(acknowledgeAlert), .init(resolveAlert), .init(updateAlert)
     ]
 }

@@ -38,23 +38,29 @@ public struct AdminClient: Sendable {
 
     /// Calls an endpoint of `AdminAPI` that takes a body; `parameters` fill the path's
     /// `{names}`, `query` items without a value are left out.
-    public func call<Request, Response>(_ endpoint: AdminEndpoint<Request, Response>, _ body: Request, parameters: [String: String] = [:],
-                                        query: [(String, String?)] = []) throws(ClientError) -> Response {
+    public func call<Request, Response>(
+        _ endpoint: AdminEndpoint<Request, Response>, _ body: Request, parameters: [String: String] = [:],
+        query: [(String, String?)] = []
+    ) throws(ClientError) -> Response {
         let data: Data
         do { data = try AdminJSON.encoder.encode(body) } catch { throw .malformedResponse("could not encode the request: \(error)") }
         return try decode(try send(endpoint.method.rawValue, endpoint.target(parameters, query: query), body: data))
     }
 
     /// Calls an endpoint of `AdminAPI` that takes no body.
-    public func call<Response>(_ endpoint: AdminEndpoint<NoBody, Response>, parameters: [String: String] = [:],
-                               query: [(String, String?)] = []) throws(ClientError) -> Response {
+    public func call<Response>(
+        _ endpoint: AdminEndpoint<NoBody, Response>, parameters: [String: String] = [:],
+        query: [(String, String?)] = []
+    ) throws(ClientError) -> Response {
         try decode(try send(endpoint.method.rawValue, endpoint.target(parameters, query: query), body: nil))
     }
 
     /// Streams an endpoint's events (watch) until the daemon ends the stream or `onEvent`
     /// returns false; a line that is not an event is passed to `onUnreadable`.
-    public func stream<Event>(_ endpoint: AdminEndpoint<NoBody, Event>, query: [(String, String?)] = [], onOpen: () -> Void = {},
-                              onUnreadable: (String) -> Void = { _ in }, onEvent: (Event) -> Bool) throws(ClientError) {
+    public func stream<Event>(
+        _ endpoint: AdminEndpoint<NoBody, Event>, query: [(String, String?)] = [], onOpen: () -> Void = {},
+        onUnreadable: (String) -> Void = { _ in }, onEvent: (Event) -> Bool
+    ) throws(ClientError) {
         try stream(endpoint.target(query: query), onOpen: onOpen) { line in
             guard let event = try? AdminJSON.decoder.decode(Event.self, from: Data(line.utf8)) else {
                 onUnreadable(line)
@@ -126,8 +132,10 @@ public struct AdminClient: Sendable {
 
     /// The daemon's `{error, message}`, or a stand-in when the body is not one.
     static func apiError(status: Int, body: Data) -> ClientError {
-        .api(status: status, (try? AdminJSON.decoder.decode(ErrorResponse.self, from: body))
-            ?? ErrorResponse(error: "http-\(status)", message: "the node answered HTTP \(status)"))
+        .api(
+            status: status,
+            (try? AdminJSON.decoder.decode(ErrorResponse.self, from: body))
+                ?? ErrorResponse(error: "http-\(status)", message: "the node answered HTTP \(status)"))
     }
 
     private func decode<T: Decodable>(_ response: Response) throws(ClientError) -> T {
@@ -167,8 +175,9 @@ public struct AdminClient: Sendable {
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: "\(body.count)")
         }
-        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers)),
-                      promise: nil)
+        channel.write(
+            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers)),
+            promise: nil)
         if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
         // A write that fails (the daemon closed early) is not the answer: the response is.
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)

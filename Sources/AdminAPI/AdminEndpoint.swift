@@ -57,12 +57,13 @@ public struct AdminPath: Sendable, Hashable, CustomStringConvertible, Expressibl
     }
 
     public var description: String {
-        "/" + segments.map { segment in
-            switch segment {
-            case .literal(let text): text
-            case .parameter(let name): "{\(name)}"
-            }
-        }.joined(separator: "/")
+        "/"
+            + segments.map { segment in
+                switch segment {
+                case .literal(let text): text
+                case .parameter(let name): "{\(name)}"
+                }
+            }.joined(separator: "/")
     }
 
     /// The parameters, when `parts` (a request's path split at "/", percent-decoded) is this path.
@@ -81,12 +82,13 @@ public struct AdminPath: Sendable, Hashable, CustomStringConvertible, Expressibl
     }
 
     func render(_ parameters: [String: String]) -> String {
-        "/" + segments.map { segment in
-            switch segment {
-            case .literal(let text): text
-            case .parameter(let name): Self.escape(parameters[name] ?? "")
-            }
-        }.joined(separator: "/")
+        "/"
+            + segments.map { segment in
+                switch segment {
+                case .literal(let text): text
+                case .parameter(let name): Self.escape(parameters[name] ?? "")
+                }
+            }.joined(separator: "/")
     }
 
     /// Percent-encodes everything but unreserved characters (RFC 3986), so a value stays one

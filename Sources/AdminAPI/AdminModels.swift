@@ -41,9 +41,12 @@ public struct StatusResponse: Codable, Sendable, Hashable {
     /// The notification hooks configured, and how their deliveries go; absent without hooks.
     public var hooks: [HookItem]?
 
-    public init(participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
-                writable: Bool, feed: String, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent], certificateExpiresAt: String,
-                keyHistory: [KeyHistoryItem], revocationLists: [RevocationListItem], feedsCut: [FeedCutItem] = [], clockWarning: String? = nil) {
+    public init(
+        participant: String, node: String, uptimeSeconds: Int, entries: Int, versionVector: [String: UInt64], viewDigest: String,
+        writable: Bool, feed: String, peersConnected: Int, peersConfigured: Int, peers: [PeerItem], securityEvents: [SecurityEvent],
+        certificateExpiresAt: String,
+        keyHistory: [KeyHistoryItem], revocationLists: [RevocationListItem], feedsCut: [FeedCutItem] = [], clockWarning: String? = nil
+    ) {
         self.feedsCut = feedsCut
         self.clockWarning = clockWarning
         self.agreements = nil
@@ -289,12 +292,17 @@ public struct PeerItem: Codable, Sendable, Hashable {
     public struct FeedLag: Codable, Sendable, Hashable {
         public var out: UInt64
         public var `in`: UInt64
-        public init(out: UInt64, in: UInt64) { self.out = out; self.in = `in` }
+        public init(out: UInt64, in: UInt64) {
+            self.out = out
+            self.in = `in`
+        }
     }
 
-    public init(node: String, participant: String, address: String?, state: String, connectedSince: String?, lastContact: String?,
-                entriesSent: Int, entriesReceived: Int, lagOut: UInt64, lagIn: UInt64, lagByFeed: [String: FeedLag], rejected: Int,
-                lastRejection: String?, lastError: String?, versionVector: [String: UInt64]) {
+    public init(
+        node: String, participant: String, address: String?, state: String, connectedSince: String?, lastContact: String?,
+        entriesSent: Int, entriesReceived: Int, lagOut: UInt64, lagIn: UInt64, lagByFeed: [String: FeedLag], rejected: Int,
+        lastRejection: String?, lastError: String?, versionVector: [String: UInt64]
+    ) {
         self.node = node
         self.participant = participant
         self.address = address
@@ -314,7 +322,7 @@ public struct PeerItem: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case node, participant, address, state, connectedSince, lastContact, entriesSent, entriesReceived, lagOut, lagIn, lagByFeed,
-             rejected, lastRejection, lastError, versionVector, offences, lastOffence, penalizedUntil, clockOffsetMillis, roundTripMillis
+            rejected, lastRejection, lastError, versionVector, offences, lastOffence, penalizedUntil, clockOffsetMillis, roundTripMillis
     }
 
     /// Every key always present (absent values as null): a stable shape for scripts.
@@ -400,9 +408,11 @@ public struct ReserveItem: Codable, Sendable, Hashable {
     /// one corrects (a revision); null otherwise.
     public var revises: String?
 
-    public init(participant: String, mineral: String, site: String, quantity: String, unit: String, asOf: String, reportedBy: String,
-                target: String?, coverage: String?, note: String, form: String? = nil, basis: String? = nil, withheldReason: String? = nil,
-                entry: String? = nil, revises: String? = nil, annualConsumption: String? = nil, daysOfCover: String? = nil) {
+    public init(
+        participant: String, mineral: String, site: String, quantity: String, unit: String, asOf: String, reportedBy: String,
+        target: String?, coverage: String?, note: String, form: String? = nil, basis: String? = nil, withheldReason: String? = nil,
+        entry: String? = nil, revises: String? = nil, annualConsumption: String? = nil, daysOfCover: String? = nil
+    ) {
         self.annualConsumption = annualConsumption
         self.daysOfCover = daysOfCover
         self.entry = entry
@@ -424,7 +434,8 @@ public struct ReserveItem: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case participant, mineral, site, quantity, unit, asOf, reportedBy, target, coverage, note, form, basis, withheld, withheldReason, entry, revises, annualConsumption, daysOfCover
+        case participant, mineral, site, quantity, unit, asOf, reportedBy, target, coverage, note, form, basis, withheld, withheldReason, entry, revises,
+            annualConsumption, daysOfCover
     }
 
     /// A daemon from before form, basis and withheld figures sends none of them.
@@ -489,8 +500,10 @@ public struct AlertItem: Codable, Sendable, Hashable {
     public var resolved: Bool
     public var resolution: String?
 
-    public init(id: String, mineral: String, severity: String, category: String, region: String, summary: String, issuer: String,
-                raisedAt: String, updatedAt: String, expiresAt: String?, acknowledgedBy: [String], resolved: Bool, resolution: String?) {
+    public init(
+        id: String, mineral: String, severity: String, category: String, region: String, summary: String, issuer: String,
+        raisedAt: String, updatedAt: String, expiresAt: String?, acknowledgedBy: [String], resolved: Bool, resolution: String?
+    ) {
         self.id = id
         self.mineral = mineral
         self.severity = severity
@@ -597,8 +610,10 @@ public struct ReserveReportRequest: Codable, Sendable, Hashable {
     public var basis: String?
     /// Set: the figure is withheld, for this reason (`quantity` must then be empty).
     public var withheld: String?
-    public init(mineral: String, quantity: String, unit: String? = nil, site: String? = nil, asOf: String? = nil, note: String? = nil,
-                line: Int? = nil, form: String? = nil, basis: String? = nil, withheld: String? = nil) {
+    public init(
+        mineral: String, quantity: String, unit: String? = nil, site: String? = nil, asOf: String? = nil, note: String? = nil,
+        line: Int? = nil, form: String? = nil, basis: String? = nil, withheld: String? = nil
+    ) {
         self.line = line
         self.form = form
         self.basis = basis
@@ -659,7 +674,11 @@ public struct TargetRequest: Codable, Sendable, Hashable {
     public var mineral: String
     public var quantity: String
     public var unit: String?
-    public init(mineral: String, quantity: String, unit: String? = nil) { self.mineral = mineral; self.quantity = quantity; self.unit = unit }
+    public init(mineral: String, quantity: String, unit: String? = nil) {
+        self.mineral = mineral
+        self.quantity = quantity
+        self.unit = unit
+    }
 }
 
 public struct AlertRaiseRequest: Codable, Sendable, Hashable {
@@ -726,14 +745,20 @@ public struct SyncResponse: Codable, Sendable, Hashable {
 public struct WriteResponse: Codable, Sendable, Hashable {
     public var id: String
     public var seq: UInt64
-    public init(id: String, seq: UInt64) { self.id = id; self.seq = seq }
+    public init(id: String, seq: UInt64) {
+        self.id = id
+        self.seq = seq
+    }
 }
 
 public struct ErrorResponse: Codable, Sendable, Hashable, Error {
     /// A stable machine-readable code: "validation", "policy", "not-found", "unavailable", ...
     public var error: String
     public var message: String
-    public init(error: String, message: String) { self.error = error; self.message = message }
+    public init(error: String, message: String) {
+        self.error = error
+        self.message = message
+    }
 }
 
 public enum AdminJSON {

@@ -100,8 +100,10 @@ public struct HookItem: Codable, Sendable, Hashable {
     public var retryingSince: String?
     public var nextAttemptAt: String?
 
-    public init(name: String, target: String, events: [String], delivered: Int, failures: Int, queued: Int, lastDeliveredAt: String?,
-                lastError: String?, retryingSince: String?, nextAttemptAt: String?) {
+    public init(
+        name: String, target: String, events: [String], delivered: Int, failures: Int, queued: Int, lastDeliveredAt: String?,
+        lastError: String?, retryingSince: String?, nextAttemptAt: String?
+    ) {
         self.name = name
         self.target = target
         self.events = events

@@ -25,8 +25,10 @@ public enum HTTPServer {
         public var description: String { reason }
     }
 
-    public static func start(_ endpoint: Endpoint, group: any EventLoopGroup, maximumBodyBytes: Int,
-                      handler: @escaping HTTPServerHandler.Handler) async throws -> any Channel {
+    public static func start(
+        _ endpoint: Endpoint, group: any EventLoopGroup, maximumBodyBytes: Int,
+        handler: @escaping HTTPServerHandler.Handler
+    ) async throws -> any Channel {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .childChannelInitializer { channel in

@@ -64,16 +64,20 @@ public final class HTTPServerHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
     }
 
-    private static func respond(to request: HTTPRequest, with handler: @escaping Handler,
-                                bound: NIOLoopBound<(HTTPServerHandler, ChannelHandlerContext)>, loop: any EventLoop) -> Task<Void, Never> {
+    private static func respond(
+        to request: HTTPRequest, with handler: @escaping Handler,
+        bound: NIOLoopBound<(HTTPServerHandler, ChannelHandlerContext)>, loop: any EventLoop
+    ) -> Task<Void, Never> {
         Task {
             let response = await handler(request)
             await send(response, bound: bound, loop: loop)
         }
     }
 
-    private static func send(_ response: HTTPResponse, bound: NIOLoopBound<(HTTPServerHandler, ChannelHandlerContext)>,
-                             loop: any EventLoop) async {
+    private static func send(
+        _ response: HTTPResponse, bound: NIOLoopBound<(HTTPServerHandler, ChannelHandlerContext)>,
+        loop: any EventLoop
+    ) async {
         switch response.body {
         case .full(let buffer):
             loop.execute {

@@ -154,7 +154,9 @@ final class ConfigReader {
     func duration(_ section: Section, _ key: String, maximum: ConfigDuration = .maximum) -> ConfigDuration? {
         guard let (text, node) = scalar(section, key, required: false) else { return nil }
         guard let duration = ConfigDuration(parsing: text, maximum: maximum) else {
-            report(node, section.qualified(key), "\"\(text)\" must be a positive duration such as 500ms, 10s, 5m or 1h, at most \(maximum == .maximum ? "24h" : "\(maximum)")")
+            report(
+                node, section.qualified(key),
+                "\"\(text)\" must be a positive duration such as 500ms, 10s, 5m or 1h, at most \(maximum == .maximum ? "24h" : "\(maximum)")")
             return nil
         }
         return duration
@@ -184,15 +186,17 @@ final class ConfigReader {
     func byteSize(_ section: Section, _ key: String, in range: ClosedRange<Int>) -> Int? {
         guard let (text, node) = scalar(section, key, required: false) else { return nil }
         let digits = text.prefix { $0.isASCII && $0.isNumber }
-        let scale: Int? = switch text.dropFirst(digits.count) {
-        case "": 1
-        case "KiB": 1 << 10
-        case "MiB": 1 << 20
-        case "GiB": 1 << 30
-        default: nil
-        }
-        guard let scale, digits.count <= 12, let number = Int(digits), case let (value, overflow) = number.multipliedReportingOverflow(by: scale),
-              !overflow, range.contains(value) else {
+        let scale: Int? =
+            switch text.dropFirst(digits.count) {
+            case "": 1
+            case "KiB": 1 << 10
+            case "MiB": 1 << 20
+            case "GiB": 1 << 30
+            default: nil
+            }
+        guard let scale, digits.count <= 12, let number = Int(digits), case (let value, let overflow) = number.multipliedReportingOverflow(by: scale),
+            !overflow, range.contains(value)
+        else {
             report(node, section.qualified(key), "\"\(text)\" must be a size such as 4MiB or 524288, from \(range.lowerBound) to \(range.upperBound) bytes")
             return nil
         }

@@ -89,11 +89,13 @@ public enum ConfigurationParser {
             let crls = r.list(section, "crls").compactMap { item, key in r.pathValue(item, key: key) }
             let timeout = r.duration(section, "handshake-timeout") ?? .seconds(10)
             guard let domain, let certificate, let key else { return nil }
-            return NodeConfiguration.TLS(trustDomain: domain, certificate: certificate, privateKey: key,
-                                         trustAnchors: anchors, revocationLists: crls, handshakeTimeout: timeout)
+            return NodeConfiguration.TLS(
+                trustDomain: domain, certificate: certificate, privateKey: key,
+                trustAnchors: anchors, revocationLists: crls, handshakeTimeout: timeout)
         }
         if let tls, let participant, tls.trustAnchors[participant] == nil, !tls.trustAnchors.isEmpty,
-           let section = document.child("tls") {
+            let section = document.child("tls")
+        {
             r.report(section.node, "tls.trust-anchors", "no trust anchor for this node's own participant \(participant)")
         }
 
@@ -102,15 +104,20 @@ public enum ConfigurationParser {
         for (item, key) in r.list(document, "peers") {
             guard let peer = r.mapping(item, key: key) else { continue }
             if let address = r.address(peer, "address", required: true) {
-                if address == listen { r.report(peer.node("address"), "\(key).address", "\(address) is this node's own listen address") }
-                else if peers.contains(address) { r.report(peer.node("address"), "\(key).address", "\(address) is listed twice") }
-                else {
+                if address == listen {
+                    r.report(peer.node("address"), "\(key).address", "\(address) is this node's own listen address")
+                } else if peers.contains(address) {
+                    r.report(peer.node("address"), "\(key).address", "\(address) is listed twice")
+                } else {
                     peers.append(address)
                     if let text = r.string(peer, "node", required: false) {
                         do {
                             let pinned = try NodeID(text)
-                            if pinned == node { r.report(peer.node("node"), "\(key).node", "\(pinned) is this node itself") }
-                            else { pinnedPeers[address] = pinned }
+                            if pinned == node {
+                                r.report(peer.node("node"), "\(key).node", "\(pinned) is this node itself")
+                            } else {
+                                pinnedPeers[address] = pinned
+                            }
                         } catch {
                             r.report(peer.node("node"), "\(key).node", "\"\(text)\" is not a node: \(error.description) (write PARTICIPANT/name, e.g. JP/jp-1)")
                         }
@@ -137,13 +144,19 @@ public enum ConfigurationParser {
             if let value = r.boolean(section, "join-from-checkpoint") { sync.joinFromCheckpoint = value }
             if let value = r.byteSize(section, "max-checkpoint-bytes", in: (1 << 20)...(4 << 30)) { sync.maximumCheckpointBytes = value }
             if sync.maximumPenalty.milliseconds < sync.penalty.milliseconds {
-                r.report(section.node("max-penalty") ?? section.node, "sync.max-penalty", "\(sync.maximumPenalty) is shorter than sync.penalty (\(sync.penalty))")
+                r.report(
+                    section.node("max-penalty") ?? section.node, "sync.max-penalty", "\(sync.maximumPenalty) is shorter than sync.penalty (\(sync.penalty))")
             }
             if let value = r.integer(section, "max-invalid-entries-per-session", in: 1...10_000_000) { sync.invalidEntriesPerSession = value }
             if let value = r.byteSize(section, "max-waiting-bytes", in: 1 << 20...(4 << 30)) { sync.maximumWaitingBytes = value }
             if let value = r.byteSize(section, "max-waiting-bytes-per-feed", in: 64 << 10...(4 << 30)) {
-                if value <= sync.maximumWaitingBytes { sync.maximumWaitingBytesPerFeed = value }
-                else { r.report(section.node("max-waiting-bytes-per-feed"), "sync.max-waiting-bytes-per-feed", "\(value) bytes is more than sync.max-waiting-bytes (\(sync.maximumWaitingBytes))") }
+                if value <= sync.maximumWaitingBytes {
+                    sync.maximumWaitingBytesPerFeed = value
+                } else {
+                    r.report(
+                        section.node("max-waiting-bytes-per-feed"), "sync.max-waiting-bytes-per-feed",
+                        "\(value) bytes is more than sync.max-waiting-bytes (\(sync.maximumWaitingBytes))")
+                }
             } else if sync.maximumWaitingBytesPerFeed > sync.maximumWaitingBytes {
                 sync.maximumWaitingBytesPerFeed = sync.maximumWaitingBytes
             }
@@ -153,13 +166,19 @@ public enum ConfigurationParser {
         var logging = NodeConfiguration.Logging()
         if let section = r.section(document, "log", required: false) {
             if let text = r.string(section, "format", required: false) {
-                if let format = NodeConfiguration.LogFormat(rawValue: text) { logging.format = format }
-                else { r.report(section.node("format"), "log.format", "\"\(text)\" must be text or json") }
+                if let format = NodeConfiguration.LogFormat(rawValue: text) {
+                    logging.format = format
+                } else {
+                    r.report(section.node("format"), "log.format", "\"\(text)\" must be text or json")
+                }
             }
             if let text = r.string(section, "level", required: false) {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-                if levels.contains(text) { logging.level = text }
-                else { r.report(section.node("level"), "log.level", "\"\(text)\" must be one of \(levels.joined(separator: ", "))") }
+                if levels.contains(text) {
+                    logging.level = text
+                } else {
+                    r.report(section.node("level"), "log.level", "\"\(text)\" must be one of \(levels.joined(separator: ", "))")
+                }
             }
             r.finish(section)
         }
@@ -198,8 +217,11 @@ public enum ConfigurationParser {
             for (item, key) in r.list(section, "extensions") {
                 guard let mineral = r.mapping(item, key: key) else { continue }
                 if let id = r.string(mineral, "id", required: true), let name = r.string(mineral, "name", required: true) {
-                    if (try? MineralID(id)) == nil { r.report(mineral.node("id"), "\(key).id", RegistryValueError.invalidMineral(id).description) }
-                    else { extensions.append((id, name)) }
+                    if (try? MineralID(id)) == nil {
+                        r.report(mineral.node("id"), "\(key).id", RegistryValueError.invalidMineral(id).description)
+                    } else {
+                        extensions.append((id, name))
+                    }
                 }
                 r.finish(mineral)
             }
@@ -212,8 +234,9 @@ public enum ConfigurationParser {
         r.finish(document)
 
         guard let node, let dataDirectory, let listen, let adminSocket, let tls else { return nil }
-        var configuration = NodeConfiguration(node: node, dataDirectory: dataDirectory, listen: listen, adminSocket: adminSocket,
-                                              adminSocketMode: adminMode, metricsListen: metrics, tls: tls, peers: peers)
+        var configuration = NodeConfiguration(
+            node: node, dataDirectory: dataDirectory, listen: listen, adminSocket: adminSocket,
+            adminSocketMode: adminMode, metricsListen: metrics, tls: tls, peers: peers)
         configuration.pinnedPeers = pinnedPeers
         configuration.sync = sync
         configuration.proofs = proofs
@@ -247,7 +270,9 @@ public enum ConfigurationParser {
             var severity: Severity?
             if let text = r.string(section, "min-severity", required: false) {
                 do { severity = try Severity(parsing: text) } catch {
-                    r.report(section.node("min-severity"), "\(key).min-severity", "\"\(text)\" must be one of \(Severity.allCases.map(\.description).joined(separator: ", "))")
+                    r.report(
+                        section.node("min-severity"), "\(key).min-severity",
+                        "\"\(text)\" must be one of \(Severity.allCases.map(\.description).joined(separator: ", "))")
                 }
                 if !events.isEmpty, !events.contains(where: \.isAboutAnAlert) {
                     r.report(section.node("min-severity"), "\(key).min-severity", "applies to alert events only, and this hook has none")
@@ -278,7 +303,8 @@ public enum ConfigurationParser {
             case (.some, .some): r.report(section.node, key, "has both exec: and webhook:; a hook does one (write two hooks for both)")
             case (nil, nil):
                 if section.node("exec") == nil, section.node("webhook") == nil {
-                    r.report(section.node, key, "needs exec: (a program run with the event on its standard input) or webhook: (an http:// URL posted the event)")
+                    r.report(
+                        section.node, key, "needs exec: (a program run with the event on its standard input) or webhook: (an http:// URL posted the event)")
                 }
             }
             let timeout = r.duration(section, "timeout", maximum: .seconds(300))

@@ -74,7 +74,9 @@ public struct WebhookAddress: Sendable, Hashable, CustomStringConvertible {
 }
 
 public enum WebhookAddressProblem: Error, Sendable, CustomStringConvertible {
-    case notAURL, https, scheme(String), noHost, credentialsOrFragment
+    case notAURL, https
+    case scheme(String)
+    case noHost, credentialsOrFragment
 
     public var description: String {
         switch self {

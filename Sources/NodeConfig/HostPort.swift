@@ -22,7 +22,8 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
             portText = text[text.index(after: colon)...]
         }
         guard !host.isEmpty, !host.contains(where: \.isWhitespace), portText.allSatisfy(\.isASCII),
-              let port = Int(portText), (0...65535).contains(port) else { return nil }
+            let port = Int(portText), (0...65535).contains(port)
+        else { return nil }
         self.host = String(host)
         self.port = port
     }

@@ -108,7 +108,8 @@ public struct NodeConfiguration: Sendable, Hashable {
 
     public static func == (a: Self, b: Self) -> Bool {
         a.node == b.node && a.dataDirectory == b.dataDirectory && a.listen == b.listen && a.adminSocket == b.adminSocket
-            && a.adminSocketMode == b.adminSocketMode && a.metricsListen == b.metricsListen && a.tls == b.tls && a.peers == b.peers && a.pinnedPeers == b.pinnedPeers
+            && a.adminSocketMode == b.adminSocketMode && a.metricsListen == b.metricsListen && a.tls == b.tls && a.peers == b.peers
+            && a.pinnedPeers == b.pinnedPeers
             && a.sync == b.sync && a.logging == b.logging && a.hooks == b.hooks
             && a.mineralExtensions.map(\.id) == b.mineralExtensions.map(\.id) && a.mineralExtensions.map(\.name) == b.mineralExtensions.map(\.name)
     }

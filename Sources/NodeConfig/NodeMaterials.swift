@@ -27,7 +27,10 @@ public struct NodeMaterials: Sendable {
         let source = configuration.source
         var problems: [ConfigProblem] = []
         func attempt<T>(_ key: String, _ body: () throws -> T) -> T? {
-            do { return try body() } catch { problems.append(source.problem(key, "\(error)")); return nil }
+            do { return try body() } catch {
+                problems.append(source.problem(key, "\(error)"))
+                return nil
+            }
         }
         let tls = configuration.tls
 
@@ -75,18 +78,23 @@ public struct NodeMaterials: Sendable {
 
     /// The certificate must name exactly this node and verify, now, against this participant's
     /// anchor: a node that starts with a certificate its partners will refuse helps nobody.
-    private static func checkIdentity(of chain: [Certificate], configuration: NodeConfiguration, trustStore: TrustStore,
-                                      now: Date, into problems: inout [ConfigProblem]) {
+    private static func checkIdentity(
+        of chain: [Certificate], configuration: NodeConfiguration, trustStore: TrustStore,
+        now: Date, into problems: inout [ConfigProblem]
+    ) {
         let source = configuration.source
         do {
             let identity = try trustStore.identity(of: chain[0])
             let named = try NodeID(identity)
             guard identity.trustDomain == configuration.tls.trustDomain else {
-                problems.append(source.problem("tls.certificate", "names trust domain \(identity.trustDomain), but tls.trust-domain is \(configuration.tls.trustDomain)"))
+                problems.append(
+                    source.problem("tls.certificate", "names trust domain \(identity.trustDomain), but tls.trust-domain is \(configuration.tls.trustDomain)"))
                 return
             }
             guard named == configuration.node else {
-                problems.append(source.problem("tls.certificate", "is for node \(named), but this config is for node \(configuration.node) (node.participant and node.name)"))
+                problems.append(
+                    source.problem(
+                        "tls.certificate", "is for node \(named), but this config is for node \(configuration.node) (node.participant and node.name)"))
                 return
             }
         } catch {
@@ -114,8 +122,11 @@ public struct NodeMaterials: Sendable {
         var isDirectory: ObjCBool = false
         let data = configuration.dataDirectory
         if files.fileExists(atPath: data, isDirectory: &isDirectory) {
-            if !isDirectory.boolValue { problems.append(source.problem("node.data-dir", "\(data) is a file, not a directory")) }
-            else if !files.isWritableFile(atPath: data) { problems.append(source.problem("node.data-dir", "\(data) is not writable by this user")) }
+            if !isDirectory.boolValue {
+                problems.append(source.problem("node.data-dir", "\(data) is a file, not a directory"))
+            } else if !files.isWritableFile(atPath: data) {
+                problems.append(source.problem("node.data-dir", "\(data) is not writable by this user"))
+            }
         } else {
             let parent = (data as NSString).deletingLastPathComponent
             if !files.fileExists(atPath: parent, isDirectory: &isDirectory) || !isDirectory.boolValue {

@@ -83,14 +83,21 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
             guard let key = X509_get0_pubkey(pointer) else { throw .openSSL(.capture("X509_get0_pubkey")) }
             EVP_PKEY_up_ref(key)
             let algorithm: KeyAlgorithm
-            do { algorithm = try keyAlgorithm(of: key) } catch { EVP_PKEY_free(key); throw error }
+            do { algorithm = try keyAlgorithm(of: key) } catch {
+                EVP_PKEY_free(key)
+                throw error
+            }
             return PublicKey(retaining: key, algorithm: algorithm)
         }
     }
 
     /// True when `key` is the private half of this certificate's public key.
     public func matches(_ key: PrivateKey) -> Bool {
-        X509_check_private_key(pointer, key.pointer) == 1 || { ERR_clear_error(); return false }()
+        X509_check_private_key(pointer, key.pointer) == 1
+            || {
+                ERR_clear_error()
+                return false
+            }()
     }
 
     /// The URI entries of the subjectAltName extension, in order.
@@ -116,9 +123,10 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
 
     static func text(of name: OpaquePointer?) -> String {
         guard let name else { return "" }
-        let bytes = (try? collectingMemoryBIO { bio in
-            X509_NAME_print_ex(bio, name, 0, mshim_XN_FLAG_RFC2253()) >= 0 ? 1 : 0
-        }) ?? []
+        let bytes =
+            (try? collectingMemoryBIO { bio in
+                X509_NAME_print_ex(bio, name, 0, mshim_XN_FLAG_RFC2253()) >= 0 ? 1 : 0
+            }) ?? []
         return String(decoding: bytes, as: UTF8.self)
     }
 

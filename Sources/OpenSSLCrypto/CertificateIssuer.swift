@@ -37,8 +37,9 @@ public struct CertificateIssuer: Sendable {
         notAfter: Date = Date(timeIntervalSinceNow: 365 * 86400),
         serial: UInt64 = 1
     ) throws(CryptoError) -> Certificate {
-        try build(commonName: commonName, publicKey: key.publicKey, issuer: nil, signingKey: key,
-                  isAuthority: isAuthority, uris: uris, notBefore: notBefore, notAfter: notAfter, serial: serial)
+        try build(
+            commonName: commonName, publicKey: key.publicKey, issuer: nil, signingKey: key,
+            isAuthority: isAuthority, uris: uris, notBefore: notBefore, notAfter: notAfter, serial: serial)
     }
 
     /// A certificate signed by this authority. Node certificates carry their SPIFFE URI; a

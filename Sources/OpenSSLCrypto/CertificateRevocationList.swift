@@ -49,7 +49,8 @@ public final class CertificateRevocationList: @unchecked Sendable, CustomStringC
     /// True when `authority` issued this CRL: same name and a signature its key verifies.
     func isIssued(by authority: Certificate) -> Bool {
         guard X509_NAME_cmp(X509_CRL_get_issuer(pointer), X509_get_subject_name(authority.pointer)) == 0,
-              let key = X509_get0_pubkey(authority.pointer) else { return false }
+            let key = X509_get0_pubkey(authority.pointer)
+        else { return false }
         defer { ERR_clear_error() }
         return X509_CRL_verify(pointer, key) == 1
     }

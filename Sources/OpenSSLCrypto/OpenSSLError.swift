@@ -63,15 +63,16 @@ public enum OpenSSLErrorQueue {
             let library = ERR_lib_error_string(code).map { String(cString: $0) } ?? "lib(\(mshim_ERR_GET_LIB(code)))"
             let reason = ERR_reason_error_string(code).map { String(cString: $0) } ?? "reason(\(mshim_ERR_GET_REASON(code)))"
             let hasText = (flags & ERR_TXT_STRING) != 0
-            records.append(OpenSSLErrorRecord(
-                code: UInt(code),
-                library: library,
-                reason: reason,
-                function: function.map { String(cString: $0) } ?? "",
-                file: file.map { String(cString: $0) } ?? "",
-                line: Int(line),
-                data: hasText ? (data.map { String(cString: $0) } ?? "") : ""
-            ))
+            records.append(
+                OpenSSLErrorRecord(
+                    code: UInt(code),
+                    library: library,
+                    reason: reason,
+                    function: function.map { String(cString: $0) } ?? "",
+                    file: file.map { String(cString: $0) } ?? "",
+                    line: Int(line),
+                    data: hasText ? (data.map { String(cString: $0) } ?? "") : ""
+                ))
         }
         return records
     }

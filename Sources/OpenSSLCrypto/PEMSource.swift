@@ -1,8 +1,9 @@
 internal import COpenSSL
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reading PEM material from disk, with the checks an operator expects of a daemon that holds
@@ -74,7 +75,9 @@ func derEncoding(of pointer: OpaquePointer, _ encode: (OpaquePointer?, UnsafeMut
 
 /// The object an OpenSSL `d2i_*` function reads from `der`; nil (the error queue drained) when
 /// the bytes are not one.
-func decodingDER(_ der: [UInt8], _ decode: (UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, Int) -> OpaquePointer?) -> OpaquePointer? {
+func decodingDER(_ der: [UInt8], _ decode: (UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, Int) -> OpaquePointer?)
+    -> OpaquePointer?
+{
     let pointer = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
         var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
         return decode(nil, &cursor, buffer.count)

@@ -23,7 +23,10 @@ public final class PublicKey: @unchecked Sendable, Hashable {
         }
         guard let key else { throw .openSSL(.capture("d2i_PUBKEY")) }
         let algorithm: KeyAlgorithm
-        do { algorithm = try keyAlgorithm(of: key) } catch { EVP_PKEY_free(key); throw error }
+        do { algorithm = try keyAlgorithm(of: key) } catch {
+            EVP_PKEY_free(key)
+            throw error
+        }
         self.init(retaining: key, algorithm: algorithm)
     }
 

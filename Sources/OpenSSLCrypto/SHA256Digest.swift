@@ -1,6 +1,7 @@
 internal import COpenSSL
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A SHA-256 digest, held as four words so that it hashes and compares without touching the heap

@@ -129,8 +129,10 @@ public final class TrustStore: @unchecked Sendable {
     ///   certificate that signed entries in the past: each entry is judged by its own clock).
     /// - Parameter checkingRevocation: false to ignore CRLs (whether a revoked certificate did
     ///   sign something is still a question its key answers).
-    public func verify(_ chain: [Certificate], at time: Date? = nil, checkingTime: Bool = true,
-                       checkingRevocation: Bool = true) throws(TrustStoreError) -> VerifiedPeer {
+    public func verify(
+        _ chain: [Certificate], at time: Date? = nil, checkingTime: Bool = true,
+        checkingRevocation: Bool = true
+    ) throws(TrustStoreError) -> VerifiedPeer {
         guard let leaf = chain.first else { throw .noCertificate }
         let identity = try identity(of: leaf)
         guard let store = stores[identity.participant] else { throw .unknownParticipant(identity.participant) }
@@ -155,8 +157,9 @@ public final class TrustStore: @unchecked Sendable {
         if let time { X509_STORE_CTX_set_time(context, 0, time_t(time.timeIntervalSince1970)) }
 
         if X509_verify_cert(context) == 1 { return VerifiedPeer(identity: identity, leaf: leaf, chain: chain) }
-        throw classify(X509_STORE_CTX_get_error(context), leaf: leaf, identity: identity,
-                       failing: X509_STORE_CTX_get_current_cert(context).map(Certificate.init(retaining:)), at: time ?? Date())
+        throw classify(
+            X509_STORE_CTX_get_error(context), leaf: leaf, identity: identity,
+            failing: X509_STORE_CTX_get_current_cert(context).map(Certificate.init(retaining:)), at: time ?? Date())
     }
 
     private func classify(_ code: Int32, leaf: Certificate, identity: SPIFFEIdentity, failing: Certificate?, at time: Date) -> TrustStoreError {
@@ -173,7 +176,7 @@ public final class TrustStore: @unchecked Sendable {
         case X509_V_ERR_CERT_SIGNATURE_FAILURE:
             return .badSignature(subject: subject)
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
-             X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+            X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
             // Name the authority that did issue it when it is another partner's: the most
             // likely misconfiguration (or attack) in an alliance, and worth saying plainly.
             if let other = anchors.first(where: { participant, certificates in

@@ -50,7 +50,10 @@ final class NetworkBIO {
     /// The records written since the last call, if any. A size hint not used by then is
     /// dropped, so that it cannot size a later, unrelated buffer.
     func takeOutbound() -> ByteBuffer? {
-        defer { outbound = nil; outboundCapacityHint = 0 }
+        defer {
+            outbound = nil
+            outboundCapacityHint = 0
+        }
         guard let outbound, outbound.readableBytes > 0 else { return nil }
         return outbound
     }

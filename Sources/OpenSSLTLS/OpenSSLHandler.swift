@@ -132,12 +132,12 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
             guard let buffer = pending else { return }
             pending = nil
             if buffer.readableBytes == 0 {
-                spareBuffer = buffer // nothing was decrypted into it: keep it for the next read
+                spareBuffer = buffer  // nothing was decrypted into it: keep it for the next read
             } else if machine.isActive {
                 context.fireChannelRead(wrapInboundOut(buffer))
             }
         }
-        defer { deliver() } // the last buffer is settled however the loop ends (an empty one kept as the spare)
+        defer { deliver() }  // the last buffer is settled however the loop ends (an empty one kept as the spare)
         while machine.isActive || machine.state == .closing {
             var buffer = pending ?? spareBuffer.take() ?? context.channel.allocator.buffer(capacity: Self.plaintextBatch)
             pending = nil
@@ -218,8 +218,9 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .activate:
             handshakeTimeout?.cancel()
             guard let connection, let peer else { return }
-            context.fireUserInboundEventTriggered(PeerIdentityEvent(
-                peer: peer, applicationProtocol: connection.negotiatedProtocol ?? "", version: connection.negotiatedVersion))
+            context.fireUserInboundEventTriggered(
+                PeerIdentityEvent(
+                    peer: peer, applicationProtocol: connection.negotiatedProtocol ?? "", version: connection.negotiatedVersion))
             context.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: connection.negotiatedProtocol))
             let writes = bufferedWrites
             bufferedWrites = []

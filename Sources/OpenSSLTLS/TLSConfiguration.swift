@@ -28,9 +28,11 @@ public struct TLSConfiguration: Sendable {
     /// Sends no certificate (a test client playing an anonymous one).
     @_spi(Testing) public var omitCertificate = false
 
-    public init(role: Role, certificateChain: [Certificate], privateKey: PrivateKey, trustStore: TrustStore,
-                applicationProtocols: [String] = [TLSConfiguration.applicationProtocol],
-                handshakeTimeout: TimeAmount = .seconds(10)) {
+    public init(
+        role: Role, certificateChain: [Certificate], privateKey: PrivateKey, trustStore: TrustStore,
+        applicationProtocols: [String] = [TLSConfiguration.applicationProtocol],
+        handshakeTimeout: TimeAmount = .seconds(10)
+    ) {
         self.role = role
         self.certificateChain = certificateChain
         self.privateKey = privateKey
@@ -40,16 +42,22 @@ public struct TLSConfiguration: Sendable {
     }
 
     /// The accepting side of a node: requires and verifies a client certificate.
-    public static func makeServerConfiguration(certificateChain: [Certificate], privateKey: PrivateKey, trustStore: TrustStore,
-                                               handshakeTimeout: TimeAmount = .seconds(10)) -> TLSConfiguration {
-        TLSConfiguration(role: .server, certificateChain: certificateChain, privateKey: privateKey,
-                         trustStore: trustStore, handshakeTimeout: handshakeTimeout)
+    public static func makeServerConfiguration(
+        certificateChain: [Certificate], privateKey: PrivateKey, trustStore: TrustStore,
+        handshakeTimeout: TimeAmount = .seconds(10)
+    ) -> TLSConfiguration {
+        TLSConfiguration(
+            role: .server, certificateChain: certificateChain, privateKey: privateKey,
+            trustStore: trustStore, handshakeTimeout: handshakeTimeout)
     }
 
     /// The dialling side of a node: presents its certificate and verifies the server's.
-    public static func makeClientConfiguration(certificateChain: [Certificate], privateKey: PrivateKey, trustStore: TrustStore,
-                                               handshakeTimeout: TimeAmount = .seconds(10)) -> TLSConfiguration {
-        TLSConfiguration(role: .client, certificateChain: certificateChain, privateKey: privateKey,
-                         trustStore: trustStore, handshakeTimeout: handshakeTimeout)
+    public static func makeClientConfiguration(
+        certificateChain: [Certificate], privateKey: PrivateKey, trustStore: TrustStore,
+        handshakeTimeout: TimeAmount = .seconds(10)
+    ) -> TLSConfiguration {
+        TLSConfiguration(
+            role: .client, certificateChain: certificateChain, privateKey: privateKey,
+            trustStore: trustStore, handshakeTimeout: handshakeTimeout)
     }
 }

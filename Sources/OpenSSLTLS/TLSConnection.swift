@@ -49,7 +49,8 @@ public final class TLSConnection {
     /// The verification record of the connection an X509_STORE_CTX belongs to.
     static func verificationRecord(for storeContext: OpaquePointer) -> VerificationRecord? {
         guard let ssl = X509_STORE_CTX_get_ex_data(storeContext, SSL_get_ex_data_X509_STORE_CTX_idx()),
-              let raw = SSL_get_ex_data(OpaquePointer(ssl), recordIndex) else { return nil }
+            let raw = SSL_get_ex_data(OpaquePointer(ssl), recordIndex)
+        else { return nil }
         return Unmanaged<VerificationRecord>.fromOpaque(raw).takeUnretainedValue()
     }
 
@@ -97,7 +98,7 @@ public final class TLSConnection {
         // Records carry at most 16 KiB each, plus a 5-byte header, the content type and a 16-byte tag.
         let records = (buffer.readableBytes + Self.maximumRecordPlaintext - 1) / Self.maximumRecordPlaintext
         network.expectOutbound(buffer.readableBytes + records * 22)
-        defer { network.expectOutbound(0) } // the hint is for this write's records only
+        defer { network.expectOutbound(0) }  // the hint is for this write's records only
         buffer.withUnsafeReadableBytes { bytes in
             while total < bytes.count {
                 ERR_clear_error()
@@ -171,8 +172,8 @@ public final class TLSConnection {
             case SSL_R_UNSUPPORTED_PROTOCOL, SSL_R_NO_PROTOCOLS_AVAILABLE, SSL_R_UNKNOWN_SSL_VERSION, SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
                 return .protocolVersionRefused(entry.reason)
             case SSL_R_WRONG_VERSION_NUMBER, SSL_R_HTTP_REQUEST, SSL_R_HTTPS_PROXY_REQUEST, SSL_R_PACKET_LENGTH_TOO_LONG,
-                 SSL_R_RECORD_LENGTH_MISMATCH, SSL_R_WRONG_VERSION_NUMBER, SSL_R_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD,
-                 SSL_R_LENGTH_MISMATCH, SSL_R_BAD_PACKET_LENGTH:
+                SSL_R_RECORD_LENGTH_MISMATCH, SSL_R_WRONG_VERSION_NUMBER, SSL_R_UNEXPECTED_MESSAGE, SSL_R_UNEXPECTED_RECORD,
+                SSL_R_LENGTH_MISMATCH, SSL_R_BAD_PACKET_LENGTH:
                 return .malformedRecord(entry.reason)
             case alertOffset..<(alertOffset + 256):
                 return .alertReceived(entry.reason)

@@ -40,14 +40,17 @@ public final class TLSContext: @unchecked Sendable {
     /// Everything that may fail, before the context takes ownership of anything.
     private static func configure(_ context: OpaquePointer, configuration: TLSConfiguration, leaf: Certificate) throws(TLSError) {
         ERR_clear_error()
-        let lowest = configuration.versions.lowerBound, highest = configuration.versions.upperBound
-        var ok = mshim_SSL_CTX_set_min_proto_version(context, lowest) == 1
+        let lowest = configuration.versions.lowerBound
+        let highest = configuration.versions.upperBound
+        var ok =
+            mshim_SSL_CTX_set_min_proto_version(context, lowest) == 1
             && mshim_SSL_CTX_set_max_proto_version(context, highest) == 1
         _ = mshim_SSL_CTX_set_options(context, mshim_SSL_OP_NO_RENEGOTIATION() | mshim_SSL_OP_NO_TICKET() | mshim_SSL_OP_NO_COMPRESSION())
         _ = mshim_SSL_CTX_set_session_cache_mode(context, mshim_SSL_SESS_CACHE_OFF())
         ok = ok && SSL_CTX_set_num_tickets(context, 0) == 1
         if !configuration.omitCertificate {
-            ok = ok && SSL_CTX_use_certificate(context, leaf.pointer) == 1
+            ok =
+                ok && SSL_CTX_use_certificate(context, leaf.pointer) == 1
                 && SSL_CTX_use_PrivateKey(context, configuration.privateKey.pointer) == 1
                 && SSL_CTX_check_private_key(context) == 1
             for intermediate in configuration.certificateChain.dropFirst() {
@@ -141,25 +144,26 @@ private func alertCode(for error: TrustStoreError) -> Int32 {
 
 /// Server side of ALPN: only our protocol is acceptable; a client that does not offer it gets
 /// a fatal no_application_protocol alert instead of a session.
-private let selectApplicationProtocol: @convention(c) (
-    OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
-    UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
-) -> Int32 = { _, out, outLength, offered, offeredLength, argument in
-    guard let out, let outLength, let offered, let argument else { return SSL_TLSEXT_ERR_ALERT_FATAL }
-    let state = Unmanaged<ContextCallbackState>.fromOpaque(argument).takeUnretainedValue()
-    var index = 0
-    let total = Int(offeredLength)
-    while index < total {
-        let length = Int(offered[index])
-        let start = index + 1
-        guard start + length <= total else { break }
-        let name = String(decoding: UnsafeBufferPointer(start: offered + start, count: length), as: UTF8.self)
-        if state.acceptedProtocols.contains(name) {
-            out.pointee = offered + start
-            outLength.pointee = UInt8(length)
-            return SSL_TLSEXT_ERR_OK
+private let selectApplicationProtocol:
+    @convention(c) (
+        OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
+        UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
+    ) -> Int32 = { _, out, outLength, offered, offeredLength, argument in
+        guard let out, let outLength, let offered, let argument else { return SSL_TLSEXT_ERR_ALERT_FATAL }
+        let state = Unmanaged<ContextCallbackState>.fromOpaque(argument).takeUnretainedValue()
+        var index = 0
+        let total = Int(offeredLength)
+        while index < total {
+            let length = Int(offered[index])
+            let start = index + 1
+            guard start + length <= total else { break }
+            let name = String(decoding: UnsafeBufferPointer(start: offered + start, count: length), as: UTF8.self)
+            if state.acceptedProtocols.contains(name) {
+                out.pointee = offered + start
+                outLength.pointee = UInt8(length)
+                return SSL_TLSEXT_ERR_OK
+            }
+            index = start + length
         }
-        index = start + length
+        return SSL_TLSEXT_ERR_ALERT_FATAL
     }
-    return SSL_TLSEXT_ERR_ALERT_FATAL
-}

@@ -97,16 +97,19 @@ public struct MineralRegistry: Sendable {
                 chunks.append(.init(feed: feed, index: Int(index), ids: Array(ledger.ids(of: feed, from: base + index * size + 1).prefix(Int(size)))))
             }
         }
-        return RegistrySnapshot(vector: ledger.vector, ledger: ledger.snapshotState(), views: views.snapshot(alertEntries: []),
-                                idChunks: chunks)
+        return RegistrySnapshot(
+            vector: ledger.vector, ledger: ledger.snapshotState(), views: views.snapshot(alertEntries: []),
+            idChunks: chunks)
     }
 
     /// A registry from a snapshot's ledger state, its entry ids and its views. Then, in order:
     /// `recordCuts` for the cut entries the snapshot covers, `adoptTail` for the entries after
     /// it, fork evidence (`freeze`), and `settle`, which says what the views must still fold.
     /// `alertEntries`: the entries about alerts held (the snapshot leaves them out).
-    public init(snapshotLedger ledger: [UInt8], ids: [NodeID: [EntryID]], views: [UInt8], alertEntries: [Entry],
-                policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init()) throws(RestoreError) {
+    public init(
+        snapshotLedger ledger: [UInt8], ids: [NodeID: [EntryID]], views: [UInt8], alertEntries: [Entry],
+        policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init()
+    ) throws(RestoreError) {
         do { self.ledger = try FeedLedger(restoring: ledger, ids: ids, waitingLimits: waitingLimits) } catch { throw .ledger(error) }
         do { self.views = try RegistryViews(snapshot: views, policy: policy, alongside: alertEntries) } catch { throw .views(error) }
         guard self.ledger.vector.dominates(self.views.folded) else {
@@ -156,7 +159,8 @@ public struct MineralRegistry: Sendable {
         hiddenFeeds = visibleEnds()
         var ranges: [NodeID: ClosedRange<UInt64>] = [:]
         for (feed, head) in ledger.vector.heads {
-            let shown = hiddenFeeds[feed] ?? head, folded = views.folded[feed]
+            let shown = hiddenFeeds[feed] ?? head
+            let folded = views.folded[feed]
             if folded > shown { return nil }
             if folded < shown { ranges[feed] = (folded + 1)...shown }
         }
@@ -226,8 +230,10 @@ public struct MineralRegistry: Sendable {
         var acceptedCount: [NodeID: UInt64] = [:]
         for entry in accepted { acceptedCount[entry.origin, default: 0] += 1 }
         for feed in Set(before.keys).union(hiddenFeeds.keys).union(acceptedCount.keys) {
-            let head = ledger.vector[feed], heldBefore = head - (acceptedCount[feed] ?? 0)
-            let was = before[feed] ?? heldBefore, now = hiddenFeeds[feed] ?? head
+            let head = ledger.vector[feed]
+            let heldBefore = head - (acceptedCount[feed] ?? 0)
+            let was = before[feed] ?? heldBefore
+            let now = hiddenFeeds[feed] ?? head
             // Shrunk, or grew over entries held before this batch.
             if now < was || (now > was && was < heldBefore) { return true }
         }
@@ -276,8 +282,12 @@ public struct MineralRegistry: Sendable {
         let alertID: EntryID
         let verb: String
         switch operation {
-        case .updateAlert(let update): alertID = update.alertID; verb = "update the alert"
-        case .resolveAlert(let resolution): alertID = resolution.alertID; verb = "resolve the alert"
+        case .updateAlert(let update):
+            alertID = update.alertID
+            verb = "update the alert"
+        case .resolveAlert(let resolution):
+            alertID = resolution.alertID
+            verb = "resolve the alert"
         case .acknowledgeAlert(let ack):
             guard views.alert(ack.alertID) != nil else { throw .unknownAlert(ack.alertID) }
             return
@@ -296,7 +306,8 @@ public struct MineralRegistry: Sendable {
     /// A report, target or alert update names the register's latest write as shown here (its
     /// `supersedes`), so that it wins over it whatever the two clocks say; or, when an earlier
     /// draft of the same `batch` (not committed yet) wrote the same register, that draft.
-    public func draft(_ operation: EntryOperation, by author: FeedAuthor, now: UInt64, in batch: inout DraftBatch) throws -> (entry: Entry, author: FeedAuthor) {
+    public func draft(_ operation: EntryOperation, by author: FeedAuthor, now: UInt64, in batch: inout DraftBatch) throws -> (entry: Entry, author: FeedAuthor)
+    {
         try validateLocal(operation, by: author.node)
         let register = DraftBatch.Register(operation)
         let latest = register.flatMap { batch.latest[$0] } ?? views.supersededWrite(by: operation)
@@ -314,10 +325,18 @@ public struct MineralRegistry: Sendable {
     static func naming(_ latest: EntryID?, in operation: EntryOperation) -> EntryOperation {
         guard let latest, operation.supersedes == nil else { return operation }
         switch operation {
-        case .reportReserve(var report): report.supersedes = latest; return .reportReserve(report)
-        case .setTarget(var target): target.supersedes = latest; return .setTarget(target)
-        case .setConsumption(var consumption): consumption.supersedes = latest; return .setConsumption(consumption)
-        case .updateAlert(var update): update.supersedes = latest; return .updateAlert(update)
+        case .reportReserve(var report):
+            report.supersedes = latest
+            return .reportReserve(report)
+        case .setTarget(var target):
+            target.supersedes = latest
+            return .setTarget(target)
+        case .setConsumption(var consumption):
+            consumption.supersedes = latest
+            return .setConsumption(consumption)
+        case .updateAlert(var update):
+            update.supersedes = latest
+            return .updateAlert(update)
         default: return operation
         }
     }

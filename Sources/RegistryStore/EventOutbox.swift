@@ -28,15 +28,16 @@ public enum EventOutbox {
     /// - Returns: how many of the oldest were dropped to stay within `limit`.
     static func insert(_ events: [RegistryEvent], committedAt: UInt64, limit: Int, in db: Database) throws -> Int {
         guard !events.isEmpty else { return 0 }
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO event_outbox(kind, entry, origin, seq, written_at, committed_at, subject, mineral, severity)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO event_outbox(kind, entry, origin, seq, written_at, committed_at, subject, mineral, severity)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for event in events {
             try insert.execute(arguments: [
                 event.kind.rawValue, Data(event.entry.bytes), event.origin.description, Int64(event.seq),
                 Int64(clamping: event.writtenAtMillis), Int64(clamping: committedAt), subjectText(event.subject),
-                event.mineral.rawValue, event.severity?.rawValue,
+                event.mineral.rawValue, event.severity?.rawValue
             ])
         }
         try db.execute(sql: "DELETE FROM event_outbox WHERE number <= (SELECT max(number) FROM event_outbox) - ?", arguments: [limit])
@@ -63,11 +64,12 @@ public enum EventOutbox {
 
     static func decode(_ row: Row) -> Stored? {
         guard let kind = RegistryEventKind(rawValue: row["kind"]), let entry = SHA256Digest(bytes: row["entry"] as Data),
-              let origin = try? NodeID(row["origin"] as String), let subject = subject(row["subject"]), let mineral = try? MineralID(row["mineral"] as String)
+            let origin = try? NodeID(row["origin"] as String), let subject = subject(row["subject"]), let mineral = try? MineralID(row["mineral"] as String)
         else { return nil }
         let severity = (row["severity"] as Int?).flatMap(Severity.init(rawValue:))
-        let event = RegistryEvent(kind: kind, entry: entry, origin: origin, seq: UInt64(row["seq"] as Int64),
-                                        writtenAtMillis: UInt64(max(0, row["written_at"] as Int64)), subject: subject, mineral: mineral, severity: severity)
+        let event = RegistryEvent(
+            kind: kind, entry: entry, origin: origin, seq: UInt64(row["seq"] as Int64),
+            writtenAtMillis: UInt64(max(0, row["written_at"] as Int64)), subject: subject, mineral: mineral, severity: severity)
         return Stored(number: row["number"], committedAtMillis: UInt64(max(0, row["committed_at"] as Int64)), event: event)
     }
 }
@@ -81,15 +83,19 @@ extension RegistryStore {
     public func startHooks(_ names: [String], dropped: (String) -> Void = { _ in }) throws(StoreError) -> [String: Int64] {
         try write { db in
             let newest = try Int64.fetchOne(db, sql: "SELECT max(number) FROM event_outbox") ?? 0
-            let known = Dictionary(try Row.fetchAll(db, sql: "SELECT hook, delivered FROM hook_cursor").map { ($0["hook"] as String, $0["delivered"] as Int64) },
-                                   uniquingKeysWith: { first, _ in first })
+            let known = Dictionary(
+                try Row.fetchAll(db, sql: "SELECT hook, delivered FROM hook_cursor").map { ($0["hook"] as String, $0["delivered"] as Int64) },
+                uniquingKeysWith: { first, _ in first })
             for hook in known.keys where !names.contains(hook) {
                 try db.execute(sql: "DELETE FROM hook_cursor WHERE hook = ?", arguments: [hook])
                 dropped(hook)
             }
             var cursors: [String: Int64] = [:]
             for name in names {
-                if let delivered = known[name] { cursors[name] = delivered; continue }
+                if let delivered = known[name] {
+                    cursors[name] = delivered
+                    continue
+                }
                 try db.execute(sql: "INSERT INTO hook_cursor(hook, delivered) VALUES (?, ?)", arguments: [name, newest])
                 cursors[name] = newest
             }
@@ -133,6 +139,7 @@ extension RegistryStore {
 
     private static func pruneDelivered(_ db: Database) throws {
         // With no hook at all, nothing is waited for: the outbox empties.
-        try db.execute(sql: "DELETE FROM event_outbox WHERE number <= coalesce((SELECT min(delivered) FROM hook_cursor), (SELECT max(number) FROM event_outbox))")
+        try db.execute(
+            sql: "DELETE FROM event_outbox WHERE number <= coalesce((SELECT min(delivered) FROM hook_cursor), (SELECT max(number) FROM event_outbox))")
     }
 }

@@ -2,9 +2,9 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import MineralWire
-import SwiftProtobuf
 import OpenSSLCrypto
 import Registry
+import SwiftProtobuf
 
 /// The durable half of a node: every accepted entry, fork evidence, and the node's own state,
 /// in SQLite (WAL, synchronous=FULL) through GRDB. `DurabilityTests` checks from outside the
@@ -53,7 +53,8 @@ public final class RegistryStore: Sendable {
                 return try Int.fetchOne(db, sql: "PRAGMA synchronous")
             }
             guard level == 2 else {
-                throw StoreError.cannotOpen(path: path, reason: "SQLite refused synchronous = FULL (it reports \(level.map(String.init) ?? "nothing")): commits would not be durable")
+                throw StoreError.cannotOpen(
+                    path: path, reason: "SQLite refused synchronous = FULL (it reports \(level.map(String.init) ?? "nothing")): commits would not be durable")
             }
         } catch let error as StoreError {
             throw error
@@ -62,7 +63,8 @@ public final class RegistryStore: Sendable {
         }
         let migrator = StoreSchema.migrator(node: node)
         let cleanShutdownFile = Self.cleanShutdownFile(of: path)
-        var stoppedCleanly = false, pagesChecked = false
+        var stoppedCleanly = false
+        var pagesChecked = false
         do {
             // What the file is, before anything is changed in it.
             try database.write { db in
@@ -148,13 +150,17 @@ public final class RegistryStore: Sendable {
     public func markCleanShutdown() throws(StoreError) {
         let token = SHA256.hash(Array(UUID().uuidString.utf8)).hex
         try write { db in
-            try db.execute(sql: "INSERT INTO node_state(key, value) VALUES ('clean-shutdown', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [token])
+            try db.execute(
+                sql: "INSERT INTO node_state(key, value) VALUES ('clean-shutdown', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [token])
         }
-        guard let file = FileHandle(forWritingAtPath: cleanShutdownFile) ?? {
-            FileManager.default.createFile(atPath: cleanShutdownFile, contents: nil, attributes: [.posixPermissions: 0o600])
-            return FileHandle(forWritingAtPath: cleanShutdownFile)
-        }() else { return }
+        guard
+            let file = FileHandle(forWritingAtPath: cleanShutdownFile)
+                ?? {
+                    FileManager.default.createFile(atPath: cleanShutdownFile, contents: nil, attributes: [.posixPermissions: 0o600])
+                    return FileHandle(forWritingAtPath: cleanShutdownFile)
+                }()
+        else { return }
         defer { try? file.close() }
         do {
             try file.truncate(atOffset: 0)
@@ -197,8 +203,10 @@ public final class RegistryStore: Sendable {
     /// - Returns: how many of the oldest undelivered events were dropped to keep the
     ///   outbox within `outboxLimit`.
     @discardableResult
-    public func append(_ entries: [Entry], clock: HybridTimestamp? = nil, feed: NodeID? = nil,
-                       events: [RegistryEvent] = [], committedAt: UInt64 = 0, outboxLimit: Int = EventOutbox.defaultLimit) throws(StoreError) -> Int {
+    public func append(
+        _ entries: [Entry], clock: HybridTimestamp? = nil, feed: NodeID? = nil,
+        events: [RegistryEvent] = [], committedAt: UInt64 = 0, outboxLimit: Int = EventOutbox.defaultLimit
+    ) throws(StoreError) -> Int {
         guard !entries.isEmpty || clock != nil else { return 0 }
         return try write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO entry(origin, seq, id, body, signature, subject) VALUES (?, ?, ?, ?, ?, ?)")
@@ -207,7 +215,8 @@ public final class RegistryStore: Sendable {
                 try EntryRow.insert(entry, with: insert, in: db)
                 heads[entry.origin] = max(heads[entry.origin] ?? 0, entry.seq)
             }
-            let head = try db.cachedStatement(sql: "INSERT INTO feed_head(origin, seq) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET seq = max(seq, excluded.seq)")
+            let head = try db.cachedStatement(
+                sql: "INSERT INTO feed_head(origin, seq) VALUES (?, ?) ON CONFLICT(origin) DO UPDATE SET seq = max(seq, excluded.seq)")
             for (origin, seq) in heads { try head.execute(arguments: [origin.description, Int64(seq)]) }
             if let feed {
                 try db.execute(
@@ -228,8 +237,10 @@ public final class RegistryStore: Sendable {
         try write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO fork_evidence(origin, seq, kind, held, body, signature) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [evidence.origin.description, Int64(evidence.seq), evidence.kind.rawValue,
-                            Data(evidence.held.bytes), Data(evidence.conflicting.body), Data(evidence.conflicting.signature)])
+                arguments: [
+                    evidence.origin.description, Int64(evidence.seq), evidence.kind.rawValue,
+                    Data(evidence.held.bytes), Data(evidence.conflicting.body), Data(evidence.conflicting.signature)
+                ])
         }
     }
 
@@ -249,8 +260,9 @@ public final class RegistryStore: Sendable {
     /// Keeps the newest CRL of an authority, received from a peer (it replaces the one before).
     public func record(revocationList der: [UInt8], issuer: String) throws(StoreError) {
         try write { db in
-            try db.execute(sql: "INSERT INTO revocation_list(issuer, der) VALUES (?, ?) ON CONFLICT(issuer) DO UPDATE SET der = excluded.der",
-                           arguments: [issuer, Data(der)])
+            try db.execute(
+                sql: "INSERT INTO revocation_list(issuer, der) VALUES (?, ?) ON CONFLICT(issuer) DO UPDATE SET der = excluded.der",
+                arguments: [issuer, Data(der)])
         }
     }
 
@@ -280,9 +292,11 @@ public final class RegistryStore: Sendable {
     /// Signed entries of one feed in `range`, oldest first: what a peer that lacks them is sent.
     public func entries(of origin: NodeID, in range: ClosedRange<UInt64>, limit: Int = 10_000) throws(StoreError) -> [SignedEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT body, signature FROM entry WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
-                             arguments: [origin.description, Int64(range.lowerBound), Int64(clamping: range.upperBound), limit])
-                .map { SignedEntry(body: [UInt8]($0["body"] as Data), signature: [UInt8]($0["signature"] as Data)) }
+            try Row.fetchAll(
+                db, sql: "SELECT body, signature FROM entry WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
+                arguments: [origin.description, Int64(range.lowerBound), Int64(clamping: range.upperBound), limit]
+            )
+            .map { SignedEntry(body: [UInt8]($0["body"] as Data), signature: [UInt8]($0["signature"] as Data)) }
         }
     }
 
@@ -301,8 +315,9 @@ public final class RegistryStore: Sendable {
         var after: (origin: String, seq: Int64) = ("", 0)
         while true {
             let page = try read { db in
-                try decodedRows(db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE (origin, seq) > (?, ?) ORDER BY origin, seq LIMIT ?",
-                                arguments: [after.origin, after.seq, pageSize])
+                try decodedRows(
+                    db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE (origin, seq) > (?, ?) ORDER BY origin, seq LIMIT ?",
+                    arguments: [after.origin, after.seq, pageSize])
             }
             for entry in page {
                 do { try body(entry) } catch let error as StoreError { throw error } catch {
@@ -339,8 +354,9 @@ public final class RegistryStore: Sendable {
     /// Entries of one feed in `range`, decoded, in seq order.
     public func decodedEntries(of origin: NodeID, in range: ClosedRange<UInt64>) throws(StoreError) -> [Entry] {
         try read { db in
-            try decodedRows(db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq",
-                            arguments: [origin.description, Int64(range.lowerBound), Int64(clamping: range.upperBound)])
+            try decodedRows(
+                db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE origin = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+                arguments: [origin.description, Int64(range.lowerBound), Int64(clamping: range.upperBound)])
         }
     }
 
@@ -393,8 +409,11 @@ public final class RegistryStore: Sendable {
     /// Every entry whose subject sorts in `start..<end` (all alert entries: `Entry.alertSubjectStart`).
     public func entries(subjectsFrom start: String, below end: String) throws(StoreError) -> [Entry] {
         try read { db in
-            try decodedRows(db, sql: "SELECT origin, seq, id, body, signature FROM entry WHERE subject >= ? AND subject < ? AND \(StoreSchema.indexedSubject) ORDER BY origin, seq",
-                            arguments: [start, end])
+            try decodedRows(
+                db,
+                sql:
+                    "SELECT origin, seq, id, body, signature FROM entry WHERE subject >= ? AND subject < ? AND \(StoreSchema.indexedSubject) ORDER BY origin, seq",
+                arguments: [start, end])
         }
     }
 
@@ -416,11 +435,13 @@ public final class RegistryStore: Sendable {
             try Row.fetchAll(db, sql: "SELECT origin, seq, kind, held, body, signature FROM fork_evidence ORDER BY origin").map { row in
                 let origin: String = row["origin"]
                 guard let node = try? NodeID(origin), let kind = ForkEvidence.Kind(rawValue: row["kind"]),
-                      let held = SHA256Digest(bytes: row["held"] as Data) else {
+                    let held = SHA256Digest(bytes: row["held"] as Data)
+                else {
                     throw StoreError.damagedEntry(path: path, origin: origin, seq: row["seq"], reason: "fork evidence does not decode")
                 }
-                return ForkEvidence(origin: node, seq: UInt64(row["seq"] as Int64), kind: kind, held: held,
-                                    conflicting: SignedEntry(body: [UInt8](row["body"] as Data), signature: [UInt8](row["signature"] as Data)))
+                return ForkEvidence(
+                    origin: node, seq: UInt64(row["seq"] as Int64), kind: kind, held: held,
+                    conflicting: SignedEntry(body: [UInt8](row["body"] as Data), signature: [UInt8](row["signature"] as Data)))
             }
         }
     }
@@ -429,23 +450,28 @@ public final class RegistryStore: Sendable {
     public func loadClock() throws(StoreError) -> HybridTimestamp {
         let text = try read { try String.fetchOne($0, sql: "SELECT value FROM node_state WHERE key = 'clock'") }
         guard let parts = text?.split(separator: "."), parts.count == 2,
-              let wall = UInt64(parts[0]), let logical = UInt32(parts[1]) else { return .zero }
+            let wall = UInt64(parts[0]), let logical = UInt32(parts[1])
+        else { return .zero }
         return HybridTimestamp(wallMillis: wall, logical: logical)
     }
 
     /// The registry and this node's author state, from disk: from the latest snapshot and the
     /// entries after it, or, without a usable snapshot, from every entry. `revokedSigners` are
     /// those the CRLs in force revoke (what they hide is not shown).
-    public func load(policy: EntryPolicy = EntryPolicy(), key: PrivateKey, revokedSigners: Set<SignerID> = [],
-                     waitingLimits: FeedLedger.WaitingLimits = .init()) throws(StoreError) -> LoadedRegistry {
+    public func load(
+        policy: EntryPolicy = EntryPolicy(), key: PrivateKey, revokedSigners: Set<SignerID> = [],
+        waitingLimits: FeedLedger.WaitingLimits = .init()
+    ) throws(StoreError) -> LoadedRegistry {
         let forks = try loadForks()
         let joined = try loadJoinedState(policy: policy)
         var registry: MineralRegistry
         var problem: String?
         var snapshotVector = VersionVector()
         do {
-            if let (restored, covered) = try loadFromSnapshot(policy: policy, joined: joined, forks: forks, revokedSigners: revokedSigners,
-                                                              waitingLimits: waitingLimits) {
+            if let (restored, covered) = try loadFromSnapshot(
+                policy: policy, joined: joined, forks: forks, revokedSigners: revokedSigners,
+                waitingLimits: waitingLimits)
+            {
                 registry = restored
                 snapshotVector = covered
             } else {
@@ -461,18 +487,20 @@ public final class RegistryStore: Sendable {
         }
         var clock = HybridLogicalClock(last: try loadClock())
         let stored = try read { try String.fetchOne($0, sql: "SELECT value FROM node_state WHERE key = 'feed'") }
-        let feed = try stored.map { text throws(StoreError) in
-            guard let feed = try? NodeID(text), feed.node == node else {
-                throw .damagedEntry(path: path, origin: text, seq: 0, reason: "the feed this node writes is not one of its own")
-            }
-            return feed
-        } ?? node
+        let feed =
+            try stored.map { text throws(StoreError) in
+                guard let feed = try? NodeID(text), feed.node == node else {
+                    throw .damagedEntry(path: path, origin: text, seq: 0, reason: "the feed this node writes is not one of its own")
+                }
+                return feed
+            } ?? node
         let head = registry.ledger.head(of: feed)
         if let head, let own = try decodedEntries(of: feed, in: head.seq...head.seq).first {
             clock.observe(own.clock, now: own.clock.wallMillis)
         }
-        return LoadedRegistry(registry: registry, author: FeedAuthor(node: feed, key: key, head: head, clock: clock),
-                              snapshotVector: snapshotVector, snapshotProblem: problem, joined: joined)
+        return LoadedRegistry(
+            registry: registry, author: FeedAuthor(node: feed, key: key, head: head, clock: clock),
+            snapshotVector: snapshotVector, snapshotProblem: problem, joined: joined)
     }
 
     // MARK: checkpoint states
@@ -522,7 +550,8 @@ public final class RegistryStore: Sendable {
     public func join(from state: [UInt8], checkpoint: ConvergenceTracker.Checkpoint, snapshot: RegistrySnapshot) throws(StoreError) {
         try write { db in
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM entry") == 0,
-                  try Int.fetchOne(db, sql: "SELECT count(*) FROM checkpoint_state WHERE kind = 'joined'") == 0 else {
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM checkpoint_state WHERE kind = 'joined'") == 0
+            else {
                 throw StoreError.writeFailed(path: path, reason: "the store holds entries already: it cannot start from a checkpoint")
             }
             try Self.putCheckpointState(state, kind: "joined", in: db)
@@ -550,16 +579,20 @@ public final class RegistryStore: Sendable {
     }
 
     private static func putCheckpointState(_ state: [UInt8], kind: String, in db: Database) throws {
-        try db.execute(sql: "INSERT INTO checkpoint_state(kind, state, checksum) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET state = excluded.state, checksum = excluded.checksum",
-                       arguments: [kind, Data(state), Data(SHA256.hash(state).bytes)])
+        try db.execute(
+            sql:
+                "INSERT INTO checkpoint_state(kind, state, checksum) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET state = excluded.state, checksum = excluded.checksum",
+            arguments: [kind, Data(state), Data(SHA256.hash(state).bytes)])
     }
 
     /// Why the snapshot was not used (the entries are replayed instead).
     private struct SnapshotFailure: Error { let reason: String }
 
     /// Every entry folded, page by page.
-    private func replay(policy: EntryPolicy, joined: CheckpointState?, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
-                        waitingLimits: FeedLedger.WaitingLimits) throws(StoreError) -> MineralRegistry {
+    private func replay(
+        policy: EntryPolicy, joined: CheckpointState?, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
+        waitingLimits: FeedLedger.WaitingLimits
+    ) throws(StoreError) -> MineralRegistry {
         var registry = MineralRegistry(policy: policy, waitingLimits: waitingLimits)
         if let joined {
             do { registry = try MineralRegistry(joining: joined, policy: policy, waitingLimits: waitingLimits) } catch {
@@ -568,9 +601,10 @@ public final class RegistryStore: Sendable {
         }
         try forEachEntry { entry in
             do throws(FeedLedger.AdoptionError) { try registry.replay(entry) } catch {
-                let (origin, seq): (NodeID, UInt64) = switch error {
-                case .notContiguous(let origin, let seq, _), .chainMismatch(let origin, let seq): (origin, seq)
-                }
+                let (origin, seq): (NodeID, UInt64) =
+                    switch error {
+                    case .notContiguous(let origin, let seq, _), .chainMismatch(let origin, let seq): (origin, seq)
+                    }
                 throw StoreError.damagedEntry(path: path, origin: origin.description, seq: Int64(seq), reason: error.description)
             }
         }
@@ -589,10 +623,13 @@ public final class RegistryStore: Sendable {
     }
 
     /// The registry from the snapshot and the entries after it; nil when there is no snapshot.
-    private func loadFromSnapshot(policy: EntryPolicy, joined: CheckpointState?, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
-                                  waitingLimits: FeedLedger.WaitingLimits) throws -> (MineralRegistry, covered: VersionVector)? {
+    private func loadFromSnapshot(
+        policy: EntryPolicy, joined: CheckpointState?, forks: [ForkEvidence], revokedSigners: Set<SignerID>,
+        waitingLimits: FeedLedger.WaitingLimits
+    ) throws -> (MineralRegistry, covered: VersionVector)? {
         guard let stored = try read({ db in try Row.fetchOne(db, sql: "SELECT ledger, views, checksum FROM snapshot WHERE slot = 1") }) else { return nil }
-        let ledger = [UInt8](stored["ledger"] as Data), views = [UInt8](stored["views"] as Data)
+        let ledger = [UInt8](stored["ledger"] as Data)
+        let views = [UInt8](stored["views"] as Data)
         guard SHA256Digest(bytes: stored["checksum"] as Data) == Self.checksum(ledger: ledger, views: views) else {
             throw SnapshotFailure(reason: "its checksum does not match its contents")
         }
@@ -602,7 +639,8 @@ public final class RegistryStore: Sendable {
             var ids: [NodeID: [EntryID]] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT origin, chunk, ids, checksum FROM feed_ids ORDER BY origin, chunk")
             while let row = try rows.next() {
-                let origin: String = row["origin"], chunk: Int64 = row["chunk"]
+                let origin: String = row["origin"]
+                let chunk: Int64 = row["chunk"]
                 guard let node = try? NodeID(origin) else { return (ids, "the entry ids of \(origin) name no node") }
                 let damage: String? = (row["ids"] as Data).withUnsafeBytes { blob in
                     guard blob.count % 32 == 0, SHA256Digest(bytes: row["checksum"] as Data) == SHA256.hash(blob) else {
@@ -611,9 +649,10 @@ public final class RegistryStore: Sendable {
                     guard ids[node, default: []].count == Int(chunk) * MineralRegistry.idChunkSize else {
                         return "the entry ids of \(origin) miss a chunk before \(chunk)"
                     }
-                    ids[node, default: []].append(contentsOf: stride(from: 0, to: blob.count, by: 32).map {
-                        SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: blob[$0..<($0 + 32)]).bindMemory(to: UInt8.self))!
-                    })
+                    ids[node, default: []].append(
+                        contentsOf: stride(from: 0, to: blob.count, by: 32).map {
+                            SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: blob[$0..<($0 + 32)]).bindMemory(to: UInt8.self))!
+                        })
                     return nil
                 }
                 if let damage { return (ids, damage) }
@@ -625,8 +664,9 @@ public final class RegistryStore: Sendable {
         let alerts = try entries(subjectsFrom: Entry.alertSubjectStart, below: Entry.alertSubjectEnd) + (joined?.alertEntries ?? [])
         var registry: MineralRegistry
         do {
-            registry = try MineralRegistry(snapshotLedger: ledger, ids: ids, views: views, alertEntries: alerts, policy: policy,
-                                           waitingLimits: waitingLimits)
+            registry = try MineralRegistry(
+                snapshotLedger: ledger, ids: ids, views: views, alertEntries: alerts, policy: policy,
+                waitingLimits: waitingLimits)
         } catch {
             throw SnapshotFailure(reason: error.description)
         }
@@ -671,18 +711,20 @@ public final class RegistryStore: Sendable {
         var wire = Mineralsync_V1_ViewStatements()
         wire.statements = checkpoint.statements.map(\.wire)
         let bytes = (try? wire.serializedBytes()) ?? Data()
-        try db.execute(sql: "INSERT INTO checkpoint(slot, statements) VALUES (1, ?) ON CONFLICT(slot) DO UPDATE SET statements = excluded.statements",
-                       arguments: [bytes])
+        try db.execute(
+            sql: "INSERT INTO checkpoint(slot, statements) VALUES (1, ?) ON CONFLICT(slot) DO UPDATE SET statements = excluded.statements",
+            arguments: [bytes])
     }
 
     /// The latest checkpoint kept; nil when there is none, or what is kept is not one (then it
     /// is as if there were none: the next checkpoint replaces it).
     public func loadCheckpoint() throws(StoreError) -> ConvergenceTracker.Checkpoint? {
         guard let bytes = try read({ db in try Data.fetchOne(db, sql: "SELECT statements FROM checkpoint WHERE slot = 1") }),
-              let wire = try? Mineralsync_V1_ViewStatements(serializedBytes: bytes),
-              let statements = try? wire.statements.map({ try SignedStatement(wire: $0) }),
-              let first = statements.first,
-              statements.allSatisfy({ $0.statement.vector == first.statement.vector && $0.statement.digest == first.statement.digest }) else {
+            let wire = try? Mineralsync_V1_ViewStatements(serializedBytes: bytes),
+            let statements = try? wire.statements.map({ try SignedStatement(wire: $0) }),
+            let first = statements.first,
+            statements.allSatisfy({ $0.statement.vector == first.statement.vector && $0.statement.digest == first.statement.digest })
+        else {
             return nil
         }
         return ConvergenceTracker.Checkpoint(vector: first.statement.vector, digest: first.statement.digest, statements: statements)
@@ -695,12 +737,17 @@ public final class RegistryStore: Sendable {
     }
 
     private static func put(_ snapshot: RegistrySnapshot, in db: Database) throws {
-        let chunk = try db.cachedStatement(sql: "INSERT INTO feed_ids(origin, chunk, ids, checksum) VALUES (?, ?, ?, ?) ON CONFLICT(origin, chunk) DO UPDATE SET ids = excluded.ids, checksum = excluded.checksum")
+        let chunk = try db.cachedStatement(
+            sql:
+                "INSERT INTO feed_ids(origin, chunk, ids, checksum) VALUES (?, ?, ?, ?) ON CONFLICT(origin, chunk) DO UPDATE SET ids = excluded.ids, checksum = excluded.checksum"
+        )
         for ids in snapshot.idChunks {
             let blob = ids.ids.flatMap(\.bytes)
             try chunk.execute(arguments: [ids.feed.description, ids.index, Data(blob), Data(SHA256.hash(blob).bytes)])
         }
-        try db.execute(sql: "INSERT INTO snapshot(slot, ledger, views, checksum) VALUES (1, ?, ?, ?) ON CONFLICT(slot) DO UPDATE SET ledger = excluded.ledger, views = excluded.views, checksum = excluded.checksum",
-                       arguments: [Data(snapshot.ledger), Data(snapshot.views), Data(Self.checksum(ledger: snapshot.ledger, views: snapshot.views).bytes)])
+        try db.execute(
+            sql:
+                "INSERT INTO snapshot(slot, ledger, views, checksum) VALUES (1, ?, ?, ?) ON CONFLICT(slot) DO UPDATE SET ledger = excluded.ledger, views = excluded.views, checksum = excluded.checksum",
+            arguments: [Data(snapshot.ledger), Data(snapshot.views), Data(Self.checksum(ledger: snapshot.ledger, views: snapshot.views).bytes)])
     }
 }

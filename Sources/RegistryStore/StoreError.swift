@@ -34,4 +34,3 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
-

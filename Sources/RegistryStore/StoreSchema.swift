@@ -11,9 +11,11 @@ enum StoreSchema {
     /// "MSYN"
     static let applicationID: Int32 = 0x4D53_594E
     /// The migrations, oldest first. Never change or remove one that has shipped: add another.
-    static let migrations = ["1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots",
-                             "4 checkpoint states", "5 event outbox for hooks",
-                             "6 subjects of reports read anew"]
+    static let migrations = [
+        "1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots",
+        "4 checkpoint states", "5 event outbox for hooks",
+        "6 subjects of reports read anew"
+    ]
     static var version: Int { migrations.count }
 
     static func migrator(node: NodeID) -> DatabaseMigrator {
@@ -32,38 +34,40 @@ enum StoreSchema {
             try db.execute(sql: "PRAGMA user_version = 3")
         }
         migrator.registerMigration(migrations[3]) { db in
-            try db.execute(sql: """
-                CREATE TABLE checkpoint_state (
-                    kind     TEXT NOT NULL PRIMARY KEY CHECK (kind IN ('served', 'joined')),
-                    state    BLOB NOT NULL,  -- a CheckpointState (views.proto)
-                    checksum BLOB NOT NULL   -- SHA-256(state)
-                ) WITHOUT ROWID;
-                PRAGMA user_version = 4;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE checkpoint_state (
+                        kind     TEXT NOT NULL PRIMARY KEY CHECK (kind IN ('served', 'joined')),
+                        state    BLOB NOT NULL,  -- a CheckpointState (views.proto)
+                        checksum BLOB NOT NULL   -- SHA-256(state)
+                    ) WITHOUT ROWID;
+                    PRAGMA user_version = 4;
+                    """)
         }
         migrator.registerMigration(migrations[4]) { db in
-            try db.execute(sql: """
-                -- What hooks are to be told, written in the transaction that commits its entry (an
-                -- outbox): none is lost to a crash. Kept until every hook has delivered it.
-                CREATE TABLE event_outbox (
-                    number       INTEGER PRIMARY KEY AUTOINCREMENT,
-                    kind         TEXT    NOT NULL,  -- RegistryEventKind, e.g. "alert-raised"
-                    entry        BLOB    NOT NULL,  -- the entry's id
-                    origin       TEXT    NOT NULL,
-                    seq          INTEGER NOT NULL,
-                    written_at   INTEGER NOT NULL,  -- the entry's clock, wall milliseconds
-                    committed_at INTEGER NOT NULL,  -- this node's clock at the commit
-                    subject      TEXT    NOT NULL,  -- "alert/<id hex>" or "level/EU/gallium"
-                    mineral      TEXT    NOT NULL,
-                    severity     INTEGER            -- alerts only
-                );
-                -- How far each hook has delivered (an event number).
-                CREATE TABLE hook_cursor (
-                    hook      TEXT    NOT NULL PRIMARY KEY,
-                    delivered INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                PRAGMA user_version = 5;
-                """)
+            try db.execute(
+                sql: """
+                    -- What hooks are to be told, written in the transaction that commits its entry (an
+                    -- outbox): none is lost to a crash. Kept until every hook has delivered it.
+                    CREATE TABLE event_outbox (
+                        number       INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind         TEXT    NOT NULL,  -- RegistryEventKind, e.g. "alert-raised"
+                        entry        BLOB    NOT NULL,  -- the entry's id
+                        origin       TEXT    NOT NULL,
+                        seq          INTEGER NOT NULL,
+                        written_at   INTEGER NOT NULL,  -- the entry's clock, wall milliseconds
+                        committed_at INTEGER NOT NULL,  -- this node's clock at the commit
+                        subject      TEXT    NOT NULL,  -- "alert/<id hex>" or "level/EU/gallium"
+                        mineral      TEXT    NOT NULL,
+                        severity     INTEGER            -- alerts only
+                    );
+                    -- How far each hook has delivered (an event number).
+                    CREATE TABLE hook_cursor (
+                        hook      TEXT    NOT NULL PRIMARY KEY,
+                        delivered INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    PRAGMA user_version = 5;
+                    """)
         }
         migrator.registerMigration(migrations[5]) { db in
             try subjectsReadAnew(db)
@@ -84,30 +88,31 @@ enum StoreSchema {
 
     /// The first release's layout (one certificate chain per origin).
     private static func createFirstRelease(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE entry (
-                origin    TEXT    NOT NULL,   -- "EU/brussels-1"
-                seq       INTEGER NOT NULL,
-                id        BLOB    NOT NULL,   -- SHA-256 of body, checked on load
-                body      BLOB    NOT NULL,   -- exactly as signed
-                signature BLOB    NOT NULL,
-                PRIMARY KEY (origin, seq)
-            ) WITHOUT ROWID;
-            CREATE TABLE fork_evidence (
-                origin    TEXT    NOT NULL PRIMARY KEY,
-                seq       INTEGER NOT NULL,
-                kind      TEXT    NOT NULL,
-                held      BLOB    NOT NULL,
-                body      BLOB    NOT NULL,
-                signature BLOB    NOT NULL
-            );
-            CREATE TABLE origin_certificate (origin TEXT NOT NULL PRIMARY KEY, chain BLOB NOT NULL);
-            CREATE TABLE node_state (
-                key   TEXT NOT NULL PRIMARY KEY,
-                value TEXT NOT NULL
-            );
-            PRAGMA application_id = \(applicationID);
-            """)
+        try db.execute(
+            sql: """
+                CREATE TABLE entry (
+                    origin    TEXT    NOT NULL,   -- "EU/brussels-1"
+                    seq       INTEGER NOT NULL,
+                    id        BLOB    NOT NULL,   -- SHA-256 of body, checked on load
+                    body      BLOB    NOT NULL,   -- exactly as signed
+                    signature BLOB    NOT NULL,
+                    PRIMARY KEY (origin, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE fork_evidence (
+                    origin    TEXT    NOT NULL PRIMARY KEY,
+                    seq       INTEGER NOT NULL,
+                    kind      TEXT    NOT NULL,
+                    held      BLOB    NOT NULL,
+                    body      BLOB    NOT NULL,
+                    signature BLOB    NOT NULL
+                );
+                CREATE TABLE origin_certificate (origin TEXT NOT NULL PRIMARY KEY, chain BLOB NOT NULL);
+                CREATE TABLE node_state (
+                    key   TEXT NOT NULL PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                PRAGMA application_id = \(applicationID);
+                """)
     }
 
     /// Every certificate chain that signed entries of an origin (key history), in the order
@@ -139,8 +144,9 @@ enum StoreSchema {
         for row in rows {
             let blob = [UInt8](row["chain"] as Data)
             guard let leaf = CertificateChainBlob.decode(blob).first else { continue }
-            try db.execute(sql: "INSERT INTO origin_certificate(origin, fingerprint, chain) VALUES (?, ?, ?)",
-                           arguments: [row["origin"] as String, Data(SHA256.hash(leaf).bytes), Data(blob)])
+            try db.execute(
+                sql: "INSERT INTO origin_certificate(origin, fingerprint, chain) VALUES (?, ?, ?)",
+                arguments: [row["origin"] as String, Data(SHA256.hash(leaf).bytes), Data(blob)])
         }
         try db.execute(sql: revocationListTable)
     }
@@ -179,31 +185,32 @@ extension StoreSchema {
             guard let entry = try? EntryCodec.decode(SignedEntry(body: body, signature: [])), let subject = entry.subject else { continue }
             try update.execute(arguments: [subject, row["origin"] as String, row["seq"] as Int64])
         }
-        try db.execute(sql: """
-            CREATE INDEX entry_subject ON entry(subject) WHERE \(indexedSubject);
-            CREATE TABLE feed_head (
-                origin TEXT    NOT NULL PRIMARY KEY,
-                seq    INTEGER NOT NULL            -- the highest seq held of the feed
-            ) WITHOUT ROWID;
-            INSERT INTO feed_head(origin, seq) SELECT origin, max(seq) FROM entry GROUP BY origin;
-            CREATE TABLE snapshot (
-                slot     INTEGER NOT NULL PRIMARY KEY CHECK (slot = 1),  -- only the latest is kept
-                ledger   BLOB    NOT NULL,  -- FeedLedger.snapshotState()
-                views    BLOB    NOT NULL,  -- a ViewsSnapshot (Proto/mineralsync/v1/views.proto)
-                checksum BLOB    NOT NULL   -- SHA-256(u64be(len ledger) || ledger || views)
-            );
-            CREATE TABLE checkpoint (
-                slot       INTEGER NOT NULL PRIMARY KEY CHECK (slot = 1),  -- the latest only
-                statements BLOB    NOT NULL   -- a ViewStatements (sync.proto): one per participant, same vector and digest
-            );
-            CREATE TABLE feed_ids (
-                origin   TEXT    NOT NULL,
-                chunk    INTEGER NOT NULL,  -- ids of seq chunk * 4096 + 1 on
-                ids      BLOB    NOT NULL,  -- 32 bytes each, at most 4096
-                checksum BLOB    NOT NULL,  -- SHA-256(ids)
-                PRIMARY KEY (origin, chunk)
-            ) WITHOUT ROWID;
-            """)
+        try db.execute(
+            sql: """
+                CREATE INDEX entry_subject ON entry(subject) WHERE \(indexedSubject);
+                CREATE TABLE feed_head (
+                    origin TEXT    NOT NULL PRIMARY KEY,
+                    seq    INTEGER NOT NULL            -- the highest seq held of the feed
+                ) WITHOUT ROWID;
+                INSERT INTO feed_head(origin, seq) SELECT origin, max(seq) FROM entry GROUP BY origin;
+                CREATE TABLE snapshot (
+                    slot     INTEGER NOT NULL PRIMARY KEY CHECK (slot = 1),  -- only the latest is kept
+                    ledger   BLOB    NOT NULL,  -- FeedLedger.snapshotState()
+                    views    BLOB    NOT NULL,  -- a ViewsSnapshot (Proto/mineralsync/v1/views.proto)
+                    checksum BLOB    NOT NULL   -- SHA-256(u64be(len ledger) || ledger || views)
+                );
+                CREATE TABLE checkpoint (
+                    slot       INTEGER NOT NULL PRIMARY KEY CHECK (slot = 1),  -- the latest only
+                    statements BLOB    NOT NULL   -- a ViewStatements (sync.proto): one per participant, same vector and digest
+                );
+                CREATE TABLE feed_ids (
+                    origin   TEXT    NOT NULL,
+                    chunk    INTEGER NOT NULL,  -- ids of seq chunk * 4096 + 1 on
+                    ids      BLOB    NOT NULL,  -- 32 bytes each, at most 4096
+                    checksum BLOB    NOT NULL,  -- SHA-256(ids)
+                    PRIMARY KEY (origin, chunk)
+                ) WITHOUT ROWID;
+                """)
     }
 }
 

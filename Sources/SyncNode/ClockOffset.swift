@@ -15,7 +15,8 @@ public enum ClockOffset {
             return "\(sign)\(seconds / 60)m \(seconds % 60 < 10 ? "0" : "")\(seconds % 60)s"
         default:
             let minutes = (magnitude + 30_000) / 60_000
-            let days = minutes / 1_440, hours = minutes % 1_440 / 60
+            let days = minutes / 1_440
+            let hours = minutes % 1_440 / 60
             return days > 0 ? "\(sign)\(days)d \(hours)h \(minutes % 60)m" : "\(sign)\(hours)h \(minutes % 60)m"
         }
     }

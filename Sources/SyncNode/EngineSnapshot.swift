@@ -53,11 +53,13 @@ public struct EngineSnapshot: Sendable {
     /// the latest checkpoint (convergence proofs).
     public let convergence: ConvergenceReport
 
-    init(vector: VersionVector, headIDs: [NodeID: EntryID], views: PublishedViews, chains: [NodeID: [[[UInt8]]]], trustStore: TrustStore,
-         shownUpTo: [NodeID: UInt64], cuts: [NodeID: FeedCut], cutEntries: [(by: NodeID, seq: UInt64, cut: FeedCut)], forks: [ForkEvidence],
-         revokedOrigins: Set<NodeID>, feedsAtQuota: Set<NodeID>, feedQuota: Int?, datedAhead: [NodeID: (millis: Int64, seen: Date)],
-         ownFeedWritable: Bool, writingFeed: NodeID, currentSigner: SignerID?, ownKeyHistory: [SignerKey], generation: UInt64,
-         convergence: ConvergenceReport) {
+    init(
+        vector: VersionVector, headIDs: [NodeID: EntryID], views: PublishedViews, chains: [NodeID: [[[UInt8]]]], trustStore: TrustStore,
+        shownUpTo: [NodeID: UInt64], cuts: [NodeID: FeedCut], cutEntries: [(by: NodeID, seq: UInt64, cut: FeedCut)], forks: [ForkEvidence],
+        revokedOrigins: Set<NodeID>, feedsAtQuota: Set<NodeID>, feedQuota: Int?, datedAhead: [NodeID: (millis: Int64, seen: Date)],
+        ownFeedWritable: Bool, writingFeed: NodeID, currentSigner: SignerID?, ownKeyHistory: [SignerKey], generation: UInt64,
+        convergence: ConvergenceReport
+    ) {
         self.vector = vector
         self.headIDs = headIDs
         published = views

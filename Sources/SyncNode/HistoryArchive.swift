@@ -47,11 +47,14 @@ public enum HistoryArchive {
     /// Writes the archive to `path` (a new file, mode 0600, moved into place when complete):
     /// the header, then `entries` calls `emit` with batches of signed entries, feed by feed in
     /// seq order, every entry 1...V[feed] of every feed of the checkpoint's vector V.
-    public static func write(to path: String, checkpoint: ConvergenceTracker.Checkpoint, chains: [NodeID: [[[UInt8]]]],
-                             entries: (_ emit: ([SignedEntry]) throws -> Void) throws -> Void) throws -> Summary {
+    public static func write(
+        to path: String, checkpoint: ConvergenceTracker.Checkpoint, chains: [NodeID: [[[UInt8]]]],
+        entries: (_ emit: ([SignedEntry]) throws -> Void) throws -> Void
+    ) throws -> Summary {
         let temporary = path + ".partial"
         guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let file = FileHandle(forWritingAtPath: temporary) else {
+            let file = FileHandle(forWritingAtPath: temporary)
+        else {
             throw Problem.unreadable("cannot create \(temporary)")
         }
         var written = 0
@@ -97,8 +100,9 @@ public enum HistoryArchive {
         }
         try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
-        return Summary(entries: checkpoint.vector.total, bytes: written, vector: checkpoint.vector, digest: checkpoint.digest,
-                       signedBy: checkpoint.statements.map(\.statement.node))
+        return Summary(
+            entries: checkpoint.vector.total, bytes: written, vector: checkpoint.vector, digest: checkpoint.digest,
+            signedBy: checkpoint.statements.map(\.statement.node))
     }
 
     /// Checks the archive at `path` against `trustStore`'s anchors: a statement of every

@@ -79,12 +79,14 @@ struct OriginTrust {
                     revokedSigners.insert(key.id)
                     if !revokedBefore.contains(key.id) {
                         changed.insert(origin)
-                        logger.warning("a held certificate of an origin is revoked: what it signs is shown only up to a later entry of a certificate in force, or a cut",
-                                       metadata: ["origin": "\(origin)", "certificate": "\(key.id.hex.prefix(16))"])
+                        logger.warning(
+                            "a held certificate of an origin is revoked: what it signs is shown only up to a later entry of a certificate in force, or a cut",
+                            metadata: ["origin": "\(origin)", "certificate": "\(key.id.hex.prefix(16))"])
                     }
                 } catch {
-                    logger.warning("a held certificate of an origin is no longer trusted: the entries it signs are refused from now on",
-                                   metadata: ["origin": "\(origin)", "reason": "\(error)"])
+                    logger.warning(
+                        "a held certificate of an origin is no longer trusted: the entries it signs are refused from now on",
+                        metadata: ["origin": "\(origin)", "reason": "\(error)"])
                 }
             }
         }
@@ -141,7 +143,8 @@ struct OriginTrust {
     static func signerKey(of chain: [Certificate]) throws -> SignerKey {
         guard let leaf = chain.first else { throw TrustStoreError.noCertificate }
         let millis = { (date: Date) in UInt64(max(0, date.timeIntervalSince1970 * 1000)) }
-        let from = chain.map { millis($0.notBefore) }.max()!, until = chain.map { millis($0.notAfter) }.min()!
+        let from = chain.map { millis($0.notBefore) }.max()!
+        let until = chain.map { millis($0.notAfter) }.min()!
         guard from <= until else { throw TrustStoreError.chainRejected(code: 0, reason: "the certificates of the chain are never valid at the same time") }
         return SignerKey(id: leaf.fingerprint, key: try leaf.publicKey, validFrom: from, validUntil: until)
     }
@@ -180,7 +183,10 @@ struct OriginTrust {
         var outcomes: [(der: [UInt8], outcome: RevocationOutcome)] = []
         for der in crls {
             if consideredRevocations.count >= Self.memory { consideredRevocations.removeAll() }
-            guard consideredRevocations.insert(SHA256.hash(der)).inserted else { outcomes.append((der, .known)); continue }
+            guard consideredRevocations.insert(SHA256.hash(der)).inserted else {
+                outcomes.append((der, .known))
+                continue
+            }
             do {
                 let crl = try CertificateRevocationList(der: der)
                 trustStore = try trustStore.replacing(with: crl)

@@ -54,10 +54,12 @@ public struct PeerHealth: Sendable, Hashable {
         let offsets = health.compactMap(\.clockOffsetMillis)
         // One peer alone cannot say which of two clocks is wrong.
         guard offsets.count >= 2 else { return nil }
-        let ahead = offsets.filter { $0 > threshold }, behind = offsets.filter { $0 < -threshold }
+        let ahead = offsets.filter { $0 > threshold }
+        let behind = offsets.filter { $0 < -threshold }
         for (side, group) in [("behind", ahead), ("ahead of", behind)] where group.count * 2 > offsets.count {
             let median = group.sorted()[group.count / 2]
-            return "this node's clock is about \(ClockOffset.text(abs(median)).dropFirst()) \(side) \(group.count) of the \(offsets.count) peers measured: check its time source (NTP)"
+            return
+                "this node's clock is about \(ClockOffset.text(abs(median)).dropFirst()) \(side) \(group.count) of the \(offsets.count) peers measured: check its time source (NTP)"
         }
         return nil
     }

@@ -134,25 +134,44 @@ final class PeerSessionHandler: ChannelInboundHandler {
         session = SyncSession(local: engine.node, peer: peer)
         session!.maximumCheckpointBytes = UInt64(settings.maximumCheckpointBytes)
         let expiry = identity.peer.leaf.notAfter
-        manager.update(peer) { $0.address = self.remoteAddress; $0.lastError = nil; $0.certificateExpiry = expiry }
+        manager.update(peer) {
+            $0.address = self.remoteAddress
+            $0.lastError = nil
+            $0.certificateExpiry = expiry
+        }
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         let link = SyncEngine.SessionLink(peer: peer, id: linkID) { entries in
-            loop.execute { let (handler, context) = bound.value; handler.offer(entries, context) }
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.offer(entries, context)
+            }
         } held: { entries in
             loop.execute { bound.value.0.session?.peerSent(entries) }
         } certificatesChanged: { origins in
             loop.execute { bound.value.0.session?.certificatesChanged(origins) }
         } revocations: { crls in
-            loop.execute { let (handler, context) = bound.value; handler.write(.revocations(crls), context) }
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.write(.revocations(crls), context)
+            }
         } statements: { statements in
-            loop.execute { let (handler, context) = bound.value; handler.send(statements, context) }
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.send(statements, context)
+            }
         } checkpoint: { signal in
-            loop.execute { let (handler, context) = bound.value; handler.checkpoint(signal, context) }
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.checkpoint(signal, context)
+            }
         }
         let engine = self.engine
         let verified = identity.peer
-        onEngine { await engine.learnPeer(verified, chain: verified.chain); await engine.attach(link) }
+        onEngine {
+            await engine.learnPeer(verified, chain: verified.chain)
+            await engine.attach(link)
+        }
         let (vector, headIDs) = engine.vectorAndHeadIDs
         perform(session!.start(localVector: vector, headIDs: headIDs, features: engine.sessionFeatures), context)
         antiEntropy = context.eventLoop.scheduleRepeatedTask(
@@ -236,7 +255,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
         if let line = rejectionLog.flush(now: Date(), force: true) { log(line) }
         if let peer {
             manager.release(peer, channel: context.channel)
-            let engine = self.engine, id = linkID
+            let engine = self.engine
+            let id = linkID
             onEngine { await engine.detach(id) }
         }
         context.fireChannelInactive()
@@ -275,7 +295,10 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 let bound = NIOLoopBound((self, context), eventLoop: loop)
                 onEngine {
                     let held = await engine.statementsToShare
-                    loop.execute { let (handler, context) = bound.value; handler.send(held, context) }
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.send(held, context)
+                    }
                 }
             case .takeRevocations(let crls):
                 guard let peer else { break }
@@ -304,8 +327,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
                     guard !divergent.isEmpty else { return }
                     loop.execute {
                         let (handler, context) = bound.value
-                        handler.logger.critical("peer holds a different entry at the same position: fork; sending ours as evidence",
-                                                metadata: ["feeds": "\(divergent.map { "\($0.feed)#\($0.seq)" })"])
+                        handler.logger.critical(
+                            "peer holds a different entry at the same position: fork; sending ours as evidence",
+                            metadata: ["feeds": "\(divergent.map { "\($0.feed)#\($0.seq)" })"])
                         for (feed, seq) in divergent { handler.streamQueue.add(feed, seq...seq) }
                         handler.pumpStream(context)
                     }
@@ -450,7 +474,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
     /// up to 64 KiB would otherwise make a 500-entry batch larger than a peer's frame limit).
     private func pumpStream(_ context: ChannelHandlerContext) {
         guard !readingStore, context.channel.isWritable, pendingBytes < settings.maximumPendingBytes,
-              let (origin, range) = streamQueue.first else { return }
+            let (origin, range) = streamQueue.first
+        else { return }
         // Entries before a feed's checkpoint were never held here (joined from it): skipped.
         let first = engine.firstHeld(of: origin)
         if range.lowerBound < first {
@@ -475,7 +500,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
     /// the queue, and then what it asks for is read again.
     private func stream(_ batch: [SignedEntry], read origin: NodeID, _ range: ClosedRange<UInt64>, _ context: ChannelHandlerContext) {
         guard let (first, queued) = streamQueue.first, first == origin, queued.lowerBound == range.lowerBound,
-              queued.upperBound >= range.upperBound else { return }
+            queued.upperBound >= range.upperBound
+        else { return }
         guard !batch.isEmpty else { return streamQueue.consume(origin, through: range.upperBound) }
         streamQueue.consume(origin, through: range.lowerBound + UInt64(batch.count) - 1)
         write(.entries(batch), context)
@@ -493,7 +519,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
         switch message {
         case .entries(let entries):
             var frames: [SyncMessage] = []
-            var frame: [SignedEntry] = [], bytes = 0
+            var frame: [SignedEntry] = []
+            var bytes = 0
             for entry in entries {
                 let size = entry.byteCount + 8
                 if !frame.isEmpty, bytes + size > maximumFrameBytes || frame.count == maximumEntriesPerFrame {
@@ -525,7 +552,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
         if let line = rejectionLog.flush(now: Date(), force: false) { log(line) }
         guard var session else { return }
         let idle = NIODeadline.now() - lastReceived > settings.idleTimeout
-        let actions = idle
+        let actions =
+            idle
             ? session.close(.idle, detail: "nothing received for \(settings.idleTimeout)")
             : session.antiEntropyTick(localVector: engine.vector)
         self.session = session
@@ -556,8 +584,11 @@ final class PeerSessionHandler: ChannelInboundHandler {
         if let warning = manager.clockWarningChanged(threshold: settings.maximumClockSkewMillis) { logger.warning("\(warning)") }
         if abs(offset) > settings.maximumClockSkewMillis, !skewLogged {
             skewLogged = true
-            logger.warning("peer's clock differs from this node's", metadata: [
-                "peer": "\(peer)", "offset": "\(ClockOffset.text(offset))", "round-trip-ms": "\(roundTrip)"])
+            logger.warning(
+                "peer's clock differs from this node's",
+                metadata: [
+                    "peer": "\(peer)", "offset": "\(ClockOffset.text(offset))", "round-trip-ms": "\(roundTrip)"
+                ])
         }
     }
 
@@ -643,7 +674,12 @@ final class PeerSessionHandler: ChannelInboundHandler {
 /// Unique ids for session links.
 final class LinkIDCounter: Sendable {
     private let value = NIOLockedValueBox<UInt64>(0)
-    func next() -> UInt64 { value.withLockedValue { $0 += 1; return $0 } }
+    func next() -> UInt64 {
+        value.withLockedValue {
+            $0 += 1
+            return $0
+        }
+    }
 }
 
 /// Asks a session for an anti-entropy round now (`mineralctl sync`).

@@ -148,11 +148,12 @@ extension SyncEngine {
         public func check(_ bytes: [UInt8]) -> Result<CheckpointState, CheckpointState.Problem> {
             let (keys, revoked) = (keys, revoked)
             return Result { () throws(CheckpointState.Problem) in
-                try CheckpointState(decoding: bytes, policy: policy, quorum: quorum, statementSigned: { keys.verifies($0, revoked: revoked) },
-                                    entrySigned: { entry in
-                    guard case .keys(let candidates) = keys.lookup(entry) else { return false }
-                    return candidates.contains { entry.signed.isSigned(by: $0) }
-                })
+                try CheckpointState(
+                    decoding: bytes, policy: policy, quorum: quorum, statementSigned: { keys.verifies($0, revoked: revoked) },
+                    entrySigned: { entry in
+                        guard case .keys(let candidates) = keys.lookup(entry) else { return false }
+                        return candidates.contains { entry.signed.isSigned(by: $0) }
+                    })
             }
         }
     }
@@ -172,8 +173,10 @@ extension SyncEngine {
     /// The checkpoint state a peer sent, whole, and what its check found (`CheckpointCheck`).
     /// Returns nil when it was taken (or was not asked for any more), else what is wrong with it:
     /// the session closes with that reason.
-    public func checkpointArrived(_ bytes: [UInt8], checked: Result<CheckpointState, CheckpointState.Problem>,
-                                  started: ContinuousClock.Instant = .now, from peer: NodeID, link id: UInt64) -> String? {
+    public func checkpointArrived(
+        _ bytes: [UInt8], checked: Result<CheckpointState, CheckpointState.Problem>,
+        started: ContinuousClock.Instant = .now, from peer: NodeID, link id: UInt64
+    ) -> String? {
         guard !closed, case .waiting(let asked, var tried) = joinState, asked == id else { return nil }
         tried.insert(peer)
         joinState = .waiting(asked: nil, tried: tried)
@@ -224,10 +227,13 @@ extension SyncEngine {
         joinState = .off
         awaitingCheckpoint.withLockedValue { $0 = false }
         metrics.held.record(Int64(registry.vector.total))
-        logger.notice("joined from a checkpoint: syncing the entries after it", metadata: [
-            "peer": "\(peer)", "entries": "\(state.checkpoint.vector.total)", "digest": "\(state.checkpoint.digest.hex)",
-            "signed-by": "\(state.checkpoint.statements.map(\.statement.node.description).joined(separator: ","))",
-            "took": "\(ContinuousClock.now - started)"])
+        logger.notice(
+            "joined from a checkpoint: syncing the entries after it",
+            metadata: [
+                "peer": "\(peer)", "entries": "\(state.checkpoint.vector.total)", "digest": "\(state.checkpoint.digest.hex)",
+                "signed-by": "\(state.checkpoint.statements.map(\.statement.node.description).joined(separator: ","))",
+                "took": "\(ContinuousClock.now - started)"
+            ])
         publish()
         resumeHoldingWaiters()
         for link in links.values { link.checkpoint(.settled) }
@@ -291,7 +297,8 @@ extension SyncEngine {
 
         public var description: String {
             switch self {
-            case .noCheckpoint: "no checkpoint yet: the archive holds the history below the latest checkpoint (a node of every participant of the quorum must sign the same views)"
+            case .noCheckpoint:
+                "no checkpoint yet: the archive holds the history below the latest checkpoint (a node of every participant of the quorum must sign the same views)"
             case .joined: "this node joined from a checkpoint: it holds no history before it, so it cannot archive it (a node that holds every entry can)"
             case .failed(let reason): reason
             }
@@ -341,7 +348,9 @@ extension SyncEngine {
             throw .failed("\(archive): \(error)")
         }
         guard summary.vector == checkpoint.vector, summary.digest == checkpoint.digest else {
-            throw .failed("\(archive) holds the history below a checkpoint of \(summary.vector.total) entries, not the latest (\(checkpoint.vector.total)): export it again")
+            throw .failed(
+                "\(archive) holds the history below a checkpoint of \(summary.vector.total) entries, not the latest (\(checkpoint.vector.total)): export it again"
+            )
         }
         return try await dropHistory(below: checkpoint)
     }
@@ -351,10 +360,12 @@ extension SyncEngine {
     private func dropHistory(below checkpoint: ConvergenceTracker.Checkpoint) async throws(ArchiveRefusal) -> (dropped: Int, checkpoint: UInt64) {
         guard convergence.checkpoint == checkpoint else { throw .failed("a newer checkpoint formed meanwhile: export it again") }
         // The state this node serves for that checkpoint is what it starts from afterwards.
-        let check = CheckpointCheck(keys: trust.keys, revoked: trust.revokedSigners, policy: registry.policy,
-                                    quorum: Set(checkpoint.statements.map(\.statement.node.participant)))
+        let check = CheckpointCheck(
+            keys: trust.keys, revoked: trust.revokedSigners, policy: registry.policy,
+            quorum: Set(checkpoint.statements.map(\.statement.node.participant)))
         guard let served = await store.servedCheckpointState(), case .success(let start) = check.check(served),
-              start.checkpoint.vector == checkpoint.vector, start.checkpoint.digest == checkpoint.digest else {
+            start.checkpoint.vector == checkpoint.vector, start.checkpoint.digest == checkpoint.digest
+        else {
             throw .failed("this node does not serve the state of its latest checkpoint yet (it is built when the checkpoint forms): try again shortly")
         }
         let digest = registry.views.digest
@@ -364,8 +375,9 @@ extension SyncEngine {
             throw .failed("the history was dropped, but the registry could not be read back: \(error) (restart the node)")
         }
         if registry.views.digest != digest {
-            logger.critical("the views after dropping the archived history differ from those before: restart the node",
-                            metadata: ["before": "\(digest.hex)", "after": "\(registry.views.digest.hex)"])
+            logger.critical(
+                "the views after dropping the archived history differ from those before: restart the node",
+                metadata: ["before": "\(digest.hex)", "after": "\(registry.views.digest.hex)"])
         }
         logger.notice("archived history dropped from the store", metadata: ["entries": "\(dropped)", "checkpoint": "\(checkpoint.vector.total)"])
         saveSnapshotNow()

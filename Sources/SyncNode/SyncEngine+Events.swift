@@ -53,8 +53,9 @@ extension SyncEngine {
             outboxDropsLogged = (last.at, total)
             return
         }
-        logger.critical("the hooks' outbox is full: its oldest undelivered events were dropped (a hook has failed for long, or a partner floods)",
-                        metadata: ["dropped": "\(total)", "limit": "\(outboxLimit)"])
+        logger.critical(
+            "the hooks' outbox is full: its oldest undelivered events were dropped (a hook has failed for long, or a partner floods)",
+            metadata: ["dropped": "\(total)", "limit": "\(outboxLimit)"])
         outboxDropsLogged = (now, 0)
     }
 }

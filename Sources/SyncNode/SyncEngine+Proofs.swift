@@ -69,8 +69,9 @@ extension SyncEngine {
         }
         if refused > 0 {
             metrics.statementsRefused.increment(by: Int64(refused))
-            logger.warning("view statements refused: not signed by a certificate of the node they name, or by a revoked one",
-                           metadata: ["peer": "\(peer)", "count": "\(refused)"])
+            logger.warning(
+                "view statements refused: not signed by a certificate of the node they name, or by a revoked one",
+                metadata: ["peer": "\(peer)", "count": "\(refused)"])
         }
         guard !fresh.isEmpty else { return }
         checkpointChanged()
@@ -105,17 +106,24 @@ extension SyncEngine {
             convergenceReport.agreements[agreement.node.participant] = agreement
             convergenceReport.divergences[agreement.node] = nil
             if before?.vector != agreement.vector {
-                logger.info("views agree", metadata: ["node": "\(agreement.node)", "entries": "\(agreement.vector.total)",
-                                                      "digest": "\(agreement.digest.hex)"])
+                logger.info(
+                    "views agree",
+                    metadata: [
+                        "node": "\(agreement.node)", "entries": "\(agreement.vector.total)",
+                        "digest": "\(agreement.digest.hex)"
+                    ])
             }
         case .diverged(let divergence):
             // Once per node and vector: a node repeating its statement repeats no log line.
             guard convergenceReport.divergences[divergence.node] != divergence else { return }
             convergenceReport.divergences[divergence.node] = divergence
             metrics.divergences.increment()
-            logger.critical("security event: views differ at the same vector (a bug, or tampering)", metadata: [
-                "node": "\(divergence.node)", "entries": "\(divergence.vector.total)",
-                "their-digest": "\(divergence.theirs.hex)", "our-digest": "\(divergence.ours.hex)"])
+            logger.critical(
+                "security event: views differ at the same vector (a bug, or tampering)",
+                metadata: [
+                    "node": "\(divergence.node)", "entries": "\(divergence.vector.total)",
+                    "their-digest": "\(divergence.theirs.hex)", "our-digest": "\(divergence.ours.hex)"
+                ])
         }
     }
 
@@ -126,11 +134,16 @@ extension SyncEngine {
         do { try store.saveCheckpoint(checkpoint) } catch {
             logger.error("the checkpoint could not be saved", metadata: ["reason": "\(error)"])
         }
-        let views = registry.views.folded == checkpoint.vector ? registry.views
+        let views =
+            registry.views.folded == checkpoint.vector
+            ? registry.views
             : signedViews.flatMap { $0.vector == checkpoint.vector ? $0.views : nil }
         if let views { buildServedState(checkpoint, views: views) }
-        logger.notice("checkpoint at \(checkpoint.vector.total) entries: a node of every participant signed the same views", metadata: [
-            "digest": "\(checkpoint.digest.hex)",
-            "signed-by": "\(checkpoint.statements.map(\.statement.node.description).joined(separator: ","))"])
+        logger.notice(
+            "checkpoint at \(checkpoint.vector.total) entries: a node of every participant signed the same views",
+            metadata: [
+                "digest": "\(checkpoint.digest.hex)",
+                "signed-by": "\(checkpoint.statements.map(\.statement.node.description).joined(separator: ","))"
+            ])
     }
 }

@@ -58,11 +58,13 @@ public actor SyncEngine {
         /// node no longer waits for one (it sends its vector).
         public let checkpoint: @Sendable (CheckpointSignal) -> Void
 
-        public init(peer: NodeID, id: UInt64, offer: @escaping @Sendable ([Entry]) -> Void, held: @escaping @Sendable ([Entry]) -> Void,
-                    certificatesChanged: @escaping @Sendable ([NodeID]) -> Void = { _ in },
-                    revocations: @escaping @Sendable ([[UInt8]]) -> Void = { _ in },
-                    statements: @escaping @Sendable ([SignedStatement]) -> Void = { _ in },
-                    checkpoint: @escaping @Sendable (CheckpointSignal) -> Void = { _ in }) {
+        public init(
+            peer: NodeID, id: UInt64, offer: @escaping @Sendable ([Entry]) -> Void, held: @escaping @Sendable ([Entry]) -> Void,
+            certificatesChanged: @escaping @Sendable ([NodeID]) -> Void = { _ in },
+            revocations: @escaping @Sendable ([[UInt8]]) -> Void = { _ in },
+            statements: @escaping @Sendable ([SignedStatement]) -> Void = { _ in },
+            checkpoint: @escaping @Sendable (CheckpointSignal) -> Void = { _ in }
+        ) {
             self.peer = peer
             self.id = id
             self.offer = offer
@@ -132,13 +134,15 @@ public actor SyncEngine {
     var outboxDropsLogged: (at: ContinuousClock.Instant, dropped: Int)?
     nonisolated let clock: @Sendable () -> UInt64
 
-    public init(store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
-                policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
-                claimProofTimeout: Duration = .seconds(3), maximumClockSkewMillis: Int64 = 60_000,
-                snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, joinFromCheckpoint: Bool = false, checkpointWait: Duration = .seconds(120),
-                mayDropArchivedHistory: Bool = false,
-                proofQuorum: Set<ParticipantID>? = nil, logger: Logger,
-                clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }) throws(StoreError) {
+    public init(
+        store: RegistryStore, key: PrivateKey, certificateChain: [Certificate], trustStore: TrustStore,
+        policy: EntryPolicy = EntryPolicy(), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
+        claimProofTimeout: Duration = .seconds(3), maximumClockSkewMillis: Int64 = 60_000,
+        snapshotInterval: Int = SyncEngine.defaultSnapshotInterval, joinFromCheckpoint: Bool = false, checkpointWait: Duration = .seconds(120),
+        mayDropArchivedHistory: Bool = false,
+        proofQuorum: Set<ParticipantID>? = nil, logger: Logger,
+        clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+    ) throws(StoreError) {
         node = store.node
         self.store = store
         self.claimProofTimeout = claimProofTimeout
@@ -166,11 +170,15 @@ public actor SyncEngine {
         if let problem = loaded.snapshotProblem {
             logger.warning("the registry snapshot was not used: every entry was folded again", metadata: ["reason": "\(problem)"])
         }
-        let held = loaded.registry.vector.total, covered = loaded.snapshotVector.total
-        logger.info("registry loaded", metadata: [
-            "entries": "\(held)",
-            "from": "\(covered > 0 ? "a snapshot of \(covered) entries and \(held - covered) after it" : "every entry")",
-            "took": "\(ContinuousClock.now - loading)"])
+        let held = loaded.registry.vector.total
+        let covered = loaded.snapshotVector.total
+        logger.info(
+            "registry loaded",
+            metadata: [
+                "entries": "\(held)",
+                "from": "\(covered > 0 ? "a snapshot of \(covered) entries and \(held - covered) after it" : "every entry")",
+                "took": "\(ContinuousClock.now - loading)"
+            ])
         registry = loaded.registry
         registry.feedQuota = feedQuota
         snapshotVector = loaded.snapshotVector
@@ -178,7 +186,8 @@ public actor SyncEngine {
         convergenceReport.joinedFrom = loaded.joined?.checkpoint
         historyStarts = NIOLockedValueBox(Self.historyStarts(of: loaded.joined))
         if let joined = loaded.joined {
-            logger.info("this node joined from a checkpoint: it holds no entry before it", metadata: ["checkpoint-entries": "\(joined.checkpoint.vector.total)"])
+            logger.info(
+                "this node joined from a checkpoint: it holds no entry before it", metadata: ["checkpoint-entries": "\(joined.checkpoint.vector.total)"])
         }
         let joining = joinFromCheckpoint && loaded.registry.vector.heads.isEmpty && loaded.joined == nil
         joinState = joining ? .waiting(asked: nil, tried: []) : .off
@@ -193,9 +202,11 @@ public actor SyncEngine {
             convergenceReport.checkpoint = checkpoint
         }
         headIDs = Self.headIDs(of: registry.ledger)
-        published = NIOLockedValueBox(Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
-                                                    feedsAtQuota: [], datedAhead: [:], writable: true, generation: 0,
-                                                    views: PublishedViews(registry.views, generation: 0), convergence: convergenceReport))
+        published = NIOLockedValueBox(
+            Self.snapshot(
+                registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
+                feedsAtQuota: [], datedAhead: [:], writable: true, generation: 0,
+                views: PublishedViews(registry.views, generation: 0), convergence: convergenceReport))
         metrics.held.record(Int64(registry.vector.total))
     }
 
@@ -224,11 +235,13 @@ public actor SyncEngine {
     /// nobody watches need not pay.
     func publish() {
         generation += 1
-        let views = viewsWanted.withLockedValue { $0.map { $0 > .now } ?? false }
+        let views =
+            viewsWanted.withLockedValue { $0.map { $0 > .now } ?? false }
             ? PublishedViews(registry.views, generation: generation) : published.withLockedValue { $0.published }
-        let snapshot = Self.snapshot(registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
-                                     feedsAtQuota: feedsAtQuota, datedAhead: datedAhead, writable: ownFeedWritable, generation: generation,
-                                     views: views, convergence: convergenceReport)
+        let snapshot = Self.snapshot(
+            registry: registry, headIDs: headIDs, trust: trust, author: author, node: node,
+            feedsAtQuota: feedsAtQuota, datedAhead: datedAhead, writable: ownFeedWritable, generation: generation,
+            views: views, convergence: convergenceReport)
         published.withLockedValue { $0 = snapshot }
         for watcher in changeWatchers.values { watcher.yield() }
     }
@@ -254,14 +267,17 @@ public actor SyncEngine {
         return snapshot
     }
 
-    private static func snapshot(registry: MineralRegistry, headIDs: [NodeID: EntryID], trust: OriginTrust, author: FeedAuthor, node: NodeID,
-                                 feedsAtQuota: Set<NodeID>, datedAhead: [NodeID: (millis: Int64, seen: Date)], writable: Bool,
-                                 generation: UInt64, views: PublishedViews, convergence: ConvergenceReport) -> EngineSnapshot {
-        EngineSnapshot(vector: registry.vector, headIDs: headIDs, views: views, chains: trust.chains, trustStore: trust.trustStore,
-                       shownUpTo: registry.hiddenFeeds, cuts: registry.cuts, cutEntries: registry.cutEntries, forks: registry.ledger.forks,
-                       revokedOrigins: trust.revokedOrigins, feedsAtQuota: feedsAtQuota, feedQuota: registry.feedQuota,
-                       datedAhead: datedAhead, ownFeedWritable: writable, writingFeed: author.feed, currentSigner: author.signer,
-                       ownKeyHistory: trust.keys.history(of: node), generation: generation, convergence: convergence)
+    private static func snapshot(
+        registry: MineralRegistry, headIDs: [NodeID: EntryID], trust: OriginTrust, author: FeedAuthor, node: NodeID,
+        feedsAtQuota: Set<NodeID>, datedAhead: [NodeID: (millis: Int64, seen: Date)], writable: Bool,
+        generation: UInt64, views: PublishedViews, convergence: ConvergenceReport
+    ) -> EngineSnapshot {
+        EngineSnapshot(
+            vector: registry.vector, headIDs: headIDs, views: views, chains: trust.chains, trustStore: trust.trustStore,
+            shownUpTo: registry.hiddenFeeds, cuts: registry.cuts, cutEntries: registry.cutEntries, forks: registry.ledger.forks,
+            revokedOrigins: trust.revokedOrigins, feedsAtQuota: feedsAtQuota, feedQuota: registry.feedQuota,
+            datedAhead: datedAhead, ownFeedWritable: writable, writingFeed: author.feed, currentSigner: author.signer,
+            ownKeyHistory: trust.keys.history(of: node), generation: generation, convergence: convergence)
     }
 
     /// A reload's new anchors and CRLs (with the newer CRLs received from peers kept in force):
@@ -305,13 +321,17 @@ public actor SyncEngine {
             switch outcome {
             case .taken(let crl):
                 do { try store.record(revocationList: der, issuer: crl.issuer) } catch {
-                    logger.error("a revocation list in force could not be stored: after a restart it is in force again only when a peer sends it",
-                                 metadata: ["issuer": "\(crl.issuer)", "reason": "\(error)"])
+                    logger.error(
+                        "a revocation list in force could not be stored: after a restart it is in force again only when a peer sends it",
+                        metadata: ["issuer": "\(crl.issuer)", "reason": "\(error)"])
                 }
                 taken.append(der)
-                logger.notice("revocation list in force", metadata: [
-                    "issuer": "\(crl.issuer)", "from": "\(source.map(\.description) ?? "operator")",
-                    "next-update": "\(crl.nextUpdate.map { $0.formatted(.iso8601) } ?? "none")"])
+                logger.notice(
+                    "revocation list in force",
+                    metadata: [
+                        "issuer": "\(crl.issuer)", "from": "\(source.map(\.description) ?? "operator")",
+                        "next-update": "\(crl.nextUpdate.map { $0.formatted(.iso8601) } ?? "none")"
+                    ])
             case .known:
                 continue  // every peer sends back what it took from us: not worth a line
             case .refused(let reason):
@@ -344,8 +364,9 @@ public actor SyncEngine {
         remember(node, signer, chain: certificateChain.map(\.der))
         author = author.signing(with: key, signer: signer.id, validity: signer.validFrom...signer.validUntil)
         publish()
-        logger.notice("key rotated: entries from now on are signed with the new certificate",
-                      metadata: ["certificate": "\(signer.id.hex.prefix(16))", "keys-in-history": "\(trust.keys.history(of: node).count)"])
+        logger.notice(
+            "key rotated: entries from now on are signed with the new certificate",
+            metadata: ["certificate": "\(signer.id.hex.prefix(16))", "keys-in-history": "\(trust.keys.history(of: node).count)"])
     }
 
     /// This node's key history, oldest first (status).
@@ -382,7 +403,6 @@ public actor SyncEngine {
     public nonisolated func onClaimRefuted(_ handler: @escaping @Sendable (NodeID, String) -> Void) {
         claimRefuted.withLockedValue { $0 = handler }
     }
-
 
     // MARK: what sessions read without waiting
 
@@ -531,8 +551,9 @@ public actor SyncEngine {
             logger.info("store checked: every page is sound", metadata: ["took": "\(ContinuousClock.now - started)"])
             return true
         }
-        logger.critical("the store is damaged: restore it from a backup (partners send back the entries it lacks)",
-                        metadata: ["path": "\(store.path)", "details": "\(problem)"])
+        logger.critical(
+            "the store is damaged: restore it from a backup (partners send back the entries it lacks)",
+            metadata: ["path": "\(store.path)", "details": "\(problem)"])
         return false
     }
 
@@ -559,12 +580,16 @@ public actor SyncEngine {
         let starts = historyStarts.withLockedValue { $0 }
         let unhidable = hidden.filter { feed, shown in shown < starts[feed] ?? 0 }.keys.sorted()
         if !unhidable.isEmpty {
-            logger.critical("security event: a cut or revocation hides entries before the checkpoint this node joined from; its views still show them (stop it, move its store aside and let it join again from a newer checkpoint)",
-                            metadata: ["feeds": "\(unhidable.map(\.description).joined(separator: ","))"])
+            logger.critical(
+                "security event: a cut or revocation hides entries before the checkpoint this node joined from; its views still show them (stop it, move its store aside and let it join again from a newer checkpoint)",
+                metadata: ["feeds": "\(unhidable.map(\.description).joined(separator: ","))"])
         }
-        logger.notice("views rebuilt: \(reason)", metadata: [
-            "feeds-shown-in-part": "\(hidden.map { "\($0.key)#\($0.value)" }.sorted().joined(separator: ","))",
-            "took": "\(ContinuousClock.now - started)"])
+        logger.notice(
+            "views rebuilt: \(reason)",
+            metadata: [
+                "feeds-shown-in-part": "\(hidden.map { "\($0.key)#\($0.value)" }.sorted().joined(separator: ","))",
+                "took": "\(ContinuousClock.now - started)"
+            ])
     }
 
     /// Feeds this node shows in part, or that are cut: peers may hold more of them than this
@@ -595,7 +620,9 @@ public actor SyncEngine {
     public func cut(_ feed: NodeID, at seq: UInt64, reason: String) throws(EngineError) -> Entry {
         let held = registry.vector[feed]
         guard seq <= held else {
-            throw .invalid("this node holds \(feed) up to seq \(held) only: cut at a position it holds (`mineralctl status` lists the feeds held), or wait until it holds more")
+            throw .invalid(
+                "this node holds \(feed) up to seq \(held) only: cut at a position it holds (`mineralctl status` lists the feeds held), or wait until it holds more"
+            )
         }
         let id = seq == 0 ? nil : registry.ledger.entryID(of: feed, seq: seq)
         return try append(.cutFeed(FeedCut(feed: feed, seq: seq, entryID: id, reason: reason)))
@@ -651,9 +678,13 @@ public actor SyncEngine {
         }
         if (try? registry.adoptOwn(drafts)) == true { rebuildViews(because: "this node's entries changed what is shown") }
         if let opened {
-            logger.notice("writing a new segment of this node's feed: the store could not prove it held everything this node wrote before",
-                          metadata: ["feed": "\(opened)", "previous": "\(author.feed)#\(registry.vector[author.feed])",
-                                     "reason": "\(newSegmentBeforeNextWrite ? "the node did not stop cleanly, or its store was restored" : "a peer proved it holds more of the feed")"])
+            logger.notice(
+                "writing a new segment of this node's feed: the store could not prove it held everything this node wrote before",
+                metadata: [
+                    "feed": "\(opened)", "previous": "\(author.feed)#\(registry.vector[author.feed])",
+                    "reason":
+                        "\(newSegmentBeforeNextWrite ? "the node did not stop cleanly, or its store was restored" : "a peer proved it holds more of the feed")"
+                ])
             newSegmentBeforeNextWrite = false
             ownFeedClaims = [:]
         }
@@ -676,7 +707,9 @@ public actor SyncEngine {
         // A claimant that leaves without proving its claim cannot prove it any more: the claim
         // is refuted now (staying connected or not, an unproven claim holds writes only once).
         guard !links.values.contains(where: { $0.peer == link.peer }), let claim = ownFeedClaims[link.peer], !claim.proven else { return }
-        refute(link.peer, claim.seq, reason: "claimed this node's feed up to seq \(claim.seq) and left without sending the entry signed by this node at that position")
+        refute(
+            link.peer, claim.seq,
+            reason: "claimed this node's feed up to seq \(claim.seq) and left without sending the entry signed by this node at that position")
     }
 
     /// A directly connected peer's certificate, verified by the TLS handshake.
@@ -702,8 +735,9 @@ public actor SyncEngine {
             }
             let deadline = Date().addingTimeInterval(Double(claimProofTimeout.components.seconds) + Double(claimProofTimeout.components.attoseconds) / 1e18)
             ownFeedClaims[peer] = OwnFeedClaim(seq: seq, proven: false, deadline: deadline)
-            logger.warning("peer says it holds more of this node's feed than its store; writes wait for its proof",
-                           metadata: ["peer": "\(peer)", "claimed": "\(seq)", "held": "\(held)"])
+            logger.warning(
+                "peer says it holds more of this node's feed than its store; writes wait for its proof",
+                metadata: ["peer": "\(peer)", "claimed": "\(seq)", "held": "\(held)"])
             let timeout = claimProofTimeout
             Task { [weak self] in
                 try? await Task.sleep(for: timeout)
@@ -715,12 +749,16 @@ public actor SyncEngine {
 
     private func expireClaim(of peer: NodeID, seq: UInt64) {
         guard let claim = ownFeedClaims[peer], claim.seq == seq, !claim.proven else { return }
-        refute(peer, seq, reason: "claimed this node's feed up to seq \(seq) and sent no entry signed by this node at that position within \(claimProofTimeout)")
+        refute(
+            peer, seq, reason: "claimed this node's feed up to seq \(seq) and sent no entry signed by this node at that position within \(claimProofTimeout)")
     }
 
     private func refute(_ peer: NodeID, _ seq: UInt64, reason: String) {
         ownFeedClaims[peer] = nil
-        guard seq > registry.vector[author.feed] else { resumeWritableWaiters(); return }
+        guard seq > registry.vector[author.feed] else {
+            resumeWritableWaiters()
+            return
+        }
         logger.warning("claim refuted; writes resume", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
         claimRefuted.withLockedValue { $0 }(peer, reason)
         resumeWritableWaiters()
@@ -733,10 +771,12 @@ public actor SyncEngine {
         let key = author.key.publicKey
         // One candidate per claimed position per batch is checked: copies cost a decode, not a
         // signature check.
-        var proven: Set<UInt64> = [], tried: Set<UInt64> = []
+        var proven: Set<UInt64> = []
+        var tried: Set<UInt64> = []
         for signed in entries {
             guard let entry = try? EntryCodec.decode(signed), entry.origin == author.feed, unproven.contains(entry.seq),
-                  tried.insert(entry.seq).inserted else { continue }
+                tried.insert(entry.seq).inserted
+            else { continue }
             if signed.isSigned(by: key) { proven.insert(entry.seq) }
         }
         for (peer, claim) in ownFeedClaims where proven.contains(claim.seq) { ownFeedClaims[peer]?.proven = true }
@@ -804,7 +844,8 @@ public actor SyncEngine {
         if !certificates.isEmpty, registry.setRevokedSigners(trust.revokedSigners) { rebuildViews(because: "a revoked certificate was relayed") }
         guard !entries.isEmpty else { return IngestResult() }
         proveClaims(with: entries)
-        let keys = trust.keys, bases = baseSigners
+        let keys = trust.keys
+        let bases = baseSigners
         let result = registry.ingest(entries, signers: bases.isEmpty ? keys.lookup : { keys.lookup($0, bases: bases) })
         let events = events(for: result.accepted, folded: true)
         do {
@@ -832,10 +873,13 @@ public actor SyncEngine {
             changedWithoutEntries = true
             feedsAtQuota.insert(origin)
             metrics.feedsAtQuota.increment()
-            logger.critical("feed reached its storage quota: its further entries are refused",
-                            metadata: ["origin": "\(origin)", "quota": "\(registry.feedQuota ?? 0)", "held": "\(registry.vector[origin])"])
+            logger.critical(
+                "feed reached its storage quota: its further entries are refused",
+                metadata: ["origin": "\(origin)", "quota": "\(registry.feedQuota ?? 0)", "held": "\(registry.vector[origin])"])
         }
-        if result.viewsNeedRebuild { rebuildViews(because: "entries from \(peer) changed what is shown (a cut, or entries that vouch for a revoked certificate's)") }
+        if result.viewsNeedRebuild {
+            rebuildViews(because: "entries from \(peer) changed what is shown (a cut, or entries that vouch for a revoked certificate's)")
+        }
         for entry in result.accepted where entry.origin == author.feed { author.catchUp(to: entry) }
         let ownHead = registry.vector[author.feed]
         ownFeedClaims = ownFeedClaims.filter { $0.value.seq > ownHead }
@@ -861,8 +905,9 @@ public actor SyncEngine {
             let known = datedAhead[origin]?.millis ?? 0
             datedAhead[origin] = (max(ahead, known), Date())
             if ahead > known + maximumClockSkewMillis {
-                logger.warning("entries dated ahead of this node's clock: the origin's clock (or this node's) is wrong",
-                               metadata: ["origin": "\(origin)", "ahead": "\(ClockOffset.text(ahead))"])
+                logger.warning(
+                    "entries dated ahead of this node's clock: the origin's clock (or this node's) is wrong",
+                    metadata: ["origin": "\(origin)", "ahead": "\(ClockOffset.text(ahead))"])
             }
         }
     }
@@ -912,7 +957,10 @@ public actor SyncEngine {
         publish()
         resumeWritableWaiters()
         for link in links.values {
-            guard link.peer == source else { link.offer(entries); continue }
+            guard link.peer == source else {
+                link.offer(entries)
+                continue
+            }
             // The source sent these, except those that waited for a gap it filled: those it may lack.
             if alsoFromOthers.isEmpty {
                 link.held(entries)

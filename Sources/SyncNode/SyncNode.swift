@@ -68,8 +68,10 @@ public final class SyncNode: Sendable {
         var verified = false
     }
 
-    public init(engine: SyncEngine, configuration: Configuration, serverTLS: TLSContextProvider, clientTLS: TLSContextProvider,
-                group: any EventLoopGroup, logger: Logger) {
+    public init(
+        engine: SyncEngine, configuration: Configuration, serverTLS: TLSContextProvider, clientTLS: TLSContextProvider,
+        group: any EventLoopGroup, logger: Logger
+    ) {
         self.engine = engine
         self.configuration = configuration
         self.serverTLS = serverTLS
@@ -129,7 +131,10 @@ public final class SyncNode: Sendable {
     @discardableResult
     public func closeSessionsNoLongerTrusted(by trustStore: TrustStore) -> [NodeID] {
         let closed = peers.closeSessions { verified in
-            do { _ = try trustStore.verify(verified.chain); return nil } catch { return "\(error)" }
+            do {
+                _ = try trustStore.verify(verified.chain)
+                return nil
+            } catch { return "\(error)" }
         }
         for peer in closed { logger.warning("closed session: peer certificate no longer trusted", metadata: ["peer": "\(peer)"]) }
         return closed
@@ -183,17 +188,19 @@ public final class SyncNode: Sendable {
         }
         try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tls, peerCheck: peerCheck))
         if let dialKey {
-            try channel.pipeline.syncOperations.addHandler(DialledIdentityRecorder { [self] node in
-                state.withLockedValue { state in
-                    state.dialledNodes[dialKey] = node
-                    state.dialers[dialKey]?.verified = true
-                }
-            })
+            try channel.pipeline.syncOperations.addHandler(
+                DialledIdentityRecorder { [self] node in
+                    state.withLockedValue { state in
+                        state.dialledNodes[dialKey] = node
+                        state.dialers[dialKey]?.verified = true
+                    }
+                })
         }
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyncFrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SyncFrameEncoder()))
-        try channel.pipeline.syncOperations.addHandler(PeerSessionHandler(
-            engine: engine, manager: peers, direction: direction, settings: settings, logger: logger))
+        try channel.pipeline.syncOperations.addHandler(
+            PeerSessionHandler(
+                engine: engine, manager: peers, direction: direction, settings: settings, logger: logger))
     }
 
     /// Connects to a configured peer; when the connection fails or ends, tries again after an
@@ -231,7 +238,10 @@ public final class SyncNode: Sendable {
                             state.dialers[key]?.verified = false
                             return true
                         }
-                        guard wanted else { channel.close(promise: nil); return }
+                        guard wanted else {
+                            channel.close(promise: nil)
+                            return
+                        }
                         channel.closeFuture.whenComplete { _ in
                             let verified = self.state.withLockedValue { state -> Bool in
                                 guard let current = state.dialers[key]?.channel, current === channel else { return false }
@@ -242,7 +252,8 @@ public final class SyncNode: Sendable {
                             // refused (an untrusted or mispinned peer), or a session the peer
                             // closed at once (it refuses us for now), backs off like a failed dial.
                             let lasted = NIODeadline.now() - connectedAt >= .seconds(2)
-                            let next = verified && lasted ? self.configuration.reconnectDelay.initial : min(delay * 2, self.configuration.reconnectDelay.maximum)
+                            let next =
+                                verified && lasted ? self.configuration.reconnectDelay.initial : min(delay * 2, self.configuration.reconnectDelay.maximum)
                             self.dial(key, generation, host: host, port: port, delay: next, first: false)
                         }
                     case .failure(let error):

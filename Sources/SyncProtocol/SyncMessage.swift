@@ -13,8 +13,10 @@ public struct SyncHello: Sendable, Hashable {
     /// Optional messages the sender takes (`SyncFeature`).
     public var features: Set<String>
 
-    public init(protocolVersion: UInt32 = syncProtocolVersion, node: NodeID, vector: VersionVector, headIDs: [NodeID: EntryID] = [:],
-                features: Set<String> = SyncFeature.all) {
+    public init(
+        protocolVersion: UInt32 = syncProtocolVersion, node: NodeID, vector: VersionVector, headIDs: [NodeID: EntryID] = [:],
+        features: Set<String> = SyncFeature.all
+    ) {
         self.protocolVersion = protocolVersion
         self.node = node
         self.vector = vector

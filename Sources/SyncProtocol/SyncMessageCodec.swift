@@ -77,11 +77,13 @@ public enum SyncMessageCodec {
 
     /// Decodes one received message, refusing anything beyond `limits` before it is copied.
     public static func decode(_ bytes: some Collection<UInt8>, limits: SyncLimits = .standard) throws(SyncProtocolError) -> SyncMessage {
-        let scanned = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(SyncProtocolError) in try decode(UnsafeRawBufferPointer(buffer), limits: limits) }
-        } ?? Array(bytes).withUnsafeBytes { buffer in
-            Result { () throws(SyncProtocolError) in try decode(buffer, limits: limits) }
-        }
+        let scanned =
+            bytes.withContiguousStorageIfAvailable { buffer in
+                Result { () throws(SyncProtocolError) in try decode(UnsafeRawBufferPointer(buffer), limits: limits) }
+            }
+            ?? Array(bytes).withUnsafeBytes { buffer in
+                Result { () throws(SyncProtocolError) in try decode(buffer, limits: limits) }
+            }
         return try scanned.get()
     }
 
@@ -106,16 +108,23 @@ public enum SyncMessageCodec {
                 guard let id = EntryID(bytes: head.id) else { throw .impossibleVector("head id for \(feed) is \(head.id.count) bytes, not 32") }
                 ids[feed] = id
             }
-            guard hello.features.count <= 64, hello.features.allSatisfy({ $0.utf8.count <= 64 }) else { throw .limitExceeded("more than 64 features, or a feature of more than 64 bytes") }
-            return .hello(SyncHello(protocolVersion: hello.protocolVersion, node: try node(hello.node), vector: heads, headIDs: ids,
-                                    features: Set(hello.features)))
+            guard hello.features.count <= 64, hello.features.allSatisfy({ $0.utf8.count <= 64 }) else {
+                throw .limitExceeded("more than 64 features, or a feature of more than 64 bytes")
+            }
+            return .hello(
+                SyncHello(
+                    protocolVersion: hello.protocolVersion, node: try node(hello.node), vector: heads, headIDs: ids,
+                    features: Set(hello.features)))
         case .entries(let batch):
             return .entries(batch.entries.map(SignedEntry.init(wire:)))  // read by the scan
         case .certificates(let wire):
-            return .certificates(try wire.certificates.map { certificate throws(SyncProtocolError) in
-                guard !certificate.chain.isEmpty else { throw .invalidCertificate("empty chain for \(certificate.node.participant)/\(certificate.node.name)") }
-                return OriginCertificate(node: try node(certificate.node), chain: certificate.chain.map { [UInt8]($0) })
-            })
+            return .certificates(
+                try wire.certificates.map { certificate throws(SyncProtocolError) in
+                    guard !certificate.chain.isEmpty else {
+                        throw .invalidCertificate("empty chain for \(certificate.node.participant)/\(certificate.node.name)")
+                    }
+                    return OriginCertificate(node: try node(certificate.node), chain: certificate.chain.map { [UInt8]($0) })
+                })
         case .vector(let wire):
             return .vector(try vector(wire.vector))
         case .ping(let ping):
@@ -130,9 +139,10 @@ public enum SyncMessageCodec {
             guard wire.statements.count <= limits.statementsPerMessage else {
                 throw .limitExceeded("\(wire.statements.count) statements, more than \(limits.statementsPerMessage)")
             }
-            return .statements(try wire.statements.map { statement throws(SyncProtocolError) in
-                do throws(SignedStatement.Problem) { return try SignedStatement(wire: statement) } catch { throw .invalidStatement(error.description) }
-            })
+            return .statements(
+                try wire.statements.map { statement throws(SyncProtocolError) in
+                    do throws(SignedStatement.Problem) { return try SignedStatement(wire: statement) } catch { throw .invalidStatement(error.description) }
+                })
         case .checkpointRequest:
             return .checkpointRequest
         case .checkpointPart(let wire):
@@ -151,7 +161,8 @@ public enum SyncMessageCodec {
     /// `text` cut (at a character boundary, marked with "…") to what every receiver accepts.
     static func bounded(_ text: String, bytes limit: Int) -> String {
         guard text.utf8.count > limit else { return text }
-        var kept = "", size = 0
+        var kept = ""
+        var size = 0
         for scalar in text.unicodeScalars {
             let length = String(scalar).utf8.count
             guard size + length <= limit - 3 else { break }

@@ -47,20 +47,27 @@ enum SyncWireScan {
 
     /// Calls `body` with each length-delimited field of `message` numbered in `fields`, in
     /// order, and its byte range; every other field is skipped.
-    private static func each(of fields: ClosedRange<Int>, in message: ProtobufReader,
-                             _ body: (_ field: Int, _ range: Range<Int>) throws -> Void) throws {
+    private static func each(
+        of fields: ClosedRange<Int>, in message: ProtobufReader,
+        _ body: (_ field: Int, _ range: Range<Int>) throws -> Void
+    ) throws {
         var reader = message
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
-            guard wireType == .lengthDelimited, fields.contains(field) else { try reader.skip(wireType); continue }
+            guard wireType == .lengthDelimited, fields.contains(field) else {
+                try reader.skip(wireType)
+                continue
+            }
             try body(field, try reader.lengthDelimited())
         }
     }
 
     /// `each`, for fields that may occur at most `limit` times: `body` gets each one's number
     /// (from 1), and the one beyond the limit is refused with `refusal`.
-    private static func each(of fields: ClosedRange<Int>, in message: ProtobufReader, atMost limit: Int, refusal: @autoclosure () -> String,
-                             _ body: (_ number: Int, _ range: Range<Int>) throws -> Void) throws {
+    private static func each(
+        of fields: ClosedRange<Int>, in message: ProtobufReader, atMost limit: Int, refusal: @autoclosure () -> String,
+        _ body: (_ number: Int, _ range: Range<Int>) throws -> Void
+    ) throws {
         var count = 0
         try each(of: fields, in: message) { _, range in
             count += 1
@@ -75,16 +82,19 @@ enum SyncWireScan {
             guard entries.count < limits.entriesPerMessage else {
                 throw SyncProtocolError.limitExceeded("more than \(limits.entriesPerMessage) entries in one message")
             }
-            var body: Range<Int>?, signature: Range<Int>?
+            var body: Range<Int>?
+            var signature: Range<Int>?
             try each(of: 1...2, in: batch.nested(range)) { field, value in
                 if field == 1 {
                     guard value.count <= limits.bodySize else {
-                        throw SyncProtocolError.limitExceeded("entry \(entries.count + 1) of the batch has a \(value.count)-byte body; the limit is \(limits.bodySize)")
+                        throw SyncProtocolError.limitExceeded(
+                            "entry \(entries.count + 1) of the batch has a \(value.count)-byte body; the limit is \(limits.bodySize)")
                     }
                     body = value
                 } else {
                     guard value.count <= limits.signatureSize else {
-                        throw SyncProtocolError.limitExceeded("entry \(entries.count + 1) of the batch has a \(value.count)-byte signature; the limit is \(limits.signatureSize)")
+                        throw SyncProtocolError.limitExceeded(
+                            "entry \(entries.count + 1) of the batch has a \(value.count)-byte signature; the limit is \(limits.signatureSize)")
                     }
                     signature = value
                 }
@@ -123,20 +133,27 @@ enum SyncWireScan {
     }
 
     private static func certificates(_ message: ProtobufReader, _ limits: SyncLimits) throws {
-        try each(of: 1...1, in: message, atMost: limits.certificatesPerMessage,
-                 refusal: "more than \(limits.certificatesPerMessage) origin certificates in one message") { number, range in
-            try each(of: 2...2, in: message.nested(range), atMost: limits.certificatesPerChain,
-                     refusal: "origin certificate \(number) has a chain of more than \(limits.certificatesPerChain) certificates") { _, certificate in
+        try each(
+            of: 1...1, in: message, atMost: limits.certificatesPerMessage,
+            refusal: "more than \(limits.certificatesPerMessage) origin certificates in one message"
+        ) { number, range in
+            try each(
+                of: 2...2, in: message.nested(range), atMost: limits.certificatesPerChain,
+                refusal: "origin certificate \(number) has a chain of more than \(limits.certificatesPerChain) certificates"
+            ) { _, certificate in
                 guard certificate.count <= limits.certificateSize else {
-                    throw SyncProtocolError.limitExceeded("origin certificate \(number) holds a \(certificate.count)-byte certificate; the limit is \(limits.certificateSize)")
+                    throw SyncProtocolError.limitExceeded(
+                        "origin certificate \(number) holds a \(certificate.count)-byte certificate; the limit is \(limits.certificateSize)")
                 }
             }
         }
     }
 
     private static func revocations(_ message: ProtobufReader, _ limits: SyncLimits) throws {
-        try each(of: 1...1, in: message, atMost: limits.revocationListsPerMessage,
-                 refusal: "more than \(limits.revocationListsPerMessage) CRLs in one message") { number, crl in
+        try each(
+            of: 1...1, in: message, atMost: limits.revocationListsPerMessage,
+            refusal: "more than \(limits.revocationListsPerMessage) CRLs in one message"
+        ) { number, crl in
             guard crl.count <= limits.revocationListSize else {
                 throw SyncProtocolError.limitExceeded("CRL \(number) is \(crl.count) bytes; the limit is \(limits.revocationListSize)")
             }

@@ -23,7 +23,7 @@ struct AdminBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         #if DEBUG
-        print("warning: a debug build; run `swift build -c release && .build/release/mineral-bench admin` for real figures")
+            print("warning: a debug build; run `swift build -c release && .build/release/mineral-bench admin` for real figures")
         #endif
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mineral-bench-admin-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -42,8 +42,10 @@ struct AdminBenchmark: AsyncParsableCommand {
         idle.start()
         try await Task.sleep(for: .seconds(idleSeconds))
         idle.stop()
-        print(String(format: "  status, idle: p50 %.2f ms   p99 %.2f ms   (%d calls)   goal at 1,000,000 entries ≤ 5 ms",
-                     idle.percentile(0.5) * 1000, idle.p99 * 1000, idle.count))
+        print(
+            String(
+                format: "  status, idle: p50 %.2f ms   p99 %.2f ms   (%d calls)   goal at 1,000,000 entries ≤ 5 ms",
+                idle.percentile(0.5) * 1000, idle.p99 * 1000, idle.count))
 
         let jp = try BenchDaemon(pki: pki, scratch: scratch, identity: try pki.identity("JP", "jp-1"), peers: [eu.port])
         defer { jp.stop() }
@@ -55,14 +57,16 @@ struct AdminBenchmark: AsyncParsableCommand {
         let arrivals = AlertArrivals()
         let watch = Thread { arrivals.watch(socket: jp.socket) }
         watch.start()
-        let atSender = StatusProbe(socket: eu.socket), atReceiver = StatusProbe(socket: jp.socket)
+        let atSender = StatusProbe(socket: eu.socket)
+        let atReceiver = StatusProbe(socket: jp.socket)
         for probe in [atSender, atReceiver] { probe.start() }
         var raised: [(id: String, at: UInt64)] = []
         let deadline = Date().addingTimeInterval(600)
         while atReceiver.entries < entries, Date() < deadline {
             let start = DispatchTime.now().uptimeNanoseconds
-            let request = AlertRaiseRequest(mineral: "gallium", severity: "high", category: "export-restriction",
-                                            summary: "bench \(start)")
+            let request = AlertRaiseRequest(
+                mineral: "gallium", severity: "high", category: "export-restriction",
+                summary: "bench \(start)")
             if let written = try? AdminClient(socketPath: us.socket).call(AdminAPI.raiseAlert, request) {
                 raised.append((written.id, start))
             }
@@ -72,18 +76,26 @@ struct AdminBenchmark: AsyncParsableCommand {
         for probe in [atSender, atReceiver] { probe.stop() }
         // The last alerts may still be on their way.
         let latencies = await arrivals.latencies(of: raised, waitingUpTo: 10)
-        print(String(format: "JP/jp-1 joins through EU (US/us-1 dials JP): holds every entry after %.2f s%@", caughtUp,
-                     (atReceiver.entries < entries ? " (TIMED OUT)" : "") as NSString))
-        print(String(format: "  status at EU (sender):   p50 %6.2f ms   p99 %6.2f ms   max %6.2f ms   (%d calls)   goal p99 ≤ 50 ms",
-                     atSender.percentile(0.5) * 1000, atSender.p99 * 1000, atSender.percentile(1) * 1000, atSender.count))
-        print(String(format: "  status at JP (receiver): p50 %6.2f ms   p99 %6.2f ms   max %6.2f ms   (%d calls)   goal p99 ≤ 50 ms",
-                     atReceiver.percentile(0.5) * 1000, atReceiver.p99 * 1000, atReceiver.percentile(1) * 1000, atReceiver.count))
+        print(
+            String(
+                format: "JP/jp-1 joins through EU (US/us-1 dials JP): holds every entry after %.2f s%@", caughtUp,
+                (atReceiver.entries < entries ? " (TIMED OUT)" : "") as NSString))
+        print(
+            String(
+                format: "  status at EU (sender):   p50 %6.2f ms   p99 %6.2f ms   max %6.2f ms   (%d calls)   goal p99 ≤ 50 ms",
+                atSender.percentile(0.5) * 1000, atSender.p99 * 1000, atSender.percentile(1) * 1000, atSender.count))
+        print(
+            String(
+                format: "  status at JP (receiver): p50 %6.2f ms   p99 %6.2f ms   max %6.2f ms   (%d calls)   goal p99 ≤ 50 ms",
+                atReceiver.percentile(0.5) * 1000, atReceiver.p99 * 1000, atReceiver.percentile(1) * 1000, atReceiver.count))
         let arrived = latencies.compactMap { $0 }.sorted()
         if arrived.isEmpty {
             print("  alerts US → JP: none of \(raised.count) arrived")
         } else {
-            print(String(format: "  alerts US → JP during the catch-up: p50 %6.1f ms   max %6.1f ms   (%d of %d arrived)   goal ≤ 1 s",
-                         arrived[arrived.count / 2] * 1000, arrived.last! * 1000, arrived.count, raised.count))
+            print(
+                String(
+                    format: "  alerts US → JP during the catch-up: p50 %6.1f ms   max %6.1f ms   (%d of %d arrived)   goal ≤ 1 s",
+                    arrived[arrived.count / 2] * 1000, arrived.last! * 1000, arrived.count, raised.count))
         }
         print(String(format: "  RSS: EU %d MiB, JP %d MiB, US %d MiB", eu.rssMiB(), jp.rssMiB(), us.rssMiB()))
     }

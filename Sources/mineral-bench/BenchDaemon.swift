@@ -1,8 +1,8 @@
 import AdminAPI
 import ArgumentParser
 import Foundation
-import NIOConcurrencyHelpers
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 import Registry
 import RegistryStore
@@ -23,8 +23,10 @@ final class BenchDaemon: @unchecked Sendable {
 
     /// - Parameter peers: the listen ports of the nodes this one dials.
     /// - Parameter extraConfig: more top-level config sections (`proofs:`, `sync:`).
-    init(pki: BenchAlliance, scratch: String, identity: BenchAlliance.Identity, peers: [Int] = [], level: String = "warning",
-         extraConfig: String = "") throws {
+    init(
+        pki: BenchAlliance, scratch: String, identity: BenchAlliance.Identity, peers: [Int] = [], level: String = "warning",
+        extraConfig: String = ""
+    ) throws {
         node = identity.id
         directory = "\(scratch)/\(identity.id.name)"
         try FileManager.default.createDirectory(atPath: "\(directory)/pki", withIntermediateDirectories: true)
@@ -82,7 +84,10 @@ final class BenchDaemon: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
 
     /// SIGKILL: no clean shutdown, no snapshot at the end.
@@ -104,8 +109,9 @@ final class BenchDaemon: @unchecked Sendable {
 
     private static func statusField(_ name: String, pid: Int32) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
-              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return -1024 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
+            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return -1024 }
         return kib
     }
 
@@ -113,15 +119,18 @@ final class BenchDaemon: @unchecked Sendable {
     /// registers), as the engine commits them, then closed cleanly (its snapshot saved).
     func fill(entries: Int, identity: BenchAlliance.Identity, pki: BenchAlliance) async throws {
         let history = try pki.history(entries: entries, feeds: 50)
-        try FileManager.default.createDirectory(atPath: "\(directory)/data", withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: "\(directory)/data", withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         var logger = Logger(label: "bench.fill")
         logger.logLevel = .critical
-        let engine = try SyncEngine(store: try RegistryStore(path: storePath, node: identity.id), key: identity.key,
-                                    certificateChain: [identity.certificate], trustStore: pki.trust, logger: logger)
+        let engine = try SyncEngine(
+            store: try RegistryStore(path: storePath, node: identity.id), key: identity.key,
+            certificateChain: [identity.certificate], trustStore: pki.trust, logger: logger)
         for start in stride(from: 0, to: history.entries.count, by: 5000) {
-            _ = await engine.ingest(Array(history.entries[start..<min(start + 5000, history.entries.count)]),
-                                    certificates: start == 0 ? history.certificates : [], from: engine.node)
+            _ = await engine.ingest(
+                Array(history.entries[start..<min(start + 5000, history.entries.count)]),
+                certificates: start == 0 ? history.certificates : [], from: engine.node)
         }
         await engine.close()
     }
@@ -166,7 +175,12 @@ final class StatusProbe: @unchecked Sendable {
 
     /// Runs on a thread of its own (a blocking loop must not hold one of the few threads Swift's
     /// concurrency pool has).
-    func start() { Thread { self.run(); self.finished.signal() }.start() }
+    func start() {
+        Thread {
+            self.run()
+            self.finished.signal()
+        }.start()
+    }
 
     /// Stops the loop and waits for its last call.
     func stop() {

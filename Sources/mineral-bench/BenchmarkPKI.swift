@@ -14,8 +14,9 @@ struct BenchmarkPKI {
         var contexts: [TLSConfiguration.Role: TLSContext] = [:]
         for (role, participant, name) in [(TLSConfiguration.Role.server, "JP", "tokyo-1"), (.client, "EU", "brussels-1")] {
             let node = try pki.node(participant, name, algorithm: algorithm)
-            contexts[role] = try TLSContext(configuration: TLSConfiguration(
-                role: role, certificateChain: [node.certificate], privateKey: node.key, trustStore: trust))
+            contexts[role] = try TLSContext(
+                configuration: TLSConfiguration(
+                    role: role, certificateChain: [node.certificate], privateKey: node.key, trustStore: trust))
         }
         server = contexts[.server]!
         client = contexts[.client]!

@@ -35,10 +35,15 @@ struct CompareBenchmark: ParsableCommand {
                     decoded.reserveCapacity(signed.count)
                     let d = try Stopwatch.seconds { for entry in signed { decoded.append(try EntryCodec.decode(entry)) } }
                     let h = Stopwatch.seconds { for entry in signed { _ = entry.id } }
-                    let f = Stopwatch.seconds { var views = RegistryViews(); for entry in decoded { views.fold(entry) } }
+                    let f = Stopwatch.seconds {
+                        var views = RegistryViews()
+                        for entry in decoded { views.fold(entry) }
+                    }
                     best = (min(best.0, d), min(best.1, h), min(best.2, f))
                 }
-                print("decode \(Int(best.0 / Double(updates) * 1e9)) ns  (id hash \(Int(best.1 / Double(updates) * 1e9)) ns)  fold \(Int(best.2 / Double(updates) * 1e9)) ns")
+                print(
+                    "decode \(Int(best.0 / Double(updates) * 1e9)) ns  (id hash \(Int(best.1 / Double(updates) * 1e9)) ns)  fold \(Int(best.2 / Double(updates) * 1e9)) ns"
+                )
                 return
             }
             if profileUnverified > 0 {
@@ -60,14 +65,16 @@ struct CompareBenchmark: ParsableCommand {
             var times: [Double] = []
             for _ in 0..<passes {
                 var views = RegistryViews()
-                times.append(try Stopwatch.seconds {
-                    for entry in signed { views.fold(try EntryCodec.decode(entry)) }
-                })
+                times.append(
+                    try Stopwatch.seconds {
+                        for entry in signed { views.fold(try EntryCodec.decode(entry)) }
+                    })
                 precondition(views.reserves.count == keys)
             }
             let unverified = times.sorted()[times.count / 2]
-            print(#"{"updates": \#(updates), "keys": \#(keys), "verified_per_s": \#(Int(Double(updates) / verified)), "unverified_per_s": \#(Int(Double(updates) / unverified)), "#
-                  + #""unverified_passes_per_s": \#(times.map { Int(Double(updates) / $0) })}"#)
+            print(
+                #"{"updates": \#(updates), "keys": \#(keys), "verified_per_s": \#(Int(Double(updates) / verified)), "unverified_per_s": \#(Int(Double(updates) / unverified)), "#
+                    + #""unverified_passes_per_s": \#(times.map { Int(Double(updates) / $0) })}"#)
         }
     }
 
@@ -92,15 +99,18 @@ struct CompareBenchmark: ParsableCommand {
             var views = RegistryViews()
             views.fold(entries)
             let statements = try ["EU/eu-1", "US/us-1", "JP/jp-1"].map { name in
-                try SignedStatement.signing(ViewStatement(node: try NodeID(name), vector: views.folded, digest: views.digest, signedAtMillis: 1_790_000_000_000),
-                                            key: try PrivateKey.generate(), signer: SHA256.hash(Array(name.utf8)))
+                try SignedStatement.signing(
+                    ViewStatement(node: try NodeID(name), vector: views.folded, digest: views.digest, signedAtMillis: 1_790_000_000_000),
+                    key: try PrivateKey.generate(), signer: SHA256.hash(Array(name.utf8)))
             }
-            let state = try CheckpointState.encode(ConvergenceTracker.Checkpoint(vector: views.folded, digest: views.digest, statements: statements),
-                                                   views: views.snapshot(alertEntries: []), bases: [last.signed])
+            let state = try CheckpointState.encode(
+                ConvergenceTracker.Checkpoint(vector: views.folded, digest: views.digest, statements: statements),
+                views: views.snapshot(alertEntries: []), bases: [last.signed])
             let stateFrames = try CheckpointPart.parts(of: state).reduce(0) { $0 + 4 + (try SyncMessageCodec.encode(.checkpointPart($1))).count }
-            print(#"{"missing_entry_own_bytes": \#(own), "entries_frame_bytes": \#(entriesFrame), "vector_frame_bytes": \#(vectorFrame), "#
-                  + #""full_history_bytes": \#(history), "full_history_frames_bytes": \#(full), "#
-                  + #""checkpoint_state_bytes": \#(state.count), "checkpoint_state_frames_bytes": \#(stateFrames)}"#)
+            print(
+                #"{"missing_entry_own_bytes": \#(own), "entries_frame_bytes": \#(entriesFrame), "vector_frame_bytes": \#(vectorFrame), "#
+                    + #""full_history_bytes": \#(history), "full_history_frames_bytes": \#(full), "#
+                    + #""checkpoint_state_bytes": \#(state.count), "checkpoint_state_frames_bytes": \#(stateFrames)}"#)
         }
     }
 
@@ -126,14 +136,19 @@ struct CompareBenchmark: ParsableCommand {
             Thread.sleep(forTimeInterval: 1)  // watch subscriptions open (a one-off setup pause, not a measurement)
             var latencies: [Double] = []
             for trial in 0..<alerts {
-                let written = try clients[trial % clients.count].call(AdminAPI.raiseAlert, AlertRaiseRequest(
-                    mineral: "gallium", severity: "high", category: "export-restriction", summary: "compare \(trial)"))
+                let written = try clients[trial % clients.count].call(
+                    AdminAPI.raiseAlert,
+                    AlertRaiseRequest(
+                        mineral: "gallium", severity: "high", category: "export-restriction", summary: "compare \(trial)"))
                 guard let (first, last) = log.wait(for: written.id, timeout: 10) else { throw ValidationError("alert \(written.id) did not reach every node") }
                 latencies.append(Double(last - first) / 1e6)
             }
             latencies.sort()
             func at(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-            print(String(format: #"{"nodes": %d, "alerts": %d, "p50_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}"#, clients.count, alerts, at(0.5), at(0.99), latencies.last!))
+            print(
+                String(
+                    format: #"{"nodes": %d, "alerts": %d, "p50_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}"#, clients.count, alerts, at(0.5), at(0.99),
+                    latencies.last!))
         }
     }
 }
@@ -175,9 +190,10 @@ enum Workload {
         var entries: [Entry] = []
         entries.reserveCapacity(count)
         for index in 0..<count {
-            let report = ReserveReport(participant: "EU", mineral: gallium, site: "site-\(index % keys)",
-                                       quantity: Quantity(amount: try Amount("\(1000 + index % 977).5"), unit: .tonne),
-                                       asOfMillis: 1_790_000_000_000 + UInt64(index))
+            let report = ReserveReport(
+                participant: "EU", mineral: gallium, site: "site-\(index % keys)",
+                quantity: Quantity(amount: try Amount("\(1000 + index % 977).5"), unit: .tonne),
+                asOfMillis: 1_790_000_000_000 + UInt64(index))
             let (entry, next) = try author.drafting(.reportReserve(report), now: 1_790_000_000_000 + UInt64(index))
             author = next
             entries.append(entry)

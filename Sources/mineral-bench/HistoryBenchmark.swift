@@ -21,7 +21,7 @@ struct HistoryBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         #if DEBUG
-        print("warning: a debug build; run `swift build -c release && .build/release/mineral-bench history` for real figures")
+            print("warning: a debug build; run `swift build -c release && .build/release/mineral-bench history` for real figures")
         #endif
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mineral-bench-history-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -31,8 +31,10 @@ struct HistoryBenchmark: AsyncParsableCommand {
         let eu = try BenchDaemon(pki: pki, scratch: scratch, identity: euIdentity)
         defer { eu.stop() }
         let filling = try await Stopwatch.secondsAsync { try await eu.fill(entries: entries, identity: euIdentity, pki: pki) }
-        print(String(format: "EU/eu-1 holds %d reserve reports (50 feeds), written to its store in %.1f s; store %@ on disk",
-                     entries, filling, Self.megabytes(onDiskAt: eu.storePath) as NSString))
+        print(
+            String(
+                format: "EU/eu-1 holds %d reserve reports (50 feeds), written to its store in %.1f s; store %@ on disk",
+                entries, filling, Self.megabytes(onDiskAt: eu.storePath) as NSString))
 
         func started(_ label: String) throws {
             let seconds = try Stopwatch.seconds { try eu.start() }
@@ -55,8 +57,10 @@ struct HistoryBenchmark: AsyncParsableCommand {
             let jp = try BenchDaemon(pki: pki, scratch: scratch, identity: try pki.identity("JP", "jp-1"), peers: [eu.port])
             let joined = try await Self.timeJoin(jp, holding: entries)
             print(String(format: "JP/jp-1 joins through EU, empty, syncing every entry: holds them all after %@ (goal ≤ 3 s at 1,000,000)", joined as NSString))
-            print(String(format: "  RSS: EU %d MiB, JP %d MiB; JP's store %@ on disk", eu.rssMiB(), jp.rssMiB(),
-                         Self.megabytes(onDiskAt: jp.storePath) as NSString))
+            print(
+                String(
+                    format: "  RSS: EU %d MiB, JP %d MiB; JP's store %@ on disk", eu.rssMiB(), jp.rssMiB(),
+                    Self.megabytes(onDiskAt: jp.storePath) as NSString))
             jp.stop()
         }
         guard checkpointJoin else { return }
@@ -68,13 +72,18 @@ struct HistoryBenchmark: AsyncParsableCommand {
         defer { served.stop() }
         let deadline = Date().addingTimeInterval(600)
         while !served.logged("checkpoint state of \(entries) entries served from now on"), Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        let joiner = try BenchDaemon(pki: pki, scratch: scratch, identity: try pki.identity("JP", "jp-2"), peers: [served.port],
-                                     extraConfig: proofs + "\nsync: {join-from-checkpoint: true}")
+        let joiner = try BenchDaemon(
+            pki: pki, scratch: scratch, identity: try pki.identity("JP", "jp-2"), peers: [served.port],
+            extraConfig: proofs + "\nsync: {join-from-checkpoint: true}")
         let joined = try await Self.timeJoin(joiner, holding: entries)
-        print(String(format: "JP/jp-2 joins through EU from its checkpoint: holds every entry after %@ (goal ≤ 3 s at 1,000,000, ≤ 5 s at 10,000,000)",
-                     joined as NSString))
-        print(String(format: "  RSS: EU %d MiB, JP %d MiB; JP's store %@ on disk", served.rssMiB(), joiner.rssMiB(),
-                     Self.megabytes(onDiskAt: joiner.storePath) as NSString))
+        print(
+            String(
+                format: "JP/jp-2 joins through EU from its checkpoint: holds every entry after %@ (goal ≤ 3 s at 1,000,000, ≤ 5 s at 10,000,000)",
+                joined as NSString))
+        print(
+            String(
+                format: "  RSS: EU %d MiB, JP %d MiB; JP's store %@ on disk", served.rssMiB(), joiner.rssMiB(),
+                Self.megabytes(onDiskAt: joiner.storePath) as NSString))
         joiner.stop()
     }
 

@@ -28,7 +28,7 @@ struct HostileBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         #if DEBUG
-        print("warning: a debug build; run `swift run -c release mineral-bench hostile` for real figures")
+            print("warning: a debug build; run `swift run -c release mineral-bench hostile` for real figures")
         #endif
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mineral-bench-hostile-\(UUID().uuidString)").path
@@ -70,13 +70,16 @@ struct HostileBenchmark: AsyncParsableCommand {
             flood?.cancel()
             let outcome = await flood?.value ?? "-"
             latencies.sort()
-            let p50 = latencies[latencies.count / 2] * 1000, p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 1000
+            let p50 = latencies[latencies.count / 2] * 1000
+            let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)] * 1000
             if baseline == nil { baseline = (p50, p99) }
             let ratio = String(format: "%.2f / %.2f", p50 / baseline!.0, p99 / baseline!.1)
             let peak = victim.peakRSSMiB()
-            print(String(format: "%-28@ %7.1f ms %6.1f ms   %-13@   %6.1f ms   %4d MiB%@   %-11@   %@", attack.rawValue as NSString, p50, p99,
-                         ratio as NSString, statusTimes.p99 * 1000, peak, (peak > boundMiB ? " OVER" : "") as NSString,
-                         (wrote ? "ok" : "refused") as NSString, outcome as NSString))
+            print(
+                String(
+                    format: "%-28@ %7.1f ms %6.1f ms   %-13@   %6.1f ms   %4d MiB%@   %-11@   %@", attack.rawValue as NSString, p50, p99,
+                    ratio as NSString, statusTimes.p99 * 1000, peak, (peak > boundMiB ? " OVER" : "") as NSString,
+                    (wrote ? "ok" : "refused") as NSString, outcome as NSString))
         }
         watcher.cancel()
         for node in [us, jp] { await node.stop() }
@@ -85,8 +88,11 @@ struct HostileBenchmark: AsyncParsableCommand {
 
     private func timedAlert(_ origin: BenchNode, _ arrivals: ArrivalLog, timeout: Double) async throws -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        let entry = try await origin.engine.append(.raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .high,
-                                                                           category: .exportRestriction, summary: "bench \(start)")))
+        let entry = try await origin.engine.append(
+            .raiseAlert(
+                AlertRaise(
+                    mineral: try MineralID("gallium"), severity: .high,
+                    category: .exportRestriction, summary: "bench \(start)")))
         let last = try await arrivals.waitForAll(entry.id, count: 1, timeout: timeout)
         return Double(last - start) / 1e9
     }
@@ -106,13 +112,17 @@ enum Attack: String, CaseIterable {
 /// An authenticated partner node that floods one attack, reconnecting whenever it is closed,
 /// until cancelled. Returns what became of it.
 enum Attacker {
-    static func flood(_ attack: Attack, as identity: BenchAlliance.Identity, pki: BenchAlliance, port: Int,
-                      group: any EventLoopGroup, victim: NodeID) async -> String {
+    static func flood(
+        _ attack: Attack, as identity: BenchAlliance.Identity, pki: BenchAlliance, port: Int,
+        group: any EventLoopGroup, victim: NodeID
+    ) async -> String {
         var connections = 0
         var lastGoodbye: String?
         var author = FeedAuthor(node: identity.id, key: identity.key)
         // seq 1 is never sent: everything after it waits for a gap that never fills.
-        if let (_, next) = try? author.drafting(.raiseAlert(AlertRaise(mineral: try! MineralID("gallium"), severity: .low, category: .other, summary: "gap")), now: 1) {
+        if let (_, next) = try? author.drafting(
+            .raiseAlert(AlertRaise(mineral: try! MineralID("gallium"), severity: .low, category: .other, summary: "gap")), now: 1)
+        {
             author = next
         }
         var nonce: UInt64 = 0
@@ -139,19 +149,22 @@ enum Attacker {
                         var batch: [SignedEntry] = []
                         for _ in 0..<200 {
                             let note = String(repeating: "w", count: 2000)
-                            let report = ReserveReport(participant: "JP", mineral: try MineralID("gallium"), site: "", quantity: Quantity(amount: try Amount("1"), unit: .tonne),
-                                                       asOfMillis: 1, note: note)
+                            let report = ReserveReport(
+                                participant: "JP", mineral: try MineralID("gallium"), site: "", quantity: Quantity(amount: try Amount("1"), unit: .tonne),
+                                asOfMillis: 1, note: note)
                             let (entry, next) = try author.drafting(.reportReserve(report), now: 2)
                             author = next
                             batch.append(entry.signed)
                         }
                         try await connection.send(.entries(batch))
                     case .invalidEntries:
-                        let (entry, _) = try author.drafting(.raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .low, category: .other, summary: "x")), now: 3)
+                        let (entry, _) = try author.drafting(
+                            .raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .low, category: .other, summary: "x")), now: 3)
                         let forged = SignedEntry(body: entry.signed.body, signature: entry.signed.signature.map { $0 ^ 0x5A })
                         try await connection.send(.entries(Array(repeating: forged, count: 2_000)))
                     case .oversizedSignatures:
-                        let (entry, _) = try author.drafting(.raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .low, category: .other, summary: "x")), now: 3)
+                        let (entry, _) = try author.drafting(
+                            .raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .low, category: .other, summary: "x")), now: 3)
                         try await connection.send(.entries([SignedEntry(body: entry.signed.body, signature: Array(repeating: 0xAB, count: 3 << 20))]))
                     case .unprovenClaim:
                         nonce += 1
@@ -183,7 +196,8 @@ final class AttackConnection: @unchecked Sendable {
     }
 
     static func open(_ identity: BenchAlliance.Identity, pki: BenchAlliance, port: Int, group: any EventLoopGroup) async throws -> AttackConnection {
-        let tls = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
+        let tls = try TLSContext(
+            configuration: .makeClientConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
         let drain = Drain()
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in

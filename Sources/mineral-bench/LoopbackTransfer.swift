@@ -14,7 +14,10 @@ enum LoopbackTransfer {
         let expected: Int
         let done: EventLoopPromise<Void>
         var received = 0
-        init(expected: Int, done: EventLoopPromise<Void>) { self.expected = expected; self.done = done }
+        init(expected: Int, done: EventLoopPromise<Void>) {
+            self.expected = expected
+            self.done = done
+        }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             received += unwrapInboundIn(data).readableBytes
             if received >= expected { done.succeed() }
@@ -36,11 +39,17 @@ enum LoopbackTransfer {
             chunk = ByteBuffer(repeating: 0x5A, count: 64 * 1024)
         }
         func channelActive(context: ChannelHandlerContext) {
-            if !waitsForTLS { started = true; pump(context) }
+            if !waitsForTLS {
+                started = true
+                pump(context)
+            }
             context.fireChannelActive()
         }
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            if case .handshakeCompleted = event as? TLSUserEvent { started = true; pump(context) }
+            if case .handshakeCompleted = event as? TLSUserEvent {
+                started = true
+                pump(context)
+            }
             context.fireUserInboundEventTriggered(event)
         }
         func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -7,7 +7,9 @@ struct MineralBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mineral-bench",
         abstract: "Measure MineralSync's hot paths (build with -c release).",
-        subcommands: [RegistryBenchmark.self, TLSBenchmark.self, SyncBenchmark.self, CompareBenchmark.self, HostileBenchmark.self, AdminBenchmark.self,
-                      HistoryBenchmark.self, HookBenchmark.self]
+        subcommands: [
+            RegistryBenchmark.self, TLSBenchmark.self, SyncBenchmark.self, CompareBenchmark.self, HostileBenchmark.self, AdminBenchmark.self,
+            HistoryBenchmark.self, HookBenchmark.self
+        ]
     )
 }

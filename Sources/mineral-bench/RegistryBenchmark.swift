@@ -24,7 +24,7 @@ struct RegistryBenchmark: ParsableCommand {
         guard let algorithm = KeyAlgorithm(rawValue: algorithm) else { throw ValidationError("algorithm must be ed25519 or p256") }
         guard entries > 0, feeds > 0, batch > 0 else { throw ValidationError("entries, feeds and batch must be positive") }
         #if DEBUG
-        print("warning: a debug build; run `swift run -c release mineral-bench registry` for real figures")
+            print("warning: a debug build; run `swift run -c release mineral-bench registry` for real figures")
         #endif
         print("generating \(entries) signed entries over \(feeds) feeds (\(algorithm))…")
         let history = try SyntheticHistory(entries: entries, feeds: feeds, algorithm: algorithm)
@@ -40,10 +40,14 @@ struct RegistryBenchmark: ParsableCommand {
             for _ in 0..<(focus == "fold" ? 150 : 20) {
                 var registry = MineralRegistry()
                 switch focus {
-                case "fold": registry = MineralRegistry(); var views = RegistryViews(); views.fold(history.entries)
-                default: for start in stride(from: 0, to: signed.count, by: batch) {
-                    _ = registry.ingest(Array(signed[start..<min(start + batch, signed.count)]), keys: keys)
-                }
+                case "fold":
+                    registry = MineralRegistry()
+                    var views = RegistryViews()
+                    views.fold(history.entries)
+                default:
+                    for start in stride(from: 0, to: signed.count, by: batch) {
+                        _ = registry.ingest(Array(signed[start..<min(start + batch, signed.count)]), keys: keys)
+                    }
                 }
             }
             return

@@ -29,7 +29,7 @@ struct SyncBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         #if DEBUG
-        print("warning: a debug build; run `swift run -c release mineral-bench sync` for real figures")
+            print("warning: a debug build; run `swift run -c release mineral-bench sync` for real figures")
         #endif
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mineral-bench-sync-\(UUID().uuidString)").path
@@ -38,11 +38,13 @@ struct SyncBenchmark: AsyncParsableCommand {
         let pki = try BenchAlliance(trustDomain: "critical-minerals")
 
         try await catchUp(pki: pki, group: group, scratch: scratch)
-        try await propagation(nodes: 3, dialling: { index, count in (0..<count).filter { $0 > index } }, trials: alerts,
-                              pki: pki, group: group, scratch: scratch, goal: "goal p99 ≤ 20 ms")
+        try await propagation(
+            nodes: 3, dialling: { index, count in (0..<count).filter { $0 > index } }, trials: alerts,
+            pki: pki, group: group, scratch: scratch, goal: "goal p99 ≤ 20 ms")
         let partialMesh = { (index: Int, count: Int) in [(index + 1) % count, (index + 7) % count] }
-        try await propagation(nodes: meshNodes, dialling: partialMesh, trials: meshAlerts,
-                              pki: pki, group: group, scratch: scratch, goal: "goal p50 ≤ 50 ms, max ≤ 150 ms")
+        try await propagation(
+            nodes: meshNodes, dialling: partialMesh, trials: meshAlerts,
+            pki: pki, group: group, scratch: scratch, goal: "goal p50 ≤ 50 ms, max ≤ 150 ms")
         try await revocationPropagation(nodes: meshNodes, dialling: partialMesh, trials: meshRevocations, pki: pki, group: group, scratch: scratch)
         antiEntropyBytes(feeds: meshNodes)
         try await group.shutdownGracefully()
@@ -57,16 +59,18 @@ struct SyncBenchmark: AsyncParsableCommand {
         let local = try BenchNode(pki.identity("US", "ceiling-1"), pki: pki, group: group, directory: "\(scratch)/ceiling")
         let ceiling = try await Stopwatch.secondsAsync {
             for start in stride(from: 0, to: history.entries.count, by: 500) {
-                _ = await local.engine.ingest(Array(history.entries[start..<min(start + 500, history.entries.count)]),
-                                              certificates: start == 0 ? history.certificates : [], from: local.engine.node)
+                _ = await local.engine.ingest(
+                    Array(history.entries[start..<min(start + 500, history.entries.count)]),
+                    certificates: start == 0 ? history.certificates : [], from: local.engine.node)
             }
         }
         await local.engine.close()
 
         let source = try BenchNode(pki.identity("EU", "source-1"), pki: pki, group: group, directory: "\(scratch)/source")
         for start in stride(from: 0, to: history.entries.count, by: 5000) {
-            _ = await source.engine.ingest(Array(history.entries[start..<min(start + 5000, history.entries.count)]),
-                                           certificates: start == 0 ? history.certificates : [], from: source.engine.node)
+            _ = await source.engine.ingest(
+                Array(history.entries[start..<min(start + 5000, history.entries.count)]),
+                certificates: start == 0 ? history.certificates : [], from: source.engine.node)
         }
         try await source.node.start()
         let fresh = try BenchNode(pki.identity("JP", "fresh-1"), pki: pki, group: group, directory: "\(scratch)/fresh")
@@ -87,23 +91,28 @@ struct SyncBenchmark: AsyncParsableCommand {
 
     /// `count` nodes, each dialling the ones `dialling` names, connected (a first alert reached
     /// everyone); every commit recorded in `arrivals`.
-    private func mesh(_ count: Int, dialling: (Int, Int) -> [Int], pki: BenchAlliance, group: any EventLoopGroup, scratch: String,
-                      arrivals: ArrivalLog) async throws -> (nodes: [BenchNode], watchers: [Task<Void, Never>]) {
+    private func mesh(
+        _ count: Int, dialling: (Int, Int) -> [Int], pki: BenchAlliance, group: any EventLoopGroup, scratch: String,
+        arrivals: ArrivalLog
+    ) async throws -> (nodes: [BenchNode], watchers: [Task<Void, Never>]) {
         let participants = ["EU", "US", "JP"]
         var nodes: [BenchNode] = []
         for index in 0..<count {
             let participant = participants[index % 3]
-            nodes.append(try BenchNode(pki.identity(participant, "\(participant.lowercased())-\(index)"), pki: pki, group: group,
-                                       directory: "\(scratch)/mesh\(count)-\(UUID().uuidString)"))
+            nodes.append(
+                try BenchNode(
+                    pki.identity(participant, "\(participant.lowercased())-\(index)"), pki: pki, group: group,
+                    directory: "\(scratch)/mesh\(count)-\(UUID().uuidString)"))
         }
         for node in nodes { try await node.node.start() }
         var watchers: [Task<Void, Never>] = []
         for node in nodes {
             let stream = await node.engine.subscribe()
             let name = node.engine.node
-            watchers.append(Task {
-                for await batch in stream { arrivals.record(batch.map(\.id), at: name) }
-            })
+            watchers.append(
+                Task {
+                    for await batch in stream { arrivals.record(batch.map(\.id), at: name) }
+                })
         }
         for (index, node) in nodes.enumerated() {
             for peer in dialling(index, count) where peer != index { node.node.addPeer(host: "127.0.0.1", port: nodes[peer].node.boundPort!) }
@@ -112,9 +121,13 @@ struct SyncBenchmark: AsyncParsableCommand {
         return (nodes, watchers)
     }
 
-    private func propagation(nodes count: Int, dialling: (Int, Int) -> [Int], trials: Int, pki: BenchAlliance,
-                             group: any EventLoopGroup, scratch: String, goal: String) async throws {
-        print("alert propagation to all \(count - 1) other nodes, \(count)-node \(count == 3 ? "mesh" : "partial mesh (each dials 2, degree 4)"), \(trials) alerts")
+    private func propagation(
+        nodes count: Int, dialling: (Int, Int) -> [Int], trials: Int, pki: BenchAlliance,
+        group: any EventLoopGroup, scratch: String, goal: String
+    ) async throws {
+        print(
+            "alert propagation to all \(count - 1) other nodes, \(count)-node \(count == 3 ? "mesh" : "partial mesh (each dials 2, degree 4)"), \(trials) alerts"
+        )
         let arrivals = ArrivalLog()
         let (nodes, watchers) = try await mesh(count, dialling: dialling, pki: pki, group: group, scratch: scratch, arrivals: arrivals)
         var latencies: [Double] = []
@@ -134,8 +147,10 @@ struct SyncBenchmark: AsyncParsableCommand {
     }
 
     /// A CRL installed at one node (as SIGHUP does), timed until every node has it in force.
-    private func revocationPropagation(nodes count: Int, dialling: (Int, Int) -> [Int], trials: Int, pki: BenchAlliance,
-                                       group: any EventLoopGroup, scratch: String) async throws {
+    private func revocationPropagation(
+        nodes count: Int, dialling: (Int, Int) -> [Int], trials: Int, pki: BenchAlliance,
+        group: any EventLoopGroup, scratch: String
+    ) async throws {
         print("CRL propagation: installed at one node of the \(count)-node partial mesh until every node has it in force, \(trials) CRLs")
         let arrivals = ArrivalLog()
         let (nodes, watchers) = try await mesh(count, dialling: dialling, pki: pki, group: group, scratch: scratch, arrivals: arrivals)
@@ -164,8 +179,11 @@ struct SyncBenchmark: AsyncParsableCommand {
     /// Raises an alert at `origin` and returns the seconds until every other node committed it.
     private func timedAlert(from origin: BenchNode, to nodes: [BenchNode], arrivals: ArrivalLog, timeout: Double) async throws -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        let entry = try await origin.engine.append(.raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .high,
-                                                                           category: .exportRestriction, summary: "bench \(start)")))
+        let entry = try await origin.engine.append(
+            .raiseAlert(
+                AlertRaise(
+                    mineral: try MineralID("gallium"), severity: .high,
+                    category: .exportRestriction, summary: "bench \(start)")))
         let last = try await arrivals.waitForAll(entry.id, count: nodes.count, timeout: timeout)
         return Double(last - start) / 1e9
     }
@@ -182,8 +200,10 @@ struct SyncBenchmark: AsyncParsableCommand {
         // TLS 1.3 adds a 5-byte record header, the inner content type and a 16-byte tag per record.
         let onWire = frame + 22
         print("anti-entropy round between nodes in sync, \(feeds) feeds (seqs ~100,000, node names like eu-12)")
-        print(String(format: "  vector frame %d bytes, %d with TLS record: %.1f bytes per feed   goal ≤ 32 per feed plus framing",
-                     frame, onWire, Double(frame - 4) / Double(feeds)))
+        print(
+            String(
+                format: "  vector frame %d bytes, %d with TLS record: %.1f bytes per feed   goal ≤ 32 per feed plus framing",
+                frame, onWire, Double(frame - 4) / Double(feeds)))
     }
 }
 
@@ -246,12 +266,16 @@ final class BenchNode: Sendable {
         let store = try RegistryStore(path: "\(directory)/registry.sqlite", node: identity.id)
         var logger = Logger(label: "bench.\(identity.id)")
         logger.logLevel = .critical
-        engine = try SyncEngine(store: store, key: identity.key, certificateChain: [identity.certificate], trustStore: pki.trust,
-                                logger: logger)
-        let server = try TLSContext(configuration: .makeServerConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
-        let client = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
-        node = SyncNode(engine: engine, configuration: SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: []),
-                        serverTLS: TLSContextProvider(server), clientTLS: TLSContextProvider(client), group: group, logger: logger)
+        engine = try SyncEngine(
+            store: store, key: identity.key, certificateChain: [identity.certificate], trustStore: pki.trust,
+            logger: logger)
+        let server = try TLSContext(
+            configuration: .makeServerConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
+        let client = try TLSContext(
+            configuration: .makeClientConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
+        node = SyncNode(
+            engine: engine, configuration: SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: []),
+            serverTLS: TLSContextProvider(server), clientTLS: TLSContextProvider(client), group: group, logger: logger)
     }
 
     func stop() async {
@@ -295,9 +319,10 @@ final class BenchAlliance: @unchecked Sendable {
         signed.reserveCapacity(entries)
         for feed in 0..<feeds {
             for index in stride(from: feed, to: entries, by: feeds) {
-                let report = ReserveReport(participant: authors[feed].node.participant, mineral: minerals[index % minerals.count],
-                                           site: "site-\(index % 97)", quantity: Quantity(amount: try Amount("\(index).5"), unit: .tonne),
-                                           asOfMillis: 1_790_000_000_000 + UInt64(index))
+                let report = ReserveReport(
+                    participant: authors[feed].node.participant, mineral: minerals[index % minerals.count],
+                    site: "site-\(index % 97)", quantity: Quantity(amount: try Amount("\(index).5"), unit: .tonne),
+                    asOfMillis: 1_790_000_000_000 + UInt64(index))
                 let (entry, next) = try authors[feed].drafting(.reportReserve(report), now: 1_790_000_000_000 + UInt64(index))
                 authors[feed] = next
                 signed.append(entry.signed)

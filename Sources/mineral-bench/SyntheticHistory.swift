@@ -42,7 +42,7 @@ struct SyntheticHistory {
         var alerts: [[EntryID]] = Array(repeating: [], count: participants.count)
         var random = UInt64(0x5EED)
         func next() -> UInt64 {
-            random = random &* 6364136223846793005 &+ 1442695040888963407
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return random >> 33
         }
         var latest: [String: EntryID] = [:]
@@ -61,20 +61,26 @@ struct SyntheticHistory {
             switch roll {
             case 0..<85:
                 // 3 participants × 20 minerals × ~17 sites ≈ 1,000 registers.
-                operation = .reportReserve(ReserveReport(
-                    participant: participant, mineral: mineral, site: "site-\(next() % 17)",
-                    quantity: Quantity(amount: try Amount("\(next() % 100_000).\(next() % 1000 + 1)"), unit: .tonne),
-                    asOfMillis: 1_700_000_000_000 + UInt64(index)))
+                operation = .reportReserve(
+                    ReserveReport(
+                        participant: participant, mineral: mineral, site: "site-\(next() % 17)",
+                        quantity: Quantity(amount: try Amount("\(next() % 100_000).\(next() % 1000 + 1)"), unit: .tonne),
+                        asOfMillis: 1_700_000_000_000 + UInt64(index)))
             case 85..<90:
-                operation = .setTarget(ReserveTarget(participant: participant, mineral: mineral,
-                                                     quantity: Quantity(amount: try Amount("\(next() % 100_000)"), unit: .tonne)))
+                operation = .setTarget(
+                    ReserveTarget(
+                        participant: participant, mineral: mineral,
+                        quantity: Quantity(amount: try Amount("\(next() % 100_000)"), unit: .tonne)))
             case 90..<95,
-                 _ where alerts[participantIndex].isEmpty:
-                operation = .raiseAlert(AlertRaise(mineral: mineral, severity: .high, category: .exportRestriction,
-                                                   region: "region-\(next() % 9)", summary: "synthetic disruption \(index)"))
+                _ where alerts[participantIndex].isEmpty:
+                operation = .raiseAlert(
+                    AlertRaise(
+                        mineral: mineral, severity: .high, category: .exportRestriction,
+                        region: "region-\(next() % 9)", summary: "synthetic disruption \(index)"))
             default:
                 let alert = alerts[participantIndex][Int(next() % UInt64(alerts[participantIndex].count))]
-                operation = roll < 98
+                operation =
+                    roll < 98
                     ? .acknowledgeAlert(AlertAcknowledgement(alertID: alert, participant: participant))
                     : .updateAlert(AlertUpdate(alertID: alert, severity: .critical))
             }
@@ -87,9 +93,15 @@ struct SyntheticHistory {
             }
             if superseding, let register, let previous = latest[register] {
                 switch operation {
-                case .reportReserve(var report): report.supersedes = previous; operation = .reportReserve(report)
-                case .setTarget(var target): target.supersedes = previous; operation = .setTarget(target)
-                case .updateAlert(var update): update.supersedes = previous; operation = .updateAlert(update)
+                case .reportReserve(var report):
+                    report.supersedes = previous
+                    operation = .reportReserve(report)
+                case .setTarget(var target):
+                    target.supersedes = previous
+                    operation = .setTarget(target)
+                case .updateAlert(var update):
+                    update.supersedes = previous
+                    operation = .updateAlert(update)
                 default: break
                 }
             }

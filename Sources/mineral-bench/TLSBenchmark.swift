@@ -21,7 +21,7 @@ struct TLSBenchmark: ParsableCommand {
 
     func run() throws {
         #if DEBUG
-        print("warning: a debug build; run `swift run -c release mineral-bench tls` for real figures")
+            print("warning: a debug build; run `swift run -c release mineral-bench tls` for real figures")
         #endif
         print("mutual TLS 1.3 handshakes in memory (both ends in this process, best of \(rounds))")
         for algorithm in KeyAlgorithm.allCases {
@@ -55,8 +55,10 @@ struct TLSBenchmark: ParsableCommand {
         // CPU per byte shows what bounds the ratio: TLS adds the cipher's work to the same
         // kernel copies, on the same 2 cores.
         for (name, runs) in [("plain", pairs.map(\.plain)), ("TLS  ", pairs.map(\.tls))] {
-            print(String(format: "  %@  %9.1f MB/s (best)   median: %.2f cores busy, %.2f ns of CPU per byte",
-                         name, runs.map(\.rate).max()!, median(runs.map(\.cores)), median(runs.map(\.cpuPerByte))))
+            print(
+                String(
+                    format: "  %@  %9.1f MB/s (best)   median: %.2f cores busy, %.2f ns of CPU per byte",
+                    name, runs.map(\.rate).max()!, median(runs.map(\.cores)), median(runs.map(\.cpuPerByte))))
         }
         print(String(format: "  TLS ÷ plain: %.2f median of pairs (%.2f–%.2f)   goal ≥ 0.6", ratios[ratios.count / 2], ratios.first!, ratios.last!))
 
@@ -73,7 +75,8 @@ struct TLSBenchmark: ParsableCommand {
     static func handshakeInMemory(client clientContext: TLSContext, server serverContext: TLSContext) throws {
         let client = try TLSConnection(context: clientContext)
         let server = try TLSConnection(context: serverContext)
-        var clientDone = false, serverDone = false
+        var clientDone = false
+        var serverDone = false
         for _ in 0..<10 {
             if !clientDone, case .complete = client.handshake() { clientDone = true }
             if let bytes = client.takeCiphertext() { server.receive(bytes) }

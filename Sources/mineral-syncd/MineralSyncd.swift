@@ -46,8 +46,9 @@ struct Run: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: configuration.node.description)
-        let daemon = NodeDaemon(configurationPath: config, configuration: configuration, materials: materials, logger: logger,
-                                metricsRegistry: registry)
+        let daemon = NodeDaemon(
+            configurationPath: config, configuration: configuration, materials: materials, logger: logger,
+            metricsRegistry: registry)
         do {
             try await daemon.run()
         } catch {
@@ -85,8 +86,9 @@ struct VerifyArchive: ParsableCommand {
         do {
             let (_, materials) = try NodeMaterials.load(configurationFile: config)
             let summary = try HistoryArchive.verify(path: file, trustStore: materials.trustStore, policy: EntryPolicy(catalogue: materials.catalogue))
-            print("\(file): OK — \(summary.entries) entries, every one signed and linked; their view digest \(summary.digest.hex) "
-                  + "was signed by \(summary.signedBy.map(\.description).joined(separator: ", "))")
+            print(
+                "\(file): OK — \(summary.entries) entries, every one signed and linked; their view digest \(summary.digest.hex) "
+                    + "was signed by \(summary.signedBy.map(\.description).joined(separator: ", "))")
         } catch {
             FileHandle.standardError.write(Data("\(file): \(error)\n".utf8))
             throw ExitCode(1)
@@ -105,9 +107,10 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         do {
             let (configuration, materials) = try NodeMaterials.load(configurationFile: file)
-            print("\(file): OK — node \(configuration.node), listening on \(configuration.listen), \(configuration.peers.count) peers, "
-                  + "\(materials.trustStore.anchors.count) trust anchors, \(configuration.tls.revocationLists.count) CRLs; "
-                  + "certificate valid until \(materials.certificateExpiry)")
+            print(
+                "\(file): OK — node \(configuration.node), listening on \(configuration.listen), \(configuration.peers.count) peers, "
+                    + "\(materials.trustStore.anchors.count) trust anchors, \(configuration.tls.revocationLists.count) CRLs; "
+                    + "certificate valid until \(materials.certificateExpiry)")
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(78)

@@ -19,8 +19,11 @@ struct Alert: ParsableCommand {
 
         func run() throws {
             let written: WriteResponse = try Exit.guarding {
-                try global.client.call(AdminAPI.raiseAlert, AlertRaiseRequest(mineral: mineral, severity: severity, category: category,
-                                                                       summary: summary, region: region, expires: expires))
+                try global.client.call(
+                    AdminAPI.raiseAlert,
+                    AlertRaiseRequest(
+                        mineral: mineral, severity: severity, category: category,
+                        summary: summary, region: region, expires: expires))
             }
             if global.json { return Output.json(["id": written.id]) }
             print(written.id)
@@ -34,7 +37,9 @@ struct Alert: ParsableCommand {
         @Option var note: String?
 
         func run() throws {
-            let written: WriteResponse = try Exit.guarding { try global.client.call(AdminAPI.acknowledgeAlert, NoteRequest(note: note), parameters: ["id": id]) }
+            let written: WriteResponse = try Exit.guarding {
+                try global.client.call(AdminAPI.acknowledgeAlert, NoteRequest(note: note), parameters: ["id": id])
+            }
             if global.json { return Output.json(written) }
             print("acknowledged \(id)")
         }
@@ -65,8 +70,10 @@ struct Alert: ParsableCommand {
 
         func run() throws {
             let written: WriteResponse = try Exit.guarding {
-                try global.client.call(AdminAPI.updateAlert, AlertUpdateRequest(
-                    severity: severity, category: category, summary: summary, region: region, expires: expires), parameters: ["id": id])
+                try global.client.call(
+                    AdminAPI.updateAlert,
+                    AlertUpdateRequest(
+                        severity: severity, category: category, summary: summary, region: region, expires: expires), parameters: ["id": id])
             }
             if global.json { return Output.json(written) }
             print("updated \(id)")
@@ -85,10 +92,15 @@ struct Alert: ParsableCommand {
                 try global.client.call(AdminAPI.alerts, query: [("open", open ? "true" : nil), ("mineral", mineral), ("minSeverity", minSeverity)])
             }
             if global.json { return Output.json(alerts) }
-            Output.table(["ID", "SEVERITY", "MINERAL", "CATEGORY", "ISSUER", "RAISED", "STATE", "SUMMARY"], alerts.map { alert in
-                [String(alert.id.prefix(12)), Output.severity(alert.severity), alert.mineral, alert.category, alert.issuer, Output.time(alert.raisedAt),
-                 alert.resolved ? "resolved" : alert.acknowledgedBy.isEmpty ? "open" : "acked \(alert.acknowledgedBy.joined(separator: ","))", alert.summary]
-            })
+            Output.table(
+                ["ID", "SEVERITY", "MINERAL", "CATEGORY", "ISSUER", "RAISED", "STATE", "SUMMARY"],
+                alerts.map { alert in
+                    [
+                        String(alert.id.prefix(12)), Output.severity(alert.severity), alert.mineral, alert.category, alert.issuer, Output.time(alert.raisedAt),
+                        alert.resolved ? "resolved" : alert.acknowledgedBy.isEmpty ? "open" : "acked \(alert.acknowledgedBy.joined(separator: ","))",
+                        alert.summary
+                    ]
+                })
         }
     }
 
@@ -105,7 +117,7 @@ struct Alert: ParsableCommand {
                 ("region", alert.region.isEmpty ? "-" : alert.region), ("summary", alert.summary), ("issuer", alert.issuer),
                 ("raised", Output.time(alert.raisedAt)), ("updated", Output.time(alert.updatedAt)), ("expires", Output.time(alert.expiresAt)),
                 ("acknowledged by", alert.acknowledgedBy.isEmpty ? "-" : alert.acknowledgedBy.joined(separator: ", ")),
-                ("resolved", alert.resolved ? "yes: \(alert.resolution ?? "")" : "no"),
+                ("resolved", alert.resolved ? "yes: \(alert.resolution ?? "")" : "no")
             ])
         }
     }

@@ -43,10 +43,12 @@ struct Archive: ParsableCommand {
         func run() throws {
             let written = try Exit.guarding { try global.client.call(AdminAPI.exportArchive, ArchiveRequest(path: Archive.absolute(out))) }
             if global.json { return Output.json(written) }
-            print("wrote \(written.entries) entries (\(written.bytes) bytes) to \(written.path); check it with: mineral-syncd verify-archive \(written.path) --config NODE.yaml")
+            print(
+                "wrote \(written.entries) entries (\(written.bytes) bytes) to \(written.path); check it with: mineral-syncd verify-archive \(written.path) --config NODE.yaml"
+            )
             Output.fields([
                 ("checkpoint", "\(written.entries) entries, digest \(written.digest.prefix(16)), signed by \(written.signedBy.joined(separator: ", "))"),
-                ("vector", Output.vector(written.versionVector)),
+                ("vector", Output.vector(written.versionVector))
             ])
         }
     }

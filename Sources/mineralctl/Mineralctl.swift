@@ -1,8 +1,9 @@
 import AdminAPI
 import ArgumentParser
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main
@@ -26,7 +27,9 @@ struct Mineralctl: ParsableCommand {
             Every command takes --json for machine-readable output.
             Shell completions: mineralctl --generate-completion-script bash|zsh|fish
             """,
-        subcommands: [Status.self, Peers.self, Sync.self, Reserve.self, Alert.self, Watch.self, Minerals.self, Feed.self, Proof.self, Archive.self, Dashboard.self])
+        subcommands: [
+            Status.self, Peers.self, Sync.self, Reserve.self, Alert.self, Watch.self, Minerals.self, Feed.self, Proof.self, Archive.self, Dashboard.self
+        ])
 }
 
 /// Options every command takes.
@@ -67,7 +70,10 @@ struct GlobalOptions: ParsableArguments {
             }
             index += 1
         }
-        if let terminator = rest.firstIndex(of: "--") { rest.insert(contentsOf: global, at: terminator); return rest }
+        if let terminator = rest.firstIndex(of: "--") {
+            rest.insert(contentsOf: global, at: terminator)
+            return rest
+        }
         return rest + global
     }
 }

@@ -19,32 +19,60 @@ struct Status: ParsableCommand {
             ("vector", Output.vector(status.versionVector)),
             ("view digest", status.viewDigest),
             ("certificate", "expires \(Output.time(status.certificateExpiresAt))"),
-            ("key history", status.keyHistory.map { key in
-                "\(key.fingerprint.prefix(16)) valid \(Output.time(key.validFrom)) – \(Output.time(key.validUntil))\(key.current ? " (current)" : "")"
-            }.joined(separator: "; ")),
-            ("revocation", status.revocationLists.isEmpty ? "no CRLs in force" : status.revocationLists.map { crl in
-                "\(crl.participants.joined(separator: ",")) CRL issued \(Output.time(crl.issuedAt)), next \(Output.time(crl.nextUpdate))"
-            }.joined(separator: "; ")),
-            ("feeds cut", status.feedsCut.isEmpty ? "none" : status.feedsCut.map { cut in
-                "\(cut.feed) at seq \(cut.seq) by \(cut.by)\(cut.inForce ? "" : " (a lower cut is in force)")\(cut.heldAfterCut > 0 ? ", \(cut.heldAfterCut) later entries held as evidence" : "")"
-            }.joined(separator: "; ")),
+            (
+                "key history",
+                status.keyHistory.map { key in
+                    "\(key.fingerprint.prefix(16)) valid \(Output.time(key.validFrom)) – \(Output.time(key.validUntil))\(key.current ? " (current)" : "")"
+                }.joined(separator: "; ")
+            ),
+            (
+                "revocation",
+                status.revocationLists.isEmpty
+                    ? "no CRLs in force"
+                    : status.revocationLists.map { crl in
+                        "\(crl.participants.joined(separator: ",")) CRL issued \(Output.time(crl.issuedAt)), next \(Output.time(crl.nextUpdate))"
+                    }.joined(separator: "; ")
+            ),
+            (
+                "feeds cut",
+                status.feedsCut.isEmpty
+                    ? "none"
+                    : status.feedsCut.map { cut in
+                        "\(cut.feed) at seq \(cut.seq) by \(cut.by)\(cut.inForce ? "" : " (a lower cut is in force)")\(cut.heldAfterCut > 0 ? ", \(cut.heldAfterCut) later entries held as evidence" : "")"
+                    }.joined(separator: "; ")
+            ),
             ("clock", status.clockWarning ?? "agrees with the peers measured"),
-            ("agreement", (status.agreements ?? []).isEmpty ? "not compared with any participant yet" : (status.agreements ?? []).map { agreement in
-                "\(agreement.participant) at \(agreement.entries) entries (\(agreement.node), \(Output.time(agreement.signedAt)))"
-            }.joined(separator: "; ")),
-            ("checkpoint", status.checkpoint.map { "\($0.entries) entries, digest \($0.digest.prefix(16)), signed by \($0.signedBy.joined(separator: ", "))" }
-                ?? "none yet"),
-            ("history", status.joinedFrom.map { "from the checkpoint at \($0.entries) entries (joined from it: no entry before it is held here)" }
-                ?? "every entry"),
+            (
+                "agreement",
+                (status.agreements ?? []).isEmpty
+                    ? "not compared with any participant yet"
+                    : (status.agreements ?? []).map { agreement in
+                        "\(agreement.participant) at \(agreement.entries) entries (\(agreement.node), \(Output.time(agreement.signedAt)))"
+                    }.joined(separator: "; ")
+            ),
+            (
+                "checkpoint",
+                status.checkpoint.map { "\($0.entries) entries, digest \($0.digest.prefix(16)), signed by \($0.signedBy.joined(separator: ", "))" }
+                    ?? "none yet"
+            ),
+            (
+                "history",
+                status.joinedFrom.map { "from the checkpoint at \($0.entries) entries (joined from it: no entry before it is held here)" }
+                    ?? "every entry"
+            ),
             ("hooks", Self.hooksLine(status.hooks)),
-            ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events"),
+            ("security", status.securityEvents.isEmpty ? "no events" : "\(status.securityEvents.count) events")
         ])
         if let hooks = status.hooks, !hooks.isEmpty {
             print("")
-            Output.table(["HOOK", "TARGET", "DELIVERED", "FAILURES", "QUEUED", "LAST DELIVERED", "STATE"], hooks.map { hook in
-                let state = hook.retryingSince.map { "failing since \(Output.time($0)), next try \(Output.time(hook.nextAttemptAt)): \(hook.lastError ?? "?")" } ?? "ok"
-                return [hook.name, hook.target, "\(hook.delivered)", "\(hook.failures)", "\(hook.queued)", Output.time(hook.lastDeliveredAt), state]
-            })
+            Output.table(
+                ["HOOK", "TARGET", "DELIVERED", "FAILURES", "QUEUED", "LAST DELIVERED", "STATE"],
+                hooks.map { hook in
+                    let state =
+                        hook.retryingSince.map { "failing since \(Output.time($0)), next try \(Output.time(hook.nextAttemptAt)): \(hook.lastError ?? "?")" }
+                        ?? "ok"
+                    return [hook.name, hook.target, "\(hook.delivered)", "\(hook.failures)", "\(hook.queued)", Output.time(hook.lastDeliveredAt), state]
+                })
         }
         if !status.securityEvents.isEmpty {
             print("")
@@ -68,13 +96,16 @@ struct Peers: ParsableCommand {
     func run() throws {
         let peers = try Exit.guarding { try global.client.call(AdminAPI.peers) }
         if global.json { return Output.json(peers) }
-        Output.table(["NODE", "ADDRESS", "STATE", "CONNECTED SINCE", "LAST CONTACT", "CLOCK", "LAG OUT", "LAG IN", "REJECTED", "LAST REASON"],
-                     peers.map { peer in
-                         let state = peer.penalizedUntil.map { "penalized until \(Output.time($0))" } ?? peer.state
-                         let reason = peer.penalizedUntil != nil ? peer.lastOffence : peer.lastRejection ?? peer.lastError
-                         return [peer.node, peer.address ?? "-", state, Output.time(peer.connectedSince), Output.time(peer.lastContact),
-                                 peer.clockOffsetMillis.map(Output.clockOffset) ?? "-", "\(peer.lagOut)", "\(peer.lagIn)", "\(peer.rejected)", reason ?? "-"]
-                     })
+        Output.table(
+            ["NODE", "ADDRESS", "STATE", "CONNECTED SINCE", "LAST CONTACT", "CLOCK", "LAG OUT", "LAG IN", "REJECTED", "LAST REASON"],
+            peers.map { peer in
+                let state = peer.penalizedUntil.map { "penalized until \(Output.time($0))" } ?? peer.state
+                let reason = peer.penalizedUntil != nil ? peer.lastOffence : peer.lastRejection ?? peer.lastError
+                return [
+                    peer.node, peer.address ?? "-", state, Output.time(peer.connectedSince), Output.time(peer.lastContact),
+                    peer.clockOffsetMillis.map(Output.clockOffset) ?? "-", "\(peer.lagOut)", "\(peer.lagIn)", "\(peer.rejected)", reason ?? "-"
+                ]
+            })
     }
 }
 
@@ -97,9 +128,13 @@ struct Sync: ParsableCommand {
         progress?.stop()
         let response = try Exit.guarding { try result.get() }
         if global.json { return Output.json(response) }
-        if response.peers.isEmpty { print("no connected peers") }
-        else if wait { print("in sync with \(response.peers.joined(separator: ", ")): \(Output.vector(response.versionVector))") }
-        else { print("anti-entropy round started with \(response.peers.joined(separator: ", "))") }
+        if response.peers.isEmpty {
+            print("no connected peers")
+        } else if wait {
+            print("in sync with \(response.peers.joined(separator: ", ")): \(Output.vector(response.versionVector))")
+        } else {
+            print("anti-entropy round started with \(response.peers.joined(separator: ", "))")
+        }
     }
 }
 
@@ -153,9 +188,11 @@ struct Minerals: ParsableCommand {
     func run() throws {
         let minerals = try Exit.guarding { try global.client.call(AdminAPI.minerals) }
         if global.json { return Output.json(minerals) }
-        Output.table(["ID", "NAME", "HS CODES", "LISTED BY"], minerals.map {
-            [$0.id, $0.name, $0.hsCodes.isEmpty ? "-" : $0.hsCodes.joined(separator: " "), $0.sources.joined(separator: ", ")]
-        })
+        Output.table(
+            ["ID", "NAME", "HS CODES", "LISTED BY"],
+            minerals.map {
+                [$0.id, $0.name, $0.hsCodes.isEmpty ? "-" : $0.hsCodes.joined(separator: " "), $0.sources.joined(separator: ", ")]
+            })
     }
 }
 
@@ -189,7 +226,9 @@ struct Watch: ParsableCommand {
             while true {
                 Thread.sleep(forTimeInterval: delay)
                 do {
-                    try stream(onConnected: { Self.notice("watching \(global.socketPath) again; events while it was away are not replayed (see `mineralctl alert list`)") })
+                    try stream(onConnected: {
+                        Self.notice("watching \(global.socketPath) again; events while it was away are not replayed (see `mineralctl alert list`)")
+                    })
                     delay = 0.2
                     break
                 } catch {
@@ -206,7 +245,13 @@ struct Watch: ParsableCommand {
     private func stream(onConnected: () -> Void = {}) throws(AdminClient.ClientError) {
         var announced = false
         do {
-            try global.client.stream(AdminAPI.watch.target(query: [("type", only)]), onOpen: { announced = true; onConnected() }) { line in
+            try global.client.stream(
+                AdminAPI.watch.target(query: [("type", only)]),
+                onOpen: {
+                    announced = true
+                    onConnected()
+                }
+            ) { line in
                 if global.json {
                     print(line)
                 } else if let event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8)) {
@@ -232,7 +277,8 @@ struct Watch: ParsableCommand {
         }
         if let reserve = event.reserve {
             let site = reserve.site.isEmpty ? "" : " at \(reserve.site)"
-            return "\(Output.time(reserve.asOf))  RESERVE  \(reserve.participant) \(reserve.mineral) \(reserve.quantity) \(reserve.unit)\(site)  (by \(reserve.reportedBy))"
+            return
+                "\(Output.time(reserve.asOf))  RESERVE  \(reserve.participant) \(reserve.mineral) \(reserve.quantity) \(reserve.unit)\(site)  (by \(reserve.reportedBy))"
         }
         return "\(event.type) from \(event.origin)"
     }
@@ -261,10 +307,11 @@ struct Proof: ParsableCommand {
         Output.fields([
             ("entries", "\(proof.entries)"),
             ("vector", Output.vector(proof.versionVector)),
-            ("view digest", proof.digest),
+            ("view digest", proof.digest)
         ])
         print("")
-        Output.table(["PARTICIPANT", "NODE", "SIGNED AT", "ALGORITHM"], proof.statements.map { [$0.participant, $0.node, Output.time($0.signedAt), $0.algorithm] })
+        Output.table(
+            ["PARTICIPANT", "NODE", "SIGNED AT", "ALGORITHM"], proof.statements.map { [$0.participant, $0.node, Output.time($0.signedAt), $0.algorithm] })
     }
 
     private func write(_ proof: ProofResponse, to directory: String) throws {
@@ -280,11 +327,13 @@ struct Proof: ParsableCommand {
             try signature.write(to: URL(fileURLWithPath: "\(directory)/\(name).sig"))
             try statement.certificateChain.write(toFile: "\(directory)/\(name).pem", atomically: true, encoding: .utf8)
             commands.append("openssl x509 -in \(name).pem -pubkey -noout > \(name).pub")
-            commands.append(statement.algorithm == "ed25519"
-                ? "openssl pkeyutl -verify -pubin -inkey \(name).pub -rawin -in \(name).msg -sigfile \(name).sig"
-                : "openssl dgst -sha256 -verify \(name).pub -signature \(name).sig \(name).msg")
+            commands.append(
+                statement.algorithm == "ed25519"
+                    ? "openssl pkeyutl -verify -pubin -inkey \(name).pub -rawin -in \(name).msg -sigfile \(name).sig"
+                    : "openssl dgst -sha256 -verify \(name).pub -signature \(name).sig \(name).msg")
         }
         try (["set -e"] + commands).joined(separator: "\n").appending("\n").write(toFile: "\(directory)/verify.sh", atomically: true, encoding: .utf8)
-        FileHandle.standardError.write(Data("wrote \(proof.statements.count) signed statements to \(directory); verify with: (cd \(directory) && sh verify.sh)\n".utf8))
+        FileHandle.standardError.write(
+            Data("wrote \(proof.statements.count) signed statements to \(directory); verify with: (cd \(directory) && sh verify.sh)\n".utf8))
     }
 }

@@ -1,7 +1,8 @@
 import AdminAPI
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How mineralctl prints: aligned tables for people, JSON for programs; colour only on a

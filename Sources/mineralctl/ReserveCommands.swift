@@ -32,8 +32,11 @@ struct Reserve: ParsableCommand {
 
         func run() throws {
             let written: WriteResponse = try Exit.guarding {
-                try global.client.call(AdminAPI.reportReserve, ReserveReportRequest(mineral: mineral, quantity: quantity, unit: unit, site: site, asOf: asOf,
-                                                                                      note: note, form: form, basis: basis))
+                try global.client.call(
+                    AdminAPI.reportReserve,
+                    ReserveReportRequest(
+                        mineral: mineral, quantity: quantity, unit: unit, site: site, asOf: asOf,
+                        note: note, form: form, basis: basis))
             }
             if global.json { return Output.json(written) }
             print("reported \(mineral) \(quantity) \(unit)\(site.map { " at \($0)" } ?? "") (entry \(written.seq), \(written.id.prefix(12)))")
@@ -52,7 +55,8 @@ struct Reserve: ParsableCommand {
         func run() throws {
             let written: WriteResponse = try Exit.guarding {
                 guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw UsageError(message: "--reason must say why the figure is withheld") }
-                return try global.client.call(AdminAPI.reportReserve, ReserveReportRequest(mineral: mineral, quantity: "", site: site, asOf: asOf, withheld: reason))
+                return try global.client.call(
+                    AdminAPI.reportReserve, ReserveReportRequest(mineral: mineral, quantity: "", site: site, asOf: asOf, withheld: reason))
             }
             if global.json { return Output.json(written) }
             print("withheld \(mineral)\(site.map { " at \($0)" } ?? "") (\(reason)) (entry \(written.seq), \(written.id.prefix(12)))")
@@ -66,11 +70,16 @@ struct Reserve: ParsableCommand {
         func run() throws {
             let totals = try Exit.guarding { try global.client.call(AdminAPI.reserveTotals) }
             if global.json { return Output.json(totals) }
-            Output.table(["MINERAL", "TOTAL", "TARGETS", "DAYS OF COVER", "FROM", "WITHHELD"], totals.map {
-                // A mineral every participant withheld has no total to show.
-                [$0.mineral, $0.participants.isEmpty ? "-" : "\($0.tonnes) t", $0.targetTonnes.map { "\($0) t" } ?? "-", $0.daysOfCover ?? "-", $0.participants.joined(separator: ", "),
-                 $0.withheld.isEmpty ? "-" : "\($0.withheld.count): \($0.withheld.joined(separator: ", "))"]
-            })
+            Output.table(
+                ["MINERAL", "TOTAL", "TARGETS", "DAYS OF COVER", "FROM", "WITHHELD"],
+                totals.map {
+                    // A mineral every participant withheld has no total to show.
+                    [
+                        $0.mineral, $0.participants.isEmpty ? "-" : "\($0.tonnes) t", $0.targetTonnes.map { "\($0) t" } ?? "-", $0.daysOfCover ?? "-",
+                        $0.participants.joined(separator: ", "),
+                        $0.withheld.isEmpty ? "-" : "\($0.withheld.count): \($0.withheld.joined(separator: ", "))"
+                    ]
+                })
         }
     }
 
@@ -116,10 +125,15 @@ struct Reserve: ParsableCommand {
         func run() throws {
             let items = try Exit.guarding { try global.client.call(AdminAPI.reserves, query: [("participant", participant), ("mineral", mineral)]) }
             if global.json { return Output.json(items) }
-            Output.table(["PARTICIPANT", "MINERAL", "SITE", "QUANTITY", "FORM", "AS OF", "TARGET", "COVERAGE", "DAYS OF COVER", "REPORTED BY"], items.map {
-                [$0.participant, $0.mineral, $0.site.isEmpty ? "(total)" : $0.site, Reserve.quantityText($0), Reserve.materialText($0), Output.time($0.asOf),
-                 $0.target ?? "-", $0.coverage ?? "-", $0.daysOfCover ?? "-", $0.reportedBy]
-            })
+            Output.table(
+                ["PARTICIPANT", "MINERAL", "SITE", "QUANTITY", "FORM", "AS OF", "TARGET", "COVERAGE", "DAYS OF COVER", "REPORTED BY"],
+                items.map {
+                    [
+                        $0.participant, $0.mineral, $0.site.isEmpty ? "(total)" : $0.site, Reserve.quantityText($0), Reserve.materialText($0),
+                        Output.time($0.asOf),
+                        $0.target ?? "-", $0.coverage ?? "-", $0.daysOfCover ?? "-", $0.reportedBy
+                    ]
+                })
         }
     }
 
@@ -133,14 +147,19 @@ struct Reserve: ParsableCommand {
         func run() throws {
             let items = try Exit.guarding { try global.client.call(AdminAPI.reserveHistory, query: [("mineral", mineral), ("participant", participant)]) }
             if global.json { return Output.json(items) }
-            Output.table(["AS OF", "SITE", "QUANTITY", "FORM", "REPORTED BY", "REVISION", "NOTE"], items.map {
-                [Output.time($0.asOf), $0.site.isEmpty ? "(total)" : $0.site, Reserve.quantityText($0), Reserve.materialText($0), $0.reportedBy,
-                 $0.revises.map { "corrects \($0.prefix(12))" } ?? "-", $0.note]
-            })
+            Output.table(
+                ["AS OF", "SITE", "QUANTITY", "FORM", "REPORTED BY", "REVISION", "NOTE"],
+                items.map {
+                    [
+                        Output.time($0.asOf), $0.site.isEmpty ? "(total)" : $0.site, Reserve.quantityText($0), Reserve.materialText($0), $0.reportedBy,
+                        $0.revises.map { "corrects \($0.prefix(12))" } ?? "-", $0.note
+                    ]
+                })
             // A node that joined from a checkpoint (or dropped archived history) holds none before it.
             if let start = (try? global.client.call(AdminAPI.status))?.joinedFrom {
-                print("\nthis node holds the history from the checkpoint at \(start.entries) entries on: reports before it are at "
-                      + "nodes that hold every entry, and in archives of it (mineralctl archive export)")
+                print(
+                    "\nthis node holds the history from the checkpoint at \(start.entries) entries on: reports before it are at "
+                        + "nodes that hold every entry, and in archives of it (mineralctl archive export)")
             }
         }
     }
@@ -148,7 +167,9 @@ struct Reserve: ParsableCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Report many levels from a CSV file, all or nothing.",
-            discussion: "Columns: mineral,quantity,unit,site,as_of (a header row with these names is optional). One bad row rejects the file, naming its line; nothing is written.")
+            discussion:
+                "Columns: mineral,quantity,unit,site,as_of (a header row with these names is optional). One bad row rejects the file, naming its line; nothing is written."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The CSV file.") var file: String
 
@@ -212,7 +233,13 @@ enum ReserveCSV {
         while let character = characters.popFirst() {
             if quoted {
                 if character == "\"" {
-                    if characters.first == "\"" { field.append("\""); characters.removeFirst() } else { quoted = false; closed = true }
+                    if characters.first == "\"" {
+                        field.append("\"")
+                        characters.removeFirst()
+                    } else {
+                        quoted = false
+                        closed = true
+                    }
                 } else {
                     if character == "\n" { line += 1 }
                     field.append(character)
@@ -227,7 +254,9 @@ enum ReserveCSV {
             case "\"" where field.isEmpty: quoted = true
             case "\"":
                 throw UsageError(message: "\(file) line \(line): a quote inside an unquoted field (quote the whole field, and double the quote)")
-            case ",": fields.append(field); field = ""
+            case ",":
+                fields.append(field)
+                field = ""
             case "\n":
                 fields.append(field)
                 if fields != [""] { records.append((recordLine, fields)) }

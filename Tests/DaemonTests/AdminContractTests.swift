@@ -3,8 +3,8 @@ import Foundation
 import OpenSSLCrypto
 import PeerTestSupport
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 /// The admin API's responses are a contract (scripts and dashboards read them): every shape is
 /// pinned by a fixture in `Docs/admin-api/`, compared byte for byte with what a real daemon
@@ -55,34 +55,52 @@ struct AdminContractTests {
         // A watch at US sees what EU writes, until the last write shows (the graphite alert's
         // resolution). Lines show a register or alert as it is after the batch that changed it, so
         // the fixtures pin lines whose content no batching can change.
-        let watched = Task { () throws -> [String] in try await onThread {
-            var lines: [String] = []
-            try us.client.stream("/v1/watch") { line in
-                lines.append(line)
-                return !line.contains("\"resolution\":\"cleared\"")
+        let watched = Task { () throws -> [String] in
+            try await onThread {
+                var lines: [String] = []
+                try us.client.stream("/v1/watch") { line in
+                    lines.append(line)
+                    return !line.contains("\"resolution\":\"cleared\"")
+                }
+                return lines
             }
-            return lines
-        } }
+        }
         try await us.waitForLog("watch subscribed")
 
         // Writes.
-        recording.record("write", try client.send("POST", "/v1/reserves", body: Self.json(ReserveReportRequest(
-            mineral: "gallium", quantity: "120.5", unit: "t", site: "Rotterdam", asOf: "2026-11-01", note: "strategic stock"))), expecting: 201)
-        _ = try client.send("POST", "/v1/reserves", body: Self.json(ReserveReportRequest(mineral: "gallium", quantity: "130", site: "Rotterdam", asOf: "2026-11-15")))
+        recording.record(
+            "write",
+            try client.send(
+                "POST", "/v1/reserves",
+                body: Self.json(
+                    ReserveReportRequest(
+                        mineral: "gallium", quantity: "120.5", unit: "t", site: "Rotterdam", asOf: "2026-11-01", note: "strategic stock"))), expecting: 201)
+        _ = try client.send(
+            "POST", "/v1/reserves", body: Self.json(ReserveReportRequest(mineral: "gallium", quantity: "130", site: "Rotterdam", asOf: "2026-11-15")))
         _ = try client.send("POST", "/v1/targets", body: Self.json(TargetRequest(mineral: "gallium", quantity: "200")))
-        recording.record("import", try client.send("POST", "/v1/reserves/import", body: Self.json(ReserveImportRequest(rows: [
-            ReserveReportRequest(mineral: "tungsten", quantity: "900", unit: "t", asOf: "2026-10-01"),
-            ReserveReportRequest(mineral: "germanium", quantity: "800", unit: "kg", site: "Hamburg", asOf: "2026-10-01"),
-        ]))), expecting: 201)
-        let raised = try client.post("/v1/alerts", AlertRaiseRequest(mineral: "gallium", severity: "high", category: "export-restriction",
-                                                                    summary: "Export licences required", region: "CN", expires: "2027-06-30"), as: WriteResponse.self)
+        recording.record(
+            "import",
+            try client.send(
+                "POST", "/v1/reserves/import",
+                body: Self.json(
+                    ReserveImportRequest(rows: [
+                        ReserveReportRequest(mineral: "tungsten", quantity: "900", unit: "t", asOf: "2026-10-01"),
+                        ReserveReportRequest(mineral: "germanium", quantity: "800", unit: "kg", site: "Hamburg", asOf: "2026-10-01")
+                    ]))), expecting: 201)
+        let raised = try client.post(
+            "/v1/alerts",
+            AlertRaiseRequest(
+                mineral: "gallium", severity: "high", category: "export-restriction",
+                summary: "Export licences required", region: "CN", expires: "2027-06-30"), as: WriteResponse.self)
         _ = try client.send("POST", "/v1/alerts/\(raised.id.prefix(8))/ack", body: Self.json(NoteRequest(note: "seen")))
         _ = try client.send("POST", "/v1/alerts/\(raised.id)/update", body: Self.json(AlertUpdateRequest(severity: "critical", summary: "Licences refused")))
-        let other = try client.post("/v1/alerts", AlertRaiseRequest(mineral: "graphite", severity: "low", category: "logistics", summary: "Port congestion"),
-                                    as: WriteResponse.self)
+        let other = try client.post(
+            "/v1/alerts", AlertRaiseRequest(mineral: "graphite", severity: "low", category: "logistics", summary: "Port congestion"),
+            as: WriteResponse.self)
         _ = try client.send("POST", "/v1/alerts/\(other.id)/resolve", body: Self.json(NoteRequest(note: "cleared")))
-        recording.record("sync", try client.send("POST", "/v1/sync", body: Self.json(SyncRequest(peer: "US/us-1", wait: true, timeoutSeconds: 30))),
-                         expecting: 200)
+        recording.record(
+            "sync", try client.send("POST", "/v1/sync", body: Self.json(SyncRequest(peer: "US/us-1", wait: true, timeoutSeconds: 30))),
+            expecting: 200)
         try us.syncAndWait(with: [eu])
         // EU and US compare their views at the 10 entries both hold (status shows it).
         try await eu.waitForLog("entries=10 node=US/us-1")
@@ -96,9 +114,11 @@ struct AdminContractTests {
         // (the anti-entropy repair), so the fixtures leave that counter out and it is checked here.
         let sent = try eu.status().peers.first { $0.node == "US/us-1" }?.entriesSent ?? 0
         #expect(sent >= 10, "EU sent US \(sent) entries")
-        for (name, path) in [("status", "/v1/status"), ("peers", "/v1/peers"), ("minerals", "/v1/minerals"), ("reserves", "/v1/reserves"),
-                             ("reserve-history", "/v1/reserves/history?mineral=gallium"), ("reserve-totals", "/v1/reserves/totals"), ("targets", "/v1/targets"),
-                             ("alerts", "/v1/alerts"), ("alert", "/v1/alerts/\(raised.id)")] {
+        for (name, path) in [
+            ("status", "/v1/status"), ("peers", "/v1/peers"), ("minerals", "/v1/minerals"), ("reserves", "/v1/reserves"),
+            ("reserve-history", "/v1/reserves/history?mineral=gallium"), ("reserve-totals", "/v1/reserves/totals"), ("targets", "/v1/targets"),
+            ("alerts", "/v1/alerts"), ("alert", "/v1/alerts/\(raised.id)")
+        ] {
             recording.record(name, try client.send("GET", path, body: nil), expecting: 200)
         }
         let lines = try await within(20, "US's watch lines") { try await watched.value }
@@ -108,32 +128,42 @@ struct AdminContractTests {
         recording.responses.append(("watch-reserve", 200, reserveLine + "\n"))
 
         // Every error status the API uses, each with its {error, message} body.
-        recording.record("error-400-validation", try client.send("POST", "/v1/reserves", body: Self.json(ReserveReportRequest(mineral: "unobtainium", quantity: "1"))), expecting: 400)
+        recording.record(
+            "error-400-validation", try client.send("POST", "/v1/reserves", body: Self.json(ReserveReportRequest(mineral: "unobtainium", quantity: "1"))),
+            expecting: 400)
         recording.record("error-400-invalid-json", try client.send("POST", "/v1/alerts", body: Data("{not json".utf8)), expecting: 400)
-        recording.record("error-400-empty-update", try client.send("POST", "/v1/alerts/\(raised.id)/update", body: Self.json(AlertUpdateRequest())), expecting: 400)
+        recording.record(
+            "error-400-empty-update", try client.send("POST", "/v1/alerts/\(raised.id)/update", body: Self.json(AlertUpdateRequest())), expecting: 400)
         recording.record("error-400-short-prefix", try client.send("GET", "/v1/alerts/abc", body: nil), expecting: 400)
-        recording.record("error-403-policy", try us.client.send("POST", "/v1/alerts/\(raised.id)/resolve", body: Self.json(NoteRequest(note: "not ours"))), expecting: 403)
+        recording.record(
+            "error-403-policy", try us.client.send("POST", "/v1/alerts/\(raised.id)/resolve", body: Self.json(NoteRequest(note: "not ours"))), expecting: 403)
         recording.record("error-404-alert", try client.send("GET", "/v1/alerts/\(String(repeating: "d", count: 64))", body: nil), expecting: 404)
-        recording.record("error-404-update-unknown-alert", try client.send("POST", "/v1/alerts/deadbeefdeadbeef/update", body: Self.json(AlertUpdateRequest(severity: "low"))), expecting: 404)
+        recording.record(
+            "error-404-update-unknown-alert",
+            try client.send("POST", "/v1/alerts/deadbeefdeadbeef/update", body: Self.json(AlertUpdateRequest(severity: "low"))), expecting: 404)
         recording.record("error-404-route", try client.send("GET", "/v1/nowhere", body: nil), expecting: 404)
         recording.record("error-405", try client.send("DELETE", "/v1/targets", body: nil), expecting: 405)
         recording.record("error-409-not-connected", try client.send("POST", "/v1/sync", body: Self.json(SyncRequest(peer: "JP/jp-1"))), expecting: 409)
-        recording.record("error-409-no-peers", try jp.client.send("POST", "/v1/sync", body: Self.json(SyncRequest(wait: true, timeoutSeconds: 1))), expecting: 409)
+        recording.record(
+            "error-409-no-peers", try jp.client.send("POST", "/v1/sync", body: Self.json(SyncRequest(wait: true, timeoutSeconds: 1))), expecting: 409)
         recording.record("error-413", try client.send("POST", "/v1/reserves", body: Data(repeating: 0x20, count: 5 << 20)), expecting: 413)
         // A peer claims to hold more of JP's feed than JP: writes wait for its proof (503).
         let claimMark = jp.logText.count
         let claimant = try await HostilePeer(identity: try pki.node("US", "us-8"), trust: try pki.trustStore(), port: ports[2])
         try await claimant.hello(VersionVector([try NodeID("JP/jp-1"): 9]))
         try await jp.waitForLog("writes wait for its proof", after: claimMark)
-        recording.record("error-503-claimed", try jp.client.send("POST", "/v1/reserves", body: Self.json(ReserveReportRequest(mineral: "gallium", quantity: "1"))), expecting: 503)
+        recording.record(
+            "error-503-claimed", try jp.client.send("POST", "/v1/reserves", body: Self.json(ReserveReportRequest(mineral: "gallium", quantity: "1"))),
+            expecting: 503)
         await claimant.close()
         // A peer that says hello and then never answers: `sync --wait` gives up with 504.
         let mark = us.logText.count
         let silent = try await HostilePeer(identity: try pki.node("US", "us-9"), trust: try pki.trustStore(), port: ports[1])
         try await silent.hello()
         try await us.waitForLog("session established", after: mark)
-        recording.record("error-504-timeout", try us.client.send("POST", "/v1/sync", body: Self.json(SyncRequest(peer: "US/us-9", wait: true, timeoutSeconds: 1))),
-                         expecting: 504)
+        recording.record(
+            "error-504-timeout", try us.client.send("POST", "/v1/sync", body: Self.json(SyncRequest(peer: "US/us-9", wait: true, timeoutSeconds: 1))),
+            expecting: 504)
         await silent.close()
 
         for node in [eu, us, jp] { try await node.stop() }
@@ -147,7 +177,9 @@ struct AdminContractTests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard connected == 0 else { throw AdminClient.ClientError.socket(path: "127.0.0.1:\(port)", reason: "connect failed") }
         let request = Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

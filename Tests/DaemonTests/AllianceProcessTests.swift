@@ -3,10 +3,11 @@ import Foundation
 import OpenSSLCrypto
 import Registry
 import RegistryStore
-import Testing
 import TestSupport
+import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Three daemon processes, EU, US and JP, over real loopback TLS, driven through the admin API.
@@ -24,16 +25,19 @@ struct AllianceProcessTests {
 
     /// EU, US, JP in a full mesh (or as `links` say), with certificates valid until `validUntil`
     /// (the test PKI's default when nil).
-    func mesh(links: [String: [String]] = ["EU": ["US", "JP"], "US": ["EU", "JP"], "JP": ["EU", "US"]], batchSize: Int? = nil,
-              validUntil: Date? = nil) throws -> [String: DaemonProcess] {
+    func mesh(
+        links: [String: [String]] = ["EU": ["US", "JP"], "US": ["EU", "JP"], "JP": ["EU", "US"]], batchSize: Int? = nil,
+        validUntil: Date? = nil
+    ) throws -> [String: DaemonProcess] {
         let ports = Dictionary(uniqueKeysWithValues: zip(["EU", "US", "JP"], freePorts(3)))
         var nodes: [String: DaemonProcess] = [:]
         for participant in ["EU", "US", "JP"] {
             let name = "\(participant.lowercased())-1"
-            nodes[participant] = try DaemonProcess(participant, name, port: ports[participant]!,
-                                                   peers: links[participant, default: []].map { ports[$0]! },
-                                                   root: root.url.path, pki: pki, files: files,
-                                                   identity: try validUntil.map { try pki.node(participant, name, notAfter: $0) }, batchSize: batchSize)
+            nodes[participant] = try DaemonProcess(
+                participant, name, port: ports[participant]!,
+                peers: links[participant, default: []].map { ports[$0]! },
+                root: root.url.path, pki: pki, files: files,
+                identity: try validUntil.map { try pki.node(participant, name, notAfter: $0) }, batchSize: batchSize)
         }
         return nodes
     }
@@ -52,17 +56,21 @@ struct AllianceProcessTests {
         try us.syncAndWait(with: [eu, jp])  // also waits until both sessions are up
 
         // JP watches; EU raises an alert; the watch delivers it.
-        let watched = Task { () throws -> WatchEvent? in try await onThread {
-            var event: WatchEvent?
-            try jp.client.stream("/v1/watch") { line in
-                event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8))
-                return event?.type != "alert"
+        let watched = Task { () throws -> WatchEvent? in
+            try await onThread {
+                var event: WatchEvent?
+                try jp.client.stream("/v1/watch") { line in
+                    event = try? AdminJSON.decoder.decode(WatchEvent.self, from: Data(line.utf8))
+                    return event?.type != "alert"
+                }
+                return event
             }
-            return event
-        } }
+        }
         try await jp.waitForLog("watch subscribed")
-        let raised: WriteResponse = try eu.client.post("/v1/alerts", AlertRaiseRequest(
-            mineral: "gallium", severity: "critical", category: "export-restriction", summary: "Gallium exports suspended", region: "CN"))
+        let raised: WriteResponse = try eu.client.post(
+            "/v1/alerts",
+            AlertRaiseRequest(
+                mineral: "gallium", severity: "critical", category: "export-restriction", summary: "Gallium exports suspended", region: "CN"))
         let event = try await within(20, "the alert at JP's watch") { try await watched.value }
         #expect(event?.alert?.id == raised.id)
         #expect(event?.origin == "EU/eu-1")
@@ -107,15 +115,17 @@ struct AllianceProcessTests {
         // SIGKILL from the watch's reader itself, the moment the first batch shows: on a loaded
         // machine, a kill sent after the test's task resumes could land after the whole catch-up.
         let pid = try #require(jp.pid)
-        let firstBatch = Task { () throws -> Bool in try await onThread {
-            var seen = false
-            try jp.client.stream("/v1/watch") { line in
-                seen = line.contains("\"reserve\"")
-                if seen { Glibc.kill(pid, SIGKILL) }
-                return !seen
+        let firstBatch = Task { () throws -> Bool in
+            try await onThread {
+                var seen = false
+                try jp.client.stream("/v1/watch") { line in
+                    seen = line.contains("\"reserve\"")
+                    if seen { Glibc.kill(pid, SIGKILL) }
+                    return !seen
+                }
+                return seen
             }
-            return seen
-        } }
+        }
         try await jp.waitForLog("watch subscribed")
         try withPeers.write(toFile: jp.configPath, atomically: true, encoding: .utf8)
         jp.hangUp()
@@ -161,7 +171,6 @@ struct AllianceProcessTests {
         let peer = try #require(status.peers.first { $0.node == "US/us-1" })
         #expect(peer.lastError?.contains("no longer trusted") == true)
 
-
         // A broken config on SIGHUP changes nothing and says why.
         try "node: [".write(toFile: eu.configPath, atomically: true, encoding: .utf8)
         let mark = eu.logText.count
@@ -178,7 +187,8 @@ struct AllianceProcessTests {
         #expect(try eu.status().peersConfigured == 0)
 
         let alone = try String(contentsOfFile: eu.configPath, encoding: .utf8)
-        try alone.replacingOccurrences(of: "peers: []", with: "peers:\n  - address: 127.0.0.1:\(us.port)").write(toFile: eu.configPath, atomically: true, encoding: .utf8)
+        try alone.replacingOccurrences(of: "peers: []", with: "peers:\n  - address: 127.0.0.1:\(us.port)").write(
+            toFile: eu.configPath, atomically: true, encoding: .utf8)
         let mark = eu.logText.count
         eu.hangUp()
         try await eu.waitForLog("configuration reloaded", after: mark)

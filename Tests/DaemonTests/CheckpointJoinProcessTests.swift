@@ -1,8 +1,8 @@
 import AdminAPI
 import Foundation
 import GRDB
-import Testing
 import TestSupport
+import Testing
 
 /// Three ways to the same vector give one digest, with real daemons: EU, US and JP agree on a
 /// checkpoint; a new node (EU/eu-2, `sync.join-from-checkpoint`) starts from the checkpoint US
@@ -39,15 +39,17 @@ struct CheckpointJoinProcessTests {
         let proofs = "proofs:\n  interval: 1s\n"
         func daemon(_ participant: String) throws -> DaemonProcess {
             // EU may drop the history it archived; the others keep every entry (the default).
-            try DaemonProcess(participant, "\(participant.lowercased())-1", port: ports[participant]!, peers: links[participant]!.map { ports[$0]! },
-                              root: root.url.path, pki: pki, files: files,
-                              extraConfig: proofs + (participant == "EU" ? "history:\n  drop-archived: true\n" : ""))
+            try DaemonProcess(
+                participant, "\(participant.lowercased())-1", port: ports[participant]!, peers: links[participant]!.map { ports[$0]! },
+                root: root.url.path, pki: pki, files: files,
+                extraConfig: proofs + (participant == "EU" ? "history:\n  drop-archived: true\n" : ""))
         }
         let (eu, us, jp) = (try daemon("EU"), try daemon("US"), try daemon("JP"))
         for node in [eu, us, jp] { try await node.start() }
         try eu.importReserves(300, tag: "eu")
         try jp.importReserves(200, tag: "jp")
-        let raised: WriteResponse = try us.client.post("/v1/alerts", AlertRaiseRequest(mineral: "gallium", severity: "high", category: "other", summary: "mine outage"))
+        let raised: WriteResponse = try us.client.post(
+            "/v1/alerts", AlertRaiseRequest(mineral: "gallium", severity: "high", category: "other", summary: "mine outage"))
         try us.syncAndWait(with: [eu, jp])
         let _: WriteResponse = try jp.client.post("/v1/alerts/\(raised.id)/ack", NoteRequest(note: "seen"))
         try eu.syncAndWait(with: [us, jp])
@@ -55,8 +57,9 @@ struct CheckpointJoinProcessTests {
         try await us.waitForLog("checkpoint state of 502 entries served from now on", seconds: 30)
 
         // The new node asks US, takes its checkpoint, and gets only what follows it.
-        let joiner = try DaemonProcess("EU", "eu-2", port: ports["EU2"]!, peers: [ports["US"]!], root: root.url.path, pki: pki, files: files,
-                                       joinFromCheckpoint: true, extraConfig: proofs)
+        let joiner = try DaemonProcess(
+            "EU", "eu-2", port: ports["EU2"]!, peers: [ports["US"]!], root: root.url.path, pki: pki, files: files,
+            joinFromCheckpoint: true, extraConfig: proofs)
         try await joiner.start()
         try await joiner.waitForLog("joined from a checkpoint: syncing the entries after it", seconds: 30)
         try eu.importReserves(40, tag: "after")
@@ -75,8 +78,9 @@ struct CheckpointJoinProcessTests {
         let shown = try CommandRun.ctl(joiner, ["status"])
         #expect(shown.output.contains("from the checkpoint at \(joinedFrom.entries) entries"), "\(shown.output)")
         let history = try CommandRun.ctl(joiner, ["reserve", "history", "gallium"])
-        #expect(history.status == 0 && history.output.contains("this node holds the history from the checkpoint at \(joinedFrom.entries) entries on"),
-                "\(history.output) \(history.error)")
+        #expect(
+            history.status == 0 && history.output.contains("this node holds the history from the checkpoint at \(joinedFrom.entries) entries on"),
+            "\(history.output) \(history.error)")
 
         // US from its snapshot (a clean stop), JP from every entry (its snapshot deleted).
         try await us.stop()
@@ -104,8 +108,9 @@ struct CheckpointJoinProcessTests {
         let exported = try CommandRun.ctl(eu, ["archive", "export", "--out", archive])
         #expect(exported.status == 0 && exported.output.contains("wrote "), "\(exported.output) \(exported.error)")
         let checked = try CommandRun.run("mineral-syncd", ["verify-archive", archive, "--config", jp.configPath])
-        #expect(checked.status == 0 && checked.output.contains("OK — ") && checked.output.contains("signed by EU/eu-1, JP/jp-1, US/us-1"),
-                "\(checked.output) \(checked.error)")
+        #expect(
+            checked.status == 0 && checked.output.contains("OK — ") && checked.output.contains("signed by EU/eu-1, JP/jp-1, US/us-1"),
+            "\(checked.output) \(checked.error)")
         var bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
         let copy = root.path("changed.msarch")
         bytes[bytes.count - 40] ^= 0x01

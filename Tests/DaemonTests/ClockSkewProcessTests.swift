@@ -1,7 +1,7 @@
 import AdminAPI
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Time and causality with real daemons: EU runs two nodes, eu-2 with its clock a day ahead
 /// (`faketime -f +1d`). A report eu-1 makes after seeing eu-2's wins over it everywhere, though
@@ -26,8 +26,9 @@ struct ClockSkewProcessTests {
         // Certificates valid for a month: eu-2's clock must find every one of them valid.
         let month = Date(timeIntervalSinceNow: 30 * 86_400)
         func node(_ participant: String, _ name: String, _ index: Int) throws -> DaemonProcess {
-            try DaemonProcess(participant, name, port: ports[index], peers: ports.enumerated().filter { $0.offset != index }.map(\.element),
-                              root: root.url.path, pki: pki, files: files, identity: try pki.node(participant, name, notAfter: month))
+            try DaemonProcess(
+                participant, name, port: ports[index], peers: ports.enumerated().filter { $0.offset != index }.map(\.element),
+                root: root.url.path, pki: pki, files: files, identity: try pki.node(participant, name, notAfter: month))
         }
         let (eu1, eu2, us) = (try node("EU", "eu-1", 0), try node("EU", "eu-2", 1), try node("US", "us-1", 2))
         eu2.launcher = ["faketime", "-f", "+1d"]
@@ -69,7 +70,8 @@ struct ClockSkewProcessTests {
         #expect(eu2.logText.contains("this node's clock is about 1d 0h 0m ahead of"))
         #expect(try eu1.status().clockWarning == nil)
         // A date typed in the future is refused at the author.
-        let future = try CommandRun.ctl(eu1, ["reserve", "set", "gallium", "3", "--as-of", ISO8601DateFormatter().string(from: Date(timeIntervalSinceNow: 3_600))])
+        let future = try CommandRun.ctl(
+            eu1, ["reserve", "set", "gallium", "3", "--as-of", ISO8601DateFormatter().string(from: Date(timeIntervalSinceNow: 3_600))])
         #expect(future.status == 65 && future.error.contains("is in the future"))
         for daemon in [eu1, eu2, us] { try await daemon.stop() }
     }

@@ -24,22 +24,32 @@ struct CommandRun: Sendable {
         env.removeValue(forKey: "MINERAL_SYNC_SOCKET")
         for (key, value) in environment { env[key] = value }
         process.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let deadline = DispatchWorkItem { [process] in if process.isRunning { process.interrupt(); kill(process.processIdentifier, SIGKILL) } }
+        let deadline = DispatchWorkItem { [process] in
+            if process.isRunning {
+                process.interrupt()
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
         defer { deadline.cancel() }
         // Read both pipes concurrently so neither fills up and blocks the child.
         let errorData = LockedData()
         let errorRead = DispatchSemaphore(value: 0)
-        Thread { errorData.set(err.fileHandleForReading.readDataToEndOfFile()); errorRead.signal() }.start()
+        Thread {
+            errorData.set(err.fileHandleForReading.readDataToEndOfFile())
+            errorRead.signal()
+        }.start()
         let output = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         errorRead.wait()
-        return CommandRun(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-                          error: String(decoding: errorData.value, as: UTF8.self))
+        return CommandRun(
+            status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+            error: String(decoding: errorData.value, as: UTF8.self))
     }
 
     /// `mineralctl --socket S args...`

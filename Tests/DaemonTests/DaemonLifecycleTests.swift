@@ -2,11 +2,12 @@ import AdminAPI
 import Foundation
 import OpenSSLCrypto
 import Registry
-import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One daemon process: config checks, start, admin API refusals, SIGTERM.
 @Suite("mineral-syncd process: config, admin API, lifecycle", .serialized)
@@ -32,7 +33,8 @@ struct DaemonLifecycleTests {
 
         // A key others can read, and a misspelt key: both named, with their lines.
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: files.path("eu-1.key"))
-        let text = try String(contentsOfFile: node.configPath, encoding: .utf8).replacingOccurrences(of: "anti-entropy-interval", with: "anti-entropy-intervall")
+        let text = try String(contentsOfFile: node.configPath, encoding: .utf8).replacingOccurrences(
+            of: "anti-entropy-interval", with: "anti-entropy-intervall")
         try text.write(toFile: node.configPath, atomically: true, encoding: .utf8)
         let bad = try run(["check-config", node.configPath])
         #expect(bad.status == 78)
@@ -41,7 +43,8 @@ struct DaemonLifecycleTests {
         #expect(problems.contains { $0.contains("sync.anti-entropy-intervall: unknown key") })
 
         // Fix the key: the file problem is reported next; the daemon refuses with that same line.
-        try text.replacingOccurrences(of: "anti-entropy-intervall", with: "anti-entropy-interval").write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "anti-entropy-intervall", with: "anti-entropy-interval").write(
+            toFile: node.configPath, atomically: true, encoding: .utf8)
         let keyProblem = try run(["check-config", node.configPath])
         #expect(keyProblem.status == 78)
         let line = try #require(keyProblem.error.split(separator: "\n").first { $0.contains("tls.private-key") }).trimmingCharacters(in: .whitespaces)
@@ -58,10 +61,13 @@ struct DaemonLifecycleTests {
         let socketMode = try FileManager.default.attributesOfItem(atPath: node.socketPath)[.posixPermissions] as? Int
         #expect(socketMode == 0o660)
 
-        let written: WriteResponse = try node.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "120.5", unit: "t", site: "Rotterdam"))
+        let written: WriteResponse = try node.client.post(
+            "/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "120.5", unit: "t", site: "Rotterdam"))
         #expect(written.seq == 1)
-        let alert: WriteResponse = try node.client.post("/v1/alerts", AlertRaiseRequest(
-            mineral: "gallium", severity: "high", category: "export-restriction", summary: "Export licences required from 1 Dec"))
+        let alert: WriteResponse = try node.client.post(
+            "/v1/alerts",
+            AlertRaiseRequest(
+                mineral: "gallium", severity: "high", category: "export-restriction", summary: "Export licences required from 1 Dec"))
         let reserves: [ReserveItem] = try node.client.get("/v1/reserves")
         #expect(reserves.map(\.quantity) == ["120.5"])
         #expect(reserves.first?.site == "Rotterdam")
@@ -75,14 +81,27 @@ struct DaemonLifecycleTests {
             ("POST", "/v1/reserves", Data("{not json".utf8), 400, "validation"),
             ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "unobtainium", quantity: "1")), 400, "validation"),
             ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "-3")), 400, "validation"),
-            ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "3", asOf: "yesterday")), 400, "validation"),
-            ("POST", "/v1/alerts", try AdminJSON.encoder.encode(AlertRaiseRequest(mineral: "gallium", severity: "apocalyptic", category: "other", summary: "x")), 400, "validation"),
-            ("POST", "/v1/alerts", try AdminJSON.encoder.encode(AlertRaiseRequest(mineral: "gallium", severity: "low", category: "other", summary: "x", expires: "1969-01-01")), 400, "validation"),
-            ("POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "3", asOf: "1900-01-01")), 400, "validation"),
+            (
+                "POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "3", asOf: "yesterday")), 400,
+                "validation"
+            ),
+            (
+                "POST", "/v1/alerts",
+                try AdminJSON.encoder.encode(AlertRaiseRequest(mineral: "gallium", severity: "apocalyptic", category: "other", summary: "x")), 400, "validation"
+            ),
+            (
+                "POST", "/v1/alerts",
+                try AdminJSON.encoder.encode(AlertRaiseRequest(mineral: "gallium", severity: "low", category: "other", summary: "x", expires: "1969-01-01")),
+                400, "validation"
+            ),
+            (
+                "POST", "/v1/reserves", try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "gallium", quantity: "3", asOf: "1900-01-01")), 400,
+                "validation"
+            ),
             ("POST", "/v1/reserves", Data(repeating: 0x20, count: 5 << 20), 413, "too-large"),
             ("GET", "/v1/nowhere", nil, 404, "not-found"),
             ("GET", "/admin", nil, 404, "not-found"),
-            ("DELETE", "/v1/status", nil, 405, "method-not-allowed"),
+            ("DELETE", "/v1/status", nil, 405, "method-not-allowed")
         ]
         for (method, path, body, status, code) in cases {
             let response = try node.client.send(method, path, body: body)
@@ -90,7 +109,8 @@ struct DaemonLifecycleTests {
             let error = try? AdminJSON.decoder.decode(ErrorResponse.self, from: response.body)
             #expect(error?.error == code, "\(method) \(path): \(String(decoding: response.body, as: UTF8.self))")
         }
-        let unknown = try node.client.send("POST", "/v1/reserves", body: try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "unobtainium", quantity: "1")))
+        let unknown = try node.client.send(
+            "POST", "/v1/reserves", body: try AdminJSON.encoder.encode(ReserveReportRequest(mineral: "unobtainium", quantity: "1")))
         #expect(String(decoding: unknown.body, as: UTF8.self).contains("unknown mineral \\\"unobtainium\\\""))
         let status = try node.status()
         #expect(status.entries == 2)
@@ -108,8 +128,9 @@ struct DaemonLifecycleTests {
 
     @Test func logsJSONLinesAndServesPrometheusMetrics() async throws {
         let ports = freePorts(2)
-        let node = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [], root: root.url.path, pki: pki, files: files,
-                                     logFormat: "json", metricsPort: ports[1])
+        let node = try DaemonProcess(
+            "EU", "eu-1", port: ports[0], peers: [], root: root.url.path, pki: pki, files: files,
+            logFormat: "json", metricsPort: ports[1])
         try await node.start()
         let _: WriteResponse = try node.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "1"))
         // Every log line is one JSON object with the standard fields.
@@ -138,7 +159,9 @@ struct DaemonLifecycleTests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard connected == 0 else { throw AdminClient.ClientError.socket(path: "127.0.0.1:\(port)", reason: "connect failed") }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

@@ -3,8 +3,9 @@ import Foundation
 import OpenSSLCrypto
 import Registry
 import TestSupport
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A `mineral-syncd` process started by a test from the built binary, with its own config,
@@ -34,24 +35,29 @@ final class DaemonProcess: @unchecked Sendable {
     /// Writes the node's certificate (from the test PKI) and config. `peers` are ports on 127.0.0.1.
     /// - Parameter label: names the data directory, config and key files (default: the node
     ///   name); two processes sharing one identity need different labels.
-    convenience init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, pki: TestPKI, files: PKIFiles,
-                     crls: [String] = [], identity: TestNode? = nil, label: String? = nil, logFormat: String = "text", metricsPort: Int? = nil,
-                     batchSize: Int? = nil, snapshotEvery: Int? = nil, joinFromCheckpoint: Bool = false, extraConfig: String = "") throws {
+    convenience init(
+        _ participant: String, _ name: String, port: Int, peers: [Int], root: String, pki: TestPKI, files: PKIFiles,
+        crls: [String] = [], identity: TestNode? = nil, label: String? = nil, logFormat: String = "text", metricsPort: Int? = nil,
+        batchSize: Int? = nil, snapshotEvery: Int? = nil, joinFromCheckpoint: Bool = false, extraConfig: String = ""
+    ) throws {
         let label = label ?? name
         let identity = try identity ?? pki.node(participant, name)
         try files.write(identity, as: label)
         let anchors = Dictionary(uniqueKeysWithValues: pki.authorities.keys.map { ($0, "pki/\($0.lowercased())-ca.pem") })
-        try self.init(participant, name, port: port, peers: peers, root: root, trustDomain: pki.trustDomain, anchors: anchors,
-                      certificate: "pki/\(label).pem", key: "pki/\(label).key", crls: crls, label: label, logFormat: logFormat, metricsPort: metricsPort,
-                      batchSize: batchSize, snapshotEvery: snapshotEvery, joinFromCheckpoint: joinFromCheckpoint, extraConfig: extraConfig)
+        try self.init(
+            participant, name, port: port, peers: peers, root: root, trustDomain: pki.trustDomain, anchors: anchors,
+            certificate: "pki/\(label).pem", key: "pki/\(label).key", crls: crls, label: label, logFormat: logFormat, metricsPort: metricsPort,
+            batchSize: batchSize, snapshotEvery: snapshotEvery, joinFromCheckpoint: joinFromCheckpoint, extraConfig: extraConfig)
         self.identity = identity
     }
 
     /// Writes the config for certificate and key files that already exist (paths relative to `root`).
-    init(_ participant: String, _ name: String, port: Int, peers: [Int], root: String, trustDomain: String = "critical-minerals",
-         anchors: [String: String], certificate: String, key: String, crls: [String] = [], label: String? = nil,
-         logFormat: String = "text", metricsPort: Int? = nil, batchSize: Int? = nil, snapshotEvery: Int? = nil,
-         joinFromCheckpoint: Bool = false, extraConfig: String = "") throws {
+    init(
+        _ participant: String, _ name: String, port: Int, peers: [Int], root: String, trustDomain: String = "critical-minerals",
+        anchors: [String: String], certificate: String, key: String, crls: [String] = [], label: String? = nil,
+        logFormat: String = "text", metricsPort: Int? = nil, batchSize: Int? = nil, snapshotEvery: Int? = nil,
+        joinFromCheckpoint: Bool = false, extraConfig: String = ""
+    ) throws {
         let label = label ?? name
         self.participant = participant
         self.name = name
@@ -113,7 +119,10 @@ final class DaemonProcess: @unchecked Sendable {
         let alreadyLogged = lock.withLock { log.count }
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { handle.readabilityHandler = nil; return }
+            guard let self, !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
             self.append(String(decoding: data, as: UTF8.self))
         }
         try process.run()
@@ -235,4 +244,3 @@ func freePorts(_ count: Int) -> [Int] {
     for fd in sockets { close(fd) }
     return ports
 }
-

@@ -1,7 +1,7 @@
 import AdminAPI
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `mineralctl dashboard` against real daemons: what it serves and refuses over HTTP, and, where
 /// a headless Chromium with Selenium is installed, the page itself: an alert raised at another
@@ -24,7 +24,8 @@ struct DashboardProcessTests {
     /// A headless browser can be driven here: Debian's chromium and chromium-driver, Selenium.
     static let browserAvailable: Bool = {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"),
-              let python = python3 else { return false }
+            let python = python3
+        else { return false }
         return (try? CommandRun.run(url: python, ["-c", "import selenium"]).status) == 0
     }()
 
@@ -80,7 +81,8 @@ struct DashboardProcessTests {
         let status = try RawHTTP.request(port: port, "GET", "/api/status", cookie: cookie)
         #expect(status.status == 200 && status.headers["cache-control"] == "no-store")
         #expect(try AdminJSON.decoder.decode(StatusResponse.self, from: Data(status.body.utf8)).node == "EU/eu-1")
-        let reserves = try AdminJSON.decoder.decode([ReserveItem].self, from: Data(try RawHTTP.request(port: port, "GET", "/api/reserves", cookie: cookie).body.utf8))
+        let reserves = try AdminJSON.decoder.decode(
+            [ReserveItem].self, from: Data(try RawHTTP.request(port: port, "GET", "/api/reserves", cookie: cookie).body.utf8))
         #expect(Set(reserves.map(\.participant)) == ["EU", "JP"])
         // Read-only; addressed by its own name only (a rebinding page cannot reach it); no other paths.
         #expect(try RawHTTP.request(port: port, "POST", "/api/alerts", cookie: cookie).status == 405)
@@ -93,8 +95,14 @@ struct DashboardProcessTests {
         let events = try RawHTTP.stream(port: port, "/api/events", cookie: cookie)
         try events.waitFor("event: open")
         #expect(events.headers["content-type"] == "text/event-stream")
-        #expect(try CommandRun.ctl(jp, ["alert", "raise", "--mineral", "gallium", "--severity", "high", "--category", "logistics",
-                                        "--summary", "Port closed"]).status == 0)
+        #expect(
+            try CommandRun.ctl(
+                jp,
+                [
+                    "alert", "raise", "--mineral", "gallium", "--severity", "high", "--category", "logistics",
+                    "--summary", "Port closed"
+                ]
+            ).status == 0)
         let data = try events.waitFor("Port closed")
         #expect(data.hasPrefix("data: {") && data.contains("\"issuer\":\"JP/jp-1\""), "\(data)")
         // A consumption changes days of cover: the rows it changes come over the stream.
@@ -118,7 +126,12 @@ struct DashboardProcessTests {
             let stream = try RawHTTP.stream(port: port, "/api/events", cookie: cookie)
             // A refused stream answers 429 and closes: waitFor then fails instead of finding "open".
             reopened = (try? stream.waitFor("event: open")) != nil
-            if reopened { open.append(stream) } else { stream.close(); try await Task.sleep(for: .milliseconds(20)) }
+            if reopened {
+                open.append(stream)
+            } else {
+                stream.close()
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
         #expect(reopened, "a closed stream's place is given back")
         for stream in open { stream.close() }
@@ -138,13 +151,23 @@ struct DashboardProcessTests {
         let (eu, jp, dashboard, _, url) = try await start(euConfig: "hooks:\n  - name: pager\n    events: [alert-raised]\n    exec: \(pager)\n")
         let summary = "Smelter fire halts gallium output"
         let shot = root.path("dashboard.png")
-        let browser = try StreamingCommand(url: Self.python3!, ["Tests/Browser/dashboard_check.py", "--url", url,
-                                                                "--expect-alert-summary", summary, "--expect-warning", "Hook pager is failing",
-                                                                "--screenshot", shot, "--timeout", "30"],
-                                           directory: Self.packageRoot)
+        let browser = try StreamingCommand(
+            url: Self.python3!,
+            [
+                "Tests/Browser/dashboard_check.py", "--url", url,
+                "--expect-alert-summary", summary, "--expect-warning", "Hook pager is failing",
+                "--screenshot", shot, "--timeout", "30"
+            ],
+            directory: Self.packageRoot)
         _ = try await browser.waitForLine(containing: "READY", seconds: 90)
-        #expect(try CommandRun.ctl(jp, ["alert", "raise", "--mineral", "gallium", "--severity", "critical", "--category", "production-outage",
-                                        "--summary", summary]).status == 0)
+        #expect(
+            try CommandRun.ctl(
+                jp,
+                [
+                    "alert", "raise", "--mineral", "gallium", "--severity", "critical", "--category", "production-outage",
+                    "--summary", summary
+                ]
+            ).status == 0)
         let status = try await browser.waitForExit(seconds: 90)
         #expect(status == 0, "the browser check said: \(browser.printed(.error))")
         #expect(browser.printed().contains("OK "))
@@ -180,7 +203,10 @@ enum RawHTTP {
         let connected = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { close(descriptor); throw POSIXError(.ECONNREFUSED) }
+        guard connected == 0 else {
+            close(descriptor)
+            throw POSIXError(.ECONNREFUSED)
+        }
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return descriptor

@@ -1,7 +1,7 @@
 import AdminAPI
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// "Nothing acknowledged is lost": each write is on disk before the admin API answers. Checked
 /// from outside the daemon: it runs with a preloaded library that logs every completed
@@ -40,12 +40,16 @@ struct DurabilityTests {
 
         for index in 0..<12 {
             let before = storeSyncs(in: log, directory: directory)
-            let written: WriteResponse = try index % 3 == 2
+            let written: WriteResponse =
+                try index % 3 == 2
                 ? node.client.post("/v1/alerts", AlertRaiseRequest(mineral: "gallium", severity: "low", category: "other", summary: "drill \(index)"))
                 : node.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "\(index)"))
             #expect(written.seq == UInt64(index + 1))
             let after = storeSyncs(in: log, directory: directory)
-            #expect(after > before, "write \(index + 1) was acknowledged without a sync of the store (\(before) → \(after)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            #expect(
+                after > before,
+                "write \(index + 1) was acknowledged without a sync of the store (\(before) → \(after)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")"
+            )
         }
         // An import of many rows is one transaction: acknowledged after (at least) one sync.
         let before = storeSyncs(in: log, directory: directory)

@@ -1,7 +1,7 @@
 import AdminAPI
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The whole product as an operator runs it: a PKI made by Certs/pki.sh, three mineral-syncd
 /// processes, everything driven through mineralctl.
@@ -42,8 +42,10 @@ struct EndToEndTests {
         var nodes: [DaemonProcess] = []
         for (index, participant) in ["EU", "US", "JP"].enumerated() {
             let name = "\(participant.lowercased())-1"
-            nodes.append(try DaemonProcess(participant, name, port: ports[index], peers: ports[0..<3].filter { $0 != ports[index] },
-                                           root: root.url.path, anchors: anchors, certificate: "pki/\(name).pem", key: "pki/\(name).key"))
+            nodes.append(
+                try DaemonProcess(
+                    participant, name, port: ports[index], peers: ports[0..<3].filter { $0 != ports[index] },
+                    root: root.url.path, anchors: anchors, certificate: "pki/\(name).pem", key: "pki/\(name).key"))
         }
         let (eu, us, jp) = (nodes[0], nodes[1], nodes[2])
         for node in nodes {
@@ -56,8 +58,10 @@ struct EndToEndTests {
         // US watches; JP raises; the watch prints it.
         let watch = try StreamingCommand("mineralctl", ["--socket", us.socketPath, "watch", "--json"])
         try await us.waitForLog("watch subscribed")
-        let id = try ctl(jp, "alert", "raise", "--mineral", "gallium", "--severity", "critical", "--category", "export-restriction",
-                         "--summary", "Gallium exports halted").trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try ctl(
+            jp, "alert", "raise", "--mineral", "gallium", "--severity", "critical", "--category", "export-restriction",
+            "--summary", "Gallium exports halted"
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
         let line = try await watch.waitForLine(containing: id, seconds: 20)
         let event = try JSONDecoder().decode(WatchEvent.self, from: Data(line.utf8))
         #expect(event.alert?.issuer == "JP/jp-1")
@@ -85,19 +89,22 @@ struct EndToEndTests {
         // is EU's. Its CA carries the real EU CA's name, but not its key: the signature fails.
         try pki("--dir", "rogue", "ca", "EU")
         try pki("--dir", "rogue", "node", "EU", "eu-9")
-        let bothAnchors = try String(contentsOfFile: root.path("rogue/eu-ca.pem"), encoding: .utf8)
+        let bothAnchors =
+            try String(contentsOfFile: root.path("rogue/eu-ca.pem"), encoding: .utf8)
             + String(contentsOfFile: root.path("pki/eu-ca.pem"), encoding: .utf8)
         try root.write("rogue/anchors.pem", bothAnchors, mode: 0o644)
-        let rogue = try DaemonProcess("EU", "eu-9", port: ports[3], peers: [ports[0]], root: root.url.path,
-                                      anchors: ["EU": "rogue/anchors.pem"], certificate: "rogue/eu-9.pem", key: "rogue/eu-9.key")
+        let rogue = try DaemonProcess(
+            "EU", "eu-9", port: ports[3], peers: [ports[0]], root: root.url.path,
+            anchors: ["EU": "rogue/anchors.pem"], certificate: "rogue/eu-9.pem", key: "rogue/eu-9.key")
         let mark = eu.logText.count
         try await rogue.start()
         try await eu.waitForLog("does not verify", after: mark)
         let refusal = String(eu.logText.dropFirst(mark)).split(separator: "\n").first { $0.contains("does not verify") }.map(String.init) ?? ""
         #expect(refusal.contains("closing connection") && refusal.contains("eu-9"), "\(refusal)")
         let status = try JSONDecoder().decode(StatusResponse.self, from: Data(try ctl(eu, "status", "--json").utf8))
-        #expect(status.securityEvents.contains { $0.kind == "refused-connection" && $0.detail.contains("eu-9") && $0.detail.contains("does not verify") },
-                "\(status.securityEvents)")
+        #expect(
+            status.securityEvents.contains { $0.kind == "refused-connection" && $0.detail.contains("eu-9") && $0.detail.contains("does not verify") },
+            "\(status.securityEvents)")
         #expect(!status.peers.contains { $0.node == "EU/eu-9" })
         #expect(try rogue.status().peersConnected == 0)
         try await rogue.stop()
@@ -176,7 +183,10 @@ final class StreamingCommand: @unchecked Sendable {
             if stream == .output { process.standardOutput = pipe } else { process.standardError = pipe }
             pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
                 let data = handle.availableData
-                guard let self, !data.isEmpty else { handle.readabilityHandler = nil; return }
+                guard let self, !data.isEmpty else {
+                    handle.readabilityHandler = nil
+                    return
+                }
                 self.append(String(decoding: data, as: UTF8.self), to: stream)
             }
         }

@@ -1,7 +1,7 @@
 import AdminAPI
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A feed's life with real daemons (ARCHITECTURE §8.2, §8.3): keys renewed by SIGHUP and feeds
 /// continued, a node meeting every feed after the old certificates expired, an expired

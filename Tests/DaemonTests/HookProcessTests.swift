@@ -1,7 +1,7 @@
 import AdminAPI
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Notification hooks with real daemons. EU raises alerts; JP runs an `exec` hook (a shell
 /// script that records when it started and what it was given) and one that hangs; US posts to
@@ -49,7 +49,9 @@ struct HookProcessTests {
     @Test func alertsReachAnExecHookAndAWebhookWithinASecondAtLeastOnceAcrossACrashAndAHangingHookDelaysNothing() async throws {
         let out = root.path("hook-out")
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let pager = try script("pager.sh", """
+        let pager = try script(
+            "pager.sh",
+            """
             started=$(date +%s%N)
             if [ -e "\(out)/fail" ]; then echo "told to fail by the test" >&2; exit 3; fi
             body=$(cat)
@@ -59,23 +61,27 @@ struct HookProcessTests {
         let receiver = try await WebhookReceiver()
         let ports = freePorts(3)
         let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1], ports[2]], root: root.url.path, pki: pki, files: files)
-        let jp = try DaemonProcess("JP", "jp-1", port: ports[1], peers: [ports[0]], root: root.url.path, pki: pki, files: files, extraConfig: """
-            hooks:
-              - name: pager
-                events: [alert-raised]
-                min-severity: medium
-                minerals: [gallium]
-                exec: \(pager)
-              - name: stuck
-                events: [alert-raised]
-                exec: \(hanging)
-                timeout: 2s
-            """)
-        let us = try DaemonProcess("US", "us-1", port: ports[2], peers: [ports[0]], root: root.url.path, pki: pki, files: files, extraConfig: """
-            hooks:
-              - events: [alert-raised, alert-resolved]
-                webhook: http://127.0.0.1:\(receiver.port)/mineral-alerts
-            """)
+        let jp = try DaemonProcess(
+            "JP", "jp-1", port: ports[1], peers: [ports[0]], root: root.url.path, pki: pki, files: files,
+            extraConfig: """
+                hooks:
+                  - name: pager
+                    events: [alert-raised]
+                    min-severity: medium
+                    minerals: [gallium]
+                    exec: \(pager)
+                  - name: stuck
+                    events: [alert-raised]
+                    exec: \(hanging)
+                    timeout: 2s
+                """)
+        let us = try DaemonProcess(
+            "US", "us-1", port: ports[2], peers: [ports[0]], root: root.url.path, pki: pki, files: files,
+            extraConfig: """
+                hooks:
+                  - events: [alert-raised, alert-resolved]
+                    webhook: http://127.0.0.1:\(receiver.port)/mineral-alerts
+                """)
         #expect(try CommandRun.run("mineral-syncd", ["check-config", jp.configPath]).status == 0)
         for daemon in [eu, jp, us] { try await daemon.start() }
         _ = try eu.syncAndWait(with: [jp, us])
@@ -105,8 +111,10 @@ struct HookProcessTests {
         // From EU's write to JP's commit (sync), and from JP's commit to the program's start.
         let pagedSecond = try #require(try recorded().last)
         let committedAtJP = try #require(AdminJSON.parseDate(pagedSecond.message.at))
-        #expect(committedAtJP.timeIntervalSince(secondRaisedAt) < 1 && pagedSecond.startedAt.timeIntervalSince(committedAtJP) < 1,
-                "with a hook hanging, sync took \(committedAtJP.timeIntervalSince(secondRaisedAt)) s and the pager started \(pagedSecond.startedAt.timeIntervalSince(committedAtJP)) s after the commit")
+        #expect(
+            committedAtJP.timeIntervalSince(secondRaisedAt) < 1 && pagedSecond.startedAt.timeIntervalSince(committedAtJP) < 1,
+            "with a hook hanging, sync took \(committedAtJP.timeIntervalSince(secondRaisedAt)) s and the pager started \(pagedSecond.startedAt.timeIntervalSince(committedAtJP)) s after the commit"
+        )
         #expect(try jp.status().hooks?.last?.delivered == 0, "the stuck hook is still stuck")
 
         // Filters: a low alert and a graphite alert do not page JP's duty officer.
@@ -121,7 +129,9 @@ struct HookProcessTests {
         // A webhook that answers 500 is tried again, with back-off, until it takes the event.
         receiver.answer.withLockedValue { $0 = .status(500) }
         let refused = try raise(eu, "tungsten", "low", "Rail strike")
-        try await us.waitForLog("event=alert-raised/\(refused) hook=\"webhook http://127.0.0.1:\(receiver.port)/mineral-alerts\" reason=\"the endpoint answered HTTP 500 Internal Server Error\"")
+        try await us.waitForLog(
+            "event=alert-raised/\(refused) hook=\"webhook http://127.0.0.1:\(receiver.port)/mineral-alerts\" reason=\"the endpoint answered HTTP 500 Internal Server Error\""
+        )
         receiver.answer.withLockedValue { $0 = .status(204) }
         try await us.waitForLog("hook delivered after failing attempts=")
         let retried = try await receiver.waitFor(7)
@@ -169,7 +179,8 @@ struct HookProcessTests {
         _ = try eu.syncAndWait(with: [jp])
         #expect(try jp.status().hooks == nil)
         let original = try String(contentsOfFile: jp.configPath, encoding: .utf8)
-        try (original + "\nhooks:\n  - name: pager\n    events: [alert-raised]\n    exec: \(pager)\n").write(toFile: jp.configPath, atomically: true, encoding: .utf8)
+        try (original + "\nhooks:\n  - name: pager\n    events: [alert-raised]\n    exec: \(pager)\n").write(
+            toFile: jp.configPath, atomically: true, encoding: .utf8)
         var mark = jp.logText.count
         jp.hangUp()
         try await jp.waitForLog("reload: hooks reconfigured", after: mark)
@@ -189,14 +200,16 @@ struct HookProcessTests {
     @Test func checkConfigNamesWhatIsWrongWithAHook() throws {
         let notExecutable = root.path("plain.txt")
         try "not a program".write(toFile: notExecutable, atomically: true, encoding: .utf8)
-        let node = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files, extraConfig: """
-            hooks:
-              - events: [alert-raised, reserve-low]
-                exec: \(notExecutable)
-              - events: [reserve-below-target]
-                min-severity: high
-                webhook: https://chat.example/hook
-            """)
+        let node = try DaemonProcess(
+            "EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files,
+            extraConfig: """
+                hooks:
+                  - events: [alert-raised, reserve-low]
+                    exec: \(notExecutable)
+                  - events: [reserve-below-target]
+                    min-severity: high
+                    webhook: https://chat.example/hook
+                """)
         let result = try CommandRun.run("mineral-syncd", ["check-config", node.configPath])
         #expect(result.status == 78)
         #expect(result.error.contains("hooks[0].events[1]: \"reserve-low\" is not an event: one of alert-raised"), "\(result.error)")

@@ -3,8 +3,8 @@ import Foundation
 import PeerTestSupport
 import Registry
 import SyncProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// mineralctl as a subprocess against a daemon started by the test: every command, in text
 /// and in --json, and the refusals a person must be able to act on.
@@ -49,8 +49,9 @@ struct MineralctlTests {
         let table = try ok(eu, ["minerals"])
         #expect(table.split(separator: "\n").contains { $0.hasPrefix("gallium") && $0.contains("8112.92") }, "\(table)")
 
-        #expect(try ok(eu, ["reserve", "set", "gallium", "120.5", "--unit", "t", "--site", "Rotterdam", "--as-of", "2026-11-01", "--note", "stock"])
-            .contains("reported gallium 120.5 t at Rotterdam"))
+        #expect(
+            try ok(eu, ["reserve", "set", "gallium", "120.5", "--unit", "t", "--site", "Rotterdam", "--as-of", "2026-11-01", "--note", "stock"])
+                .contains("reported gallium 120.5 t at Rotterdam"))
         #expect(try json(WriteResponse.self, eu, ["reserve", "set", "germanium", "800", "--unit", "kg"]).seq == 2)
         #expect(try ok(eu, ["reserve", "target", "gallium", "200"]).contains("target for gallium set to 200 t"))
         #expect(try json(WriteResponse.self, eu, ["reserve", "target", "germanium", "2", "--unit", "t"]).seq == 4)
@@ -60,8 +61,11 @@ struct MineralctlTests {
         let listed = try ok(eu, ["reserve", "list", "--mineral", "gallium", "--json"])
         let objects = try #require(try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])
         #expect(objects.count == 1)
-        #expect(Set(objects[0].keys) == ["participant", "mineral", "site", "quantity", "unit", "asOf", "reportedBy", "target", "coverage", "note",
-                                         "form", "basis", "withheld", "withheldReason", "entry", "revises", "annualConsumption", "daysOfCover"])
+        #expect(
+            Set(objects[0].keys) == [
+                "participant", "mineral", "site", "quantity", "unit", "asOf", "reportedBy", "target", "coverage", "note",
+                "form", "basis", "withheld", "withheldReason", "entry", "revises", "annualConsumption", "daysOfCover"
+            ])
         #expect(objects[0]["coverage"] as? String == "0.65")
         #expect(try ok(eu, ["reserve", "list", "--participant", "EU"]).contains("Rotterdam"))
         let history = try json([ReserveItem].self, eu, ["reserve", "history", "gallium"])
@@ -77,10 +81,16 @@ struct MineralctlTests {
         #expect(try eu.status().entries == entriesBefore)
 
         // Alerts.
-        let id = try ok(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "high", "--category", "export-restriction",
-                             "--summary", "Licences required", "--region", "CN", "--expires", "2027-06-30"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try ok(
+            eu,
+            [
+                "alert", "raise", "--mineral", "gallium", "--severity", "high", "--category", "export-restriction",
+                "--summary", "Licences required", "--region", "CN", "--expires", "2027-06-30"
+            ]
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.count == 64 && id.allSatisfy(\.isHexDigit))
-        let raised = try json([String: String].self, eu, ["alert", "raise", "--mineral", "graphite", "--severity", "low", "--category", "logistics", "--summary", "Slow port"])
+        let raised = try json(
+            [String: String].self, eu, ["alert", "raise", "--mineral", "graphite", "--severity", "low", "--category", "logistics", "--summary", "Slow port"])
         #expect(raised["id"]?.count == 64)
         #expect(try ok(eu, ["alert", "ack", String(id.prefix(10)), "--note", "seen"]).contains("acknowledged"))
         #expect(try json(WriteResponse.self, eu, ["alert", "update", id, "--severity", "critical", "--summary", "Licences refused"]).seq > 0)
@@ -89,8 +99,11 @@ struct MineralctlTests {
         #expect(open[0].severity == "critical")
         #expect(open[0].acknowledgedBy == ["EU"])
         let alertObjects = try #require(try JSONSerialization.jsonObject(with: Data(try ok(eu, ["alert", "list", "--json"]).utf8)) as? [[String: Any]])
-        #expect(Set(alertObjects[0].keys) == ["id", "mineral", "severity", "category", "region", "summary", "issuer", "raisedAt", "updatedAt",
-                                              "expiresAt", "acknowledgedBy", "resolved", "resolution"])
+        #expect(
+            Set(alertObjects[0].keys) == [
+                "id", "mineral", "severity", "category", "region", "summary", "issuer", "raisedAt", "updatedAt",
+                "expiresAt", "acknowledgedBy", "resolved", "resolution"
+            ])
         #expect(alertObjects.contains { $0["resolution"] is NSNull }, "absent values are null, not missing")
         #expect(try ok(eu, ["alert", "list"]).contains(String(id.prefix(12))))
         #expect(try ok(eu, ["alert", "show", id]).contains("Licences refused"))
@@ -123,18 +136,26 @@ struct MineralctlTests {
         // A date in the future is refused at the author (past ones are back-filled history).
         let tomorrow = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400))
         try refused(eu, ["reserve", "set", "gallium", "5", "--as-of", tomorrow], status: 65, saying: "is in the future (this node's clock says")
-        try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "apocalyptic", "--category", "other", "--summary", "x"],
-                    status: 65, saying: "severity \"apocalyptic\" must be one of")
-        try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "x", "--expires", "soon"],
-                    status: 65, saying: "expires \"soon\" must be a date")
+        try refused(
+            eu, ["alert", "raise", "--mineral", "gallium", "--severity", "apocalyptic", "--category", "other", "--summary", "x"],
+            status: 65, saying: "severity \"apocalyptic\" must be one of")
+        try refused(
+            eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "x", "--expires", "soon"],
+            status: 65, saying: "expires \"soon\" must be a date")
         try refused(eu, ["alert", "show", "deadbeefdeadbeef"], status: 1, saying: "no alert with id starting deadbeefdeadbeef")
         try refused(eu, ["reserve", "import", root.path("missing.csv")], status: 65, saying: "cannot read the file")
         // Fields beyond what every receiver accepts are refused before anything is signed.
         try refused(eu, ["reserve", "set", "gallium", "5", "--site", String(repeating: "s", count: 300)], status: 65, saying: "site is longer than 128 bytes")
-        try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", String(repeating: "x", count: 5000)],
-                    status: 65, saying: "summary is longer than 4096 bytes")
-        try refused(eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "x", "--region", String(repeating: "r", count: 129)],
-                    status: 65, saying: "region is longer than 128 bytes")
+        try refused(
+            eu, ["alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", String(repeating: "x", count: 5000)],
+            status: 65, saying: "summary is longer than 4096 bytes")
+        try refused(
+            eu,
+            [
+                "alert", "raise", "--mineral", "gallium", "--severity", "low", "--category", "other", "--summary", "x", "--region",
+                String(repeating: "r", count: 129)
+            ],
+            status: 65, saying: "region is longer than 128 bytes")
         try refused(eu, ["reserve", "set", "gallium", "5", "--note", String(repeating: "n", count: 2049)], status: 65, saying: "note is longer than 2048 bytes")
         #expect(try eu.status().entries == 0)
         try await eu.stop()
@@ -160,7 +181,10 @@ struct MineralctlTests {
         let peers = try json([PeerItem].self, eu, ["peers"])
         #expect(peers.first?.offences == 1 && peers.first?.penalizedUntil != nil)
         let status = try json(StatusResponse.self, eu, ["status"])
-        #expect(status.securityEvents.contains { $0.kind == "penalized" && $0.subject == "JP/jp-666" && $0.detail.contains("1 offence; last: message exceeds a limit") })
+        #expect(
+            status.securityEvents.contains {
+                $0.kind == "penalized" && $0.subject == "JP/jp-666" && $0.detail.contains("1 offence; last: message exceeds a limit")
+            })
         // Back at once: refused, and the refusal is a security event too.
         let again = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: port)
         _ = try await again.untilClosed()
@@ -180,25 +204,31 @@ struct MineralctlTests {
             ("unclosed.csv", header + "gallium,5,t,\"Rotterdam,\n", "unclosed.csv line 2: a quoted field is not closed"),
             ("after-quote.csv", header + "gallium,5,t,\"Rotterdam\" North,\n", "after-quote.csv line 2: text after the closing quote"),
             ("inner-quote.csv", header + "gallium,5,t,Rotter\"dam,\n", "inner-quote.csv line 2: a quote inside an unquoted field"),
-            ("columns.csv", header + "gallium,5,t,Rotterdam,2026-11-01,extra\n", "columns.csv line 2: expected columns mineral,quantity,unit,site,as_of, found 6 fields"),
+            (
+                "columns.csv", header + "gallium,5,t,Rotterdam,2026-11-01,extra\n",
+                "columns.csv line 2: expected columns mineral,quantity,unit,site,as_of, found 6 fields"
+            ),
             ("one-column.csv", header + "gallium\n", "one-column.csv line 2: expected columns"),
             ("empty.csv", "", "empty.csv: no rows to import"),
             ("header-only.csv", header, "header-only.csv: no rows to import"),
             ("quantity.csv", header + "gallium,5,t,,\n\ntungsten,1e3,t,,\n", "quantity.csv line 4: quantity \"1e3\" must be a non-negative decimal"),
             ("date.csv", header + "gallium,5,t,,11/01/2026\n", "date.csv line 2: asOf \"11/01/2026\" must be a date"),
-            ("multiline.csv", header + "gallium,5,t,\"Site\nNorth\",\nunobtainium,1,t,,\n", "multiline.csv line 4: unknown mineral \"unobtainium\""),
+            ("multiline.csv", header + "gallium,5,t,\"Site\nNorth\",\nunobtainium,1,t,,\n", "multiline.csv line 4: unknown mineral \"unobtainium\"")
         ]
         for (name, content, message) in refusals {
             let path = try root.write(name, content)
             try refused(eu, ["reserve", "import", path], status: 65, saying: message)
         }
         let latin1 = root.path("latin1.csv")
-        try Data(header.utf8 + [0x67, 0x61, 0x6C, 0x6C, 0x69, 0x75, 0x6D, 0x2C, 0x35, 0x2C, 0x74, 0x2C, 0xE9, 0x2C, 0x0A]).write(to: URL(fileURLWithPath: latin1))
+        try Data(header.utf8 + [0x67, 0x61, 0x6C, 0x6C, 0x69, 0x75, 0x6D, 0x2C, 0x35, 0x2C, 0x74, 0x2C, 0xE9, 0x2C, 0x0A]).write(
+            to: URL(fileURLWithPath: latin1))
         try refused(eu, ["reserve", "import", latin1], status: 65, saying: "latin1.csv: not UTF-8 text")
         #expect(try eu.status().entries == 0)
 
         // A byte-order mark, CRLF line ends, a quoted comma, a doubled quote and a field over two lines.
-        let good = try root.write("excel.csv", "\u{FEFF}mineral,quantity,unit,site,as_of\r\ngallium,5,t,\"Depot \"\"A\"\", North\",2026-11-01\r\ntungsten,7,kg,\"Line 1\nLine 2\",\r\n")
+        let good = try root.write(
+            "excel.csv",
+            "\u{FEFF}mineral,quantity,unit,site,as_of\r\ngallium,5,t,\"Depot \"\"A\"\", North\",2026-11-01\r\ntungsten,7,kg,\"Line 1\nLine 2\",\r\n")
         #expect(try ok(eu, ["reserve", "import", good]).contains("imported 2 reserve reports"))
         let reserves = try json([ReserveItem].self, eu, ["reserve", "list"])
         #expect(Set(reserves.map(\.site)) == ["Depot \"A\", North", "Line 1\nLine 2"])

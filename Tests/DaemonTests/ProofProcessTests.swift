@@ -1,7 +1,7 @@
 import AdminAPI
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Convergence proofs between real daemons: EU, US and JP sign their view statements every
 /// second; once all three hold the same entries, every node records agreement with the other
@@ -25,8 +25,9 @@ struct ProofProcessTests {
         let ports = Dictionary(uniqueKeysWithValues: zip(["EU", "US", "JP"], freePorts(3)))
         let links = ["EU": ["US", "JP"], "US": ["JP"], "JP": [String]()]
         func daemon(_ participant: String, extra: String = "") throws -> DaemonProcess {
-            try DaemonProcess(participant, "\(participant.lowercased())-1", port: ports[participant]!, peers: links[participant]!.map { ports[$0]! },
-                              root: root.url.path, pki: pki, files: files, extraConfig: "proofs:\n  interval: 1s\n" + extra)
+            try DaemonProcess(
+                participant, "\(participant.lowercased())-1", port: ports[participant]!, peers: links[participant]!.map { ports[$0]! },
+                root: root.url.path, pki: pki, files: files, extraConfig: "proofs:\n  interval: 1s\n" + extra)
         }
         let (eu, us) = (try daemon("EU"), try daemon("US"))
         var jp = try daemon("JP")

@@ -1,7 +1,7 @@
 import AdminAPI
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Form, basis and withheld figures with real daemons: written with `mineralctl`, refused when
 /// malformed (nothing signed), and shown the same on every node, totals included.
@@ -20,8 +20,9 @@ struct ReserveDetailsProcessTests {
     @Test func everyNodeShowsTheSameWithheldFiguresFormsAndTotals() async throws {
         let ports = freePorts(3)
         func node(_ participant: String, _ name: String, _ index: Int) throws -> DaemonProcess {
-            try DaemonProcess(participant, name, port: ports[index], peers: ports.enumerated().filter { $0.offset != index }.map(\.element),
-                              root: root.url.path, pki: pki, files: files)
+            try DaemonProcess(
+                participant, name, port: ports[index], peers: ports.enumerated().filter { $0.offset != index }.map(\.element),
+                root: root.url.path, pki: pki, files: files)
         }
         let (eu, us, jp) = (try node("EU", "eu-1", 0), try node("US", "us-1", 1), try node("JP", "jp-1", 2))
         for daemon in [eu, us, jp] { try await daemon.start() }
@@ -39,9 +40,11 @@ struct ReserveDetailsProcessTests {
 
         // Malformed details are refused before anything is signed.
         let held = try eu.status().entries
-        for (arguments, message) in [(["reserve", "set", "gallium", "5", "--form", "Metal Bars"], "form \"Metal Bars\" must be 1–32 of a–z"),
-                                     (["reserve", "set", "gallium", "5", "--basis", "net"], "basis \"net\" must be gross or contained"),
-                                     (["reserve", "withhold", "gallium", "--reason", " "], "--reason must say why")] {
+        for (arguments, message) in [
+            (["reserve", "set", "gallium", "5", "--form", "Metal Bars"], "form \"Metal Bars\" must be 1–32 of a–z"),
+            (["reserve", "set", "gallium", "5", "--basis", "net"], "basis \"net\" must be gross or contained"),
+            (["reserve", "withhold", "gallium", "--reason", " "], "--reason must say why")
+        ] {
             let refused = try CommandRun.ctl(eu, arguments)
             #expect(refused.status == 65 && refused.error.contains(message), "\(arguments): \(refused.status) \(refused.error)")
         }
@@ -55,8 +58,9 @@ struct ReserveDetailsProcessTests {
             let totals = try AdminJSON.decoder.decode([TotalItem].self, from: Data(try CommandRun.ctl(daemon, ["reserve", "totals", "--json"]).output.utf8))
             shownTotals.append(totals)
             let gallium = try #require(totals.first { $0.mineral == "gallium" }, "\(daemon.nodeID)")
-            #expect(gallium.tonnes == "100" && gallium.participants == ["EU"] && gallium.withheld == ["JP", "US"] && gallium.targetTonnes == "300",
-                    "\(daemon.nodeID): \(gallium)")
+            #expect(
+                gallium.tonnes == "100" && gallium.participants == ["EU"] && gallium.withheld == ["JP", "US"] && gallium.targetTonnes == "300",
+                "\(daemon.nodeID): \(gallium)")
             // 100 t at 73 t a year: 500 days.
             #expect(gallium.daysOfCover == "500", "\(daemon.nodeID): \(gallium)")
             let reserves = try AdminJSON.decoder.decode([ReserveItem].self, from: Data(try CommandRun.ctl(daemon, ["reserve", "list", "--json"]).output.utf8))
@@ -75,10 +79,13 @@ struct ReserveDetailsProcessTests {
         try ok(jp, ["reserve", "set", "tungsten", "35", "--as-of", "2026-11-01"])
         try ok(jp, ["reserve", "set", "tungsten", "38", "--as-of", "2026-11-01", "--note", "recounted"])
         _ = try eu.syncAndWait(with: [jp])
-        let history = try AdminJSON.decoder.decode([ReserveItem].self, from: Data(
-            try CommandRun.ctl(eu, ["reserve", "history", "tungsten", "--participant", "JP", "--json"]).output.utf8))
+        let history = try AdminJSON.decoder.decode(
+            [ReserveItem].self,
+            from: Data(
+                try CommandRun.ctl(eu, ["reserve", "history", "tungsten", "--participant", "JP", "--json"]).output.utf8))
         #expect(history.map(\.quantity) == ["40", "35", "38"] || history.map(\.quantity) == ["35", "38", "40"], "\(history.map(\.quantity))")
-        let corrected = try #require(history.first { $0.quantity == "35" }), correction = try #require(history.first { $0.quantity == "38" })
+        let corrected = try #require(history.first { $0.quantity == "35" })
+        let correction = try #require(history.first { $0.quantity == "38" })
         #expect(correction.revises == corrected.entry && corrected.revises == nil && corrected.entry != nil)
         #expect(try CommandRun.ctl(eu, ["reserve", "history", "tungsten", "--participant", "JP"]).output.contains("corrects \(corrected.entry!.prefix(12))"))
         #expect(Set(try [eu, us, jp].map { try $0.status().viewDigest }).count == 1)

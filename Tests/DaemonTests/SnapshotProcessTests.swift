@@ -1,8 +1,8 @@
 import AdminAPI
 import Foundation
 import GRDB
-import Testing
 import TestSupport
+import Testing
 
 /// A real daemon restarted three ways (from the snapshot a clean stop saved, after SIGKILL from
 /// an older snapshot and the entries after it, and with its snapshot damaged on disk) shows
@@ -27,8 +27,9 @@ struct SnapshotProcessTests {
     }
 
     @Test func restartsFromASnapshotAfterACrashAndWithADamagedOneShowTheSameRegistry() async throws {
-        let eu = try DaemonProcess("EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files,
-                                   snapshotEvery: 1_000)
+        let eu = try DaemonProcess(
+            "EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files,
+            snapshotEvery: 1_000)
         try await eu.start()
         try eu.importReserves(1_500, tag: "a")
         let raised: WriteResponse = try eu.client.post("/v1/alerts", AlertRaiseRequest(mineral: "gallium", severity: "high", category: "other", summary: "s"))

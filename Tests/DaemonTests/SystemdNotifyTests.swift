@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Under systemd (`Type=notify`) the daemon says READY=1 once it serves, and STOPPING=1 when a

@@ -15,7 +15,10 @@ final class WebhookReceiver: Sendable {
         let body: Data
     }
 
-    enum Answer: Sendable { case status(Int), never }
+    enum Answer: Sendable {
+        case status(Int)
+        case never
+    }
 
     private let channel: any Channel
     private let state = NIOLockedValueBox<(requests: [Request], waiters: [(Int, CheckedContinuation<[Request], Never>)])>(([], []))
@@ -23,22 +26,24 @@ final class WebhookReceiver: Sendable {
     var port: Int { channel.localAddress?.port ?? 0 }
 
     init() async throws {
-        let box = state, answer = answer
+        let box = state
+        let answer = answer
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(record: { request in
-                        let resumed = box.withLockedValue { state -> [(CheckedContinuation<[Request], Never>, [Request])] in
-                            state.requests.append(request)
-                            let ready = state.waiters.filter { $0.0 <= state.requests.count }
-                            state.waiters.removeAll { $0.0 <= state.requests.count }
-                            return ready.map { ($0.1, state.requests) }
-                        }
-                        for (waiter, requests) in resumed { waiter.resume(returning: requests) }
-                        return answer.withLockedValue { $0 }
-                    }))
+                    try channel.pipeline.syncOperations.addHandler(
+                        Handler(record: { request in
+                            let resumed = box.withLockedValue { state -> [(CheckedContinuation<[Request], Never>, [Request])] in
+                                state.requests.append(request)
+                                let ready = state.waiters.filter { $0.0 <= state.requests.count }
+                                state.waiters.removeAll { $0.0 <= state.requests.count }
+                                return ready.map { ($0.1, state.requests) }
+                            }
+                            for (waiter, requests) in resumed { waiter.resume(returning: requests) }
+                            return answer.withLockedValue { $0 }
+                        }))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()

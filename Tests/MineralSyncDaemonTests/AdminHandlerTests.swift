@@ -1,8 +1,7 @@
 import AdminAPI
-import HTTPServing
 import Foundation
+import HTTPServing
 import Logging
-@testable import MineralSyncDaemon
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -13,6 +12,8 @@ import RegistryStore
 import SyncNode
 import TestSupport
 import Testing
+
+@testable import MineralSyncDaemon
 
 /// The admin API's router and handlers, in process: a real engine and store behind them, the
 /// requests as the HTTP server hands them over. (The daemon tests drive the same API through
@@ -30,13 +31,16 @@ import Testing
         var logger = Logger(label: "test.admin")
         logger.logLevel = .critical
         let trust = try pki.trustStore()
-        engine = try SyncEngine(store: try RegistryStore(path: directory.url.appendingPathComponent("registry.sqlite").path, node: identity.id),
-                                key: identity.key, certificateChain: [identity.certificate], trustStore: trust, logger: logger)
+        engine = try SyncEngine(
+            store: try RegistryStore(path: directory.url.appendingPathComponent("registry.sqlite").path, node: identity.id),
+            key: identity.key, certificateChain: [identity.certificate], trustStore: trust, logger: logger)
         let tls = try TLSContext(configuration: .makeServerConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: trust))
-        node = SyncNode(engine: engine, configuration: SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: []),
-                        serverTLS: TLSContextProvider(tls), clientTLS: TLSContextProvider(tls), group: MultiThreadedEventLoopGroup.singleton, logger: logger)
-        service = AdminService(engine: engine, node: node, catalogue: .standard, startedAt: Date(), certificateExpiry: { Date() },
-                               configuredPeers: { 0 }, logger: logger)
+        node = SyncNode(
+            engine: engine, configuration: SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: []),
+            serverTLS: TLSContextProvider(tls), clientTLS: TLSContextProvider(tls), group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        service = AdminService(
+            engine: engine, node: node, catalogue: .standard, startedAt: Date(), certificateExpiry: { Date() },
+            configuredPeers: { 0 }, logger: logger)
     }
 
     /// A request as the server hands it to the service, and the answer's status and body.
@@ -114,8 +118,11 @@ import Testing
         #expect(status.viewDigest == (await engine.views.digest.hex))
 
         // An alert, acknowledged by a prefix of its id given percent-encoded.
-        let raised = try AdminJSON.decoder.decode(WriteResponse.self, from: await call(
-            .POST, "/v1/alerts", #"{"mineral":"gallium","severity":"high","category":"export-restriction","summary":"licences"}"#).body)
+        let raised = try AdminJSON.decoder.decode(
+            WriteResponse.self,
+            from: await call(
+                .POST, "/v1/alerts", #"{"mineral":"gallium","severity":"high","category":"export-restriction","summary":"licences"}"#
+            ).body)
         let prefix = String(raised.id.prefix(10)).map { "%\(String($0.asciiValue!, radix: 16))" }.joined()
         #expect(await call(.POST, "/v1/alerts/\(prefix)/ack").status == 201)
         let alert = try AdminJSON.decoder.decode(AlertItem.self, from: await call(.GET, "/v1/alerts/\(raised.id.prefix(12))").body)

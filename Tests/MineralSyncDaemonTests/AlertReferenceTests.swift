@@ -1,7 +1,8 @@
-@testable import MineralSyncDaemon
 import OpenSSLCrypto
 import Registry
 import Testing
+
+@testable import MineralSyncDaemon
 
 /// Alerts are named by id or unique prefix; ids that share a prefix cannot be made by hashing in
 /// a test, so these are written by hand.

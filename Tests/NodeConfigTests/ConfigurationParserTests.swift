@@ -209,7 +209,8 @@ struct ConfigurationParserTests {
     @Test func refusesMoreWaitingBytesPerFeedThanInTotal() throws {
         let text = Self.complete.replacingOccurrences(of: "max-waiting-bytes-per-feed: 8MiB", with: "max-waiting-bytes-per-feed: 64MiB")
         let error = try #require(throws: ConfigurationError.self) { try ConfigurationParser.parse(text, file: "c.yaml", baseDirectory: "/") }
-        #expect(error.problems.map(\.description) == ["c.yaml:29: sync.max-waiting-bytes-per-feed: 67108864 bytes is more than sync.max-waiting-bytes (33554432)"])
+        #expect(
+            error.problems.map(\.description) == ["c.yaml:29: sync.max-waiting-bytes-per-feed: 67108864 bytes is more than sync.max-waiting-bytes (33554432)"])
         // Without a per-feed setting, a small total lowers the per-feed default with it.
         let small = Self.complete.replacingOccurrences(of: "max-waiting-bytes: 32MiB", with: "max-waiting-bytes: 4MiB")
             .replacingOccurrences(of: "  max-waiting-bytes-per-feed: 8MiB\n", with: "")
@@ -223,7 +224,9 @@ struct ConfigurationParserTests {
     }
 
     @Test func refusesMalformedDurationsAndAddresses() {
-        for text in ["", "10", "0s", "-1s", "1.5s", "10 s", "2d", "1w", "s", "25h", "3000000h", "999999999ms"] { #expect(ConfigDuration(parsing: text) == nil, "\(text)") }
+        for text in ["", "10", "0s", "-1s", "1.5s", "10 s", "2d", "1w", "s", "25h", "3000000h", "999999999ms"] {
+            #expect(ConfigDuration(parsing: text) == nil, "\(text)")
+        }
         #expect(ConfigDuration(parsing: "24h")?.milliseconds == 86_400_000)
         #expect(ConfigDuration(parsing: "1d")?.milliseconds == 86_400_000)
         // A setting may allow longer: a hook's max-age, up to ten years.

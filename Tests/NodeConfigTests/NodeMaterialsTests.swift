@@ -2,8 +2,8 @@ import Foundation
 import NodeConfig
 import OpenSSLCrypto
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 /// The checks `check-config` and the daemon run on the files a config names, against a PKI
 /// written to disk in the test.
@@ -21,7 +21,8 @@ struct NodeMaterialsTests {
     }
 
     func config(_ edit: (String) -> String = { $0 }) -> String {
-        edit("""
+        edit(
+            """
             node: {participant: EU, name: eu-1, data-dir: ./data}
             listen: 127.0.0.1:7701
             admin: {socket: ./data/admin.sock}
@@ -31,7 +32,8 @@ struct NodeMaterialsTests {
               private-key: pki/eu-1.key
               trust-anchors: {EU: pki/eu-ca.pem, US: pki/us-ca.pem, JP: pki/jp-ca.pem}
               crls: [CRLS]
-            """).replacingOccurrences(of: "CRLS", with: "")
+            """
+        ).replacingOccurrences(of: "CRLS", with: "")
     }
 
     func load(_ text: String) throws -> NodeMaterials {

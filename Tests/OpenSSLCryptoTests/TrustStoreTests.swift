@@ -53,7 +53,10 @@ import Testing
             _ = try pki.trustStore().verify([node.certificate])
             Issue.record("not-yet-valid certificate accepted")
         } catch let error as TrustStoreError {
-            guard case .notYetValid = error else { Issue.record("wrong error \(error)"); return }
+            guard case .notYetValid = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
         }
     }
 
@@ -79,16 +82,18 @@ import Testing
             commonName: "EU brussels-1", key: leafKey, uris: ["spiffe://critical-minerals/participant/EU/node/brussels-1"], isAuthority: false)
         #expect(throws: TrustStoreError.selfSigned(subject: selfSigned.subject)) { try pki.trustStore().verify([selfSigned]) }
         // The same SAN under an unknown CA.
-        let other = try selfIssuer.issue(commonName: "EU brussels-1", publicKey: leafKey.publicKey,
-                                         uris: ["spiffe://critical-minerals/participant/EU/node/brussels-1"], serial: 7)
+        let other = try selfIssuer.issue(
+            commonName: "EU brussels-1", publicKey: leafKey.publicKey,
+            uris: ["spiffe://critical-minerals/participant/EU/node/brussels-1"], serial: 7)
         #expect(throws: TrustStoreError.unknownAuthority(issuer: other.issuer)) { try pki.trustStore().verify([other]) }
     }
 
     @Test func authorityImpersonatingTheRealCANameFailsOnSignature() throws {
         let fakeCA = try CertificateIssuer.selfSignedAuthority(commonName: "EU MineralSync CA", key: try PrivateKey.generate())
         let key = try PrivateKey.generate()
-        let forged = try fakeCA.issue(commonName: "EU eu-1", publicKey: key.publicKey,
-                                      uris: ["spiffe://critical-minerals/participant/EU/node/eu-1"], serial: 9)
+        let forged = try fakeCA.issue(
+            commonName: "EU eu-1", publicKey: key.publicKey,
+            uris: ["spiffe://critical-minerals/participant/EU/node/eu-1"], serial: 9)
         #expect(throws: TrustStoreError.badSignature(subject: forged.subject)) { try pki.trustStore().verify([forged]) }
     }
 
@@ -96,8 +101,9 @@ import Testing
     /// participant's anchor (an intermediate the partner issued for its own use).
     @Test func aCACertificateNamingANodeIsRefusedAsANode() throws {
         let key = try PrivateKey.generate()
-        let authority = try pki.authority("EU").issue(commonName: "EU eu-1", publicKey: key.publicKey,
-                                                       uris: ["spiffe://critical-minerals/participant/EU/node/eu-1"], isAuthority: true, serial: pki.serial())
+        let authority = try pki.authority("EU").issue(
+            commonName: "EU eu-1", publicKey: key.publicKey,
+            uris: ["spiffe://critical-minerals/participant/EU/node/eu-1"], isAuthority: true, serial: pki.serial())
         #expect(throws: TrustStoreError.leafIsAuthority(subject: authority.subject)) { try pki.trustStore().verify([authority]) }
     }
 
@@ -117,21 +123,30 @@ import Testing
         let ca = pki.authority("EU")
         let noSAN = try ca.issue(commonName: "EU eu-1", publicKey: key.publicKey, serial: 11)
         #expect(throws: TrustStoreError.missingIdentity(subject: noSAN.subject)) { try store.verify([noSAN]) }
-        let two = try ca.issue(commonName: "EU eu-1", publicKey: key.publicKey,
-                               uris: ["spiffe://critical-minerals/participant/EU/node/a", "spiffe://critical-minerals/participant/EU/node/b"], serial: 12)
-        #expect(throws: TrustStoreError.ambiguousIdentity(["spiffe://critical-minerals/participant/EU/node/a", "spiffe://critical-minerals/participant/EU/node/b"])) {
+        let two = try ca.issue(
+            commonName: "EU eu-1", publicKey: key.publicKey,
+            uris: ["spiffe://critical-minerals/participant/EU/node/a", "spiffe://critical-minerals/participant/EU/node/b"], serial: 12)
+        #expect(
+            throws: TrustStoreError.ambiguousIdentity(["spiffe://critical-minerals/participant/EU/node/a", "spiffe://critical-minerals/participant/EU/node/b"])
+        ) {
             try store.verify([two])
         }
-        let foreign = try ca.issue(commonName: "EU eu-1", publicKey: key.publicKey,
-                                   uris: ["spiffe://other-domain/participant/EU/node/eu-1"], serial: 13)
+        let foreign = try ca.issue(
+            commonName: "EU eu-1", publicKey: key.publicKey,
+            uris: ["spiffe://other-domain/participant/EU/node/eu-1"], serial: 13)
         #expect(throws: TrustStoreError.foreignTrustDomain(found: "other-domain", expected: "critical-minerals")) { try store.verify([foreign]) }
-        let unknown = try ca.issue(commonName: "KR", publicKey: key.publicKey,
-                                   uris: ["spiffe://critical-minerals/participant/KR/node/seoul-1"], serial: 14)
+        let unknown = try ca.issue(
+            commonName: "KR", publicKey: key.publicKey,
+            uris: ["spiffe://critical-minerals/participant/KR/node/seoul-1"], serial: 14)
         #expect(throws: TrustStoreError.unknownParticipant("KR")) { try store.verify([unknown]) }
-        let badName = try ca.issue(commonName: "EU", publicKey: key.publicKey,
-                                   uris: ["spiffe://critical-minerals/participant/eu/node/x"], serial: 15)
-        #expect(throws: TrustStoreError.malformedIdentity(uri: "spiffe://critical-minerals/participant/eu/node/x",
-                                                          reason: "participant id \"eu\" must be 2–8 characters of A–Z and 0–9")) {
+        let badName = try ca.issue(
+            commonName: "EU", publicKey: key.publicKey,
+            uris: ["spiffe://critical-minerals/participant/eu/node/x"], serial: 15)
+        #expect(
+            throws: TrustStoreError.malformedIdentity(
+                uri: "spiffe://critical-minerals/participant/eu/node/x",
+                reason: "participant id \"eu\" must be 2–8 characters of A–Z and 0–9")
+        ) {
             try store.verify([badName])
         }
     }
@@ -140,7 +155,7 @@ import Testing
     /// and an admin (person) identity is not a node.
     @Test(arguments: [
         (["https://eu.example/node", "spiffe://critical-minerals/participant/EU/node/eu-1"], "eu-1"),
-        (["mailto:ops@eu.example", "spiffe://critical-minerals/participant/EU/node/eu-2"], "eu-2"),
+        (["mailto:ops@eu.example", "spiffe://critical-minerals/participant/EU/node/eu-2"], "eu-2")
     ])
     func otherURIsBesideTheNodeIdentityAreIgnored(_ uris: [String], _ node: String) throws {
         let key = try PrivateKey.generate()
@@ -157,7 +172,7 @@ import Testing
         ("spiffe://critical-minerals/participant/EU/node/EU-1", "node name \"EU-1\" must be"),
         ("spiffe://Critical-Minerals/participant/EU/node/eu-1", "trust domain \"Critical-Minerals\" must be"),
         ("spiffe://critical-minerals/participant/EUROPEANU/node/eu-1", "participant id \"EUROPEANU\" must be"),
-        ("spiffe:///participant/EU/node/eu-1", "trust domain \"\" must be"),
+        ("spiffe:///participant/EU/node/eu-1", "trust domain \"\" must be")
     ])
     func malformedNodeIdentitiesAreRefusedNamingTheRule(_ uri: String, _ reason: String) throws {
         let key = try PrivateKey.generate()
@@ -167,7 +182,10 @@ import Testing
             _ = try store.verify([certificate])
             Issue.record("\(uri) accepted")
         } catch {
-            guard case .malformedIdentity(let found, let why) = error else { Issue.record("\(uri): wrong error \(error)"); return }
+            guard case .malformedIdentity(let found, let why) = error else {
+                Issue.record("\(uri): wrong error \(error)")
+                return
+            }
             #expect(found == uri)
             #expect(why.contains(reason), "\(why)")
         }
@@ -184,7 +202,10 @@ import Testing
             _ = try store.verify([node.certificate])
             Issue.record("a node verified against an expired CRL")
         } catch {
-            guard case .crlExpired(let issuer, let nextUpdate) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .crlExpired(let issuer, let nextUpdate) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(issuer == "CN=US MineralSync CA")
             #expect(abs(nextUpdate.timeIntervalSince(expiredAt)) < 1, "the CRL's own next-update, \(expiredAt), not \(nextUpdate)")
             #expect(error.description.contains("install a current CRL"))
@@ -200,8 +221,9 @@ import Testing
             certificate: try root.issue(commonName: "JP issuing CA", publicKey: intermediateKey.publicKey, isAuthority: true, serial: 50),
             key: intermediateKey)
         let leafKey = try PrivateKey.generate()
-        let leaf = try intermediate.issue(commonName: "JP tokyo-2", publicKey: leafKey.publicKey,
-                                          uris: ["spiffe://critical-minerals/participant/JP/node/tokyo-2"], serial: 51)
+        let leaf = try intermediate.issue(
+            commonName: "JP tokyo-2", publicKey: leafKey.publicKey,
+            uris: ["spiffe://critical-minerals/participant/JP/node/tokyo-2"], serial: 51)
         let store = try pki.trustStore()
         #expect(try store.verify([leaf, intermediate.certificate]).identity.node == "tokyo-2")
         // Without the intermediate the chain cannot reach the anchor.
@@ -272,7 +294,8 @@ import Testing
         // Revoked whatever the time: what its key signed is judged without a clock, too.
         #expect(throws: TrustStoreError.self) { try withNewer.verify([node.certificate], checkingTime: false) }
         #expect(throws: TrustStore.RevocationRefusal.notNewer(issuer: older.issuer, held: newer.lastUpdate)) { try withNewer.replacing(with: older) }
-        let stale = try pki.authority("JP").revocationList(revoking: [], lastUpdate: Date(timeIntervalSinceNow: -7200), nextUpdate: Date(timeIntervalSinceNow: -3600))
+        let stale = try pki.authority("JP").revocationList(
+            revoking: [], lastUpdate: Date(timeIntervalSinceNow: -7200), nextUpdate: Date(timeIntervalSinceNow: -3600))
         #expect(throws: TrustStore.RevocationRefusal.expired(issuer: stale.issuer, nextUpdate: stale.nextUpdate!)) { try base.replacing(with: stale) }
         let stranger = try TestPKI(participants: ["US"], authorityName: { _ in "Someone else's CA" })
         let foreign = try stranger.authority("US").revocationList(revoking: [node.serial])

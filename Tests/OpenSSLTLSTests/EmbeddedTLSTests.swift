@@ -39,7 +39,10 @@ import Testing
         func pump(fragmenting random: UnsafeMutablePointer<SplitMix64>? = nil) throws {
             func deliver(_ bytes: ByteBuffer, to channel: EmbeddedChannel) throws {
                 guard channel.isActive else { return }
-                guard let random else { try channel.writeInbound(bytes); return }
+                guard let random else {
+                    try channel.writeInbound(bytes)
+                    return
+                }
                 var rest = bytes
                 while rest.readableBytes > 0 {
                     let size = min(rest.readableBytes, Int.random(in: 1...(40 * 1024), using: &random.pointee))
@@ -76,7 +79,10 @@ import Testing
         var seed: UInt8 = 0
         while sent.count < 1 << 20 {
             let size = min(sizes[index % sizes.count], (1 << 20) - sent.count)
-            let chunk = (0..<size).map { _ -> UInt8 in seed &+= 31; return seed }
+            let chunk = (0..<size).map { _ -> UInt8 in
+                seed &+= 31
+                return seed
+            }
             sent += chunk
             pair.client.write(ByteBuffer(bytes: chunk), promise: nil)
             if index % 3 == 0 { pair.client.flush() }
@@ -176,8 +182,14 @@ import Testing
         var moved = true
         while moved {
             moved = false
-            while let bytes = try client.readOutbound(as: ByteBuffer.self) { moved = true; if server.isActive { try server.writeInbound(bytes) } }
-            while let bytes = try server.readOutbound(as: ByteBuffer.self) { moved = true; if client.isActive { try client.writeInbound(bytes) } }
+            while let bytes = try client.readOutbound(as: ByteBuffer.self) {
+                moved = true
+                if server.isActive { try server.writeInbound(bytes) }
+            }
+            while let bytes = try server.readOutbound(as: ByteBuffer.self) {
+                moved = true
+                if client.isActive { try client.writeInbound(bytes) }
+            }
         }
         #expect(clientRecorder.tlsErrors == [.peerRefused("dialled JP/osaka-1 but reached JP/tokyo-1")])
         #expect(clientRecorder.identity == nil)

@@ -27,9 +27,12 @@ import Testing
         let listener = try LoopbackServer(group: group, context: try fixture.context(.server, serverNode), mode: .reply("welcome\n"))
         defer { try? listener.stop() }
         let (certificate, key) = try files.node(try fixture.pki.node("EU", "brussels-1"), named: "eu")
-        let run = try ToolRun(["openssl", "s_client", "-connect", "127.0.0.1:\(listener.port)", "-tls1_3", "-quiet",
-                               "-cert", certificate, "-key", key, "-CAfile", caFile, "-alpn", "mineral-sync/1", "-verify_quiet"],
-                              input: "hello\n")
+        let run = try ToolRun(
+            [
+                "openssl", "s_client", "-connect", "127.0.0.1:\(listener.port)", "-tls1_3", "-quiet",
+                "-cert", certificate, "-key", key, "-CAfile", caFile, "-alpn", "mineral-sync/1", "-verify_quiet"
+            ],
+            input: "hello\n")
         let connection = try listener.closedConnection(1)
         #expect(connection.recorder.identity?.peer.identity.node == "brussels-1")
         #expect(connection.recorder.received == Array("hello\n".utf8))
@@ -39,23 +42,35 @@ import Testing
     @Test func serverRefusesOpenSSLClientsWithoutACertificateOrWithTheWrongALPN() throws {
         let listener = try LoopbackServer(group: group, context: try fixture.context(.server, serverNode), mode: .reply("welcome\n"))
         defer { try? listener.stop() }
-        let anonymous = try ToolRun(["openssl", "s_client", "-connect", "127.0.0.1:\(listener.port)", "-tls1_3", "-quiet",
-                                     "-CAfile", caFile, "-alpn", "mineral-sync/1"], input: "hello\n")
+        let anonymous = try ToolRun(
+            [
+                "openssl", "s_client", "-connect", "127.0.0.1:\(listener.port)", "-tls1_3", "-quiet",
+                "-CAfile", caFile, "-alpn", "mineral-sync/1"
+            ], input: "hello\n")
         let first = try listener.closedConnection(1).recorder
         #expect(first.tlsErrors == [.noPeerCertificate])
         #expect(first.received.isEmpty && !anonymous.output.contains("welcome"))
 
         let (certificate, key) = try files.node(try fixture.pki.node("EU", "eu-1"), named: "eu1")
-        let wrongALPN = try ToolRun(["openssl", "s_client", "-connect", "127.0.0.1:\(listener.port)", "-tls1_3", "-quiet",
-                                     "-cert", certificate, "-key", key, "-CAfile", caFile, "-alpn", "h2"], input: "hello\n")
+        let wrongALPN = try ToolRun(
+            [
+                "openssl", "s_client", "-connect", "127.0.0.1:\(listener.port)", "-tls1_3", "-quiet",
+                "-cert", certificate, "-key", key, "-CAfile", caFile, "-alpn", "h2"
+            ], input: "hello\n")
         let second = try listener.closedConnection(2).recorder
         #expect(second.tlsErrors == [.applicationProtocolMismatch(selected: nil)])
         #expect(!wrongALPN.output.contains("welcome"))
 
-        let legacy = try ToolRun(["openssl", "s_client", "-connect", "127.0.0.1:\(listener.port)", "-tls1_2", "-quiet",
-                                  "-cert", certificate, "-key", key, "-CAfile", caFile, "-alpn", "mineral-sync/1"], input: "hello\n")
+        let legacy = try ToolRun(
+            [
+                "openssl", "s_client", "-connect", "127.0.0.1:\(listener.port)", "-tls1_2", "-quiet",
+                "-cert", certificate, "-key", key, "-CAfile", caFile, "-alpn", "mineral-sync/1"
+            ], input: "hello\n")
         let third = try listener.closedConnection(3).recorder
-        guard case .protocolVersionRefused = third.tlsErrors.first else { Issue.record("unexpected \(third.tlsErrors)"); return }
+        guard case .protocolVersionRefused = third.tlsErrors.first else {
+            Issue.record("unexpected \(third.tlsErrors)")
+            return
+        }
         #expect(!legacy.output.contains("welcome"))
     }
 
@@ -67,8 +82,10 @@ import Testing
         // URI, not DNS, so it trusts our CA file but skips the host-name check (--insecure is
         // the only switch for that). What is under test is our server's verification of GnuTLS.
         let arguments = { (cert: String, key: String) in
-            ["gnutls-cli", "--insecure", "--x509cafile", self.caFile, "--x509certfile", cert, "--x509keyfile", key,
-             "--alpn", "mineral-sync/1", "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3", "-p", "\(listener.port)", "127.0.0.1"]
+            [
+                "gnutls-cli", "--insecure", "--x509cafile", self.caFile, "--x509certfile", cert, "--x509keyfile", key,
+                "--alpn", "mineral-sync/1", "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3", "-p", "\(listener.port)", "127.0.0.1"
+            ]
         }
         let good = try ToolRun(arguments(certificate, key), input: "hello\n")
         let accepted = try listener.closedConnection(1).recorder
@@ -88,8 +105,9 @@ import Testing
         let server = try OpenSSLServer(certificate: certificate, key: key, caFile: caFile, reply: "from s_server\n")
         defer { server.stop() }
         let client = try fixture.pki.node("EU", "brussels-1")
-        let view = try runClient(group: group, port: server.port, context: try fixture.context(.client, client), greeting: "hello s_server\n",
-                                 closeAfter: "from s_server\n")
+        let view = try runClient(
+            group: group, port: server.port, context: try fixture.context(.client, client), greeting: "hello s_server\n",
+            closeAfter: "from s_server\n")
         #expect(view.identity?.peer.identity.node == "tokyo-1")
         #expect(view.tlsErrors.isEmpty)
         #expect(String(decoding: view.received, as: UTF8.self) == "from s_server\n")
@@ -100,10 +118,14 @@ import Testing
         let (certificate, key) = try files.node(serverNode, named: "server")
         let server = try OpenSSLServer(certificate: certificate, key: key, caFile: caFile, reply: "from s_server\n")
         defer { server.stop() }
-        let view = try runClient(group: group, port: server.port,
-                                 context: try fixture.context(.client, try fixture.pki.node("EU", "eu-1")) { $0.omitCertificate = true },
-                                 greeting: "secret\n")
-        guard case .alertReceived(let alert) = view.tlsErrors.first else { Issue.record("unexpected \(view.tlsErrors)"); return }
+        let view = try runClient(
+            group: group, port: server.port,
+            context: try fixture.context(.client, try fixture.pki.node("EU", "eu-1")) { $0.omitCertificate = true },
+            greeting: "secret\n")
+        guard case .alertReceived(let alert) = view.tlsErrors.first else {
+            Issue.record("unexpected \(view.tlsErrors)")
+            return
+        }
         #expect(alert.contains("certificate required"), "\(alert)")
         #expect(view.identity?.peer.identity.node == "tokyo-1", "the client did verify the server before it was refused")
         #expect(view.received.isEmpty)
@@ -116,8 +138,9 @@ import Testing
         let (certificate, key) = try files.node(try rogue.node("JP", "tokyo-1"), named: "rogue")
         let server = try OpenSSLServer(certificate: certificate, key: key, caFile: caFile, reply: "from s_server\n")
         defer { server.stop() }
-        let view = try runClient(group: group, port: server.port, context: try fixture.context(.client, try fixture.pki.node("EU", "eu-1")),
-                                 greeting: "secret\n")
+        let view = try runClient(
+            group: group, port: server.port, context: try fixture.context(.client, try fixture.pki.node("EU", "eu-1")),
+            greeting: "secret\n")
         #expect(view.tlsErrors == [.peerCertificateRejected(.unknownAuthority(issuer: "CN=JP Rogue CA"))])
         #expect(view.received.isEmpty)
         #expect(try !server.waitForOutput(containing: "secret", exitOnly: true))
@@ -135,7 +158,8 @@ struct ToolRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stdout
@@ -191,7 +215,11 @@ final class OutputCollector: @unchecked Sendable {
                 }
                 ready.forEach { $0.signal() }
             }
-            let remaining = lock.withLock { let all = waiters.map(\.1); waiters = []; return all }
+            let remaining = lock.withLock {
+                let all = waiters.map(\.1)
+                waiters = []
+                return all
+            }
             remaining.forEach { $0.signal() }
             done.signal()
         }
@@ -227,8 +255,10 @@ final class OpenSSLServer {
     init(certificate: String, key: String, caFile: String, reply: String) throws {
         port = try Self.freePort()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-tls1_3", "-Verify", "1",
-                             "-cert", certificate, "-key", key, "-CAfile", caFile, "-alpn", "mineral-sync/1", "-naccept", "1"]
+        process.arguments = [
+            "openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-tls1_3", "-Verify", "1",
+            "-cert", certificate, "-key", key, "-CAfile", caFile, "-alpn", "mineral-sync/1", "-naccept", "1"
+        ]
         let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout

@@ -21,10 +21,13 @@ import Testing
     }
 
     /// Runs one client against a fresh server and returns both applications' views.
-    func exchange(serverTrust: TrustStore? = nil, client: TestNode,
-                  adjust: (inout TLSConfiguration) -> Void = { _ in }) throws -> (server: Recorder, client: Recorder) {
-        let listener = try LoopbackServer(group: group, context: try fixture.context(.server, server, trust: serverTrust),
-                                          mode: .record, greeting: "server secret")
+    func exchange(
+        serverTrust: TrustStore? = nil, client: TestNode,
+        adjust: (inout TLSConfiguration) -> Void = { _ in }
+    ) throws -> (server: Recorder, client: Recorder) {
+        let listener = try LoopbackServer(
+            group: group, context: try fixture.context(.server, server, trust: serverTrust),
+            mode: .record, greeting: "server secret")
         defer { try? listener.stop() }
         let clientContext = try fixture.context(.client, client, adjust: adjust)
         let clientView = try runClient(group: group, port: listener.port, context: clientContext, greeting: "client secret")
@@ -68,7 +71,8 @@ import Testing
         let forger = try TestPKI(participants: ["EU"])  // same CA name as the real EU authority, another key
         let views = try exchange(client: try forger.node("EU", "eu-1"))
         guard case .peerCertificateRejected(.badSignature) = views.server.tlsErrors.first else {
-            Issue.record("unexpected \(views.server.tlsErrors)"); return
+            Issue.record("unexpected \(views.server.tlsErrors)")
+            return
         }
         expectNothingCrossed(views)
     }
@@ -90,7 +94,8 @@ import Testing
         let client = try fixture.pki.node("EU", "eu-2", notBefore: Date(timeIntervalSinceNow: -7200), notAfter: Date(timeIntervalSinceNow: -60))
         let views = try exchange(client: client)
         guard case .peerCertificateRejected(.expired) = views.server.tlsErrors.first else {
-            Issue.record("unexpected \(views.server.tlsErrors)"); return
+            Issue.record("unexpected \(views.server.tlsErrors)")
+            return
         }
         expectNothingCrossed(views)
     }
@@ -98,7 +103,8 @@ import Testing
     @Test func tls12OnlyClientIsRefused() throws {
         let views = try exchange(client: try fixture.pki.node("EU", "eu-1")) { $0.versions = 0x0303...0x0303 }
         guard case .protocolVersionRefused = views.server.tlsErrors.first else {
-            Issue.record("unexpected \(views.server.tlsErrors)"); return
+            Issue.record("unexpected \(views.server.tlsErrors)")
+            return
         }
         expectNothingCrossed(views)
     }
@@ -112,12 +118,16 @@ import Testing
     @Test func clientRefusesAServerItCannotTrust() throws {
         let stranger = try TestPKI(participants: ["JP"])
         let impostor = try stranger.node("JP", "tokyo-1")
-        let listener = try LoopbackServer(group: group, context: try TLSContext(configuration: TLSConfiguration(
-            role: .server, certificateChain: [impostor.certificate], privateKey: impostor.key, trustStore: fixture.trust)),
+        let listener = try LoopbackServer(
+            group: group,
+            context: try TLSContext(
+                configuration: TLSConfiguration(
+                    role: .server, certificateChain: [impostor.certificate], privateKey: impostor.key, trustStore: fixture.trust)),
             mode: .record, greeting: "server secret")
         defer { try? listener.stop() }
-        let view = try runClient(group: group, port: listener.port, context: try fixture.context(.client, try fixture.pki.node("EU", "eu-1")),
-                                 greeting: "client secret")
+        let view = try runClient(
+            group: group, port: listener.port, context: try fixture.context(.client, try fixture.pki.node("EU", "eu-1")),
+            greeting: "client secret")
         let serverView = try listener.closedConnection(1).recorder
         // The stranger's CA carries the real JP CA's name, but not its key.
         #expect(view.tlsErrors == [.peerCertificateRejected(.badSignature(subject: "CN=JP tokyo-1"))])
@@ -135,7 +145,10 @@ import Testing
         try garbage.writeAndFlush(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n\r\n")).wait()
         try garbage.closeFuture.wait()  // the server hung up on us
         let first = try listener.closedConnection(1).recorder
-        guard case .malformedRecord = first.tlsErrors.first else { Issue.record("unexpected \(first.tlsErrors)"); return }
+        guard case .malformedRecord = first.tlsErrors.first else {
+            Issue.record("unexpected \(first.tlsErrors)")
+            return
+        }
 
         let silent = try ClientBootstrap(group: group).connect(host: "127.0.0.1", port: listener.port).wait()
         try silent.closeFuture.wait()

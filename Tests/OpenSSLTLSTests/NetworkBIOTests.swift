@@ -1,7 +1,8 @@
 import COpenSSL
 import NIOCore
-@testable import OpenSSLTLS
 import Testing
+
+@testable import OpenSSLTLS
 
 /// The BIO between OpenSSL and the channel, driven as OpenSSL drives it (BIO_read, BIO_write,
 /// BIO_ctrl): bytes come out in the order they were received, across and within buffers; an

@@ -1,7 +1,8 @@
 import NIOCore
-@testable import OpenSSLTLS
 import TestSupport
 import Testing
+
+@testable import OpenSSLTLS
 
 /// The TLS connection's life without I/O: every path through it, and what must hold whatever
 /// the order of events (a closed connection stays closed; nothing is written to a peer before
@@ -43,8 +44,9 @@ import Testing
         _ = closed.channelActive()
         #expect(closed.handshakeProgressed(.closed) == .fail(.closedDuringHandshake))
         var slow = OpenSSLHandlerStateMachine()
-        #expect(slow.handshakeTimedOut(.handshakeTimedOut(.seconds(10))) == .fail(.handshakeTimedOut(.seconds(10))),
-                "a peer that never even starts is timed out too")
+        #expect(
+            slow.handshakeTimedOut(.handshakeTimedOut(.seconds(10))) == .fail(.handshakeTimedOut(.seconds(10))),
+            "a peer that never even starts is timed out too")
         var dropped = OpenSSLHandlerStateMachine()
         _ = dropped.channelActive()
         #expect(dropped.channelInactive() == .report(.closedDuringHandshake))

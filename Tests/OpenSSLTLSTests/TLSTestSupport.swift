@@ -12,7 +12,11 @@ final class Recorder: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum Mode { case record, echo, reply(String), closeAfter(String) }
+    enum Mode {
+        case record, echo
+        case reply(String)
+        case closeAfter(String)
+    }
 
     private let lock = NSLock()
     private var _identity: PeerIdentityEvent?
@@ -77,16 +81,21 @@ struct TLSFixture {
         trust = try self.pki.trustStore(revoked: revoked)
     }
 
-    func configuration(_ role: TLSConfiguration.Role, _ node: TestNode, trust: TrustStore? = nil,
-                       timeout: TimeAmount = .seconds(10)) -> TLSConfiguration {
-        var configuration = TLSConfiguration(role: role, certificateChain: [node.certificate], privateKey: node.key,
-                                             trustStore: trust ?? self.trust, handshakeTimeout: timeout)
+    func configuration(
+        _ role: TLSConfiguration.Role, _ node: TestNode, trust: TrustStore? = nil,
+        timeout: TimeAmount = .seconds(10)
+    ) -> TLSConfiguration {
+        var configuration = TLSConfiguration(
+            role: role, certificateChain: [node.certificate], privateKey: node.key,
+            trustStore: trust ?? self.trust, handshakeTimeout: timeout)
         configuration.versions = 0x0304...0x0304
         return configuration
     }
 
-    func context(_ role: TLSConfiguration.Role, _ node: TestNode, trust: TrustStore? = nil, timeout: TimeAmount = .seconds(10),
-                 adjust: (inout TLSConfiguration) -> Void = { _ in }) throws -> TLSContext {
+    func context(
+        _ role: TLSConfiguration.Role, _ node: TestNode, trust: TrustStore? = nil, timeout: TimeAmount = .seconds(10),
+        adjust: (inout TLSConfiguration) -> Void = { _ in }
+    ) throws -> TLSContext {
         var configuration = configuration(role, node, trust: trust, timeout: timeout)
         adjust(&configuration)
         return try TLSContext(configuration: configuration)
@@ -168,8 +177,10 @@ final class LoopbackServer: @unchecked Sendable {
 }
 
 /// Connects a TLS client, runs until the connection closes, and returns what its application saw.
-func runClient(group: MultiThreadedEventLoopGroup, port: Int, context: TLSContext, greeting: String?,
-               closeAfter expected: String? = nil) throws -> Recorder {
+func runClient(
+    group: MultiThreadedEventLoopGroup, port: Int, context: TLSContext, greeting: String?,
+    closeAfter expected: String? = nil
+) throws -> Recorder {
     let recorder = Recorder(mode: expected.map { .closeAfter($0) } ?? .record, greeting: greeting)
     let channel = try ClientBootstrap(group: group)
         .channelInitializer { channel in

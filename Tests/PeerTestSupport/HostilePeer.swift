@@ -19,8 +19,10 @@ public final class HostilePeer: Sendable {
 
     /// Connects to `port` on loopback and completes the TLS handshake (the node verifies our
     /// certificate; we verify its against `trust`).
-    public init(identity: TestNode, trust: TrustStore, port: Int, host: String = "127.0.0.1",
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maximumFrameSize: Int = 16 << 20) async throws {
+    public init(
+        identity: TestNode, trust: TrustStore, port: Int, host: String = "127.0.0.1",
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maximumFrameSize: Int = 16 << 20
+    ) async throws {
         self.identity = identity
         let tls = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: trust))
         let verified = group.next().makePromise(of: VerifiedPeer.self)
@@ -48,8 +50,10 @@ public final class HostilePeer: Sendable {
     }
 
     /// A hello as `identity`, claiming `vector` (and `headIDs`).
-    public func hello(_ vector: VersionVector = VersionVector(), headIDs: [NodeID: EntryID] = [:], as node: NodeID? = nil,
-                      features: Set<String> = SyncFeature.all) async throws {
+    public func hello(
+        _ vector: VersionVector = VersionVector(), headIDs: [NodeID: EntryID] = [:], as node: NodeID? = nil,
+        features: Set<String> = SyncFeature.all
+    ) async throws {
         try await send(.hello(SyncHello(node: node ?? identity.id, vector: vector, headIDs: headIDs, features: features)))
     }
 
@@ -105,7 +109,10 @@ private final class Inbound: @unchecked Sendable {
         let continuation: AsyncStream<ByteBuffer>.Continuation
         init(_ continuation: AsyncStream<ByteBuffer>.Continuation) { self.continuation = continuation }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) { continuation.yield(unwrapInboundIn(data)) }
-        func channelInactive(context: ChannelHandlerContext) { continuation.finish(); context.fireChannelInactive() }
+        func channelInactive(context: ChannelHandlerContext) {
+            continuation.finish()
+            context.fireChannelInactive()
+        }
         func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
     }
 }

@@ -15,8 +15,12 @@ import Testing
     func raises(_ count: Int, from author: inout FeedAuthor) -> [(Entry, RegistryEvent)] {
         (0..<count).map { index in
             let entry = author.write(Ops.raise("gallium", "alert \(index)"), at: UInt64(1_000 + index))
-            return (entry, RegistryEvent(kind: .alertRaised, entry: entry.id, origin: entry.origin, seq: entry.seq, writtenAtMillis: entry.clock.wallMillis,
-                                         subject: .alert(entry.id), mineral: try! MineralID("gallium"), severity: .high))
+            return (
+                entry,
+                RegistryEvent(
+                    kind: .alertRaised, entry: entry.id, origin: entry.origin, seq: entry.seq, writtenAtMillis: entry.clock.wallMillis,
+                    subject: .alert(entry.id), mineral: try! MineralID("gallium"), severity: .high)
+            )
         }
     }
 
@@ -76,12 +80,14 @@ import Testing
         let store = try RegistryStore(path: directory.path("round.sqlite"), node: alliance.node("EU/eu-1"))
         _ = try store.startHooks(["pager"])
         let entry = eu.write(Ops.report("EU", "gallium", "1"), at: 1_000)
-        let level = RegistryEvent(kind: .reserveBelowTarget, entry: entry.id, origin: entry.origin, seq: entry.seq, writtenAtMillis: 1_000,
-                                  subject: .level(TargetKey(participant: "EU", mineral: try MineralID("rare-earth-magnets"))),
-                                  mineral: try MineralID("rare-earth-magnets"), severity: nil)
+        let level = RegistryEvent(
+            kind: .reserveBelowTarget, entry: entry.id, origin: entry.origin, seq: entry.seq, writtenAtMillis: 1_000,
+            subject: .level(TargetKey(participant: "EU", mineral: try MineralID("rare-earth-magnets"))),
+            mineral: try MineralID("rare-earth-magnets"), severity: nil)
         let segment = try NodeID(participant: "EU", name: "eu-1", segment: 7)
-        let alert = RegistryEvent(kind: .alertAcknowledged, entry: entry.id, origin: segment, seq: 9, writtenAtMillis: 2_000, subject: .alert(entry.id),
-                                  mineral: try MineralID("gallium"), severity: .info)
+        let alert = RegistryEvent(
+            kind: .alertAcknowledged, entry: entry.id, origin: segment, seq: 9, writtenAtMillis: 2_000, subject: .alert(entry.id),
+            mineral: try MineralID("gallium"), severity: .info)
         try store.append([entry], events: [level, alert], committedAt: 3_000)
         #expect(try await store.outboxEvents(after: 0).events.map(\.event) == [level, alert])
         try store.close()
@@ -95,7 +101,9 @@ import Testing
         var store = try RegistryStore(path: path, node: alliance.node("EU/eu-1"))
         try store.append(first.map(\.0))
         try store.close()
-        try Self.execute(path, """
+        try Self.execute(
+            path,
+            """
             DROP TABLE event_outbox;
             DROP TABLE hook_cursor;
             DELETE FROM grdb_migrations WHERE identifier LIKE '5 %' OR identifier LIKE '6 %';
@@ -116,12 +124,17 @@ import Testing
     @Test func aStoreOfTheFifthSchemaReadsItsEntriesSubjectsAnew() throws {
         let path = directory.path("v5.sqlite")
         var eu = alliance.author("EU/eu-1")
-        let withheld = eu.write(.reportReserve(ReserveReport(participant: "EU", mineral: try MineralID("gallium"), quantity: ReserveReport.withheldQuantity,
-                                                            asOfMillis: 1_000, withheld: "national security")), at: 1_000)
+        let withheld = eu.write(
+            .reportReserve(
+                ReserveReport(
+                    participant: "EU", mineral: try MineralID("gallium"), quantity: ReserveReport.withheldQuantity,
+                    asOfMillis: 1_000, withheld: "national security")), at: 1_000)
         var store = try RegistryStore(path: path, node: alliance.node("EU/eu-1"))
         try store.append([withheld])
         try store.close()
-        try Self.execute(path, """
+        try Self.execute(
+            path,
+            """
             UPDATE entry SET subject = NULL;
             DELETE FROM grdb_migrations WHERE identifier LIKE '6 %';
             PRAGMA user_version = 5;

@@ -30,11 +30,12 @@ import Testing
             let which = index % authors.count
             let participant = authors[which].node.participant
             let now = UInt64(1_000 + index)
-            let operation: EntryOperation = switch index % 7 {
-            case 3: alert.map { Ops.ack($0, participant) } ?? Ops.raise()
-            case 5: Ops.target(participant, "graphite", "\(index)")
-            default: Ops.report(participant, "gallium", "\(index)", site: "site-\(index % 3)")
-            }
+            let operation: EntryOperation =
+                switch index % 7 {
+                case 3: alert.map { Ops.ack($0, participant) } ?? Ops.raise()
+                case 5: Ops.target(participant, "graphite", "\(index)")
+                default: Ops.report(participant, "gallium", "\(index)", site: "site-\(index % 3)")
+                }
             let entry = authors[which].write(operation, at: now)
             if alert == nil, case .raiseAlert = operation { alert = entry.id }
             entries.append(entry)
@@ -141,7 +142,8 @@ import Testing
         var store = try RegistryStore(path: path, node: node)
         try store.append(entries)
         try store.close()
-        try execute("""
+        try execute(
+            """
             DROP TABLE checkpoint_state;
             DELETE FROM grdb_migrations WHERE identifier LIKE '4 %';
             PRAGMA user_version = 3;

@@ -90,14 +90,15 @@ import Testing
         let queue = try DatabaseQueue(path: path())
         try queue.write { db in
             try Self.undoSnapshotsMigration(db)
-            try db.execute(sql: """
-                DROP TABLE origin_certificate;
-                DROP TABLE revocation_list;
-                CREATE TABLE origin_certificate (origin TEXT NOT NULL PRIMARY KEY, chain BLOB NOT NULL);
-                INSERT INTO origin_certificate(origin, chain) VALUES ('JP/jp-1', x'00000003010203');
-                DROP TABLE grdb_migrations;
-                PRAGMA user_version = 1;
-                """)
+            try db.execute(
+                sql: """
+                    DROP TABLE origin_certificate;
+                    DROP TABLE revocation_list;
+                    CREATE TABLE origin_certificate (origin TEXT NOT NULL PRIMARY KEY, chain BLOB NOT NULL);
+                    INSERT INTO origin_certificate(origin, chain) VALUES ('JP/jp-1', x'00000003010203');
+                    DROP TABLE grdb_migrations;
+                    PRAGMA user_version = 1;
+                    """)
         }
         try queue.close()
         let reopened = try RegistryStore(path: path(), node: node)
@@ -115,19 +116,20 @@ import Testing
 
     /// What migrations 3 and later add, taken out again: the store as schema 2 left it.
     static func undoSnapshotsMigration(_ db: Database) throws {
-        try db.execute(sql: """
-            DROP TABLE event_outbox;
-            DROP TABLE hook_cursor;
-            DROP INDEX entry_subject;
-            ALTER TABLE entry DROP COLUMN subject;
-            DROP TABLE feed_head;
-            DROP TABLE snapshot;
-            DROP TABLE feed_ids;
-            DROP TABLE checkpoint;
-            DROP TABLE checkpoint_state;
-            DELETE FROM grdb_migrations WHERE identifier LIKE '3 %' OR identifier LIKE '4 %' OR identifier LIKE '5 %' OR identifier LIKE '6 %';
-            PRAGMA user_version = 2;
-            """)
+        try db.execute(
+            sql: """
+                DROP TABLE event_outbox;
+                DROP TABLE hook_cursor;
+                DROP INDEX entry_subject;
+                ALTER TABLE entry DROP COLUMN subject;
+                DROP TABLE feed_head;
+                DROP TABLE snapshot;
+                DROP TABLE feed_ids;
+                DROP TABLE checkpoint;
+                DROP TABLE checkpoint_state;
+                DELETE FROM grdb_migrations WHERE identifier LIKE '3 %' OR identifier LIKE '4 %' OR identifier LIKE '5 %' OR identifier LIKE '6 %';
+                PRAGMA user_version = 2;
+                """)
     }
 
     /// A store of schema 2 gains its entries' subjects (the history behind a view is found by
@@ -193,8 +195,11 @@ import Testing
         #expect(try reopened.loadCertificateChains()[alliance.node("JP/jp-1")] == [[[7, 7]]])
         try reopened.close()
         let applied = try DatabaseQueue(path: path()).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        #expect(applied == ["1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots", "4 checkpoint states",
-                           "5 event outbox for hooks", "6 subjects of reports read anew"])
+        #expect(
+            applied == [
+                "1 first release", "2 key history and received CRLs", "3 entry subjects, feed heads and snapshots", "4 checkpoint states",
+                "5 event outbox for hooks", "6 subjects of reports read anew"
+            ])
     }
 
     /// A store a newer daemon migrated further (a migration this one does not know) is refused,
@@ -204,8 +209,14 @@ import Testing
         let queue = try DatabaseQueue(path: path())
         try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('4 something newer')") }
         try queue.close()
-        do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
-            guard case .newerSchema = error else { Issue.record("wrong error \(error)"); return }
+        do {
+            _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1"))
+            Issue.record("accepted")
+        } catch {
+            guard case .newerSchema = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
         }
     }
 
@@ -213,7 +224,10 @@ import Testing
         try Data((0..<8192).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: path()))
         #expect(throws: StoreError.self) { try RegistryStore(path: path(), node: alliance.node("EU/eu-1")) }
         do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")) } catch {
-            guard case .notADatabase(let p) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .notADatabase(let p) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(p == path())
             #expect(error.description.contains("is not an SQLite database"))
         }
@@ -225,13 +239,22 @@ import Testing
         try queue.close()
         #expect(throws: StoreError.self) { try RegistryStore(path: path(), node: alliance.node("EU/eu-1")) }
         do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")) } catch {
-            guard case .foreignDatabase(_, 1234) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .foreignDatabase(_, 1234) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
         }
         let plain = try DatabaseQueue(path: path("plain.sqlite"))
         try plain.write { try $0.execute(sql: "CREATE TABLE t(x)") }
         try plain.close()
-        do { _ = try RegistryStore(path: path("plain.sqlite"), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
-            guard case .foreignDatabase(_, 0) = error else { Issue.record("wrong error \(error)"); return }
+        do {
+            _ = try RegistryStore(path: path("plain.sqlite"), node: alliance.node("EU/eu-1"))
+            Issue.record("accepted")
+        } catch {
+            guard case .foreignDatabase(_, 0) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
         }
     }
 
@@ -240,16 +263,28 @@ import Testing
         let queue = try DatabaseQueue(path: path())
         try queue.write { try $0.execute(sql: "PRAGMA user_version = 7") }
         try queue.close()
-        do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1")); Issue.record("accepted") } catch {
-            guard case .newerSchema(_, 7, 6) = error else { Issue.record("wrong error \(error)"); return }
+        do {
+            _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-1"))
+            Issue.record("accepted")
+        } catch {
+            guard case .newerSchema(_, 7, 6) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(error.description.contains("upgrade mineral-syncd"))
         }
     }
 
     @Test func storeOfAnotherNodeIsRefused() throws {
         try RegistryStore(path: path(), node: alliance.node("EU/eu-1")).close()
-        do { _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-2")); Issue.record("accepted") } catch {
-            guard case .belongsToAnotherNode(_, "EU/eu-1", _) = error else { Issue.record("wrong error \(error)"); return }
+        do {
+            _ = try RegistryStore(path: path(), node: alliance.node("EU/eu-2"))
+            Issue.record("accepted")
+        } catch {
+            guard case .belongsToAnotherNode(_, "EU/eu-1", _) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
         }
     }
 
@@ -442,8 +477,10 @@ import Testing
         for entry in try store.loadEntries().prefix(5) { try fewer.replay(entry) }
         var forged = try Mineralsync_V1_ViewsSnapshot(serializedBytes: fewer.views.snapshot(alertEntries: []))
         forged.digest = Data(registry.views.digest.bytes)
-        try store.saveSnapshot(RegistrySnapshot(vector: snapshot.vector, ledger: snapshot.ledger, views: try forged.serializedBytes(),
-                                                idChunks: snapshot.idChunks))
+        try store.saveSnapshot(
+            RegistrySnapshot(
+                vector: snapshot.vector, ledger: snapshot.ledger, views: try forged.serializedBytes(),
+                idChunks: snapshot.idChunks))
         let loaded = try store.load(key: alliance.nodes[node]!)
         #expect(loaded.snapshotProblem?.contains("digest") == true, "\(loaded.snapshotProblem ?? "no problem found")")
         #expect(loaded.registry.views.digest == registry.views.digest)
@@ -455,11 +492,13 @@ import Testing
         let node = alliance.node("EU/eu-1")
         let store = try RegistryStore(path: path(), node: node)
         #expect(try store.loadCheckpoint() == nil)
-        let vector = VersionVector([node: 3]), digest = SHA256.hash(Array("views".utf8))
+        let vector = VersionVector([node: 3])
+        let digest = SHA256.hash(Array("views".utf8))
         let statements = try ["EU/eu-1", "JP/jp-1", "US/us-1"].map { name in
             let id = alliance.node(name)
-            return try SignedStatement.signing(ViewStatement(node: id, vector: vector, digest: digest, signedAtMillis: 5),
-                                               key: alliance.nodes[id]!, signer: SHA256.hash(Array(name.utf8)))
+            return try SignedStatement.signing(
+                ViewStatement(node: id, vector: vector, digest: digest, signedAtMillis: 5),
+                key: alliance.nodes[id]!, signer: SHA256.hash(Array(name.utf8)))
         }
         let checkpoint = ConvergenceTracker.Checkpoint(vector: vector, digest: digest, statements: statements)
         try store.saveCheckpoint(checkpoint)
@@ -494,7 +533,10 @@ import Testing
             _ = try store.load(key: alliance.nodes[node]!)
             Issue.record("a tampered store loaded", sourceLocation: sourceLocation)
         } catch {
-            guard case .damagedEntry(let p, let o, let s, let why) = error else { Issue.record("wrong error \(error)", sourceLocation: sourceLocation); return }
+            guard case .damagedEntry(let p, let o, let s, let why) = error else {
+                Issue.record("wrong error \(error)", sourceLocation: sourceLocation)
+                return
+            }
             #expect(p == path() && o == origin && s == seq, "\(error)", sourceLocation: sourceLocation)
             #expect(why.contains(reason), "\(why)", sourceLocation: sourceLocation)
             #expect(error.description.contains(path()), sourceLocation: sourceLocation)
@@ -510,7 +552,8 @@ import Testing
             var body = [UInt8](try Data.fetchOne(db, sql: "SELECT body FROM entry WHERE origin = 'EU/eu-1' AND seq = 4")!)
             let word = Array("gallium".utf8)
             let at = try #require((0...(body.count - word.count)).first { Array(body[$0..<($0 + word.count)]) == word })
-            body[at + 5] = UInt8(ascii: "o"); body[at + 6] = UInt8(ascii: "n")
+            body[at + 5] = UInt8(ascii: "o")
+            body[at + 6] = UInt8(ascii: "n")
             try db.execute(sql: "UPDATE entry SET body = ? WHERE origin = 'EU/eu-1' AND seq = 4", arguments: [Data(body)])
         }
         try queue.close()
@@ -521,7 +564,9 @@ import Testing
         _ = try populatedStore()
         // Put seq 3's body and id at seq 4 too (a consistent row, wrong place): the key no
         // longer matches the body.
-        try tamper("UPDATE entry SET body = (SELECT body FROM entry WHERE origin = 'EU/eu-1' AND seq = 3), id = (SELECT id FROM entry WHERE origin = 'EU/eu-1' AND seq = 3) WHERE origin = 'EU/eu-1' AND seq = 4")
+        try tamper(
+            "UPDATE entry SET body = (SELECT body FROM entry WHERE origin = 'EU/eu-1' AND seq = 3), id = (SELECT id FROM entry WHERE origin = 'EU/eu-1' AND seq = 3) WHERE origin = 'EU/eu-1' AND seq = 4"
+        )
         try expectDamage(at: "EU/eu-1", seq: 4, saying: "row key or id does not match the body")
     }
 

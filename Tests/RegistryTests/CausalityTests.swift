@@ -43,7 +43,9 @@ import Testing
     }
 
     @Test func aReportMadeAfterSeeingASkewedOneWinsOverIt() throws {
-        var eu1 = Node(Self.eu1), eu2 = Node(Self.eu2, offset: Self.day), us = Node(Self.us1)
+        var eu1 = Node(Self.eu1)
+        var eu2 = Node(Self.eu2, offset: Self.day)
+        var us = Node(Self.us1)
         let ahead = try eu2.write(Ops.report("EU", "gallium", "1"), at: Self.now)
         eu1.receive([ahead])
         #expect(eu1.gallium == "1")
@@ -63,7 +65,8 @@ import Testing
     }
 
     @Test func writesMadeWithoutSeeingEachOtherAreOrderedByClock() throws {
-        var eu1 = Node(Self.eu1), eu2 = Node(Self.eu2, offset: Self.day)
+        var eu1 = Node(Self.eu1)
+        var eu2 = Node(Self.eu2, offset: Self.day)
         let first = try eu1.write(Ops.report("EU", "gallium", "1"), at: Self.now)
         let second = try eu2.write(Ops.report("EU", "gallium", "2"), at: Self.now)
         #expect(first.operation.supersedes == nil && second.operation.supersedes == nil)
@@ -73,7 +76,8 @@ import Testing
     }
 
     @Test func anAlertUpdateMadeAfterSeeingASkewedOneWins() throws {
-        var eu1 = Node(Self.eu1), eu2 = Node(Self.eu2, offset: Self.day)
+        var eu1 = Node(Self.eu1)
+        var eu2 = Node(Self.eu2, offset: Self.day)
         let raise = try eu1.write(Ops.raise(), at: Self.now)
         eu2.receive([raise])
         let ahead = try eu2.write(Ops.update(raise.id, severity: .low), at: Self.now)
@@ -88,7 +92,8 @@ import Testing
 
     @Test func anImportsWritesToOneRegisterFormAChain() throws {
         var node = Node(Self.eu1)
-        var batch = DraftBatch(), author = node.author
+        var batch = DraftBatch()
+        var author = node.author
         var drafts: [Entry] = []
         for amount in ["1", "2", "3"] {
             let (entry, next) = try node.registry.draft(Ops.report("EU", "gallium", amount), by: author, now: Self.now, in: &batch)
@@ -105,8 +110,10 @@ import Testing
         _ = try eu1.write(Ops.report("EU", "gallium", "1"), at: Self.now)
         let raise = try eu1.write(Ops.raise(), at: Self.now)
         _ = try eu1.write(Ops.target("EU"), at: Self.now)
-        for entry in [try eu1.write(Ops.report("EU", "gallium", "2"), at: Self.now), try eu1.write(Ops.target("EU", "gallium", "300"), at: Self.now),
-                      try eu1.write(Ops.update(raise.id, severity: .low), at: Self.now)] {
+        for entry in [
+            try eu1.write(Ops.report("EU", "gallium", "2"), at: Self.now), try eu1.write(Ops.target("EU", "gallium", "300"), at: Self.now),
+            try eu1.write(Ops.update(raise.id, severity: .low), at: Self.now)
+        ] {
             #expect(entry.operation.supersedes != nil, "\(entry)")
             #expect(try EntryCodec.decodeWithGeneratedCode(entry.signed).operation == entry.operation)
         }
@@ -132,7 +139,9 @@ import Testing
                 nodes[index].receive(heard, at: Self.now + UInt64(step) * 1_000)
                 written.append(try! nodes[index].write(Ops.report("EU", "gallium", "\(step)"), at: Self.now + UInt64(step) * 1_000))
             }
-            var digests: [SHA256Digest] = [], latest: [EntryID?] = [], histories: [[EntryID]] = []
+            var digests: [SHA256Digest] = []
+            var latest: [EntryID?] = []
+            var histories: [[EntryID]] = []
             for _ in 0..<2 {
                 var replica = MineralRegistry()
                 var delivery = written.shuffled(using: &random)

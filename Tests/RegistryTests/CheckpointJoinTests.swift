@@ -12,8 +12,10 @@ import Testing
 /// refused, naming what is wrong.
 @Suite struct CheckpointJoinTests {
     static let alliance = TestAlliance.standard
-    static func state(of entries: [Entry], signers: [String] = ["EU/eu-1", "US/us-1", "JP/jp-1"], digest: SHA256Digest? = nil,
-                      dropBase: Bool = false) throws -> (bytes: [UInt8], views: RegistryViews) {
+    static func state(
+        of entries: [Entry], signers: [String] = ["EU/eu-1", "US/us-1", "JP/jp-1"], digest: SHA256Digest? = nil,
+        dropBase: Bool = false
+    ) throws -> (bytes: [UInt8], views: RegistryViews) {
         try CheckpointFixture.state(of: entries, signers: signers, digest: digest, dropBase: dropBase)
     }
 
@@ -99,8 +101,9 @@ import Testing
         views.fold(entries)
         // JP's statement, signed with US's key.
         let jp = Self.alliance.node("JP/jp-1")
-        let forged = try SignedStatement.signing(ViewStatement(node: jp, vector: views.folded, digest: views.digest, signedAtMillis: 1),
-                                                 key: Self.alliance.nodes[Self.alliance.node("US/us-1")]!, signer: .zero)
+        let forged = try SignedStatement.signing(
+            ViewStatement(node: jp, vector: views.folded, digest: views.digest, signedAtMillis: 1),
+            key: Self.alliance.nodes[Self.alliance.node("US/us-1")]!, signer: .zero)
         let honest = try Self.state(of: entries, signers: ["EU/eu-1", "US/us-1"])
         var forgedOnly = Mineralsync_V1_CheckpointState()
         forgedOnly.statements = [forged.wire]

@@ -13,10 +13,12 @@ import Testing
         let operations: [EntryOperation] = [
             Ops.report("JP", "tungsten", "12.5", unit: .kilogram, site: "Kobe depot"),
             Ops.target("JP", "tungsten", "40"),
-            .raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .critical, category: .priceSpike, region: "Asia", summary: "spot +40%", expiresAtMillis: 99)),
+            .raiseAlert(
+                AlertRaise(
+                    mineral: try MineralID("gallium"), severity: .critical, category: .priceSpike, region: "Asia", summary: "spot +40%", expiresAtMillis: 99)),
             .updateAlert(AlertUpdate(alertID: alertID, severity: .low, category: nil, region: "", summary: "easing", expiresAtMillis: 0)),
             Ops.ack(alertID, "JP"),
-            Ops.resolve(alertID),
+            Ops.resolve(alertID)
         ]
         for (index, operation) in operations.enumerated() {
             let entry = author.write(operation, at: 10 + UInt64(index))
@@ -66,33 +68,45 @@ import Testing
     /// past 32 bits (which a lenient reader would truncate into another timestamp).
     @Test func impossibleHeadersAreRefused() throws {
         let author = alliance.author("EU/eu-1")
-        let zeros = [UInt8](repeating: 0, count: 32), ones = [UInt8](repeating: 1, count: 32)
+        let zeros = [UInt8](repeating: 0, count: 32)
+        let ones = [UInt8](repeating: 1, count: 32)
         #expect(throws: EntryDecodingError.invalidSequence) { try EntryCodec.decode(HandcraftedEntries.header(by: author, seq: 0, previous: zeros)) }
         #expect(throws: EntryDecodingError.invalidPrevious(seq: 1)) { try EntryCodec.decode(HandcraftedEntries.header(by: author, seq: 1, previous: ones)) }
         #expect(throws: EntryDecodingError.invalidPrevious(seq: 2)) { try EntryCodec.decode(HandcraftedEntries.header(by: author, seq: 2, previous: zeros)) }
-        #expect(throws: EntryDecodingError.invalidPrevious(seq: 2)) { try EntryCodec.decode(HandcraftedEntries.header(by: author, seq: 2, previous: Array(ones.prefix(31)))) }
+        #expect(throws: EntryDecodingError.invalidPrevious(seq: 2)) {
+            try EntryCodec.decode(HandcraftedEntries.header(by: author, seq: 2, previous: Array(ones.prefix(31))))
+        }
         #expect(throws: Never.self) { try EntryCodec.decode(HandcraftedEntries.header(by: author, seq: 2, previous: ones, logical: UInt64(UInt32.max))) }
         let overflowing = try HandcraftedEntries.header(by: author, seq: 2, previous: ones, logical: UInt64(UInt32.max) + 1)
         do {
             _ = try EntryCodec.decode(overflowing)
             Issue.record("a 33-bit logical clock decoded")
         } catch {
-            guard case .notProtobuf(let reason) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .notProtobuf(let reason) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(reason.contains("out of range"), "\(reason)")
         }
     }
 
     /// Text fields are bounded: at the limit the operation folds, one byte past it the entry is
     /// valid but its operation malformed (kept as evidence, left out of the views).
-    @Test(arguments: [("site", EntryCodec.maximumSiteLength), ("region", EntryCodec.maximumRegionLength),
-                      ("note", EntryCodec.maximumNoteLength), ("summary", EntryCodec.maximumSummaryLength)])
+    @Test(arguments: [
+        ("site", EntryCodec.maximumSiteLength), ("region", EntryCodec.maximumRegionLength),
+        ("note", EntryCodec.maximumNoteLength), ("summary", EntryCodec.maximumSummaryLength)
+    ])
     func textFieldsAreBoundedAtTheirLimit(_ field: String, _ limit: Int) throws {
         var author = alliance.author("EU/eu-1")
         func operation(_ text: String) -> EntryOperation {
             switch field {
             case "site": Ops.report("EU", site: text)
             case "region": .raiseAlert(AlertRaise(mineral: try! MineralID("gallium"), severity: .low, category: .other, region: text, summary: "s"))
-            case "note": .reportReserve(ReserveReport(participant: "EU", mineral: try! MineralID("gallium"), quantity: Quantity(amount: try! Amount("1"), unit: .tonne), asOfMillis: 1, note: text))
+            case "note":
+                .reportReserve(
+                    ReserveReport(
+                        participant: "EU", mineral: try! MineralID("gallium"), quantity: Quantity(amount: try! Amount("1"), unit: .tonne), asOfMillis: 1,
+                        note: text))
             default: Ops.raise("gallium", text)
             }
         }

@@ -49,7 +49,9 @@ import Testing
                 for feed in feeds { ends[feed] = random.next() % 8 }
                 return history.filter { $0.seq <= ends[$0.origin]! }
             }
-            let a = prefixes(), b = prefixes(), c = prefixes()
+            let a = prefixes()
+            let b = prefixes()
+            let c = prefixes()
             /// Folds the parts one after the other, each part in its own random interleaving.
             func merged(_ parts: [Entry]...) -> SHA256Digest {
                 var views = RegistryViews()

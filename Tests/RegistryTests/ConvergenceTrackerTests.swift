@@ -13,8 +13,9 @@ import Testing
 
     static func statement(_ node: String, _ vector: VersionVector, _ digest: SHA256Digest, at millis: UInt64) throws -> SignedStatement {
         let id = alliance.node(node)
-        return try SignedStatement.signing(ViewStatement(node: id, vector: vector, digest: digest, signedAtMillis: millis),
-                                           key: alliance.nodes[id]!, signer: signer)
+        return try SignedStatement.signing(
+            ViewStatement(node: id, vector: vector, digest: digest, signedAtMillis: millis),
+            key: alliance.nodes[id]!, signer: signer)
     }
 
     static let v1 = VersionVector([alliance.node("EU/eu-1"): 3, alliance.node("US/us-1"): 2])
@@ -52,20 +53,29 @@ import Testing
         #expect(tracker.receive(try Self.statement("US/us-1", Self.v2, Self.d2, at: 1), current: Self.v1, digest: { Self.d1 }) == .kept)
         // Our statement at that vector with the same digest: agreement with US.
         let outcomes = tracker.recordOwn(try Self.statement("EU/eu-1", Self.v2, Self.d2, at: 2))
-        guard case .agreed(let agreement)? = outcomes.first else { Issue.record("\(outcomes)"); return }
+        guard case .agreed(let agreement)? = outcomes.first else {
+            Issue.record("\(outcomes)")
+            return
+        }
         #expect(agreement.node == Self.alliance.node("US/us-1") && agreement.vector == Self.v2)
         #expect(tracker.agreements["US"]?.vector == Self.v2)
         // The same statement again, or an older one: nothing new.
         #expect(tracker.receive(try Self.statement("US/us-1", Self.v2, Self.d2, at: 1), current: Self.v2, digest: { Self.d2 }) == .known)
         // At our current vector with another digest: a divergence naming both digests.
         let outcome = tracker.receive(try Self.statement("US/us-2", Self.v1, Self.d2, at: 3), current: Self.v1, digest: { Self.d1 })
-        guard case .diverged(let divergence) = outcome else { Issue.record("\(outcome)"); return }
+        guard case .diverged(let divergence) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
         #expect(divergence.ours == Self.d1 && divergence.theirs == Self.d2 && divergence.node == Self.alliance.node("US/us-2"))
         #expect(divergence.description.contains(Self.d1.hex) && divergence.description.contains(Self.d2.hex))
         // A statement at a vector we signed earlier compares with what we signed then.
         _ = tracker.recordOwn(try Self.statement("EU/eu-1", Self.v1, Self.d1, at: 4))
         let jp = tracker.receive(try Self.statement("JP/jp-1", Self.v2, Self.d2, at: 5), current: Self.v1, digest: { Self.d1 })
-        guard case .agreed(let withJP) = jp else { Issue.record("\(jp)"); return }
+        guard case .agreed(let withJP) = jp else {
+            Issue.record("\(jp)")
+            return
+        }
         #expect(withJP.node == Self.alliance.node("JP/jp-1") && withJP.vector == Self.v2 && withJP.signedAtMillis == 5)
     }
 

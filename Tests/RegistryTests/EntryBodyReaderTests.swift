@@ -36,7 +36,10 @@ import Testing
         var author = Self.alliance.author("EU/eu-1")
         for site in ["Rotterdam", "Düsseldorf — Lager 2", "東京", ""] {
             let entry = author.write(Ops.report("EU", site: site), at: 1)
-            guard case .reportReserve(let report) = try EntryCodec.decode(entry.signed).operation else { Issue.record("not a report"); continue }
+            guard case .reportReserve(let report) = try EntryCodec.decode(entry.signed).operation else {
+                Issue.record("not a report")
+                continue
+            }
             #expect(report.site == site)
         }
         // Replace the ASCII site "Rotterdam" with the same number of bytes, one of them not UTF-8.
@@ -69,7 +72,10 @@ import Testing
                 default: body.insert(UInt8(truncatingIfNeeded: random.next()), at: Int(random.next() % UInt64(body.count + 1)))
                 }
                 let mutated = SignedEntry(body: body, signature: entry.signed.signature)
-                guard let fast = try? EntryCodec.decode(mutated) else { tally.count(\.refused); continue }
+                guard let fast = try? EntryCodec.decode(mutated) else {
+                    tally.count(\.refused)
+                    continue
+                }
                 guard let reference = try? EntryCodec.decodeWithGeneratedCode(mutated) else {
                     Issue.record("fast reader accepted a body the reference refuses: \(body)")
                     continue
@@ -91,7 +97,8 @@ import Testing
     @Test func manyUnknownFieldsAreNamedBoundedly() throws {
         let (entry, _) = try HandcraftedEntries.manyUnknownFields(by: Self.alliance.author("US/us-1"), count: 16_000, now: 1)
         #expect(entry.signed.body.count < EntryCodec.maximumBodySize)
-        let fast = try EntryCodec.decode(entry.signed), reference = try EntryCodec.decodeWithGeneratedCode(entry.signed)
+        let fast = try EntryCodec.decode(entry.signed)
+        let reference = try EntryCodec.decodeWithGeneratedCode(entry.signed)
         #expect(fast.operation == .unknown(fieldNumbers: Array(1000..<1016)))
         Self.assertSameReading(fast, reference)
     }

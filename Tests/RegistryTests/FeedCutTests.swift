@@ -66,7 +66,8 @@ import Testing
 
     @Test func aRevokedKeysEntriesAreHiddenWhetherTheyCameBeforeTheCRLOrAfter() {
         let feed = Self.stolenFeed(5)
-        var early = Replica(), late = Replica()
+        var early = Replica()
+        var late = Replica()
         early.receive(feed)
         #expect(early.level == "5")
         early.revoke(Self.certificate(0).id)
@@ -84,7 +85,8 @@ import Testing
 
     @Test func aLaterEntryOfACertificateInForceVouchesForTheRevokedOnesBeforeIt() {
         let feed = Self.stolenFeed(5, rotatingAt: 4)
-        var early = Replica(), late = Replica()
+        var early = Replica()
+        var late = Replica()
         early.receive(feed)
         early.revoke(Self.certificate(0).id)
         #expect(early.level == "5" && early.registry.hiddenFeeds.isEmpty)
@@ -100,7 +102,9 @@ import Testing
         let feed = Self.stolenFeed(5)
         let cut = Self.cut(at: 3, of: feed)
         // One node held everything before the CRL, one met the CRL first, one met the cut first.
-        var held = Replica(), revokedFirst = Replica(), cutFirst = Replica()
+        var held = Replica()
+        var revokedFirst = Replica()
+        var cutFirst = Replica()
         held.receive(feed)
         held.revoke(Self.certificate(0).id)
         let rebuilt = held.receive([cut])
@@ -161,7 +165,10 @@ import Testing
         let byPartner = Self.cut(at: 1, of: feed, by: Self.partner, key: 2)
         let bySelf = Self.cut(at: 1, of: feed, by: Self.stolen, key: 0)
         for cut in [byPartner, bySelf] {
-            guard case .cutFeed(let operation) = cut.operation else { Issue.record("not a cut"); continue }
+            guard case .cutFeed(let operation) = cut.operation else {
+                Issue.record("not a cut")
+                continue
+            }
             #expect(throws: PolicyViolation.self) { try replica.registry.validateLocal(.cutFeed(operation), by: cut.origin) }
         }
         replica.receive([byPartner])
@@ -174,7 +181,8 @@ import Testing
         let feed = Self.stolenFeed(5)
         var author = Self.author(Self.sibling, 1)
         let cuts = [4, 2].map { seq in author.write(.cutFeed(FeedCut(feed: Self.stolen, seq: UInt64(seq), entryID: feed[seq - 1].id)), at: 60_000) }
-        var one = Replica(), other = Replica()
+        var one = Replica()
+        var other = Replica()
         one.receive(feed + cuts)
         other.receive(feed)
         other.receive(cuts)
@@ -229,7 +237,8 @@ import Testing
             // What the rules say: up to the cut; else, with the CRL, up to the last entry of the
             // renewed certificate (none without a renewal); else everything.
             let shown: Int = if let cutAt { Int(cutAt) } else if revoking { rotation == nil ? 0 : length } else { length }
-            #expect(levels[0] == (shown == 0 ? nil : "\(shown)"), "cut \(String(describing: cutAt)), rotation \(String(describing: rotation)), revoked \(revoking)")
+            #expect(
+                levels[0] == (shown == 0 ? nil : "\(shown)"), "cut \(String(describing: cutAt)), rotation \(String(describing: rotation)), revoked \(revoking)")
         }
     }
 }

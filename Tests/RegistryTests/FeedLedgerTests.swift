@@ -94,7 +94,10 @@ import Testing
         let result = ledger.ingest(feed(2).map(\.signed), keys: { _ in nil })
         #expect(result.rejected.map(\.reason) == [.unknownOrigin, .unknownOrigin])
         let garbage = ledger.ingest([SignedEntry(body: [0xFF, 0xFF, 0xFF], signature: [1])], keys: alliance.keys)
-        guard case .malformed = garbage.rejected.first?.reason else { Issue.record("garbage not rejected as malformed"); return }
+        guard case .malformed = garbage.rejected.first?.reason else {
+            Issue.record("garbage not rejected as malformed")
+            return
+        }
         #expect(garbage.rejected.first!.description.contains("not a valid EntryBody"))
     }
 
@@ -150,7 +153,8 @@ import Testing
     /// What waits ahead of gaps is bounded in bytes per feed and in total; what the bound
     /// refuses is accepted once the gap is filled, and the accounting returns to zero.
     @Test func waitingBytesAreBoundedPerFeedAndInTotal() {
-        let eu = feed(12), us = feed(12, of: "US/us-1")
+        let eu = feed(12)
+        let us = feed(12, of: "US/us-1")
         let cost = eu[1].signed.body.count + eu[1].signed.signature.count + 256
         var ledger = FeedLedger(waitingLimits: .init(bytesPerFeed: 4 * cost + cost / 2, totalBytes: 6 * cost + cost / 2))
         let first = ledger.ingest(eu[1...].map(\.signed), keys: alliance.keys)
@@ -308,8 +312,9 @@ import Testing
     /// with a binary search, not one verification per entry.
     @Test func findingTheAuthenticPrefixOfALongForgedRunTakesLogarithmicChecks() {
         let genuine = feed(1_000)
-        var impostor = FeedAuthor(node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!,
-                                  head: FeedHead(seq: 1_000, id: genuine.last!.id, link: genuine.last!.link))
+        var impostor = FeedAuthor(
+            node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!,
+            head: FeedHead(seq: 1_000, id: genuine.last!.id, link: genuine.last!.link))
         let forged = (0..<2_000).map { impostor.write(Ops.report("EU", "gallium", "\($0)"), at: 5_000 + UInt64($0)) }
         var ledger = FeedLedger()
         let result = ledger.ingest((genuine + forged).map(\.signed), keys: alliance.keys)
@@ -330,7 +335,8 @@ import Testing
         let right = twin.write(Ops.report("EU", "gallium", "3"), at: 2)
         var us = alliance.author("US/us-1")
         let other = us.write(Ops.report("US", "tungsten", "5"), at: 3)
-        var a = MineralRegistry(), b = MineralRegistry()
+        var a = MineralRegistry()
+        var b = MineralRegistry()
         _ = a.ingest([shared, left, other].map(\.signed), keys: alliance.keys)
         _ = b.ingest([other, shared, right].map(\.signed), keys: alliance.keys)
         let forkAtA = try #require(a.ingest([right.signed], keys: alliance.keys).forks.first)
@@ -353,8 +359,9 @@ import Testing
     /// evidence only with the origin's signature; a forged one is refused and nothing changes.
     @Test func aForgedEntryAtAHeldPositionIsRefusedAndFreezesNothing() {
         let entries = feed(3)
-        var impostor = FeedAuthor(node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!,
-                                  head: FeedHead(seq: 1, id: entries[0].id, link: entries[0].link))
+        var impostor = FeedAuthor(
+            node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!,
+            head: FeedHead(seq: 1, id: entries[0].id, link: entries[0].link))
         let forged = impostor.write(Ops.report("EU", "gallium", "999"), at: 1_001)  // claims seq 2
         var ledger = FeedLedger()
         _ = ledger.ingest(entries.map(\.signed), keys: alliance.keys)
@@ -373,8 +380,9 @@ import Testing
         let genuine = feed(1)
         var junk: [SignedEntry] = []
         for index in 0..<5_000 {
-            var impostor = FeedAuthor(node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!,
-                                      head: FeedHead(seq: 1, id: genuine[0].id, link: genuine[0].link))
+            var impostor = FeedAuthor(
+                node: alliance.node("EU/eu-1"), key: alliance.nodes[alliance.node("US/us-1")]!,
+                head: FeedHead(seq: 1, id: genuine[0].id, link: genuine[0].link))
             junk.append(impostor.write(Ops.report("EU", "gallium", "\(index)"), at: 9_000).signed)
         }
         var ledger = FeedLedger()

@@ -42,9 +42,13 @@ import Testing
         let steps: [(String, EntryOperation)] = [
             ("reportReserve: 1250.5 t of gallium, whole reserve", Ops.report("EU", "gallium", "1250.5", asOf: 1_767_225_600_000)),
             ("setTarget: 2000 t of gallium", Ops.target("EU", "gallium", "2000")),
-            ("raiseAlert: critical export restriction on graphite",
-             .raiseAlert(AlertRaise(mineral: try MineralID("graphite"), severity: .critical, category: .exportRestriction,
-                                    region: "CN", summary: "Export licences required for spherical graphite", expiresAtMillis: 1_790_000_000_000))),
+            (
+                "raiseAlert: critical export restriction on graphite",
+                .raiseAlert(
+                    AlertRaise(
+                        mineral: try MineralID("graphite"), severity: .critical, category: .exportRestriction,
+                        region: "CN", summary: "Export licences required for spherical graphite", expiresAtMillis: 1_790_000_000_000))
+            )
         ]
         var vectors: [Vector] = []
         var raised: EntryID?
@@ -56,44 +60,56 @@ import Testing
         for (description, operation) in [
             ("updateAlert: severity high", Ops.update(raised!, severity: .high)),
             ("acknowledgeAlert by EU", Ops.ack(raised!, "EU")),
-            ("resolveAlert", Ops.resolve(raised!, "licences granted")),
+            ("resolveAlert", Ops.resolve(raised!, "licences granted"))
         ] {
             vectors.append(vector(description, author.write(operation, at: 1_767_225_700_000 + UInt64(vectors.count))))
         }
         // Key history: from here on the entries name their certificate (a stand-in fingerprint;
         // the same key signs, so one public key checks every vector).
         author = author.signing(with: key, signer: signer, validity: nil)
-        vectors.append(vector("reportReserve naming its signing certificate (the feed continues across a key change)",
-                              author.write(Ops.report("EU", "gallium", "1300", asOf: 1_767_312_000_000), at: 1_767_312_000_000)))
+        vectors.append(
+            vector(
+                "reportReserve naming its signing certificate (the feed continues across a key change)",
+                author.write(Ops.report("EU", "gallium", "1300", asOf: 1_767_312_000_000), at: 1_767_312_000_000)))
         // A segment: the same node after a restart it could not prove was clean writes feed @7 from seq 1.
         var segment = author.startingSegment(7)
         let ahead = segment.write(Ops.report("EU", "gallium", "1310", asOf: 1_767_398_400_000), at: 1_767_398_400_000)
         vectors.append(vector("reportReserve in segment 7 of the node's feed (NodeRef.segment = 7), seq 1", ahead))
         // Causality: another node of EU, its clock a day behind, reports after seeing that one.
         var other = FeedAuthor(node: try NodeID("EU/brussels-2"), key: key)
-        var superseding = ReserveReport(participant: "EU", mineral: try MineralID("gallium"), quantity: Quantity(amount: try Amount("1320"), unit: .tonne),
-                                        asOfMillis: 1_767_312_000_000)
+        var superseding = ReserveReport(
+            participant: "EU", mineral: try MineralID("gallium"), quantity: Quantity(amount: try Amount("1320"), unit: .tonne),
+            asOfMillis: 1_767_312_000_000)
         superseding.supersedes = ahead.id
-        vectors.append(vector("reportReserve superseding EU/brussels-1@7#1 (supersedes = its id) with a clock a day smaller: it is the latest",
-                              other.write(.reportReserve(superseding), at: 1_767_312_000_000)))
+        vectors.append(
+            vector(
+                "reportReserve superseding EU/brussels-1@7#1 (supersedes = its id) with a clock a day smaller: it is the latest",
+                other.write(.reportReserve(superseding), at: 1_767_312_000_000)))
         // A cut: brussels-2 ends segment 7 of brussels-1 at its first entry.
-        vectors.append(vector("cutFeed: EU/brussels-1@7 ends at seq 1 (entry_id = that entry's id)",
-                              other.write(.cutFeed(FeedCut(feed: try NodeID("EU/brussels-1@7"), seq: 1, entryID: ahead.id, reason: "key stolen")),
-                                          at: 1_767_312_000_001)))
+        vectors.append(
+            vector(
+                "cutFeed: EU/brussels-1@7 ends at seq 1 (entry_id = that entry's id)",
+                other.write(
+                    .cutFeed(FeedCut(feed: try NodeID("EU/brussels-1@7"), seq: 1, entryID: ahead.id, reason: "key stolen")),
+                    at: 1_767_312_000_001)))
         // A policy violation, kept as evidence and left out of the views: EU/brussels-2 reports for US.
-        vectors.append(vector("reportReserve by EU/brussels-2 for US: valid, and a policy violation (writes-for-another-participant)",
-                              other.write(Ops.report("US", "gallium", "1"), at: 1_767_312_000_002)))
+        vectors.append(
+            vector(
+                "reportReserve by EU/brussels-2 for US: valid, and a policy violation (writes-for-another-participant)",
+                other.write(Ops.report("US", "gallium", "1"), at: 1_767_312_000_002)))
         let raw = key.publicKey.subjectPublicKeyInfo.suffix(32)
         return File(
-            comment: "Generated by Tests/RegistryTests/GoldenVectorTests.swift. Hex is lower-case. id = SHA-256(body); link = SHA-256(linkContext || 0x00 || u64be(len(body)) || body || signature); signature = Ed25519(signatureContext || 0x00 || body).",
+            comment:
+                "Generated by Tests/RegistryTests/GoldenVectorTests.swift. Hex is lower-case. id = SHA-256(body); link = SHA-256(linkContext || 0x00 || u64be(len(body)) || body || signature); signature = Ed25519(signatureContext || 0x00 || body).",
             ed25519SeedHex: hex(seed), publicKeyHex: hex(Array(raw)),
             signatureContext: "mineral-sync/entry/v1", linkContext: "mineral-sync/link/v1", vectors: vectors)
     }
 
     static func vector(_ description: String, _ entry: Entry) -> Vector {
-        Vector(description: description, origin: entry.origin.description, seq: entry.seq,
-               bodyHex: hex(entry.signed.body), signatureHex: hex(entry.signed.signature),
-               idHex: entry.id.hex, linkHex: entry.link.hex, signerHex: entry.signer?.hex)
+        Vector(
+            description: description, origin: entry.origin.description, seq: entry.seq,
+            bodyHex: hex(entry.signed.body), signatureHex: hex(entry.signed.signature),
+            idHex: entry.id.hex, linkHex: entry.link.hex, signerHex: entry.signer?.hex)
     }
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }

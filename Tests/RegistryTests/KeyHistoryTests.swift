@@ -12,8 +12,9 @@ import Testing
     static let keys = (0..<4).map { _ in try! PrivateKey.generate(.ed25519) }
     /// Certificate i: key i, valid from 1,000 ms to 1,000,000 ms × (i + 1).
     static func certificate(_ index: Int) -> SignerKey {
-        SignerKey(id: SHA256.hash(Array("certificate \(index)".utf8)), key: keys[index].publicKey,
-                  validFrom: 1_000, validUntil: 1_000_000 * UInt64(index + 1))
+        SignerKey(
+            id: SHA256.hash(Array("certificate \(index)".utf8)), key: keys[index].publicKey,
+            validFrom: 1_000, validUntil: 1_000_000 * UInt64(index + 1))
     }
 
     static func author(_ index: Int = 0) -> FeedAuthor {
@@ -92,12 +93,15 @@ import Testing
         let keys = Self.directory([0, 1])
         _ = ledger.ingest(entries.map(\.signed), signers: keys.lookup)
         // The thief holds key 0 and signs, as certificate 0, the next position...
-        let appended = Self.next(by: FeedAuthor(node: Self.origin, key: Self.keys[0], signer: Self.certificate(0).id, head: author.head),
-                                 amount: "666", at: 200_000)
+        let appended = Self.next(
+            by: FeedAuthor(node: Self.origin, key: Self.keys[0], signer: Self.certificate(0).id, head: author.head),
+            amount: "666", at: 200_000)
         // ...and a position certificate 0 signed before the rotation.
-        let rewound = Self.next(by: FeedAuthor(node: Self.origin, key: Self.keys[0], signer: Self.certificate(0).id,
-                                               head: FeedHead(seq: 2, id: entries[1].id, link: entries[1].link)),
-                                amount: "667", at: 200_000)
+        let rewound = Self.next(
+            by: FeedAuthor(
+                node: Self.origin, key: Self.keys[0], signer: Self.certificate(0).id,
+                head: FeedHead(seq: 2, id: entries[1].id, link: entries[1].link)),
+            amount: "667", at: 200_000)
         let result = ledger.ingest([appended.signed, rewound.signed], signers: keys.lookup)
         #expect(result.accepted.isEmpty && result.forks.isEmpty)
         #expect(Set(result.rejected.map(\.reason)) == [.retiredSigner])
@@ -112,8 +116,9 @@ import Testing
     /// the feed yet: the chain retires the old key within the batch.
     @Test func aRetiredKeyIsRefusedInTheBatchThatBringsTheRotation() {
         let (entries, author) = Self.rotatedFeed()
-        let appended = Self.next(by: FeedAuthor(node: Self.origin, key: Self.keys[0], signer: Self.certificate(0).id, head: author.head),
-                                 amount: "666", at: 200_000)
+        let appended = Self.next(
+            by: FeedAuthor(node: Self.origin, key: Self.keys[0], signer: Self.certificate(0).id, head: author.head),
+            amount: "666", at: 200_000)
         var ledger = FeedLedger()
         let result = ledger.ingest((entries + [appended]).map(\.signed), signers: Self.directory([0, 1]).lookup)
         #expect(result.accepted.count == 10 && result.forks.isEmpty)
@@ -142,9 +147,11 @@ import Testing
         var ledger = FeedLedger()
         let keys = Self.directory([0, 1])
         _ = ledger.ingest(entries[..<3].map(\.signed), signers: keys.lookup)
-        let other = Self.next(by: FeedAuthor(node: Self.origin, key: Self.keys[0], signer: Self.certificate(0).id,
-                                             head: FeedHead(seq: 2, id: entries[1].id, link: entries[1].link)),
-                              amount: "667", at: 200_000)
+        let other = Self.next(
+            by: FeedAuthor(
+                node: Self.origin, key: Self.keys[0], signer: Self.certificate(0).id,
+                head: FeedHead(seq: 2, id: entries[1].id, link: entries[1].link)),
+            amount: "667", at: 200_000)
         #expect(ledger.ingest([other.signed], signers: keys.lookup).forks.count == 1)
     }
 
@@ -257,21 +264,36 @@ import Testing
         let newer = SignerKey(id: SHA256.hash(Array("newer".utf8)), key: Self.keys[2].publicKey, validFrom: 3_000, validUntil: 9_000_000)
         for key in [older, base, newer] { directory.add(key, for: Self.origin) }
         func entry(_ signer: SignerKey, _ index: Int) -> Entry {
-            Self.next(by: FeedAuthor(node: Self.origin, key: Self.keys[index], signer: signer.id, validity: signer.validFrom...signer.validUntil),
-                      amount: "1", at: 5_000)
+            Self.next(
+                by: FeedAuthor(node: Self.origin, key: Self.keys[index], signer: signer.id, validity: signer.validFrom...signer.validUntil),
+                amount: "1", at: 5_000)
         }
         let bases = [Self.origin: base.id]
-        guard case .retired(older.id) = directory.lookup(entry(older, 0), bases: bases) else { Issue.record("an older certificate signed"); return }
-        guard case .keys = directory.lookup(entry(base, 1), bases: bases) else { Issue.record("the base's certificate did not sign"); return }
-        guard case .keys = directory.lookup(entry(newer, 2), bases: bases) else { Issue.record("a newer certificate did not sign"); return }
+        guard case .retired(older.id) = directory.lookup(entry(older, 0), bases: bases) else {
+            Issue.record("an older certificate signed")
+            return
+        }
+        guard case .keys = directory.lookup(entry(base, 1), bases: bases) else {
+            Issue.record("the base's certificate did not sign")
+            return
+        }
+        guard case .keys = directory.lookup(entry(newer, 2), bases: bases) else {
+            Issue.record("a newer certificate did not sign")
+            return
+        }
         // A feed not joined from a checkpoint: the ledger's own key history decides.
-        guard case .keys = directory.lookup(entry(older, 0), bases: [:]) else { Issue.record("lookup changed for other feeds"); return }
+        guard case .keys = directory.lookup(entry(older, 0), bases: [:]) else {
+            Issue.record("lookup changed for other feeds")
+            return
+        }
         // And the ledger refuses the older one as retired.
         var ledger = FeedLedger()
         let baseEntry = entry(base, 1)
         try ledger.start(after: baseEntry)
-        let stolen = Self.next(by: FeedAuthor(node: Self.origin, key: Self.keys[0], signer: older.id,
-                                              validity: older.validFrom...older.validUntil, head: ledger.head(of: Self.origin)), amount: "2", at: 6_000)
+        let stolen = Self.next(
+            by: FeedAuthor(
+                node: Self.origin, key: Self.keys[0], signer: older.id,
+                validity: older.validFrom...older.validUntil, head: ledger.head(of: Self.origin)), amount: "2", at: 6_000)
         let result = ledger.ingest([stolen.signed], signers: { directory.lookup($0, bases: bases) })
         #expect(result.accepted.isEmpty)
         #expect(result.rejected.map(\.reason) == [.retiredSigner])

@@ -84,7 +84,8 @@ import Testing
         #expect(registry.views.reserves.isEmpty)
         #expect(registry.views.violations[unknown.id] == .unknownMineral(try MineralID("unobtainium")))
         guard case .malformedOperation(let reason) = registry.views.violations[negative.id] else {
-            Issue.record("negative quantity folded"); return
+            Issue.record("negative quantity folded")
+            return
         }
         #expect(reason.contains("\"-5\""))
         // A node whose catalogue was extended by config folds the same entry.

@@ -82,11 +82,14 @@ struct RandomHistory {
             case 0..<3:
                 // A handcrafted entry: an operation kind from a newer version, a report with a
                 // field a newer version added, or one this version refuses to fold (a negative amount).
-                let made = try! roll == 0
+                let made =
+                    try! roll == 0
                     ? HandcraftedEntries.unknownOperation(by: author, fieldNumber: 40 + Int(random.next() % 20), now: now)
-                    : roll == 1 ? HandcraftedEntries.report(form: "metal", amount: "\(random.next() % 100)", basis: 9, unknownField: 11 + Int(random.next() % 5),
-                                                           by: author, now: now)
-                    : HandcraftedEntries.negativeReserve(by: author, now: now)
+                    : roll == 1
+                        ? HandcraftedEntries.report(
+                            form: "metal", amount: "\(random.next() % 100)", basis: 9, unknownField: 11 + Int(random.next() % 5),
+                            by: author, now: now)
+                        : HandcraftedEntries.negativeReserve(by: author, now: now)
                 (written, next) = made
             default:
                 let operation: EntryOperation
@@ -106,8 +109,12 @@ struct RandomHistory {
                     // Now and then a form and basis, or a figure withheld.
                     if case .reportReserve(var details) = report {
                         switch random.next() % 8 {
-                        case 0: details.form = "metal"; details.basis = .contained
-                        case 1: details.withheld = "national security"; details.quantity = ReserveReport.withheldQuantity
+                        case 0:
+                            details.form = "metal"
+                            details.basis = .contained
+                        case 1:
+                            details.withheld = "national security"
+                            details.quantity = ReserveReport.withheldQuantity
                         default: break
                         }
                         report = .reportReserve(details)
@@ -115,11 +122,16 @@ struct RandomHistory {
                     operation = report
                 case 38..<42: operation = Ops.target(own, mineral, amount)
                 case 42..<46:
-                    operation = .setConsumption(ReserveConsumption(participant: own, mineral: try! MineralID(mineral),
-                                                                   quantity: Quantity(amount: try! Amount(amount), unit: .tonne)))
+                    operation = .setConsumption(
+                        ReserveConsumption(
+                            participant: own, mineral: try! MineralID(mineral),
+                            quantity: Quantity(amount: try! Amount(amount), unit: .tonne)))
                 case 46..<60: operation = Ops.raise(mineral, "event \(random.next() % 10)")
                 default:
-                    guard let alert = alerts.randomElement(using: &random) else { operation = Ops.raise(mineral); break }
+                    guard let alert = alerts.randomElement(using: &random) else {
+                        operation = Ops.raise(mineral)
+                        break
+                    }
                     switch roll {
                     case 60..<75: operation = Ops.ack(alert, roll < 62 ? someone : own)
                     case 75..<88: operation = Ops.update(alert, severity: Severity(rawValue: Int(random.next() % 5) + 1))
@@ -162,7 +174,8 @@ struct RandomHistory {
             case .resolveAlert: features.insert(.alertResolved)
             default: break
             }
-            if case .malformed = entry.operation {} else if policy.violation(of: entry.operation, by: entry.origin) != nil {
+            if case .malformed = entry.operation {
+            } else if policy.violation(of: entry.operation, by: entry.origin) != nil {
                 features.insert(.policyViolation)
             }
         }

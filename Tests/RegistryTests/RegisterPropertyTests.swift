@@ -24,8 +24,10 @@ import Testing
         await propertyCheck(count: 300, input: Gen.uint64(), Gen.int(in: 1...40)) { seed, size in
             var random = SplitMix64(seed: seed)
             let eu1 = Self.alliance.node("EU/eu-1")
-            var authors = [Self.alliance.author("EU/eu-1"), Self.alliance.author("EU/eu-2"),
-                           FeedAuthor(node: try! NodeID(participant: "EU", name: "eu-1", segment: 1), key: Self.alliance.nodes[eu1]!)]
+            var authors = [
+                Self.alliance.author("EU/eu-1"), Self.alliance.author("EU/eu-2"),
+                FeedAuthor(node: try! NodeID(participant: "EU", name: "eu-1", segment: 1), key: Self.alliance.nodes[eu1]!)
+            ]
             var writes: [Entry] = []
             for index in 0..<size {
                 let author = Int(random.next() % 3)

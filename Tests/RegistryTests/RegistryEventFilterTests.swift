@@ -19,7 +19,8 @@ import Testing
     }
 
     @Test func anAlertsLifeNotifiesOncePerStepWithItsSeverityAsItWasThenWhetherOrNotTheViewsHoldIt() {
-        var eu = alliance.author("EU/eu-1"), us = alliance.author("US/us-1")
+        var eu = alliance.author("EU/eu-1")
+        var us = alliance.author("US/us-1")
         let raise = eu.write(Ops.raise("gallium", severity: .medium), at: now - 5)
         let update = eu.write(Ops.update(raise.id, severity: .critical), at: now - 4)
         let ack = us.write(Ops.ack(raise.id, "US"), at: now - 3)
@@ -38,11 +39,14 @@ import Testing
     }
 
     @Test func entriesNoViewShowsNotifyNobody() {
-        var eu = alliance.author("EU/eu-1"), us = alliance.author("US/us-1")
+        var eu = alliance.author("EU/eu-1")
+        var us = alliance.author("US/us-1")
         let raise = eu.write(Ops.raise("gallium"), at: now - 5)
         // US may not update, resolve or acknowledge for EU what EU raised; nor set EU's target.
-        let forged = [us.write(Ops.update(raise.id, severity: .critical), at: now - 4), us.write(Ops.resolve(raise.id), at: now - 3),
-                      us.write(Ops.ack(raise.id, "EU"), at: now - 2), us.write(Ops.target("EU"), at: now - 1)]
+        let forged = [
+            us.write(Ops.update(raise.id, severity: .critical), at: now - 4), us.write(Ops.resolve(raise.id), at: now - 3),
+            us.write(Ops.ack(raise.id, "EU"), at: now - 2), us.write(Ops.target("EU"), at: now - 1)
+        ]
         #expect(everything.events(for: forged, views: views([raise]), folded: false, nowMillis: now).isEmpty)
         // An alert on nothing anyone knows of: no mineral, no event.
         let unknown = eu.write(Ops.ack(SHA256.hash([1, 2, 3]), "EU"), at: now)
@@ -72,7 +76,8 @@ import Testing
     /// A received report older than the one shown (it arrived late) says nothing about the
     /// level now: it does not page, though its own figure is below the target.
     @Test func aLateOlderReportOrTargetDoesNotPage() {
-        var eu1 = alliance.author("EU/eu-1"), eu2 = alliance.author("EU/eu-2")
+        var eu1 = alliance.author("EU/eu-1")
+        var eu2 = alliance.author("EU/eu-2")
         let olderTarget = eu2.write(Ops.target("EU", "gallium", "300"), at: now - 20)
         let target = eu1.write(Ops.target("EU", "gallium", "200"), at: now - 10)
         let older = eu2.write(Ops.report("EU", "gallium", "150"), at: now - 5)

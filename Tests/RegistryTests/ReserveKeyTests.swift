@@ -18,8 +18,9 @@ import Testing
         let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789 -/_.ABCXYZ")
         for _ in 0..<2_000 {
             let site = String((0..<Int(random.next() % 40)).map { _ in letters[Int(random.next() % UInt64(letters.count))] })
-            let key = ReserveKey(participant: ["EU", "US", "JP", "KR7"][Int(random.next() % 4)],
-                                 mineral: try MineralID(["gallium", "rare-earth-magnets", "tin"][Int(random.next() % 3)]), site: site)
+            let key = ReserveKey(
+                participant: ["EU", "US", "JP", "KR7"][Int(random.next() % 4)],
+                mineral: try MineralID(["gallium", "rare-earth-magnets", "tin"][Int(random.next() % 3)]), site: site)
             #expect(key.hashValue == Self.reference(key))
         }
     }
@@ -51,7 +52,8 @@ import Testing
     @Test(arguments: [("K", "\u{212A}"), ("Qu\u{E9}bec", "Que\u{301}bec")])
     func canonicallyEqualSpellingsFoldToOneRegisterInAnyOrder(_ a: String, _ b: String) throws {
         let alliance = TestAlliance.standard
-        var eu1 = alliance.author("EU/eu-1"), eu2 = alliance.author("EU/eu-2")
+        var eu1 = alliance.author("EU/eu-1")
+        var eu2 = alliance.author("EU/eu-2")
         let first = eu1.write(Ops.report("EU", "gallium", "10", site: a), at: 1)
         let second = eu2.write(Ops.report("EU", "gallium", "20", site: b), at: 2)
         var forward = RegistryViews()
@@ -64,9 +66,11 @@ import Testing
     }
 
     @Test func fieldBoundariesMatter() throws {
-        let keys = [ReserveKey(participant: "EU", mineral: try MineralID("tin"), site: "x"),
-                    ReserveKey(participant: "EU", mineral: try MineralID("tinx"), site: ""),
-                    ReserveKey(participant: "EU", mineral: try MineralID("tin"), site: "")]
+        let keys = [
+            ReserveKey(participant: "EU", mineral: try MineralID("tin"), site: "x"),
+            ReserveKey(participant: "EU", mineral: try MineralID("tinx"), site: ""),
+            ReserveKey(participant: "EU", mineral: try MineralID("tin"), site: "")
+        ]
         #expect(Set(keys).count == 3)
         #expect(Set(keys.map(\.hashValue)).count == 3)
     }

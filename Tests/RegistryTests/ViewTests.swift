@@ -101,7 +101,8 @@ import Testing
 
     /// Another node of the issuer's participant updates the alert; its feed is folded first.
     @Test func updatesBeforeTheirRaiseWaitForIt() throws {
-        var eu1 = alliance.author("EU/eu-1"), eu2 = alliance.author("EU/eu-2")
+        var eu1 = alliance.author("EU/eu-1")
+        var eu2 = alliance.author("EU/eu-2")
         let raise = eu1.write(Ops.raise(), at: 1)
         let update = eu2.write(Ops.update(raise.id, summary: "revised"), at: 2)
         var views = RegistryViews()
@@ -123,10 +124,12 @@ import Testing
     /// folded in any interleaving, give the digest of the same writes folded in order; a write
     /// left out changes it; a write folded again changes nothing.
     @Test func aRegistersIDChainsGiveTheSameDigestWhateverOrderItWasBuiltIn() {
-        var eu1 = alliance.author("EU/eu-1"), eu2 = alliance.author("EU/eu-2")
+        var eu1 = alliance.author("EU/eu-1")
+        var eu2 = alliance.author("EU/eu-2")
         let writes = (1...40).map { index in
-            index % 3 == 0 ? eu2.write(Ops.report("EU", "gallium", "\(index)"), at: UInt64(index) * 1_000)
-                           : eu1.write(Ops.report("EU", "gallium", "\(index)"), at: UInt64(index) * 1_000)
+            index % 3 == 0
+                ? eu2.write(Ops.report("EU", "gallium", "\(index)"), at: UInt64(index) * 1_000)
+                : eu1.write(Ops.report("EU", "gallium", "\(index)"), at: UInt64(index) * 1_000)
         }
         var inOrder = RegistryViews()
         inOrder.fold(writes)
@@ -150,8 +153,11 @@ import Testing
         let other = eu2Other.write(Ops.report("EU", "gallium", "9999"), at: 3_000)
         var changed = RegistryViews()
         changed.fold(writes.filter { $0.id != writes[2].id } + [other])
-        #expect(changed.history(of: ReserveKey(participant: "EU", mineral: try! MineralID("gallium"), site: ""),
-                                 in: writes.filter { $0.id != writes[2].id } + [other]).count == writes.count)
+        #expect(
+            changed.history(
+                of: ReserveKey(participant: "EU", mineral: try! MineralID("gallium"), site: ""),
+                in: writes.filter { $0.id != writes[2].id } + [other]
+            ).count == writes.count)
         #expect(changed.reserves == inOrder.reserves)
         #expect(changed.digest != inOrder.digest)
     }
@@ -190,7 +196,8 @@ import Testing
         var eu = alliance.author("EU/eu-1")
         let old = eu.write(Ops.report("EU", "gallium", "1"), at: 1)
         let new = eu.write(Ops.report("EU", "gallium", "2"), at: 2)
-        var withHistory = RegistryViews(), latestOnly = RegistryViews()
+        var withHistory = RegistryViews()
+        var latestOnly = RegistryViews()
         withHistory.fold([old, new])
         latestOnly.fold(new)
         #expect(withHistory.reserves == latestOnly.reserves)
@@ -211,7 +218,8 @@ import Testing
     /// An update with expiry 0 clears the expiry; an alert is expired from its expiry instant on.
     @Test func expiryIsClearedByZeroAndHoldsFromItsInstant() throws {
         var eu = alliance.author("EU/eu-1")
-        let raise = eu.write(.raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .low, category: .other, summary: "s", expiresAtMillis: 9_000)), at: 1)
+        let raise = eu.write(
+            .raiseAlert(AlertRaise(mineral: try MineralID("gallium"), severity: .low, category: .other, summary: "s", expiresAtMillis: 9_000)), at: 1)
         var views = RegistryViews()
         views.fold(raise)
         let alert = try #require(views.alert(raise.id))

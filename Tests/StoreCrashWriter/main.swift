@@ -29,10 +29,11 @@ while true {
     var draftAuthor = author
     for _ in 0..<batchSize {
         counter += 1
-        let operation = EntryOperation.reportReserve(ReserveReport(
-            participant: "EU", mineral: try MineralID("gallium"), site: "site-\(counter % 7)",
-            quantity: Quantity(amount: try Amount("\(counter)"), unit: .tonne), asOfMillis: counter,
-            note: String(repeating: "n", count: Int(counter % 300))))
+        let operation = EntryOperation.reportReserve(
+            ReserveReport(
+                participant: "EU", mineral: try MineralID("gallium"), site: "site-\(counter % 7)",
+                quantity: Quantity(amount: try Amount("\(counter)"), unit: .tonne), asOfMillis: counter,
+                note: String(repeating: "n", count: Int(counter % 300))))
         let (entry, next) = try draftAuthor.drafting(operation, now: UInt64(Date().timeIntervalSince1970 * 1000))
         batch.append(entry)
         draftAuthor = next

@@ -31,7 +31,8 @@ import Testing
     /// Two entries of each signer, and the authors that wrote them (to write what follows).
     func history() -> (entries: [Entry], authors: [FeedAuthor]) {
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
-        var entries: [Entry] = [], authors: [FeedAuthor] = []
+        var entries: [Entry] = []
+        var authors: [FeedAuthor] = []
         for (index, node) in signers.enumerated() {
             var author = node.author()
             entries.append(author.write(Ops.report(node.id.participant, "gallium", "\(index + 1)"), at: now))
@@ -41,20 +42,24 @@ import Testing
         return (entries, authors)
     }
 
-    func state(of entries: [Entry], digest: SHA256Digest? = nil, signedBy: (TestNode) -> TestNode = { $0 },
-               omitting: String? = nil) throws -> [UInt8] {
+    func state(
+        of entries: [Entry], digest: SHA256Digest? = nil, signedBy: (TestNode) -> TestNode = { $0 },
+        omitting: String? = nil
+    ) throws -> [UInt8] {
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         var views = RegistryViews()
         views.fold(entries)
         let statements = try signers.filter { $0.id.participant.description != omitting }.map { node in
             let signer = signedBy(node)
-            return try SignedStatement.signing(ViewStatement(node: node.id, vector: views.folded, digest: digest ?? views.digest, signedAtMillis: now),
-                                               key: signer.key, signer: signer.certificate.fingerprint)
+            return try SignedStatement.signing(
+                ViewStatement(node: node.id, vector: views.folded, digest: digest ?? views.digest, signedAtMillis: now),
+                key: signer.key, signer: signer.certificate.fingerprint)
         }
         let checkpoint = ConvergenceTracker.Checkpoint(vector: views.folded, digest: digest ?? views.digest, statements: statements)
         let bases = entries.filter { $0.seq == views.folded[$0.origin] }.map(\.signed)
-        return try CheckpointState.encode(checkpoint, views: views.snapshot(alertEntries: entries.filter { $0.subject?.hasPrefix("alert/") == true }),
-                                          bases: bases)
+        return try CheckpointState.encode(
+            checkpoint, views: views.snapshot(alertEntries: entries.filter { $0.subject?.hasPrefix("alert/") == true }),
+            bases: bases)
     }
 
     /// A joining node, and a peer that waits for its request and answers with `state`.
@@ -132,13 +137,16 @@ import Testing
         let next = authors[1].write(Ops.report("US", "gallium", "9"), at: UInt64(Date().timeIntervalSince1970 * 1000))
         entries.append(next)
         try await server.send(.entries([next.signed]))
-        try await within(20, "the entry after the checkpoint is taken") { while await joiner.engine.vector.total < 7 { try await Task.sleep(for: .milliseconds(10)) } }
+        try await within(20, "the entry after the checkpoint is taken") {
+            while await joiner.engine.vector.total < 7 { try await Task.sleep(for: .milliseconds(10)) }
+        }
         let late = try await HostilePeer(identity: try pki.node("JP", "jp-2"), trust: try pki.trustStore(), port: joiner.port)
         try await late.hello()
         // Everything it streams, until two pings after the first batch are answered (a stream
         // that re-read the same entries would have sent them again by then).
         let sent = try await within(20, "the joiner streams what it holds") { () async throws -> [SignedEntry] in
-            var sent: [SignedEntry] = [], pongs = 0
+            var sent: [SignedEntry] = []
+            var pongs = 0
             while let message = try await late.next() {
                 if case .entries(let batch) = message {
                     if sent.isEmpty { try await late.send(.ping(1)) }

@@ -31,8 +31,10 @@ import Testing
 
         // JP/jp-1's key was stolen after its first entry; JP/jp-2 cuts its feed there. The cut
         // arrives in the same batch as what the thief signed.
-        let stolen = try pki.node("JP", "jp-1"), keeper = try pki.node("JP", "jp-2")
-        var thief = stolen.author(), guardian = keeper.author()
+        let stolen = try pki.node("JP", "jp-1")
+        let keeper = try pki.node("JP", "jp-2")
+        var thief = stolen.author()
+        var guardian = keeper.author()
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         let genuine = thief.write(Ops.raise("gallium", "genuine"), at: now - 3)
         let forged = thief.write(Ops.raise("graphite", "forged"), at: now - 2)

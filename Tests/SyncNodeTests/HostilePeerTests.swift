@@ -1,8 +1,8 @@
 import Foundation
-import OpenSSLCrypto
 import NIOPosix
-import Registry
+import OpenSSLCrypto
 import PeerTestSupport
+import Registry
 import SyncNode
 import SyncProtocol
 import TestSupport
@@ -22,8 +22,10 @@ import Testing
     }
 
     @Test func anUnprovenClaimToHoldTheVictimsFeedIsRefutedAndPenalised() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group,
-                                     claimProofTimeout: .milliseconds(500)) { $0.penaltyPolicy = PenaltyPolicy(base: 60) }
+        let eu = try TestNodeProcess(
+            "EU", "eu-1", pki: pki, group: group,
+            claimProofTimeout: .milliseconds(500)
+        ) { $0.penaltyPolicy = PenaltyPolicy(base: 60) }
         try await eu.start()
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
         try await attacker.hello(VersionVector([eu.identity.id: 1 << 40]))
@@ -33,7 +35,10 @@ import Testing
             _ = try await eu.engine.append(Ops.report("EU"))
             Issue.record("a write went through an open claim")
         } catch {
-            guard case .ownFeedClaimed(let peer, 1 << 40, 0, _) = error, peer == attacker.identity.id else { Issue.record("wrong refusal: \(error)"); return }
+            guard case .ownFeedClaimed(let peer, 1 << 40, 0, _) = error, peer == attacker.identity.id else {
+                Issue.record("wrong refusal: \(error)")
+                return
+            }
         }
         // No proof comes: the claim is dropped, writes resume, the attacker is told why and closed.
         let goodbye = try await within(20, "the attacker is closed") { try await attacker.untilClosed() }
@@ -60,7 +65,8 @@ import Testing
         try await attacker.hello(VersionVector([eu.identity.id: 50]))
         try await within(20, "the session") { for await _ in changes where eu.node.peers.connectedPeers == [attacker.identity.id] { return } }
         await attacker.close()
-        let victim = eu.node.peers, id = attacker.identity.id
+        let victim = eu.node.peers
+        let id = attacker.identity.id
         try await within(20, "the claim is refuted") { for await _ in changes where victim.health(of: id)?.lastOffence != nil { return } }
         #expect(victim.health(of: id)?.lastOffence?.contains("left without sending the entry") == true)
         try await within(20, "writes resume when the claimant leaves") { await eu.engine.waitUntilWritable() }
@@ -83,19 +89,25 @@ import Testing
         try await attacker.hello()
         _ = try await within(20, "the victim's hello") { try await attacker.next { if case .hello = $0 { false } else { true } } }
         let vector = eu.engine.snapshot.vector
-        let own = SHA256.hash(identity.certificate.der), other = SHA256.hash(Array("another certificate".utf8))
+        let own = SHA256.hash(identity.certificate.der)
+        let other = SHA256.hash(Array("another certificate".utf8))
         let wrong = SHA256.hash(Array("not the victim's views".utf8))
         func statement(_ node: NodeID, signer: SignerID, at millis: UInt64) throws -> SignedStatement {
             try SignedStatement.signing(ViewStatement(node: node, vector: vector, digest: wrong, signedAtMillis: millis), key: identity.key, signer: signer)
         }
         let changes = await eu.engine.changes()
-        try await attacker.send(.statements([try statement(try NodeID("US/us-1"), signer: own, at: 1),
-                                             try statement(identity.id, signer: other, at: 2)]))
+        try await attacker.send(
+            .statements([
+                try statement(try NodeID("US/us-1"), signer: own, at: 1),
+                try statement(identity.id, signer: other, at: 2)
+            ]))
         // Its own statements, then, last, one under its own certificate but signed by another
         // key, stating the victim's own digest: taken, it would record an agreement.
         let forger = try pki.node("JP", "jp-777")
-        let forged = try SignedStatement.signing(ViewStatement(node: identity.id, vector: vector, digest: eu.engine.snapshot.viewDigest,
-                                                               signedAtMillis: 100), key: forger.key, signer: own)
+        let forged = try SignedStatement.signing(
+            ViewStatement(
+                node: identity.id, vector: vector, digest: eu.engine.snapshot.viewDigest,
+                signedAtMillis: 100), key: forger.key, signer: own)
         try await attacker.send(.statements((3...40).map { try! statement(identity.id, signer: own, at: $0) } + [forged]))
         try await within(20, "the attacker's statement is compared") {
             for await _ in changes where eu.engine.snapshot.convergence.divergences[identity.id] != nil { return }
@@ -121,7 +133,8 @@ import Testing
         let old = try await HostilePeer(identity: try pki.node("JP", "jp-old"), trust: try pki.trustStore(), port: eu.port)
         try await old.hello(features: [])
         let sentToOld = try await within(20, "a round in which the session had its link") { () async throws -> Int in
-            var round: UInt64 = 0, statements = 0
+            var round: UInt64 = 0
+            var statements = 0
             while true {
                 round += 1
                 let entry = try await eu.engine.append(Ops.report("EU", "gallium", "\(round)"))
@@ -161,7 +174,9 @@ import Testing
             try await attacker.send(.ping(nonce))
         }
         let (first, vectors) = try await within(30, "the flood is answered") { () async throws -> (Int, Int) in
-            var received = 0, vectors = 0, pongs = 0
+            var received = 0
+            var vectors = 0
+            var pongs = 0
             while let message = try await attacker.next() {
                 switch message {
                 case .entries(let entries): received += entries.count
@@ -174,7 +189,10 @@ import Testing
             return (received, vectors)
         }
         // Once more, after everything arrived: still nothing re-sent.
-        for nonce in 1_000..<1_005 as Range<UInt64> { try await attacker.send(.ping(nonce)); try await attacker.send(.vector(VersionVector())) }
+        for nonce in 1_000..<1_005 as Range<UInt64> {
+            try await attacker.send(.ping(nonce))
+            try await attacker.send(.vector(VersionVector()))
+        }
         let second = try await within(30, "the second flood is answered") { () async throws -> Int in
             var received = 0
             while let message = try await attacker.next() {
@@ -199,8 +217,9 @@ import Testing
     /// waits stays within the per-feed bound, and the rest is refused unverified.
     @Test func entriesAheadOfAGapNeverFilledStayWithinTheirBound() async throws {
         let limit = 256 << 10
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group,
-                                     waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: limit, totalBytes: 4 * limit))
+        let eu = try TestNodeProcess(
+            "EU", "eu-1", pki: pki, group: group,
+            waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: limit, totalBytes: 4 * limit))
         try await eu.start()
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
         try await attacker.hello()
@@ -209,8 +228,12 @@ import Testing
         let note = String(repeating: "w", count: 2_000)
         for round in 0..<20 {
             let batch = (0..<100).map { step in
-                author.write(.reportReserve(ReserveReport(participant: "JP", mineral: try! MineralID("gallium"), site: "s\(round)-\(step)",
-                                                          quantity: Quantity(amount: try! Amount("1"), unit: .tonne), asOfMillis: 1, note: note)), at: 2).signed
+                author.write(
+                    .reportReserve(
+                        ReserveReport(
+                            participant: "JP", mineral: try! MineralID("gallium"), site: "s\(round)-\(step)",
+                            quantity: Quantity(amount: try! Amount("1"), unit: .tonne), asOfMillis: 1, note: note)), at: 2
+                ).signed
             }
             try await attacker.send(.entries(batch))
         }
@@ -249,7 +272,8 @@ import Testing
     @Test func aFloodOfInvalidEntriesEndsTheSessionWhileHonestPeersSync() async throws {
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.invalidEntriesPerSession = 100 }
         let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
-        try await eu.start(); try await us.start()
+        try await eu.start()
+        try await us.start()
         us.dial(eu)
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
         try await attacker.hello()
@@ -282,8 +306,12 @@ import Testing
         var author = attacker.identity.author()
         let note = String(repeating: "q", count: 1_000)
         let entries = (0..<60).map { step in
-            author.write(.reportReserve(ReserveReport(participant: "JP", mineral: try! MineralID("gallium"), site: "s\(step)",
-                                                      quantity: Quantity(amount: try! Amount("1"), unit: .tonne), asOfMillis: 1, note: note)), at: 2).signed
+            author.write(
+                .reportReserve(
+                    ReserveReport(
+                        participant: "JP", mineral: try! MineralID("gallium"), site: "s\(step)",
+                        quantity: Quantity(amount: try! Amount("1"), unit: .tonne), asOfMillis: 1, note: note)), at: 2
+            ).signed
         }
         try await attacker.send(.entries(entries))
         let attackerID = attacker.identity.id

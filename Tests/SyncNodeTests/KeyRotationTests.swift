@@ -23,7 +23,10 @@ import Testing
             _ = try await eu.engine.append(Ops.report("EU"))
             Issue.record("an entry was signed under an expired certificate")
         } catch {
-            guard case .certificate(let reason) = error else { Issue.record("wrong refusal: \(error)"); return }
+            guard case .certificate(let reason) = error else {
+                Issue.record("wrong refusal: \(error)")
+                return
+            }
             #expect(reason.hasPrefix("this node's certificate expired at"))
         }
         #expect(eu.engine.vector[expired.id] == 0)
@@ -52,15 +55,19 @@ import Testing
 
         let relay = try await HostilePeer(identity: try pki.node("JP", "jp-1"), trust: try pki.trustStore(), port: eu.port)
         try await relay.hello()
-        try await relay.send(.certificates([OriginCertificate(node: old.id, chain: [old.certificate.der]),
-                                            OriginCertificate(node: new.id, chain: [new.certificate.der])]))
+        try await relay.send(
+            .certificates([
+                OriginCertificate(node: old.id, chain: [old.certificate.der]),
+                OriginCertificate(node: new.id, chain: [new.certificate.der])
+            ]))
         try await relay.send(.entries((early + late).map(\.signed)))
         try await within(20, "US's feed across the rotation") { await eu.engine.waitUntilHolding(VersionVector([old.id: 5])) }
 
         var thief = FeedAuthor(node: old.id, key: old.key, signer: old.certificate.fingerprint, head: us.head)
         let appended = thief.write(Ops.report("US", "gallium", "666"), at: 9_000)
-        var rewriter = FeedAuthor(node: old.id, key: old.key, signer: old.certificate.fingerprint,
-                                  head: FeedHead(seq: 1, id: early[0].id, link: early[0].link))
+        var rewriter = FeedAuthor(
+            node: old.id, key: old.key, signer: old.certificate.fingerprint,
+            head: FeedHead(seq: 1, id: early[0].id, link: early[0].link))
         let rewritten = rewriter.write(Ops.report("US", "gallium", "667"), at: 9_000)
         try await relay.send(.entries([appended.signed, rewritten.signed]))
         let next = us.write(Ops.report("US", "gallium", "6"), at: 6_000)

@@ -92,10 +92,12 @@ import Testing
         #expect(entries[0].origin.description == "EU/eu-1@77")
         let us = try pki.node("US", "us-1")
         let store = try RegistryStore(path: directory.path("us.sqlite"), node: us.id)
-        let receiver = try SyncEngine(store: store, key: us.key, certificateChain: [us.certificate], trustStore: try pki.trustStore(),
-                                      logger: Logger(label: "receiver"))
-        let result = await receiver.ingest(entries.map(\.signed), certificates: [OriginCertificate(node: eu.id, chain: [eu.certificate.der])],
-                                           from: eu.id)
+        let receiver = try SyncEngine(
+            store: store, key: us.key, certificateChain: [us.certificate], trustStore: try pki.trustStore(),
+            logger: Logger(label: "receiver"))
+        let result = await receiver.ingest(
+            entries.map(\.signed), certificates: [OriginCertificate(node: eu.id, chain: [eu.certificate.der])],
+            from: eu.id)
         #expect(result.accepted.count == 3 && result.rejected.isEmpty)
         #expect(receiver.vector[eu.id.segment(77)] == 3)
         await receiver.close()

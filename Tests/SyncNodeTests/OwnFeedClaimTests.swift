@@ -27,8 +27,9 @@ import Testing
         let store = try RegistryStore(path: directory.appendingPathComponent("registry.sqlite").path, node: eu.id)
         var logger = Logger(label: "claims")
         logger.logLevel = .critical
-        return try SyncEngine(store: store, key: eu.key, certificateChain: [eu.certificate], trustStore: try pki.trustStore(),
-                              claimProofTimeout: timeout, logger: logger)
+        return try SyncEngine(
+            store: store, key: eu.key, certificateChain: [eu.certificate], trustStore: try pki.trustStore(),
+            claimProofTimeout: timeout, logger: logger)
     }
 
     /// The engine's refutations, kept and streamed.
@@ -57,7 +58,10 @@ import Testing
             _ = try await victim.append(Ops.report("EU"))
             Issue.record("a write went through an open claim")
         } catch {
-            guard case .ownFeedClaimed(by: attacker, seq: 4, held: 0, until: _) = error else { Issue.record("wrong refusal: \(error)"); return }
+            guard case .ownFeedClaimed(by: attacker, seq: 4, held: 0, until: _) = error else {
+                Issue.record("wrong refusal: \(error)")
+                return
+            }
             #expect(error.description.hasPrefix("JP/jp-1 says it holds this node's feed up to seq 4 (this node holds 0)"))
         }
         // A forged proof (an entry at the claimed position, signed by another key) proves nothing.
@@ -79,7 +83,8 @@ import Testing
     @Test func aProvenClaimSendsTheNextWriteToANewSegment() async throws {
         // The feed as it was before the backup was restored: 5 entries, held by US.
         let original = try engine()
-        let us = try NodeID("US/us-1"), jp = try NodeID("JP/jp-1")
+        let us = try NodeID("US/us-1")
+        let jp = try NodeID("JP/jp-1")
         let written = try await original.appendAll((0..<5).map { Ops.report("EU", "gallium", "\($0)") }).map(\.signed)
         let restored = try engine()
         let refutations = Refutations(restored)

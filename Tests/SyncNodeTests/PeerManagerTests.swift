@@ -3,10 +3,11 @@ import NIOCore
 import NIOEmbedded
 import OpenSSLCrypto
 import Registry
-@testable import SyncNode
 import SyncProtocol
 import TestSupport
 import Testing
+
+@testable import SyncNode
 
 /// One session per peer, the penalty box and the refusals, without sockets: channels are
 /// `EmbeddedChannel`s, so what the manager closes and says is read back directly.
@@ -18,8 +19,9 @@ import Testing
     init() throws {
         pki = try TestPKI()
         us = try pki.node("US", "us-1")
-        verified = VerifiedPeer(identity: try SPIFFEIdentity(trustDomain: pki.trustDomain, participant: "US", node: "us-1"),
-                                leaf: us.certificate, chain: [us.certificate])
+        verified = VerifiedPeer(
+            identity: try SPIFFEIdentity(trustDomain: pki.trustDomain, participant: "US", node: "us-1"),
+            leaf: us.certificate, chain: [us.certificate])
     }
 
     func channel() throws -> EmbeddedChannel {
@@ -31,7 +33,8 @@ import Testing
     @Test func aSecondSessionInTheSameDirectionReplacesTheFirstAndTheTieBreakDecidesOtherwise() throws {
         let local = try NodeID("EU/eu-1")
         let manager = PeerManager(local: local)
-        let first = try channel(), second = try channel()
+        let first = try channel()
+        let second = try channel()
         #expect(manager.claim(us.id, direction: .dialled, channel: first, verified: verified))
         #expect(manager.connectedPeers == [us.id])
         // The dialling side dials again only when it gave up on the old connection: the new wins.
@@ -58,11 +61,15 @@ import Testing
         #expect(manager.penalize(us.id, reason: "malformed frame", now: start) == start.addingTimeInterval(30))
         let goodbye = try #require(try session.readOutbound(as: ByteBuffer.self))
         let frame = try SyncMessageCodec.decode(Array(goodbye.readableBytesView))
-        guard case .goodbye(let reason, let detail) = frame else { Issue.record("not a goodbye: \(frame)"); return }
+        guard case .goodbye(let reason, let detail) = frame else {
+            Issue.record("not a goodbye: \(frame)")
+            return
+        }
         #expect(reason == .protocolViolation && detail == "malformed frame")
         #expect(manager.penalize(us.id, reason: "again", closeSession: false, now: start.addingTimeInterval(40)) == start.addingTimeInterval(100))
-        #expect(manager.penalize(us.id, reason: "again", closeSession: false, now: start.addingTimeInterval(50)) == start.addingTimeInterval(150),
-                "capped at the maximum")
+        #expect(
+            manager.penalize(us.id, reason: "again", closeSession: false, now: start.addingTimeInterval(50)) == start.addingTimeInterval(150),
+            "capped at the maximum")
         #expect(manager.penaltyEnd(of: us.id, now: start.addingTimeInterval(60)) == start.addingTimeInterval(150))
         #expect(manager.penaltyEnd(of: us.id, now: start.addingTimeInterval(200)) == nil)
         let health = try #require(manager.health(of: us.id))

@@ -15,7 +15,8 @@ import Testing
     @Test func aDialledAddressThatIsAnotherNodeIsRefusedAndTheRightOneConnects() async throws {
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
         let jp = try TestNodeProcess("JP", "jp-1", pki: pki, group: group)
-        try await eu.start(); try await jp.start()
+        try await eu.start()
+        try await jp.start()
         let address = SyncNode.address(host: "127.0.0.1", port: jp.port)
         let changes = eu.node.peers.sessionChanges()
         eu.node.addPeer(host: "127.0.0.1", port: jp.port, node: try NodeID("JP/jp-2"))

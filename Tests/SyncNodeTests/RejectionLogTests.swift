@@ -1,7 +1,8 @@
 import Foundation
 import Registry
-@testable import SyncNode
 import Testing
+
+@testable import SyncNode
 
 /// What a session logs about refused entries is bounded per window, whatever the peer sends.
 @Suite struct RejectionLogTests {

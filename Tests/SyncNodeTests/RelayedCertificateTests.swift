@@ -47,8 +47,9 @@ import Testing
         let (jp, entries, relay) = try origin()
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
         let genuine = OriginCertificate(node: jp.id, chain: [jp.certificate.der])
-        let byUS = try pki.authority("US").issue(commonName: "JP jp-1", publicKey: jp.key.publicKey,
-                                                  uris: ["spiffe://critical-minerals/participant/JP/node/jp-1"], serial: pki.serial())
+        let byUS = try pki.authority("US").issue(
+            commonName: "JP jp-1", publicKey: jp.key.publicKey,
+            uris: ["spiffe://critical-minerals/participant/JP/node/jp-1"], serial: pki.serial())
         let forged = OriginCertificate(node: jp.id, chain: [byUS.der])
         for _ in 0..<100 { _ = await eu.engine.ingest([], certificates: [forged], from: relay) }
         #expect(await eu.engine.chainVerifications == 1)
@@ -62,23 +63,26 @@ import Testing
     @Test func aChainFromAnAuthorityNobodyConfiguredIsRefused() async throws {
         let rogue = try TestPKI(participants: ["JP"])  // same CA name as the real JP CA, another key
         let (jp, _, _) = try origin()
-        let forged = try rogue.authority("JP").issue(commonName: "JP jp-1", publicKey: jp.key.publicKey,
-                                                      uris: ["spiffe://critical-minerals/participant/JP/node/jp-1"], serial: 77)
+        let forged = try rogue.authority("JP").issue(
+            commonName: "JP jp-1", publicKey: jp.key.publicKey,
+            uris: ["spiffe://critical-minerals/participant/JP/node/jp-1"], serial: 77)
         try await expectRefused(OriginCertificate(node: jp.id, chain: [forged.der]), "forged CA")
     }
 
     @Test func aChainIssuedByAnotherParticipantsAuthorityIsRefused() async throws {
         let (jp, _, _) = try origin()
-        let byUS = try pki.authority("US").issue(commonName: "JP jp-1", publicKey: jp.key.publicKey,
-                                                  uris: ["spiffe://critical-minerals/participant/JP/node/jp-1"], serial: pki.serial())
+        let byUS = try pki.authority("US").issue(
+            commonName: "JP jp-1", publicKey: jp.key.publicKey,
+            uris: ["spiffe://critical-minerals/participant/JP/node/jp-1"], serial: pki.serial())
         try await expectRefused(OriginCertificate(node: jp.id, chain: [byUS.der]), "issued by US")
     }
 
     @Test func aValidChainForAnotherNodeIsRefused() async throws {
         let (jp, _, _) = try origin()
         // A genuine JP certificate, for jp-2, carrying jp-1's key: it names another node.
-        let other = try pki.authority("JP").issue(commonName: "JP jp-2", publicKey: jp.key.publicKey,
-                                                   uris: ["spiffe://critical-minerals/participant/JP/node/jp-2"], serial: pki.serial())
+        let other = try pki.authority("JP").issue(
+            commonName: "JP jp-2", publicKey: jp.key.publicKey,
+            uris: ["spiffe://critical-minerals/participant/JP/node/jp-2"], serial: pki.serial())
         try await expectRefused(OriginCertificate(node: jp.id, chain: [other.der]), "another node's chain")
     }
 

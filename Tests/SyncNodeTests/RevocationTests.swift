@@ -74,7 +74,8 @@ import Testing
         let restarted = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, directory: directory.url, identity: eu.identity)
         #expect(await restarted.engine.currentTrustStore.crls.map(\.der) == [current.der])
         #expect(await restarted.engine.views.reserve(usGallium) == nil, "the views at start show what the revoked key signed")
-        let again = await restarted.engine.ingest([after.signed], certificates: [OriginCertificate(node: rogue.id, chain: [rogue.certificate.der])], from: try NodeID("JP/jp-1"))
+        let again = await restarted.engine.ingest(
+            [after.signed], certificates: [OriginCertificate(node: rogue.id, chain: [rogue.certificate.der])], from: try NodeID("JP/jp-1"))
         #expect(again.accepted.isEmpty)
         await restarted.engine.close()
     }

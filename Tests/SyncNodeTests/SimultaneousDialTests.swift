@@ -1,9 +1,10 @@
 import Foundation
 import NIOCore
 import NIOPosix
-@testable import SyncNode
 import TestSupport
 import Testing
+
+@testable import SyncNode
 
 /// Two nodes that dial each other at the same moment end with exactly one session, and both
 /// keep the same TCP connection (the one dialled by the smaller node id).
@@ -17,8 +18,10 @@ import Testing
     func exactlyOneSessionSurvivesAndBothSidesKeepTheSameConnection(round: Int) async throws {
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
         let jp = try TestNodeProcess("JP", "jp-1", pki: pki, group: group)
-        try await eu.start(); try await jp.start()
-        eu.dial(jp); jp.dial(eu)
+        try await eu.start()
+        try await jp.start()
+        eu.dial(jp)
+        jp.dial(eu)
 
         /// The connection each side keeps, as (local, remote) port pairs seen from EU.
         @Sendable func kept() -> (eu: [(Int, Int)], jp: [(Int, Int)]) {

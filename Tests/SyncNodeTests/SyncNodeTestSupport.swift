@@ -23,11 +23,13 @@ final class TestNodeProcess: @unchecked Sendable {
     /// How many logged messages contain `text`.
     func logged(_ text: String) -> Int { log.messages.filter { $0.contains(text) }.count }
 
-    init(_ participant: String, _ name: String, pki: TestPKI, group: any EventLoopGroup,
-         claimProofTimeout: Duration = .seconds(10), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
-         directory: URL? = nil, identity: TestNode? = nil, trust: TrustStore? = nil, joinFromCheckpoint: Bool = false,
-         checkpointWait: Duration = .seconds(120),
-         adjust: (inout SyncNode.Configuration) -> Void = { _ in }) throws {
+    init(
+        _ participant: String, _ name: String, pki: TestPKI, group: any EventLoopGroup,
+        claimProofTimeout: Duration = .seconds(10), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
+        directory: URL? = nil, identity: TestNode? = nil, trust: TrustStore? = nil, joinFromCheckpoint: Bool = false,
+        checkpointWait: Duration = .seconds(120),
+        adjust: (inout SyncNode.Configuration) -> Void = { _ in }
+    ) throws {
         self.identity = try identity ?? pki.node(participant, name)
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("node-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
@@ -37,16 +39,20 @@ final class TestNodeProcess: @unchecked Sendable {
         let captured = log
         var logger = Logger(label: "test.\(participant).\(name)") { label in captured.handler(label: label, printing: verbose) }
         logger.logLevel = verbose ? .debug : .warning
-        let engine = try SyncEngine(store: store, key: self.identity.key, certificateChain: [self.identity.certificate], trustStore: trust,
-                                    waitingLimits: waitingLimits, feedQuota: feedQuota,
-                                    claimProofTimeout: claimProofTimeout, joinFromCheckpoint: joinFromCheckpoint, checkpointWait: checkpointWait, logger: logger)
+        let engine = try SyncEngine(
+            store: store, key: self.identity.key, certificateChain: [self.identity.certificate], trustStore: trust,
+            waitingLimits: waitingLimits, feedQuota: feedQuota,
+            claimProofTimeout: claimProofTimeout, joinFromCheckpoint: joinFromCheckpoint, checkpointWait: checkpointWait, logger: logger)
         var configuration = SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: [])
         configuration.antiEntropyInterval = .milliseconds(300)
         adjust(&configuration)
-        let server = try TLSContext(configuration: .makeServerConfiguration(certificateChain: [self.identity.certificate], privateKey: self.identity.key, trustStore: trust))
-        let client = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [self.identity.certificate], privateKey: self.identity.key, trustStore: trust))
-        node = SyncNode(engine: engine, configuration: configuration, serverTLS: TLSContextProvider(server),
-                        clientTLS: TLSContextProvider(client), group: group, logger: logger)
+        let server = try TLSContext(
+            configuration: .makeServerConfiguration(certificateChain: [self.identity.certificate], privateKey: self.identity.key, trustStore: trust))
+        let client = try TLSContext(
+            configuration: .makeClientConfiguration(certificateChain: [self.identity.certificate], privateKey: self.identity.key, trustStore: trust))
+        node = SyncNode(
+            engine: engine, configuration: configuration, serverTLS: TLSContextProvider(server),
+            clientTLS: TLSContextProvider(client), group: group, logger: logger)
         // As the daemon does when a peer's CRL is put in force (it also renews its TLS contexts).
         engine.onTrustChanged { [node] trust in node.closeSessionsNoLongerTrusted(by: trust) }
     }

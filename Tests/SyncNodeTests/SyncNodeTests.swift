@@ -22,7 +22,10 @@ import Testing
         let jp = try TestNodeProcess("JP", "jp-1", pki: pki, group: group)
         let nodes = [eu, us, jp]
         for node in nodes { try await node.start() }
-        eu.dial(us); eu.dial(jp); us.dial(jp); jp.dial(eu)  // including a simultaneous dial EU<->JP
+        eu.dial(us)
+        eu.dial(jp)
+        us.dial(jp)
+        jp.dial(eu)  // including a simultaneous dial EU<->JP
         for (index, node) in nodes.enumerated() {
             for step in 0..<10 {
                 _ = try await node.engine.append(Ops.report(node.identity.id.participant, "gallium", "\(index * 100 + step)"))
@@ -49,7 +52,8 @@ import Testing
         let us = try TestNodeProcess("US", "us-1", pki: pki, group: group, adjust: slow)
         let jp = try TestNodeProcess("JP", "jp-1", pki: pki, group: group, adjust: slow)
         for node in [eu, us, jp] { try await node.start() }
-        eu.dial(us); jp.dial(us)  // EU and JP are never configured with each other
+        eu.dial(us)
+        jp.dial(us)  // EU and JP are never configured with each other
         for step in 0..<25 { _ = try await eu.engine.append(Ops.report("EU", "graphite", "\(step)")) }
         let target = eu.engine.vector
         try await within(20, "relay to JP") { await jp.engine.waitUntilHolding(target) }
@@ -65,7 +69,8 @@ import Testing
     @Test func aNodeThatWasDownCatchesUpWhenItReturns() async throws {
         let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
         let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
-        try await eu.start(); try await us.start()
+        try await eu.start()
+        try await us.start()
         eu.dial(us)
         for step in 0..<300 { _ = try await eu.engine.append(Ops.report("EU", "tungsten", "\(step)")) }
         for step in 0..<300 { _ = try await us.engine.append(Ops.report("US", "tungsten", "\(step)")) }
@@ -96,7 +101,8 @@ import Testing
         // A verified peer that says hello with an empty vector (so it is owed everything) and then
         // never reads a byte.
         let sloth = try pki.node("US", "us-9")
-        let tls = try TLSContext(configuration: .makeClientConfiguration(certificateChain: [sloth.certificate], privateKey: sloth.key, trustStore: try pki.trustStore()))
+        let tls = try TLSContext(
+            configuration: .makeClientConfiguration(certificateChain: [sloth.certificate], privateKey: sloth.key, trustStore: try pki.trustStore()))
         let sent = group.next().makePromise(of: Void.self)
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.autoRead, value: false)
@@ -104,7 +110,8 @@ import Testing
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(OpenSSLHandler(context: tls))
-                    try channel.pipeline.syncOperations.addHandler(RawSender(payload: try Self.frame(.hello(SyncHello(node: sloth.id, vector: VersionVector()))), sent: sent))
+                    try channel.pipeline.syncOperations.addHandler(
+                        RawSender(payload: try Self.frame(.hello(SyncHello(node: sloth.id, vector: VersionVector()))), sent: sent))
                 }
             }
             .connect(host: "127.0.0.1", port: eu.port).get()
@@ -148,10 +155,14 @@ extension SyncNodeTests {
             ("does not decode", [0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF]),
             ("exceeds", [0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3]),
             ("exceeds", [0x40] + (0..<200).map { _ in UInt8(truncatingIfNeeded: random.next()) }),
-            ("hello names EU/eu-7 but the TLS certificate names US/us-9",
-             try Self.frame(.hello(SyncHello(node: try NodeID("EU/eu-7"), vector: VersionVector())))),
-            ("impossible version vector: US/us-9 at seq 1099511627777",
-             try Self.frame(.hello(SyncHello(node: rogue.id, vector: VersionVector([rogue.id: SyncMessageCodec.maximumSequence + 1]))))),
+            (
+                "hello names EU/eu-7 but the TLS certificate names US/us-9",
+                try Self.frame(.hello(SyncHello(node: try NodeID("EU/eu-7"), vector: VersionVector())))
+            ),
+            (
+                "impossible version vector: US/us-9 at seq 1099511627777",
+                try Self.frame(.hello(SyncHello(node: rogue.id, vector: VersionVector([rogue.id: SyncMessageCodec.maximumSequence + 1]))))
+            )
         ]
         for (label, payload) in cases {
             let sent = group.next().makePromise(of: Void.self)
@@ -186,7 +197,10 @@ final class RawSender: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
     let payload: [UInt8]
     let sent: EventLoopPromise<Void>
-    init(payload: [UInt8], sent: EventLoopPromise<Void>) { self.payload = payload; self.sent = sent }
+    init(payload: [UInt8], sent: EventLoopPromise<Void>) {
+        self.payload = payload
+        self.sent = sent
+    }
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is PeerIdentityEvent {
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: payload)), promise: sent)

@@ -33,7 +33,8 @@ import Testing
         #expect(server.receive(.checkpointRequest, localVector: local) == [.serveCheckpoint])
         // Asked twice in one session: a peer may not make us serve without end.
         var twice = server
-        #expect(twice.receive(.checkpointRequest, localVector: local).first.map { if case .close(.protocolViolation, _, _) = $0 { true } else { false } } == true)
+        #expect(
+            twice.receive(.checkpointRequest, localVector: local).first.map { if case .close(.protocolViolation, _, _) = $0 { true } else { false } } == true)
         // Its vector (after it started from the checkpoint): what it lacks from there.
         let actions = server.receive(.vector(VersionVector([us: 5, jp: 4])), localVector: local)
         #expect(actions.contains(.stream([us: 6...9])))
@@ -63,7 +64,8 @@ import Testing
         #expect(session.receive(.checkpointPart(parts[1]), localVector: VersionVector()) == [.joinFromCheckpoint(state)])
         // A part nobody asked for breaks the protocol.
         let unasked = session.receive(.checkpointPart(parts[0]), localVector: VersionVector())
-        #expect(unasked.first.map { if case .close(.protocolViolation, let detail, true) = $0 { detail.contains("none was asked for") } else { false } } == true)
+        #expect(
+            unasked.first.map { if case .close(.protocolViolation, let detail, true) = $0 { detail.contains("none was asked for") } else { false } } == true)
     }
 
     @Test func partsOutOfOrderOrBeyondTheLimitClose() {
@@ -111,7 +113,8 @@ import Testing
         // Data beyond the total it names.
         let beyond = try SyncMessageCodec.encode(.checkpointPart(CheckpointPart(total: 3, offset: 2, data: [1, 2])))
         #expect(throws: SyncProtocolError.self) { try SyncMessageCodec.decode(beyond) }
-        let oversized = try SyncMessageCodec.encode(.checkpointPart(CheckpointPart(total: 1 << 30, offset: 0, data: [UInt8](repeating: 0, count: CheckpointPart.maximumSize + 1))))
+        let oversized = try SyncMessageCodec.encode(
+            .checkpointPart(CheckpointPart(total: 1 << 30, offset: 0, data: [UInt8](repeating: 0, count: CheckpointPart.maximumSize + 1))))
         #expect(throws: SyncProtocolError.self) { try SyncMessageCodec.decode(oversized) }
     }
 

@@ -25,7 +25,7 @@ import Testing
             raise,
             author.write(.updateAlert(AlertUpdate(alertID: raise.id, severity: .high, summary: "widened")), at: 4),
             author.write(.acknowledgeAlert(AlertAcknowledgement(alertID: raise.id, participant: "EU", note: "seen")), at: 5),
-            author.write(.resolveAlert(AlertResolution(alertID: raise.id, note: "lifted")), at: 6),
+            author.write(.resolveAlert(AlertResolution(alertID: raise.id, note: "lifted")), at: 6)
         ]
         let vector = VersionVector([eu: 6, us: 2, jp: 9])
         let messages: [String: SyncMessage] = [
@@ -35,7 +35,7 @@ import Testing
             "vector": .vector(vector),
             "ping": .ping(42),
             "pong": .pong(42),
-            "goodbye": .goodbye(.protocolViolation, detail: "frame of 5000000 bytes exceeds the 4194304-byte limit"),
+            "goodbye": .goodbye(.protocolViolation, detail: "frame of 5000000 bytes exceeds the 4194304-byte limit")
         ]
         let bodies = Dictionary(uniqueKeysWithValues: entries.map { ($0.operation.kind, $0.signed.body) })
         return (messages, bodies)

@@ -21,7 +21,9 @@ import Testing
         for (index, node) in nodes.enumerated() {
             for step in 0..<15 { try node.write(Ops.report(node.id.participant, "gallium", "\(index * 100 + step)"), at: UInt64(step)) }
         }
-        nodes[0].connect(nodes[1]); nodes[1].connect(nodes[2]); nodes[0].connect(nodes[2])
+        nodes[0].connect(nodes[1])
+        nodes[1].connect(nodes[2])
+        nodes[0].connect(nodes[2])
         network.runUntilQuiet()
         try nodes[1].write(Ops.raise("tungsten", "mine outage"), at: 100)
         try nodes[2].write(Ops.target("JP", "gallium", "900"), at: 101)
@@ -35,7 +37,8 @@ import Testing
     @Test func lineTopologyRelaysAndTheFarEndVerifiesTheOrigin() throws {
         let (network, nodes) = alliance(["EU/eu-1", "US/us-1", "JP/jp-1"])
         let (eu, us, jp) = (nodes[0], nodes[1], nodes[2])
-        eu.connect(us); us.connect(jp)  // EU and JP never talk
+        eu.connect(us)
+        us.connect(jp)  // EU and JP never talk
         network.runUntilQuiet()
         for step in 0..<30 { try eu.write(Ops.report("EU", "graphite", "\(step)"), at: UInt64(step)) }
         network.runUntilQuiet()
@@ -48,22 +51,31 @@ import Testing
     @Test func aRelayThatAltersAByteIsCaughtWithItsReason() throws {
         let (network, nodes) = alliance(["EU/eu-1", "US/us-1", "JP/jp-1"])
         let (eu, us, jp) = (nodes[0], nodes[1], nodes[2])
-        eu.connect(us); us.connect(jp)
+        eu.connect(us)
+        us.connect(jp)
         network.runUntilQuiet()
         network.tamper = { from, to, message in
             guard from == us.id, to == jp.id, case .entries(let entries) = message else { return message }
-            return .entries(entries.map { entry in
-                var body = entry.body
-                body[body.count - 3] ^= 0x01  // inside the operation: still decodes, no longer signed
-                return SignedEntry(body: body, signature: entry.signature)
-            })
+            return .entries(
+                entries.map { entry in
+                    var body = entry.body
+                    body[body.count - 3] ^= 0x01  // inside the operation: still decodes, no longer signed
+                    return SignedEntry(body: body, signature: entry.signature)
+                })
         }
         for step in 0..<5 { try eu.write(Ops.report("EU", "graphite", "\(step)"), at: UInt64(step)) }
         network.runUntilQuiet()
         #expect(us.vector[eu.id] == 5)
         #expect(jp.vector[eu.id] == 0)
         #expect(!jp.rejected.isEmpty)
-        #expect(jp.rejected.allSatisfy { $0.reason == .badSignature || { if case .malformed = $0.reason { return true }; return false }($0) })
+        #expect(
+            jp.rejected.allSatisfy {
+                $0.reason == .badSignature
+                    || {
+                        if case .malformed = $0.reason { return true }
+                        return false
+                    }($0)
+            })
         // An honest path repairs it: once the relay stops tampering, anti-entropy delivers
         // (what went unconfirmed for a whole interval is sent again at the next).
         network.tamper = nil
@@ -109,7 +121,10 @@ import Testing
         let restored = SimulatedNode("EU/eu-1", alliance: alliance, network: network)
         let backup = (1...4).map { eu.store[eu.id]![$0]! }
         for entry in backup { try restored.registry.replay(entry) }
-        for entry in backup { restored.store[eu.id, default: [:]][entry.seq] = entry; restored.author.catchUp(to: entry) }
+        for entry in backup {
+            restored.store[eu.id, default: [:]][entry.seq] = entry
+            restored.author.catchUp(to: entry)
+        }
         network.add(restored)
         us.sessions[eu.id] = nil
         restored.connect(us)
@@ -133,7 +148,8 @@ import Testing
             // A random spanning tree plus a few extra links: connected, often not a mesh.
             for index in 1..<nodes.count { nodes[index].connect(nodes[Int(random.next() % UInt64(index))]) }
             for _ in 0..<2 {
-                let a = Int(random.next() % 5), b = Int(random.next() % 5)
+                let a = Int(random.next() % 5)
+                let b = Int(random.next() % 5)
                 if a != b && nodes[a].sessions[nodes[b].id] == nil { nodes[a].connect(nodes[b]) }
             }
             for step in 0..<40 {
@@ -147,4 +163,3 @@ import Testing
         }
     }
 }
-

@@ -84,8 +84,9 @@ final class SimulatedNode {
                 }
             case .sendCertificates(let origins):
                 // A certificate here is just the origin's public key; the daemon sends the DER chain.
-                network.send(.certificates(origins.map { OriginCertificate(node: $0, chain: [alliance.nodes[$0]!.publicKey.subjectPublicKeyInfo]) }),
-                             from: id, to: peer)
+                network.send(
+                    .certificates(origins.map { OriginCertificate(node: $0, chain: [alliance.nodes[$0]!.publicKey.subjectPublicKeyInfo]) }),
+                    from: id, to: peer)
             case .takeRevocations:
                 continue  // no authority here: revocation is tested with real nodes
             case .takeStatements:
@@ -115,7 +116,8 @@ final class SimulatedNode {
             case .compareHeads(let claims):
                 for (feed, claim) in claims.sorted(by: { $0.key < $1.key }) {
                     guard let ours = registry.ledger.entryID(of: feed, seq: claim.seq), ours != claim.id,
-                          let entry = store[feed]?[claim.seq] else { continue }
+                        let entry = store[feed]?[claim.seq]
+                    else { continue }
                     network.send(.entries([entry.signed]), from: id, to: peer)
                 }
             case .established:

@@ -27,7 +27,7 @@ import Testing
             .pong(42),
             .goodbye(.shuttingDown, detail: "SIGTERM"),
             .revocations([[0x30, 0x01], [0x30, 0x02, 0x03]]),
-            .vector(VersionVector([alliance.node("EU/eu-1").segment(7): 2])),
+            .vector(VersionVector([alliance.node("EU/eu-1").segment(7): 2]))
         ]
         for message in messages {
             #expect(try SyncMessageCodec.decode(SyncMessageCodec.encode(message)) == message)
@@ -39,7 +39,10 @@ import Testing
             _ = try SyncMessageCodec.decode([0xFF, 0xFF, 0xFF])
             Issue.record("garbage decoded")
         } catch {
-            guard case .undecodableMessage(let reason) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .undecodableMessage(let reason) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(!reason.isEmpty)
         }
         #expect(throws: SyncProtocolError.emptyMessage) { try SyncMessageCodec.decode([]) }
@@ -70,9 +73,13 @@ import Testing
         #expect(throws: SyncProtocolError.impossibleVector("head id for JP/jp-1, which the vector does not hold")) {
             try SyncMessageCodec.decode(notHeld)
         }
-        var wire = try Mineralsync_V1_SyncMessage(serializedBytes: try SyncMessageCodec.encode(
-            .hello(SyncHello(node: eu, vector: VersionVector([eu: 2]), headIDs: [eu: id]))))
-        guard case .hello(var hello) = wire.kind else { Issue.record("not a hello"); return }
+        var wire = try Mineralsync_V1_SyncMessage(
+            serializedBytes: try SyncMessageCodec.encode(
+                .hello(SyncHello(node: eu, vector: VersionVector([eu: 2]), headIDs: [eu: id]))))
+        guard case .hello(var hello) = wire.kind else {
+            Issue.record("not a hello")
+            return
+        }
         hello.headIds[0].id = Data(repeating: 1, count: 31)
         wire.kind = .hello(hello)
         #expect(throws: SyncProtocolError.impossibleVector("head id for EU/eu-1 is 31 bytes, not 32")) {
@@ -152,13 +159,17 @@ import Testing
         #expect(throws: SyncProtocolError.limitExceeded("more than 2 feeds in a version vector")) {
             try SyncMessageCodec.decode(try SyncMessageCodec.encode(.hello(SyncHello(node: eu, vector: wide))), limits: limits)
         }
-        let ids = [eu: EntryID(hex: String(repeating: "ab", count: 32))!, us: EntryID(hex: String(repeating: "cd", count: 32))!,
-                   jp: EntryID(hex: String(repeating: "ef", count: 32))!]
+        let ids = [
+            eu: EntryID(hex: String(repeating: "ab", count: 32))!, us: EntryID(hex: String(repeating: "cd", count: 32))!,
+            jp: EntryID(hex: String(repeating: "ef", count: 32))!
+        ]
         #expect(throws: SyncProtocolError.limitExceeded("more than 2 head ids in a hello")) {
             try SyncMessageCodec.decode(try SyncMessageCodec.encode(.hello(SyncHello(node: eu, vector: VersionVector([eu: 1]), headIDs: ids))), limits: limits)
         }
         #expect(throws: SyncProtocolError.limitExceeded("more than 1 origin certificates in one message")) {
-            try SyncMessageCodec.decode(try SyncMessageCodec.encode(.certificates([OriginCertificate(node: eu, chain: [[1]]), OriginCertificate(node: us, chain: [[1]])])), limits: limits)
+            try SyncMessageCodec.decode(
+                try SyncMessageCodec.encode(.certificates([OriginCertificate(node: eu, chain: [[1]]), OriginCertificate(node: us, chain: [[1]])])),
+                limits: limits)
         }
         #expect(throws: SyncProtocolError.limitExceeded("origin certificate 1 has a chain of more than 2 certificates")) {
             try SyncMessageCodec.decode(try SyncMessageCodec.encode(.certificates([OriginCertificate(node: eu, chain: [[1], [2], [3]])])), limits: limits)
@@ -182,7 +193,10 @@ import Testing
     @Test func aLongGoodbyeDetailIsCutToTheLimit() throws {
         let detail = String(repeating: "é", count: 2_000)  // 4,000 bytes
         let bytes = try SyncMessageCodec.encode(.goodbye(.protocolViolation, detail: detail))
-        guard case .goodbye(_, let sent) = try SyncMessageCodec.decode(bytes) else { Issue.record("not a goodbye"); return }
+        guard case .goodbye(_, let sent) = try SyncMessageCodec.decode(bytes) else {
+            Issue.record("not a goodbye")
+            return
+        }
         #expect(sent.utf8.count <= SyncLimits.standard.detailLength && sent.hasPrefix("éé") && sent.hasSuffix("…"))
         #expect(try SyncMessageCodec.decode(try SyncMessageCodec.encode(.goodbye(.idle, detail: "short"))) == .goodbye(.idle, detail: "short"))
     }
@@ -208,7 +222,10 @@ import Testing
             }
             let bytes = try batch(entries)
             let generated = try Mineralsync_V1_SyncMessage(serializedBytes: bytes)
-            guard case .entries(let wire) = generated.kind else { Issue.record("not a batch"); return }
+            guard case .entries(let wire) = generated.kind else {
+                Issue.record("not a batch")
+                return
+            }
             let expected = wire.entries.map { SignedEntry(body: [UInt8]($0.body), signature: [UInt8]($0.signature)) }
             #expect(try SyncMessageCodec.decode(bytes) == .entries(expected))
         }

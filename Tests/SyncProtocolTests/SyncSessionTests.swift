@@ -19,17 +19,20 @@ import Testing
         var session = SyncSession(local: eu, peer: us)
         #expect(session.start(localVector: VersionVector([eu: 5])) == [.send(.hello(SyncHello(node: eu, vector: VersionVector([eu: 5]))))])
         let id = EntryID(hex: String(repeating: "ab", count: 32))!
-        #expect(session.start(localVector: VersionVector([eu: 5]), headIDs: [eu: id])
-            == [.send(.hello(SyncHello(node: eu, vector: VersionVector([eu: 5]), headIDs: [eu: id])))])
-        let actions = session.receive(.hello(SyncHello(node: us, vector: VersionVector([eu: 2, us: 7]))),
-                                      localVector: VersionVector([eu: 5, jp: 3]))
+        #expect(
+            session.start(localVector: VersionVector([eu: 5]), headIDs: [eu: id])
+                == [.send(.hello(SyncHello(node: eu, vector: VersionVector([eu: 5]), headIDs: [eu: id])))])
+        let actions = session.receive(
+            .hello(SyncHello(node: us, vector: VersionVector([eu: 2, us: 7]))),
+            localVector: VersionVector([eu: 5, jp: 3]))
         #expect(session.state == .established)
-        #expect(actions == [
-            .established(peerVector: VersionVector([eu: 2, us: 7])),
-            // Ours too: the peer knows only our current certificate, not those our history names.
-            .sendCertificates([eu, jp]),
-            .stream([eu: 3...5, jp: 1...3]),
-        ])
+        #expect(
+            actions == [
+                .established(peerVector: VersionVector([eu: 2, us: 7])),
+                // Ours too: the peer knows only our current certificate, not those our history names.
+                .sendCertificates([eu, jp]),
+                .stream([eu: 3...5, jp: 1...3])
+            ])
         #expect(session.peerHas == VersionVector([eu: 5, us: 7, jp: 3]))
     }
 
@@ -42,15 +45,19 @@ import Testing
 
     @Test func unsupportedVersionAndOutOfOrderMessagesClose() {
         var session = SyncSession(local: eu, peer: us)
-        #expect(session.receive(.hello(SyncHello(protocolVersion: 2, node: us, vector: VersionVector())), localVector: VersionVector())
-            == [.close(.unsupportedVersion, detail: SyncProtocolError.unsupportedVersion(2).description, sendGoodbye: true)])
+        #expect(
+            session.receive(.hello(SyncHello(protocolVersion: 2, node: us, vector: VersionVector())), localVector: VersionVector())
+                == [.close(.unsupportedVersion, detail: SyncProtocolError.unsupportedVersion(2).description, sendGoodbye: true)])
         var early = SyncSession(local: eu, peer: us)
         guard case .close(.protocolViolation, _, true) = early.receive(.entries([]), localVector: VersionVector()).first else {
-            Issue.record("entries before hello were accepted"); return
+            Issue.record("entries before hello were accepted")
+            return
         }
         var twice = established()
-        guard case .close(.protocolViolation, _, true) = twice.receive(.hello(SyncHello(node: us, vector: VersionVector())), localVector: VersionVector()).first else {
-            Issue.record("a second hello was accepted"); return
+        guard case .close(.protocolViolation, _, true) = twice.receive(.hello(SyncHello(node: us, vector: VersionVector())), localVector: VersionVector()).first
+        else {
+            Issue.record("a second hello was accepted")
+            return
         }
     }
 
@@ -98,8 +105,9 @@ import Testing
         var session = established()
         #expect(session.receive(.ping(7), localVector: VersionVector([eu: 4])) == [.send(.vector(VersionVector([eu: 4]))), .send(.pong(7))])
         #expect(session.antiEntropyTick(localVector: VersionVector([eu: 1])) == [.send(.vector(VersionVector([eu: 1])))])
-        #expect(session.receive(.goodbye(.shuttingDown, detail: ""), localVector: VersionVector())
-            == [.close(.shuttingDown, detail: "peer said goodbye: shutting down", sendGoodbye: false)])
+        #expect(
+            session.receive(.goodbye(.shuttingDown, detail: ""), localVector: VersionVector())
+                == [.close(.shuttingDown, detail: "peer said goodbye: shutting down", sendGoodbye: false)])
         #expect(session.receive(.ping(8), localVector: VersionVector()).isEmpty)
     }
 
@@ -127,9 +135,11 @@ import Testing
         #expect(streams(session.receive(.vector(VersionVector([eu: 40])), localVector: local)) == [[eu: 41...100]])
         #expect(streams(session.receive(.vector(VersionVector([eu: 40])), localVector: local)).isEmpty)
         // Confirmed: nothing more, ever, for those entries.
-        _ = session.antiEntropyTick(localVector: local); _ = session.antiEntropyTick(localVector: local)
+        _ = session.antiEntropyTick(localVector: local)
+        _ = session.antiEntropyTick(localVector: local)
         #expect(streams(session.receive(.vector(VersionVector([eu: 100])), localVector: local)).isEmpty)
-        _ = session.antiEntropyTick(localVector: local); _ = session.antiEntropyTick(localVector: local)
+        _ = session.antiEntropyTick(localVector: local)
+        _ = session.antiEntropyTick(localVector: local)
         #expect(streams(session.receive(.vector(VersionVector([eu: 100])), localVector: local)).isEmpty)
         // A changed vector is sent at once in answer to a ping.
         #expect(session.receive(.ping(1), localVector: VersionVector([eu: 101])).first == .send(.vector(VersionVector([eu: 101]))))
@@ -163,12 +173,13 @@ import Testing
     @Test func aRestoredPeerIsSentTheHeadOfItsOwnFeedFirstAsProof() {
         var session = SyncSession(local: eu, peer: us)
         let actions = session.receive(.hello(SyncHello(node: us, vector: VersionVector([us: 4]))), localVector: VersionVector([us: 10, eu: 2]))
-        #expect(actions == [
-            .established(peerVector: VersionVector([us: 4])),
-            .proveHead(seq: 10),
-            .sendCertificates([eu]),
-            .stream([us: 5...10, eu: 1...2]),
-        ])
+        #expect(
+            actions == [
+                .established(peerVector: VersionVector([us: 4])),
+                .proveHead(seq: 10),
+                .sendCertificates([eu]),
+                .stream([us: 5...10, eu: 1...2])
+            ])
     }
 
     @Test func tieBreakKeepsTheSameSessionOnBothSides() {

@@ -9,8 +9,10 @@ public enum CheckpointFixture {
 
     /// The state a node holding `entries` serves, its statements signed by `signers` over
     /// `digest` (default: the views' own); `dropBase` leaves out the first feed's base.
-    public static func state(of entries: [Entry], alliance: TestAlliance = .standard, signers: [String] = ["EU/eu-1", "US/us-1", "JP/jp-1"],
-                             digest: SHA256Digest? = nil, dropBase: Bool = false) throws -> (bytes: [UInt8], views: RegistryViews) {
+    public static func state(
+        of entries: [Entry], alliance: TestAlliance = .standard, signers: [String] = ["EU/eu-1", "US/us-1", "JP/jp-1"],
+        digest: SHA256Digest? = nil, dropBase: Bool = false
+    ) throws -> (bytes: [UInt8], views: RegistryViews) {
         var views = RegistryViews()
         views.fold(entries)
         var bases: [NodeID: Entry] = [:]
@@ -18,22 +20,29 @@ public enum CheckpointFixture {
         if dropBase, let first = bases.keys.sorted().first { bases[first] = nil }
         let statements = try signers.map { name in
             let node = alliance.node(name)
-            return try SignedStatement.signing(ViewStatement(node: node, vector: views.folded, digest: digest ?? views.digest, signedAtMillis: 1),
-                                               key: alliance.nodes[node]!, signer: SHA256.hash(Array(name.utf8)))
+            return try SignedStatement.signing(
+                ViewStatement(node: node, vector: views.folded, digest: digest ?? views.digest, signedAtMillis: 1),
+                key: alliance.nodes[node]!, signer: SHA256.hash(Array(name.utf8)))
         }
         let checkpoint = ConvergenceTracker.Checkpoint(vector: views.folded, digest: digest ?? views.digest, statements: statements)
         let alerts = entries.filter { $0.subject?.hasPrefix(Entry.alertSubjectStart) == true }
-        return (try CheckpointState.encode(checkpoint, views: views.snapshot(alertEntries: alerts),
-                                           bases: bases.values.sorted { $0.origin < $1.origin }.map(\.signed)), views)
+        return (
+            try CheckpointState.encode(
+                checkpoint, views: views.snapshot(alertEntries: alerts),
+                bases: bases.values.sorted { $0.origin < $1.origin }.map(\.signed)), views
+        )
     }
 
     /// `bytes` checked with the test alliance's keys.
     public static func decode(_ bytes: [UInt8], alliance: TestAlliance = .standard) throws(CheckpointState.Problem) -> CheckpointState {
         let keys = alliance.nodes.mapValues(\.publicKey)
-        return try CheckpointState(decoding: bytes, policy: EntryPolicy(), quorum: quorum, statementSigned: { signed in
-            keys[signed.statement.node].map(signed.isSigned(by:)) ?? false
-        }, entrySigned: { entry in
-            keys[entry.origin.node].map(entry.signed.isSigned(by:)) ?? false
-        })
+        return try CheckpointState(
+            decoding: bytes, policy: EntryPolicy(), quorum: quorum,
+            statementSigned: { signed in
+                keys[signed.statement.node].map(signed.isSigned(by:)) ?? false
+            },
+            entrySigned: { entry in
+                keys[entry.origin.node].map(entry.signed.isSigned(by:)) ?? false
+            })
     }
 }

@@ -44,8 +44,10 @@ public enum HandcraftedEntries {
     /// `withheld` and `form` as given, a quantity when `amount` is set, and `unknownField` (a
     /// field number this version does not know) with a varint, when set.
     /// `rawBasis` writes the basis as a raw varint (beyond 32 bits if need be).
-    public static func report(withheld: String = "", form: String = "", amount: String? = "5", basis: Int = 0, rawBasis: UInt64? = nil,
-                              unknownField: Int? = nil, by author: FeedAuthor, now: UInt64) throws -> (Entry, FeedAuthor) {
+    public static func report(
+        withheld: String = "", form: String = "", amount: String? = "5", basis: Int = 0, rawBasis: UInt64? = nil,
+        unknownField: Int? = nil, by author: FeedAuthor, now: UInt64
+    ) throws -> (Entry, FeedAuthor) {
         try sign(by: author, now: now) { body in
             var report = gallium(author, amount ?? "0")
             if amount == nil { report.clearQuantity() }

@@ -19,8 +19,10 @@ public struct PKIFiles: Sendable {
     @discardableResult
     public func write(_ node: TestNode, as name: String? = nil) throws -> (certificate: String, key: String) {
         let base = name ?? node.id.name
-        return (try write("\(base).pem", node.certificate.pemRepresentation, mode: 0o644),
-                try write("\(base).key", try node.key.pemRepresentation(), mode: 0o600))
+        return (
+            try write("\(base).pem", node.certificate.pemRepresentation, mode: 0o644),
+            try write("\(base).key", try node.key.pemRepresentation(), mode: 0o600)
+        )
     }
 
     @discardableResult

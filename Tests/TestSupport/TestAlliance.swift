@@ -33,9 +33,14 @@ public struct TestAlliance: Sendable {
 
 /// Operations with sensible defaults, for tests and benchmarks.
 public enum Ops {
-    public static func report(_ participant: ParticipantID, _ mineral: String = "gallium", _ amount: String = "100", unit: MassUnit = .tonne, site: String = "", asOf: UInt64 = 1_700_000_000_000) -> EntryOperation {
-        .reportReserve(ReserveReport(participant: participant, mineral: try! MineralID(mineral), site: site,
-                                     quantity: Quantity(amount: try! Amount(amount), unit: unit), asOfMillis: asOf))
+    public static func report(
+        _ participant: ParticipantID, _ mineral: String = "gallium", _ amount: String = "100", unit: MassUnit = .tonne, site: String = "",
+        asOf: UInt64 = 1_700_000_000_000
+    ) -> EntryOperation {
+        .reportReserve(
+            ReserveReport(
+                participant: participant, mineral: try! MineralID(mineral), site: site,
+                quantity: Quantity(amount: try! Amount(amount), unit: unit), asOfMillis: asOf))
     }
 
     public static func target(_ participant: ParticipantID, _ mineral: String = "gallium", _ amount: String = "200") -> EntryOperation {

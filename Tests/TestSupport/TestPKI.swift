@@ -9,8 +9,10 @@ public final class TestPKI: @unchecked Sendable {
     public private(set) var authorities: [String: CertificateIssuer] = [:]
     private var nextSerial: UInt64 = 100
 
-    public init(trustDomain: String = "critical-minerals", participants: [String] = ["EU", "US", "JP"], algorithm: KeyAlgorithm = .ed25519,
-                authorityName: (String) -> String = { "\($0) MineralSync CA" }) throws {
+    public init(
+        trustDomain: String = "critical-minerals", participants: [String] = ["EU", "US", "JP"], algorithm: KeyAlgorithm = .ed25519,
+        authorityName: (String) -> String = { "\($0) MineralSync CA" }
+    ) throws {
         self.trustDomain = trustDomain
         for participant in participants {
             authorities[participant] = try CertificateIssuer.selfSignedAuthority(

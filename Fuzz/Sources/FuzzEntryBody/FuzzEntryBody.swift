@@ -9,8 +9,9 @@ public func fuzzEntryBody(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let reference = try? EntryCodec.decodeWithGeneratedCode(signed) else {
         preconditionFailure("the fast reader accepted a body the generated decoder refuses")
     }
-    precondition(fast.id == reference.id && fast.origin == reference.origin && fast.seq == reference.seq
-                 && fast.previous == reference.previous && fast.clock == reference.clock && fast.operation == reference.operation,
-                 "the readers disagree: \(fast.operation) / \(reference.operation)")
+    precondition(
+        fast.id == reference.id && fast.origin == reference.origin && fast.seq == reference.seq
+            && fast.previous == reference.previous && fast.clock == reference.clock && fast.operation == reference.operation,
+        "the readers disagree: \(fast.operation) / \(reference.operation)")
     return 0
 }

@@ -12,7 +12,8 @@ public func fuzzFrames(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let chunk = Int(first % 64) + 1
     let channel = EmbeddedChannel(handler: ByteToMessageHandler(SyncFrameDecoder(maximumFrameSize: 64 << 10)))
     defer { _ = try? channel.finish() }
-    let local = try! NodeID("EU/eu-1"), peer = try! NodeID("US/us-1")
+    let local = try! NodeID("EU/eu-1")
+    let peer = try! NodeID("US/us-1")
     var session = SyncSession(local: local, peer: peer)
     var offset = 1
     while offset < bytes.count {

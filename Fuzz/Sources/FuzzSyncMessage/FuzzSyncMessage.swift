@@ -9,7 +9,8 @@ public func fuzzSyncMessage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let message = try? SyncMessageCodec.decode(bytes) else { return 0 }
     let again = try! SyncMessageCodec.decode(try! SyncMessageCodec.encode(message))
     precondition(again == message, "a decoded message does not survive a round trip: \(message) became \(again)")
-    let local = try! NodeID("EU/eu-1"), peer = try! NodeID("US/us-1")
+    let local = try! NodeID("EU/eu-1")
+    let peer = try! NodeID("US/us-1")
     var fresh = SyncSession(local: local, peer: peer)
     _ = fresh.receive(message, localVector: VersionVector([local: 5, peer: 2]))
     var established = SyncSession(local: local, peer: peer)

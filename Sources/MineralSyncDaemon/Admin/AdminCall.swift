@@ -1,6 +1,6 @@
 import AdminAPI
-import HTTPServing
 import Foundation
+import HTTPServing
 import NIOCore
 
 /// One request as a handler sees it: the path's parameters, the query, the body.

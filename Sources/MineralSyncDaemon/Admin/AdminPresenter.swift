@@ -68,14 +68,16 @@ enum AdminPresenter {
     static func clockEvents(_ health: [PeerHealth], datedAhead: [NodeID: (millis: Int64, seen: Date)], threshold: Int64) -> [SecurityEvent] {
         let peers = health.compactMap { peer -> SecurityEvent? in
             guard let offset = peer.clockOffsetMillis, abs(offset) > threshold else { return nil }
-            return SecurityEvent(kind: "clock-skew", subject: peer.peer.description,
-                                 detail: "its clock is \(ClockOffset.text(offset)) from this node's (measured by ping, round trip \(peer.roundTripMillis ?? 0) ms)",
-                                 at: nil)
+            return SecurityEvent(
+                kind: "clock-skew", subject: peer.peer.description,
+                detail: "its clock is \(ClockOffset.text(offset)) from this node's (measured by ping, round trip \(peer.roundTripMillis ?? 0) ms)",
+                at: nil)
         }
         let origins = datedAhead.sorted { $0.key < $1.key }.map { origin, ahead in
-            SecurityEvent(kind: "entries-dated-ahead", subject: origin.description,
-                          detail: "its entries are dated up to \(ClockOffset.text(ahead.millis)) ahead of this node's clock; a later report still wins over them",
-                          at: AdminJSON.timestamp(ahead.seen))
+            SecurityEvent(
+                kind: "entries-dated-ahead", subject: origin.description,
+                detail: "its entries are dated up to \(ClockOffset.text(ahead.millis)) ahead of this node's clock; a later report still wins over them",
+                at: AdminJSON.timestamp(ahead.seen))
         }
         return peers + origins
     }
@@ -88,41 +90,56 @@ enum AdminPresenter {
     /// trusted vouches for. What is held beyond is evidence.
     static func hiddenFeedEvents(_ hidden: [NodeID: (shown: UInt64, held: UInt64)], cuts: [NodeID: FeedCut]) -> [SecurityEvent] {
         hidden.sorted { $0.key < $1.key }.map { feed, extent in
-            let why = cuts[feed].map { "cut at seq \($0.seq)\($0.reason.isEmpty ? "" : " (\($0.reason))")" }
+            let why =
+                cuts[feed].map { "cut at seq \($0.seq)\($0.reason.isEmpty ? "" : " (\($0.reason))")" }
                 ?? "signed by a revoked certificate, and no later entry of a certificate in force (nor a cut) vouches for them"
-            return SecurityEvent(kind: cuts[feed] == nil ? "revoked-entries" : "feed-cut", subject: feed.description,
-                                 detail: "shown up to seq \(extent.shown) of \(extent.held) held: entries \(extent.shown + 1)–\(extent.held) are \(why); kept as evidence, not shown or relayed",
-                                 at: nil)
+            return SecurityEvent(
+                kind: cuts[feed] == nil ? "revoked-entries" : "feed-cut", subject: feed.description,
+                detail:
+                    "shown up to seq \(extent.shown) of \(extent.held) held: entries \(extent.shown + 1)–\(extent.held) are \(why); kept as evidence, not shown or relayed",
+                at: nil)
         }
     }
 
-    static func securityEvents(forks: [ForkEvidence], refusals: [Refusal], health: [PeerHealth], views: RegistryViews,
-                               feedsAtQuota: Set<NodeID> = [], feedQuota: Int? = nil) -> [SecurityEvent] {
+    static func securityEvents(
+        forks: [ForkEvidence], refusals: [Refusal], health: [PeerHealth], views: RegistryViews,
+        feedsAtQuota: Set<NodeID> = [], feedQuota: Int? = nil
+    ) -> [SecurityEvent] {
         var events: [SecurityEvent] = []
         for origin in feedsAtQuota.sorted() {
-            events.append(SecurityEvent(kind: "feed-quota", subject: origin.description,
-                                        detail: "the feed reached this node's quota of \(feedQuota ?? 0) signed bytes; its further entries are refused", at: nil))
+            events.append(
+                SecurityEvent(
+                    kind: "feed-quota", subject: origin.description,
+                    detail: "the feed reached this node's quota of \(feedQuota ?? 0) signed bytes; its further entries are refused", at: nil))
         }
         for fork in forks {
-            events.append(SecurityEvent(kind: "fork", subject: fork.origin.description,
-                                        detail: "feed frozen: \(fork)", at: nil))
+            events.append(
+                SecurityEvent(
+                    kind: "fork", subject: fork.origin.description,
+                    detail: "feed frozen: \(fork)", at: nil))
         }
         for peer in health where peer.rejectedEntries > 0 {
-            events.append(SecurityEvent(kind: "rejected-entries", subject: peer.peer.description,
-                                        detail: "\(peer.rejectedEntries) rejected; last: \(peer.recentRejections.last ?? "?")", at: nil))
+            events.append(
+                SecurityEvent(
+                    kind: "rejected-entries", subject: peer.peer.description,
+                    detail: "\(peer.rejectedEntries) rejected; last: \(peer.recentRejections.last ?? "?")", at: nil))
         }
         for peer in health where peer.offences > 0 {
             let until = peer.penaltyEnd().map { "; refused until \(AdminJSON.timestamp($0))" } ?? ""
-            events.append(SecurityEvent(kind: "penalized", subject: peer.peer.description,
-                                        detail: "\(peer.offences) offence\(peer.offences == 1 ? "" : "s"); last: \(peer.lastOffence ?? "?")\(until)",
-                                        at: peer.lastOffenceAt.map(AdminJSON.timestamp)))
+            events.append(
+                SecurityEvent(
+                    kind: "penalized", subject: peer.peer.description,
+                    detail: "\(peer.offences) offence\(peer.offences == 1 ? "" : "s"); last: \(peer.lastOffence ?? "?")\(until)",
+                    at: peer.lastOffenceAt.map(AdminJSON.timestamp)))
         }
         for (id, violation) in views.violations.sorted(by: { $0.key.hex < $1.key.hex }).prefix(20) {
             events.append(SecurityEvent(kind: "policy-violation", subject: id.hex, detail: violation.description, at: nil))
         }
         for refusal in refusals.suffix(20) {
-            events.append(SecurityEvent(kind: "refused-connection", subject: refusal.address, detail: refusal.reason,
-                                        at: AdminJSON.timestamp(refusal.at)))
+            events.append(
+                SecurityEvent(
+                    kind: "refused-connection", subject: refusal.address, detail: refusal.reason,
+                    at: AdminJSON.timestamp(refusal.at)))
         }
         return events
     }

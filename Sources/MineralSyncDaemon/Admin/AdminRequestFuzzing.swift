@@ -17,7 +17,9 @@ import NIOHTTP1
         var body = ByteBuffer()
         while let part = try? channel.readInbound(as: HTTPServerRequestPart.self) {
             switch part {
-            case .head(let next): head = next; body.clear()
+            case .head(let next):
+                head = next
+                body.clear()
             case .body(var chunk):
                 guard body.readableBytes + chunk.readableBytes <= maximumBodyBytes else { return }
                 body.writeBuffer(&chunk)

@@ -1,6 +1,6 @@
 import AdminAPI
-import HTTPServing
 import Foundation
+import HTTPServing
 import NIOCore
 import NIOHTTP1
 
@@ -14,8 +14,10 @@ struct AdminRouter: Sendable {
     private var routes: [(endpoint: AnyAdminEndpoint, handler: Handler)] = []
 
     /// Registers the handler of an endpoint that answers with one JSON value.
-    mutating func on<Request, Response>(_ endpoint: AdminEndpoint<Request, Response>,
-                                        _ handler: @escaping @Sendable (AdminCall, Request) async throws -> Response) {
+    mutating func on<Request, Response>(
+        _ endpoint: AdminEndpoint<Request, Response>,
+        _ handler: @escaping @Sendable (AdminCall, Request) async throws -> Response
+    ) {
         let (status, queryNames) = (HTTPResponseStatus(statusCode: endpoint.successStatus), endpoint.queryNames)
         let emptyAllowed = endpoint.bodyOptional
         register(AnyAdminEndpoint(endpoint)) { call in
@@ -47,10 +49,13 @@ struct AdminRouter: Sendable {
             let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
             let matches = routes.compactMap { route in route.endpoint.path.match(parts).map { (route, $0) } }
             guard let method = AdminMethod(rawValue: request.method.rawValue),
-                  let (route, parameters) = matches.first(where: { $0.0.endpoint.method == method }) else {
+                let (route, parameters) = matches.first(where: { $0.0.endpoint.method == method })
+            else {
                 if matches.isEmpty {
-                    throw AdminFailure.notFound(parts.first == "v1" ? "no route \(request.method) \(request.path)"
-                                                                    : "no route \(request.path); the API lives under /v1/")
+                    throw AdminFailure.notFound(
+                        parts.first == "v1"
+                            ? "no route \(request.method) \(request.path)"
+                            : "no route \(request.path); the API lives under /v1/")
                 }
                 let allowed = matches.map(\.0.endpoint.method.rawValue).joined(separator: ", ")
                 throw AdminFailure(.methodNotAllowed, "method-not-allowed", "\(request.method) is not allowed on \(request.path) (allowed: \(allowed))")
@@ -66,8 +71,10 @@ struct AdminRouter: Sendable {
     /// A query may name only what the endpoint reads: a misspelt filter is an error, not ignored.
     private static func check(_ query: [String: String], allowed: [String]) throws(AdminFailure) {
         guard let unknown = query.keys.sorted().first(where: { !allowed.contains($0) }) else { return }
-        throw .validation(allowed.isEmpty ? "this endpoint takes no query parameters (got \"\(unknown)\")"
-                                          : "unknown query parameter \"\(unknown)\"; this endpoint reads \(allowed.joined(separator: ", "))")
+        throw .validation(
+            allowed.isEmpty
+                ? "this endpoint takes no query parameters (got \"\(unknown)\")"
+                : "unknown query parameter \"\(unknown)\"; this endpoint reads \(allowed.joined(separator: ", "))")
     }
 
     static func json(_ value: some Encodable, status: HTTPResponseStatus = .ok) -> HTTPResponse {

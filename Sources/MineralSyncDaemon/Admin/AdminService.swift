@@ -1,6 +1,6 @@
 import AdminAPI
-import HTTPServing
 import Foundation
+import HTTPServing
 import Logging
 import Registry
 import SyncNode
@@ -13,12 +13,16 @@ struct AdminService: Sendable {
     let router: AdminRouter
     let logger: Logger
 
-    init(engine: SyncEngine, node: SyncNode, catalogue: MineralCatalogue, startedAt: Date, certificateExpiry: @escaping @Sendable () -> Date,
-         configuredPeers: @escaping @Sendable () -> Int, hooks: @escaping @Sendable () async -> [HookItem]? = { nil }, logger: Logger) {
+    init(
+        engine: SyncEngine, node: SyncNode, catalogue: MineralCatalogue, startedAt: Date, certificateExpiry: @escaping @Sendable () -> Date,
+        configuredPeers: @escaping @Sendable () -> Int, hooks: @escaping @Sendable () async -> [HookItem]? = { nil }, logger: Logger
+    ) {
         let input = AdminInput(catalogue: catalogue)
         var router = AdminRouter()
-        StatusHandler(engine: engine, node: node, catalogue: catalogue, startedAt: startedAt, certificateExpiry: certificateExpiry,
-                      configuredPeers: configuredPeers, hooks: hooks).register(in: &router)
+        StatusHandler(
+            engine: engine, node: node, catalogue: catalogue, startedAt: startedAt, certificateExpiry: certificateExpiry,
+            configuredPeers: configuredPeers, hooks: hooks
+        ).register(in: &router)
         ReserveHandler(engine: engine, input: input).register(in: &router)
         AlertHandler(engine: engine, input: input).register(in: &router)
         ProofHandler(engine: engine).register(in: &router)

@@ -15,8 +15,11 @@ struct AlertHandler: Sendable {
         router.on(AdminAPI.raiseAlert) { _, body in try await append(try raise(body)) }
         router.on(AdminAPI.acknowledgeAlert) { call, body in
             let alert = try await alert(call.parameter("id"))
-            return try await append(.acknowledgeAlert(AlertAcknowledgement(alertID: alert.id, participant: engine.node.participant,
-                                                                           note: body.note ?? "")))
+            return try await append(
+                .acknowledgeAlert(
+                    AlertAcknowledgement(
+                        alertID: alert.id, participant: engine.node.participant,
+                        note: body.note ?? "")))
         }
         router.on(AdminAPI.resolveAlert) { call, body in
             guard let note = body.note, !note.trimmingCharacters(in: .whitespaces).isEmpty else {

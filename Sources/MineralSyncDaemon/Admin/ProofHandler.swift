@@ -41,8 +41,9 @@ struct ProofHandler: Sendable {
         }.value
         switch outcome {
         case .success(let summary):
-            return ArchiveResponse(path: path, entries: summary.entries, bytes: summary.bytes, versionVector: AdminPresenter.vector(summary.vector),
-                                   digest: summary.digest.hex, signedBy: summary.signedBy.map(\.description))
+            return ArchiveResponse(
+                path: path, entries: summary.entries, bytes: summary.bytes, versionVector: AdminPresenter.vector(summary.vector),
+                digest: summary.digest.hex, signedBy: summary.signedBy.map(\.description))
         case .failure(.noCheckpoint): throw .notFound(SyncEngine.ArchiveRefusal.noCheckpoint.description)
         case .failure(.joined): throw AdminFailure(.conflict, "joined", SyncEngine.ArchiveRefusal.joined.description)
         case .failure(let refusal): throw AdminFailure(.internalServerError, "internal", refusal.description)
@@ -59,12 +60,14 @@ struct ProofHandler: Sendable {
             let chain = state.chains[statement.node]?.first { chain in chain.first.map(SHA256.hash) == signed.signer } ?? []
             let certificates = chain.compactMap { try? Certificate(der: $0) }
             let algorithm = (try? certificates.first?.publicKey.algorithm).map { $0 == .ed25519 ? "ed25519" : "ecdsa-p256-sha256" } ?? "unknown"
-            return ProofStatement(participant: statement.node.participant.rawValue, node: statement.node.description,
-                                  signedAt: AdminJSON.timestamp(Date(timeIntervalSince1970: Double(statement.signedAtMillis) / 1000)),
-                                  statement: Data(signed.bytes).base64EncodedString(), signature: Data(signed.signature).base64EncodedString(),
-                                  certificateChain: certificates.map(\.pemRepresentation).joined(), algorithm: algorithm)
+            return ProofStatement(
+                participant: statement.node.participant.rawValue, node: statement.node.description,
+                signedAt: AdminJSON.timestamp(Date(timeIntervalSince1970: Double(statement.signedAtMillis) / 1000)),
+                statement: Data(signed.bytes).base64EncodedString(), signature: Data(signed.signature).base64EncodedString(),
+                certificateChain: certificates.map(\.pemRepresentation).joined(), algorithm: algorithm)
         }
-        return ProofResponse(versionVector: AdminPresenter.vector(checkpoint.vector), entries: checkpoint.vector.total,
-                             digest: checkpoint.digest.hex, signatureContext: "mineral-sync/statement/v1", statements: statements)
+        return ProofResponse(
+            versionVector: AdminPresenter.vector(checkpoint.vector), entries: checkpoint.vector.total,
+            digest: checkpoint.digest.hex, signatureContext: "mineral-sync/statement/v1", statements: statements)
     }
 }

@@ -84,17 +84,22 @@ struct ReserveHandler: Sendable {
             }
             let withheld = body.withheld.flatMap { $0.isEmpty ? nil : $0 }
             if withheld != nil, !body.quantity.isEmpty { throw AdminFailure.validation("a withheld figure carries no quantity: leave quantity empty") }
-            let quantity = withheld != nil ? ReserveReport.withheldQuantity
+            let quantity =
+                withheld != nil
+                ? ReserveReport.withheldQuantity
                 : Quantity(amount: try Amount(body.quantity), unit: try MassUnit(parsing: body.unit ?? "t"))
             let basis = try body.basis.map { text throws(RegistryValueError) in try ReserveBasis(parsing: text) }
             let now = AdminInput.nowMillis
             let asOf = try body.asOf.map { text throws(AdminFailure) in try input.millis(text, field: "asOf") } ?? now
             // A level cannot be measured in the future; back-filled history (any past date) is normal.
             if asOf > now + Self.futureDateAllowanceMillis {
-                throw AdminFailure.validation("asOf \"\(body.asOf ?? "")\" is in the future (this node's clock says \(AdminJSON.timestamp(Date()))): a reserve level can only be reported as of a date that has come")
+                throw AdminFailure.validation(
+                    "asOf \"\(body.asOf ?? "")\" is in the future (this node's clock says \(AdminJSON.timestamp(Date()))): a reserve level can only be reported as of a date that has come"
+                )
             }
-            return ReserveReport(participant: engine.node.participant, mineral: mineral, site: body.site ?? "", quantity: quantity,
-                                 asOfMillis: asOf, note: body.note ?? "", form: try EntryCodec.form(body.form ?? ""), basis: basis, withheld: withheld)
+            return ReserveReport(
+                participant: engine.node.participant, mineral: mineral, site: body.site ?? "", quantity: quantity,
+                asOfMillis: asOf, note: body.note ?? "", form: try EntryCodec.form(body.form ?? ""), basis: basis, withheld: withheld)
         } catch let error as RegistryValueError {
             throw .validation(prefix + error.description)
         } catch let failure as AdminFailure {
@@ -113,17 +118,19 @@ struct ReserveHandler: Sendable {
         return minerals.sorted().map { mineral in
             let shared = levels.filter { $0.key.mineral == mineral }
             // Days of cover over the participants that report both a level and a consumption.
-            var covered: Decimal = 0, annual: Decimal = 0
+            var covered: Decimal = 0
+            var annual: Decimal = 0
             for (key, tonnes) in shared {
                 guard let consumption = views.consumption(key)?.consumption.quantity.tonnes, consumption > 0 else { continue }
                 covered += tonnes
                 annual += consumption
             }
-            return TotalItem(mineral: mineral.rawValue, tonnes: AdminPresenter.decimalText(shared.values.reduce(0, +), scale: 3),
-                             participants: shared.keys.map(\.participant.rawValue).sorted(),
-                             withheld: withheld.filter { $0.mineral == mineral }.map(\.participant.rawValue).sorted(),
-                             targetTonnes: targets[mineral].map { AdminPresenter.decimalText($0, scale: 3) },
-                             daysOfCover: annual > 0 ? AdminPresenter.decimalText(covered / (annual / 365), scale: 1) : nil)
+            return TotalItem(
+                mineral: mineral.rawValue, tonnes: AdminPresenter.decimalText(shared.values.reduce(0, +), scale: 3),
+                participants: shared.keys.map(\.participant.rawValue).sorted(),
+                withheld: withheld.filter { $0.mineral == mineral }.map(\.participant.rawValue).sorted(),
+                targetTonnes: targets[mineral].map { AdminPresenter.decimalText($0, scale: 3) },
+                daysOfCover: annual > 0 ? AdminPresenter.decimalText(covered / (annual / 365), scale: 1) : nil)
         }
     }
 

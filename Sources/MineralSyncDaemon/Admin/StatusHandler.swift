@@ -38,28 +38,33 @@ struct StatusHandler: Sendable {
             peers: health.map { AdminPresenter.peer($0, local: vector, connected: connected.contains($0.peer)) },
             securityEvents: AdminPresenter.clockEvents(health, datedAhead: state.datedAhead, threshold: engine.maximumClockSkewMillis)
                 + AdminPresenter.hiddenFeedEvents(state.hiddenFeeds, cuts: cuts)
-                + AdminPresenter.securityEvents(forks: state.forks, refusals: node.peers.refusals, health: health, views: views,
-                                                feedsAtQuota: state.feedsAtQuota, feedQuota: state.feedQuota),
+                + AdminPresenter.securityEvents(
+                    forks: state.forks, refusals: node.peers.refusals, health: health, views: views,
+                    feedsAtQuota: state.feedsAtQuota, feedQuota: state.feedQuota),
             certificateExpiresAt: AdminJSON.timestamp(certificateExpiry()),
             keyHistory: state.ownKeyHistory.map { AdminPresenter.keyHistoryItem($0, current: $0.id == state.currentSigner) },
             revocationLists: trust.crls.map { crl in
-                RevocationListItem(participants: trust.participants(issuing: crl), issuer: crl.issuer, issuedAt: AdminJSON.timestamp(crl.lastUpdate),
-                                   nextUpdate: crl.nextUpdate.map(AdminJSON.timestamp))
+                RevocationListItem(
+                    participants: trust.participants(issuing: crl), issuer: crl.issuer, issuedAt: AdminJSON.timestamp(crl.lastUpdate),
+                    nextUpdate: crl.nextUpdate.map(AdminJSON.timestamp))
             },
             feedsCut: state.cutEntries.map { by, seq, cut in
-                FeedCutItem(feed: cut.feed.description, seq: cut.seq, entryID: cut.entryID?.hex, by: "\(by)#\(seq)", reason: cut.reason,
-                            inForce: cuts[cut.feed] == cut, heldAfterCut: vector[cut.feed] > cut.seq ? vector[cut.feed] - cut.seq : 0)
+                FeedCutItem(
+                    feed: cut.feed.description, seq: cut.seq, entryID: cut.entryID?.hex, by: "\(by)#\(seq)", reason: cut.reason,
+                    inForce: cuts[cut.feed] == cut, heldAfterCut: vector[cut.feed] > cut.seq ? vector[cut.feed] - cut.seq : 0)
             },
             clockWarning: PeerHealth.clockWarning(health, threshold: engine.maximumClockSkewMillis))
         let convergence = state.convergence
         response.agreements = convergence.agreements.sorted { $0.key < $1.key }.map { participant, agreement in
-            AgreementItem(participant: participant.rawValue, node: agreement.node.description, entries: agreement.vector.total,
-                          versionVector: AdminPresenter.vector(agreement.vector), digest: agreement.digest.hex,
-                          signedAt: AdminJSON.timestamp(Date(timeIntervalSince1970: Double(agreement.signedAtMillis) / 1000)))
+            AgreementItem(
+                participant: participant.rawValue, node: agreement.node.description, entries: agreement.vector.total,
+                versionVector: AdminPresenter.vector(agreement.vector), digest: agreement.digest.hex,
+                signedAt: AdminJSON.timestamp(Date(timeIntervalSince1970: Double(agreement.signedAtMillis) / 1000)))
         }
         func item(_ checkpoint: ConvergenceTracker.Checkpoint) -> CheckpointItem {
-            CheckpointItem(entries: checkpoint.vector.total, digest: checkpoint.digest.hex,
-                           signedBy: checkpoint.statements.map(\.statement.node.description))
+            CheckpointItem(
+                entries: checkpoint.vector.total, digest: checkpoint.digest.hex,
+                signedBy: checkpoint.statements.map(\.statement.node.description))
         }
         response.checkpoint = convergence.checkpoint.map(item)
         response.joinedFrom = convergence.joinedFrom.map(item)

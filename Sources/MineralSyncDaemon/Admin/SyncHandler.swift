@@ -89,7 +89,9 @@ struct SyncHandler: Sendable {
     /// this node takes nothing more of (revoked nodes, forks, feeds shown in part or cut).
     private func pending(_ peers: [NodeID]) -> [NodeID] {
         let state = engine.snapshot
-        let excluded = state.revokedOrigins, partial = state.feedsShownInPart, forked = Set(state.forks.map(\.origin))
+        let excluded = state.revokedOrigins
+        let partial = state.feedsShownInPart
+        let forked = Set(state.forks.map(\.origin))
         func comparable(_ vector: VersionVector) -> [NodeID: UInt64] {
             vector.heads.filter { !excluded.contains($0.key.node) && !forked.contains($0.key) && !partial.contains($0.key) }
         }
@@ -120,7 +122,7 @@ final class SyncWaitEvents: Sendable {
                 Task {
                     try? await Task.sleep(until: deadline)
                     continuation.finish()
-                },
+                }
             ]
         }
     }

@@ -1,6 +1,6 @@
 import AdminAPI
-import HTTPServing
 import Foundation
+import HTTPServing
 import Logging
 import NIOCore
 import Registry

@@ -27,8 +27,10 @@ final class ConfigurationReloader: Service, Sendable {
 
     /// - Parameter hangUps: SIGHUP, trapped before anything started (one that arrives early is
     ///   handled once this runs, never fatal).
-    init(path: String, configuration: NodeConfiguration, materials: NodeMaterials, engine: SyncEngine, node: SyncNode, hooks: HookService,
-         hangUps: UnixSignalsSequence, logger: Logger) {
+    init(
+        path: String, configuration: NodeConfiguration, materials: NodeMaterials, engine: SyncEngine, node: SyncNode, hooks: HookService,
+        hangUps: UnixSignalsSequence, logger: Logger
+    ) {
         self.path = path
         self.engine = engine
         self.node = node
@@ -107,11 +109,13 @@ final class ConfigurationReloader: Service, Sendable {
         if !restartNeeded.isEmpty {
             logger.warning("reload: changes to \(restartNeeded.joined(separator: ", ")) take effect only after a restart")
         }
-        logger.info("configuration reloaded", metadata: [
-            "peers": "\(configuration.peers.count)", "crls": "\(configuration.tls.revocationLists.count)",
-            "sessions-closed": "\(closed.map(\.description).joined(separator: ","))",
-            "certificate-expires": "\(materials.certificateExpiry)",
-        ])
+        logger.info(
+            "configuration reloaded",
+            metadata: [
+                "peers": "\(configuration.peers.count)", "crls": "\(configuration.tls.revocationLists.count)",
+                "sessions-closed": "\(closed.map(\.description).joined(separator: ","))",
+                "certificate-expires": "\(materials.certificateExpiry)"
+            ])
     }
 
     /// A CRL from a peer was put in force: new connections are checked against it, and sessions

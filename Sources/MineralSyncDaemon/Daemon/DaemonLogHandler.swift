@@ -31,8 +31,11 @@ public struct DaemonLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
-        guard var line = Self.line(level: event.level, label: label, message: "\(event.message)", metadata: merged,
-                                   time: Self.formatter.string(from: Date()), format: format) else { return }
+        guard
+            var line = Self.line(
+                level: event.level, label: label, message: "\(event.message)", metadata: merged,
+                time: Self.formatter.string(from: Date()), format: format)
+        else { return }
         line.append(0x0A)
         Self.lock.withLock { FileHandle.standardError.write(line) }
     }
@@ -41,8 +44,10 @@ public struct DaemonLogHandler: LogHandler {
     /// backslash in the message and values (peer-controlled strings reach them: a goodbye's
     /// detail, a node's name), so one event is always exactly one line and a value can never
     /// pose as another field or another event.
-    static func line(level: Logger.Level, label: String, message: String, metadata: Logger.Metadata,
-                     time: String, format: Format) -> Data? {
+    static func line(
+        level: Logger.Level, label: String, message: String, metadata: Logger.Metadata,
+        time: String, format: Format
+    ) -> Data? {
         switch format {
         case .json:
             var object = metadata.mapValues { "\($0)" }

@@ -1,7 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An exclusive OS lock (`flock`) on `<data-dir>/mineral-syncd.lock`, held for the daemon's
@@ -21,7 +22,8 @@ final class DataDirectoryLock: Sendable {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .dataDirectory(path: directory, reason: "cannot open \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let reason = errno == EWOULDBLOCK
+            let reason =
+                errno == EWOULDBLOCK
                 ? "it is in use by another mineral-syncd\(Self.holder(fd).map { " (pid \($0))" } ?? ""); stop that one first, or give this node its own node.data-dir"
                 : "cannot lock \(path): \(String(cString: strerror(errno)))"
             close(fd)
@@ -43,7 +45,12 @@ final class DataDirectoryLock: Sendable {
 
     /// Releases the lock (shutdown); the file stays, and says nothing until the next start.
     func release() {
-        guard let fd = descriptor.withLockedValue({ value -> Int32? in defer { value = nil }; return value }) else { return }
+        guard
+            let fd = descriptor.withLockedValue({ value -> Int32? in
+                defer { value = nil }
+                return value
+            })
+        else { return }
         _ = ftruncate(fd, 0)
         _ = flock(fd, LOCK_UN)
         close(fd)

@@ -1,5 +1,5 @@
-import NIOCore
 import HTTPServing
+import NIOCore
 import ServiceLifecycle
 
 /// A bound HTTP server (the admin socket, the metrics endpoint) as a service: it serves until

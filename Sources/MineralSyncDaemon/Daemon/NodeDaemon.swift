@@ -32,8 +32,10 @@ public final class NodeDaemon: Sendable {
 
     /// - Parameter metricsRegistry: where swift-metrics was bootstrapped to; served on
     ///   `metrics.listen` when both are set.
-    public init(configurationPath: String, configuration: NodeConfiguration, materials: NodeMaterials, logger: Logger,
-                metricsRegistry: PrometheusCollectorRegistry?) {
+    public init(
+        configurationPath: String, configuration: NodeConfiguration, materials: NodeMaterials, logger: Logger,
+        metricsRegistry: PrometheusCollectorRegistry?
+    ) {
         self.configurationPath = configurationPath
         self.configuration = configuration
         self.materials = materials
@@ -58,10 +60,13 @@ public final class NodeDaemon: Sendable {
         defer { lock.release() }
         let services = try await assemble(group: group, adminGroup: adminGroup, hangUps: hangUps)
         SystemdNotifier.notify("READY=1\nSTATUS=syncing with \(configuration.peers.count) configured peers")
-        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(
-                service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
-            logger: logger))
+        let serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map {
+                    ServiceGroupConfiguration.ServiceConfiguration(
+                        service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
+                logger: logger))
         let logger = logger
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await serviceGroup.run() }
@@ -97,17 +102,19 @@ public final class NodeDaemon: Sendable {
         }
         let engine: SyncEngine
         do {
-            engine = try SyncEngine(store: store, key: materials.privateKey, certificateChain: materials.certificateChain,
-                                    trustStore: materials.trustStore, policy: EntryPolicy(catalogue: materials.catalogue),
-                                    waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: configuration.sync.maximumWaitingBytesPerFeed,
-                                                                            totalBytes: configuration.sync.maximumWaitingBytes),
-                                    feedQuota: configuration.sync.maximumFeedBytes,
-                                    claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds),
-                                    maximumClockSkewMillis: configuration.sync.maximumClockSkew.milliseconds,
-                                    snapshotInterval: configuration.sync.snapshotInterval,
-                                    joinFromCheckpoint: configuration.sync.joinFromCheckpoint,
-                                    mayDropArchivedHistory: configuration.history.dropArchived,
-                                    proofQuorum: configuration.proofs.quorum.map(Set.init), logger: logger)
+            engine = try SyncEngine(
+                store: store, key: materials.privateKey, certificateChain: materials.certificateChain,
+                trustStore: materials.trustStore, policy: EntryPolicy(catalogue: materials.catalogue),
+                waitingLimits: FeedLedger.WaitingLimits(
+                    bytesPerFeed: configuration.sync.maximumWaitingBytesPerFeed,
+                    totalBytes: configuration.sync.maximumWaitingBytes),
+                feedQuota: configuration.sync.maximumFeedBytes,
+                claimProofTimeout: .milliseconds(configuration.sync.claimProofTimeout.milliseconds),
+                maximumClockSkewMillis: configuration.sync.maximumClockSkew.milliseconds,
+                snapshotInterval: configuration.sync.snapshotInterval,
+                joinFromCheckpoint: configuration.sync.joinFromCheckpoint,
+                mayDropArchivedHistory: configuration.history.dropArchived,
+                proofQuorum: configuration.proofs.quorum.map(Set.init), logger: logger)
         } catch {
             try? store.close()
             throw DaemonError.store(error.description)
@@ -126,10 +133,12 @@ public final class NodeDaemon: Sendable {
             await engine.close()
             throw DaemonError.store("setting up the hooks: \(error)")
         }
-        let node = SyncNode(engine: engine, configuration: syncSettings(), serverTLS: TLSContextProvider(serverTLS),
-                            clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
-        let reloader = ConfigurationReloader(path: configurationPath, configuration: configuration, materials: materials, engine: engine,
-                                             node: node, hooks: hooks, hangUps: hangUps, logger: logger)
+        let node = SyncNode(
+            engine: engine, configuration: syncSettings(), serverTLS: TLSContextProvider(serverTLS),
+            clientTLS: TLSContextProvider(clientTLS), group: group, logger: logger)
+        let reloader = ConfigurationReloader(
+            path: configurationPath, configuration: configuration, materials: materials, engine: engine,
+            node: node, hooks: hooks, hangUps: hangUps, logger: logger)
         engine.onTrustChanged { [weak reloader] trust in reloader?.trustChanged(trust) }
         var opened: [any Channel] = []
         func abandon() async {
@@ -144,49 +153,58 @@ public final class NodeDaemon: Sendable {
             throw DaemonError.listen(address: "\(configuration.listen)", reason: HTTPServer.reason(error))
         }
         let board = hooks.board
-        let admin = AdminService(engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),
-                                 certificateExpiry: { [reloader] in reloader.certificateExpiry },
-                                 configuredPeers: { [reloader] in reloader.configuredPeerCount },
-                                 hooks: { board.isEmpty ? nil : board.items(newest: (try? await store.newestEvent()) ?? 0) },
-                                 logger: logger)
+        let admin = AdminService(
+            engine: engine, node: node, catalogue: materials.catalogue, startedAt: Date(),
+            certificateExpiry: { [reloader] in reloader.certificateExpiry },
+            configuredPeers: { [reloader] in reloader.configuredPeerCount },
+            hooks: { board.isEmpty ? nil : board.items(newest: (try? await store.newestEvent()) ?? 0) },
+            logger: logger)
         do {
-            opened.append(try await HTTPServer.start(.unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),
-                                                     group: adminGroup, maximumBodyBytes: 4 << 20) { await admin.handle($0) })
+            opened.append(
+                try await HTTPServer.start(
+                    .unixSocket(path: configuration.adminSocket, mode: configuration.adminSocketMode),
+                    group: adminGroup, maximumBodyBytes: 4 << 20
+                ) { await admin.handle($0) })
         } catch {
             await abandon()
             throw DaemonError.adminSocket(path: configuration.adminSocket, reason: HTTPServer.reason(error))
         }
         if let address = configuration.metricsListen, let registry = metricsRegistry {
             do {
-                opened.append(try await HTTPServer.start(.tcp(host: address.host, port: address.port), group: adminGroup, maximumBodyBytes: 0) { request in
-                    guard request.method == .GET, request.path == "/metrics" else {
-                        return HTTPResponse(status: .notFound, contentType: "text/plain", body: ByteBuffer(string: "metrics are at /metrics\n"))
-                    }
-                    return HTTPResponse(contentType: "text/plain; version=0.0.4", body: ByteBuffer(bytes: registry.emitToBuffer()))
-                })
+                opened.append(
+                    try await HTTPServer.start(.tcp(host: address.host, port: address.port), group: adminGroup, maximumBodyBytes: 0) { request in
+                        guard request.method == .GET, request.path == "/metrics" else {
+                            return HTTPResponse(status: .notFound, contentType: "text/plain", body: ByteBuffer(string: "metrics are at /metrics\n"))
+                        }
+                        return HTTPResponse(contentType: "text/plain; version=0.0.4", body: ByteBuffer(bytes: registry.emitToBuffer()))
+                    })
             } catch {
                 await abandon()
                 throw DaemonError.metrics(address: "\(address)", reason: HTTPServer.reason(error))
             }
         }
-        logger.info("node ready", metadata: [
-            "node": "\(configuration.node)", "listen": "\(node.boundPort.map { "\(configuration.listen.host):\($0)" } ?? "?")",
-            "admin": "\(configuration.adminSocket)", "entries": "\(engine.vector.total)",
-        ])
+        logger.info(
+            "node ready",
+            metadata: [
+                "node": "\(configuration.node)", "listen": "\(node.boundPort.map { "\(configuration.listen.host):\($0)" } ?? "?")",
+                "admin": "\(configuration.adminSocket)", "entries": "\(engine.vector.total)"
+            ])
         return [SyncNodeService(engine: engine, node: node, proofInterval: .milliseconds(configuration.proofs.interval.milliseconds), logger: logger), hooks]
             + opened.map { HTTPServerService(channel: $0) } + [reloader]
     }
 
     private func syncSettings() -> SyncNode.Configuration {
-        var settings = SyncNode.Configuration(listenHost: configuration.listen.host, listenPort: configuration.listen.port,
-                                              peers: configuration.peers.map { ($0.host, $0.port) })
+        var settings = SyncNode.Configuration(
+            listenHost: configuration.listen.host, listenPort: configuration.listen.port,
+            peers: configuration.peers.map { ($0.host, $0.port) })
         settings.antiEntropyInterval = .milliseconds(configuration.sync.antiEntropyInterval.milliseconds)
         settings.idleTimeout = .milliseconds(configuration.sync.idleTimeout.milliseconds)
         settings.maximumFrameSize = configuration.sync.maximumFrameBytes
         settings.maximumPendingBytes = configuration.sync.maximumPendingBytes
         settings.batchSize = configuration.sync.batchSize
-        settings.penaltyPolicy = PenaltyPolicy(base: Double(configuration.sync.penalty.milliseconds) / 1000,
-                                               maximum: Double(configuration.sync.maximumPenalty.milliseconds) / 1000)
+        settings.penaltyPolicy = PenaltyPolicy(
+            base: Double(configuration.sync.penalty.milliseconds) / 1000,
+            maximum: Double(configuration.sync.maximumPenalty.milliseconds) / 1000)
         settings.invalidEntriesPerSession = configuration.sync.invalidEntriesPerSession
         settings.maximumClockSkewMillis = configuration.sync.maximumClockSkew.milliseconds
         settings.maximumCheckpointBytes = configuration.sync.maximumCheckpointBytes
@@ -199,10 +217,14 @@ public final class NodeDaemon: Sendable {
     static func tlsContexts(_ configuration: NodeConfiguration, _ materials: NodeMaterials, trust: TrustStore) throws -> (TLSContext, TLSContext) {
         let timeout = TimeAmount.milliseconds(configuration.tls.handshakeTimeout.milliseconds)
         return (
-            try TLSContext(configuration: .makeServerConfiguration(certificateChain: materials.certificateChain, privateKey: materials.privateKey,
-                                                                   trustStore: trust, handshakeTimeout: timeout)),
-            try TLSContext(configuration: .makeClientConfiguration(certificateChain: materials.certificateChain, privateKey: materials.privateKey,
-                                                                   trustStore: trust, handshakeTimeout: timeout))
+            try TLSContext(
+                configuration: .makeServerConfiguration(
+                    certificateChain: materials.certificateChain, privateKey: materials.privateKey,
+                    trustStore: trust, handshakeTimeout: timeout)),
+            try TLSContext(
+                configuration: .makeClientConfiguration(
+                    certificateChain: materials.certificateChain, privateKey: materials.privateKey,
+                    trustStore: trust, handshakeTimeout: timeout))
         )
     }
 }

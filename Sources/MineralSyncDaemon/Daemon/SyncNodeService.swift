@@ -15,7 +15,8 @@ struct SyncNodeService: Service {
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
-            let engine = self.engine, interval = proofInterval
+            let engine = self.engine
+            let interval = proofInterval
             group.addTask { await engine.proveConvergence(every: interval) }
             // A start after a clean stop skipped the store's page check: it runs now.
             group.addTask { await engine.checkStoreIntegrity() }

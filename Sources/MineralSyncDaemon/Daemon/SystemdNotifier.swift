@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tells systemd (Type=notify) that the node is ready or stopping, through $NOTIFY_SOCKET.

@@ -13,8 +13,9 @@ enum HookEventRenderer {
         let event = stored.event
         var message = HookEventMessage(
             event: event.kind.rawValue, id: event.id, at: AdminJSON.timestamp(millis: stored.committedAtMillis), node: node.description,
-            entry: HookEntryItem(id: event.entry.hex, origin: event.origin.description, seq: event.seq,
-                                 writtenAt: AdminJSON.timestamp(millis: event.writtenAtMillis)))
+            entry: HookEntryItem(
+                id: event.entry.hex, origin: event.origin.description, seq: event.seq,
+                writtenAt: AdminJSON.timestamp(millis: event.writtenAtMillis)))
         switch event.subject {
         case .alert(let id):
             message.alert = views.alert(id).map(AdminPresenter.alert)
@@ -23,7 +24,8 @@ enum HookEventRenderer {
             let target = views.target(key)?.target.quantity.tonnes
             let coverage = level.flatMap { level in target.flatMap { $0 > 0 ? level / $0 : nil } }
             // The total, or the sites that make the level up: at most `maximumReserves` of them.
-            let records = views.reserve(ReserveKey(participant: key.participant, mineral: key.mineral)).map { [$0] }
+            let records =
+                views.reserve(ReserveKey(participant: key.participant, mineral: key.mineral)).map { [$0] }
                 ?? Array(views.reserves(of: key).prefix(maximumReserves))
             message.level = HookLevelItem(
                 participant: key.participant.rawValue, mineral: key.mineral.rawValue,

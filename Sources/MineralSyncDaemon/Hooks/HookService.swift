@@ -41,8 +41,10 @@ final class HookService: Service {
     }
 
     /// The cursors of `hooks` (those no longer configured forgotten), the engine told what to keep.
-    private static func prepare(_ hooks: [HookConfiguration], engine: SyncEngine, store: RegistryStore, board: HookStatusBoard,
-                                logger: Logger) async throws -> [String: Int64] {
+    private static func prepare(
+        _ hooks: [HookConfiguration], engine: SyncEngine, store: RegistryStore, board: HookStatusBoard,
+        logger: Logger
+    ) async throws -> [String: Int64] {
         let cursors = try store.startHooks(hooks.map(\.name)) { gone in
             logger.notice("a hook no longer configured (or renamed) is forgotten, with what it had not delivered", metadata: ["hook": "\(gone)"])
         }

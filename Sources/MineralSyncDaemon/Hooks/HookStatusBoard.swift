@@ -68,10 +68,11 @@ final class HookStatusBoard: Sendable {
         let entries = entries.withLockedValue { $0 }
         return hooks.withLockedValue { $0 }.map { hook in
             let entry = entries[hook.name] ?? Entry()
-            return HookItem(name: hook.name, target: hook.target.description, events: hook.events.sorted().map(\.rawValue),
-                            delivered: entry.delivered, failures: entry.failures, queued: Int(max(0, newest - entry.cursor)),
-                            lastDeliveredAt: entry.lastDeliveredAt.map(AdminJSON.timestamp), lastError: entry.lastError,
-                            retryingSince: entry.retryingSince.map(AdminJSON.timestamp), nextAttemptAt: entry.nextAttemptAt.map(AdminJSON.timestamp))
+            return HookItem(
+                name: hook.name, target: hook.target.description, events: hook.events.sorted().map(\.rawValue),
+                delivered: entry.delivered, failures: entry.failures, queued: Int(max(0, newest - entry.cursor)),
+                lastDeliveredAt: entry.lastDeliveredAt.map(AdminJSON.timestamp), lastError: entry.lastError,
+                retryingSince: entry.retryingSince.map(AdminJSON.timestamp), nextAttemptAt: entry.nextAttemptAt.map(AdminJSON.timestamp))
         }
     }
 }

@@ -53,7 +53,11 @@ struct HookWorker: Sendable {
                         // Logged once its cursor is saved: from this line on, a restart does not deliver it again.
                         guard await save(cursor) else { continue }
                         let metadata: Logger.Metadata = ["hook": "\(hook.name)", "event": "\(stored.event.id)", "attempts": "\(attempts)"]
-                        if attempts > 1 { logger.notice("hook delivered after failing", metadata: metadata) } else { logger.debug("hook delivered", metadata: metadata) }
+                        if attempts > 1 {
+                            logger.notice("hook delivered after failing", metadata: metadata)
+                        } else {
+                            logger.debug("hook delivered", metadata: metadata)
+                        }
                     } else {
                         cursor = stored.number
                         moved = true
@@ -61,7 +65,9 @@ struct HookWorker: Sendable {
                 }
                 // Rows this version cannot read (a newer kind, after a downgrade) are passed over.
                 if through > cursor, !Task.isCancelled {
-                    if through != batch.last?.number { logger.warning("hook passed over events it cannot read", metadata: ["hook": "\(hook.name)", "through": "\(through)"]) }
+                    if through != batch.last?.number {
+                        logger.warning("hook passed over events it cannot read", metadata: ["hook": "\(hook.name)", "through": "\(through)"])
+                    }
                     cursor = through
                     moved = true
                 }
@@ -78,8 +84,9 @@ struct HookWorker: Sendable {
         while !Task.isCancelled {
             attempt += 1
             let message = HookEventRenderer.message(stored, views: await engine.currentSnapshot().views, node: engine.node)
-            let outcome = await deliverer.deliver(HookEventRenderer.body(message), kind: message.event, id: message.id,
-                                                  timeout: .milliseconds(hook.timeout.milliseconds))
+            let outcome = await deliverer.deliver(
+                HookEventRenderer.body(message), kind: message.event, id: message.id,
+                timeout: .milliseconds(hook.timeout.milliseconds))
             // Stopped by the node's shutdown: made again at the next start, not a failure.
             if Task.isCancelled, case .failed = outcome { return nil }
             switch outcome {
@@ -94,9 +101,11 @@ struct HookWorker: Sendable {
                 let retry = Date().addingTimeInterval(Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18)
                 status.failed(hook.name, reason: reason, retryAt: retry)
                 // One line per attempt: the back-off bounds them (at most one per 5 minutes once it has grown).
-                logger.warning("hook failed; it will be tried again", metadata: [
-                    "hook": "\(hook.name)", "event": "\(message.id)", "attempt": "\(attempt)", "reason": "\(reason)", "retry-in": "\(backoff.shortText)",
-                ])
+                logger.warning(
+                    "hook failed; it will be tried again",
+                    metadata: [
+                        "hook": "\(hook.name)", "event": "\(message.id)", "attempt": "\(attempt)", "reason": "\(reason)", "retry-in": "\(backoff.shortText)"
+                    ])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, maximumBackoff)
             }
@@ -116,8 +125,9 @@ struct HookWorker: Sendable {
             status.advanced(hook.name, to: cursor)
             return true
         } catch {
-            logger.error("hook cannot record what it delivered; it may deliver it again after a restart",
-                         metadata: ["hook": "\(hook.name)", "reason": "\(error)"])
+            logger.error(
+                "hook cannot record what it delivered; it may deliver it again after a restart",
+                metadata: ["hook": "\(hook.name)", "reason": "\(error)"])
             return false
         }
     }

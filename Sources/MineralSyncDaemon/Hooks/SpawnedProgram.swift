@@ -16,11 +16,13 @@ final class SpawnedProgram: Sendable {
     init(_ program: String, environment: [String: String]) throws(SpawnError) {
         // Close-on-exec from the start: another hook started meanwhile must not inherit them
         // (dup2 into this child clears the flag on its copies).
-        var inputPipe: [Int32] = [-1, -1], errorPipe: [Int32] = [-1, -1]
+        var inputPipe: [Int32] = [-1, -1]
+        var errorPipe: [Int32] = [-1, -1]
         guard systemPipe2(&inputPipe, O_CLOEXEC) == 0 else { throw SpawnError(code: errno) }
         guard systemPipe2(&errorPipe, O_CLOEXEC) == 0 else {
             let code = errno
-            close(inputPipe[0]); close(inputPipe[1])
+            close(inputPipe[0])
+            close(inputPipe[1])
             throw SpawnError(code: code)
         }
         var actions = posix_spawn_file_actions_t()
@@ -35,7 +37,8 @@ final class SpawnedProgram: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t(), none = sigset_t()
+        var defaults = sigset_t()
+        var none = sigset_t()
         sigemptyset(&defaults)
         sigemptyset(&none)
         for signal in 1..<32 where signal != SIGKILL && signal != SIGSTOP { sigaddset(&defaults, Int32(signal)) }
@@ -52,7 +55,8 @@ final class SpawnedProgram: Sendable {
         close(inputPipe[0])
         close(errorPipe[1])
         guard result == 0 else {
-            close(inputPipe[1]); close(errorPipe[0])
+            close(inputPipe[1])
+            close(errorPipe[0])
             throw SpawnError(code: result)
         }
         self.pid = pid
@@ -127,7 +131,8 @@ private func systemPipe2(_ descriptors: UnsafeMutablePointer<Int32>, _ flags: In
 private func closeFrom(_ lowest: Int32, in actions: inout posix_spawn_file_actions_t) {
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
     if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
-       unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, lowest) == 0 {
+        unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, lowest) == 0
+    {
         return
     }
     var limit = rlimit()

@@ -53,7 +53,8 @@ struct WebhookPoster: HookDeliverer {
                     }
                 }
                 if let status, (200..<300).contains(status.code) { return .delivered }
-                return .failed(status.map { "the endpoint answered HTTP \($0.code)" } ?? "no answer within \(timeout.shortText), or the connection closed first")
+                return .failed(
+                    status.map { "the endpoint answered HTTP \($0.code)" } ?? "no answer within \(timeout.shortText), or the connection closed first")
             }
         } catch {
             return .failed("the exchange failed: \(WebhookPoster.reason(error))")

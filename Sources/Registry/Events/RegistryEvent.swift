@@ -19,8 +19,10 @@ public struct RegistryEvent: Sendable, Hashable {
     /// The alert's severity when the entry was committed; nil for reserves.
     public let severity: Severity?
 
-    public init(kind: RegistryEventKind, entry: EntryID, origin: NodeID, seq: UInt64, writtenAtMillis: UInt64, subject: Subject,
-                mineral: MineralID, severity: Severity?) {
+    public init(
+        kind: RegistryEventKind, entry: EntryID, origin: NodeID, seq: UInt64, writtenAtMillis: UInt64, subject: Subject,
+        mineral: MineralID, severity: Severity?
+    ) {
         self.kind = kind
         self.entry = entry
         self.origin = origin

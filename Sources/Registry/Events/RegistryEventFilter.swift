@@ -38,11 +38,14 @@ public struct RegistryEventFilter: Sendable, Hashable {
             func alert(_ kind: RegistryEventKind, _ id: EntryID, issuerOnly: Bool) {
                 let known = views.alert(id)
                 guard let issuer = raisedHere[id]?.issuer ?? known?.issuer.participant, !issuerOnly || issuer == entry.origin.participant,
-                      let mineral = raisedHere[id]?.raise.mineral ?? known?.mineral else { return }
+                    let mineral = raisedHere[id]?.raise.mineral ?? known?.mineral
+                else { return }
                 if case .updateAlert(let update) = entry.operation, let severity = update.severity { severityHere[id] = severity }
                 guard kinds.contains(kind), entry.clock.wallMillis >= oldest, let severity = severityHere[id] ?? known?.severity else { return }
-                result.append(RegistryEvent(kind: kind, entry: entry.id, origin: entry.origin, seq: entry.seq, writtenAtMillis: entry.clock.wallMillis,
-                                           subject: .alert(id), mineral: mineral, severity: severity))
+                result.append(
+                    RegistryEvent(
+                        kind: kind, entry: entry.id, origin: entry.origin, seq: entry.seq, writtenAtMillis: entry.clock.wallMillis,
+                        subject: .alert(id), mineral: mineral, severity: severity))
             }
             switch entry.operation {
             case .raiseAlert: alert(.alertRaised, entry.id, issuerOnly: true)
@@ -52,8 +55,9 @@ public struct RegistryEventFilter: Sendable, Hashable {
             case .reportReserve(let report):
                 guard entry.clock.wallMillis >= oldest, !folded || views.reserve(report.key)?.order.id == entry.id else { continue }
                 let key = TargetKey(participant: report.participant, mineral: report.mineral)
-                belowTarget(key, level: views.level(of: report.participant, report.mineral, with: folded ? nil : report),
-                            target: views.target(key)?.target.quantity.tonnes, entry: entry, into: &result)
+                belowTarget(
+                    key, level: views.level(of: report.participant, report.mineral, with: folded ? nil : report),
+                    target: views.target(key)?.target.quantity.tonnes, entry: entry, into: &result)
             case .setTarget(let target):
                 let key = TargetKey(participant: target.participant, mineral: target.mineral)
                 guard entry.clock.wallMillis >= oldest, !folded || views.target(key)?.order.id == entry.id else { continue }
@@ -67,7 +71,9 @@ public struct RegistryEventFilter: Sendable, Hashable {
 
     private func belowTarget(_ key: TargetKey, level: Decimal?, target: Decimal?, entry: Entry, into result: inout [RegistryEvent]) {
         guard kinds.contains(.reserveBelowTarget), let level, let target, target > 0, level < target else { return }
-        result.append(RegistryEvent(kind: .reserveBelowTarget, entry: entry.id, origin: entry.origin, seq: entry.seq,
-                                   writtenAtMillis: entry.clock.wallMillis, subject: .level(key), mineral: key.mineral, severity: nil))
+        result.append(
+            RegistryEvent(
+                kind: .reserveBelowTarget, entry: entry.id, origin: entry.origin, seq: entry.seq,
+                writtenAtMillis: entry.clock.wallMillis, subject: .level(key), mineral: key.mineral, severity: nil))
     }
 }

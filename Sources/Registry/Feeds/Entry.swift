@@ -18,8 +18,10 @@ public final class Entry: Sendable, Hashable, CustomStringConvertible {
     /// The write it supersedes in its register (`EntryOperation.supersedes`), read out once.
     public let supersedes: EntryID?
 
-    init(signed: SignedEntry, id: EntryID, origin: NodeID, seq: UInt64,
-         previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation, signer: SignerID?) {
+    init(
+        signed: SignedEntry, id: EntryID, origin: NodeID, seq: UInt64,
+        previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation, signer: SignerID?
+    ) {
         self.signed = signed
         self.id = id
         self.origin = origin

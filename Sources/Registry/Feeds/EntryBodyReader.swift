@@ -23,7 +23,9 @@ struct EntryBodyReader {
     }
 
     enum SignerField {
-        case absent, digest(SHA256Digest), malformed(Int)
+        case absent
+        case digest(SHA256Digest)
+        case malformed(Int)
         init(_ range: Range<Int>, in reader: ProtobufReader) {
             if range.isEmpty { self = .absent } else if let digest = reader.digest(range) { self = .digest(digest) } else { self = .malformed(range.count) }
         }
@@ -37,7 +39,9 @@ struct EntryBodyReader {
             let (field, wireType) = try reader.tag()
             switch field {
             case 1...7: try seen.insert(field)
-            default: try reader.skip(wireType); continue
+            default:
+                try reader.skip(wireType)
+                continue
             }
             switch (field, wireType) {
             case (1, .varint):
@@ -69,7 +73,10 @@ struct EntryBodyReader {
         var result = (participant: "", name: "", segment: UInt32(0))
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
-            guard (1...3).contains(field) else { try reader.skip(wireType); continue }
+            guard (1...3).contains(field) else {
+                try reader.skip(wireType)
+                continue
+            }
             try seen.insert(field)
             if field == 3 {
                 guard wireType == .varint else { throw .wrongWireType(field: field) }
@@ -92,7 +99,10 @@ struct EntryBodyReader {
         var logical: UInt64 = 0
         while !reader.isAtEnd {
             let (field, wireType) = try reader.tag()
-            guard field == 1 || field == 2 else { try reader.skip(wireType); continue }
+            guard field == 1 || field == 2 else {
+                try reader.skip(wireType)
+                continue
+            }
             try seen.insert(field)
             guard wireType == .varint else { throw .wrongWireType(field: field) }
             if field == 1 { wall = try reader.varint() } else { logical = try reader.varint() }
@@ -188,9 +198,16 @@ struct EntryBodyReader {
     private static func reserveReport(_ message: ProtobufReader) throws(Failure) -> EntryOperation {
         var cursor = message
         var seen = ProtobufReader.SeenFields()
-        var participant = "", mineral = "", site = "", note = "", form = "", withheld = ""
-        var quantityRange: Range<Int>?, supersedesRange: Range<Int>?
-        var asOf: UInt64 = 0, basis: UInt64 = 0
+        var participant = ""
+        var mineral = ""
+        var site = ""
+        var note = ""
+        var form = ""
+        var withheld = ""
+        var quantityRange: Range<Int>?
+        var supersedesRange: Range<Int>?
+        var asOf: UInt64 = 0
+        var basis: UInt64 = 0
         while !cursor.isAtEnd {
             let (field, wireType) = try cursor.tag()
             switch field {
@@ -219,16 +236,17 @@ struct EntryBodyReader {
         let rawQuantity = try quantityRange.map { range throws(Failure) in try quantity(message.nested(range)) }
         do throws(RegistryValueError) {
             let withheld = try EntryCodec.withheldReason(withheld, quantityPresent: quantityRange != nil)
-            return .reportReserve(ReserveReport(
-                participant: try ParticipantID(participant),
-                mineral: try MineralID(mineral),
-                site: try bounded(site, "site", EntryCodec.maximumSiteLength),
-                quantity: withheld == nil ? try quantity(rawQuantity) : ReserveReport.withheldQuantity,
-                asOfMillis: asOf,
-                note: try bounded(note, "note", EntryCodec.maximumNoteLength),
-                supersedes: try EntryCodec.supersedes(supersedesRange.map(message.data) ?? []),
-                // A basis this version does not know (a later one's) reads as unspecified.
-                form: try EntryCodec.form(form), basis: ReserveBasis(rawValue: Int(Int32(truncatingIfNeeded: basis))), withheld: withheld))
+            return .reportReserve(
+                ReserveReport(
+                    participant: try ParticipantID(participant),
+                    mineral: try MineralID(mineral),
+                    site: try bounded(site, "site", EntryCodec.maximumSiteLength),
+                    quantity: withheld == nil ? try quantity(rawQuantity) : ReserveReport.withheldQuantity,
+                    asOfMillis: asOf,
+                    note: try bounded(note, "note", EntryCodec.maximumNoteLength),
+                    supersedes: try EntryCodec.supersedes(supersedesRange.map(message.data) ?? []),
+                    // A basis this version does not know (a later one's) reads as unspecified.
+                    form: try EntryCodec.form(form), basis: ReserveBasis(rawValue: Int(Int32(truncatingIfNeeded: basis))), withheld: withheld))
         } catch {
             return .malformed(reason: error.description)
         }
@@ -280,47 +298,53 @@ struct EntryBodyReader {
         do throws(RegistryValueError) {
             switch kind.field {
             case 2:
-                return .setTarget(ReserveTarget(
-                    participant: try ParticipantID(f.string(1)),
-                    mineral: try MineralID(f.string(2)),
-                    quantity: try quantity(rawQuantity),
-                    supersedes: try EntryCodec.supersedes(f.bytes(4))))
+                return .setTarget(
+                    ReserveTarget(
+                        participant: try ParticipantID(f.string(1)),
+                        mineral: try MineralID(f.string(2)),
+                        quantity: try quantity(rawQuantity),
+                        supersedes: try EntryCodec.supersedes(f.bytes(4))))
             case 8:
-                return .setConsumption(ReserveConsumption(
-                    participant: try ParticipantID(f.string(1)),
-                    mineral: try MineralID(f.string(2)),
-                    quantity: try quantity(rawQuantity),
-                    supersedes: try EntryCodec.supersedes(f.bytes(4))))
+                return .setConsumption(
+                    ReserveConsumption(
+                        participant: try ParticipantID(f.string(1)),
+                        mineral: try MineralID(f.string(2)),
+                        quantity: try quantity(rawQuantity),
+                        supersedes: try EntryCodec.supersedes(f.bytes(4))))
             case 3:
                 let summary = f.string(5)
                 guard !summary.isEmpty else { throw RegistryValueError.emptyField("summary") }
-                return .raiseAlert(AlertRaise(
-                    mineral: try MineralID(f.string(1)),
-                    severity: try severity(f.enumValue(2)),
-                    category: try category(f.enumValue(3)),
-                    region: try bounded(f.string(4), "region", EntryCodec.maximumRegionLength),
-                    summary: try bounded(summary, "summary", EntryCodec.maximumSummaryLength),
-                    expiresAtMillis: f.value(6) == 0 ? nil : f.value(6)))
+                return .raiseAlert(
+                    AlertRaise(
+                        mineral: try MineralID(f.string(1)),
+                        severity: try severity(f.enumValue(2)),
+                        category: try category(f.enumValue(3)),
+                        region: try bounded(f.string(4), "region", EntryCodec.maximumRegionLength),
+                        summary: try bounded(summary, "summary", EntryCodec.maximumSummaryLength),
+                        expiresAtMillis: f.value(6) == 0 ? nil : f.value(6)))
             case 4:
                 let summary = f.optionalString(5)
                 if summary?.isEmpty == true { throw RegistryValueError.emptyField("summary") }
-                return .updateAlert(AlertUpdate(
-                    alertID: try alertID(f.bytes(1)),
-                    severity: f.values[2] == nil ? nil : try severity(f.enumValue(2)),
-                    category: f.values[3] == nil ? nil : try category(f.enumValue(3)),
-                    region: try f.optionalString(4).map { text throws(RegistryValueError) in try bounded(text, "region", EntryCodec.maximumRegionLength) },
-                    summary: try summary.map { text throws(RegistryValueError) in try bounded(text, "summary", EntryCodec.maximumSummaryLength) },
-                    expiresAtMillis: f.values[6],
-                    supersedes: try EntryCodec.supersedes(f.bytes(7))))
+                return .updateAlert(
+                    AlertUpdate(
+                        alertID: try alertID(f.bytes(1)),
+                        severity: f.values[2] == nil ? nil : try severity(f.enumValue(2)),
+                        category: f.values[3] == nil ? nil : try category(f.enumValue(3)),
+                        region: try f.optionalString(4).map { text throws(RegistryValueError) in try bounded(text, "region", EntryCodec.maximumRegionLength) },
+                        summary: try summary.map { text throws(RegistryValueError) in try bounded(text, "summary", EntryCodec.maximumSummaryLength) },
+                        expiresAtMillis: f.values[6],
+                        supersedes: try EntryCodec.supersedes(f.bytes(7))))
             case 5:
-                return .acknowledgeAlert(AlertAcknowledgement(
-                    alertID: try alertID(f.bytes(1)),
-                    participant: try ParticipantID(f.string(2)),
-                    note: try bounded(f.string(3), "note", EntryCodec.maximumNoteLength)))
+                return .acknowledgeAlert(
+                    AlertAcknowledgement(
+                        alertID: try alertID(f.bytes(1)),
+                        participant: try ParticipantID(f.string(2)),
+                        note: try bounded(f.string(3), "note", EntryCodec.maximumNoteLength)))
             default:
-                return .resolveAlert(AlertResolution(
-                    alertID: try alertID(f.bytes(1)),
-                    note: try bounded(f.string(2), "note", EntryCodec.maximumNoteLength)))
+                return .resolveAlert(
+                    AlertResolution(
+                        alertID: try alertID(f.bytes(1)),
+                        note: try bounded(f.string(2), "note", EntryCodec.maximumNoteLength)))
             }
         } catch {
             return .malformed(reason: error.description)

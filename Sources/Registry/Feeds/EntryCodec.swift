@@ -45,8 +45,10 @@ public enum EntryCodec {
 
     /// - Parameter signer: the certificate whose key will sign the body (nil only to write an
     ///   entry as nodes did before key history, for tests of that format).
-    public static func encodeBody(origin: NodeID, seq: UInt64, previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation,
-                                  signer: SignerID?) throws -> [UInt8] {
+    public static func encodeBody(
+        origin: NodeID, seq: UInt64, previous: SHA256Digest, clock: HybridTimestamp, operation: EntryOperation,
+        signer: SignerID?
+    ) throws -> [UInt8] {
         var body = Mineralsync_V1_EntryBody()
         body.format = format
         body.origin = origin.wire
@@ -188,8 +190,9 @@ public enum EntryCodec {
         case .digest(let digest): signer = digest
         case .malformed(let length): throw .invalidSigner(length: length)
         }
-        return Entry(signed: signed, id: signed.id, origin: origin, seq: header.seq,
-                     previous: previous, clock: clock, operation: operation, signer: signer)
+        return Entry(
+            signed: signed, id: signed.id, origin: origin, seq: header.seq,
+            previous: previous, clock: clock, operation: operation, signer: signer)
     }
 
     /// The same decoding through the generated SwiftProtobuf code: slower, and lenient where
@@ -219,59 +222,67 @@ public enum EntryCodec {
             switch message.kind {
             case .reportReserve(let m):
                 let withheld = try withheldReason(m.withheld, quantityPresent: m.hasQuantity)
-                return .reportReserve(ReserveReport(
-                    participant: try ParticipantID(m.participant),
-                    mineral: try MineralID(m.mineral),
-                    site: try bounded(m.site, field: "site", limit: maximumSiteLength),
-                    quantity: withheld == nil ? try quantity(m.quantity, present: m.hasQuantity) : ReserveReport.withheldQuantity,
-                    asOfMillis: m.asOfMillis,
-                    note: try bounded(m.note, field: "note", limit: maximumNoteLength),
-                    supersedes: try supersedes(Array(m.supersedes)),
-                    form: try form(m.form), basis: ReserveBasis(rawValue: m.basis.rawValue), withheld: withheld))
+                return .reportReserve(
+                    ReserveReport(
+                        participant: try ParticipantID(m.participant),
+                        mineral: try MineralID(m.mineral),
+                        site: try bounded(m.site, field: "site", limit: maximumSiteLength),
+                        quantity: withheld == nil ? try quantity(m.quantity, present: m.hasQuantity) : ReserveReport.withheldQuantity,
+                        asOfMillis: m.asOfMillis,
+                        note: try bounded(m.note, field: "note", limit: maximumNoteLength),
+                        supersedes: try supersedes(Array(m.supersedes)),
+                        form: try form(m.form), basis: ReserveBasis(rawValue: m.basis.rawValue), withheld: withheld))
             case .setConsumption(let m):
-                return .setConsumption(ReserveConsumption(
-                    participant: try ParticipantID(m.participant),
-                    mineral: try MineralID(m.mineral),
-                    quantity: try quantity(m.quantity, present: m.hasQuantity),
-                    supersedes: try supersedes(Array(m.supersedes))))
+                return .setConsumption(
+                    ReserveConsumption(
+                        participant: try ParticipantID(m.participant),
+                        mineral: try MineralID(m.mineral),
+                        quantity: try quantity(m.quantity, present: m.hasQuantity),
+                        supersedes: try supersedes(Array(m.supersedes))))
             case .setTarget(let m):
-                return .setTarget(ReserveTarget(
-                    participant: try ParticipantID(m.participant),
-                    mineral: try MineralID(m.mineral),
-                    quantity: try quantity(m.quantity, present: m.hasQuantity),
-                    supersedes: try supersedes(Array(m.supersedes))))
+                return .setTarget(
+                    ReserveTarget(
+                        participant: try ParticipantID(m.participant),
+                        mineral: try MineralID(m.mineral),
+                        quantity: try quantity(m.quantity, present: m.hasQuantity),
+                        supersedes: try supersedes(Array(m.supersedes))))
             case .raiseAlert(let m):
                 guard !m.summary.isEmpty else { throw RegistryValueError.emptyField("summary") }
-                return .raiseAlert(AlertRaise(
-                    mineral: try MineralID(m.mineral),
-                    severity: try severity(m.severity),
-                    category: try category(m.category),
-                    region: try bounded(m.region, field: "region", limit: maximumRegionLength),
-                    summary: try bounded(m.summary, field: "summary", limit: maximumSummaryLength),
-                    expiresAtMillis: m.expiresAtMillis == 0 ? nil : m.expiresAtMillis))
+                return .raiseAlert(
+                    AlertRaise(
+                        mineral: try MineralID(m.mineral),
+                        severity: try severity(m.severity),
+                        category: try category(m.category),
+                        region: try bounded(m.region, field: "region", limit: maximumRegionLength),
+                        summary: try bounded(m.summary, field: "summary", limit: maximumSummaryLength),
+                        expiresAtMillis: m.expiresAtMillis == 0 ? nil : m.expiresAtMillis))
             case .updateAlert(let m):
                 if m.hasSummary, m.summary.isEmpty { throw RegistryValueError.emptyField("summary") }
-                return .updateAlert(AlertUpdate(
-                    alertID: try alertID(m.alertID),
-                    severity: m.hasSeverity ? try severity(m.severity) : nil,
-                    category: m.hasCategory ? try category(m.category) : nil,
-                    region: m.hasRegion ? try bounded(m.region, field: "region", limit: maximumRegionLength) : nil,
-                    summary: m.hasSummary ? try bounded(m.summary, field: "summary", limit: maximumSummaryLength) : nil,
-                    expiresAtMillis: m.hasExpiresAtMillis ? m.expiresAtMillis : nil,
-                    supersedes: try supersedes(Array(m.supersedes))))
+                return .updateAlert(
+                    AlertUpdate(
+                        alertID: try alertID(m.alertID),
+                        severity: m.hasSeverity ? try severity(m.severity) : nil,
+                        category: m.hasCategory ? try category(m.category) : nil,
+                        region: m.hasRegion ? try bounded(m.region, field: "region", limit: maximumRegionLength) : nil,
+                        summary: m.hasSummary ? try bounded(m.summary, field: "summary", limit: maximumSummaryLength) : nil,
+                        expiresAtMillis: m.hasExpiresAtMillis ? m.expiresAtMillis : nil,
+                        supersedes: try supersedes(Array(m.supersedes))))
             case .acknowledgeAlert(let m):
-                return .acknowledgeAlert(AlertAcknowledgement(
-                    alertID: try alertID(m.alertID),
-                    participant: try ParticipantID(m.participant),
-                    note: try bounded(m.note, field: "note", limit: maximumNoteLength)))
+                return .acknowledgeAlert(
+                    AlertAcknowledgement(
+                        alertID: try alertID(m.alertID),
+                        participant: try ParticipantID(m.participant),
+                        note: try bounded(m.note, field: "note", limit: maximumNoteLength)))
             case .resolveAlert(let m):
-                return .resolveAlert(AlertResolution(
-                    alertID: try alertID(m.alertID),
-                    note: try bounded(m.note, field: "note", limit: maximumNoteLength)))
+                return .resolveAlert(
+                    AlertResolution(
+                        alertID: try alertID(m.alertID),
+                        note: try bounded(m.note, field: "note", limit: maximumNoteLength)))
             case .cutFeed(let m):
-                return .cutFeed(try feedCut(
-                    feed: m.hasFeed ? (m.feed.participant, m.feed.name, m.feed.segment) : nil, seq: m.seq,
-                    entryID: Array(m.entryID), reason: m.reason))
+                return .cutFeed(
+                    try feedCut(
+                        feed: m.hasFeed ? (m.feed.participant, m.feed.name, m.feed.segment) : nil, seq: m.seq,
+                        entryID: Array(m.entryID), reason: m.reason))
             case nil:
                 let numbers = ProtobufFieldScanner.fieldNumbers(Array(message.unknownFields.data))
                 return numbers.isEmpty ? .malformed(reason: "the operation is empty") : .unknown(fieldNumbers: numbers)
@@ -291,8 +302,10 @@ public enum EntryCodec {
     }
 
     /// A cut's fields, checked alike by both decoders.
-    static func feedCut(feed: (participant: String, name: String, segment: UInt32)?, seq: UInt64, entryID: [UInt8],
-                        reason: String) throws(RegistryValueError) -> FeedCut {
+    static func feedCut(
+        feed: (participant: String, name: String, segment: UInt32)?, seq: UInt64, entryID: [UInt8],
+        reason: String
+    ) throws(RegistryValueError) -> FeedCut {
         guard let feed else { throw .emptyField("feed") }
         let node = try NodeID(participant: feed.participant, name: feed.name, segment: feed.segment)
         let id: EntryID?
@@ -352,4 +365,3 @@ public enum EntryCodec {
         return id
     }
 }
-

@@ -21,8 +21,10 @@ public struct ReserveReport: Sendable, Hashable {
     /// (it is zero) and no level or total counts the report.
     public var withheld: String?
 
-    public init(participant: ParticipantID, mineral: MineralID, site: String = "", quantity: Quantity, asOfMillis: UInt64, note: String = "",
-                supersedes: EntryID? = nil, form: String = "", basis: ReserveBasis? = nil, withheld: String? = nil) {
+    public init(
+        participant: ParticipantID, mineral: MineralID, site: String = "", quantity: Quantity, asOfMillis: UInt64, note: String = "",
+        supersedes: EntryID? = nil, form: String = "", basis: ReserveBasis? = nil, withheld: String? = nil
+    ) {
         self.participant = participant
         self.mineral = mineral
         self.site = site
@@ -107,8 +109,10 @@ public struct AlertUpdate: Sendable, Hashable {
     /// The alert's latest update as the author showed it, or its raise (entry.proto, "Causality").
     public var supersedes: EntryID?
 
-    public init(alertID: EntryID, severity: Severity? = nil, category: AlertCategory? = nil, region: String? = nil, summary: String? = nil,
-                expiresAtMillis: UInt64? = nil, supersedes: EntryID? = nil) {
+    public init(
+        alertID: EntryID, severity: Severity? = nil, category: AlertCategory? = nil, region: String? = nil, summary: String? = nil,
+        expiresAtMillis: UInt64? = nil, supersedes: EntryID? = nil
+    ) {
         self.alertID = alertID
         self.severity = severity
         self.category = category

@@ -22,8 +22,10 @@ public struct FeedAuthor: Sendable {
     public private(set) var clock: HybridLogicalClock
 
     /// - Parameter node: the feed to write: the node itself, or a segment of it.
-    public init(node: NodeID, key: PrivateKey, signer: SignerID? = nil, validity: ClosedRange<UInt64>? = nil,
-                head: FeedHead? = nil, clock: HybridLogicalClock = HybridLogicalClock()) {
+    public init(
+        node: NodeID, key: PrivateKey, signer: SignerID? = nil, validity: ClosedRange<UInt64>? = nil,
+        head: FeedHead? = nil, clock: HybridLogicalClock = HybridLogicalClock()
+    ) {
         self.node = node.node
         self.feed = node
         self.key = key
@@ -73,8 +75,9 @@ public struct FeedAuthor: Sendable {
         if let validity, !validity.contains(timestamp.wallMillis) {
             throw SigningKeyNotValid(wallMillis: timestamp.wallMillis, validity: validity)
         }
-        let body = try EntryCodec.encodeBody(origin: feed, seq: nextSeq, previous: head?.link ?? .zero, clock: timestamp,
-                                             operation: operation, signer: signer)
+        let body = try EntryCodec.encodeBody(
+            origin: feed, seq: nextSeq, previous: head?.link ?? .zero, clock: timestamp,
+            operation: operation, signer: signer)
         if readBack {
             do {
                 let unsigned = try EntryCodec.decode(SignedEntry(body: body, signature: []))

@@ -22,7 +22,7 @@ public struct FeedCut: Sendable, Hashable {
     func precedes(_ other: FeedCut) -> Bool {
         if seq != other.seq { return seq < other.seq }
         switch (entryID, other.entryID) {
-        case let (mine?, theirs?): return mine < theirs
+        case (let mine?, let theirs?): return mine < theirs
         case (nil, _?): return true
         default: return false
         }

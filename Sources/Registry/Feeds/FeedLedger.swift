@@ -293,8 +293,10 @@ public struct FeedLedger: Sendable {
         return result
     }
 
-    private mutating func ingest(_ entries: [Entry], of origin: NodeID, signers: (Entry) -> SignerLookup, budget: inout Int,
-                                 into result: inout IngestResult) {
+    private mutating func ingest(
+        _ entries: [Entry], of origin: NodeID, signers: (Entry) -> SignerLookup, budget: inout Int,
+        into result: inout IngestResult
+    ) {
         var feed = feeds.removeValue(forKey: origin) ?? Feed()
         let waitingBefore = feed.pendingBytes
         defer {
@@ -334,7 +336,10 @@ public struct FeedLedger: Sendable {
         let limit = maximumSingleChecksPerBatch
         /// A check of one entry on its own, within the batch's budget (nil: refused unchecked).
         func verifyAlone(_ entry: Entry) -> Bool? {
-            guard budget > 0 else { reject(entry, .overBudget(limit: limit)); return nil }
+            guard budget > 0 else {
+                reject(entry, .overBudget(limit: limit))
+                return nil
+            }
             budget -= 1
             return verify(entry)
         }
@@ -347,7 +352,10 @@ public struct FeedLedger: Sendable {
             decided.insert(evidence.conflicting.id)
             for entry in entries { reject(entry, .feedFrozen) }
         }
-        guard feed.fork == nil else { entries.forEach { reject($0, .feedFrozen) }; return }
+        guard feed.fork == nil else {
+            entries.forEach { reject($0, .feedFrozen) }
+            return
+        }
 
         // Arrivals by position above the head: at most two distinct claimants per position,
         // counting those already waiting (a genuine feed has one entry per position; two signed
@@ -360,30 +368,55 @@ public struct FeedLedger: Sendable {
                 reject(entry, .afterCut(seq: cut.seq))
                 continue
             }
-            if entry.seq <= feed.head { atHeldPositions.append(entry); continue }
+            if entry.seq <= feed.head {
+                atHeldPositions.append(entry)
+                continue
+            }
             // Only positions within `positionsAhead` of the head may wait.
             if entry.seq - feed.head > UInt64(waitingLimits.positionsAhead) {
                 reject(entry, .tooFarAhead(limit: waitingLimits.positionsAhead))
                 continue
             }
-            let waiting = feed.pending[entry.seq] ?? [], here = arrivals[entry.seq] ?? []
-            if waiting.contains(entry) || here.contains(entry) { duplicate(entry, settled: waiting.contains(entry)); continue }
-            guard !feed.isRetired(entry) else { reject(entry, .retiredSigner); continue }
+            let waiting = feed.pending[entry.seq] ?? []
+            let here = arrivals[entry.seq] ?? []
+            if waiting.contains(entry) || here.contains(entry) {
+                duplicate(entry, settled: waiting.contains(entry))
+                continue
+            }
+            guard !feed.isRetired(entry) else {
+                reject(entry, .retiredSigner)
+                continue
+            }
             guard signable(entry) else { continue }
-            guard waiting.count + here.count < 2 else { reject(entry, .contested(limit: 2)); continue }
+            guard waiting.count + here.count < 2 else {
+                reject(entry, .contested(limit: 2))
+                continue
+            }
             arrivals[entry.seq, default: []].append(entry)
         }
 
         // Entries for held positions: the held entry again, or (validly signed) a fork.
         for entry in atHeldPositions {
             // Before the base of a feed joined from a checkpoint: never held, never judged.
-            guard let held = feed.id(at: entry.seq) else { duplicate(entry, settled: true); continue }
-            if held == entry.id { duplicate(entry, settled: true); continue }
+            guard let held = feed.id(at: entry.seq) else {
+                duplicate(entry, settled: true)
+                continue
+            }
+            if held == entry.id {
+                duplicate(entry, settled: true)
+                continue
+            }
             // Signed by a certificate the feed moved on from: the newer key vouches for the held
             // chain, so this is an old (perhaps stolen) key at work, not a fork.
-            guard !feed.isRetired(entry) else { reject(entry, .retiredSigner); continue }
+            guard !feed.isRetired(entry) else {
+                reject(entry, .retiredSigner)
+                continue
+            }
             guard signable(entry), let valid = verifyAlone(entry) else { continue }
-            guard valid else { reject(entry, .badSignature); continue }
+            guard valid else {
+                reject(entry, .badSignature)
+                continue
+            }
             freeze(ForkEvidence(origin: origin, seq: entry.seq, kind: .sameSequence, held: held, conflicting: entry.signed))
             return
         }
@@ -399,9 +432,11 @@ public struct FeedLedger: Sendable {
         while true {
             var run: [(entry: Entry, verified: Bool)] = []
             var links: [SHA256Digest] = []  // links[i] is run[i].entry.link, each hashed once
-            var signer = feed.signer, retired = feed.retired
+            var signer = feed.signer
+            var retired = feed.retired
             while true {
-                let link = links.last ?? feed.link, position = feed.head + UInt64(run.count) + 1
+                let link = links.last ?? feed.link
+                let position = feed.head + UInt64(run.count) + 1
                 func continues(_ entry: Entry) -> Bool {
                     entry.previous == link && (entry.signerID == signer || !retired.contains(entry.signerID))
                 }
@@ -425,9 +460,13 @@ public struct FeedLedger: Sendable {
             while authentic < run.count {
                 var end = authentic
                 while end + 1 < run.count, run[end + 1].entry.signerID == run[authentic].entry.signerID { end += 1 }
-                if run[end].verified || verify(run[end].entry) { authentic = end + 1; continue }
+                if run[end].verified || verify(run[end].entry) {
+                    authentic = end + 1
+                    continue
+                }
                 // run[..<low] is authentic, run[high...] is not.
-                var low = authentic, high = end
+                var low = authentic
+                var high = end
                 while low < high {
                     let middle = (low + high) / 2
                     if run[middle].verified || verify(run[middle].entry) { low = middle + 1 } else { high = middle }
@@ -481,14 +520,23 @@ public struct FeedLedger: Sendable {
             for seq in (start + 1)...feed.head {
                 let held = feed.id(at: seq)!
                 for entry in feed.removePending(at: seq) where entry.id != held {
-                    if feed.isRetired(entry) { reject(entry, .retiredSigner); continue }
+                    if feed.isRetired(entry) {
+                        reject(entry, .retiredSigner)
+                        continue
+                    }
                     freeze(ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: held, conflicting: entry.signed))
                     return
                 }
                 for entry in arrivals[seq] ?? [] where !decided.contains(entry.id) {
-                    if feed.isRetired(entry) { reject(entry, .retiredSigner); continue }
+                    if feed.isRetired(entry) {
+                        reject(entry, .retiredSigner)
+                        continue
+                    }
                     guard let valid = verifyAlone(entry) else { continue }
-                    guard valid else { reject(entry, .badSignature); continue }
+                    guard valid else {
+                        reject(entry, .badSignature)
+                        continue
+                    }
                     freeze(ForkEvidence(origin: origin, seq: seq, kind: .sameSequence, held: held, conflicting: entry.signed))
                     return
                 }
@@ -499,15 +547,28 @@ public struct FeedLedger: Sendable {
         // have joined a run), so, validly signed, it continues another history.
         let next = feed.head + 1
         for entry in (feed.pending[next] ?? []) + (arrivals[next] ?? []).filter({ !decided.contains($0.id) }) {
-            if feed.isRetired(entry) { reject(entry, .retiredSigner); feed.removePending(at: next, id: entry.id); continue }
+            if feed.isRetired(entry) {
+                reject(entry, .retiredSigner)
+                feed.removePending(at: next, id: entry.id)
+                continue
+            }
             // Linked to the head but left out of the run: its certificate is no longer in force.
-            guard signable(entry) else { feed.removePending(at: next, id: entry.id); continue }
+            guard signable(entry) else {
+                feed.removePending(at: next, id: entry.id)
+                continue
+            }
             let waiting = feed.pending[next]?.contains(entry) == true
             if !waiting {
                 guard let valid = verifyAlone(entry) else { continue }
-                guard valid else { reject(entry, .brokenChain); continue }
+                guard valid else {
+                    reject(entry, .brokenChain)
+                    continue
+                }
             }
-            guard let held = feed.lastID else { reject(entry, .brokenChain); continue }
+            guard let held = feed.lastID else {
+                reject(entry, .brokenChain)
+                continue
+            }
             freeze(ForkEvidence(origin: origin, seq: next, kind: .divergentChain, held: held, conflicting: entry.signed))
             return
         }
@@ -520,13 +581,18 @@ public struct FeedLedger: Sendable {
             for entry in arrivals[seq]! where !decided.contains(entry.id) {
                 let cost = WaitingLimits.cost(of: entry)
                 guard feed.pendingBytes + cost <= waitingLimits.bytesPerFeed else {
-                    reject(entry, .waitingFull(limit: waitingLimits.bytesPerFeed, scope: .feed)); continue
+                    reject(entry, .waitingFull(limit: waitingLimits.bytesPerFeed, scope: .feed))
+                    continue
                 }
                 guard othersWaiting + feed.pendingBytes + cost <= waitingLimits.totalBytes else {
-                    reject(entry, .waitingFull(limit: waitingLimits.totalBytes, scope: .node)); continue
+                    reject(entry, .waitingFull(limit: waitingLimits.totalBytes, scope: .node))
+                    continue
                 }
                 guard let valid = verifyAlone(entry) else { continue }
-                guard valid else { reject(entry, .badSignature); continue }
+                guard valid else {
+                    reject(entry, .badSignature)
+                    continue
+                }
                 feed.addPending(entry)
                 decided.insert(entry.id)
                 result.buffered += 1

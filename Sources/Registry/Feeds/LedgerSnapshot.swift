@@ -34,11 +34,19 @@ extension FeedLedger {
             writer.u64(feed.head)
             writer.digest(feed.link)
             writer.u64(UInt64(feed.storedBytes))
-            if let signer = feed.signer { writer.u8(1); writer.digest(signer) } else { writer.u8(0) }
+            if let signer = feed.signer {
+                writer.u8(1)
+                writer.digest(signer)
+            } else {
+                writer.u8(0)
+            }
             writer.u32(UInt32(feed.retired.count))
             for id in feed.retired.sorted() { writer.digest(id) }
             writer.u32(UInt32(feed.stretches.count))
-            for stretch in feed.stretches { writer.u64(stretch.start); writer.digest(stretch.signer) }
+            for stretch in feed.stretches {
+                writer.u64(stretch.start)
+                writer.digest(stretch.signer)
+            }
             writer.u64(feed.base)
             if feed.base > 0 { writer.digest(feed.baseID ?? .zero) }
         }

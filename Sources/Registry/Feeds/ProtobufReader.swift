@@ -1,3 +1,5 @@
+import OpenSSLCrypto
+
 /// A minimal reader of the Protocol Buffers binary format over a byte buffer, for decoding entry
 /// bodies without the generic machinery of a full runtime (decoding is the hot path of a
 /// catch-up). It reads exactly: varints, fixed 32/64-bit values, and length-delimited fields.
@@ -25,7 +27,12 @@ package struct ProtobufReader {
     }
 
     package enum WireType: UInt64 {
-        case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
+        case varint = 0
+        case fixed64 = 1
+        case lengthDelimited = 2
+        case startGroup = 3
+        case endGroup = 4
+        case fixed32 = 5
     }
 
     private let bytes: UnsafeRawBufferPointer
@@ -127,5 +134,3 @@ package struct ProtobufReader {
         func contains(_ field: Int) -> Bool { field < 64 && mask & (1 << UInt64(field)) != 0 }
     }
 }
-
-import OpenSSLCrypto

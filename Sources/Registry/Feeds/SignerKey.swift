@@ -86,7 +86,8 @@ public struct OriginKeys: Sendable {
     /// an archive).
     public func verifies(_ signed: SignedStatement, revoked: Set<SignerID>) -> Bool {
         guard !revoked.contains(signed.signer),
-              let key = keys[signed.statement.node]?.first(where: { $0.id == signed.signer }) else { return false }
+            let key = keys[signed.statement.node]?.first(where: { $0.id == signed.signer })
+        else { return false }
         return signed.isSigned(by: key.key)
     }
 
@@ -97,8 +98,9 @@ public struct OriginKeys: Sendable {
     /// moves to a newer certificate; otherwise a stolen older key could sign the next entry.
     public func lookup(_ entry: Entry, bases: [NodeID: SignerID]) -> SignerLookup {
         guard let baseSigner = bases[entry.origin], let signer = entry.signer, signer != baseSigner,
-              let history = keys[entry.origin.node], let base = history.first(where: { $0.id == baseSigner }),
-              let named = history.first(where: { $0.id == signer }), named.validFrom < base.validFrom else { return lookup(entry) }
+            let history = keys[entry.origin.node], let base = history.first(where: { $0.id == baseSigner }),
+            let named = history.first(where: { $0.id == signer }), named.validFrom < base.validFrom
+        else { return lookup(entry) }
         return .retired(signer)
     }
 }

@@ -40,7 +40,9 @@ public struct EntryPolicy: Sendable {
                 return .cutNotAllowed(author: author, feed: cut.feed, why: "only a node of \(cut.feed.participant) may cut its feeds")
             }
             if cut.feed.node == author.node {
-                return .cutNotAllowed(author: author, feed: cut.feed, why: "a node cannot cut its own feed; another node of \(author.participant) (or its replacement, under a new name) must")
+                return .cutNotAllowed(
+                    author: author, feed: cut.feed,
+                    why: "a node cannot cut its own feed; another node of \(author.participant) (or its replacement, under a new name) must")
             }
             return nil
         case .updateAlert, .resolveAlert, .unknown:

@@ -60,8 +60,10 @@ public struct CheckpointState: Sendable {
     /// A checkpoint state from a peer, checked whole. `quorum`: the participants whose
     /// statements make a checkpoint here. `statementSigned`: whether a statement is signed by a
     /// certificate of its node in force. `entrySigned`: whether an entry is signed by its origin.
-    public init(decoding bytes: [UInt8], policy: EntryPolicy, quorum: Set<ParticipantID>,
-                statementSigned: (SignedStatement) -> Bool, entrySigned: (Entry) -> Bool) throws(Problem) {
+    public init(
+        decoding bytes: [UInt8], policy: EntryPolicy, quorum: Set<ParticipantID>,
+        statementSigned: (SignedStatement) -> Bool, entrySigned: (Entry) -> Bool
+    ) throws(Problem) {
         let message: Mineralsync_V1_CheckpointState
         do { message = try Mineralsync_V1_CheckpointState(serializedBytes: bytes) } catch { throw .undecodable("\(error)") }
         guard message.statements.count <= Self.maximumStatements, message.bases.count <= Self.maximumFeeds else {
@@ -76,7 +78,8 @@ public struct CheckpointState: Sendable {
         // Cheapest first: what the snapshot claims, then its digest recomputed (hashing only),
         // and only then every entry's signature (a peer's made-up views cost no signature check).
         guard message.views.digest == Data(checkpoint.digest.bytes) else {
-            throw .viewsDoNotMatch("the snapshot names digest \(message.views.digest.map { String(format: "%02x", $0) }.joined()), the checkpoint \(checkpoint.digest.hex)")
+            throw .viewsDoNotMatch(
+                "the snapshot names digest \(message.views.digest.map { String(format: "%02x", $0) }.joined()), the checkpoint \(checkpoint.digest.hex)")
         }
         let viewsBytes: [UInt8]
         do { viewsBytes = try message.views.serializedBytes() } catch { throw .undecodable("\(error)") }
@@ -93,7 +96,8 @@ public struct CheckpointState: Sendable {
         // and decoding recomputed the views' digest and compared it with the one the snapshot names.
         alertEntries = message.views.entries.compactMap { wire in
             guard let entry = try? EntryCodec.decode(SignedEntry(wire: wire)),
-                  entry.subject?.hasPrefix(Entry.alertSubjectStart) == true else { return nil }
+                entry.subject?.hasPrefix(Entry.alertSubjectStart) == true
+            else { return nil }
             return entry
         }
 
@@ -114,8 +118,10 @@ public struct CheckpointState: Sendable {
 
     /// The checkpoint the statements make: all at one vector and digest, signed, a statement of
     /// a node of every participant of the quorum among them.
-    public static func checkpoint(of statements: [SignedStatement], quorum: Set<ParticipantID>,
-                           signed: (SignedStatement) -> Bool) throws(Problem) -> ConvergenceTracker.Checkpoint {
+    public static func checkpoint(
+        of statements: [SignedStatement], quorum: Set<ParticipantID>,
+        signed: (SignedStatement) -> Bool
+    ) throws(Problem) -> ConvergenceTracker.Checkpoint {
         guard !quorum.isEmpty else { throw .missingCoSignatures([]) }
         guard let first = statements.first else { throw .missingCoSignatures(quorum.sorted()) }
         let (vector, digest) = (first.statement.vector, first.statement.digest)

@@ -129,8 +129,9 @@ public struct ConvergenceTracker: Sendable {
         }
         guard byParticipant.count == quorum.count else { return }
         if let held = checkpoint, held.vector.dominates(vector) { return }
-        checkpoint = Checkpoint(vector: vector, digest: digest,
-                                statements: byParticipant.sorted { $0.key < $1.key }.map(\.value))
+        checkpoint = Checkpoint(
+            vector: vector, digest: digest,
+            statements: byParticipant.sorted { $0.key < $1.key }.map(\.value))
     }
 
     /// A checkpoint read back from the store.

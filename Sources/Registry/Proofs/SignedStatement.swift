@@ -72,8 +72,9 @@ public struct SignedStatement: Sendable, Hashable {
             do { feed = try NodeID(wire: head.node) } catch { throw .malformed("its vector: \(error)") }
             guard heads.updateValue(head.seq, forKey: feed) == nil, head.seq > 0 else { throw .malformed("its vector names \(feed) twice, or at 0") }
         }
-        self.init(statement: ViewStatement(node: node, vector: VersionVector(heads), digest: digest, signedAtMillis: decoded.signedAtMillis),
-                  bytes: [UInt8](wire.statement), signer: signer, signature: [UInt8](wire.signature))
+        self.init(
+            statement: ViewStatement(node: node, vector: VersionVector(heads), digest: digest, signedAtMillis: decoded.signedAtMillis),
+            bytes: [UInt8](wire.statement), signer: signer, signature: [UInt8](wire.signature))
     }
 
     public var wire: Mineralsync_V1_SignedStatement {

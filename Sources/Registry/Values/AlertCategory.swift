@@ -1,6 +1,7 @@
 /// What kind of disruption an alert reports.
 public enum AlertCategory: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    case exportRestriction = 1, productionOutage, logistics, priceSpike, geopolitical, other
+    case exportRestriction = 1
+    case productionOutage, logistics, priceSpike, geopolitical, other
 
     public init(parsing text: String) throws(RegistryValueError) {
         guard let value = Self.allCases.first(where: { $0.description == text.lowercased() }) else {

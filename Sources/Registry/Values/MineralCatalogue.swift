@@ -34,9 +34,11 @@ public struct MineralCatalogue: Sendable, Hashable {
             minerals[mineralID] = Mineral(id: mineralID, name: name, sources: ["config"], hsCodes: [])
         }
         self.minerals = minerals
-        self.aliases = ["aluminum": MineralID(trusted: "aluminium"), "baryte": MineralID(trusted: "barite"),
-                        "bauxite": MineralID(trusted: "aluminium"), "borate": MineralID(trusted: "boron"),
-                        "rare-earth-magnet": MineralID(trusted: "rare-earth-magnets")]
+        self.aliases = [
+            "aluminum": MineralID(trusted: "aluminium"), "baryte": MineralID(trusted: "barite"),
+            "bauxite": MineralID(trusted: "aluminium"), "borate": MineralID(trusted: "boron"),
+            "rare-earth-magnet": MineralID(trusted: "rare-earth-magnets")
+        ]
     }
 
     /// The built-in catalogue only.
@@ -68,11 +70,13 @@ public struct MineralCatalogue: Sendable, Hashable {
             "platinum-group-metals": ["7110"], "rare-earth-magnets": ["8505.11"], "cesium": ["2805.19"], "rubidium": ["2805.19"],
             "silicon-metal": ["2804.61", "2804.69"], "tantalum": ["2615.90", "8103"], "tellurium": ["2804.50"], "tin": ["2609", "8001"],
             "titanium": ["2614", "8108"], "tungsten": ["2611", "8101"], "vanadium": ["2615.90", "8112.92"], "zinc": ["2608", "7901"],
-            "zirconium": ["2615.10", "8109"],
+            "zirconium": ["2615.10", "8109"]
         ]
         // Rare-earth metals, scandium and yttrium (2805.30), and their compounds (2846).
-        for id in ["cerium", "dysprosium", "erbium", "europium", "gadolinium", "holmium", "lanthanum", "lutetium", "neodymium", "praseodymium",
-                   "samarium", "scandium", "terbium", "thulium", "ytterbium", "yttrium", "heavy-rare-earths", "light-rare-earths"] {
+        for id in [
+            "cerium", "dysprosium", "erbium", "europium", "gadolinium", "holmium", "lanthanum", "lutetium", "neodymium", "praseodymium",
+            "samarium", "scandium", "terbium", "thulium", "ytterbium", "yttrium", "heavy-rare-earths", "light-rare-earths"
+        ] {
             codes[id] = ["2805.30", "2846"]
         }
         return codes
@@ -142,6 +146,6 @@ public struct MineralCatalogue: Sendable, Hashable {
         ("ytterbium", "Ytterbium", false, true),
         ("yttrium", "Yttrium", false, true),
         ("zinc", "Zinc", false, true),
-        ("zirconium", "Zirconium", false, true),
+        ("zirconium", "Zirconium", false, true)
     ]
 }

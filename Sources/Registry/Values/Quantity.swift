@@ -1,5 +1,5 @@
-import OpenSSLCrypto
 import Foundation
+import OpenSSLCrypto
 
 /// Units a reserve or target is reported in.
 public enum MassUnit: String, Sendable, Hashable, CaseIterable, Codable {
@@ -53,7 +53,10 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
         guard !bytes.isEmpty else { return false }
         var index = 0
         var integerDigits = 0
-        while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1; integerDigits += 1 }
+        while index < bytes.count, (0x30...0x39).contains(bytes[index]) {
+            index += 1
+            integerDigits += 1
+        }
         guard (1...18).contains(integerDigits) else { return false }
         if integerDigits > 1 && bytes[0] == 0x30 { return false }
         if index == bytes.count { return true }
@@ -69,9 +72,9 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard let first = parts.first, !trimmed.isEmpty,
-              first.allSatisfy(\.isASCIIDigitCharacter),
-              parts.count == 1 || parts[1].allSatisfy(\.isASCIIDigitCharacter),
-              !(first.isEmpty && (parts.count == 1 || parts[1].isEmpty))
+            first.allSatisfy(\.isASCIIDigitCharacter),
+            parts.count == 1 || parts[1].allSatisfy(\.isASCIIDigitCharacter),
+            !(first.isEmpty && (parts.count == 1 || parts[1].isEmpty))
         else { return nil }
         var integer = String(first.drop { $0 == "0" })
         if integer.isEmpty { integer = "0" }
@@ -82,8 +85,8 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 }
 
-private extension Character {
-    var isASCIIDigitCharacter: Bool { isASCII && isNumber }
+extension Character {
+    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }
 
 /// An amount of a mineral with its unit.

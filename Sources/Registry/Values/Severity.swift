@@ -1,6 +1,7 @@
 /// How serious a disruption is, in rising order.
 public enum Severity: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
-    case info = 1, low, medium, high, critical
+    case info = 1
+    case low, medium, high, critical
 
     public init(parsing text: String) throws(RegistryValueError) {
         guard let value = Self.allCases.first(where: { $0.description == text.lowercased() }) else {

@@ -24,8 +24,10 @@ struct AlertHistory: Sendable {
     /// Records an update, acknowledgement or resolution; false when this entry is already there.
     /// An alert has few of each, so a scan is the cheapest way to keep them a set.
     @discardableResult
-    mutating func record<Operation>(_ operation: Operation, order: EventOrder,
-                                    in events: WritableKeyPath<AlertHistory, [Event<Operation>]>) -> Bool {
+    mutating func record<Operation>(
+        _ operation: Operation, order: EventOrder,
+        in events: WritableKeyPath<AlertHistory, [Event<Operation>]>
+    ) -> Bool {
         guard !self[keyPath: events].contains(where: { $0.order.id == order.id }) else { return false }
         self[keyPath: events].append(Event(operation: operation, order: order))
         return true

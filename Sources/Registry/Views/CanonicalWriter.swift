@@ -15,7 +15,12 @@ struct CanonicalWriter: ~Copyable {
     mutating func integer(_ value: UInt64) { hasher.update(bigEndian: value) }
 
     mutating func optional(_ value: UInt64?) {
-        if let value { integer(1); integer(value) } else { integer(0) }
+        if let value {
+            integer(1)
+            integer(value)
+        } else {
+            integer(0)
+        }
     }
 
     mutating func digest(_ value: SHA256Digest) { hasher.update(value) }
@@ -53,12 +58,18 @@ struct CanonicalWriter: ~Copyable {
         optional(alert.expiresAtMillis)
         integer(UInt64(alert.acknowledgements.count))
         for (participant, ack) in alert.acknowledgements.sorted(by: { $0.key < $1.key }) {
-            string(participant.rawValue); string(ack.node.description); string(ack.note)
-            integer(ack.at.wallMillis); integer(UInt64(ack.at.logical))
+            string(participant.rawValue)
+            string(ack.node.description)
+            string(ack.note)
+            integer(ack.at.wallMillis)
+            integer(UInt64(ack.at.logical))
         }
         if let resolution = alert.resolution {
-            integer(1); string(resolution.node.description); string(resolution.note)
-            integer(resolution.at.wallMillis); integer(UInt64(resolution.at.logical))
+            integer(1)
+            string(resolution.node.description)
+            string(resolution.note)
+            integer(resolution.at.wallMillis)
+            integer(UInt64(resolution.at.logical))
         } else {
             integer(0)
         }

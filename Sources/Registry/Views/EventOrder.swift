@@ -22,8 +22,10 @@ public struct EventOrder: Sendable, Hashable, Comparable {
     }
 
     @inline(__always)
-    private static func precedes(_ clockA: HybridTimestamp, _ originA: NodeID, _ idA: EntryID,
-                                 _ clockB: HybridTimestamp, _ originB: NodeID, _ idB: EntryID) -> Bool {
+    private static func precedes(
+        _ clockA: HybridTimestamp, _ originA: NodeID, _ idA: EntryID,
+        _ clockB: HybridTimestamp, _ originB: NodeID, _ idB: EntryID
+    ) -> Bool {
         if clockA != clockB { return clockA < clockB }
         if originA != originB { return originA < originB }
         return idA < idB

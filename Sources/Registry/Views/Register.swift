@@ -112,7 +112,8 @@ struct Register<Record: RegisterRecord>: Sendable {
     }
 
     private mutating func chain(_ entry: Entry) {
-        var low = 0, high = feedChains.count
+        var low = 0
+        var high = feedChains.count
         while low < high {
             let middle = (low + high) / 2
             if feedChains[middle].feed < entry.origin { low = middle + 1 } else { high = middle }

@@ -65,7 +65,8 @@ public struct RegistryViews: Sendable {
         // exists only for a mineral the catalogue knows, and these views' policy never changes,
         // so only the ownership rule is left to check: one key lookup, no catalogue lookup.
         if case .reportReserve(let report) = entry.operation, report.participant == entry.origin.participant,
-           let index = reserveRegisters.index(forKey: report.key) {
+            let index = reserveRegisters.index(forKey: report.key)
+        {
             reserveRegisters.values[index].insert(entry)
             return
         }
@@ -96,7 +97,7 @@ public struct RegistryViews: Sendable {
             unknownOperations[entry.id] = numbers
             aside[entry.id] = entry
         case .malformed:
-            break // the policy above always reports it
+            break  // the policy above always reports it
         }
     }
 
@@ -251,13 +252,17 @@ public struct RegistryViews: Sendable {
     /// with the number of registers and alerts, not with the history behind them.
     /// A section of registers kept per participant × mineral (targets, consumption): each key,
     /// its latest quantity and order, its number of writes and their ids' chains.
-    private static func write<Record: RegisterRecord>(_ registers: [TargetKey: Register<Record>], quantity: (Record) -> Quantity,
-                                                     to writer: inout CanonicalWriter) {
+    private static func write<Record: RegisterRecord>(
+        _ registers: [TargetKey: Register<Record>], quantity: (Record) -> Quantity,
+        to writer: inout CanonicalWriter
+    ) {
         for key in registers.keys.sorted() {
             let register = registers[key]!
             let record = register.latest
-            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue)
-            writer.quantity(quantity(record)); writer.order(record.order)
+            writer.string(key.participant.rawValue)
+            writer.string(key.mineral.rawValue)
+            writer.quantity(quantity(record))
+            writer.order(record.order)
             writer.integer(UInt64(register.count))
             writer.digest(register.idDigest)
         }
@@ -271,7 +276,9 @@ public struct RegistryViews: Sendable {
             let latest = register.latest
             // The site as the latest report spells it: the key keeps the spelling that arrived
             // first, and two spellings that are canonically equal ("K", U+212A) share a key.
-            writer.string(key.participant.rawValue); writer.string(key.mineral.rawValue); writer.string(latest.report.site)
+            writer.string(key.participant.rawValue)
+            writer.string(key.mineral.rawValue)
+            writer.string(latest.report.site)
             writer.reserve(latest)
             writer.integer(UInt64(register.count))
             writer.digest(register.idDigest)
@@ -285,7 +292,8 @@ public struct RegistryViews: Sendable {
         }
         writer.section("violations")
         for (id, violation) in violations.sorted(by: { $0.key < $1.key }) {
-            writer.digest(id); writer.string(violation.code)
+            writer.digest(id)
+            writer.string(violation.code)
         }
         writer.section("unknown")
         for id in unknownOperations.keys.sorted() { writer.digest(id) }
@@ -299,7 +307,9 @@ public struct RegistryViews: Sendable {
         if !cutEntries.isEmpty {
             writer.section("cuts")
             for (id, cut) in cutEntries.sorted(by: { $0.key < $1.key }) {
-                writer.digest(id); writer.string(cut.feed.description); writer.integer(cut.seq)
+                writer.digest(id)
+                writer.string(cut.feed.description)
+                writer.integer(cut.seq)
             }
         }
         return writer.finish()

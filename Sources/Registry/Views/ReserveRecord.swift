@@ -36,7 +36,9 @@ public struct ReserveKey: Sendable, Hashable, Comparable {
                             buffer[end + part.count] = 0xFF
                             end += part.count + 1
                         }
-                        append(p); append(m); append(s)
+                        append(p)
+                        append(m)
+                        append(s)
                         hasher.combine(bytes: UnsafeRawBufferPointer(buffer))
                     }
                 }

@@ -55,8 +55,10 @@ extension RegistryViews {
     /// writes keep the policy. `alongside`: entries about alerts to fold with those the
     /// snapshot holds (a node's own snapshot leaves them out: they are in its store); those
     /// beyond the snapshot's vector are left out.
-    public init(snapshot bytes: [UInt8], policy: EntryPolicy = EntryPolicy(), alongside: [Entry] = [],
-                check: (Entry) -> Bool = { _ in true }) throws(ViewsSnapshotError) {
+    public init(
+        snapshot bytes: [UInt8], policy: EntryPolicy = EntryPolicy(), alongside: [Entry] = [],
+        check: (Entry) -> Bool = { _ in true }
+    ) throws(ViewsSnapshotError) {
         let message: Mineralsync_V1_ViewsSnapshot
         do { message = try Mineralsync_V1_ViewsSnapshot(serializedBytes: bytes) } catch { throw .undecodable("\(error)") }
         guard message.version == 1 else { throw .unsupportedVersion(message.version) }
@@ -125,9 +127,11 @@ extension RegistryViews {
 
     /// A register's state: its writes decoded and checked (`entry`), each of them a write of one
     /// register (`key` of its operation, nil for any other operation) that the policy allows.
-    private static func register<Record, Key: Hashable>(_ state: Mineralsync_V1_RegisterState, policy: EntryPolicy,
-                                                        entry: (Mineralsync_V1_SignedEntry) throws(ViewsSnapshotError) -> Entry,
-                                                        key: (EntryOperation) -> Key?) throws(ViewsSnapshotError) -> (Key, Register<Record>) {
+    private static func register<Record, Key: Hashable>(
+        _ state: Mineralsync_V1_RegisterState, policy: EntryPolicy,
+        entry: (Mineralsync_V1_SignedEntry) throws(ViewsSnapshotError) -> Entry,
+        key: (EntryOperation) -> Key?
+    ) throws(ViewsSnapshotError) -> (Key, Register<Record>) {
         var heads: [Entry] = []
         for wire in state.heads { heads.append(try entry(wire)) }
         let unlinked = state.hasGreatestUnlinked ? try entry(state.greatestUnlinked) : nil
@@ -135,7 +139,8 @@ extension RegistryViews {
         guard !heads.isEmpty, Set(heads.map(\.id)).count == heads.count else { throw .invalidRegister("a register without heads, or with one twice") }
         let writes = heads + (unlinked.map { [$0] } ?? [])
         guard let register = key(heads[0].operation),
-              writes.allSatisfy({ key($0.operation) == register && policy.violation(of: $0.operation, by: $0.origin) == nil }) else {
+            writes.allSatisfy({ key($0.operation) == register && policy.violation(of: $0.operation, by: $0.origin) == nil })
+        else {
             throw .invalidRegister("a register's writes are not writes of one register that the policy allows")
         }
         var awaited: Set<EntryID> = []
@@ -145,7 +150,9 @@ extension RegistryViews {
         }
         var chains: [Register<Record>.FeedChain] = []
         for wire in state.chains {
-            guard let chain = SHA256Digest(bytes: wire.chain), wire.writes > 0 else { throw .invalidRegister("a feed chain is not 32 bytes, or counts no write") }
+            guard let chain = SHA256Digest(bytes: wire.chain), wire.writes > 0 else {
+                throw .invalidRegister("a feed chain is not 32 bytes, or counts no write")
+            }
             chains.append(.init(feed: try node(wire.feed), chain: chain, count: Int(clamping: wire.writes)))
         }
         guard Set(chains.map(\.feed)).count == chains.count, writes.allSatisfy({ write in chains.contains { $0.feed == write.origin } }) else {

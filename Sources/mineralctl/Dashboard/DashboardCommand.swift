@@ -30,7 +30,8 @@ struct Dashboard: ParsableCommand {
         // A node that does not answer is said so now, not by a page of errors.
         _ = try Exit.guarding { try client.call(AdminAPI.status) }
         if !DashboardServer.isLoopback(host) {
-            FileHandle.standardError.write(Data("warning: serving on \(host), not loopback: anyone who can reach it sees this node's registry (read-only)\n".utf8))
+            FileHandle.standardError.write(
+                Data("warning: serving on \(host), not loopback: anyone who can reach it sees this node's registry (read-only)\n".utf8))
         }
         let server = DashboardServer(client: client, listenHost: host)
         let channel: any Channel

@@ -31,15 +31,18 @@ final class DashboardServer: Sendable {
     /// The admin endpoints the page reads.
     static let readable: [String: String] = [
         "status": AdminAPI.status.target(), "alerts": AdminAPI.alerts.target(), "reserves": AdminAPI.reserves.target(),
-        "peers": AdminAPI.peers.target(), "targets": AdminAPI.targets.target(), "minerals": AdminAPI.minerals.target(),
+        "peers": AdminAPI.peers.target(), "targets": AdminAPI.targets.target(), "minerals": AdminAPI.minerals.target()
     ]
 
     static let securityHeaders: [(String, String)] = [
-        ("content-security-policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+        (
+            "content-security-policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        ),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
         ("cross-origin-resource-policy", "same-origin"),
-        ("cross-origin-opener-policy", "same-origin"),
+        ("cross-origin-opener-policy", "same-origin")
     ]
 
     init(client: AdminClient, listenHost: String) {
@@ -89,17 +92,22 @@ final class DashboardServer: Sendable {
         // Browsers ask for it unprompted; the page has none.
         if request.path == "/favicon.ico" { return HTTPResponse(status: .noContent, body: ByteBuffer(), headers: Self.securityHeaders) }
         if let offered = request.query["key"] {
-            guard Self.same(offered, key) else { return Self.error(.forbidden, "this key does not open this dashboard: use the address mineralctl dashboard printed") }
-            return HTTPResponse(status: .seeOther, body: ByteBuffer(), headers: Self.securityHeaders + [
-                ("location", "/"), ("set-cookie", "\(Self.cookie)=\(key); HttpOnly; SameSite=Lax; Path=/"), ("cache-control", "no-store"),
-            ])
+            guard Self.same(offered, key) else {
+                return Self.error(.forbidden, "this key does not open this dashboard: use the address mineralctl dashboard printed")
+            }
+            return HTTPResponse(
+                status: .seeOther, body: ByteBuffer(),
+                headers: Self.securityHeaders + [
+                    ("location", "/"), ("set-cookie", "\(Self.cookie)=\(key); HttpOnly; SameSite=Lax; Path=/"), ("cache-control", "no-store")
+                ])
         }
         guard Self.cookies(request).contains(where: { $0.name == Self.cookie && Self.same($0.value, key) }) else {
             return Self.error(.unauthorized, "open the address mineralctl dashboard printed: it carries the key to this dashboard")
         }
         if let asset = DashboardAssets.files[request.path] {
-            return HTTPResponse(contentType: asset.contentType, body: ByteBuffer(string: asset.body),
-                                headers: Self.securityHeaders + [("cache-control", "no-cache")])
+            return HTTPResponse(
+                contentType: asset.contentType, body: ByteBuffer(string: asset.body),
+                headers: Self.securityHeaders + [("cache-control", "no-cache")])
         }
         guard request.path.hasPrefix("/api/") else { return Self.error(.notFound, "no such page: \(request.path)") }
         let name = String(request.path.dropFirst("/api/".count))
@@ -110,8 +118,9 @@ final class DashboardServer: Sendable {
         let client = client
         do {
             let answer = try await NIOThreadPool.singleton.runIfActive { try client.send("GET", target, body: nil) }
-            return HTTPResponse(status: HTTPResponseStatus(statusCode: answer.status), body: ByteBuffer(bytes: answer.body),
-                                headers: Self.securityHeaders + [("cache-control", "no-store")])
+            return HTTPResponse(
+                status: HTTPResponseStatus(statusCode: answer.status), body: ByteBuffer(bytes: answer.body),
+                headers: Self.securityHeaders + [("cache-control", "no-store")])
         } catch let error as AdminClient.ClientError {
             return Self.error(.serviceUnavailable, error.description)
         } catch {
@@ -142,7 +151,7 @@ final class DashboardServer: Sendable {
                 try await Self.watch(socket: socket, onOpen: { continuation.yield(ByteBuffer(string: "event: open\ndata: {}\n\n")) }) { line in
                     continuation.yield(ByteBuffer(string: "data: \(line)\n\n"))
                 }
-            } catch where !Task.isCancelled {
+            } catch  where !Task.isCancelled {
                 let message = (try? String(decoding: AdminJSON.encoder.encode(["message": "the node's change stream ended: \(error)"]), as: UTF8.self)) ?? "{}"
                 continuation.yield(ByteBuffer(string: "event: unavailable\ndata: \(message)\n\n"))
             } catch {}
@@ -184,7 +193,10 @@ final class DashboardServer: Sendable {
                         onOpen()
                     case .body(var bytes):
                         pending.writeBuffer(&bytes)
-                        _ = pending.readLines { line in onLine(line); return true }
+                        _ = pending.readLines { line in
+                            onLine(line)
+                            return true
+                        }
                     case .end:
                         return
                     }
