@@ -173,6 +173,7 @@ let package = Package(
             dependencies: [
                 "AdminAPI",
                 "TestSupport",
+                "NodeTestSupport",
                 "Registry",
                 "RegistryStore",
                 "SyncNode",
@@ -201,6 +202,17 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf")
             ],
             path: "Tests/TestSupport"
+        ),
+        /// A node in the test's (or the benchmark's) own process: store, engine, TLS listener.
+        .target(
+            name: "NodeTestSupport",
+            dependencies: [
+                "TestSupport", "Registry", "RegistryStore", "SyncNode", "OpenSSLTLS", "OpenSSLCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log")
+            ],
+            path: "Tests/NodeTestSupport"
         ),
         /// A hostile partner node for tests: a real TLS client with a valid certificate, speaking
         /// the sync protocol as a test scripts it.
@@ -253,7 +265,7 @@ let package = Package(
         .testTarget(
             name: "SyncNodeTests",
             dependencies: [
-                "SyncNode", "SyncProtocol", "Registry", "RegistryStore", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport", "PeerTestSupport",
+                "SyncNode", "SyncProtocol", "Registry", "RegistryStore", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport", "PeerTestSupport", "NodeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio")
@@ -273,6 +285,7 @@ let package = Package(
             name: "MineralSyncDaemonTests",
             dependencies: [
                 "MineralSyncDaemon", "AdminAPI", "HTTPServing", "Registry", "RegistryStore", "SyncNode", "OpenSSLTLS", "OpenSSLCrypto", "TestSupport",
+                "NodeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

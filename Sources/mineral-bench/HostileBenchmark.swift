@@ -4,6 +4,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import OpenSSLTLS
 import Registry
@@ -39,8 +40,8 @@ struct HostileBenchmark: AsyncParsableCommand {
         defer { victim.stop() }
         try victim.start()
 
-        let us = try BenchNode(pki.identity("US", "us-1"), pki: pki, group: group, directory: "\(scratch)/us")
-        let jp = try BenchNode(pki.identity("JP", "jp-1"), pki: pki, group: group, directory: "\(scratch)/jp")
+        let us = try InProcessNode(bench: pki.identity("US", "us-1"), pki: pki, group: group, directory: "\(scratch)/us")
+        let jp = try InProcessNode(bench: pki.identity("JP", "jp-1"), pki: pki, group: group, directory: "\(scratch)/jp")
         for node in [us, jp] {
             try await node.node.start()
             node.node.addPeer(host: "127.0.0.1", port: victim.port)
@@ -86,7 +87,7 @@ struct HostileBenchmark: AsyncParsableCommand {
         try await group.shutdownGracefully()
     }
 
-    private func timedAlert(_ origin: BenchNode, _ arrivals: ArrivalLog, timeout: Double) async throws -> Double {
+    private func timedAlert(_ origin: InProcessNode, _ arrivals: ArrivalLog, timeout: Double) async throws -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
         let entry = try await origin.engine.append(
             .raiseAlert(

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import OpenSSLTLS
 import Registry
@@ -56,7 +57,7 @@ struct SyncBenchmark: AsyncParsableCommand {
         print("catch-up of \(entries) entries (50 feeds) to a fresh node over loopback TLS")
         let history = try pki.history(entries: entries, feeds: 50)
         // The ceiling: the same entries validated, folded and committed with no network.
-        let local = try BenchNode(pki.identity("US", "ceiling-1"), pki: pki, group: group, directory: "\(scratch)/ceiling")
+        let local = try InProcessNode(bench: pki.identity("US", "ceiling-1"), pki: pki, group: group, directory: "\(scratch)/ceiling")
         let ceiling = try await Stopwatch.secondsAsync {
             for start in stride(from: 0, to: history.entries.count, by: 500) {
                 _ = await local.engine.ingest(
@@ -66,14 +67,14 @@ struct SyncBenchmark: AsyncParsableCommand {
         }
         await local.engine.close()
 
-        let source = try BenchNode(pki.identity("EU", "source-1"), pki: pki, group: group, directory: "\(scratch)/source")
+        let source = try InProcessNode(bench: pki.identity("EU", "source-1"), pki: pki, group: group, directory: "\(scratch)/source")
         for start in stride(from: 0, to: history.entries.count, by: 5000) {
             _ = await source.engine.ingest(
                 Array(history.entries[start..<min(start + 5000, history.entries.count)]),
                 certificates: start == 0 ? history.certificates : [], from: source.engine.node)
         }
         try await source.node.start()
-        let fresh = try BenchNode(pki.identity("JP", "fresh-1"), pki: pki, group: group, directory: "\(scratch)/fresh")
+        let fresh = try InProcessNode(bench: pki.identity("JP", "fresh-1"), pki: pki, group: group, directory: "\(scratch)/fresh")
         try await fresh.node.start()
         let target = source.engine.vector
         let seconds = try await Stopwatch.secondsAsync {
@@ -94,14 +95,14 @@ struct SyncBenchmark: AsyncParsableCommand {
     private func mesh(
         _ count: Int, dialling: (Int, Int) -> [Int], pki: BenchAlliance, group: any EventLoopGroup, scratch: String,
         arrivals: ArrivalLog
-    ) async throws -> (nodes: [BenchNode], watchers: [Task<Void, Never>]) {
+    ) async throws -> (nodes: [InProcessNode], watchers: [Task<Void, Never>]) {
         let participants = ["EU", "US", "JP"]
-        var nodes: [BenchNode] = []
+        var nodes: [InProcessNode] = []
         for index in 0..<count {
             let participant = participants[index % 3]
             nodes.append(
-                try BenchNode(
-                    pki.identity(participant, "\(participant.lowercased())-\(index)"), pki: pki, group: group,
+                try InProcessNode(
+                    bench: pki.identity(participant, "\(participant.lowercased())-\(index)"), pki: pki, group: group,
                     directory: "\(scratch)/mesh\(count)-\(UUID().uuidString)"))
         }
         for node in nodes { try await node.node.start() }
@@ -177,7 +178,7 @@ struct SyncBenchmark: AsyncParsableCommand {
     }
 
     /// Raises an alert at `origin` and returns the seconds until every other node committed it.
-    private func timedAlert(from origin: BenchNode, to nodes: [BenchNode], arrivals: ArrivalLog, timeout: Double) async throws -> Double {
+    private func timedAlert(from origin: InProcessNode, to nodes: [InProcessNode], arrivals: ArrivalLog, timeout: Double) async throws -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
         let entry = try await origin.engine.append(
             .raiseAlert(
@@ -256,31 +257,14 @@ struct BenchTimeout: Error, CustomStringConvertible {
     var description: String { "entry \(id) did not reach every node in time" }
 }
 
-/// A node of the benchmark alliance.
-final class BenchNode: Sendable {
-    let engine: SyncEngine
-    let node: SyncNode
-
-    init(_ identity: BenchAlliance.Identity, pki: BenchAlliance, group: any EventLoopGroup, directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let store = try RegistryStore(path: "\(directory)/registry.sqlite", node: identity.id)
-        var logger = Logger(label: "bench.\(identity.id)")
-        logger.logLevel = .critical
-        engine = try SyncEngine(
-            store: store, key: identity.key, certificateChain: [identity.certificate], trustStore: pki.trust,
-            logger: logger)
-        let server = try TLSContext(
-            configuration: .makeServerConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
-        let client = try TLSContext(
-            configuration: .makeClientConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: pki.trust))
-        node = SyncNode(
-            engine: engine, configuration: SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: []),
-            serverTLS: TLSContextProvider(server), clientTLS: TLSContextProvider(client), group: group, logger: logger)
-    }
-
-    func stop() async {
-        await node.shutdown()
-        await engine.close()
+extension InProcessNode {
+    /// A node of the benchmark alliance: the daemon's default timing (not the tests' quick
+    /// anti-entropy), logging nothing below critical.
+    convenience init(bench identity: BenchAlliance.Identity, pki: BenchAlliance, group: any EventLoopGroup, directory: String) throws {
+        try self.init(
+            identity.id.participant.description, identity.id.name, pki: pki.pki, group: group, logLevel: .critical,
+            directory: URL(fileURLWithPath: directory), identity: identity, trust: pki.trust
+        ) { $0 = SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: []) }
     }
 }
 

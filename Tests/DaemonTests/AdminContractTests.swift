@@ -21,11 +21,7 @@ struct AdminContractTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "contract")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("contract") }
 
     /// Collects (fixture name, status, raw body) and compares them at the end, all at once.
     final class Recording: @unchecked Sendable {

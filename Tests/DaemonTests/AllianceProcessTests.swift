@@ -17,11 +17,7 @@ struct AllianceProcessTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "alliance")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("alliance") }
 
     /// EU, US, JP in a full mesh (or as `links` say), with certificates valid until `validUntil`
     /// (the test PKI's default when nil).

@@ -15,11 +15,7 @@ struct CheckpointJoinProcessTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "checkpoint-join")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("checkpoint-join") }
 
     static func storeEntries(of node: DaemonProcess) throws -> Int {
         let queue = try DatabaseQueue(path: "\(node.directory)/registry.sqlite")

@@ -12,11 +12,7 @@ struct ClockSkewProcessTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "skew")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("skew") }
 
     func reserves(_ node: DaemonProcess) throws -> [ReserveItem] { try node.client.get("/v1/reserves?participant=EU") }
 

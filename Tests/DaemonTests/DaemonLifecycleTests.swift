@@ -16,11 +16,7 @@ struct DaemonLifecycleTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "daemon")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("daemon") }
 
     func run(_ arguments: [String]) throws -> CommandRun { try CommandRun.run("mineral-syncd", arguments) }
 

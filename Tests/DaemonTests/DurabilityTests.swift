@@ -14,11 +14,7 @@ struct DurabilityTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "durable")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("durable") }
 
     /// Syncs of the registry store's files logged so far.
     func storeSyncs(in log: String, directory: String) -> Int {

@@ -13,11 +13,7 @@ struct HookProcessTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "hooks")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("hooks") }
 
     /// What the pager script recorded: one line per run, "<start ns> <event id> <json>".
     struct Recorded {

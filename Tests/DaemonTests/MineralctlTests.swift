@@ -14,11 +14,7 @@ struct MineralctlTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "ctl")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("ctl") }
 
     func ok(_ node: DaemonProcess, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let run = try CommandRun.ctl(node, arguments)

@@ -15,11 +15,7 @@ struct ProofProcessTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "proofs")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("proofs") }
 
     @Test func nodesAgreeKeepAVerifiableCheckpointAndReportADivergenceOnBothSides() async throws {
         let ports = Dictionary(uniqueKeysWithValues: zip(["EU", "US", "JP"], freePorts(3)))

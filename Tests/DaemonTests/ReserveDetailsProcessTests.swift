@@ -11,11 +11,7 @@ struct ReserveDetailsProcessTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "reserve-details")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("reserve-details") }
 
     @Test func everyNodeShowsTheSameWithheldFiguresFormsAndTotals() async throws {
         let ports = freePorts(3)

@@ -13,11 +13,7 @@ struct SnapshotProcessTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "snapshots")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("snapshots") }
 
     /// What an operator compares: the digest, the entries held, and a reserve history.
     func registry(of node: DaemonProcess) throws -> (digest: String, entries: Int, history: [ReserveItem]) {

@@ -15,11 +15,7 @@ struct SystemdNotifyTests {
     let pki: TestPKI
     let files: PKIFiles
 
-    init() throws {
-        root = try TemporaryDirectory(prefix: "notify")
-        pki = try TestPKI()
-        files = try PKIFiles(pki: pki, directory: root.path("pki"))
-    }
+    init() throws { (root, pki, files) = try PKIFiles.daemonFixture("notify") }
 
     @Test(arguments: [false, true])
     func readyAndStoppingReachTheNotifySocket(abstract: Bool) async throws {

@@ -5,10 +5,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
-import OpenSSLTLS
 import Registry
-import RegistryStore
 import SyncNode
 import TestSupport
 import Testing
@@ -19,27 +18,16 @@ import Testing
 /// requests as the HTTP server hands them over. (The daemon tests drive the same API through
 /// the socket and `mineralctl`.)
 @Suite struct AdminHandlerTests {
-    let directory: TemporaryDirectory
-    let engine: SyncEngine
-    let node: SyncNode
+    let local: InProcessNode
     let service: AdminService
+    var engine: SyncEngine { local.engine }
 
     init() throws {
-        let pki = try TestPKI()
-        let identity = try pki.node("EU", "eu-1")
-        directory = try TemporaryDirectory(prefix: "admin-handlers")
+        local = try InProcessNode("EU", "eu-1", pki: try TestPKI(), group: MultiThreadedEventLoopGroup.singleton, logLevel: .critical)
         var logger = Logger(label: "test.admin")
         logger.logLevel = .critical
-        let trust = try pki.trustStore()
-        engine = try SyncEngine(
-            store: try RegistryStore(path: directory.url.appendingPathComponent("registry.sqlite").path, node: identity.id),
-            key: identity.key, certificateChain: [identity.certificate], trustStore: trust, logger: logger)
-        let tls = try TLSContext(configuration: .makeServerConfiguration(certificateChain: [identity.certificate], privateKey: identity.key, trustStore: trust))
-        node = SyncNode(
-            engine: engine, configuration: SyncNode.Configuration(listenHost: "127.0.0.1", listenPort: 0, peers: []),
-            serverTLS: TLSContextProvider(tls), clientTLS: TLSContextProvider(tls), group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         service = AdminService(
-            engine: engine, node: node, catalogue: .standard, startedAt: Date(), certificateExpiry: { Date() },
+            engine: local.engine, node: local.node, catalogue: .standard, startedAt: Date(), certificateExpiry: { Date() },
             configuredPeers: { 0 }, logger: logger)
     }
 

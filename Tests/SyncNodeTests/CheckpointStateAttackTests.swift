@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import PeerTestSupport
 import Registry
@@ -63,14 +64,14 @@ import Testing
     }
 
     /// A joining node, and a peer that waits for its request and answers with `state`.
-    func serve(_ state: [UInt8], keepOpen: Bool = false) async throws -> (joiner: TestNodeProcess, goodbye: SyncMessage?, after: [SyncMessage]) {
+    func serve(_ state: [UInt8], keepOpen: Bool = false) async throws -> (joiner: InProcessNode, goodbye: SyncMessage?, after: [SyncMessage]) {
         let (joiner, goodbye, after, peer) = try await serving(state)
         if !keepOpen { await peer.close() }
         return (joiner, goodbye, after)
     }
 
-    func serving(_ state: [UInt8]) async throws -> (joiner: TestNodeProcess, goodbye: SyncMessage?, after: [SyncMessage], peer: HostilePeer) {
-        let joiner = try TestNodeProcess("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true)
+    func serving(_ state: [UInt8]) async throws -> (joiner: InProcessNode, goodbye: SyncMessage?, after: [SyncMessage], peer: HostilePeer) {
+        let joiner = try InProcessNode("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true)
         try await joiner.start()
         let peer = try await HostilePeer(identity: signers[1], trust: try pki.trustStore(), port: joiner.port)
         try await peer.hello()
@@ -183,7 +184,7 @@ import Testing
             CheckpointPart(total: UInt64(state.count), offset: UInt64($0), data: Array(state[$0..<min($0 + size, state.count)]))
         }
         #expect(parts.count == 6)
-        let joiner = try TestNodeProcess("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true, checkpointWait: .seconds(3))
+        let joiner = try InProcessNode("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true, checkpointWait: .seconds(3))
         try await joiner.start()
         let peer = try await HostilePeer(identity: signers[1], trust: try pki.trustStore(), port: joiner.port)
         try await peer.hello()
@@ -214,7 +215,7 @@ import Testing
 
     /// A peer that is asked and never answers holds the joiner only until `checkpointWait`.
     @Test func aPeerThatNeverSendsItsStateIsGivenUpOn() async throws {
-        let joiner = try TestNodeProcess("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true, checkpointWait: .milliseconds(300))
+        let joiner = try InProcessNode("EU", "eu-9", pki: pki, group: group, joinFromCheckpoint: true, checkpointWait: .milliseconds(300))
         try await joiner.start()
         let peer = try await HostilePeer(identity: signers[1], trust: try pki.trustStore(), port: joiner.port)
         try await peer.hello()
@@ -232,7 +233,7 @@ import Testing
     /// A node serves its state to a peer once per interval: reconnecting to ask again is told
     /// there is none (a state can be large; asking is cheap).
     @Test func aPeerIsServedTheStateOncePerInterval() async throws {
-        let node = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        let node = try InProcessNode("US", "us-1", pki: pki, group: group)
         let (eu, jp) = (try NodeID("EU/eu-9"), try NodeID("JP/jp-9"))
         #expect(await node.engine.mayServeCheckpoint(to: eu))
         #expect(await !node.engine.mayServeCheckpoint(to: eu))

@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import Registry
 import SyncNode
@@ -15,7 +16,7 @@ import Testing
     init() throws { pki = try TestPKI() }
 
     @Test func theSnapshotShowsEveryKindOfChangeAsSoonAsItIsMade() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
         let engine = eu.engine
         var generation = engine.snapshot.generation
         /// The snapshot agrees with the engine's own state, and it is a new one.
@@ -74,7 +75,7 @@ import Testing
     /// The views go with a publication only while someone reads them: a catch-up nobody watches
     /// never shares them (sharing makes the next fold copy every register it touches).
     @Test func theViewsArePublishedOnlyWhileSomeoneReadsThem() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
         let engine = eu.engine
         _ = try await engine.append(Ops.report("EU", "gallium", "5"))
         #expect(!engine.snapshot.viewsAreCurrent, "published with nobody reading")
@@ -90,7 +91,7 @@ import Testing
 
     /// `changes()` yields at once, then after every publication; closing the engine ends it.
     @Test func changesAreSignalledAfterEveryPublication() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: MultiThreadedEventLoopGroup.singleton)
         let engine = eu.engine
         let changes = await engine.changes()
         let signals = Signals()

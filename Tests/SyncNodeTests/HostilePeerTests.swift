@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import PeerTestSupport
 import Registry
@@ -22,7 +23,7 @@ import Testing
     }
 
     @Test func anUnprovenClaimToHoldTheVictimsFeedIsRefutedAndPenalised() async throws {
-        let eu = try TestNodeProcess(
+        let eu = try InProcessNode(
             "EU", "eu-1", pki: pki, group: group,
             claimProofTimeout: .milliseconds(500)
         ) { $0.penaltyPolicy = PenaltyPolicy(base: 60) }
@@ -58,7 +59,7 @@ import Testing
     /// Claiming and leaving before the deadline blocks writes no longer than the connection, and
     /// is an offence all the same (or an attacker could reconnect and claim again at once).
     @Test func aClaimantThatLeavesWithoutProofIsPenalised() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, claimProofTimeout: .seconds(600))
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group, claimProofTimeout: .seconds(600))
         try await eu.start()
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
         let changes = eu.node.peers.sessionChanges()
@@ -81,7 +82,7 @@ import Testing
     /// refused and changes nothing. The attacker's own statement with a digest that is not the
     /// victim's is a divergence about the attacker, recorded once however often it is repeated.
     @Test func forgedViewStatementsAreRefusedAndChangeNothing() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
         try await eu.start()
         _ = try await eu.engine.append(Ops.report("EU", "gallium", "1"))
         let identity = try pki.node("JP", "jp-666")
@@ -125,7 +126,7 @@ import Testing
     /// is sent no statements: it would close the session on a message it does not know. One
     /// that lists them gets the node's statement.
     @Test func statementsGoOnlyToPeersThatTakeThem() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
         try await eu.start()
         // An older peer: rounds of a new entry, a statement about it, and a ping, until the new
         // entry reaches it before the pong (the node then had this session's link when it
@@ -164,7 +165,7 @@ import Testing
     }
 
     @Test func repeatingAVectorOrAPingNeverResendsWhatThePeerHolds() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.antiEntropyInterval = .seconds(60) }
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group) { $0.antiEntropyInterval = .seconds(60) }
         try await eu.start()
         for round in 0..<4 { _ = try await eu.engine.appendAll((0..<500).map { Ops.report("EU", "gallium", "\(round * 500 + $0)") }) }
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
@@ -217,7 +218,7 @@ import Testing
     /// waits stays within the per-feed bound, and the rest is refused unverified.
     @Test func entriesAheadOfAGapNeverFilledStayWithinTheirBound() async throws {
         let limit = 256 << 10
-        let eu = try TestNodeProcess(
+        let eu = try InProcessNode(
             "EU", "eu-1", pki: pki, group: group,
             waitingLimits: FeedLedger.WaitingLimits(bytesPerFeed: limit, totalBytes: 4 * limit))
         try await eu.start()
@@ -255,7 +256,7 @@ import Testing
     }
 
     @Test func anOversizedSignatureClosesTheSessionBeforeItIsKept() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
         try await eu.start()
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
         try await attacker.hello()
@@ -270,8 +271,8 @@ import Testing
     }
 
     @Test func aFloodOfInvalidEntriesEndsTheSessionWhileHonestPeersSync() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.invalidEntriesPerSession = 100 }
-        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group) { $0.invalidEntriesPerSession = 100 }
+        let us = try InProcessNode("US", "us-1", pki: pki, group: group)
         try await eu.start()
         try await us.start()
         us.dial(eu)
@@ -299,7 +300,7 @@ import Testing
     /// A partner that signs without end fills no more than the per-feed quota: the rest is
     /// refused (not as invalid: no offence), the victim keeps serving, and its feed stops there.
     @Test func aFeedBeyondItsQuotaIsRefusedOverTLS() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, feedQuota: 20_000)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group, feedQuota: 20_000)
         try await eu.start()
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
         try await attacker.hello()
@@ -330,7 +331,7 @@ import Testing
     /// A certificates message beyond the wire limits closes the session before anything in it
     /// is verified.
     @Test func anOversizedCertificatesMessageClosesTheSession() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
         try await eu.start()
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
         try await attacker.hello()

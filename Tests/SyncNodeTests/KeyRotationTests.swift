@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import PeerTestSupport
 import Registry
@@ -18,7 +19,7 @@ import Testing
 
     @Test func anExpiredCertificateSignsNothingUntilTheNodeRotates() async throws {
         let expired = try pki.node("EU", "eu-1", notAfter: Date(timeIntervalSinceNow: -60))
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, identity: expired)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group, identity: expired)
         do {
             _ = try await eu.engine.append(Ops.report("EU"))
             Issue.record("an entry was signed under an expired certificate")
@@ -45,7 +46,7 @@ import Testing
     /// refused without blame (a relay may have taken them before it met the rotation), the feed
     /// is not frozen, and US's next genuine entry is taken.
     @Test func entriesOfARetiredKeyRelayedByAPeerAreRefusedAndTheFeedStaysOpen() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
         try await eu.start()
         let (old, new) = (try pki.node("US", "us-1"), try pki.node("US", "us-1"))
         var us = old.author()

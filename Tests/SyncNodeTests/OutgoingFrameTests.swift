@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import Registry
 import SyncProtocol
@@ -57,8 +58,8 @@ import Testing
     /// A 6 MB import pushed live to a connected peer arrives whole, and nobody is penalised.
     @Test func aLargeImportReachesAConnectedPeer() async throws {
         let pki = try TestPKI()
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
-        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
+        let us = try InProcessNode("US", "us-1", pki: pki, group: group)
         try await eu.start()
         try await us.start()
         let changes = eu.node.peers.sessionChanges()

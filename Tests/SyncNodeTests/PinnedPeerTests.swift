@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import NodeTestSupport
 import Registry
 import SyncNode
 import TestSupport
@@ -13,8 +14,8 @@ import Testing
     init() throws { pki = try TestPKI() }
 
     @Test func aDialledAddressThatIsAnotherNodeIsRefusedAndTheRightOneConnects() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
-        let jp = try TestNodeProcess("JP", "jp-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
+        let jp = try InProcessNode("JP", "jp-1", pki: pki, group: group)
         try await eu.start()
         try await jp.start()
         let address = SyncNode.address(host: "127.0.0.1", port: jp.port)

@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import Registry
 import SyncNode
@@ -26,7 +27,7 @@ import Testing
 
     func expectRefused(_ certificate: OriginCertificate, trust: TrustStore? = nil, _ label: String) async throws {
         let (jp, entries, relay) = try origin()
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, trust: trust)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group, trust: trust)
         let result = await eu.engine.ingest(entries, certificates: [certificate], from: relay)
         #expect(result.accepted.isEmpty, "\(label): entries accepted on a refused certificate")
         #expect(result.rejected.map(\.reason) == [.unknownOrigin, .unknownOrigin, .unknownOrigin], "\(label)")
@@ -45,7 +46,7 @@ import Testing
     /// already is skipped (not stored again), a refused one refused from memory.
     @Test func eachChainIsVerifiedOnce() async throws {
         let (jp, entries, relay) = try origin()
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
         let genuine = OriginCertificate(node: jp.id, chain: [jp.certificate.der])
         let byUS = try pki.authority("US").issue(
             commonName: "JP jp-1", publicKey: jp.key.publicKey,
@@ -92,7 +93,7 @@ import Testing
     @Test func aRevokedChainIsKeptButVouchesForNothing() async throws {
         let (jp, entries, relay) = try origin()
         let trust = try pki.trustStore(revoked: ["JP": [jp.serial]])
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, trust: trust)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group, trust: trust)
         let result = await eu.engine.ingest(entries, certificates: [OriginCertificate(node: jp.id, chain: [jp.certificate.der])], from: relay)
         #expect(result.accepted.isEmpty)
         #expect(result.rejected.map(\.reason) == [.revokedSigner, .revokedSigner, .revokedSigner])

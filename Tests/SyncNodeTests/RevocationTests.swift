@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import PeerTestSupport
 import Registry
@@ -22,7 +23,7 @@ import Testing
 
     @Test func aCRLRelayedByAPeerIsPutInForceKeptAndSentOn() async throws {
         let directory = try TemporaryDirectory(prefix: "revocation")
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, directory: directory.url)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group, directory: directory.url)
         try await eu.start()
         let rogue = try pki.node("US", "us-2")
         var author = rogue.author()
@@ -71,7 +72,7 @@ import Testing
         await eu.node.shutdown()
 
         // After a restart the CRL is still in force.
-        let restarted = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, directory: directory.url, identity: eu.identity)
+        let restarted = try InProcessNode("EU", "eu-1", pki: pki, group: group, directory: directory.url, identity: eu.identity)
         #expect(await restarted.engine.currentTrustStore.crls.map(\.der) == [current.der])
         #expect(await restarted.engine.views.reserve(usGallium) == nil, "the views at start show what the revoked key signed")
         let again = await restarted.engine.ingest(

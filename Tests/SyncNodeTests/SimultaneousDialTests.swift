@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NodeTestSupport
 import TestSupport
 import Testing
 
@@ -16,8 +17,8 @@ import Testing
 
     @Test(arguments: 0..<3)
     func exactlyOneSessionSurvivesAndBothSidesKeepTheSameConnection(round: Int) async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
-        let jp = try TestNodeProcess("JP", "jp-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
+        let jp = try InProcessNode("JP", "jp-1", pki: pki, group: group)
         try await eu.start()
         try await jp.start()
         eu.dial(jp)

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NodeTestSupport
 import OpenSSLCrypto
 import OpenSSLTLS
 import Registry
@@ -17,9 +18,9 @@ import Testing
     init() throws { pki = try TestPKI() }
 
     @Test func meshOfThreeConvergesAndDigestsMatch() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
-        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
-        let jp = try TestNodeProcess("JP", "jp-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
+        let us = try InProcessNode("US", "us-1", pki: pki, group: group)
+        let jp = try InProcessNode("JP", "jp-1", pki: pki, group: group)
         let nodes = [eu, us, jp]
         for node in nodes { try await node.start() }
         eu.dial(us)
@@ -48,9 +49,9 @@ import Testing
         // unconfirmed for two intervals is sent again by design, which a loaded machine can reach
         // at the tests' usual 300 ms).
         let slow: (inout SyncNode.Configuration) -> Void = { $0.antiEntropyInterval = .seconds(10) }
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group, adjust: slow)
-        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group, adjust: slow)
-        let jp = try TestNodeProcess("JP", "jp-1", pki: pki, group: group, adjust: slow)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group, adjust: slow)
+        let us = try InProcessNode("US", "us-1", pki: pki, group: group, adjust: slow)
+        let jp = try InProcessNode("JP", "jp-1", pki: pki, group: group, adjust: slow)
         for node in [eu, us, jp] { try await node.start() }
         eu.dial(us)
         jp.dial(us)  // EU and JP are never configured with each other
@@ -67,8 +68,8 @@ import Testing
     }
 
     @Test func aNodeThatWasDownCatchesUpWhenItReturns() async throws {
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group)
-        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group)
+        let us = try InProcessNode("US", "us-1", pki: pki, group: group)
         try await eu.start()
         try await us.start()
         eu.dial(us)
@@ -76,7 +77,7 @@ import Testing
         for step in 0..<300 { _ = try await us.engine.append(Ops.report("US", "tungsten", "\(step)")) }
         var target = eu.engine.vector
         target.merge(us.engine.vector)
-        let jp = try TestNodeProcess("JP", "jp-1", pki: pki, group: group)
+        let jp = try InProcessNode("JP", "jp-1", pki: pki, group: group)
         try await jp.start()
         jp.dial(eu)
         let union = target
@@ -92,7 +93,7 @@ import Testing
 
     @Test func aPeerThatReadsNothingGetsNoMoreThanItsBoundedQueue() async throws {
         let limit = 256 << 10
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.maximumPendingBytes = limit }
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group) { $0.maximumPendingBytes = limit }
         try await eu.start()
         // 40,000 entries (about 7 MB on the wire): more than loopback socket buffers hold.
         for round in 0..<40 {
@@ -130,7 +131,7 @@ import Testing
         #expect(health.peakQueuedBytes <= limit + 400_000, "queued \(health.peakQueuedBytes) bytes")
 
         // The node keeps serving others meanwhile.
-        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        let us = try InProcessNode("US", "us-1", pki: pki, group: group)
         try await us.start()
         us.dial(eu)
         let target = eu.engine.vector
@@ -145,7 +146,7 @@ extension SyncNodeTests {
     /// health record, and the node goes on serving others.
     @Test func badPeersAreClosedWithAReasonAndServingContinues() async throws {
         // No time in the penalty box, so that each case is heard (each is still an offence).
-        let eu = try TestNodeProcess("EU", "eu-1", pki: pki, group: group) { $0.penaltyPolicy = PenaltyPolicy(base: 0, maximum: 0) }
+        let eu = try InProcessNode("EU", "eu-1", pki: pki, group: group) { $0.penaltyPolicy = PenaltyPolicy(base: 0, maximum: 0) }
         try await eu.start()
         let rogue = try pki.node("US", "us-9")
         let trust = try pki.trustStore()
@@ -181,7 +182,7 @@ extension SyncNodeTests {
         }
         #expect(eu.node.peers.health(of: rogue.id)?.offences == cases.count)
         // Still serving: a good peer syncs.
-        let us = try TestNodeProcess("US", "us-1", pki: pki, group: group)
+        let us = try InProcessNode("US", "us-1", pki: pki, group: group)
         try await us.start()
         us.dial(eu)
         _ = try await eu.engine.append(Ops.report("EU"))

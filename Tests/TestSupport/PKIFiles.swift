@@ -36,3 +36,13 @@ public struct PKIFiles: Sendable {
 
     public func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 }
+
+extension PKIFiles {
+    /// What a daemon test starts from: a temporary root (removed with it), a test PKI, and the
+    /// PKI's files written under `root/pki`.
+    public static func daemonFixture(_ prefix: String) throws -> (TemporaryDirectory, TestPKI, PKIFiles) {
+        let root = try TemporaryDirectory(prefix: prefix)
+        let pki = try TestPKI()
+        return (root, pki, try PKIFiles(pki: pki, directory: root.path("pki")))
+    }
+}

@@ -9,22 +9,24 @@ import RegistryStore
 import SyncNode
 import TestSupport
 
-/// A node of an in-process test alliance: its own store in a temporary directory, its own
-/// certificate, a real TLS listener on a loopback port.
-final class TestNodeProcess: @unchecked Sendable {
-    let identity: TestNode
-    let node: SyncNode
-    let directory: URL
-    var engine: SyncEngine { node.engine }
-    var port: Int { node.boundPort! }
-    /// Every message the node logged at warning or above.
-    let log = CapturedLog()
+/// A node in this process, for tests and benchmarks: its own store in a directory (temporary
+/// unless given), its own certificate, a real TLS listener on a loopback port, and what it logs
+/// kept in memory.
+public final class InProcessNode: @unchecked Sendable {
+    public let identity: TestNode
+    public let node: SyncNode
+    public let directory: URL
+    public var engine: SyncEngine { node.engine }
+    public var port: Int { node.boundPort! }
+    /// Every message the node logged at `logLevel` or above (warning unless told).
+    public let log = CapturedLog()
 
     /// How many logged messages contain `text`.
-    func logged(_ text: String) -> Int { log.messages.filter { $0.contains(text) }.count }
+    public func logged(_ text: String) -> Int { log.messages.filter { $0.contains(text) }.count }
 
-    init(
-        _ participant: String, _ name: String, pki: TestPKI, group: any EventLoopGroup,
+    /// Anti-entropy every 300 ms unless `adjust` says otherwise (tests wait on it).
+    public init(
+        _ participant: String, _ name: String, pki: TestPKI, group: any EventLoopGroup, logLevel: Logger.Level = .warning,
         claimProofTimeout: Duration = .seconds(10), waitingLimits: FeedLedger.WaitingLimits = .init(), feedQuota: Int? = nil,
         directory: URL? = nil, identity: TestNode? = nil, trust: TrustStore? = nil, joinFromCheckpoint: Bool = false,
         checkpointWait: Duration = .seconds(120),
@@ -38,7 +40,7 @@ final class TestNodeProcess: @unchecked Sendable {
         let verbose = ProcessInfo.processInfo.environment["MINERALSYNC_TEST_LOG"] == "1"
         let captured = log
         var logger = Logger(label: "test.\(participant).\(name)") { label in captured.handler(label: label, printing: verbose) }
-        logger.logLevel = verbose ? .debug : .warning
+        logger.logLevel = verbose ? .debug : logLevel
         let engine = try SyncEngine(
             store: store, key: self.identity.key, certificateChain: [self.identity.certificate], trustStore: trust,
             waitingLimits: waitingLimits, feedQuota: feedQuota,
@@ -57,36 +59,13 @@ final class TestNodeProcess: @unchecked Sendable {
         engine.onTrustChanged { [node] trust in node.closeSessionsNoLongerTrusted(by: trust) }
     }
 
-    func start() async throws { try await node.start() }
+    public func start() async throws { try await node.start() }
 
-    func dial(_ other: TestNodeProcess) { node.addPeer(host: "127.0.0.1", port: other.port) }
-}
+    public func dial(_ other: InProcessNode) { node.addPeer(host: "127.0.0.1", port: other.port) }
 
-/// Log messages kept in memory, for tests that count what a node logged.
-final class CapturedLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var kept: [String] = []
-
-    var messages: [String] { lock.withLock { kept } }
-
-    /// Keeps every message; with `printing`, also writes it to standard error.
-    func handler(label: String, printing: Bool) -> any LogHandler { Handler(log: self, label: label, printing: printing) }
-
-    private struct Handler: LogHandler {
-        let log: CapturedLog
-        let label: String
-        let printing: Bool
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            log.lock.withLock { log.kept.append(message.description) }
-            if printing { FileHandle.standardError.write(Data("\(label) \(level) \(message) \(metadata ?? [:])\n".utf8)) }
-        }
+    /// Says goodbye to every peer, then closes the store.
+    public func stop() async {
+        await node.shutdown()
+        await engine.close()
     }
 }
