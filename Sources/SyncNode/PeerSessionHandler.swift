@@ -495,15 +495,10 @@ final class PeerSessionHandler: ChannelInboundHandler {
             }
     }
 
-    /// Sends a batch read for `range` of `origin`, if the queue still asks for all of it (a range
-    /// that grew meanwhile still does): a vector that arrived during the read may have replaced
-    /// the queue, and then what it asks for is read again.
+    /// Sends a batch read for `range` of `origin`, if the queue still asks for all of it
+    /// (`StreamQueue.take`); otherwise what it asks for now is read again.
     private func stream(_ batch: [SignedEntry], read origin: NodeID, _ range: ClosedRange<UInt64>, _ context: ChannelHandlerContext) {
-        guard let (first, queued) = streamQueue.first, first == origin, queued.lowerBound == range.lowerBound,
-            queued.upperBound >= range.upperBound
-        else { return }
-        guard !batch.isEmpty else { return streamQueue.consume(origin, through: range.upperBound) }
-        streamQueue.consume(origin, through: range.lowerBound + UInt64(batch.count) - 1)
+        guard streamQueue.take(read: batch.count, of: origin, in: range), !batch.isEmpty else { return }
         write(.entries(batch), context)
     }
 

@@ -35,6 +35,20 @@ struct StreamQueue {
         return (feed, range)
     }
 
+    /// A batch of `count` entries was read from the store for `range` of `feed` (the first range
+    /// when the read began): consumes them and returns true if the queue still asks for all of
+    /// that range (a range that grew meanwhile still does). Otherwise changes nothing and returns
+    /// false: entries were asked for again before the range (merged into it), or the feed is no
+    /// longer first, and what the queue asks for now is read again. An empty batch (the entries
+    /// are gone) consumes the whole range.
+    mutating func take(read count: Int, of feed: NodeID, in range: ClosedRange<UInt64>) -> Bool {
+        guard let (first, queued) = first, first == feed, queued.lowerBound == range.lowerBound, queued.upperBound >= range.upperBound else {
+            return false
+        }
+        consume(feed, through: count == 0 ? range.upperBound : range.lowerBound + UInt64(count) - 1)
+        return true
+    }
+
     /// The first range's entries up to `seq` were sent (or turned out to be gone).
     mutating func consume(_ feed: NodeID, through seq: UInt64) {
         guard var list = ranges[feed], let range = list.first else { return }

@@ -592,16 +592,9 @@ public actor SyncEngine {
             ])
     }
 
-    /// Feeds this node shows in part, or that are cut: peers may hold more of them than this
-    /// node ever takes (`sync --wait` leaves them out).
-    public var feedsShownInPart: Set<NodeID> { Set(registry.hiddenFeeds.keys).union(registry.cuts.keys) }
     /// The cut in force per feed, and every cut entry held (status).
     public var cuts: [NodeID: FeedCut] { registry.cuts }
     public var cutEntries: [(by: NodeID, seq: UInt64, cut: FeedCut)] { registry.cutEntries }
-    /// How far each feed shown in part is shown, and how much of it is held.
-    public var hiddenFeeds: [NodeID: (shown: UInt64, held: UInt64)] {
-        registry.hiddenFeeds.reduce(into: [:]) { $0[$1.key] = ($1.value, registry.vector[$1.key]) }
-    }
 
     // MARK: reading the registry
 

@@ -57,7 +57,7 @@ import Testing
         // What the revoked key signed before the CRL is held but shown nowhere, and never relayed.
         let usGallium = ReserveKey(participant: "US", mineral: try MineralID("gallium"), site: "")
         #expect(await eu.engine.views.reserve(usGallium) == nil)
-        #expect(await eu.engine.hiddenFeeds[rogue.id].map { [$0.shown, $0.held] } == [0, 2])
+        #expect(eu.engine.snapshot.hiddenFeeds[rogue.id].map { [$0.shown, $0.held] } == [0, 2])
         #expect(eu.engine.entries(of: rogue.id, in: 1...2, limit: 10).isEmpty)
 
         // What the revoked key signed next, relayed by a partner that took it before the CRL: refused.

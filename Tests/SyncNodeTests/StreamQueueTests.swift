@@ -28,4 +28,38 @@ import Testing
         queue.consume(us, through: 3)
         #expect(queue.isEmpty && queue.first == nil && queue.count == 0)
     }
+
+    /// The store is read off the event loop: a batch read for the first range is sent only if
+    /// the queue still asks for all of it when the read completes.
+    @Test func aBatchIsTakenOnlyIfTheQueueStillAsksForAllOfIt() {
+        var queue = StreamQueue()
+        var taken: Bool
+        queue.add(eu, 1...100)
+        taken = queue.take(read: 50, of: eu, in: 1...100)
+        #expect(taken)
+        #expect(queue.first! == (eu, 51...100))
+        // The range grew during the read (entries committed meanwhile): still asked for.
+        queue.add(eu, 101...120)
+        taken = queue.take(read: 50, of: eu, in: 51...100)
+        #expect(taken)
+        #expect(queue.first! == (eu, 101...120))
+        // Asked again for entries before the range during the read: the batch is not taken
+        // (sending it would skip them); the queue is read again from its new start.
+        queue.add(eu, 90...100)
+        taken = queue.take(read: 20, of: eu, in: 101...120)
+        #expect(!taken)
+        #expect(queue.first! == (eu, 90...120))
+        // The range shrank (a read of more than is now asked for): not taken either.
+        taken = queue.take(read: 31, of: eu, in: 90...121)
+        #expect(!taken)
+        // Another feed first, or nothing queued: not taken.
+        taken = queue.take(read: 3, of: us, in: 90...92)
+        #expect(!taken)
+        // An empty batch (the entries are gone) consumes the whole range read.
+        taken = queue.take(read: 0, of: eu, in: 90...120)
+        #expect(taken)
+        #expect(queue.isEmpty)
+        taken = queue.take(read: 1, of: eu, in: 1...1)
+        #expect(!taken)
+    }
 }

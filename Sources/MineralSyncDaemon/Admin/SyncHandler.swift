@@ -33,50 +33,29 @@ struct SyncHandler: Sendable {
         let timeout = min(max(body.timeoutSeconds ?? 60, 0.1), 3600)
         let events = await SyncWaitEvents(engine: engine, peers: node.peers, deadline: .now + .milliseconds(Int64(timeout * 1000)))
         defer { events.finish() }
-        var started: [NodeID]?
-        var lostSince: [NodeID: ContinuousClock.Instant] = [:]
-        var lastAsked = ContinuousClock.now
-        var nudged = false
+        var wait: SyncWait?
         for await _ in events.stream {
-            if started == nil {
+            if wait == nil {
                 // A named peer that is still connecting is waited for.
                 if let peer, !isConnected(peer) { continue }
                 let asked = node.syncNow(with: peer)
                 guard !asked.isEmpty else {
                     throw .notConnected("no peer is connected, so there is nothing to be in sync with (see `mineralctl peers`)")
                 }
-                started = asked
-                lastAsked = .now
+                wait = SyncWait(asked: asked, at: .now, askInterval: Self.askInterval, reconnectGrace: Self.reconnectGrace)
             }
-            guard let started else { continue }
-            // A session that drops (a simultaneous dial settled, a quick restart) is waited for
-            // a little: its next hello says what it holds. Gone for longer, it is named.
-            let now = ContinuousClock.now
-            for peer in started {
-                if isConnected(peer) {
-                    lostSince[peer] = nil
-                } else if lostSince[peer] == nil {
-                    lostSince[peer] = now
-                    events.nudge(after: Self.reconnectGrace)
+            for action in wait!.next(at: .now, connected: isConnected, pending: pending) {
+                switch action {
+                case .nudge(let delay): events.nudge(after: delay)
+                case .ask: node.syncNow(with: peer)
+                case .inSync:
+                    return SyncResponse(peers: wait!.peers.map(\.description), inSync: true, versionVector: AdminPresenter.vector(engine.vector))
+                case .lost(let lost):
+                    throw .notConnected("\(lost) disconnected before it was in sync, and did not come back within \(Self.reconnectGrace)")
                 }
             }
-            if let lost = lostSince.first(where: { now - $0.value >= Self.reconnectGrace })?.key {
-                throw .notConnected("\(lost) disconnected before it was in sync, and did not come back within \(Self.reconnectGrace)")
-            }
-            let pending = self.pending(started)
-            if pending.isEmpty {
-                return SyncResponse(peers: started.map(\.description), inSync: true, versionVector: AdminPresenter.vector(engine.vector))
-            }
-            let sinceAsked = ContinuousClock.now - lastAsked
-            if sinceAsked >= Self.askInterval {
-                node.syncNow(with: peer)
-                lastAsked = .now
-                nudged = false
-            } else if !nudged {
-                events.nudge(after: Self.askInterval - sinceAsked)
-                nudged = true
-            }
         }
+        let started = wait?.peers
         if let peer, started == nil { throw .notConnected("\(peer) is not connected (see `mineralctl peers`)") }
         if let lost = started?.first(where: { !isConnected($0) }) { throw .notConnected("\(lost) disconnected before it was in sync") }
         let pending = pending(started ?? [])
