@@ -54,6 +54,11 @@ public struct MineralRegistry: Sendable {
     /// Validates received entries and folds the valid ones. The caller persists
     /// `accepted` and `forks` before advertising them, and rebuilds the views when asked.
     public mutating func ingest(_ batch: [SignedEntry], signers: (Entry) -> SignerLookup) -> IngestResult {
+        ingest(ReceivedBatch(decoding: batch), signers: signers)
+    }
+
+    /// `ingest(_:signers:)` of a batch decoded (and partly checked) by its receiver.
+    public mutating func ingest(_ batch: ReceivedBatch, signers: (Entry) -> SignerLookup) -> IngestResult {
         var result = ledger.ingest(batch, signers: signers)
         result.viewsNeedRebuild = show(result.accepted)
         return result

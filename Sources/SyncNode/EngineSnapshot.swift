@@ -24,6 +24,9 @@ public struct EngineSnapshot: Sendable {
     let published: PublishedViews
     /// Every origin's key history as chains (DER, leaf first), each origin's in the order met.
     public let chains: [NodeID: [[[UInt8]]]]
+    /// Every origin's key history: what sessions check entries ahead of a gap with before the
+    /// engine sees them (`ReceivedBatch.checkAhead`).
+    public let originKeys: OriginKeys
     /// The anchors and CRLs in force, and the CRLs as DER (what sessions send).
     public let trustStore: TrustStore
     public let revocationLists: [[UInt8]]
@@ -54,7 +57,8 @@ public struct EngineSnapshot: Sendable {
     public let convergence: ConvergenceReport
 
     init(
-        vector: VersionVector, headIDs: [NodeID: EntryID], views: PublishedViews, chains: [NodeID: [[[UInt8]]]], trustStore: TrustStore,
+        vector: VersionVector, headIDs: [NodeID: EntryID], views: PublishedViews, chains: [NodeID: [[[UInt8]]]], originKeys: OriginKeys,
+        trustStore: TrustStore,
         shownUpTo: [NodeID: UInt64], cuts: [NodeID: FeedCut], cutEntries: [(by: NodeID, seq: UInt64, cut: FeedCut)], forks: [ForkEvidence],
         revokedOrigins: Set<NodeID>, feedsAtQuota: Set<NodeID>, feedQuota: Int?, datedAhead: [NodeID: (millis: Int64, seen: Date)],
         ownFeedWritable: Bool, writingFeed: NodeID, currentSigner: SignerID?, ownKeyHistory: [SignerKey], generation: UInt64,
@@ -64,6 +68,7 @@ public struct EngineSnapshot: Sendable {
         self.headIDs = headIDs
         published = views
         self.chains = chains
+        self.originKeys = originKeys
         self.trustStore = trustStore
         revocationLists = trustStore.crls.map(\.der)
         self.shownUpTo = shownUpTo

@@ -52,11 +52,10 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private var pingSent: (nonce: UInt64, at: NIODeadline, wall: Date)?
     /// Whether this session already logged the peer's clock as skewed (once per session).
     private var skewLogged = false
-    /// The session's calls into the engine, in the order the session made them (attach before
-    /// ingests, ingests in frame order, detach last): each waits for the one before. Unchained
-    /// tasks may run in any order, and an ingest overtaking the one before it makes a run wait
-    /// as a gap.
-    private var engineWork: Task<Void, Never>?
+    /// The session's calls into the engine, made in order by the session's own task (from its
+    /// identity on; its last call is the detach).
+    private var work: SessionWork?
+    private let tasks: SessionTasks
     /// Control messages (vector, ping, pong) a peer may send: a burst of `controlBurst`, then
     /// `controlPerSecond` (an honest peer sends one vector per anti-entropy interval, and pings
     /// when an operator asks). Beyond, it is flooding: closed and penalised.
@@ -72,8 +71,9 @@ final class PeerSessionHandler: ChannelInboundHandler {
 
     private static let nextLinkID = LinkIDCounter()
 
-    init(engine: SyncEngine, manager: PeerManager, direction: SessionTieBreak.Direction, settings: Settings, logger: Logger) {
+    init(engine: SyncEngine, manager: PeerManager, direction: SessionTieBreak.Direction, settings: Settings, tasks: SessionTasks, logger: Logger) {
         self.engine = engine
+        self.tasks = tasks
         self.manager = manager
         self.direction = direction
         self.settings = settings
@@ -168,7 +168,8 @@ final class PeerSessionHandler: ChannelInboundHandler {
         }
         let engine = self.engine
         let verified = identity.peer
-        onEngine {
+        work = SessionWork(limit: settings.maximumIngestsInFlight + Int(Self.controlBurst) + 16, tasks: tasks)
+        onEngine(context) {
             await engine.learnPeer(verified, chain: verified.chain)
             await engine.attach(link)
         }
@@ -200,7 +201,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             case .pong(let nonce, let wall): measureClock(nonce: nonce, peerWallMillis: wall)
             case .checkpointPart:
                 let (engine, link) = (self.engine, linkID)
-                onEngine { await engine.checkpointProgressed(link: link) }
+                onEngine(context) { await engine.checkpointProgressed(link: link) }
             default: break
             }
             actions = session.receive(message, localVector: engine.vector)
@@ -257,7 +258,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             manager.release(peer, channel: context.channel)
             let engine = self.engine
             let id = linkID
-            onEngine { await engine.detach(id) }
+            work?.finish { await engine.detach(id) }
         }
         context.fireChannelInactive()
     }
@@ -285,7 +286,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 manager.update(peer) { $0.connectedSince = Date() }
                 ping(context)  // the clock offset is known from the start
                 let (engine, link, features) = (self.engine, linkID, session?.peerFeatures ?? [])
-                onEngine { await engine.sessionEstablished(with: peer, peerVector: peerVector, link: link, features: features) }
+                onEngine(context) { await engine.sessionEstablished(with: peer, peerVector: peerVector, link: link, features: features) }
                 logger.info("session established", metadata: ["direction": "\(direction)"])
                 // Revocation is data: every CRL in force here goes to the peer.
                 let crls = engine.revocationLists
@@ -293,7 +294,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 // And the view statements held (convergence proofs), if the peer takes them.
                 let loop = context.eventLoop
                 let bound = NIOLoopBound((self, context), eventLoop: loop)
-                onEngine {
+                onEngine(context) {
                     let held = await engine.statementsToShare
                     loop.execute {
                         let (handler, context) = bound.value
@@ -303,15 +304,15 @@ final class PeerSessionHandler: ChannelInboundHandler {
             case .takeRevocations(let crls):
                 guard let peer else { break }
                 let engine = self.engine
-                onEngine { await engine.takeRevocations(crls, from: peer) }
+                onEngine(context) { await engine.takeRevocations(crls, from: peer) }
             case .takeStatements(let statements):
                 guard let peer else { break }
                 let engine = self.engine
-                onEngine { await engine.takeStatements(statements, from: peer) }
+                onEngine(context) { await engine.takeStatements(statements, from: peer) }
             case .ownFeedBehind(let held):
                 guard let peer else { break }
                 let engine = self.engine
-                onEngine { await engine.peerHoldsOwnFeed(peer, upTo: held) }
+                onEngine(context) { await engine.peerHoldsOwnFeed(peer, upTo: held) }
             case .proveHead(let seq):
                 // The peer was restored from a backup: the entry at its own head, at once, so it
                 // can tell our claim from a lie and wait for the rest.
@@ -322,7 +323,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
                 let engine = self.engine
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let loop = context.eventLoop
-                Task {
+                onEngine(context) {
                     let divergent = await engine.divergentFeeds(claims)
                     guard !divergent.isEmpty else { return }
                     loop.execute {
@@ -339,13 +340,13 @@ final class PeerSessionHandler: ChannelInboundHandler {
             case .checkpointUnavailable:
                 guard let peer else { break }
                 let (engine, link) = (self.engine, linkID)
-                onEngine { await engine.checkpointUnavailable(from: peer, link: link) }
+                onEngine(context) { await engine.checkpointUnavailable(from: peer, link: link) }
             case .joinFromCheckpoint(let state):
                 guard let peer else { break }
                 let (engine, link) = (self.engine, linkID)
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 let loop = context.eventLoop
-                onEngine {
+                onEngine(context) {
                     // Checked here, off the engine; taken (or refused) on it.
                     guard let check = await engine.checkpointCheck(link: link) else { return }
                     let checked = check.check(state)
@@ -381,8 +382,14 @@ final class PeerSessionHandler: ChannelInboundHandler {
         let engine = self.engine
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        onEngine {
-            let result = await engine.ingest(entries, certificates: certificates, from: peer)
+        let limit = FeedLedger.defaultMaximumSingleChecksPerBatch
+        onEngine(context) {
+            // Decoded, and the entries the ledger would check one at a time checked, here in the
+            // session's task: beside the engine's work, not ahead of every other peer's batch.
+            var batch = ReceivedBatch(decoding: entries)
+            let snapshot = engine.snapshot
+            batch.checkAhead(of: snapshot.vector, keys: snapshot.originKeys, limit: limit)
+            let result = await engine.ingest(batch, certificates: certificates, from: peer)
             let accepted = result.accepted
             let rejected = result.rejected
             // Useless: nothing new, and refusals or a large batch of copies (a small one is a
@@ -428,12 +435,13 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     /// Runs `work` after every engine call this session made before it.
-    private func onEngine(_ work: @escaping @Sendable () async -> Void) {
-        let previous = engineWork
-        engineWork = Task {
-            await previous?.value
-            await work()
-        }
+    /// Queues a call into the engine after the session's earlier ones. A peer that makes the
+    /// session queue more than its bound (it floods past every other limit) is closed for it.
+    private func onEngine(_ context: ChannelHandlerContext, _ call: @escaping SessionWork.Call) {
+        guard let work, !work.enqueue(call), var session else { return }
+        let actions = session.close(.protocolViolation, detail: "more than \(work.limit) calls into the engine waiting for this session")
+        self.session = session
+        perform(actions, context)
     }
 
     private func log(_ line: RejectionLog.Line) {
@@ -598,7 +606,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             // Not established, or closed meanwhile: as if it had none.
             guard let peer else { return }
             let (engine, link) = (self.engine, linkID)
-            onEngine { await engine.checkpointUnavailable(from: peer, link: link) }
+            onEngine(context) { await engine.checkpointUnavailable(from: peer, link: link) }
         case .abandon:
             session.abandonCheckpoint()
             self.session = session
@@ -617,7 +625,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         let engine = self.engine
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        onEngine {
+        onEngine(context) {
             let state = await engine.mayServeCheckpoint(to: peer) ? await engine.servedCheckpointState() : []
             loop.execute {
                 let (handler, context) = bound.value

@@ -273,7 +273,7 @@ public actor SyncEngine {
         generation: UInt64, views: PublishedViews, convergence: ConvergenceReport
     ) -> EngineSnapshot {
         EngineSnapshot(
-            vector: registry.vector, headIDs: headIDs, views: views, chains: trust.chains, trustStore: trust.trustStore,
+            vector: registry.vector, headIDs: headIDs, views: views, chains: trust.chains, originKeys: trust.keys, trustStore: trust.trustStore,
             shownUpTo: registry.hiddenFeeds, cuts: registry.cuts, cutEntries: registry.cutEntries, forks: registry.ledger.forks,
             revokedOrigins: trust.revokedOrigins, feedsAtQuota: feedsAtQuota, feedQuota: registry.feedQuota,
             datedAhead: datedAhead, ownFeedWritable: writable, writingFeed: author.feed, currentSigner: author.signer,
@@ -758,7 +758,7 @@ public actor SyncEngine {
     }
 
     /// Entries of our own feed at a claimed position, signed with our key, prove the claims.
-    private func proveClaims(with entries: [SignedEntry]) {
+    private func proveClaims(with entries: [Entry]) {
         let unproven = Set(ownFeedClaims.values.filter { !$0.proven }.map(\.seq))
         guard !unproven.isEmpty else { return }
         let key = author.key.publicKey
@@ -766,11 +766,9 @@ public actor SyncEngine {
         // signature check.
         var proven: Set<UInt64> = []
         var tried: Set<UInt64> = []
-        for signed in entries {
-            guard let entry = try? EntryCodec.decode(signed), entry.origin == author.feed, unproven.contains(entry.seq),
-                tried.insert(entry.seq).inserted
-            else { continue }
-            if signed.isSigned(by: key) { proven.insert(entry.seq) }
+        for entry in entries {
+            guard entry.origin == author.feed, unproven.contains(entry.seq), tried.insert(entry.seq).inserted else { continue }
+            if entry.signed.isSigned(by: key) { proven.insert(entry.seq) }
         }
         for (peer, claim) in ownFeedClaims where proven.contains(claim.seq) { ownFeedClaims[peer]?.proven = true }
     }
@@ -824,6 +822,12 @@ public actor SyncEngine {
 
     /// Verifies origin certificates, then validates, commits, folds and fans out entries.
     public func ingest(_ entries: [SignedEntry], certificates: [OriginCertificate], from peer: NodeID) -> IngestResult {
+        ingest(ReceivedBatch(decoding: entries), certificates: certificates, from: peer)
+    }
+
+    /// `ingest(_:certificates:from:)` of a batch its session decoded, and checked where the
+    /// ledger would check entries one at a time (`ReceivedBatch.checkAhead`).
+    public func ingest(_ batch: ReceivedBatch, certificates: [OriginCertificate], from peer: NodeID) -> IngestResult {
         guard !closed else { return IngestResult() }
         for certificate in certificates {
             switch trust.admit(certificate) {
@@ -835,11 +839,11 @@ public actor SyncEngine {
         }
         // A relayed chain a CRL in force revokes is kept, flagged: its entries need a voucher.
         if !certificates.isEmpty, registry.setRevokedSigners(trust.revokedSigners) { rebuildViews(because: "a revoked certificate was relayed") }
-        guard !entries.isEmpty else { return IngestResult() }
-        proveClaims(with: entries)
+        guard !batch.entries.isEmpty || !batch.malformed.isEmpty else { return IngestResult() }
+        proveClaims(with: batch.entries)
         let keys = trust.keys
         let bases = baseSigners
-        let result = registry.ingest(entries, signers: bases.isEmpty ? keys.lookup : { keys.lookup($0, bases: bases) })
+        let result = registry.ingest(batch, signers: bases.isEmpty ? keys.lookup : { keys.lookup($0, bases: bases) })
         let events = events(for: result.accepted, folded: true)
         do {
             try recordDrops(store.append(result.accepted, events: events, committedAt: clock(), outboxLimit: outboxLimit))

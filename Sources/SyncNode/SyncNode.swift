@@ -48,6 +48,8 @@ public final class SyncNode: Sendable {
     private let clientTLS: TLSContextProvider
     private let logger: Logger
     private let state = NIOLockedValueBox(RunState())
+    /// The sessions' tasks (`SessionWork`), each until its session's last call into the engine.
+    let sessionTasks = SessionTasks()
 
     private struct RunState {
         var listener: (any Channel)?
@@ -170,6 +172,9 @@ public final class SyncNode: Sendable {
             if let goodbye { _ = try? await channel.writeAndFlush(ByteBuffer(bytes: goodbye)) }
             try? await channel.close()
         }
+        // Every session's calls into the engine are made (the last, its detach) before the
+        // node is stopped: none outlives it, and the engine may then close.
+        await sessionTasks.waitForAll()
     }
 
     private func configurePipeline(_ channel: any Channel, direction: SessionTieBreak.Direction, dialKey: String? = nil) throws {
@@ -200,7 +205,7 @@ public final class SyncNode: Sendable {
         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SyncFrameEncoder()))
         try channel.pipeline.syncOperations.addHandler(
             PeerSessionHandler(
-                engine: engine, manager: peers, direction: direction, settings: settings, logger: logger))
+                engine: engine, manager: peers, direction: direction, settings: settings, tasks: sessionTasks, logger: logger))
     }
 
     /// Connects to a configured peer; when the connection fails or ends, tries again after an

@@ -164,7 +164,9 @@ public struct FeedLedger: Sendable {
     /// refused, entries up to it are taken whatever signed them. Set by the registry.
     public var cuts: [NodeID: FeedCut] = [:]
 
-    public init(waitingLimits: WaitingLimits = WaitingLimits(), maximumSingleChecksPerBatch: Int = 256) {
+    public static let defaultMaximumSingleChecksPerBatch = 256
+
+    public init(waitingLimits: WaitingLimits = WaitingLimits(), maximumSingleChecksPerBatch: Int = FeedLedger.defaultMaximumSingleChecksPerBatch) {
         self.waitingLimits = waitingLimits
         self.maximumSingleChecksPerBatch = maximumSingleChecksPerBatch
     }
@@ -276,25 +278,24 @@ public struct FeedLedger: Sendable {
     /// ones. `signers` gives the keys an entry is checked with: those of the certificate it
     /// names, verified against the trust anchor of its origin's participant (`OriginKeys.lookup`).
     public mutating func ingest(_ batch: [SignedEntry], signers: (Entry) -> SignerLookup) -> IngestResult {
+        ingest(ReceivedBatch(decoding: batch), signers: signers)
+    }
+
+    /// `ingest(_:signers:)` of a batch decoded (and partly checked) by its receiver.
+    public mutating func ingest(_ batch: ReceivedBatch, signers: (Entry) -> SignerLookup) -> IngestResult {
         var result = IngestResult()
+        result.rejected = batch.malformed
         var byOrigin: [NodeID: [Entry]] = [:]
-        for signed in batch {
-            do {
-                let entry = try EntryCodec.decode(signed)
-                byOrigin[entry.origin, default: []].append(entry)
-            } catch {
-                result.rejected.append(EntryRejection(id: signed.id, origin: nil, seq: nil, reason: .malformed(error)))
-            }
-        }
+        for entry in batch.entries { byOrigin[entry.origin, default: []].append(entry) }
         var budget = maximumSingleChecksPerBatch
         for origin in byOrigin.keys.sorted() {
-            ingest(byOrigin[origin]!, of: origin, signers: signers, budget: &budget, into: &result)
+            ingest(byOrigin[origin]!, of: origin, signers: signers, checked: batch, budget: &budget, into: &result)
         }
         return result
     }
 
     private mutating func ingest(
-        _ entries: [Entry], of origin: NodeID, signers: (Entry) -> SignerLookup, budget: inout Int,
+        _ entries: [Entry], of origin: NodeID, signers: (Entry) -> SignerLookup, checked: ReceivedBatch, budget: inout Int,
         into result: inout IngestResult
     ) {
         var feed = feeds.removeValue(forKey: origin) ?? Feed()
@@ -330,6 +331,8 @@ public struct FeedLedger: Sendable {
         }
         func verify(_ entry: Entry) -> Bool {
             guard case .keys(let candidates) = signers(entry) else { return false }
+            // Checked by the receiver with a key the entry may still be checked with.
+            if let key = checked.key(of: entry), candidates.contains(key) { return true }
             result.signatureChecks += max(candidates.count, 1)
             return candidates.contains { entry.signed.isSigned(by: $0) }
         }

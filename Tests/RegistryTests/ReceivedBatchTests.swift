@@ -1,0 +1,90 @@
+import OpenSSLCrypto
+import Registry
+import TestSupport
+import Testing
+
+/// A session decodes what a peer sent and checks the entries the ledger would check one at a
+/// time (ahead of a gap) before the batch reaches the engine; the ledger takes those checks
+/// only for exactly the bytes checked and a key the entry may still be checked with.
+@Suite struct ReceivedBatchTests {
+    let alliance = TestAlliance.standard
+    let origin = TestAlliance.standard.node("EU/eu-1")
+
+    func feed(_ count: Int) -> [Entry] {
+        var author = alliance.author("EU/eu-1")
+        return (0..<count).map { author.write(Ops.report("EU", "gallium", "\($0)"), at: 1_000 + UInt64($0)) }
+    }
+
+    /// The origin's key, as the engine's key history holds it.
+    var keys: OriginKeys {
+        var keys = OriginKeys()
+        keys.add(SignerKey(id: SHA256.hash([1]), key: alliance.keys(origin)!, validFrom: 0, validUntil: .max), for: origin)
+        return keys
+    }
+
+    func signers(_ entry: Entry) -> SignerLookup { alliance.keys(entry.origin).map { .keys([$0]) } ?? .unknownOrigin }
+
+    @Test func entriesAheadOfAGapAreCheckedFirstAndNotAgain() {
+        let entries = feed(10)
+        var batch = ReceivedBatch(decoding: (entries[5...] + entries[..<2]).map(\.signed))
+        batch.checkAhead(of: VersionVector(), keys: keys, limit: 256)
+        #expect(batch.checkedAhead == 5, "1 and 2 continue the head: the ledger's run checks them")
+        var ledger = FeedLedger()
+        let result = ledger.ingest(batch, signers: signers)
+        #expect(result.accepted.map(\.seq) == [1, 2])
+        #expect(result.buffered == 5)
+        #expect(result.signatureChecks == 1, "only the run's end; the five ahead were checked already")
+    }
+
+    @Test func atMostTheLimitIsCheckedAndTheLedgerChecksTheRest() {
+        let entries = feed(10)
+        var batch = ReceivedBatch(decoding: entries[4...].map(\.signed))
+        batch.checkAhead(of: VersionVector(), keys: keys, limit: 2)
+        #expect(batch.checkedAhead == 2)
+        var ledger = FeedLedger()
+        let result = ledger.ingest(batch, signers: signers)
+        #expect(result.buffered == 6)
+        #expect(result.signatureChecks == 4)
+    }
+
+    /// An entry's id covers its body only: a copy with a junk signature must not pass as the
+    /// copy that was checked.
+    @Test func aCopyWithAnotherSignatureIsCheckedByTheLedger() {
+        let entries = feed(6)
+        let genuine = entries[5].signed
+        let forged = SignedEntry(body: genuine.body, signature: [UInt8](repeating: 7, count: genuine.signature.count))
+        var batch = ReceivedBatch(decoding: [forged, genuine])
+        batch.checkAhead(of: VersionVector(), keys: keys, limit: 256)
+        #expect(batch.checkedAhead == 1)
+        var ledger = FeedLedger()
+        let result = ledger.ingest(batch, signers: signers)
+        #expect(result.buffered == 0, "the forged copy came first, and is not taken for the genuine one")
+        #expect(result.rejected.map(\.reason) == [.badSignature])
+    }
+
+    /// A key the ledger no longer checks the entry with (its history changed since the check)
+    /// does not vouch for it.
+    @Test func aCheckWithAKeyTheLedgerDoesNotOfferIsNotTaken() throws {
+        let entries = feed(6)
+        var batch = ReceivedBatch(decoding: [entries[5].signed])
+        batch.checkAhead(of: VersionVector(), keys: keys, limit: 256)
+        #expect(batch.checkedAhead == 1)
+        let other = alliance.keys(alliance.node("US/us-1"))!
+        var ledger = FeedLedger()
+        let result = ledger.ingest(batch, signers: { _ in .keys([other]) })
+        #expect(result.buffered == 0)
+        #expect(result.rejected.map(\.reason) == [.badSignature])
+        #expect(result.signatureChecks == 1)
+    }
+
+    @Test func whatDoesNotDecodeIsRefusedAsMalformed() {
+        let entries = feed(2)
+        let batch = ReceivedBatch(decoding: [SignedEntry(body: [0xFF, 0xFF], signature: [1])] + entries.map(\.signed))
+        #expect(batch.entries.count == 2)
+        var ledger = FeedLedger()
+        let result = ledger.ingest(batch, signers: signers)
+        #expect(result.accepted.count == 2)
+        #expect(result.rejected.count == 1)
+        #expect(result.rejected.first?.origin == nil)
+    }
+}
