@@ -87,4 +87,30 @@ import Testing
         #expect(result.rejected.count == 1)
         #expect(result.rejected.first?.origin == nil)
     }
+
+    /// Found invalid for every key the ledger would try: refused without a second check.
+    @Test func anEntryFoundForgedIsRefusedWithoutASecondCheck() {
+        let genuine = feed(6)[5].signed
+        let forged = SignedEntry(body: genuine.body, signature: [UInt8](repeating: 7, count: genuine.signature.count))
+        var batch = ReceivedBatch(decoding: [forged])
+        batch.checkAhead(of: VersionVector(), keys: keys, limit: 256)
+        var ledger = FeedLedger()
+        let result = ledger.ingest(batch, signers: signers)
+        #expect(result.rejected.map(\.reason) == [.badSignature])
+        #expect(result.signatureChecks == 0)
+    }
+
+    /// Found invalid for other keys than the ledger offers now: the ledger checks it itself.
+    @Test func anEntryCheckedWithOtherKeysIsCheckedAgain() {
+        let entry = feed(6)[5]
+        var wrong = OriginKeys()
+        wrong.add(SignerKey(id: SHA256.hash([2]), key: alliance.keys(alliance.node("US/us-1"))!, validFrom: 0, validUntil: .max), for: origin)
+        var batch = ReceivedBatch(decoding: [entry.signed])
+        batch.checkAhead(of: VersionVector(), keys: wrong, limit: 256)
+        #expect(batch.checkedAhead == 1)
+        var ledger = FeedLedger()
+        let result = ledger.ingest(batch, signers: signers)
+        #expect(result.buffered == 1)
+        #expect(result.signatureChecks == 1)
+    }
 }

@@ -9,16 +9,24 @@ import OpenSSLCrypto
 /// to find a forgery), but an entry ahead of a gap on its own signature, up to
 /// `FeedLedger.maximumSingleChecksPerBatch` per batch: what a peer sending entries ahead of a
 /// gap makes a node spend. `checkAhead` makes those checks here. The ledger takes a result only
-/// for exactly the bytes checked (body and signature) and a key the entry may still be checked
-/// with (validity and revocation are judged there, as ever); anything else it checks itself.
+/// for exactly the bytes checked (body and signature): valid for a key it still checks the
+/// entry with, or invalid for every key it would try (validity and revocation are judged there,
+/// as ever); anything else it checks itself.
 public struct ReceivedBatch: Sendable {
     /// The entries that decode, in the order sent.
     public let entries: [Entry]
     /// Those that do not, refused as malformed.
     public let malformed: [EntryRejection]
-    /// Keyed by id, which covers the body only: the signature found valid is kept with its key,
-    /// so a copy of the entry with another signature is not taken for it.
-    private var verified: [EntryID: (signature: [UInt8], key: PublicKey)] = [:]
+    /// What each check found, keyed by id, which covers the body only: the signature checked is
+    /// kept with it, so a copy of the entry with another signature is not taken for it.
+    private var checks: [EntryID: Check] = [:]
+
+    struct Check {
+        let signature: [UInt8]
+        /// The keys tried, and the one the signature is valid for (nil: none of them).
+        let tried: [PublicKey]
+        let valid: PublicKey?
+    }
 
     public init(decoding batch: [SignedEntry]) {
         var entries: [Entry] = []
@@ -35,19 +43,23 @@ public struct ReceivedBatch: Sendable {
         self.malformed = malformed
     }
 
-    /// How many entries were found validly signed beforehand.
-    public var checkedAhead: Int { verified.count }
+    /// How many entries were checked beforehand.
+    public var checkedAhead: Int { checks.count }
 
-    /// The key `entry`, with exactly its signature, was found signed with, if it was.
-    func key(of entry: Entry) -> PublicKey? {
-        guard let found = verified[entry.id], found.signature == entry.signed.signature else { return nil }
-        return found.key
+    /// Whether `entry`, with exactly its signature, was found signed by one of `candidates` (the
+    /// keys the ledger checks it with now); nil when that was not checked (the ledger checks).
+    func isSigned(_ entry: Entry, byOneOf candidates: [PublicKey]) -> Bool? {
+        guard let check = checks[entry.id], check.signature == entry.signed.signature else { return nil }
+        if let valid = check.valid, candidates.contains(valid) { return true }
+        // Invalid for every key the ledger would try: it need not try them again.
+        if candidates.allSatisfy(check.tried.contains) { return false }
+        return nil
     }
 
     /// Checks the entries the ledger would check on their own given the heads `vector` (those
     /// not in a run from their feed's head within this batch), with `keys`: at most `limit`
-    /// checks. An entry that names no known key, or fails, is left to the ledger (which refuses
-    /// it with the reason).
+    /// entries. One that names no known key is left to the ledger (which refuses it with the
+    /// reason).
     public mutating func checkAhead(of vector: VersionVector, keys: OriginKeys, limit: Int) {
         var byOrigin: [NodeID: [Entry]] = [:]
         for entry in entries { byOrigin[entry.origin, default: []].append(entry) }
@@ -63,7 +75,8 @@ public struct ReceivedBatch: Sendable {
                 guard budget > 0 else { return }
                 guard case .keys(let candidates) = keys.lookup(entry) else { continue }
                 budget -= 1
-                if let key = candidates.first(where: { entry.signed.isSigned(by: $0) }) { verified[entry.id] = (entry.signed.signature, key) }
+                let valid = candidates.first { entry.signed.isSigned(by: $0) }
+                checks[entry.id] = Check(signature: entry.signed.signature, tried: candidates, valid: valid)
             }
         }
     }
