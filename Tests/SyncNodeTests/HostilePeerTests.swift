@@ -31,7 +31,11 @@ import Testing
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
         try await attacker.hello(VersionVector([eu.identity.id: 1 << 40]))
         // While the claim is open, writes wait (75 at mineralctl), naming who claims what.
-        try await within(20, "the claim is registered") { while await eu.engine.ownFeedWritable { await Task.yield() } }
+        // The engine publishes a change of writability: each publication is looked at, no poll.
+        let changes = await eu.engine.changes()
+        try await within(20, "the claim is registered") {
+            for await _ in changes where !eu.engine.snapshot.ownFeedWritable { return }
+        }
         do {
             _ = try await eu.engine.append(Ops.report("EU"))
             Issue.record("a write went through an open claim")
