@@ -7,7 +7,7 @@ import OpenSSLCrypto
 /// Nothing reaches the application from an unverified peer, and nothing the application writes
 /// is sent to one: writes wait until the handshake is done and the peer's identity is verified
 /// (chain to the anchor of the participant its certificate names, CRLs, ALPN, and any extra
-/// `peerCheck`). Then the handler fires `PeerIdentityEvent` and
+/// `peerCheck`, asked during the handshake: a refused peer gets an alert, not a session). Then the handler fires `PeerIdentityEvent` and
 /// `TLSUserEvent.handshakeCompleted`, and forwards plaintext both ways. Failures are fired as
 /// `TLSError` (one case per reason) and close the channel; a handshake that does not finish
 /// within the configured time-out is closed too.
@@ -46,7 +46,7 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     public func handlerAdded(context: ChannelHandlerContext) {
         do {
-            connection = try TLSConnection(context: self.context)
+            connection = try TLSConnection(context: self.context, peerCheck: peerCheck)
         } catch {
             context.fireErrorCaught(error)
             context.close(promise: nil)
@@ -117,8 +117,8 @@ public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler
         guard let selected, self.context.configuration.applicationProtocols.contains(selected) else {
             return .applicationProtocolMismatch(selected: selected)
         }
+        // (`peerCheck` was asked during the handshake, by the verification callback.)
         guard let verified = connection.verifiedPeer else { return .noPeerCertificate }
-        if let refusal = peerCheck?(verified) { return .peerRefused(refusal) }
         peer = verified
         return nil
     }

@@ -10,6 +10,9 @@ public final class TLSConnection {
     /// Where the certificate callback records its verdict, found again through SSL ex_data.
     final class VerificationRecord {
         var outcome: Result<VerifiedPeer, TrustStoreError>?
+        /// Asked of a verified peer inside the callback, so that a refusal fails the handshake.
+        var peerCheck: (@Sendable (VerifiedPeer) -> String?)?
+        var refusal: String?
     }
 
     private static let recordIndex: Int32 = mshim_SSL_get_ex_new_index()
@@ -21,7 +24,9 @@ public final class TLSConnection {
     public let context: TLSContext
     private let record = VerificationRecord()
 
-    public init(context: TLSContext) throws(TLSError) {
+    /// - Parameter peerCheck: asked of the peer once its chain verifies, during the handshake:
+    ///   a reason refuses it there (OpenSSL sends the peer an alert; nothing is exchanged).
+    public init(context: TLSContext, peerCheck: (@Sendable (VerifiedPeer) -> String?)? = nil) throws(TLSError) {
         guard let ssl = SSL_new(context.pointer) else { throw .openSSL(.capture("SSL_new")) }
         let network: NetworkBIO
         do {
@@ -37,6 +42,7 @@ public final class TLSConnection {
         self.context = context
         // Read as many records as the BIO holds in one go, not header and body separately.
         SSL_set_read_ahead(ssl, 1)
+        record.peerCheck = peerCheck
         SSL_set_ex_data(ssl, Self.recordIndex, Unmanaged.passUnretained(record).toOpaque())
         switch context.configuration.role {
         case .server: SSL_set_accept_state(ssl)
@@ -158,6 +164,7 @@ public final class TLSConnection {
     /// Names the failure: our verdict on the peer's certificate first (the callback knows
     /// exactly why), then what OpenSSL's error queue says.
     private func classify(_ error: OpenSSLError) -> TLSError {
+        if let refusal = record.refusal { return .peerRefused(refusal) }
         if case .failure(let reason) = record.outcome {
             return reason == .noCertificate ? .noPeerCertificate : .peerCertificateRejected(reason)
         }

@@ -121,6 +121,11 @@ private let verifyPeerChain: @convention(c) (OpaquePointer?, UnsafeMutableRawPoi
     do throws(TrustStoreError) {
         let peer = try state.trustStore.verify(chain)
         connection?.outcome = .success(peer)
+        if let refusal = connection?.peerCheck?(peer) {
+            connection?.refusal = refusal
+            X509_STORE_CTX_set_error(storeContext, X509_V_ERR_APPLICATION_VERIFICATION)
+            return 0
+        }
         return 1
     } catch {
         connection?.outcome = .failure(error)

@@ -20,6 +20,7 @@ import Testing
         try await jp.start()
         let address = SyncNode.address(host: "127.0.0.1", port: jp.port)
         let changes = eu.node.peers.sessionChanges()
+        let jpChanges = jp.node.peers.sessionChanges()
         eu.node.addPeer(host: "127.0.0.1", port: jp.port, node: try NodeID("JP/jp-2"))
         let expected = "\(address) is configured as JP/jp-2, but its certificate names JP/jp-1"
         try await within(20, "the pinned dial is refused") {
@@ -27,9 +28,12 @@ import Testing
         }
         #expect(eu.node.peers.connectedPeers.isEmpty)
         #expect(eu.node.peers.health(of: jp.identity.id) == nil, "EU never opened a session with the node it did not mean")
-        // (JP saw its handshake finish before EU checked the name, and sees the connection close.)
-        let jpChanges = jp.node.peers.sessionChanges()
-        try await within(20, "JP's side closes") { for await _ in jpChanges where jp.node.peers.connectedPeers.isEmpty { return } }
+        // Refused inside the handshake: JP's handshake fails on EU's alert, and JP never opens a
+        // session with EU either.
+        try await within(20, "JP's handshake fails") {
+            for await _ in jpChanges where !jp.node.peers.refusals.isEmpty { return }
+        }
+        #expect(jp.node.peers.health(of: eu.identity.id) == nil, "\(jp.node.peers.refusals.map(\.reason))")
         // Pinned to the node it is, the same address connects (the new pin replaces the dialer).
         eu.node.addPeer(host: "127.0.0.1", port: jp.port, node: try NodeID("JP/jp-1"))
         try await within(20, "the right node connects") {
