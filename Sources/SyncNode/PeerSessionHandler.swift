@@ -62,6 +62,11 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private var controlTokens = PeerSessionHandler.controlBurst
     private var controlRefilled = NIODeadline.now()
     static let controlBurst = 200.0, controlPerSecond = 20.0
+    /// Calls into the engine one session may have waiting. Reads pause at
+    /// `maximumIngestsInFlight` ingests, but the frames of a read already made still arrive
+    /// (an honest peer pushing one entry per frame puts hundreds in 64 KiB), and control messages
+    /// come in bursts of `controlBurst`: well above both, so only a flood reaches it.
+    static let engineCallsWaiting = 4_096
     /// Reading pauses after a batch that brought nothing new (every entry refused or already
     /// held), for longer each time in a row: useless traffic costs the node little, and honest
     /// peers (whose batches bring something) never wait.
@@ -168,7 +173,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         }
         let engine = self.engine
         let verified = identity.peer
-        work = SessionWork(limit: settings.maximumIngestsInFlight + Int(Self.controlBurst) + 16, tasks: tasks)
+        work = SessionWork(limit: Self.engineCallsWaiting, tasks: tasks)
         onEngine(context) {
             await engine.learnPeer(verified, chain: verified.chain)
             await engine.attach(link)
@@ -192,7 +197,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         do {
             let message = try SyncMessageCodec.decode(frame.readableBytesView)
             switch message {
-            case .vector, .ping, .pong, .revocations, .statements: try spendControlToken()
+            case .vector, .ping, .pong, .revocations, .statements, .checkpointRequest: try spendControlToken()
             default: break
             }
             switch message {
@@ -200,8 +205,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
             case .vector(let vector): advertised = vector
             case .pong(let nonce, let wall): measureClock(nonce: nonce, peerWallMillis: wall)
             case .checkpointPart:
-                let (engine, link) = (self.engine, linkID)
-                onEngine(context) { await engine.checkpointProgressed(link: link) }
+                engine.checkpointProgressed(link: linkID)
             default: break
             }
             actions = session.receive(message, localVector: engine.vector)
@@ -434,7 +438,6 @@ final class PeerSessionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Runs `work` after every engine call this session made before it.
     /// Queues a call into the engine after the session's earlier ones. A peer that makes the
     /// session queue more than its bound (it floods past every other limit) is closed for it.
     private func onEngine(_ context: ChannelHandlerContext, _ call: @escaping SessionWork.Call) {

@@ -46,7 +46,7 @@ extension SyncEngine {
         link.checkpoint(.request)
         // A peer that stops sending for `checkpointWait` is given up on (another is asked);
         // one that keeps sending parts, however large its state, is waited for.
-        checkpointProgress = .now
+        checkpointProgress.withLockedValue { $0 = (id, .now) }
         let (peer, first) = (link.peer, checkpointWait)
         Task { [weak self] in
             var wait = first
@@ -59,17 +59,20 @@ extension SyncEngine {
         }
     }
 
-    /// A part of the state asked of `link` arrived: the wait starts again.
-    public func checkpointProgressed(link id: UInt64) {
-        guard case .waiting(id?, _) = joinState else { return }
-        checkpointProgress = .now
+    /// A part of the state arrived on `link`: if that is the session asked, the wait starts again.
+    public nonisolated func checkpointProgressed(link id: UInt64) {
+        checkpointProgress.withLockedValue { progress in
+            if progress.link == id { progress.at = .now }
+        }
     }
 
     /// How long the state asked of `link` may still take to progress (zero: too long already,
     /// or it is no longer asked for).
     private func checkpointTimeLeft(link id: UInt64) -> Duration {
         guard case .waiting(id?, _) = joinState else { return .zero }
-        return max(.zero, checkpointWait - (.now - checkpointProgress))
+        let progress = checkpointProgress.withLockedValue { $0 }
+        guard progress.link == id else { return .zero }
+        return max(.zero, checkpointWait - (.now - progress.at))
     }
 
     private func checkpointTimedOut(link id: UInt64, peer: NodeID) {
