@@ -7,10 +7,11 @@ import OpenSSLCrypto
 /// Nothing reaches the application from an unverified peer, and nothing the application writes
 /// is sent to one: writes wait until the handshake is done and the peer's identity is verified
 /// (chain to the anchor of the participant its certificate names, CRLs, ALPN, and any extra
-/// `peerCheck`, asked during the handshake: a refused peer gets an alert, not a session). Then the handler fires `PeerIdentityEvent` and
-/// `TLSUserEvent.handshakeCompleted`, and forwards plaintext both ways. Failures are fired as
-/// `TLSError` (one case per reason) and close the channel; a handshake that does not finish
-/// within the configured time-out is closed too.
+/// `peerCheck`, asked during the handshake: a refused peer gets an alert, not a session).
+/// Then the handler fires `PeerIdentityEvent` and `TLSUserEvent.handshakeCompleted`, and
+/// forwards plaintext both ways. Failures are fired as `TLSError` (one case per reason) and
+/// close the channel; a handshake that does not finish within the configured time-out is closed
+/// too.
 public final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
