@@ -106,7 +106,9 @@ struct EndToEndTests {
             status.securityEvents.contains { $0.kind == "refused-connection" && $0.detail.contains("eu-9") && $0.detail.contains("does not verify") },
             "\(status.securityEvents)")
         #expect(!status.peers.contains { $0.node == "EU/eu-9" })
-        #expect(try rogue.status().peersConnected == 0)
+        // The rogue's TLS 1.3 handshake completes on its side before EU's refusal arrives, so it
+        // may count EU connected for that moment (and at each retry); it never hears from EU.
+        #expect(try rogue.status().peers.allSatisfy { $0.connectedSince == nil && $0.lastContact == nil && $0.entriesReceived == 0 })
         try await rogue.stop()
 
         // JP's certificate is revoked with pki.sh; after SIGHUP, EU drops and refuses it.
