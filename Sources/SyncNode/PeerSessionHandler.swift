@@ -43,6 +43,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
     private var pendingBytes = 0
     /// A store read for streaming is in flight (`pumpStream`).
     private var readingStore = false
+    /// Frames of entries received and not yet taken by the engine.
     private var ingestsInFlight = 0
     private var antiEntropy: RepeatedTask?
     private var lastReceived = NIODeadline.now()
@@ -380,34 +381,36 @@ final class PeerSessionHandler: ChannelInboundHandler {
     }
 
     private func ingest(_ entries: [SignedEntry], certificates: [OriginCertificate], _ context: ChannelHandlerContext) {
-        guard let peer else { return }
+        guard let peer, let work else { return }
         ingestsInFlight += 1
         if ingestsInFlight >= settings.maximumIngestsInFlight { context.channel.setOption(.autoRead, value: false).whenComplete { _ in } }
         let engine = self.engine
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let limit = FeedLedger.defaultMaximumSingleChecksPerBatch
-        onEngine(context) {
-            // Decoded, and the entries the ledger would check one at a time checked, here in the
-            // session's task: beside the engine's work, not ahead of every other peer's batch.
-            var batch = ReceivedBatch(decoding: entries)
+        let queued = work.ingest(entries, certificates: certificates, maximumFrames: settings.maximumIngestsInFlight) { joined in
+            // The entries the ledger would check one at a time checked here, in the session's
+            // task: beside the engine's work, not ahead of every other peer's batch.
+            var batch = joined.batch
             let snapshot = engine.snapshot
             batch.checkAhead(of: snapshot.vector, keys: snapshot.originKeys, limit: limit)
-            let result = await engine.ingest(batch, certificates: certificates, from: peer)
+            let result = await engine.ingest(batch, certificates: joined.certificates, from: peer)
             let accepted = result.accepted
             let rejected = result.rejected
             // Useless: nothing new, and refusals or a large batch of copies (a small one is a
             // push another peer relayed first, as happens in any mesh).
-            let useful = !accepted.isEmpty || result.buffered > 0 || entries.isEmpty || (rejected.isEmpty && result.duplicates <= 100)
+            let useful =
+                !accepted.isEmpty || result.buffered > 0 || joined.entries == 0 || (rejected.isEmpty && result.duplicates <= 100 * joined.frames)
             loop.execute {
                 let (handler, context) = bound.value
-                handler.ingested(accepted: accepted, rejected: rejected, received: entries.count, useful: useful, context)
+                handler.ingested(accepted: accepted, rejected: rejected, received: joined.entries, frames: joined.frames, useful: useful, context)
             }
         }
+        if !queued { closeForFlooding(work, context) }
     }
 
-    private func ingested(accepted: [Entry], rejected: [EntryRejection], received: Int, useful: Bool, _ context: ChannelHandlerContext) {
-        ingestsInFlight -= 1
+    private func ingested(accepted: [Entry], rejected: [EntryRejection], received: Int, frames: Int, useful: Bool, _ context: ChannelHandlerContext) {
+        ingestsInFlight -= frames
         uselessPause = useful ? .zero : min(.seconds(2), max(.milliseconds(20), uselessPause * 2))
         if uselessPause > .zero, !paused {
             paused = true
@@ -441,7 +444,13 @@ final class PeerSessionHandler: ChannelInboundHandler {
     /// Queues a call into the engine after the session's earlier ones. A peer that makes the
     /// session queue more than its bound (it floods past every other limit) is closed for it.
     private func onEngine(_ context: ChannelHandlerContext, _ call: @escaping SessionWork.Call) {
-        guard let work, !work.enqueue(call), var session else { return }
+        guard let work, !work.enqueue(call) else { return }
+        closeForFlooding(work, context)
+    }
+
+    private func closeForFlooding(_ work: SessionWork, _ context: ChannelHandlerContext) {
+        // After the connection closed, its last call is queued and nothing more is: no flood.
+        guard context.channel.isActive, var session else { return }
         let actions = session.close(.protocolViolation, detail: "more than \(work.limit) calls into the engine waiting for this session")
         self.session = session
         perform(actions, context)

@@ -1,4 +1,6 @@
 import NIOConcurrencyHelpers
+import Registry
+import SyncProtocol
 
 /// The calls one peer session makes into the engine, made one at a time in the order the
 /// session made them (attach first, ingests in frame order, detach last) by one task the
@@ -8,45 +10,83 @@ import NIOConcurrencyHelpers
 /// The task starts with the session and ends after its last call. `SessionTasks` holds every
 /// running one, so the node waits for them when it shuts down and none outlives it.
 ///
+/// Frames of entries are queued as ingests (`ingest`): a frame joins the ingest queued last
+/// while that one waits and no other call was queued after it (an `IngestGroup`), so that
+/// frames arriving while the engine works reach it as one batch, still in order.
+///
 /// At most `limit` calls wait: a session makes more only when its peer floods it past every
 /// other bound (ingests are bounded by pausing reads, control messages by their token bucket),
 /// and it is closed for that.
 final class SessionWork: Sendable {
     typealias Call = @Sendable () async -> Void
+    typealias Ingest = @Sendable (IngestGroup.Joined) async -> Void
 
     let limit: Int
     private let continuation: AsyncStream<Call>.Continuation
-    private let waiting = NIOLockedValueBox(0)
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var waiting = 0
+        /// The ingest queued last, while no other call is queued after it.
+        var openGroup: IngestGroup?
+        /// The last call is queued: nothing more is.
+        var finished = false
+    }
 
     init(limit: Int, tasks: SessionTasks) {
         let (calls, continuation) = AsyncStream.makeStream(of: Call.self)
         self.limit = limit
         self.continuation = continuation
-        let waiting = waiting
+        let state = state
         tasks.run {
             for await call in calls {
-                waiting.withLockedValue { $0 -= 1 }
+                state.withLockedValue { $0.waiting -= 1 }
                 await call()
             }
         }
     }
 
-    /// Queues `call` after those made before; false (nothing queued) when `limit` calls wait.
+    /// Queues `call` after those made before; false (nothing queued) when `limit` calls wait,
+    /// or after the last call.
     func enqueue(_ call: @escaping Call) -> Bool {
-        let admitted = waiting.withLockedValue { waiting in
-            guard waiting < limit else { return false }
-            waiting += 1
+        state.withLockedValue { state in
+            guard state.waiting < limit, !state.finished else { return false }
+            state.waiting += 1
+            // Later frames must not join an ingest queued before this call: they would overtake it.
+            state.openGroup = nil
+            continuation.yield(call)
             return true
         }
-        if admitted { continuation.yield(call) }
-        return admitted
+    }
+
+    /// Queues a frame of entries after what was queued before: it joins the ingest queued last
+    /// if that one still waits, has room (`maximumFrames`) and no other call came after it;
+    /// otherwise it starts an ingest of its own, which `apply` takes to the engine when its turn
+    /// comes. False (nothing queued) when `limit` calls wait, or after the last call.
+    func ingest(
+        _ entries: [SignedEntry], certificates: [OriginCertificate], maximumFrames: Int, apply: @escaping Ingest
+    ) -> Bool {
+        state.withLockedValue { state in
+            if let open = state.openGroup, open.join(entries, certificates: certificates) { return true }
+            guard state.waiting < limit, !state.finished else { return false }
+            state.waiting += 1
+            let group = IngestGroup(maximumFrames: maximumFrames)
+            _ = group.join(entries, certificates: certificates)
+            state.openGroup = group
+            continuation.yield { await apply(await group.begin()) }
+            return true
+        }
     }
 
     /// Queues the session's last call, whatever waits already: the task ends after it.
     func finish(with last: @escaping Call) {
-        waiting.withLockedValue { $0 += 1 }
-        continuation.yield(last)
-        continuation.finish()
+        state.withLockedValue { state in
+            state.waiting += 1
+            state.openGroup = nil
+            state.finished = true
+            continuation.yield(last)
+            continuation.finish()
+        }
     }
 }
 

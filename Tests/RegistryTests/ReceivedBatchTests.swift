@@ -113,4 +113,24 @@ import Testing
         #expect(result.buffered == 1)
         #expect(result.signatureChecks == 1)
     }
+
+    /// Frames a peer sent one after another, joined: the entries in the order sent, the
+    /// malformed kept, and what each frame checked ahead still taken by the ledger.
+    @Test func framesJoinedKeepTheirOrderAndTheirChecks() {
+        let entries = feed(10)
+        var first = ReceivedBatch(decoding: entries[7...].map(\.signed))
+        first.checkAhead(of: VersionVector(), keys: keys, limit: 256)
+        let second = ReceivedBatch(decoding: [SignedEntry(body: [0xFF], signature: [1])] + entries[..<3].map(\.signed))
+        let third = ReceivedBatch(decoding: entries[3..<7].map(\.signed))
+        let joined = ReceivedBatch(joining: [first, second, third])
+        #expect(joined.entries.map(\.seq) == [8, 9, 10, 1, 2, 3, 4, 5, 6, 7])
+        #expect(joined.malformed.count == 1)
+        #expect(joined.checkedAhead == 3)
+        var ledger = FeedLedger()
+        let result = ledger.ingest(joined, signers: signers)
+        #expect(result.accepted.map(\.seq) == Array(1...10))
+        #expect(result.rejected.count == 1)
+        #expect(result.signatureChecks == 0, "the run from the head ends at 10, which its frame checked already")
+        #expect(ReceivedBatch(joining: [third]).entries.map(\.seq) == [4, 5, 6, 7])
+    }
 }

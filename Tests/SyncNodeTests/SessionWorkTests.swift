@@ -1,4 +1,6 @@
 import NIOConcurrencyHelpers
+import Registry
+import TestSupport
 import Testing
 
 @testable import SyncNode
@@ -46,5 +48,33 @@ import Testing
         gate.continuation.yield()
         await tasks.waitForAll()
         #expect(ran.withLockedValue { $0 } == 1 + waiting + 100)
+    }
+
+    /// Frames queued while the task is busy join into one ingest, but never one queued before
+    /// another call: the engine sees everything in the order the peer sent it.
+    @Test func framesJoinTheIngestQueuedLastButNeverOvertakeACall() async throws {
+        let tasks = SessionTasks()
+        let work = SessionWork(limit: 100, tasks: tasks)
+        var author = TestAlliance.standard.author("EU/eu-1")
+        let frames = (0..<5).map { frame in
+            (0..<2).map { author.write(Ops.report("EU", "gallium", "\(frame * 2 + $0)"), at: 1_000 + UInt64(frame * 2 + $0)).signed }
+        }
+        let gate = AsyncStream<Void>.makeStream()
+        let order = NIOLockedValueBox<[String]>([])
+        #expect(work.enqueue { for await _ in gate.stream { break } })
+        let record: SessionWork.Ingest = { joined in
+            let seqs = joined.batch.entries.map(\.seq)
+            order.withLockedValue { $0.append("ingest \(seqs.first!)-\(seqs.last!) in \(joined.frames)") }
+        }
+        #expect(work.ingest(frames[0], certificates: [], maximumFrames: 2, apply: record))
+        #expect(work.ingest(frames[1], certificates: [], maximumFrames: 2, apply: record))
+        #expect(work.ingest(frames[2], certificates: [], maximumFrames: 2, apply: record), "the group is full: one of its own")
+        #expect(work.enqueue { order.withLockedValue { $0.append("call") } })
+        #expect(work.ingest(frames[3], certificates: [], maximumFrames: 2, apply: record))
+        work.finish { order.withLockedValue { $0.append("last") } }
+        #expect(!work.ingest(frames[4], certificates: [], maximumFrames: 2, apply: record), "nothing is queued after the last call")
+        gate.continuation.yield()
+        await tasks.waitForAll()
+        #expect(order.withLockedValue { $0 } == ["ingest 1-4 in 2", "ingest 5-6 in 1", "call", "ingest 7-8 in 1", "last"])
     }
 }

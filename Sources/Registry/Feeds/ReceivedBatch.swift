@@ -43,6 +43,18 @@ public struct ReceivedBatch: Sendable {
         self.malformed = malformed
     }
 
+    /// Batches a peer sent one after another, as one batch in the same order (with what each
+    /// checked beforehand).
+    public init(joining batches: [ReceivedBatch]) {
+        guard batches.count != 1 else {
+            self = batches[0]
+            return
+        }
+        entries = batches.flatMap(\.entries)
+        malformed = batches.flatMap(\.malformed)
+        for batch in batches { checks.merge(batch.checks) { first, _ in first } }
+    }
+
     /// How many entries were checked beforehand.
     public var checkedAhead: Int { checks.count }
 

@@ -1,0 +1,64 @@
+import NIOConcurrencyHelpers
+import Registry
+import SyncProtocol
+
+/// Frames of entries from one peer that reach the engine together. While the session's earlier
+/// calls run, the frames that arrive join the group queued behind them, and when its turn comes
+/// the engine takes them as one batch: one transaction (one fsync), one publication, one offer
+/// to every other session, where each frame would cost its own. A peer streaming a catch-up
+/// keeps the engine busy with batches that grow as the engine falls behind; a lone push is a
+/// group of one and waits for nothing.
+///
+/// Each frame is decoded as soon as it arrives, on a task of its own, beside the engine's work
+/// rather than before it; the group's call awaits the decoded frames in the order they came.
+/// A frame joins only the group queued last (the session closes it to later frames as soon as
+/// it queues any other call), so the engine still sees everything in the order the peer sent it.
+final class IngestGroup: Sendable {
+    /// Frames one group takes at most.
+    let maximumFrames: Int
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var frames: [Task<ReceivedBatch, Never>] = []
+        var certificates: [OriginCertificate] = []
+        var entries = 0
+        var begun = false
+    }
+
+    /// What the group holds when its turn comes.
+    struct Joined: Sendable {
+        let batch: ReceivedBatch
+        let certificates: [OriginCertificate]
+        let frames: Int
+        /// Entries the peer sent (those that do not decode included).
+        let entries: Int
+    }
+
+    init(maximumFrames: Int) {
+        self.maximumFrames = maximumFrames
+    }
+
+    /// Adds a frame and starts decoding it; false when the group's turn came, or it is full:
+    /// the frame then starts a group of its own.
+    func join(_ entries: [SignedEntry], certificates: [OriginCertificate]) -> Bool {
+        state.withLockedValue { state in
+            guard !state.begun, state.frames.count < maximumFrames else { return false }
+            state.frames.append(Task { ReceivedBatch(decoding: entries) })
+            state.certificates += certificates
+            state.entries += entries.count
+            return true
+        }
+    }
+
+    /// The group's turn: no frame joins it any more. Its frames decoded, as one batch.
+    func begin() async -> Joined {
+        let taken = state.withLockedValue { state in
+            state.begun = true
+            return state
+        }
+        var batches: [ReceivedBatch] = []
+        batches.reserveCapacity(taken.frames.count)
+        for frame in taken.frames { batches.append(await frame.value) }
+        return Joined(batch: ReceivedBatch(joining: batches), certificates: taken.certificates, frames: taken.frames.count, entries: taken.entries)
+    }
+}
