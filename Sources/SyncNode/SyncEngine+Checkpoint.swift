@@ -213,6 +213,7 @@ extension SyncEngine {
             if start.settle(revokedSigners: trust.revokedSigners) == nil {
                 logger.warning("the checkpoint shows entries a certificate revoked since signed; they stay shown (their history is not held here)")
             }
+            newSnapshotGeneration()
             try store.join(from: bytes, checkpoint: state.checkpoint, snapshot: start.snapshot(since: VersionVector()))
         } catch {
             giveUpCheckpoint(because: "the checkpoint state could not be taken: \(error)")
@@ -373,6 +374,7 @@ extension SyncEngine {
         }
         let digest = registry.views.digest
         let dropped: Int
+        newSnapshotGeneration()
         do { dropped = try store.dropHistory(below: checkpoint.vector, startingFrom: served) } catch { throw .failed("\(error)") }
         do { try reloadFromStore() } catch {
             throw .failed("the history was dropped, but the registry could not be read back: \(error) (restart the node)")

@@ -499,13 +499,20 @@ public actor SyncEngine {
     private let snapshotInterval: Int
     /// The ledger's vector at the last snapshot saved or loaded.
     var snapshotVector: VersionVector
+    /// Snapshots due every `snapshotInterval` entries are written off the engine (one at a
+    /// time), so that ingests do not wait for a write of every id since the last one. Each is
+    /// tagged with this generation: whatever replaces the store's snapshot or history itself (a
+    /// snapshot saved at once, a checkpoint joined, a reload) takes the next one first, which
+    /// waits for a write in progress and voids one not begun, so an older snapshot never lands
+    /// after a newer one.
+    let snapshotGeneration = NIOLockedValueBox(0)
+    private var snapshotWriting = false
 
-    /// Saves the registry as it is now (`RegistryStore.saveSnapshot`). A failure is logged: the
-    /// previous snapshot and the entries still give the same registry.
     /// The registry read back from the store (after a failed write, or after history left it),
     /// with everything derived from it; the author is the caller's to adopt.
     @discardableResult
     func reloadFromStore() throws(StoreError) -> LoadedRegistry {
+        newSnapshotGeneration()
         let quota = registry.feedQuota
         let loaded = try store.load(policy: registry.policy, key: author.key, revokedSigners: trust.revokedSigners, waitingLimits: registry.waitingLimits)
         registry = loaded.registry
@@ -521,7 +528,11 @@ public actor SyncEngine {
     /// `saveSnapshot`, for the engine's extensions.
     func saveSnapshotNow() { saveSnapshot() }
 
+    /// Saves the registry as it is now (`RegistryStore.saveSnapshot`), at once, after a snapshot
+    /// being written off the engine. A failure is logged: the previous snapshot and the entries
+    /// still give the same registry.
     private func saveSnapshot() {
+        newSnapshotGeneration()
         guard registry.vector != snapshotVector else { return }
         let started = ContinuousClock.now
         do {
@@ -531,6 +542,48 @@ public actor SyncEngine {
             metrics.snapshots.increment()
             logger.debug("registry snapshot saved", metadata: ["entries": "\(snapshot.vector.total)", "took": "\(ContinuousClock.now - started)"])
         } catch {
+            logger.error("the registry snapshot could not be saved; a restart folds the entries since the last one", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    /// Waits for a snapshot being written off the engine, and voids one not begun.
+    func newSnapshotGeneration() {
+        snapshotGeneration.withLockedValue { $0 += 1 }
+    }
+
+    /// The snapshot due every `snapshotInterval` entries: taken here, written off the engine.
+    private func saveSnapshotInBackground() {
+        guard !snapshotWriting, registry.vector != snapshotVector else { return }
+        let snapshot = registry.snapshot(since: snapshotVector)
+        let (store, gate, started) = (store, snapshotGeneration, ContinuousClock.now)
+        let generation = gate.withLockedValue { $0 }
+        snapshotWriting = true
+        Task.detached {
+            let written: Result<Void, StoreError>? = gate.withLockedValue { current in
+                guard current == generation else { return nil }
+                do throws(StoreError) {
+                    try store.saveSnapshot(snapshot)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            await self.snapshotWritten(snapshot.vector, written, generation: generation, took: ContinuousClock.now - started)
+        }
+    }
+
+    private func snapshotWritten(_ vector: VersionVector, _ written: Result<Void, StoreError>?, generation: Int, took: Duration) {
+        snapshotWriting = false
+        switch written {
+        case nil:
+            break  // voided: the store's snapshot was replaced meanwhile
+        case .success:
+            // Unless the registry was replaced since (its own snapshot vector then holds).
+            guard snapshotGeneration.withLockedValue({ $0 }) == generation else { break }
+            snapshotVector = vector
+            metrics.snapshots.increment()
+            logger.debug("registry snapshot saved", metadata: ["entries": "\(vector.total)", "took": "\(took)"])
+        case .failure(let error):
             logger.error("the registry snapshot could not be saved; a restart folds the entries since the last one", metadata: ["reason": "\(error)"])
         }
     }
@@ -950,7 +1003,7 @@ public actor SyncEngine {
     private func committed(_ entries: [Entry], from source: NodeID? = nil, alsoFromOthers: Set<EntryID> = []) {
         guard !entries.isEmpty else { return }
         let vector = registry.vector
-        if vector.total >= snapshotVector.total + UInt64(snapshotInterval) { saveSnapshot() }
+        if vector.total >= snapshotVector.total + UInt64(snapshotInterval) { saveSnapshotInBackground() }
         for origin in Set(entries.map(\.origin)) { headIDs[origin] = registry.ledger.head(of: origin)?.id }
         metrics.held.record(Int64(vector.total))
         publish()

@@ -46,11 +46,14 @@ struct SnapshotProcessTests {
         #expect(clean.digest == before.digest && clean.entries == before.entries && clean.history == before.history)
 
         // More writes (one import past the interval saves a snapshot), then a few more, then
-        // SIGKILL: the start takes the last snapshot and folds the few after it.
+        // SIGKILL: the start takes the last snapshot and folds the few after it. The snapshot is
+        // written off the engine, after the import returned: its log line says when it is.
+        let imported = eu.logText.count
         try eu.importReserves(1_200, tag: "b")
         for index in 0..<3 {
             let _: WriteResponse = try eu.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "\(index)", site: "a-site-1"))
         }
+        try await eu.waitForLog("registry snapshot saved", after: imported)
         let beforeCrash = try registry(of: eu)
         _ = try await eu.kill()
         mark = eu.logText.count
