@@ -16,6 +16,11 @@ import SyncProtocol
 final class IngestGroup: Sendable {
     /// Frames one group takes at most.
     let maximumFrames: Int
+    /// Entries one group takes at most, but for its first frame (which may be larger): a peer's
+    /// large frames stay one engine call each, so that the entries other peers send are not
+    /// held up behind one long call; catch-up batches (500 entries) still join by four.
+    let maximumEntries: Int
+    static let defaultMaximumEntries = 2_000
     private let state = NIOLockedValueBox(State())
 
     private struct State {
@@ -34,15 +39,18 @@ final class IngestGroup: Sendable {
         let entries: Int
     }
 
-    init(maximumFrames: Int) {
+    init(maximumFrames: Int, maximumEntries: Int = IngestGroup.defaultMaximumEntries) {
         self.maximumFrames = maximumFrames
+        self.maximumEntries = maximumEntries
     }
 
-    /// Adds a frame and starts decoding it; false when the group's turn came, or it is full:
-    /// the frame then starts a group of its own.
+    /// Adds a frame and starts decoding it; false when the group's turn came, or it is full
+    /// (in frames, or in entries with this frame): the frame then starts a group of its own.
     func join(_ entries: [SignedEntry], certificates: [OriginCertificate]) -> Bool {
         state.withLockedValue { state in
-            guard !state.begun, state.frames.count < maximumFrames else { return false }
+            guard !state.begun, state.frames.count < maximumFrames,
+                state.frames.isEmpty || state.entries + entries.count <= maximumEntries
+            else { return false }
             state.frames.append(Task { ReceivedBatch(decoding: entries) })
             state.certificates += certificates
             state.entries += entries.count

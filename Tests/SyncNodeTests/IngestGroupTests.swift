@@ -44,4 +44,17 @@ import Testing
         #expect(joined.batch.entries.count == 2)
         #expect(joined.batch.malformed.count == 1)
     }
+
+    /// A peer's large frames stay one engine call each; small ones join up to the bound.
+    @Test func aGroupTakesAtMostItsEntriesButAlwaysItsFirstFrame() async {
+        let group = IngestGroup(maximumFrames: 8, maximumEntries: 10)
+        let sent = frames(3, of: 6)
+        #expect(group.join(sent[0] + sent[1], certificates: []), "the first frame, however large")
+        #expect(!group.join(sent[2], certificates: []))
+        let small = IngestGroup(maximumFrames: 8, maximumEntries: 10)
+        #expect(small.join(Array(sent[0].prefix(4)), certificates: []))
+        #expect(small.join(sent[1], certificates: []), "10 entries: at the bound")
+        #expect(!small.join(Array(sent[2].prefix(1)), certificates: []))
+        #expect(await small.begin().entries == 10)
+    }
 }
