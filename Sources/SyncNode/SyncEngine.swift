@@ -505,7 +505,7 @@ public actor SyncEngine {
     /// snapshot saved at once, a checkpoint joined, a reload) takes the next one first, which
     /// waits for a write in progress and voids one not begun, so an older snapshot never lands
     /// after a newer one.
-    let snapshotGeneration = NIOLockedValueBox(0)
+    private let snapshotGeneration = NIOLockedValueBox(0)
     private var snapshotWriting = false
 
     /// The registry read back from the store (after a failed write, or after history left it),
