@@ -60,7 +60,7 @@ final class SessionWork: Sendable {
     }
 
     /// Queues a frame of entries after what was queued before: it joins the ingest queued last
-    /// if that one still waits, has room (`maximumFrames`) and no other call came after it;
+    /// if that one still waits, has room (`IngestGroup.join`) and no other call came after it;
     /// otherwise it starts an ingest of its own, which `apply` takes to the engine when its turn
     /// comes. False (nothing queued) when `limit` calls wait, or after the last call.
     func ingest(
