@@ -67,9 +67,13 @@ package struct ProtobufReader {
         }
     }
 
-    /// The next field's number and wire type.
+    /// The next field's number and wire type. A tag is a 32-bit varint of at most five bytes,
+    /// as the reference decoder (SwiftProtobuf) requires: a longer encoding of the same number
+    /// is refused there, so it is refused here (a body one node accepts, another must too).
     package mutating func tag() throws(Failure) -> (field: Int, wireType: WireType) {
+        let start = index
         let raw = try varint()
+        guard index - start <= 5, raw >> 32 == 0 else { throw .invalidTag }
         guard let wireType = WireType(rawValue: raw & 7), raw >> 3 > 0, raw >> 3 <= 0x1FFF_FFFF else { throw .invalidTag }
         return (Int(raw >> 3), wireType)
     }
