@@ -70,9 +70,8 @@ extension SyncEngine {
     /// or it is no longer asked for).
     private func checkpointTimeLeft(link id: UInt64) -> Duration {
         guard case .waiting(id?, _) = joinState else { return .zero }
-        let progress = checkpointProgress.withLockedValue { $0 }
-        guard progress.link == id else { return .zero }
-        return max(.zero, checkpointWait - (.now - progress.at))
+        // Asking `link` set its progress with the state asked (`askForCheckpoint`).
+        return max(.zero, checkpointWait - (.now - checkpointProgress.withLockedValue { $0.at }))
     }
 
     private func checkpointTimedOut(link id: UInt64, peer: NodeID) {

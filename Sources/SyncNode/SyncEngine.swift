@@ -535,13 +535,19 @@ public actor SyncEngine {
         newSnapshotGeneration()
         guard registry.vector != snapshotVector else { return }
         let started = ContinuousClock.now
-        do {
-            let snapshot = registry.snapshot(since: snapshotVector)
-            try store.saveSnapshot(snapshot)
-            snapshotVector = snapshot.vector
+        let snapshot = registry.snapshot(since: snapshotVector)
+        let written = Result { () throws(StoreError) in try store.saveSnapshot(snapshot) }
+        snapshotSaved(snapshot.vector, written, took: ContinuousClock.now - started)
+    }
+
+    /// What saving the snapshot up to `vector` came to, at once or off the engine.
+    private func snapshotSaved(_ vector: VersionVector, _ written: Result<Void, StoreError>, took: Duration) {
+        switch written {
+        case .success:
+            snapshotVector = vector
             metrics.snapshots.increment()
-            logger.debug("registry snapshot saved", metadata: ["entries": "\(snapshot.vector.total)", "took": "\(ContinuousClock.now - started)"])
-        } catch {
+            logger.debug("registry snapshot saved", metadata: ["entries": "\(vector.total)", "took": "\(took)"])
+        case .failure(let error):
             logger.error("the registry snapshot could not be saved; a restart folds the entries since the last one", metadata: ["reason": "\(error)"])
         }
     }
@@ -561,12 +567,7 @@ public actor SyncEngine {
         Task.detached {
             let written: Result<Void, StoreError>? = gate.withLockedValue { current in
                 guard current == generation else { return nil }
-                do throws(StoreError) {
-                    try store.saveSnapshot(snapshot)
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
+                return Result { () throws(StoreError) in try store.saveSnapshot(snapshot) }
             }
             await self.snapshotWritten(snapshot.vector, written, generation: generation, took: ContinuousClock.now - started)
         }
@@ -574,18 +575,11 @@ public actor SyncEngine {
 
     private func snapshotWritten(_ vector: VersionVector, _ written: Result<Void, StoreError>?, generation: Int, took: Duration) {
         snapshotWriting = false
-        switch written {
-        case nil:
-            break  // voided: the store's snapshot was replaced meanwhile
-        case .success:
-            // Unless the registry was replaced since (its own snapshot vector then holds).
-            guard snapshotGeneration.withLockedValue({ $0 }) == generation else { break }
-            snapshotVector = vector
-            metrics.snapshots.increment()
-            logger.debug("registry snapshot saved", metadata: ["entries": "\(vector.total)", "took": "\(took)"])
-        case .failure(let error):
-            logger.error("the registry snapshot could not be saved; a restart folds the entries since the last one", metadata: ["reason": "\(error)"])
-        }
+        // Voided: the store's snapshot was replaced meanwhile.
+        guard let written else { return }
+        // Written, but the registry was replaced since: its own snapshot vector holds.
+        if case .success = written, snapshotGeneration.withLockedValue({ $0 }) != generation { return }
+        snapshotSaved(vector, written, took: took)
     }
 
     /// Checks every page of the store, unless the open did, without holding the engine, and

@@ -73,8 +73,8 @@ package struct ProtobufReader {
     package mutating func tag() throws(Failure) -> (field: Int, wireType: WireType) {
         let start = index
         let raw = try varint()
-        guard index - start <= 5, raw >> 32 == 0 else { throw .invalidTag }
-        guard let wireType = WireType(rawValue: raw & 7), raw >> 3 > 0, raw >> 3 <= 0x1FFF_FFFF else { throw .invalidTag }
+        // Within 32 bits, the field number is within its 29.
+        guard index - start <= 5, raw >> 32 == 0, let wireType = WireType(rawValue: raw & 7), raw >> 3 > 0 else { throw .invalidTag }
         return (Int(raw >> 3), wireType)
     }
 
