@@ -21,6 +21,10 @@ struct AdminBenchmark: AsyncParsableCommand {
     @Option(help: "Entries EU holds before JP joins.") var entries = 500_000
     @Option(help: "Seconds of back-to-back status calls on the idle node.") var idleSeconds = 3.0
 
+    func validate() throws {
+        guard entries >= 1, idleSeconds > 0 else { throw ValidationError("need --entries ≥ 1 and --idle-seconds > 0") }
+    }
+
     func run() async throws {
         #if DEBUG
             print("warning: a debug build; run `swift build -c release && .build/release/mineral-bench admin` for real figures")

@@ -83,6 +83,10 @@ struct CompareBenchmark: ParsableCommand {
         @Option var overwrites = 100_000
         @Option var keys = 1_000
 
+        func validate() throws {
+            guard overwrites >= keys, keys >= 1 else { throw ValidationError("need --overwrites ≥ --keys ≥ 1") }
+        }
+
         func run() throws {
             let (entries, _) = try Workload.overwrites(overwrites + 1, keys: keys)
             let last = entries.last!
@@ -120,6 +124,10 @@ struct CompareBenchmark: ParsableCommand {
     struct Propagation: ParsableCommand {
         @Option(help: "Admin sockets of the nodes, comma-separated.") var sockets: String
         @Option var alerts = 30
+
+        func validate() throws {
+            guard alerts >= 1, !sockets.split(separator: ",").isEmpty else { throw ValidationError("need --alerts ≥ 1 and at least one socket") }
+        }
 
         func run() throws {
             let clients = sockets.split(separator: ",").map { AdminClient(socketPath: String($0)) }

@@ -19,6 +19,10 @@ struct HistoryBenchmark: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Time a fresh node's full join (minutes at 10,000,000 entries).") var join = true
     @Flag(inversion: .prefixedNo, help: "Time a fresh node's join from a checkpoint.") var checkpointJoin = true
 
+    func validate() throws {
+        guard entries >= 1 else { throw ValidationError("need --entries ≥ 1") }
+    }
+
     func run() async throws {
         #if DEBUG
             print("warning: a debug build; run `swift build -c release && .build/release/mineral-bench history` for real figures")

@@ -14,6 +14,10 @@ struct HookBenchmark: AsyncParsableCommand {
     @Option(help: "Alerts raised, one every --interval-ms.") var alerts = 1_000
     @Option(help: "Milliseconds between two alerts.") var intervalMs = 20
 
+    func validate() throws {
+        guard alerts >= 1, intervalMs >= 0 else { throw ValidationError("need --alerts ≥ 1 and --interval-ms ≥ 0") }
+    }
+
     func run() async throws {
         #if DEBUG
             print("warning: a debug build; run `swift build -c release && .build/release/mineral-bench hooks` for real figures")

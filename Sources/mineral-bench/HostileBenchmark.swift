@@ -27,6 +27,10 @@ struct HostileBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds each attack floods before the alerts are timed.") var warmup = 2.0
     @Option(help: "The victim's memory bound, MiB.") var boundMiB = 256
 
+    func validate() throws {
+        guard alerts >= 1, warmup >= 0, boundMiB >= 1 else { throw ValidationError("need --alerts ≥ 1, --warmup ≥ 0 and a memory bound ≥ 1 MiB") }
+    }
+
     func run() async throws {
         #if DEBUG
             print("warning: a debug build; run `swift run -c release mineral-bench hostile` for real figures")

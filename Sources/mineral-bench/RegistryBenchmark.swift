@@ -20,6 +20,12 @@ struct RegistryBenchmark: ParsableCommand {
     @Option(help: ArgumentHelp("For profilers: repeat only this phase (fold, validate) 20 times.", visibility: .hidden))
     var focus: String?
 
+    func validate() throws {
+        guard entries >= 1, feeds >= 1, entries >= feeds, batch >= 1, rounds >= 1 else {
+            throw ValidationError("need --entries ≥ --feeds ≥ 1, --batch ≥ 1 and --rounds ≥ 1")
+        }
+    }
+
     func run() throws {
         guard let algorithm = KeyAlgorithm(rawValue: algorithm) else { throw ValidationError("algorithm must be ed25519 or p256") }
         guard entries > 0, feeds > 0, batch > 0 else { throw ValidationError("entries, feeds and batch must be positive") }

@@ -28,6 +28,13 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "Alerts timed in the partial mesh.") var meshAlerts = 40
     @Option(help: "CRLs timed in the partial mesh (installed at one node, until every node has it in force).") var meshRevocations = 10
 
+    func validate() throws {
+        // Percentiles of no trial have no value; a mesh of fewer than 3 has no "last node".
+        guard entries >= 1, alerts >= 1, meshAlerts >= 1, meshRevocations >= 1, meshNodes >= 3 else {
+            throw ValidationError("need --entries, --alerts, --mesh-alerts and --mesh-revocations ≥ 1, and --mesh-nodes ≥ 3")
+        }
+    }
+
     func run() async throws {
         #if DEBUG
             print("warning: a debug build; run `swift run -c release mineral-bench sync` for real figures")

@@ -19,6 +19,12 @@ struct TLSBenchmark: ParsableCommand {
     @Option(help: "Round trips to time.") var roundTrips = 20_000
     @Option(help: "Rounds per measurement; the best is reported.") var rounds = 3
 
+    func validate() throws {
+        guard handshakes >= 1, mebibytes >= 1, roundTrips >= 1, rounds >= 1 else {
+            throw ValidationError("need --handshakes, --mebibytes, --round-trips and --rounds ≥ 1")
+        }
+    }
+
     func run() throws {
         #if DEBUG
             print("warning: a debug build; run `swift run -c release mineral-bench tls` for real figures")
