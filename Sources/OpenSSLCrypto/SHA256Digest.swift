@@ -65,13 +65,12 @@ public struct SHA256Digest: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     /// The 32 bytes, big-endian as SHA-256 writes them.
-    public var bytes: [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for word in [w0, w1, w2, w3] {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-        }
-        return out
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Calls `body` with the 32 bytes, big-endian, without a copy on the heap (an entry's id
+    /// is bound into every row the store appends).
+    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try Swift.withUnsafeBytes(of: (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian)) { try body($0) }
     }
 
     public var hex: String {
@@ -171,7 +170,7 @@ public struct SHA256Hasher: ~Copyable {
 
     /// Appends a digest's 32 bytes (no allocation: chains of digests hash one per step).
     public mutating func update(_ digest: SHA256Digest) {
-        withUnsafeBytes(of: (digest.w0.bigEndian, digest.w1.bigEndian, digest.w2.bigEndian, digest.w3.bigEndian)) { update($0) }
+        digest.withUnsafeBytes { update($0) }
     }
 
     /// Appends `value` as eight big-endian bytes.

@@ -6,11 +6,11 @@ import Registry
 /// (a catch-up writes 100,000 entries), and GRDB's general argument boxing costs more than the
 /// insert itself; the buffers are bound without copying and stay alive until the step returns.
 enum EntryRow {
-    static func insert(_ entry: Entry, with statement: Statement, in db: Database) throws {
+    static func insert(_ entry: Entry, with statement: Statement, texts: inout RowTexts, in db: Database) throws {
         let raw = statement.sqliteStatement
         sqlite3_reset(raw)
-        let origin = entry.origin.description
-        let subject = entry.subject
+        let origin = texts.origin(of: entry)
+        let subject = texts.subject(of: entry)
         let code: Int32 = origin.withCString { originText in
             sqlite3_bind_text(raw, 1, originText, -1, nil)
             return withOptionalCString(subject) { subjectText in
@@ -33,8 +33,7 @@ enum EntryRow {
     /// Binds the id, body and signature (origin and subject are bound) and steps.
     private static func step(_ raw: OpaquePointer?, _ entry: Entry) -> Int32 {
         sqlite3_bind_int64(raw, 2, Int64(bitPattern: entry.seq))
-        let id = entry.id.bytes
-        return id.withUnsafeBytes { idBytes in
+        return entry.id.withUnsafeBytes { idBytes in
             sqlite3_bind_blob(raw, 3, idBytes.baseAddress, Int32(idBytes.count), nil)
             return entry.signed.body.withUnsafeBytes { body in
                 sqlite3_bind_blob(raw, 4, body.baseAddress, Int32(body.count), nil)

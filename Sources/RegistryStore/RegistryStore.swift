@@ -211,8 +211,9 @@ public final class RegistryStore: Sendable {
         return try write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO entry(origin, seq, id, body, signature, subject) VALUES (?, ?, ?, ?, ?, ?)")
             var heads: [NodeID: UInt64] = [:]
+            var texts = RowTexts()
             for entry in entries {
-                try EntryRow.insert(entry, with: insert, in: db)
+                try EntryRow.insert(entry, with: insert, texts: &texts, in: db)
                 heads[entry.origin] = max(heads[entry.origin] ?? 0, entry.seq)
             }
             let head = try db.cachedStatement(

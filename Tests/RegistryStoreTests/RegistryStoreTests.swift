@@ -51,6 +51,36 @@ import Testing
         #expect(served.count == 3)
     }
 
+    /// One append of three feeds interleaved, each reporting two minerals and more: every row
+    /// keeps its own origin and subject (an append makes each text once and reuses it).
+    @Test func anAppendOfInterleavedFeedsAndRegistersKeepsEachRowsOriginAndSubject() throws {
+        let store = try RegistryStore(path: path(), node: alliance.node("EU/eu-1"))
+        var authors = ["US/us-1", "JP/jp-1", "EU/eu-2"].map { alliance.author($0) }
+        var entries: [Entry] = []
+        for index in 0..<24 {
+            let author = index % authors.count
+            let participant = authors[author].node.participant
+            let operation: EntryOperation =
+                switch index % 4 {
+                case 0: Ops.report(participant, "gallium", site: "site-\(index)")
+                case 1: Ops.report(participant, "tungsten", site: "site-\(index)")
+                case 2: Ops.target(participant, index % 8 == 2 ? "gallium" : "graphite")
+                default: Ops.raise("barite", "alert \(index)")
+                }
+            entries.append(authors[author].write(operation, at: UInt64(1000 + index)))
+        }
+        try store.append(entries)
+        for entry in entries {
+            let subject = try #require(entry.subject)
+            let found = try store.entries(subject: subject)
+            #expect(found.contains { $0.id == entry.id }, "\(entry) not found under \(subject)")
+            #expect(found.allSatisfy { $0.subject == subject })
+            #expect(try store.entries(of: entry.origin, in: entry.seq...entry.seq).map(\.id) == [entry.id])
+        }
+        #expect(try store.feedHeads() == VersionVector(entries.map { ($0.origin, $0.seq) }.reduce(into: [:]) { $0[$1.0] = max($0[$1.0] ?? 0, $1.1) }))
+        try store.close()
+    }
+
     @Test func forkEvidenceSurvivesAReopenAndKeepsTheFeedFrozen() throws {
         let node = alliance.node("US/us-1")
         let store = try RegistryStore(path: path(), node: node)
