@@ -9,8 +9,8 @@ import SyncProtocol
 /// keeps the engine busy with batches that grow as the engine falls behind; a lone push is a
 /// group of one and waits for nothing.
 ///
-/// Each frame is decoded as soon as it arrives, on a task of its own, beside the engine's work
-/// rather than before it; the group's call awaits the decoded frames in the order they came.
+/// Each frame is decoded as soon as it arrives (`Frame`); the group's call awaits the decoded
+/// frames in the order they came.
 /// A frame joins only the group queued last (the session closes it to later frames as soon as
 /// it queues any other call), so the engine still sees everything in the order the peer sent it.
 final class IngestGroup: Sendable {
@@ -24,10 +24,47 @@ final class IngestGroup: Sendable {
     private let state = NIOLockedValueBox(State())
 
     private struct State {
-        var frames: [Task<ReceivedBatch, Never>] = []
+        var frames: [Frame] = []
         var certificates: [OriginCertificate] = []
         var entries = 0
         var begun = false
+    }
+
+    /// A frame of entries, decoded as it arrives: a few entries (a push) where it arrives, more
+    /// on a task of its own, beside the engine's work rather than before it.
+    struct Frame: Sendable {
+        /// Entries the peer sent (those that do not decode included).
+        let entries: Int
+        private let decoding: Decoding
+
+        private enum Decoding: Sendable {
+            case done(ReceivedBatch)
+            case running(Task<ReceivedBatch, Never>)
+        }
+
+        /// At most this many entries are decoded where the frame arrives: a push of a few costs
+        /// less to decode than a task costs to start and to be waited for (alert propagation,
+        /// `mineral-bench sync`).
+        static let decodedInPlace = 8
+
+        init(_ entries: [SignedEntry]) {
+            self.entries = entries.count
+            decoding = entries.count <= Self.decodedInPlace ? .done(ReceivedBatch(decoding: entries)) : .running(Task { ReceivedBatch(decoding: entries) })
+        }
+
+        /// Whether it was decoded where it arrived.
+        var decodedInPlace: Bool {
+            if case .done = decoding { true } else { false }
+        }
+
+        var batch: ReceivedBatch {
+            get async {
+                switch decoding {
+                case .done(let batch): batch
+                case .running(let task): await task.value
+                }
+            }
+        }
     }
 
     /// What the group holds when its turn comes.
@@ -44,16 +81,16 @@ final class IngestGroup: Sendable {
         self.maximumEntries = maximumEntries
     }
 
-    /// Adds a frame and starts decoding it; false when the group's turn came, or it is full
-    /// (in frames, or in entries with this frame): the frame then starts a group of its own.
-    func join(_ entries: [SignedEntry], certificates: [OriginCertificate]) -> Bool {
+    /// Adds a frame; false when the group's turn came, or it is full (in frames, or in entries
+    /// with this frame): the frame then starts a group of its own.
+    func join(_ frame: Frame, certificates: [OriginCertificate]) -> Bool {
         state.withLockedValue { state in
             guard !state.begun, state.frames.count < maximumFrames,
-                state.frames.isEmpty || state.entries + entries.count <= maximumEntries
+                state.frames.isEmpty || state.entries + frame.entries <= maximumEntries
             else { return false }
-            state.frames.append(Task { ReceivedBatch(decoding: entries) })
+            state.frames.append(frame)
             state.certificates += certificates
-            state.entries += entries.count
+            state.entries += frame.entries
             return true
         }
     }
@@ -66,7 +103,7 @@ final class IngestGroup: Sendable {
         }
         var batches: [ReceivedBatch] = []
         batches.reserveCapacity(taken.frames.count)
-        for frame in taken.frames { batches.append(await frame.value) }
+        for frame in taken.frames { batches.append(await frame.batch) }
         return Joined(batch: ReceivedBatch(joining: batches), certificates: taken.certificates, frames: taken.frames.count, entries: taken.entries)
     }
 }

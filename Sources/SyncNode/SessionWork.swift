@@ -66,12 +66,13 @@ final class SessionWork: Sendable {
     func ingest(
         _ entries: [SignedEntry], certificates: [OriginCertificate], maximumFrames: Int, apply: @escaping Ingest
     ) -> Bool {
-        state.withLockedValue { state in
-            if let open = state.openGroup, open.join(entries, certificates: certificates) { return true }
+        let frame = IngestGroup.Frame(entries)
+        return state.withLockedValue { state in
+            if let open = state.openGroup, open.join(frame, certificates: certificates) { return true }
             guard state.waiting < limit, !state.finished else { return false }
             state.waiting += 1
             let group = IngestGroup(maximumFrames: maximumFrames)
-            _ = group.join(entries, certificates: certificates)
+            _ = group.join(frame, certificates: certificates)
             state.openGroup = group
             continuation.yield { await apply(await group.begin()) }
             return true
