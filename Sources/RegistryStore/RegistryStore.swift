@@ -549,6 +549,7 @@ public final class RegistryStore: Sendable {
     /// the state, kept as the one joined from and the one served, its checkpoint, and the
     /// registry made from it as the snapshot. Refused when the store holds any entry.
     public func join(from state: [UInt8], checkpoint: ConvergenceTracker.Checkpoint, snapshot: RegistrySnapshot) throws(StoreError) {
+        let rows = SnapshotRows(snapshot)
         try write { db in
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM entry") == 0,
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM checkpoint_state WHERE kind = 'joined'") == 0
@@ -558,7 +559,7 @@ public final class RegistryStore: Sendable {
             try Self.putCheckpointState(state, kind: "joined", in: db)
             try Self.putCheckpointState(state, kind: "served", in: db)
             try Self.put(checkpoint, in: db)
-            try Self.put(snapshot, in: db)
+            try rows.put(in: db)
         }
     }
 
@@ -732,23 +733,10 @@ public final class RegistryStore: Sendable {
     }
 
     /// Keeps `snapshot` as the latest, with its entry ids, in one transaction: a crash leaves
-    /// the previous snapshot or this one, never a mix.
+    /// the previous snapshot or this one, never a mix. Its rows are made before the transaction
+    /// begins: the engine's commits wait for the writer only while they are inserted.
     public func saveSnapshot(_ snapshot: RegistrySnapshot) throws(StoreError) {
-        try write { db in try Self.put(snapshot, in: db) }
-    }
-
-    private static func put(_ snapshot: RegistrySnapshot, in db: Database) throws {
-        let chunk = try db.cachedStatement(
-            sql:
-                "INSERT INTO feed_ids(origin, chunk, ids, checksum) VALUES (?, ?, ?, ?) ON CONFLICT(origin, chunk) DO UPDATE SET ids = excluded.ids, checksum = excluded.checksum"
-        )
-        for ids in snapshot.idChunks {
-            let blob = ids.ids.flatMap(\.bytes)
-            try chunk.execute(arguments: [ids.feed.description, ids.index, Data(blob), Data(SHA256.hash(blob).bytes)])
-        }
-        try db.execute(
-            sql:
-                "INSERT INTO snapshot(slot, ledger, views, checksum) VALUES (1, ?, ?, ?) ON CONFLICT(slot) DO UPDATE SET ledger = excluded.ledger, views = excluded.views, checksum = excluded.checksum",
-            arguments: [Data(snapshot.ledger), Data(snapshot.views), Data(Self.checksum(ledger: snapshot.ledger, views: snapshot.views).bytes)])
+        let rows = SnapshotRows(snapshot)
+        try write { db in try rows.put(in: db) }
     }
 }
