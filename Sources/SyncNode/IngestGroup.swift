@@ -45,15 +45,15 @@ final class IngestGroup: Sendable {
         /// At most this many entries are decoded where the frame arrives: a push of a few costs
         /// less to decode than a task costs to start and to be waited for (alert propagation,
         /// `mineral-bench sync`).
-        static let decodedInPlace = 8
+        static let mostDecodedInPlace = 8
 
         init(_ entries: [SignedEntry]) {
             self.entries = entries.count
-            decoding = entries.count <= Self.decodedInPlace ? .done(ReceivedBatch(decoding: entries)) : .running(Task { ReceivedBatch(decoding: entries) })
+            decoding = entries.count <= Self.mostDecodedInPlace ? .done(ReceivedBatch(decoding: entries)) : .running(Task { ReceivedBatch(decoding: entries) })
         }
 
         /// Whether it was decoded where it arrived.
-        var decodedInPlace: Bool {
+        var wasDecodedInPlace: Bool {
             if case .done = decoding { true } else { false }
         }
 

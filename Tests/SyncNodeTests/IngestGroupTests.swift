@@ -30,9 +30,9 @@ import Testing
     /// the order they came in.
     @Test func smallFramesAreDecodedInPlaceLargeOnesOnATaskInOrder() async {
         let sent = frames(3, of: 12)
-        let small = Array(sent[1].prefix(IngestGroup.Frame.decodedInPlace))
-        #expect(IngestGroup.Frame(small).decodedInPlace)
-        #expect(!IngestGroup.Frame(sent[0]).decodedInPlace)
+        let small = Array(sent[1].prefix(IngestGroup.Frame.mostDecodedInPlace))
+        #expect(IngestGroup.Frame(small).wasDecodedInPlace)
+        #expect(!IngestGroup.Frame(sent[0]).wasDecodedInPlace)
         let group = IngestGroup(maximumFrames: 4)
         #expect(group.join(.init(sent[0]), certificates: []))
         #expect(group.join(.init(small), certificates: []))
