@@ -23,6 +23,8 @@ public final class PeerManager: Sendable {
         var clockWarned = false
         var watchers: [UInt64: AsyncStream<Void>.Continuation] = [:]
         var nextWatcher: UInt64 = 0
+        /// The node is stopping (`stop()`): no session is registered any more.
+        var stopped = false
     }
 
     public let local: NodeID
@@ -80,11 +82,14 @@ public final class PeerManager: Sendable {
     }
 
     /// Registers a verified session. Returns false when an existing session with the same peer
-    /// wins the tie-break (the new one must close); a losing existing session is closed here.
-    /// A new session in the *same* direction as an existing one replaces it: the dialling side
-    /// only dials again when it has given up on the old connection.
+    /// wins the tie-break, or once the node stops (the new one must close); a losing existing
+    /// session is closed here. A new session in the *same* direction as an existing one
+    /// replaces it: the dialling side only dials again when it has given up on the old connection.
     func claim(_ peer: NodeID, direction: SessionTieBreak.Direction, channel: any Channel, verified: VerifiedPeer) -> Bool {
         let displaced: (any Channel)? = state.withLockedValue { state in
+            // A handshake that ends after the node began to stop would start a session nobody
+            // closes, and the node would wait for it forever.
+            if state.stopped { return channel }
             guard let existing = state.sessions[peer] else {
                 state.sessions[peer] = Slot(direction: direction, channel: channel, verified: verified)
                 return nil
@@ -177,7 +182,16 @@ public final class PeerManager: Sendable {
     }
 
     /// Says goodbye on every session (shutdown).
-    func allChannels() -> [any Channel] { state.withLockedValue { $0.sessions.values.map(\.channel) } }
+    /// The node stops: every session's channel, to close; from now on no session is registered.
+    func stop() -> [any Channel] {
+        state.withLockedValue { state in
+            state.stopped = true
+            return state.sessions.values.map(\.channel)
+        }
+    }
+
+    /// Whether the node is stopping (`stop()`).
+    var isStopped: Bool { state.withLockedValue { $0.stopped } }
 }
 
 /// How long a peer that broke the rules is refused: `base` after its first offence, doubling

@@ -132,8 +132,12 @@ final class PeerSessionHandler: ChannelInboundHandler {
             return
         }
         guard manager.claim(peer, direction: direction, channel: context.channel, verified: identity.peer) else {
-            logger.info("closing duplicate session")
-            write(.goodbye(.duplicateSession, detail: "a session with \(engine.node) already exists"), context)
+            if manager.isStopped {
+                write(.goodbye(.shuttingDown, detail: "node shutting down"), context)
+            } else {
+                logger.info("closing duplicate session")
+                write(.goodbye(.duplicateSession, detail: "a session with \(engine.node) already exists"), context)
+            }
             context.close(promise: nil)
             return
         }

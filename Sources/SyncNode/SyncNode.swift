@@ -168,7 +168,7 @@ public final class SyncNode: Sendable {
         try? await listener?.close()
         let goodbye = try? SyncMessageCodec.encode(.goodbye(.shuttingDown, detail: "node shutting down"))
         var seen = Set<ObjectIdentifier>()
-        for channel in peers.allChannels() + channels where seen.insert(ObjectIdentifier(channel)).inserted {
+        for channel in peers.stop() + channels where seen.insert(ObjectIdentifier(channel)).inserted {
             if let goodbye { _ = try? await channel.writeAndFlush(ByteBuffer(bytes: goodbye)) }
             try? await channel.close()
         }

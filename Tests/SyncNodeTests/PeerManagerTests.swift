@@ -53,6 +53,26 @@ import Testing
         #expect(manager.connectedPeers.isEmpty)
     }
 
+    /// Once the node stops, it closes the sessions it has, and a handshake that ends afterwards
+    /// starts none: nobody would close it, and the node would wait for it forever.
+    @Test func onceTheNodeStopsNoSessionIsRegistered() throws {
+        let manager = PeerManager(local: try NodeID("EU/eu-1"))
+        let jp = try pki.node("JP", "jp-1")
+        let live = try channel()
+        #expect(manager.claim(us.id, direction: .accepted, channel: live, verified: verified))
+        #expect(!manager.isStopped)
+        let toClose = manager.stop()
+        #expect(toClose.map(ObjectIdentifier.init) == [ObjectIdentifier(live)])
+        #expect(manager.isStopped)
+        let late = try channel()
+        let jpVerified = VerifiedPeer(
+            identity: try SPIFFEIdentity(trustDomain: pki.trustDomain, participant: "JP", node: "jp-1"), leaf: jp.certificate, chain: [jp.certificate])
+        #expect(!manager.claim(jp.id, direction: .accepted, channel: late, verified: jpVerified), "a handshake that ends after the stop")
+        #expect(!manager.claim(us.id, direction: .dialled, channel: late, verified: verified), "even one the tie-break would keep")
+        #expect(manager.connectedPeers == [us.id], "the session it had, until it closes")
+        #expect(live.isActive, "closing is the caller's (with a goodbye)")
+    }
+
     @Test func offencesCloseTheSessionWithAGoodbyeAndEachPenaltyDoublesUntilForgiven() throws {
         let manager = PeerManager(local: try NodeID("EU/eu-1"), penaltyPolicy: PenaltyPolicy(base: 30, maximum: 100, forgiveness: 3600))
         let session = try channel()
