@@ -93,7 +93,13 @@ final class SessionWork: Sendable {
 
 /// The running tasks of a node's sessions, each until its last call is made.
 final class SessionTasks: Sendable {
-    private let running = NIOLockedValueBox<(next: UInt64, tasks: [UInt64: Task<Void, Never>])>((0, [:]))
+    private struct Running {
+        var next: UInt64 = 0
+        var tasks: [UInt64: Task<Void, Never>] = [:]
+        /// Whoever waits for the last task to end (`waitForAll(within:)`).
+        var waiters: [WaitForAll] = []
+    }
+    private let running = NIOLockedValueBox(Running())
 
     var count: Int { running.withLockedValue { $0.tasks.count } }
 
@@ -104,7 +110,13 @@ final class SessionTasks: Sendable {
             // Inserted before it can end: its removal takes this lock after this insertion.
             running.tasks[id] = Task { [running = self.running] in
                 await body()
-                _ = running.withLockedValue { $0.tasks.removeValue(forKey: id) }
+                let done = running.withLockedValue { running -> [WaitForAll] in
+                    running.tasks.removeValue(forKey: id)
+                    guard running.tasks.isEmpty else { return [] }
+                    defer { running.waiters = [] }
+                    return running.waiters
+                }
+                for waiter in done { waiter.resume(ended: true) }
             }
         }
     }
@@ -112,5 +124,43 @@ final class SessionTasks: Sendable {
     /// Returns once every session task ended (after their sessions' last calls).
     func waitForAll() async {
         while let task = running.withLockedValue({ $0.tasks.values.first }) { await task.value }
+    }
+
+    /// `waitForAll()`, for at most `limit`: how many tasks still run then (0: all ended). A
+    /// task ends after its session's channel closed; one that does not must not hold the
+    /// node's stop for ever.
+    func waitForAll(within limit: Duration) async -> Int {
+        let ended = await withCheckedContinuation { continuation in
+            let waiter = WaitForAll(continuation)
+            let empty = running.withLockedValue { running in
+                if running.tasks.isEmpty { return true }
+                running.waiters.append(waiter)
+                return false
+            }
+            if empty {
+                waiter.resume(ended: true)
+                return
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                waiter.resume(ended: false)
+            }
+        }
+        return ended ? 0 : count
+    }
+
+    /// A wait resumed once: by the last task's end or by its time limit, whichever comes first.
+    final class WaitForAll: Sendable {
+        private let continuation: NIOLockedValueBox<CheckedContinuation<Bool, Never>?>
+
+        init(_ continuation: CheckedContinuation<Bool, Never>) { self.continuation = NIOLockedValueBox(continuation) }
+
+        func resume(ended: Bool) {
+            let pending = continuation.withLockedValue { continuation in
+                defer { continuation = nil }
+                return continuation
+            }
+            pending?.resume(returning: ended)
+        }
     }
 }

@@ -173,9 +173,22 @@ public final class SyncNode: Sendable {
             try? await channel.close()
         }
         // Every session's calls into the engine are made (the last, its detach) before the
-        // node is stopped: none outlives it, and the engine may then close.
-        await sessionTasks.waitForAll()
+        // node is stopped: none outlives it, and the engine may then close. A session whose
+        // channel did not close is named, not waited for without end (a closed engine takes
+        // no entry).
+        let left = await sessionTasks.waitForAll(within: Self.sessionsEndWithin)
+        if left > 0 {
+            logger.error(
+                "peer sessions did not end after the stop; stopping without them",
+                metadata: [
+                    "sessions": "\(left)", "waited": "\(Self.sessionsEndWithin)", "peers": "\(peers.connectedPeers.map(\.description).joined(separator: ", "))"
+                ])
+        }
     }
+
+    /// How long a stop waits for its sessions' last calls into the engine (each usually takes
+    /// milliseconds: a few batches queued before the goodbye).
+    static let sessionsEndWithin: Duration = .seconds(10)
 
     private func configurePipeline(_ channel: any Channel, direction: SessionTieBreak.Direction, dialKey: String? = nil) throws {
         let tls = direction == .accepted ? serverTLS.current : clientTLS.current

@@ -26,6 +26,21 @@ import Testing
         #expect(tasks.count == 0)
     }
 
+    /// A stop waits for its sessions' tasks, but not for ever: one that does not end is counted
+    /// after the limit; the wait returns as soon as the last one ends.
+    @Test func waitingForAllTasksEndsAtTheLastOneOrAtTheLimit() async throws {
+        let tasks = SessionTasks()
+        #expect(await tasks.waitForAll(within: .seconds(30)) == 0, "none runs")
+        let gate = AsyncStream<Void>.makeStream()
+        tasks.run { for await _ in gate.stream { break } }
+        tasks.run {}
+        #expect(await tasks.waitForAll(within: .milliseconds(200)) == 1, "one never ends")
+        let waiting = Task { await tasks.waitForAll(within: .seconds(600)) }
+        gate.continuation.yield()
+        #expect(await waiting.value == 0, "resumed by the last task's end, long before its limit")
+        #expect(tasks.count == 0)
+    }
+
     @Test func atMostTheLimitWaitsButTheLastCallIsAlwaysQueued() async throws {
         let tasks = SessionTasks()
         let work = SessionWork(limit: 3, tasks: tasks)
