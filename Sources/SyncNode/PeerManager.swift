@@ -181,7 +181,6 @@ public final class PeerManager: Sendable {
         }
     }
 
-    /// Says goodbye on every session (shutdown).
     /// The node stops: every session's channel, to close; from now on no session is registered.
     func stop() -> [any Channel] {
         state.withLockedValue { state in
