@@ -151,7 +151,7 @@ struct SyncBenchmark: AsyncParsableCommand {
     static func percentiles(_ seconds: [Double]) -> String {
         let sorted = seconds.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
-        return String(format: "p50 %6.1f ms   p99 %6.1f ms   max %6.1f ms", percentile(0.5), percentile(0.99), sorted.last! * 1000)
+        return String(format: "p50 %6.2f ms   p99 %6.2f ms   max %6.2f ms", percentile(0.5), percentile(0.99), sorted.last! * 1000)
     }
 
     /// A CRL installed at one node (as SIGHUP does), timed until every node has it in force.
