@@ -121,14 +121,9 @@ final class SessionTasks: Sendable {
         }
     }
 
-    /// Returns once every session task ended (after their sessions' last calls).
-    func waitForAll() async {
-        while let task = running.withLockedValue({ $0.tasks.values.first }) { await task.value }
-    }
-
-    /// `waitForAll()`, for at most `limit`: how many tasks still run then (0: all ended). A
-    /// task ends after its session's channel closed; one that does not must not hold the
-    /// node's stop for ever.
+    /// Returns once every session task ended (after their sessions' last calls), or after
+    /// `limit`: how many tasks still run then (0: all ended). A task ends after its session's
+    /// channel closed; one that does not must not hold the node's stop for ever.
     func waitForAll(within limit: Duration) async -> Int {
         let ended = await withCheckedContinuation { continuation in
             let waiter = WaitForAll(continuation)
