@@ -46,41 +46,37 @@ extension SyncEngine {
         link.checkpoint(.request)
         // A peer that stops sending for `checkpointWait` is given up on (another is asked);
         // one that keeps sending parts, however large its state, is waited for.
-        checkpointProgress.withLockedValue { $0 = (id, .now) }
+        checkpointProgress.withLockedValue { $0.ask(id, at: .now) }
         let (peer, first) = (link.peer, checkpointWait)
         Task { [weak self] in
             var wait = first
             while wait > .zero {
                 try? await Task.sleep(for: wait)
                 guard let self else { return }
-                wait = await self.checkpointTimeLeft(link: id)
+                wait = await self.checkpointWaitLeft(link: id, peer: peer)
             }
-            await self?.checkpointTimedOut(link: id, peer: peer)
         }
     }
 
     /// A part of the state arrived on `link`: if that is the session asked, the wait starts again.
     public nonisolated func checkpointProgressed(link id: UInt64) {
-        checkpointProgress.withLockedValue { progress in
-            if progress.link == id { progress.at = .now }
-        }
+        checkpointProgress.withLockedValue { $0.partArrived(on: id, at: .now) }
     }
 
-    /// How long the state asked of `link` may still take to progress (zero: too long already,
-    /// or it is no longer asked for).
-    private func checkpointTimeLeft(link id: UInt64) -> Duration {
-        guard case .waiting(id?, _) = joinState else { return .zero }
-        // Asking `link` set its progress with the state asked (`askForCheckpoint`).
-        return max(.zero, checkpointWait - (.now - checkpointProgress.withLockedValue { $0.at }))
-    }
-
-    private func checkpointTimedOut(link id: UInt64, peer: NodeID) {
-        guard case .waiting(let asked, var tried) = joinState, asked == id else { return }
+    /// How long the state asked of `link` may still take to progress. Zero when it is no longer
+    /// asked for, or when it took too long already: then the peer is given up on, here, so that
+    /// the state arriving meanwhile (`checkpointCheck`) is never given up on.
+    private func checkpointWaitLeft(link id: UInt64, peer: NodeID) -> Duration {
+        guard !closed, case .waiting(id?, var tried) = joinState else { return .zero }
+        // Asking `link` started its wait (`askForCheckpoint`).
+        let left = checkpointProgress.withLockedValue { $0.timeLeft(for: id, of: checkpointWait, at: .now) }
+        guard left == .zero else { return left }
         tried.insert(peer)
         joinState = .waiting(asked: nil, tried: tried)
         links[id]?.checkpoint(.abandon)
         logger.warning("peer stopped sending its checkpoint state; asking another", metadata: ["peer": "\(peer)", "silent-for": "\(checkpointWait)"])
         askForCheckpoint()
+        return .zero
     }
 
     /// Whether this node serves its checkpoint state to `peer` now: once per peer per
@@ -160,9 +156,11 @@ extension SyncEngine {
         }
     }
 
-    /// What to check the state asked of `link` against; nil when it is no longer asked for.
+    /// What to check the state asked of `link` against, now that all of it arrived (the peer is
+    /// no longer waited for while it is checked); nil when it is no longer asked for.
     public func checkpointCheck(link id: UInt64) -> CheckpointCheck? {
         guard !closed, case .waiting(id?, _) = joinState else { return nil }
+        checkpointProgress.withLockedValue { $0.stateArrived(on: id) }
         return CheckpointCheck(keys: trust.keys, revoked: trust.revokedSigners, policy: registry.policy, quorum: convergence.quorum)
     }
 

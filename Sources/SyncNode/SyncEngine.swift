@@ -472,10 +472,10 @@ public actor SyncEngine {
     nonisolated let checkpointWait: Duration
     /// `history.drop-archived`: the history below an archived checkpoint may be dropped.
     public nonisolated let mayDropArchivedHistory: Bool
-    /// When the state asked for last progressed (asked, or a part arrived), and from which
-    /// session: set by sessions without waiting for the engine (a part is up to 512 KiB, a state
-    /// up to hundreds of parts; none queues a call into the engine).
-    nonisolated let checkpointProgress = NIOLockedValueBox<(link: UInt64?, at: ContinuousClock.Instant)>((nil, .now))
+    /// How long the state asked for may still take (`CheckpointWait`): set by sessions without
+    /// waiting for the engine (a part is up to 512 KiB, a state up to hundreds of parts; none
+    /// queues a call into the engine).
+    nonisolated let checkpointProgress = NIOLockedValueBox(CheckpointWait())
     /// When this node last served its checkpoint state to each peer (`mayServeCheckpoint`).
     var checkpointsServed: [NodeID: ContinuousClock.Instant] = [:]
     var joinDeadlineScheduled = false
