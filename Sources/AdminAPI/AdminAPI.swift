@@ -15,6 +15,9 @@ public enum AdminAPI {
     public static let proof = AdminEndpoint<NoBody, ProofResponse>(.get, "/v1/proof")
     public static let exportArchive = AdminEndpoint<ArchiveRequest, ArchiveResponse>(.post, "/v1/archive", successStatus: 201)
     public static let dropArchivedHistory = AdminEndpoint<ArchiveRequest, ArchiveDropResponse>(.post, "/v1/archive/drop")
+    /// Stops retrying the event a hook keeps failing to deliver (`HookSkipRequest`); answers
+    /// once the hook's worker has moved past it (or delivered it after all).
+    public static let skipHookEvent = AdminEndpoint<HookSkipRequest, HookSkipResponse>(.post, "/v1/hooks/skip")
 
     // Reserves and targets
     public static let reserves = AdminEndpoint<NoBody, [ReserveItem]>(.get, "/v1/reserves", query: ["participant", "mineral"])
@@ -39,6 +42,7 @@ public enum AdminAPI {
     /// Every endpoint, in the order `mineralctl` documents them.
     public static let all: [AnyAdminEndpoint] = [
         .init(status), .init(peers), .init(minerals), .init(sync), .init(watch), .init(cutFeed), .init(proof), .init(exportArchive), .init(dropArchivedHistory),
+        .init(skipHookEvent),
         .init(reserves), .init(reportReserve), .init(importReserves), .init(reserveHistory), .init(reserveTotals), .init(targets), .init(setTarget),
         .init(setConsumption),
         .init(alerts), .init(raiseAlert), .init(alert), .init(acknowledgeAlert), .init(resolveAlert), .init(updateAlert)

@@ -99,10 +99,15 @@ public struct HookItem: Codable, Sendable, Hashable {
     /// Set while an event waits to be tried again.
     public var retryingSince: String?
     public var nextAttemptAt: String?
+    /// The id of the event that keeps failing (while `retryingSince` is set): what
+    /// `mineralctl hooks skip` names to stop retrying it.
+    public var failingEvent: String?
+    /// Events an operator skipped after they kept failing (never delivered by this hook).
+    public var skipped: Int?
 
     public init(
         name: String, target: String, events: [String], delivered: Int, failures: Int, queued: Int, lastDeliveredAt: String?,
-        lastError: String?, retryingSince: String?, nextAttemptAt: String?
+        lastError: String?, retryingSince: String?, nextAttemptAt: String?, failingEvent: String? = nil, skipped: Int? = nil
     ) {
         self.name = name
         self.target = target
@@ -114,5 +119,40 @@ public struct HookItem: Codable, Sendable, Hashable {
         self.lastError = lastError
         self.retryingSince = retryingSince
         self.nextAttemptAt = nextAttemptAt
+        self.failingEvent = failingEvent
+        self.skipped = skipped
+    }
+}
+
+/// `hooks skip`: stop retrying the event a hook keeps failing to deliver, and go on with the
+/// next. Named by the hook and the event's id (as `status` shows them), so that an event
+/// delivered meanwhile, or another one failing since, is never skipped by mistake.
+public struct HookSkipRequest: Codable, Sendable, Hashable {
+    public var hook: String
+    public var event: String
+
+    public init(hook: String, event: String) {
+        self.hook = hook
+        self.event = event
+    }
+}
+
+/// What became of the event named: "skipped" (its hook's cursor is past it, saved: it is never
+/// delivered by this hook), or "delivered" (the attempt in flight when the skip was asked
+/// succeeded).
+public struct HookSkipResponse: Codable, Sendable, Hashable {
+    public var hook: String
+    public var event: String
+    public var outcome: String
+    /// Attempts that failed before.
+    public var failedAttempts: Int
+    public var lastError: String
+
+    public init(hook: String, event: String, outcome: String, failedAttempts: Int, lastError: String) {
+        self.hook = hook
+        self.event = event
+        self.outcome = outcome
+        self.failedAttempts = failedAttempts
+        self.lastError = lastError
     }
 }

@@ -28,7 +28,8 @@ struct Mineralctl: ParsableCommand {
             Shell completions: mineralctl --generate-completion-script bash|zsh|fish
             """,
         subcommands: [
-            Status.self, Peers.self, Sync.self, Reserve.self, Alert.self, Watch.self, Minerals.self, Feed.self, Proof.self, Archive.self, Dashboard.self
+            Status.self, Peers.self, Sync.self, Reserve.self, Alert.self, Watch.self, Minerals.self, Feed.self, Proof.self, Archive.self, Hooks.self,
+            Dashboard.self
         ])
 }
 
@@ -107,7 +108,7 @@ enum Exit {
         case .socket, .malformedResponse: failure
         case .api(let status, let body):
             switch (status, body.error) {
-            case (_, "validation"), (_, "too-large"): dataError
+            case (_, "validation"), (_, "too-large"), (_, "not-failing"): dataError
             case (_, "policy"): noPermission
             case (_, "certificate"): configurationError
             case (503, _), (504, _), (_, "not-connected"): temporaryFailure

@@ -69,7 +69,9 @@ struct Status: ParsableCommand {
                 ["HOOK", "TARGET", "DELIVERED", "FAILURES", "QUEUED", "LAST DELIVERED", "STATE"],
                 hooks.map { hook in
                     let state =
-                        hook.retryingSince.map { "failing since \(Output.time($0)), next try \(Output.time(hook.nextAttemptAt)): \(hook.lastError ?? "?")" }
+                        hook.retryingSince.map {
+                            "failing\(hook.failingEvent.map { " on \($0)" } ?? "") since \(Output.time($0)), next try \(Output.time(hook.nextAttemptAt)): \(hook.lastError ?? "?")"
+                        }
                         ?? "ok"
                     return [hook.name, hook.target, "\(hook.delivered)", "\(hook.failures)", "\(hook.queued)", Output.time(hook.lastDeliveredAt), state]
                 })

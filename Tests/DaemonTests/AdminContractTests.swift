@@ -138,6 +138,9 @@ struct AdminContractTests {
             "error-404-update-unknown-alert",
             try client.send("POST", "/v1/alerts/deadbeefdeadbeef/update", body: Self.json(AlertUpdateRequest(severity: "low"))), expecting: 404)
         recording.record("error-404-route", try client.send("GET", "/v1/nowhere", body: nil), expecting: 404)
+        recording.record(
+            "error-404-hook", try client.send("POST", "/v1/hooks/skip", body: Self.json(HookSkipRequest(hook: "pager", event: "alert-raised/x"))),
+            expecting: 404)
         recording.record("error-405", try client.send("DELETE", "/v1/targets", body: nil), expecting: 405)
         recording.record("error-409-not-connected", try client.send("POST", "/v1/sync", body: Self.json(SyncRequest(peer: "JP/jp-1"))), expecting: 409)
         recording.record(

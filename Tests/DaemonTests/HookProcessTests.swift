@@ -163,6 +163,73 @@ struct HookProcessTests {
         await receiver.close()
     }
 
+    /// A pager that always refuses one event (its text breaks the pager's gateway) would hold
+    /// back every later alert. `status` names the event and the error; the operator skips it
+    /// by name, and the next alerts are paged; after a restart the skipped one stays skipped.
+    @Test func anEventAHookAlwaysRefusesIsSkippedByTheOperatorAndTheNextArePaged() async throws {
+        let out = root.path("poison-out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let pager = try script(
+            "poison-pager.sh",
+            """
+            body=$(cat)
+            case "$body" in *POISON*) echo "the gateway refuses this text" >&2; exit 3;; esac
+            echo "$MINERALSYNC_EVENT_ID" >> "\(out)/paged.log"
+            """)
+        let paged = { (try? String(contentsOfFile: "\(out)/paged.log", encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [] }
+        let ports = freePorts(2)
+        let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1]], root: root.url.path, pki: pki, files: files)
+        let jp = try DaemonProcess(
+            "JP", "jp-1", port: ports[1], peers: [ports[0]], root: root.url.path, pki: pki, files: files,
+            extraConfig: """
+                hooks:
+                  - name: pager
+                    events: [alert-raised]
+                    exec: \(pager)
+                """)
+        for daemon in [eu, jp] { try await daemon.start() }
+        _ = try eu.syncAndWait(with: [jp])
+
+        let poison = "alert-raised/" + (try raise(eu, "gallium", "high", "POISON in the summary"))
+        let next = "alert-raised/" + (try raise(eu, "gallium", "critical", "Export ban"))
+        try await jp.waitForLog("attempt=2 event=\(poison) hook=pager reason=\"exited with status 3: the gateway refuses this text\"")
+        let hook = try #require(try jp.status().hooks?.first)
+        #expect(hook.failingEvent == poison && hook.retryingSince != nil && hook.queued >= 2 && hook.delivered == 0)
+        let text = try CommandRun.ctl(jp, ["status"]).output
+        #expect(text.contains("failing on \(poison) since"), "\(text)")
+
+        // Named wrongly: nothing is skipped, and the answer says what is what.
+        let wrongEvent = try CommandRun.ctl(jp, ["hooks", "skip", "pager", next])
+        #expect(
+            wrongEvent.status == 65 && wrongEvent.error.contains("hook \"pager\" is failing on event \(poison), not on \(next): nothing was skipped"),
+            "\(wrongEvent.error)")
+        let wrongHook = try CommandRun.ctl(jp, ["hooks", "skip", "page", poison])
+        #expect(wrongHook.status == 1 && wrongHook.error.contains("no hook is named \"page\": the hooks are \"pager\""), "\(wrongHook.error)")
+        let noEvent = try CommandRun.ctl(jp, ["hooks", "skip", "pager", ""])
+        #expect(noEvent.status == 65 && noEvent.error.contains("event: name the event the hook keeps failing on"), "\(noEvent.error)")
+        #expect(paged().isEmpty)
+
+        // Skipped: answered once the hook moved past it, and the next alert is paged.
+        let skipped = try CommandRun.ctl(jp, ["hooks", "skip", "pager", poison])
+        #expect(skipped.status == 0, "\(skipped.error)")
+        #expect(skipped.output.contains("hook pager: skipped \(poison) after"), "\(skipped.output)")
+        #expect(skipped.output.contains("(last: exited with status 3: the gateway refuses this text)"), "\(skipped.output)")
+        try await jp.waitForLog("hook delivered attempts=1 event=\(next)")
+        try await jp.waitForLog("hook event skipped by the operator: this hook never delivers it cursor-saved=true event=\(poison)")
+        let after = try #require(try jp.status().hooks?.first)
+        #expect(after.skipped == 1 && after.failingEvent == nil && after.retryingSince == nil && after.delivered == 1)
+        let again = try CommandRun.ctl(jp, ["hooks", "skip", "pager", poison])
+        #expect(again.status == 65 && again.error.contains("hook \"pager\" is not failing on any event: nothing was skipped"), "\(again.error)")
+
+        // Skipped for good: a restart resumes after it.
+        try await jp.stop()
+        try await jp.start()
+        let third = "alert-raised/" + (try raise(eu, "gallium", "high", "Smelter fire"))
+        try await jp.waitForLog("hook delivered attempts=1 event=\(third)")
+        #expect(paged() == [next, third])
+        for daemon in [eu, jp] { try await daemon.stop() }
+    }
+
     /// An operator adds a pager at 3 a.m. without restarting the node, and takes it out again.
     @Test func aReloadAddsAndRemovesHooksWithoutARestart() async throws {
         let out = root.path("reload-out")

@@ -15,7 +15,11 @@ struct AdminService: Sendable {
 
     init(
         engine: SyncEngine, node: SyncNode, catalogue: MineralCatalogue, startedAt: Date, certificateExpiry: @escaping @Sendable () -> Date,
-        configuredPeers: @escaping @Sendable () -> Int, hooks: @escaping @Sendable () async -> [HookItem]? = { nil }, logger: Logger
+        configuredPeers: @escaping @Sendable () -> Int, hooks: @escaping @Sendable () async -> [HookItem]? = { nil },
+        skipHookEvent: @escaping @Sendable (HookSkipRequest) async throws(AdminFailure) -> HookSkipResponse = { _ throws(AdminFailure) in
+            throw .notFound("no hook is configured")
+        },
+        logger: Logger
     ) {
         let input = AdminInput(catalogue: catalogue)
         var router = AdminRouter()
@@ -29,6 +33,7 @@ struct AdminService: Sendable {
         SyncHandler(engine: engine, node: node, input: input).register(in: &router)
         FeedHandler(engine: engine).register(in: &router)
         WatchHandler(engine: engine, logger: logger).register(in: &router)
+        router.on(AdminAPI.skipHookEvent) { _, request in try await skipHookEvent(request) }
         self.router = router
         self.logger = logger
     }

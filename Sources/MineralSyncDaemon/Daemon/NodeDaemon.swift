@@ -158,6 +158,7 @@ public final class NodeDaemon: Sendable {
             certificateExpiry: { [reloader] in reloader.certificateExpiry },
             configuredPeers: { [reloader] in reloader.configuredPeerCount },
             hooks: { board.isEmpty ? nil : board.items(newest: (try? await store.newestEvent()) ?? 0) },
+            skipHookEvent: { [hooks] request throws(AdminFailure) in try await hooks.skip(request) },
             logger: logger)
         do {
             opened.append(

@@ -1,3 +1,4 @@
+import AdminAPI
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -17,6 +18,8 @@ final class HookService: Service {
     private let group: any EventLoopGroup
     private let logger: Logger
     let board: HookStatusBoard
+    /// The events hooks keep failing on, and the operator's skips of them.
+    private let stuck = StuckEvents()
     /// The one owner of the hooks in force and of their workers.
     private let state: NIOLockedValueBox<State>
 
@@ -104,11 +107,42 @@ final class HookService: Service {
         if applied { logger.notice("reload: hooks reconfigured", metadata: ["hooks": "\(Self.describe(hooks))"]) }
     }
 
+    /// `hooks skip`: the hook named stops retrying the event named, the one it keeps failing
+    /// on, and goes on with the next. Answers once its worker has moved past the event (its
+    /// cursor saved), or delivered it after all: at once when it waits to try again, else when
+    /// the attempt in flight ends (within the hook's timeout).
+    func skip(_ request: HookSkipRequest) async throws(AdminFailure) -> HookSkipResponse {
+        let hooks = state.withLockedValue { $0.hooks }
+        guard hooks.contains(where: { $0.name == request.hook }) else {
+            let names = hooks.isEmpty ? "none is configured" : "the hooks are \(hooks.map { "\"\($0.name)\"" }.joined(separator: ", "))"
+            throw .notFound("no hook is named \"\(request.hook)\": \(names)")
+        }
+        guard !request.event.isEmpty else { throw .validation("event: name the event the hook keeps failing on, as status shows it") }
+        let outcome: StuckEvents.Outcome
+        do { outcome = try await stuck.skip(request.hook, event: request.event) } catch {
+            switch error {
+            case .notFailing:
+                throw AdminFailure(.conflict, "not-failing", "hook \"\(request.hook)\" is not failing on any event: nothing was skipped")
+            case .failingOn(let other):
+                throw AdminFailure(
+                    .conflict, "not-failing", "hook \"\(request.hook)\" is failing on event \(other), not on \(request.event): nothing was skipped")
+            }
+        }
+        if outcome.resolution == .stopped {
+            throw AdminFailure(
+                .serviceUnavailable, "unavailable",
+                "hook \"\(request.hook)\" stopped before it moved past the event (the node is stopping, or a reload replaced the hooks): nothing was skipped")
+        }
+        return HookSkipResponse(
+            hook: request.hook, event: request.event, outcome: outcome.resolution.rawValue, failedAttempts: outcome.failure.attempts,
+            lastError: outcome.failure.lastError)
+    }
+
     /// One worker per hook, in a task the service owns (cancelled and awaited at a reload or the stop).
     private func start(_ hooks: [HookConfiguration], cursors: [String: Int64]) -> Task<Void, Never>? {
         guard !hooks.isEmpty else { return nil }
         let workers = hooks.map { hook in
-            HookWorker(hook: hook, deliverer: deliverer(for: hook), engine: engine, store: store, status: board, logger: logger)
+            HookWorker(hook: hook, deliverer: deliverer(for: hook), engine: engine, store: store, status: board, stuck: stuck, logger: logger)
         }
         return Task {
             await withTaskGroup(of: Void.self) { tasks in

@@ -14,6 +14,8 @@ final class HookStatusBoard: Sendable {
         var lastError: String?
         var retryingSince: Date?
         var nextAttemptAt: Date?
+        var failingEvent: String?
+        var skipped = 0
     }
 
     private let hooks: NIOLockedValueBox<[HookConfiguration]>
@@ -51,13 +53,26 @@ final class HookStatusBoard: Sendable {
             entries[hook]?.lastDeliveredAt = Date()
             entries[hook]?.retryingSince = nil
             entries[hook]?.nextAttemptAt = nil
+            entries[hook]?.failingEvent = nil
         }
     }
 
-    func failed(_ hook: String, reason: String, retryAt: Date) {
+    /// The operator skipped the event the hook was failing on.
+    func skipped(_ hook: String) {
+        entries.withLockedValue { entries in
+            entries[hook, default: Entry()].skipped += 1
+            entries[hook]?.retryingSince = nil
+            entries[hook]?.nextAttemptAt = nil
+            entries[hook]?.failingEvent = nil
+        }
+    }
+
+    func failed(_ hook: String, event: String, reason: String, retryAt: Date) {
         entries.withLockedValue { entries in
             entries[hook, default: Entry()].failures += 1
             entries[hook]?.lastError = reason
+            if entries[hook]?.failingEvent != event { entries[hook]?.retryingSince = nil }
+            entries[hook]?.failingEvent = event
             if entries[hook]?.retryingSince == nil { entries[hook]?.retryingSince = Date() }
             entries[hook]?.nextAttemptAt = retryAt
         }
@@ -72,7 +87,8 @@ final class HookStatusBoard: Sendable {
                 name: hook.name, target: hook.target.description, events: hook.events.sorted().map(\.rawValue),
                 delivered: entry.delivered, failures: entry.failures, queued: Int(max(0, newest - entry.cursor)),
                 lastDeliveredAt: entry.lastDeliveredAt.map(AdminJSON.timestamp), lastError: entry.lastError,
-                retryingSince: entry.retryingSince.map(AdminJSON.timestamp), nextAttemptAt: entry.nextAttemptAt.map(AdminJSON.timestamp))
+                retryingSince: entry.retryingSince.map(AdminJSON.timestamp), nextAttemptAt: entry.nextAttemptAt.map(AdminJSON.timestamp),
+                failingEvent: entry.failingEvent, skipped: entry.skipped)
         }
     }
 }

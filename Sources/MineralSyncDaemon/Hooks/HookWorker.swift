@@ -9,8 +9,8 @@ import SyncNode
 
 /// Delivers one hook's events, in commit order, at least once: it reads the outbox after its
 /// cursor, skips what the hook does not want, delivers the rest one at a time (retrying a
-/// failure with back-off from 1 s to 5 min, for as long as it takes), and moves its cursor in
-/// the store after each delivery. A restart resumes at the cursor; an event delivered just
+/// failure with back-off from 1 s to 5 min, for as long as it takes, or until the operator
+/// skips that event: `StuckEvents`), and moves its cursor in the store after each delivery. A restart resumes at the cursor; an event delivered just
 /// before a crash, whose cursor was not yet written, is delivered again (its id says so).
 ///
 /// It runs beside sync and never holds it up: it reads the store beside the writer and the
@@ -21,16 +21,27 @@ struct HookWorker: Sendable {
     let engine: SyncEngine
     let store: RegistryStore
     let status: HookStatusBoard
+    let stuck: StuckEvents
     let logger: Logger
     /// The first retry's delay, doubling to `maximumBackoff`.
     var initialBackoff: Duration = .seconds(1)
     var maximumBackoff: Duration = .seconds(300)
 
+    /// What became of an event the hook wants.
+    enum Delivery {
+        case delivered(attempts: Int)
+        /// Skipped by the operator after `attempts` failed (`StuckEvents`).
+        case skipped(attempts: Int)
+    }
+
     func run(from cursor: Int64) async {
+        // Whoever waits for what becomes of the event it was failing on learns that it stopped.
+        defer { stuck.resolved(hook.name, .stopped) }
         var cursor = cursor
         let wakes = await engine.eventsWritten()
         let deliveries = Counter(label: "mineralsync_hook_deliveries_total", dimensions: [("hook", hook.name)])
         let failures = Counter(label: "mineralsync_hook_failures_total", dimensions: [("hook", hook.name)])
+        let skipped = Counter(label: "mineralsync_hook_skipped_total", dimensions: [("hook", hook.name)])
         let latency = Metrics.Timer(label: "mineralsync_hook_delivery_seconds", dimensions: [("hook", hook.name)], preferredDisplayUnit: .seconds)
         for await _ in wakes {
             while !Task.isCancelled {
@@ -47,16 +58,32 @@ struct HookWorker: Sendable {
                 for stored in batch {
                     guard !Task.isCancelled else { break }
                     if hook.wants(stored.event, committedAtMillis: stored.committedAtMillis) {
-                        guard let attempts = await deliver(stored, deliveries: deliveries, failures: failures, latency: latency) else { break }
+                        guard let delivery = await deliver(stored, deliveries: deliveries, failures: failures, skipped: skipped, latency: latency) else {
+                            break
+                        }
                         cursor = stored.number
                         moved = false
                         // Logged once its cursor is saved: from this line on, a restart does not deliver it again.
-                        guard await save(cursor) else { continue }
-                        let metadata: Logger.Metadata = ["hook": "\(hook.name)", "event": "\(stored.event.id)", "attempts": "\(attempts)"]
-                        if attempts > 1 {
-                            logger.notice("hook delivered after failing", metadata: metadata)
-                        } else {
-                            logger.debug("hook delivered", metadata: metadata)
+                        let saved = await save(cursor)
+                        switch delivery {
+                        case .delivered(let attempts):
+                            stuck.resolved(hook.name, .delivered)
+                            guard saved else { continue }
+                            let metadata: Logger.Metadata = ["hook": "\(hook.name)", "event": "\(stored.event.id)", "attempts": "\(attempts)"]
+                            if attempts > 1 {
+                                logger.notice("hook delivered after failing", metadata: metadata)
+                            } else {
+                                logger.debug("hook delivered", metadata: metadata)
+                            }
+                        case .skipped(let attempts):
+                            let failure = stuck.failure(of: hook.name)
+                            stuck.resolved(hook.name, .skipped)
+                            logger.warning(
+                                "hook event skipped by the operator: this hook never delivers it",
+                                metadata: [
+                                    "hook": "\(hook.name)", "event": "\(stored.event.id)", "failed-attempts": "\(attempts)",
+                                    "last-error": "\(failure?.lastError ?? "?")", "cursor-saved": "\(saved)"
+                                ])
                         }
                     } else {
                         cursor = stored.number
@@ -77,8 +104,8 @@ struct HookWorker: Sendable {
         }
     }
 
-    /// Tries until delivered; returns the attempts it took, or nil when cancelled (the node is stopping).
-    private func deliver(_ stored: EventOutbox.Stored, deliveries: Counter, failures: Counter, latency: Metrics.Timer) async -> Int? {
+    /// Tries until delivered, or until the operator skips it; nil when cancelled (the node is stopping).
+    private func deliver(_ stored: EventOutbox.Stored, deliveries: Counter, failures: Counter, skipped: Counter, latency: Metrics.Timer) async -> Delivery? {
         var backoff = initialBackoff
         var attempt = 0
         while !Task.isCancelled {
@@ -95,18 +122,23 @@ struct HookWorker: Sendable {
                 let nowMillis = UInt64(Date().timeIntervalSince1970 * 1000)
                 latency.recordNanoseconds(Int64(clamping: (nowMillis > stored.committedAtMillis ? nowMillis - stored.committedAtMillis : 0) * 1_000_000))
                 status.delivered(hook.name)
-                return attempt
+                return .delivered(attempts: attempt)
             case .failed(let reason):
                 failures.increment()
                 let retry = Date().addingTimeInterval(Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18)
-                status.failed(hook.name, reason: reason, retryAt: retry)
+                status.failed(hook.name, event: message.id, reason: reason, retryAt: retry)
+                stuck.failed(hook.name, StuckEvents.Failure(event: message.id, attempts: attempt, lastError: reason))
                 // One line per attempt: the back-off bounds them (at most one per 5 minutes once it has grown).
                 logger.warning(
                     "hook failed; it will be tried again",
                     metadata: [
                         "hook": "\(hook.name)", "event": "\(message.id)", "attempt": "\(attempt)", "reason": "\(reason)", "retry-in": "\(backoff.shortText)"
                     ])
-                try? await Task.sleep(for: backoff)
+                if await stuck.pause(hook.name, for: backoff) {
+                    skipped.increment()
+                    status.skipped(hook.name)
+                    return .skipped(attempts: attempt)
+                }
                 backoff = min(backoff * 2, maximumBackoff)
             }
         }
