@@ -28,6 +28,8 @@ import Testing
             if skipped { stuck.resolved("pager", .skipped) }
             return skipped
         }
+        // Asked while the worker pauses (not before: then its pause would not even start).
+        while !stuck.isPausing("pager") { await Task.yield() }
         let outcome = try await stuck.skip("pager", event: "alert-raised/aa")
         #expect(await worker.value)
         #expect(outcome == StuckEvents.Outcome(resolution: .skipped, failure: failure))

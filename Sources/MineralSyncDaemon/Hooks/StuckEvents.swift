@@ -112,6 +112,11 @@ final class StuckEvents: Sendable {
         return try outcome.get()
     }
 
+    /// Whether `hook`'s worker is pausing before its next attempt (rather than making one).
+    func isPausing(_ hook: String) -> Bool {
+        hooks.withLockedValue { $0[hook]?.pause != nil }
+    }
+
     /// The event `hook` is failing on, if any.
     func failure(of hook: String) -> Failure? {
         hooks.withLockedValue { $0[hook]?.failure }
