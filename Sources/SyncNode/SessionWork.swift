@@ -136,25 +136,36 @@ final class SessionTasks: Sendable {
                 waiter.resume(ended: true)
                 return
             }
-            Task {
-                try? await Task.sleep(for: limit)
-                waiter.resume(ended: false)
-            }
+            waiter.timeOut(after: limit)
         }
         return ended ? 0 : count
     }
 
-    /// A wait resumed once: by the last task's end or by its time limit, whichever comes first.
+    /// A wait resumed once: by the last task's end or by its time limit, whichever comes first
+    /// (the end stops the timer).
     final class WaitForAll: Sendable {
-        private let continuation: NIOLockedValueBox<CheckedContinuation<Bool, Never>?>
+        private let state: NIOLockedValueBox<(continuation: CheckedContinuation<Bool, Never>?, timer: Task<Void, Never>?)>
 
-        init(_ continuation: CheckedContinuation<Bool, Never>) { self.continuation = NIOLockedValueBox(continuation) }
+        init(_ continuation: CheckedContinuation<Bool, Never>) { state = NIOLockedValueBox((continuation, nil)) }
+
+        func timeOut(after limit: Duration) {
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                if !Task.isCancelled { self.resume(ended: false) }
+            }
+            let resumed = state.withLockedValue { state in
+                state.timer = timer
+                return state.continuation == nil
+            }
+            if resumed { timer.cancel() }
+        }
 
         func resume(ended: Bool) {
-            let pending = continuation.withLockedValue { continuation in
-                defer { continuation = nil }
-                return continuation
+            let (pending, timer) = state.withLockedValue { state in
+                defer { state = (nil, nil) }
+                return state
             }
+            timer?.cancel()
             pending?.resume(returning: ended)
         }
     }
