@@ -207,6 +207,8 @@ struct HookProcessTests {
         #expect(wrongHook.status == 1 && wrongHook.error.contains("no hook is named \"page\": the hooks are \"pager\""), "\(wrongHook.error)")
         let noEvent = try CommandRun.ctl(jp, ["hooks", "skip", "pager", ""])
         #expect(noEvent.status == 65 && noEvent.error.contains("event: name the event the hook keeps failing on"), "\(noEvent.error)")
+        let long = try CommandRun.ctl(jp, ["hooks", "skip", "pager", String(repeating: "x", count: 100_000)])
+        #expect(long.status == 65 && long.error.contains("at most 256 bytes each") && long.error.count < 200, "\(long.error.prefix(300))")
         #expect(paged().isEmpty)
 
         // Skipped: answered once the hook moved past it, and the next alert is paged.

@@ -112,6 +112,10 @@ final class HookService: Service {
     /// cursor saved), or delivered it after all: at once when it waits to try again, else when
     /// the attempt in flight ends (within the hook's timeout).
     func skip(_ request: HookSkipRequest) async throws(AdminFailure) -> HookSkipResponse {
+        // A hook's name is at most 64 characters, an event's id about 90: nothing longer is echoed.
+        guard request.hook.utf8.count <= 256, request.event.utf8.count <= 256 else {
+            throw .validation("hook and event: at most 256 bytes each, as status shows them")
+        }
         let hooks = state.withLockedValue { $0.hooks }
         guard hooks.contains(where: { $0.name == request.hook }) else {
             let names = hooks.isEmpty ? "none is configured" : "the hooks are \(hooks.map { "\"\($0.name)\"" }.joined(separator: ", "))"
