@@ -151,7 +151,7 @@ struct DashboardProcessTests {
             url: Self.python3!,
             [
                 "Tests/Browser/dashboard_check.py", "--url", url,
-                "--expect-alert-summary", summary, "--expect-warning", "Hook pager is failing",
+                "--expect-alert-summary", summary, "--expect-warning", "Hook pager is failing on alert-raised/",
                 "--screenshot", shot, "--timeout", "30"
             ],
             directory: Self.packageRoot)

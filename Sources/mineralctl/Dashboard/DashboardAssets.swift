@@ -673,7 +673,8 @@ tr.trouble { background: var(--bad-row); }
       // Paging is down when a hook fails: the people on duty may not be told of what this page shows.
       for (const hook of Array.isArray(status.hooks) ? status.hooks : []) {
         if (hook && hook.retryingSince) {
-          warnings.push(`Hook ${hook.name} is failing since ${formatTime(hook.retryingSince)} UTC (${hook.queued} events waiting): ${hook.lastError || 'no reason given'}.`);
+          const on = hook.failingEvent ? ` on ${hook.failingEvent}` : '';
+          warnings.push(`Hook ${hook.name} is failing${on} since ${formatTime(hook.retryingSince)} UTC (${hook.queued} events waiting): ${hook.lastError || 'no reason given'}.`);
         }
       }
       const expires = Date.parse(status.certificateExpiresAt);
