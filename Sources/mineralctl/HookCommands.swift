@@ -19,7 +19,8 @@ struct Hooks: ParsableCommand {
                 back every later one. Skipping it moves the hook past it for good (this hook never
                 delivers it; the skip is logged with the event and the last error). Name the event
                 as `mineralctl status` shows it: if the hook delivered it meanwhile, or fails on
-                another one, nothing is skipped. Answers once the attempt in flight, if any, ends.
+                another one, nothing is skipped. Answers once the attempt in flight, if any, ends;
+                once asked, a skip is not withdrawn (interrupting this command changes nothing).
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The hook's name, as `status` shows it.", valueName: "hook")) var hook: String

@@ -108,7 +108,7 @@ enum Exit {
         case .socket, .malformedResponse: failure
         case .api(let status, let body):
             switch (status, body.error) {
-            case (_, "validation"), (_, "too-large"), (_, "not-failing"): dataError
+            case (_, "validation"), (_, "too-large"), (_, "not-failing"), (_, "other-event"): dataError
             case (_, "policy"): noPermission
             case (_, "certificate"): configurationError
             case (503, _), (504, _), (_, "not-connected"): temporaryFailure

@@ -40,19 +40,32 @@ import Testing
         let stuck = StuckEvents()
         stuck.failed("pager", failure)
         // Asked while an attempt is in flight (the worker is not pausing).
-        async let asked = stuck.skip("pager", event: "alert-raised/aa")
-        while stuck.failure(of: "pager") != nil, !(await stuck.pause("pager", for: .milliseconds(1))) { await Task.yield() }
+        let asked = Task { try await stuck.skip("pager", event: "alert-raised/aa") }
+        while !stuck.isSkipAsked("pager") { await Task.yield() }
+        #expect(!stuck.isPausing("pager"))
         // The worker's next pause ends at once: the skip was asked.
         #expect(await stuck.pause("pager", for: .seconds(3_600)))
         stuck.resolved("pager", .skipped)
-        #expect(try await asked.resolution == .skipped)
+        #expect(try await asked.value.resolution == .skipped)
 
         // The attempt in flight delivered it: the operator is told so.
         stuck.failed("pager", failure)
-        async let second = stuck.skip("pager", event: "alert-raised/aa")
-        while !(await stuck.pause("pager", for: .milliseconds(1))) { await Task.yield() }
+        let second = Task { try await stuck.skip("pager", event: "alert-raised/aa") }
+        while !stuck.isSkipAsked("pager") { await Task.yield() }
         stuck.resolved("pager", .delivered)
-        #expect(try await second.resolution == .delivered)
+        #expect(try await second.value.resolution == .delivered)
+    }
+
+    /// Two workers of one hook (a reload racing the start): the one failing on another event
+    /// takes over, and whoever waited on the first is told it stopped.
+    @Test func aFailureOfAnotherEventTellsWhoeverWaitedOnTheFirst() async throws {
+        let stuck = StuckEvents()
+        stuck.failed("pager", failure)
+        let asked = Task { try await stuck.skip("pager", event: "alert-raised/aa") }
+        while !stuck.isSkipAsked("pager") { await Task.yield() }
+        stuck.failed("pager", StuckEvents.Failure(event: "alert-raised/bb", attempts: 1, lastError: "refused"))
+        #expect(try await asked.value.resolution == .stopped)
+        #expect(!stuck.isSkipAsked("pager") && stuck.failure(of: "pager")?.event == "alert-raised/bb")
     }
 
     @Test func aPauseRunsItsTimeWithoutASkipAndEndsWhenTheWorkerIsCancelled() async {
@@ -60,6 +73,8 @@ import Testing
         stuck.failed("pager", failure)
         #expect(await !stuck.pause("pager", for: .milliseconds(20)))
         let worker = Task { await stuck.pause("pager", for: .seconds(3_600)) }
+        // Cancelled while it pauses (not before: then it would not even start).
+        while !stuck.isPausing("pager") { await Task.yield() }
         worker.cancel()
         #expect(await !worker.value)
     }
@@ -67,9 +82,9 @@ import Testing
     @Test func aHookThatStopsTellsWhoeverWaits() async throws {
         let stuck = StuckEvents()
         stuck.failed("pager", failure)
-        async let asked = stuck.skip("pager", event: "alert-raised/aa")
-        while !(await stuck.pause("pager", for: .milliseconds(1))) { await Task.yield() }
+        let asked = Task { try await stuck.skip("pager", event: "alert-raised/aa") }
+        while !stuck.isSkipAsked("pager") { await Task.yield() }
         stuck.resolved("pager", .stopped)
-        #expect(try await asked.resolution == .stopped)
+        #expect(try await asked.value.resolution == .stopped)
     }
 }

@@ -16,6 +16,8 @@ public final class InProcessNode: @unchecked Sendable {
     public let identity: TestNode
     public let node: SyncNode
     public let directory: URL
+    /// The node's store (the engine's own; read beside it, as the daemon's hooks do).
+    public let store: RegistryStore
     public var engine: SyncEngine { node.engine }
     public var port: Int { node.boundPort! }
     /// Every message the node logged at `logLevel` or above (warning unless told).
@@ -37,6 +39,7 @@ public final class InProcessNode: @unchecked Sendable {
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         let trust = try trust ?? pki.trustStore()
         let store = try RegistryStore(path: self.directory.appendingPathComponent("registry.sqlite").path, node: self.identity.id)
+        self.store = store
         let verbose = ProcessInfo.processInfo.environment["MINERALSYNC_TEST_LOG"] == "1"
         let captured = log
         var logger = Logger(label: "test.\(participant).\(name)") { label in captured.handler(label: label, printing: verbose) }

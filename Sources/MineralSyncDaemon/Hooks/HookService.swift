@@ -28,6 +28,13 @@ final class HookService: Service {
         var cursors: [String: Int64]
         var workers: Task<Void, Never>?
         var stopped = false
+
+        /// Workers started while this reload set the hooks up (by `run`, or by another reload)
+        /// are stopped: one worker per hook.
+        mutating func replaceWorkers(with started: Task<Void, Never>?) {
+            workers?.cancel()
+            workers = started
+        }
     }
 
     /// Sets up each hook's cursor (`RegistryStore.startHooks`) and tells the engine which events
@@ -60,7 +67,8 @@ final class HookService: Service {
 
     func run() async throws {
         let started = state.withLockedValue { state -> [HookConfiguration] in
-            state.workers = start(state.hooks, cursors: state.cursors)
+            // A reload before this ran started the workers of the hooks it put in force.
+            if state.workers == nil { state.workers = start(state.hooks, cursors: state.cursors) }
             return state.hooks
         }
         if !started.isEmpty { logger.info("hooks started", metadata: ["hooks": "\(Self.describe(started))"]) }
@@ -93,7 +101,7 @@ final class HookService: Service {
             state.withLockedValue { state in
                 guard !state.stopped else { return }
                 state.cursors = resumed
-                state.workers = start(state.hooks, cursors: resumed)
+                state.replaceWorkers(with: start(state.hooks, cursors: resumed))
             }
             return
         }
@@ -101,7 +109,7 @@ final class HookService: Service {
             guard !state.stopped else { return false }
             state.hooks = hooks
             state.cursors = cursors
-            state.workers = start(hooks, cursors: cursors)
+            state.replaceWorkers(with: start(hooks, cursors: cursors))
             return true
         }
         if applied { logger.notice("reload: hooks reconfigured", metadata: ["hooks": "\(Self.describe(hooks))"]) }
@@ -129,8 +137,14 @@ final class HookService: Service {
                 throw AdminFailure(.conflict, "not-failing", "hook \"\(request.hook)\" is not failing on any event: nothing was skipped")
             case .failingOn(let other):
                 throw AdminFailure(
-                    .conflict, "not-failing", "hook \"\(request.hook)\" is failing on event \(other), not on \(request.event): nothing was skipped")
+                    .conflict, "other-event", "hook \"\(request.hook)\" is failing on event \(other), not on \(request.event): nothing was skipped")
             }
+        }
+        if outcome.resolution == .skippedNotRecorded {
+            throw AdminFailure(
+                .internalServerError, "internal",
+                "hook \"\(request.hook)\" went on past the event, but the store could not record it (see the node's log): after a restart it tries the event again"
+            )
         }
         if outcome.resolution == .stopped {
             throw AdminFailure(

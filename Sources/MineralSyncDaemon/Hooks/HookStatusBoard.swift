@@ -57,6 +57,15 @@ final class HookStatusBoard: Sendable {
         }
     }
 
+    /// The hook's worker stopped (a reload, the node stopping): it is failing on nothing now.
+    func stopped(_ hook: String) {
+        entries.withLockedValue { entries in
+            entries[hook]?.retryingSince = nil
+            entries[hook]?.nextAttemptAt = nil
+            entries[hook]?.failingEvent = nil
+        }
+    }
+
     /// The operator skipped the event the hook was failing on.
     func skipped(_ hook: String) {
         entries.withLockedValue { entries in

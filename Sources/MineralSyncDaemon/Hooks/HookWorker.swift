@@ -35,8 +35,12 @@ struct HookWorker: Sendable {
     }
 
     func run(from cursor: Int64) async {
-        // Whoever waits for what becomes of the event it was failing on learns that it stopped.
-        defer { stuck.resolved(hook.name, .stopped) }
+        // Whoever waits for what becomes of the event it was failing on learns that it stopped,
+        // and status no longer shows it failing (a worker that replaces this one tries afresh).
+        defer {
+            stuck.resolved(hook.name, .stopped)
+            status.stopped(hook.name)
+        }
         var cursor = cursor
         let wakes = await engine.eventsWritten()
         let deliveries = Counter(label: "mineralsync_hook_deliveries_total", dimensions: [("hook", hook.name)])
@@ -77,7 +81,7 @@ struct HookWorker: Sendable {
                             }
                         case .skipped(let attempts):
                             let failure = stuck.failure(of: hook.name)
-                            stuck.resolved(hook.name, .skipped)
+                            stuck.resolved(hook.name, saved ? .skipped : .skippedNotRecorded)
                             logger.warning(
                                 "hook event skipped by the operator: this hook never delivers it",
                                 metadata: [
@@ -126,8 +130,9 @@ struct HookWorker: Sendable {
             case .failed(let reason):
                 failures.increment()
                 let retry = Date().addingTimeInterval(Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18)
-                status.failed(hook.name, event: message.id, reason: reason, retryAt: retry)
+                // Skippable before status shows it (`hooks skip` names what status shows).
                 stuck.failed(hook.name, StuckEvents.Failure(event: message.id, attempts: attempt, lastError: reason))
+                status.failed(hook.name, event: message.id, reason: reason, retryAt: retry)
                 // One line per attempt: the back-off bounds them (at most one per 5 minutes once it has grown).
                 logger.warning(
                     "hook failed; it will be tried again",

@@ -10,6 +10,9 @@ final class StuckEvents: Sendable {
     enum Resolution: String, Sendable {
         /// Its hook's cursor is past it, saved: that hook never delivers it.
         case skipped
+        /// Its hook went on past it, but the store could not record that: after a restart the
+        /// hook tries it again.
+        case skippedNotRecorded
         /// The attempt in flight when the skip was asked delivered it.
         case delivered
         /// The hook stopped first (the node stopping, or a reload that removed it).
@@ -45,20 +48,28 @@ final class StuckEvents: Sendable {
 
     private let hooks = NIOLockedValueBox<[String: Stuck]>([:])
 
-    /// The hook failed to deliver `failure.event` (its attempt `failure.attempts`).
+    /// The hook failed to deliver `failure.event` (its attempt `failure.attempts`). A hook fails
+    /// on one event at a time; should another worker of the same name have been failing on
+    /// another, whoever waited for that one is told it stopped.
     func failed(_ hook: String, _ failure: Failure) {
-        hooks.withLockedValue { hooks in
-            if hooks[hook]?.failure.event == failure.event {
+        let replaced = hooks.withLockedValue { hooks -> Stuck? in
+            guard hooks[hook]?.failure.event != failure.event else {
                 hooks[hook]?.failure = failure
-            } else {
-                hooks[hook] = Stuck(failure: failure)
+                return nil
             }
+            defer { hooks[hook] = Stuck(failure: failure) }
+            return hooks[hook]
         }
+        if let replaced { Self.tell(replaced, .stopped) }
     }
 
     /// The hook is done with the event it was failing on: those who asked to skip it are told.
     func resolved(_ hook: String, _ resolution: Resolution) {
         guard let stuck = hooks.withLockedValue({ $0.removeValue(forKey: hook) }) else { return }
+        Self.tell(stuck, resolution)
+    }
+
+    private static func tell(_ stuck: Stuck, _ resolution: Resolution) {
         for asker in stuck.askers { asker.resume(returning: .success(Outcome(resolution: resolution, failure: stuck.failure))) }
         stuck.pause?.resume()
     }
@@ -95,7 +106,8 @@ final class StuckEvents: Sendable {
     }
 
     /// Asks `hook` to skip `event`, the one it keeps failing on, and waits for its worker to
-    /// move past it (or to deliver it, or to stop).
+    /// move past it (or to deliver it, or to stop). Once asked, a skip is not withdrawn: the
+    /// asker leaving changes nothing.
     func skip(_ hook: String, event: String) async throws(Refusal) -> Outcome {
         let outcome = await withCheckedContinuation { (asker: CheckedContinuation<Result<Outcome, Refusal>, Never>) in
             let refusal = hooks.withLockedValue { hooks -> (Refusal?, CheckedContinuation<Void, Never>?) in
@@ -115,6 +127,11 @@ final class StuckEvents: Sendable {
     /// Whether `hook`'s worker is pausing before its next attempt (rather than making one).
     func isPausing(_ hook: String) -> Bool {
         hooks.withLockedValue { $0[hook]?.pause != nil }
+    }
+
+    /// Whether a skip of the event `hook` is failing on was asked.
+    func isSkipAsked(_ hook: String) -> Bool {
+        hooks.withLockedValue { $0[hook]?.skipAsked ?? false }
     }
 
     /// The event `hook` is failing on, if any.
