@@ -25,7 +25,7 @@ import Testing
     @Test func anUnprovenClaimToHoldTheVictimsFeedIsRefutedAndPenalised() async throws {
         let eu = try InProcessNode(
             "EU", "eu-1", pki: pki, group: group,
-            claimProofTimeout: .milliseconds(500)
+            claimProofTimeout: .seconds(2)
         ) { $0.penaltyPolicy = PenaltyPolicy(base: 60) }
         try await eu.start()
         let attacker = try await HostilePeer(identity: try pki.node("JP", "jp-666"), trust: try pki.trustStore(), port: eu.port)
