@@ -47,13 +47,16 @@ import Testing
         node = try InProcessNode("EU", "eu-1", pki: try TestPKI(), group: MultiThreadedEventLoopGroup.singleton, logLevel: .critical)
     }
 
-    /// The worker, running from the hook's cursor, with a back-off of 10 ms.
+    /// The worker, running from the hook's cursor, with a back-off of 10 to 20 ms (a test that a
+    /// loaded machine holds up for seconds finds it retrying, not pausing for minutes).
     func start() async throws -> Task<Void, Never> {
         await node.engine.setEvents(RegistryEventFilter(kinds: hook.events, maximumAgeMillis: UInt64(hook.maximumAge.milliseconds)))
         let cursor = try node.store.startHooks([hook.name])[hook.name] ?? 0
         var worker = HookWorker(
-            hook: hook, deliverer: pager, engine: node.engine, store: node.store, status: board, stuck: stuck, logger: Logger(label: "test.hooks"))
+            hook: hook, deliverer: pager, engine: node.engine, store: node.store, status: board, stuck: stuck,
+            logger: Logger(label: "test.hooks") { _ in SwiftLogNoOpLogHandler() })
         worker.initialBackoff = .milliseconds(10)
+        worker.maximumBackoff = .milliseconds(20)
         return Task { [worker] in await worker.run(from: cursor) }
     }
 
