@@ -16,6 +16,13 @@ final class HookStatusBoard: Sendable {
         var nextAttemptAt: Date?
         var failingEvent: String?
         var skipped = 0
+
+        /// Failing on no event any more.
+        mutating func settle() {
+            retryingSince = nil
+            nextAttemptAt = nil
+            failingEvent = nil
+        }
     }
 
     private let hooks: NIOLockedValueBox<[HookConfiguration]>
@@ -51,28 +58,20 @@ final class HookStatusBoard: Sendable {
         entries.withLockedValue { entries in
             entries[hook, default: Entry()].delivered += 1
             entries[hook]?.lastDeliveredAt = Date()
-            entries[hook]?.retryingSince = nil
-            entries[hook]?.nextAttemptAt = nil
-            entries[hook]?.failingEvent = nil
+            entries[hook]?.settle()
         }
     }
 
     /// The hook's worker stopped (a reload, the node stopping): it is failing on nothing now.
     func stopped(_ hook: String) {
-        entries.withLockedValue { entries in
-            entries[hook]?.retryingSince = nil
-            entries[hook]?.nextAttemptAt = nil
-            entries[hook]?.failingEvent = nil
-        }
+        entries.withLockedValue { $0[hook]?.settle() }
     }
 
     /// The operator skipped the event the hook was failing on.
     func skipped(_ hook: String) {
         entries.withLockedValue { entries in
             entries[hook, default: Entry()].skipped += 1
-            entries[hook]?.retryingSince = nil
-            entries[hook]?.nextAttemptAt = nil
-            entries[hook]?.failingEvent = nil
+            entries[hook]?.settle()
         }
     }
 

@@ -10,8 +10,9 @@ import SyncNode
 /// Delivers one hook's events, in commit order, at least once: it reads the outbox after its
 /// cursor, skips what the hook does not want, delivers the rest one at a time (retrying a
 /// failure with back-off from 1 s to 5 min, for as long as it takes, or until the operator
-/// skips that event: `StuckEvents`), and moves its cursor in the store after each delivery. A restart resumes at the cursor; an event delivered just
-/// before a crash, whose cursor was not yet written, is delivered again (its id says so).
+/// skips that event: `StuckEvents`), and moves its cursor in the store after each delivery. A
+/// restart resumes at the cursor; an event delivered just before a crash, whose cursor was not
+/// yet written, is delivered again (its id says so).
 ///
 /// It runs beside sync and never holds it up: it reads the store beside the writer and the
 /// views from the engine's published snapshot; the only thing it writes is its cursor.

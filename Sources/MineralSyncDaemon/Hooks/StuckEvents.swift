@@ -15,7 +15,7 @@ final class StuckEvents: Sendable {
         case skippedNotRecorded
         /// The attempt in flight when the skip was asked delivered it.
         case delivered
-        /// The hook stopped first (the node stopping, or a reload that removed it).
+        /// The hook's worker stopped first (the node stopping, or a reload that replaced it).
         case stopped
     }
 
