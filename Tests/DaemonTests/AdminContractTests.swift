@@ -44,7 +44,7 @@ struct AdminContractTests {
         // JP dials a port nobody listens on: no peer is connected.
         let jp = try DaemonProcess("JP", "jp-1", port: ports[2], peers: [ports[3]], root: root.url.path, pki: pki, files: files)
         for node in [us, eu, jp] { try await node.start() }
-        try eu.syncAndWait(with: [us])  // the session is up: every write below is pushed as it is made
+        try await eu.syncAndWait(with: [us])  // the session is up: every write below is pushed as it is made
         let recording = Recording()
         let client = eu.client
 
@@ -97,7 +97,7 @@ struct AdminContractTests {
         recording.record(
             "sync", try client.send("POST", "/v1/sync", body: Self.json(SyncRequest(peer: "US/us-1", wait: true, timeoutSeconds: 30))),
             expecting: 200)
-        try us.syncAndWait(with: [eu])
+        try await us.syncAndWait(with: [eu])
         // EU and US compare their views at the 10 entries both hold (status shows it).
         try await eu.waitForLog("entries=10 node=US/us-1")
 

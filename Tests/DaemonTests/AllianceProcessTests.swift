@@ -38,8 +38,8 @@ struct AllianceProcessTests {
         return nodes
     }
 
-    func expectConverged(_ nodes: [DaemonProcess], entries: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        for node in nodes { try node.syncAndWait(with: nodes.filter { $0 !== node }) }
+    func expectConverged(_ nodes: [DaemonProcess], entries: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for node in nodes { try await node.syncAndWait(with: nodes.filter { $0 !== node }) }
         let statuses = try nodes.map { try $0.status() }
         #expect(Set(statuses.map(\.viewDigest)).count == 1, "view digests differ", sourceLocation: sourceLocation)
         #expect(statuses.map(\.entries) == Array(repeating: entries, count: nodes.count), sourceLocation: sourceLocation)
@@ -49,7 +49,7 @@ struct AllianceProcessTests {
         let nodes = try mesh()
         let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
         for node in [eu, us, jp] { try await node.start() }
-        try us.syncAndWait(with: [eu, jp])  // also waits until both sessions are up
+        try await us.syncAndWait(with: [eu, jp])  // also waits until both sessions are up
 
         // JP watches; EU raises an alert; the watch delivers it.
         let watched = Task { () throws -> WatchEvent? in
@@ -73,7 +73,7 @@ struct AllianceProcessTests {
 
         let _: WriteResponse = try us.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "40", unit: "t"))
         let _: WriteResponse = try jp.client.post("/v1/alerts/\(raised.id)/ack", NoteRequest(note: "JP stockpile release prepared"))
-        try expectConverged([eu, us, jp], entries: 3)
+        try await expectConverged([eu, us, jp], entries: 3)
         let alert: AlertItem = try us.client.get("/v1/alerts/\(raised.id)")
         #expect(alert.acknowledgedBy == ["JP"])
 
@@ -93,12 +93,12 @@ struct AllianceProcessTests {
         let nodes = try mesh(links: ["EU": ["US"], "US": ["EU"], "JP": ["EU", "US"]], batchSize: 5)
         let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
         for node in [eu, us, jp] { try await node.start() }
-        try eu.syncAndWait(with: [us, jp])
+        try await eu.syncAndWait(with: [us, jp])
         #expect(try await jp.stop() == 0)
 
-        try eu.importReserves(500, tag: "eu")
-        try us.importReserves(500, tag: "us")
-        try expectConverged([eu, us], entries: 1000)
+        try await eu.importReserves(500, tag: "eu")
+        try await us.importReserves(500, tag: "us")
+        try await expectConverged([eu, us], entries: 1000)
 
         // JP returns and catches up; killed in mid-stream (at its first committed batch, seen on
         // its watch stream), it restarts and catches up again. It comes back without peers, so
@@ -130,15 +130,15 @@ struct AllianceProcessTests {
         let heldAtKill = try RegistryStore(path: "\(jp.directory)/registry.sqlite", node: try NodeID("JP/jp-1")).entryCount
         #expect(heldAtKill > 0 && heldAtKill < 1000, "JP held \(heldAtKill) of 1000 entries when killed: not mid-stream")
         try await jp.start()
-        try expectConverged([eu, us, jp], entries: 1000)
+        try await expectConverged([eu, us, jp], entries: 1000)
 
         // US acknowledges 300 more writes and is killed at once, while EU and JP still receive
         // them: after the restart every acknowledged entry is in its store and everyone agrees.
-        try us.importReserves(300, tag: "us2")
+        try await us.importReserves(300, tag: "us2")
         #expect(try await us.kill() == 9)
         try await us.start()
         #expect(try us.status().versionVector["US/us-1"] == 800)
-        try expectConverged([eu, us, jp], entries: 1300)
+        try await expectConverged([eu, us, jp], entries: 1300)
         for node in [eu, us, jp] { try await node.stop() }
     }
 
@@ -147,7 +147,7 @@ struct AllianceProcessTests {
         let (eu, us) = (nodes["EU"]!, nodes["US"]!)
         let usSerial = us.identity.serial
         for node in [eu, us] { try await node.start() }
-        try eu.syncAndWait(with: [us])
+        try await eu.syncAndWait(with: [us])
 
         try files.write("us.crl", try pki.authority("US").revocationList(revoking: [usSerial]).pemRepresentation, mode: 0o644)
         let config = try String(contentsOfFile: eu.configPath, encoding: .utf8).replacingOccurrences(of: "crls: []", with: "crls: [pki/us.crl]")
@@ -188,7 +188,7 @@ struct AllianceProcessTests {
         let mark = eu.logText.count
         eu.hangUp()
         try await eu.waitForLog("configuration reloaded", after: mark)
-        try eu.syncAndWait(with: [us])  // waits for the new peer's session
+        try await eu.syncAndWait(with: [us])  // waits for the new peer's session
         #expect(try eu.status().peersConfigured == 1)
         #expect(try eu.status().peersConnected == 1)
 
@@ -235,7 +235,7 @@ struct AllianceProcessTests {
         mark = eu.logText.count
         eu.hangUp()
         try await eu.waitForLog("configuration reloaded", after: mark)
-        try eu.syncAndWait(with: [us])  // waits for the pinned peer's session
+        try await eu.syncAndWait(with: [us])  // waits for the pinned peer's session
         #expect(try eu.status().peersConnected == 1)
         for node in [eu, us] { try await node.stop() }
     }

@@ -42,14 +42,14 @@ struct CheckpointJoinProcessTests {
         }
         let (eu, us, jp) = (try daemon("EU"), try daemon("US"), try daemon("JP"))
         for node in [eu, us, jp] { try await node.start() }
-        try eu.importReserves(300, tag: "eu")
-        try jp.importReserves(200, tag: "jp")
+        try await eu.importReserves(300, tag: "eu")
+        try await jp.importReserves(200, tag: "jp")
         let raised: WriteResponse = try us.client.post(
             "/v1/alerts", AlertRaiseRequest(mineral: "gallium", severity: "high", category: "other", summary: "mine outage"))
-        try us.syncAndWait(with: [eu, jp])
+        try await us.syncAndWait(with: [eu, jp])
         let _: WriteResponse = try jp.client.post("/v1/alerts/\(raised.id)/ack", NoteRequest(note: "seen"))
-        try eu.syncAndWait(with: [us, jp])
-        try us.syncAndWait(with: [eu, jp])
+        try await eu.syncAndWait(with: [us, jp])
+        try await us.syncAndWait(with: [eu, jp])
         try await us.waitForLog("checkpoint state of 502 entries served from now on", seconds: 30)
 
         // The new node asks US, takes its checkpoint, and gets only what follows it.
@@ -58,10 +58,10 @@ struct CheckpointJoinProcessTests {
             joinFromCheckpoint: true, extraConfig: proofs)
         try await joiner.start()
         try await joiner.waitForLog("joined from a checkpoint: syncing the entries after it", seconds: 30)
-        try eu.importReserves(40, tag: "after")
-        try eu.syncAndWait(with: [us, jp])
-        try us.syncAndWait(with: [eu, jp, joiner])
-        try joiner.syncAndWait(with: [us])
+        try await eu.importReserves(40, tag: "after")
+        try await eu.syncAndWait(with: [us, jp])
+        try await us.syncAndWait(with: [eu, jp, joiner])
+        try await joiner.syncAndWait(with: [us])
         let expected = try eu.status()
         #expect(expected.entries == 542)
         #expect(try joiner.status().entries == 542)
@@ -71,9 +71,9 @@ struct CheckpointJoinProcessTests {
         let joinedFrom = try #require(try joiner.status().joinedFrom)
         #expect(joinedFrom.entries >= 502 && joinedFrom.entries <= 542 && joinedFrom.signedBy.count == 3)
         #expect(try eu.status().joinedFrom == nil)
-        let shown = try CommandRun.ctl(joiner, ["status"])
+        let shown = try await CommandRun.ctl(joiner, ["status"])
         #expect(shown.output.contains("from the checkpoint at \(joinedFrom.entries) entries"), "\(shown.output)")
-        let history = try CommandRun.ctl(joiner, ["reserve", "history", "gallium"])
+        let history = try await CommandRun.ctl(joiner, ["reserve", "history", "gallium"])
         #expect(
             history.status == 0 && history.output.contains("this node holds the history from the checkpoint at \(joinedFrom.entries) entries on"),
             "\(history.output) \(history.error)")
@@ -101,9 +101,9 @@ struct CheckpointJoinProcessTests {
         // joined from a checkpoint has none to archive, and says so.
         let archive = root.path("history.msarch")
         try await eu.waitForLog("checkpoint state of 542 entries served from now on", seconds: 30)
-        let exported = try CommandRun.ctl(eu, ["archive", "export", "--out", archive])
+        let exported = try await CommandRun.ctl(eu, ["archive", "export", "--out", archive])
         #expect(exported.status == 0 && exported.output.contains("wrote "), "\(exported.output) \(exported.error)")
-        let checked = try CommandRun.run("mineral-syncd", ["verify-archive", archive, "--config", jp.configPath])
+        let checked = try await CommandRun.run("mineral-syncd", ["verify-archive", archive, "--config", jp.configPath])
         #expect(
             checked.status == 0 && checked.output.contains("OK — ") && checked.output.contains("signed by EU/eu-1, JP/jp-1, US/us-1"),
             "\(checked.output) \(checked.error)")
@@ -111,14 +111,14 @@ struct CheckpointJoinProcessTests {
         let copy = root.path("changed.msarch")
         bytes[bytes.count - 40] ^= 0x01
         try bytes.write(to: URL(fileURLWithPath: copy))
-        let tampered = try CommandRun.run("mineral-syncd", ["verify-archive", copy, "--config", jp.configPath])
+        let tampered = try await CommandRun.run("mineral-syncd", ["verify-archive", copy, "--config", jp.configPath])
         #expect(tampered.status == 1 && tampered.error.contains("does not check out"), "\(tampered.error)")
         try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: copy))
-        let cut = try CommandRun.run("mineral-syncd", ["verify-archive", copy, "--config", jp.configPath])
+        let cut = try await CommandRun.run("mineral-syncd", ["verify-archive", copy, "--config", jp.configPath])
         #expect(cut.status == 1 && cut.error.contains("ends within a frame"), "\(cut.error)")
-        let refused = try CommandRun.ctl(joiner, ["archive", "export", "--out", root.path("joined.msarch")])
+        let refused = try await CommandRun.ctl(joiner, ["archive", "export", "--out", root.path("joined.msarch")])
         #expect(refused.status != 0 && refused.error.contains("joined from a checkpoint: it holds no history before it"), "\(refused.error)")
-        let unwritable = try CommandRun.ctl(eu, ["archive", "export", "--out", "/proc/history.msarch"])
+        let unwritable = try await CommandRun.ctl(eu, ["archive", "export", "--out", "/proc/history.msarch"])
         #expect(unwritable.status != 0 && unwritable.error.contains("/proc/history.msarch"), "\(unwritable.error)")
 
         // The new node holds no entry from before the checkpoint, and restarts to the same views.
@@ -132,12 +132,12 @@ struct CheckpointJoinProcessTests {
         // Dropping the archived history: refused where the config keeps everything, and with an
         // archive that does not check out; done at EU, which then shows the same registry,
         // holds only what followed, and restarts to the same views.
-        let kept = try CommandRun.ctl(jp, ["archive", "drop", "--archive", archive])
+        let kept = try await CommandRun.ctl(jp, ["archive", "drop", "--archive", archive])
         #expect(kept.status != 0 && kept.error.contains("history.drop-archived is false"), "\(kept.error)")
-        let unchecked = try CommandRun.ctl(eu, ["archive", "drop", "--archive", copy])
+        let unchecked = try await CommandRun.ctl(eu, ["archive", "drop", "--archive", copy])
         #expect(unchecked.status != 0 && unchecked.error.contains("ends within a frame"), "\(unchecked.error)")
         #expect(try Self.storeEntries(of: eu) == 542)
-        let dropped = try CommandRun.ctl(eu, ["archive", "drop", "--archive", archive])
+        let dropped = try await CommandRun.ctl(eu, ["archive", "drop", "--archive", archive])
         #expect(dropped.status == 0 && dropped.output.contains("dropped 542 entries"), "\(dropped.output) \(dropped.error)")
         #expect(try eu.status().viewDigest == expected.viewDigest)
         #expect(try eu.status().joinedFrom?.entries == 542)
@@ -149,7 +149,7 @@ struct CheckpointJoinProcessTests {
         #expect(try eu.status().viewDigest == expected.viewDigest)
         // And it goes on writing and syncing.
         let _: WriteResponse = try eu.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "9", site: "after-drop"))
-        try eu.syncAndWait(with: [us, jp])
+        try await eu.syncAndWait(with: [us, jp])
         #expect(try us.status().viewDigest == (try eu.status().viewDigest))
 
         for node in [eu, us, jp, joiner] { _ = try await node.stop() }

@@ -37,12 +37,12 @@ struct ClockSkewProcessTests {
 
         // `sync --wait` is asked of eu-1 and us-1 only: under libfaketime, Swift's Task.sleep
         // never returns, and that command's wait sleeps between its checks.
-        #expect(try CommandRun.ctl(eu2, ["reserve", "set", "gallium", "1"]).status == 0)
-        try eu1.syncAndWait(with: [eu2])
+        #expect(try await CommandRun.ctl(eu2, ["reserve", "set", "gallium", "1"]).status == 0)
+        try await eu1.syncAndWait(with: [eu2])
         #expect(try reserves(eu1).map(\.quantity) == ["1"])
-        #expect(try CommandRun.ctl(eu1, ["reserve", "set", "gallium", "2"]).status == 0)
-        try us.syncAndWait(with: [eu1, eu2])
-        try eu1.syncAndWait(with: [eu2, us])
+        #expect(try await CommandRun.ctl(eu1, ["reserve", "set", "gallium", "2"]).status == 0)
+        try await us.syncAndWait(with: [eu1, eu2])
+        try await eu1.syncAndWait(with: [eu2, us])
         for daemon in [eu1, eu2, us] {
             #expect(try reserves(daemon).map(\.quantity) == ["2"], "\(daemon.nodeID): the report made after seeing 1 t must win")
             let history: [ReserveItem] = try daemon.client.get("/v1/reserves/history?participant=EU&mineral=gallium")
@@ -51,11 +51,11 @@ struct ClockSkewProcessTests {
         #expect(Set(try [eu1, eu2, us].map { try $0.status().viewDigest }).count == 1)
 
         // The offset is in `mineralctl peers`, and a security event names eu-2 and the offset.
-        let peers = try CommandRun.ctl(eu1, ["peers", "--json"])
+        let peers = try await CommandRun.ctl(eu1, ["peers", "--json"])
         let items = try AdminJSON.decoder.decode([PeerItem].self, from: Data(peers.output.utf8))
         let offset = try #require(items.first { $0.node == "EU/eu-2" }?.clockOffsetMillis, "\(peers.output)")
         #expect(abs(offset - 86_400_000) < 60_000, "measured \(offset) ms")
-        #expect(try CommandRun.ctl(eu1, ["peers"]).output.contains("+864"))
+        #expect(try await CommandRun.ctl(eu1, ["peers"]).output.contains("+864"))
         for daemon in [eu1, us] {
             let events = try daemon.status().securityEvents
             #expect(events.contains { $0.kind == "clock-skew" && $0.subject == "EU/eu-2" && $0.detail.contains("+1d 0h") }, "\(daemon.nodeID): \(events)")
@@ -66,7 +66,7 @@ struct ClockSkewProcessTests {
         #expect(eu2.logText.contains("this node's clock is about 1d 0h 0m ahead of"))
         #expect(try eu1.status().clockWarning == nil)
         // A date typed in the future is refused at the author.
-        let future = try CommandRun.ctl(
+        let future = try await CommandRun.ctl(
             eu1, ["reserve", "set", "gallium", "3", "--as-of", ISO8601DateFormatter().string(from: Date(timeIntervalSinceNow: 3_600))])
         #expect(future.status == 65 && future.error.contains("is in the future"))
         for daemon in [eu1, eu2, us] { try await daemon.stop() }

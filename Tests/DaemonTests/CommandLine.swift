@@ -8,14 +8,25 @@ struct CommandRun: Sendable {
     let error: String
 
     /// Runs one of this package's executables.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60) throws -> CommandRun {
-        try run(url: try BuiltExecutable.url(executable), arguments, environment: environment, timeout: timeout)
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60) async throws -> CommandRun {
+        try await run(url: try BuiltExecutable.url(executable), arguments, environment: environment, timeout: timeout)
     }
 
-    /// Runs any program (a tool from PATH through /usr/bin/env), optionally in `directory`.
-    /// A program still running after `timeout` seconds is killed (and its status says so), so a
-    /// command that should have been refused but runs on fails its test instead of hanging it.
-    static func run(url: URL, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, timeout: Double = 60) throws -> CommandRun {
+    /// Runs any program (a tool from PATH through /usr/bin/env), optionally in `directory`,
+    /// waiting for it on a thread of its own (`onThread`): never on one of the two threads of
+    /// Swift's concurrency pool, which every other test running meanwhile needs.
+    static func run(url: URL, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, timeout: Double = 60) async throws
+        -> CommandRun
+    {
+        try await onThread { try runBlocking(url: url, arguments, environment: environment, directory: directory, timeout: timeout) }
+    }
+
+    /// `run(url:...)`, blocking the calling thread. A program still running after `timeout`
+    /// seconds is killed (and its status says so), so a command that should have been refused
+    /// but runs on fails its test instead of hanging it.
+    static func runBlocking(url: URL, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, timeout: Double = 60) throws
+        -> CommandRun
+    {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
@@ -53,8 +64,8 @@ struct CommandRun: Sendable {
     }
 
     /// `mineralctl --socket S args...`
-    static func ctl(_ node: DaemonProcess, _ arguments: [String]) throws -> CommandRun {
-        try run("mineralctl", ["--socket", node.socketPath] + arguments)
+    static func ctl(_ node: DaemonProcess, _ arguments: [String]) async throws -> CommandRun {
+        try await run("mineralctl", ["--socket", node.socketPath] + arguments)
     }
 }
 

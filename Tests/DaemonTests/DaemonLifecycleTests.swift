@@ -18,12 +18,12 @@ struct DaemonLifecycleTests {
 
     init() throws { (root, pki, files) = try PKIFiles.daemonFixture("daemon") }
 
-    func run(_ arguments: [String]) throws -> CommandRun { try CommandRun.run("mineral-syncd", arguments) }
+    func run(_ arguments: [String]) async throws -> CommandRun { try await CommandRun.run("mineral-syncd", arguments) }
 
-    @Test func checkConfigAcceptsAGoodConfigAndTheDaemonRefusesABadOneWithTheSameMessages() throws {
+    @Test func checkConfigAcceptsAGoodConfigAndTheDaemonRefusesABadOneWithTheSameMessages() async throws {
         let port = freePorts(1)[0]
         let node = try DaemonProcess("EU", "eu-1", port: port, peers: [], root: root.url.path, pki: pki, files: files)
-        let good = try run(["check-config", node.configPath])
+        let good = try await run(["check-config", node.configPath])
         #expect(good.status == 0, "\(good.error)")
         #expect(good.output.contains("OK — node EU/eu-1"))
 
@@ -32,7 +32,7 @@ struct DaemonLifecycleTests {
         let text = try String(contentsOfFile: node.configPath, encoding: .utf8).replacingOccurrences(
             of: "anti-entropy-interval", with: "anti-entropy-intervall")
         try text.write(toFile: node.configPath, atomically: true, encoding: .utf8)
-        let bad = try run(["check-config", node.configPath])
+        let bad = try await run(["check-config", node.configPath])
         #expect(bad.status == 78)
         let problems = bad.error.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix(node.configPath) }
         #expect(problems.count == 1, "\(bad.error)")
@@ -41,11 +41,11 @@ struct DaemonLifecycleTests {
         // Fix the key: the file problem is reported next; the daemon refuses with that same line.
         try text.replacingOccurrences(of: "anti-entropy-intervall", with: "anti-entropy-interval").write(
             toFile: node.configPath, atomically: true, encoding: .utf8)
-        let keyProblem = try run(["check-config", node.configPath])
+        let keyProblem = try await run(["check-config", node.configPath])
         #expect(keyProblem.status == 78)
         let line = try #require(keyProblem.error.split(separator: "\n").first { $0.contains("tls.private-key") }).trimmingCharacters(in: .whitespaces)
         #expect(line.contains("chmod 600"))
-        let refused = try run(["--config", node.configPath])
+        let refused = try await run(["--config", node.configPath])
         #expect(refused.status == 78)
         #expect(refused.error.contains(line))
         #expect(!FileManager.default.fileExists(atPath: node.socketPath))
@@ -177,7 +177,7 @@ struct DaemonLifecycleTests {
         let first = try DaemonProcess("EU", "eu-1", port: port, peers: [], root: root.url.path, pki: pki, files: files)
         try await first.start()
         let second = try DaemonProcess("US", "us-1", port: port, peers: [], root: root.url.path, pki: pki, files: files)
-        let result = try run(["--config", second.configPath])
+        let result = try await run(["--config", second.configPath])
         #expect(result.status == 1)
         #expect(result.error.contains("cannot listen for partners on 127.0.0.1:\(port): Address already in use"), "\(result.error)")
         try await first.stop()
@@ -198,7 +198,7 @@ extension DaemonLifecycleTests {
             .replacingOccurrences(of: "listen: 127.0.0.1:\(ports[0])", with: "listen: 127.0.0.1:\(ports[1])")
             .replacingOccurrences(of: "socket: ./eu-1/admin.sock", with: "socket: ./second.sock")
         let secondConfig = try root.write("second.yaml", config, mode: 0o644)
-        let refused = try CommandRun.run("mineral-syncd", ["--config", secondConfig], timeout: 15)
+        let refused = try await CommandRun.run("mineral-syncd", ["--config", secondConfig], timeout: 15)
         #expect(refused.status == 1)
         #expect(refused.error.contains("cannot use the data directory"), "\(refused.error)")
         #expect(refused.error.contains("in use by another mineral-syncd (pid \(pid))"), "\(refused.error)")

@@ -210,18 +210,21 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Asks the node for an anti-entropy round with every connected peer and waits until each
     /// holds the same vector.
+    /// (Waited for on a thread of its own, not on the concurrency pool's.)
     @discardableResult
-    func syncAndWait(with peers: [DaemonProcess], timeout: Double = 60) throws -> [SyncResponse] {
-        try peers.map { peer in try client.post("/v1/sync", SyncRequest(peer: peer.nodeID, wait: true, timeoutSeconds: timeout)) }
+    func syncAndWait(with peers: [DaemonProcess], timeout: Double = 60) async throws -> [SyncResponse] {
+        let (client, requests) = (client, peers.map { SyncRequest(peer: $0.nodeID, wait: true, timeoutSeconds: timeout) })
+        return try await onThread { try requests.map { request in try client.post("/v1/sync", request) } }
     }
 
     /// Imports `count` reserve reports (one entry each) in one all-or-nothing request.
-    func importReserves(_ count: Int, tag: String) throws {
+    func importReserves(_ count: Int, tag: String) async throws {
         let minerals = ["gallium", "germanium", "graphite", "tungsten", "antimony"]
         let rows = (0..<count).map { index in
             ReserveReportRequest(mineral: minerals[index % minerals.count], quantity: "\(index + 1).5", site: "\(tag)-site-\(index % 37)")
         }
-        let _: [WriteResponse] = try client.post("/v1/reserves/import", ReserveImportRequest(rows: rows))
+        let client = client
+        let _: [WriteResponse] = try await onThread { try client.post("/v1/reserves/import", ReserveImportRequest(rows: rows)) }
     }
 }
 

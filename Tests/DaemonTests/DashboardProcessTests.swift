@@ -22,7 +22,7 @@ struct DashboardProcessTests {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"),
             let python = python3
         else { return false }
-        return (try? CommandRun.run(url: python, ["-c", "import selenium"]).status) == 0
+        return (try? CommandRun.runBlocking(url: python, ["-c", "import selenium"]).status) == 0
     }()
 
     static let python3: URL? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -35,10 +35,10 @@ struct DashboardProcessTests {
         let jp = try DaemonProcess("JP", "jp-1", port: ports[1], peers: [ports[0]], root: root.url.path, pki: pki, files: files)
         for daemon in [eu, jp] { try await daemon.start() }
         for command in [["reserve", "target", "gallium", "200"], ["reserve", "set", "gallium", "130"], ["reserve", "set", "tungsten", "900", "--unit", "kg"]] {
-            #expect(try CommandRun.ctl(eu, command).status == 0)
+            #expect(try await CommandRun.ctl(eu, command).status == 0)
         }
-        #expect(try CommandRun.ctl(jp, ["reserve", "set", "gallium", "40"]).status == 0)
-        _ = try eu.syncAndWait(with: [jp])
+        #expect(try await CommandRun.ctl(jp, ["reserve", "set", "gallium", "40"]).status == 0)
+        _ = try await eu.syncAndWait(with: [jp])
         let dashboard = try StreamingCommand("mineralctl", ["--socket", eu.socketPath, "dashboard", "--listen", "127.0.0.1:0"])
         let line = try await dashboard.waitForLine(containing: "dashboard: http://127.0.0.1:", seconds: 20)
         let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init), "\(line)")
@@ -92,7 +92,7 @@ struct DashboardProcessTests {
         try events.waitFor("event: open")
         #expect(events.headers["content-type"] == "text/event-stream")
         #expect(
-            try CommandRun.ctl(
+            try await CommandRun.ctl(
                 jp,
                 [
                     "alert", "raise", "--mineral", "gallium", "--severity", "high", "--category", "logistics",
@@ -102,7 +102,7 @@ struct DashboardProcessTests {
         let data = try events.waitFor("Port closed")
         #expect(data.hasPrefix("data: {") && data.contains("\"issuer\":\"JP/jp-1\""), "\(data)")
         // A consumption changes days of cover: the rows it changes come over the stream.
-        #expect(try CommandRun.ctl(eu, ["reserve", "consumption", "gallium", "365"]).status == 0)
+        #expect(try await CommandRun.ctl(eu, ["reserve", "consumption", "gallium", "365"]).status == 0)
         let cover = try events.waitFor("\"daysOfCover\":\"130\"")
         #expect(cover.contains("\"participant\":\"EU\"") && cover.contains("\"mineral\":\"gallium\""), "\(cover)")
         events.close()
@@ -132,7 +132,7 @@ struct DashboardProcessTests {
         #expect(reopened, "a closed stream's place is given back")
         for stream in open { stream.close() }
         // A bad address is refused before anything is served.
-        let bad = try CommandRun.ctl(eu, ["dashboard", "--listen", "nowhere"])
+        let bad = try await CommandRun.ctl(eu, ["dashboard", "--listen", "nowhere"])
         #expect(bad.status == 64 && bad.error.contains("--listen \"nowhere\" must be host:port"), "\(bad.error)")
         dashboard.stop()
         for daemon in [eu, jp] { try await daemon.stop() }
@@ -157,7 +157,7 @@ struct DashboardProcessTests {
             directory: Self.packageRoot)
         _ = try await browser.waitForLine(containing: "READY", seconds: 90)
         #expect(
-            try CommandRun.ctl(
+            try await CommandRun.ctl(
                 jp,
                 [
                     "alert", "raise", "--mineral", "gallium", "--severity", "critical", "--category", "production-outage",

@@ -13,28 +13,28 @@ struct EndToEndTests {
     init() throws { root = try TemporaryDirectory(prefix: "e2e") }
 
     /// Runs a shell tool (pki.sh, openssl) in the test directory.
-    func tool(_ arguments: [String]) throws -> CommandRun {
-        try CommandRun.run(url: URL(fileURLWithPath: "/usr/bin/env"), arguments, directory: root.url)
+    func tool(_ arguments: [String]) async throws -> CommandRun {
+        try await CommandRun.run(url: URL(fileURLWithPath: "/usr/bin/env"), arguments, directory: root.url)
     }
 
-    func pki(_ arguments: String...) throws {
-        let run = try tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path] + arguments)
+    func pki(_ arguments: String...) async throws {
+        let run = try await tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path] + arguments)
         #expect(run.status == 0, "pki.sh \(arguments.joined(separator: " ")): \(run.error)")
     }
 
-    func ctl(_ node: DaemonProcess, _ arguments: String...) throws -> String {
-        let run = try CommandRun.ctl(node, Array(arguments))
+    func ctl(_ node: DaemonProcess, _ arguments: String...) async throws -> String {
+        let run = try await CommandRun.ctl(node, Array(arguments))
         #expect(run.status == 0, "mineralctl \(arguments.joined(separator: " ")): \(run.error)")
         return run.output
     }
 
     @Test func anAllianceBuiltWithTheShippedToolsConvergesRestartsAndRefusesStrangers() async throws {
         for participant in ["EU", "US", "JP"] {
-            try pki("ca", participant)
-            try pki("node", participant, "\(participant.lowercased())-1")
+            try await pki("ca", participant)
+            try await pki("node", participant, "\(participant.lowercased())-1")
         }
         for (participant, node) in [("eu", "eu-1"), ("us", "us-1"), ("jp", "jp-1")] {
-            let verify = try tool(["openssl", "verify", "-CAfile", "pki/\(participant)-ca.pem", "pki/\(node).pem"])
+            let verify = try await tool(["openssl", "verify", "-CAfile", "pki/\(participant)-ca.pem", "pki/\(node).pem"])
             #expect(verify.output.contains("pki/\(node).pem: OK"), "\(verify.error)")
         }
         let anchors = ["EU": "pki/eu-ca.pem", "US": "pki/us-ca.pem", "JP": "pki/jp-ca.pem"]
@@ -49,16 +49,16 @@ struct EndToEndTests {
         }
         let (eu, us, jp) = (nodes[0], nodes[1], nodes[2])
         for node in nodes {
-            #expect(try CommandRun.run("mineral-syncd", ["check-config", node.configPath]).status == 0)
+            #expect(try await CommandRun.run("mineral-syncd", ["check-config", node.configPath]).status == 0)
             try await node.start()
         }
-        _ = try ctl(us, "sync", "--peer", "EU/eu-1", "--wait")
-        _ = try ctl(us, "sync", "--peer", "JP/jp-1", "--wait")
+        _ = try await ctl(us, "sync", "--peer", "EU/eu-1", "--wait")
+        _ = try await ctl(us, "sync", "--peer", "JP/jp-1", "--wait")
 
         // US watches; JP raises; the watch prints it.
         let watch = try StreamingCommand("mineralctl", ["--socket", us.socketPath, "watch", "--json"])
         try await us.waitForLog("watch subscribed")
-        let id = try ctl(
+        let id = try await ctl(
             jp, "alert", "raise", "--mineral", "gallium", "--severity", "critical", "--category", "export-restriction",
             "--summary", "Gallium exports halted"
         ).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -67,28 +67,28 @@ struct EndToEndTests {
         #expect(event.alert?.issuer == "JP/jp-1")
         watch.stop()
 
-        _ = try ctl(eu, "reserve", "set", "gallium", "48.5", "--site", "Rotterdam")
-        _ = try ctl(us, "alert", "ack", id, "--note", "US assessing")
+        _ = try await ctl(eu, "reserve", "set", "gallium", "48.5", "--site", "Rotterdam")
+        _ = try await ctl(us, "alert", "ack", id, "--note", "US assessing")
         try await converged(nodes, entries: 3)
 
         // Only the issuer may resolve: US is refused by its own daemon, with the reason; nothing written.
-        let resolve = try CommandRun.ctl(us, ["alert", "resolve", id, "--note", "not ours"])
+        let resolve = try await CommandRun.ctl(us, ["alert", "resolve", id, "--note", "not ours"])
         #expect(resolve.status == 77)
         #expect(resolve.error == "mineralctl: US/us-1 may not resolve the alert: only JP, which raised the alert, may\n")
         #expect(try us.status().entries == 3)
 
         // JP restarts after missing writes, and catches up.
         try await jp.stop()
-        _ = try ctl(eu, "reserve", "set", "tungsten", "900")
-        _ = try ctl(us, "reserve", "set", "tungsten", "1400")
+        _ = try await ctl(eu, "reserve", "set", "tungsten", "900")
+        _ = try await ctl(us, "reserve", "set", "tungsten", "1400")
         try await jp.start()
         try await converged(nodes, entries: 5)
 
         // A node whose certificate comes from a CA nobody configured is refused. The rogue trusts
         // the real EU CA too, so it does accept EU's certificate and presents its own: the refusal
         // is EU's. Its CA carries the real EU CA's name, but not its key: the signature fails.
-        try pki("--dir", "rogue", "ca", "EU")
-        try pki("--dir", "rogue", "node", "EU", "eu-9")
+        try await pki("--dir", "rogue", "ca", "EU")
+        try await pki("--dir", "rogue", "node", "EU", "eu-9")
         let bothAnchors =
             try String(contentsOfFile: root.path("rogue/eu-ca.pem"), encoding: .utf8)
             + String(contentsOfFile: root.path("pki/eu-ca.pem"), encoding: .utf8)
@@ -101,7 +101,7 @@ struct EndToEndTests {
         try await eu.waitForLog("does not verify", after: mark)
         let refusal = String(eu.logText.dropFirst(mark)).split(separator: "\n").first { $0.contains("does not verify") }.map(String.init) ?? ""
         #expect(refusal.contains("closing connection") && refusal.contains("eu-9"), "\(refusal)")
-        let status = try JSONDecoder().decode(StatusResponse.self, from: Data(try ctl(eu, "status", "--json").utf8))
+        let status = try JSONDecoder().decode(StatusResponse.self, from: Data(try await ctl(eu, "status", "--json").utf8))
         #expect(
             status.securityEvents.contains { $0.kind == "refused-connection" && $0.detail.contains("eu-9") && $0.detail.contains("does not verify") },
             "\(status.securityEvents)")
@@ -112,51 +112,52 @@ struct EndToEndTests {
         try await rogue.stop()
 
         // JP's certificate is revoked with pki.sh; after SIGHUP, EU drops and refuses it.
-        try pki("revoke", "JP", "pki/jp-1.pem")
+        try await pki("revoke", "JP", "pki/jp-1.pem")
         let config = try String(contentsOfFile: eu.configPath, encoding: .utf8).replacingOccurrences(of: "crls: []", with: "crls: [pki/jp.crl]")
         try config.write(toFile: eu.configPath, atomically: true, encoding: .utf8)
-        #expect(try CommandRun.run("mineral-syncd", ["check-config", eu.configPath]).status == 0)
+        #expect(try await CommandRun.run("mineral-syncd", ["check-config", eu.configPath]).status == 0)
         let beforeReload = eu.logText.count
         eu.hangUp()
         try await eu.waitForLog("closed session: peer certificate no longer trusted", after: beforeReload)
         try await eu.waitForLog("revoked", after: beforeReload)
-        let peers = try JSONDecoder().decode([PeerItem].self, from: Data(try ctl(eu, "peers", "--json").utf8))
+        let peers = try JSONDecoder().decode([PeerItem].self, from: Data(try await ctl(eu, "peers", "--json").utf8))
         #expect(peers.first { $0.node == "JP/jp-1" }?.state == "disconnected")
         for node in nodes { #expect(try await node.stop() == 0) }
     }
 
-    @Test func thePKIScriptIssuesP256AndAdminCertificatesAndNeverOverwritesAKey() throws {
-        try pki("ca", "US")
-        try pki("node", "US", "us-2", "--algorithm", "p256")
-        let inspect = try tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path, "inspect", "pki/us-2.pem"])
+    @Test func thePKIScriptIssuesP256AndAdminCertificatesAndNeverOverwritesAKey() async throws {
+        try await pki("ca", "US")
+        try await pki("node", "US", "us-2", "--algorithm", "p256")
+        let inspect = try await tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path, "inspect", "pki/us-2.pem"])
         #expect(inspect.output.contains("URI:spiffe://critical-minerals/participant/US/node/us-2"))
         #expect(inspect.output.contains("TLS Web Server Authentication, TLS Web Client Authentication"))
         #expect(inspect.output.contains("Digital Signature"))
-        #expect(try tool(["openssl", "pkey", "-in", "pki/us-2.key", "-noout", "-text"]).output.contains("NIST CURVE: P-256"))
-        #expect(try tool(["openssl", "verify", "-CAfile", "pki/us-ca.pem", "pki/us-2.pem"]).status == 0)
+        #expect(try await tool(["openssl", "pkey", "-in", "pki/us-2.key", "-noout", "-text"]).output.contains("NIST CURVE: P-256"))
+        #expect(try await tool(["openssl", "verify", "-CAfile", "pki/us-ca.pem", "pki/us-2.pem"]).status == 0)
         let mode = try FileManager.default.attributesOfItem(atPath: root.path("pki/us-2.key"))[.posixPermissions] as? Int
         #expect(mode == 0o600)
 
-        try pki("admin", "US", "alice")
-        let admin = try tool(["openssl", "x509", "-in", "pki/admin-alice.pem", "-noout", "-ext", "extendedKeyUsage,subjectAltName"])
+        try await pki("admin", "US", "alice")
+        let admin = try await tool(["openssl", "x509", "-in", "pki/admin-alice.pem", "-noout", "-ext", "extendedKeyUsage,subjectAltName"])
         #expect(admin.output.contains("TLS Web Client Authentication") && !admin.output.contains("Server Authentication"))
         #expect(admin.output.contains("URI:spiffe://critical-minerals/participant/US/admin/alice"))
 
         let key = try String(contentsOfFile: root.path("pki/us-2.key"), encoding: .utf8)
-        let again = try tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path, "node", "US", "us-2"])
+        let again = try await tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path, "node", "US", "us-2"])
         #expect(again.status != 0)
         #expect(again.error.contains("refusing to overwrite"))
         #expect(try String(contentsOfFile: root.path("pki/us-2.key"), encoding: .utf8) == key)
-        let badName = try tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path, "node", "us", "US_2"])
+        let badName = try await tool(["bash", Self.repository.appendingPathComponent("Certs/pki.sh").path, "node", "us", "US_2"])
         #expect(badName.status != 0 && badName.error.contains("participant \"us\" must be 2–8 of A–Z and 0–9"))
     }
 
     /// `sync --wait` from every node to every other, then the same digest and entry count everywhere.
     func converged(_ nodes: [DaemonProcess], entries: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         for node in nodes {
-            for peer in nodes where peer !== node { _ = try ctl(node, "sync", "--peer", peer.nodeID, "--wait", "--timeout", "60") }
+            for peer in nodes where peer !== node { _ = try await ctl(node, "sync", "--peer", peer.nodeID, "--wait", "--timeout", "60") }
         }
-        let statuses = try nodes.map { try JSONDecoder().decode(StatusResponse.self, from: Data(try ctl($0, "status", "--json").utf8)) }
+        var statuses: [StatusResponse] = []
+        for node in nodes { statuses.append(try JSONDecoder().decode(StatusResponse.self, from: Data(try await ctl(node, "status", "--json").utf8))) }
         #expect(Set(statuses.map(\.viewDigest)).count == 1, sourceLocation: sourceLocation)
         #expect(statuses.map(\.entries) == Array(repeating: entries, count: nodes.count), sourceLocation: sourceLocation)
     }

@@ -33,12 +33,12 @@ extension AllianceProcessTests {
         let nodes = try mesh(validUntil: firstExpiry)
         let alliance = ["EU", "US", "JP"].map { nodes[$0]! }
         for node in alliance { try await node.start() }
-        for node in alliance { try node.importReserves(20, tag: "first-key") }
-        try expectConverged(alliance, entries: 60)
+        for node in alliance { try await node.importReserves(20, tag: "first-key") }
+        try await expectConverged(alliance, entries: 60)
 
         for node in alliance { try await renew(node, validFor: 30) }
-        for node in alliance { try node.importReserves(20, tag: "second-key") }
-        try expectConverged(alliance, entries: 120)
+        for node in alliance { try await node.importReserves(20, tag: "second-key") }
+        try await expectConverged(alliance, entries: 120)
         for node in alliance {
             let status = try node.status()
             #expect(status.keyHistory.count == 2, "\(node.nodeID) key history: \(status.keyHistory)")
@@ -51,7 +51,7 @@ extension AllianceProcessTests {
         try await Task.sleep(for: .seconds(max(0, firstExpiry.timeIntervalSinceNow + 1)))
         let late = try DaemonProcess("JP", "jp-2", port: freePorts(1)[0], peers: [nodes["US"]!.port], root: root.url.path, pki: pki, files: files)
         try await late.start()
-        try late.syncAndWait(with: [nodes["US"]!])
+        try await late.syncAndWait(with: [nodes["US"]!])
         let joined = try late.status()
         #expect(joined.entries == 120)
         #expect(joined.viewDigest == (try nodes["US"]!.status().viewDigest))
@@ -67,15 +67,15 @@ extension AllianceProcessTests {
         let nodes = try mesh(links: [:], validUntil: expiry)
         let eu = nodes["EU"]!
         try await eu.start()
-        let write = { try CommandRun.run("mineralctl", ["--socket", eu.socketPath, "reserve", "set", "gallium", "5"]) }
-        #expect(try write().status == 0)
+        let write = { try await CommandRun.run("mineralctl", ["--socket", eu.socketPath, "reserve", "set", "gallium", "5"]) }
+        #expect(try await write().status == 0)
         try await Task.sleep(for: .seconds(max(0, expiry.timeIntervalSinceNow + 0.5)))
-        let refused = try write()
+        let refused = try await write()
         #expect(refused.status == 78, "\(refused.error)")
         #expect(refused.error.contains("this node's certificate expired at"), "\(refused.error)")
         #expect(try eu.status().entries == 1)
         try await renew(eu, validFor: 30)
-        #expect(try write().status == 0)
+        #expect(try await write().status == 0)
         #expect(try eu.status().versionVector["EU/eu-1"] == 2)
         try await eu.stop()
     }
@@ -88,13 +88,13 @@ extension AllianceProcessTests {
         let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
         for node in [eu, us, jp] { try await node.start() }
         let store = "\(eu.directory)/registry.sqlite"
-        let write = { (amount: String) in try CommandRun.run("mineralctl", ["--socket", eu.socketPath, "reserve", "set", "gallium", amount]) }
-        try eu.importReserves(10, tag: "before-backup")
+        let write = { (amount: String) in try await CommandRun.run("mineralctl", ["--socket", eu.socketPath, "reserve", "set", "gallium", amount]) }
+        try await eu.importReserves(10, tag: "before-backup")
         try await eu.stop()
         let backup = try Data(contentsOf: URL(fileURLWithPath: store))  // a cold backup of the database
         try await eu.start()
-        try eu.importReserves(10, tag: "after-backup")
-        try expectConverged([eu, us, jp], entries: 20)
+        try await eu.importReserves(10, tag: "after-backup")
+        try await expectConverged([eu, us, jp], entries: 20)
 
         /// Stops EU and copies the backup over its store.
         func restore() async throws {
@@ -109,11 +109,11 @@ extension AllianceProcessTests {
 
         // Partners up.
         try await restore()
-        let upWrite = try write("21")
+        let upWrite = try await write("21")
         #expect(upWrite.status == 0, "\(upWrite.error)")
         let firstSegment = try eu.status().feed
         #expect(firstSegment.hasPrefix("EU/eu-1@"), "EU writes \(firstSegment)")
-        try expectConverged([eu, us, jp], entries: 21)
+        try await expectConverged([eu, us, jp], entries: 21)
         #expect(try eu.status().versionVector["EU/eu-1"] == 20, "EU's entries after the backup came back from partners")
         try expectNoFork([eu, us, jp])
 
@@ -121,13 +121,13 @@ extension AllianceProcessTests {
         try await us.stop()
         try await jp.stop()
         try await restore()
-        let downWrite = try write("22")
+        let downWrite = try await write("22")
         #expect(downWrite.status == 0, "\(downWrite.error)")
         let secondSegment = try eu.status().feed
         #expect(secondSegment.hasPrefix("EU/eu-1@") && secondSegment != firstSegment)
         try await us.start()
         try await jp.start()
-        try expectConverged([eu, us, jp], entries: 22)
+        try await expectConverged([eu, us, jp], entries: 22)
         let vector = try us.status().versionVector
         #expect(vector["EU/eu-1"] == 20 && vector[firstSegment] == 1 && vector[secondSegment] == 1, "\(vector)")
         try expectNoFork([eu, us, jp])
@@ -143,19 +143,19 @@ extension AllianceProcessTests {
         let (eu, us, jp) = (nodes["EU"]!, nodes["US"]!, nodes["JP"]!)
         let rogue = try DaemonProcess("US", "us-2", port: freePorts(1)[0], peers: [us.port], root: root.url.path, pki: pki, files: files)
         for node in [eu, us, jp, rogue] { try await node.start() }
-        let write = { (amount: String) in try CommandRun.run("mineralctl", ["--socket", rogue.socketPath, "reserve", "set", "gallium", amount]) }
-        #expect(try write("1").status == 0)
-        try us.syncAndWait(with: [rogue])
+        let write = { (amount: String) in try await CommandRun.run("mineralctl", ["--socket", rogue.socketPath, "reserve", "set", "gallium", amount]) }
+        #expect(try await write("1").status == 0)
+        try await us.syncAndWait(with: [rogue])
         for node in [eu, jp] {
-            try node.syncAndWait(with: [us])
+            try await node.syncAndWait(with: [us])
             #expect(try node.status().versionVector["US/us-2"] == 1)
         }
 
         // EU is down while the rogue writes again: US and JP take it.
         try await eu.stop()
-        #expect(try write("2").status == 0)
-        try us.syncAndWait(with: [rogue])
-        try jp.syncAndWait(with: [us])
+        #expect(try await write("2").status == 0)
+        try await us.syncAndWait(with: [rogue])
+        try await jp.syncAndWait(with: [us])
         #expect(try jp.status().versionVector["US/us-2"] == 2)
 
         // The US authority revokes us-2; only EU's operator installs the CRL.
@@ -172,10 +172,10 @@ extension AllianceProcessTests {
             #expect(crls.map(\.participants) == [["US"]], "\(node.nodeID): \(crls)")
         }
         // EU met the rogue's second entry only after the CRL: refused.
-        try eu.syncAndWait(with: [us, jp])
+        try await eu.syncAndWait(with: [us, jp])
         #expect(try eu.status().versionVector["US/us-2"] == 1)
         // What the rogue writes now reaches nobody.
-        #expect(try write("3").status == 0)
+        #expect(try await write("3").status == 0)
         try await us.waitForLog("closing connection", after: usMark)
         #expect(try us.status().versionVector["US/us-2"] == 2)
         // After a restart, the CRL a peer sent is still in force.
@@ -192,9 +192,9 @@ extension AllianceProcessTests {
 
         // US's other node cuts the rogue's feed after its first entry: every node shows that
         // one (vouched for by the cut, whatever became of the key) and not the second.
-        let cut = try CommandRun.ctl(us, ["feed", "cut", "US/us-2", "--at", "1", "--reason", "key stolen"])
+        let cut = try await CommandRun.ctl(us, ["feed", "cut", "US/us-2", "--at", "1", "--reason", "key stolen"])
         #expect(cut.status == 0, "\(cut.error)")
-        for node in [eu, jp] { try node.syncAndWait(with: [us]) }
+        for node in [eu, jp] { try await node.syncAndWait(with: [us]) }
         for node in [eu, us, jp] {
             let reserves: [ReserveItem] = try node.client.get("/v1/reserves")
             #expect(reserves.filter { $0.reportedBy.hasPrefix("US/us-2") }.map(\.quantity) == ["1"], "\(node.nodeID): \(reserves)")
@@ -206,16 +206,16 @@ extension AllianceProcessTests {
         }
         #expect(Set(try [eu, us, jp].map { try $0.status().viewDigest }).count == 1)
         // Only another node of the same participant may cut: JP may not, nor may a node cut itself.
-        let foreign = try CommandRun.ctl(jp, ["feed", "cut", "US/us-2", "--at", "0"])
+        let foreign = try await CommandRun.ctl(jp, ["feed", "cut", "US/us-2", "--at", "0"])
         #expect(foreign.status == 77 && foreign.error.contains("only a node of US may cut its feeds"), "\(foreign.error)")
-        let own = try CommandRun.ctl(us, ["feed", "cut", "US/us-1", "--at", "0"])
+        let own = try await CommandRun.ctl(us, ["feed", "cut", "US/us-1", "--at", "0"])
         #expect(own.status == 77 && own.error.contains("cannot cut its own feed"), "\(own.error)")
         // A position this node does not hold, and a malformed feed, are refused with the reason.
-        let beyond = try CommandRun.ctl(eu, ["feed", "cut", "EU/eu-9", "--at", "4"])
+        let beyond = try await CommandRun.ctl(eu, ["feed", "cut", "EU/eu-9", "--at", "4"])
         #expect(beyond.status != 0 && beyond.error.contains("holds EU/eu-9 up to seq 0 only"), "\(beyond.error)")
-        let verbose = try CommandRun.ctl(us, ["feed", "cut", "US/us-2", "--at", "1", "--reason", String(repeating: "x", count: 2_049)])
+        let verbose = try await CommandRun.ctl(us, ["feed", "cut", "US/us-2", "--at", "1", "--reason", String(repeating: "x", count: 2_049)])
         #expect(verbose.status == 65 && verbose.error.contains("reason is longer than 2048 bytes"), "\(verbose.error)")
-        let malformed = try CommandRun.ctl(us, ["feed", "cut", "us-2", "--at", "1"])
+        let malformed = try await CommandRun.ctl(us, ["feed", "cut", "us-2", "--at", "1"])
         #expect(malformed.status != 0 && malformed.error.contains("must be a node such as EU/eu-1"), "\(malformed.error)")
         for node in [eu, us, jp, rogue] { try await node.stop() }
     }

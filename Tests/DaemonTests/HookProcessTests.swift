@@ -78,9 +78,9 @@ struct HookProcessTests {
                   - events: [alert-raised, alert-resolved]
                     webhook: http://127.0.0.1:\(receiver.port)/mineral-alerts
                 """)
-        #expect(try CommandRun.run("mineral-syncd", ["check-config", jp.configPath]).status == 0)
+        #expect(try await CommandRun.run("mineral-syncd", ["check-config", jp.configPath]).status == 0)
         for daemon in [eu, jp, us] { try await daemon.start() }
-        _ = try eu.syncAndWait(with: [jp, us])
+        _ = try await eu.syncAndWait(with: [jp, us])
 
         // Raised at EU: JP's program starts, and US's webhook is posted, within a second.
         let raisedAt = Date()
@@ -138,7 +138,7 @@ struct HookProcessTests {
         #expect(hooks.map(\.name) == ["pager", "stuck"])
         #expect(hooks[0].delivered == 3 && hooks[0].retryingSince == nil && hooks[0].target == "exec \(pager)")
         #expect(hooks[1].delivered == 0 && hooks[1].failures >= 1 && hooks[1].retryingSince != nil && hooks[1].lastError?.contains("did not finish") == true)
-        let text = try CommandRun.ctl(jp, ["status"])
+        let text = try await CommandRun.ctl(jp, ["status"])
         #expect(text.output.contains("1 of 2 failing: stuck"), "\(text.output)")
 
         // Killed before it could deliver: delivered after the restart, once.
@@ -188,31 +188,31 @@ struct HookProcessTests {
                     exec: \(pager)
                 """)
         for daemon in [eu, jp] { try await daemon.start() }
-        _ = try eu.syncAndWait(with: [jp])
+        _ = try await eu.syncAndWait(with: [jp])
 
         let poison = "alert-raised/" + (try raise(eu, "gallium", "high", "POISON in the summary"))
         let next = "alert-raised/" + (try raise(eu, "gallium", "critical", "Export ban"))
         try await jp.waitForLog("attempt=2 event=\(poison) hook=pager reason=\"exited with status 3: the gateway refuses this text\"")
         let hook = try #require(try jp.status().hooks?.first)
         #expect(hook.failingEvent == poison && hook.retryingSince != nil && hook.queued >= 2 && hook.delivered == 0)
-        let text = try CommandRun.ctl(jp, ["status"]).output
+        let text = try await CommandRun.ctl(jp, ["status"]).output
         #expect(text.contains("failing on \(poison) since"), "\(text)")
 
         // Named wrongly: nothing is skipped, and the answer says what is what.
-        let wrongEvent = try CommandRun.ctl(jp, ["hooks", "skip", "pager", next])
+        let wrongEvent = try await CommandRun.ctl(jp, ["hooks", "skip", "pager", next])
         #expect(
             wrongEvent.status == 65 && wrongEvent.error.contains("hook \"pager\" is failing on event \(poison), not on \(next): nothing was skipped"),
             "\(wrongEvent.error)")
-        let wrongHook = try CommandRun.ctl(jp, ["hooks", "skip", "page", poison])
+        let wrongHook = try await CommandRun.ctl(jp, ["hooks", "skip", "page", poison])
         #expect(wrongHook.status == 1 && wrongHook.error.contains("no hook is named \"page\": the hooks are \"pager\""), "\(wrongHook.error)")
-        let noEvent = try CommandRun.ctl(jp, ["hooks", "skip", "pager", ""])
+        let noEvent = try await CommandRun.ctl(jp, ["hooks", "skip", "pager", ""])
         #expect(noEvent.status == 65 && noEvent.error.contains("event: name the event the hook keeps failing on"), "\(noEvent.error)")
-        let long = try CommandRun.ctl(jp, ["hooks", "skip", "pager", String(repeating: "x", count: 100_000)])
+        let long = try await CommandRun.ctl(jp, ["hooks", "skip", "pager", String(repeating: "x", count: 100_000)])
         #expect(long.status == 65 && long.error.contains("at most 256 bytes each") && long.error.count < 200, "\(long.error.prefix(300))")
         #expect(paged().isEmpty)
 
         // Skipped: answered once the hook moved past it, and the next alert is paged.
-        let skipped = try CommandRun.ctl(jp, ["hooks", "skip", "pager", poison])
+        let skipped = try await CommandRun.ctl(jp, ["hooks", "skip", "pager", poison])
         #expect(skipped.status == 0, "\(skipped.error)")
         #expect(skipped.output.contains("hook pager: skipped \(poison) after"), "\(skipped.output)")
         #expect(skipped.output.contains("(last: exited with status 3: the gateway refuses this text)"), "\(skipped.output)")
@@ -220,7 +220,7 @@ struct HookProcessTests {
         try await jp.waitForLog("hook event skipped by the operator: this hook never delivers it cursor-saved=true event=\(poison)")
         let after = try #require(try jp.status().hooks?.first)
         #expect(after.skipped == 1 && after.failingEvent == nil && after.retryingSince == nil && after.delivered == 1)
-        let again = try CommandRun.ctl(jp, ["hooks", "skip", "pager", poison])
+        let again = try await CommandRun.ctl(jp, ["hooks", "skip", "pager", poison])
         #expect(again.status == 65 && again.error.contains("hook \"pager\" is not failing on any event: nothing was skipped"), "\(again.error)")
 
         // Skipped for good: a restart resumes after it.
@@ -241,7 +241,7 @@ struct HookProcessTests {
         let eu = try DaemonProcess("EU", "eu-1", port: ports[0], peers: [ports[1]], root: root.url.path, pki: pki, files: files)
         let jp = try DaemonProcess("JP", "jp-1", port: ports[1], peers: [ports[0]], root: root.url.path, pki: pki, files: files)
         for daemon in [eu, jp] { try await daemon.start() }
-        _ = try eu.syncAndWait(with: [jp])
+        _ = try await eu.syncAndWait(with: [jp])
         #expect(try jp.status().hooks == nil)
         let original = try String(contentsOfFile: jp.configPath, encoding: .utf8)
         try (original + "\nhooks:\n  - name: pager\n    events: [alert-raised]\n    exec: \(pager)\n").write(
@@ -262,7 +262,7 @@ struct HookProcessTests {
         for daemon in [eu, jp] { try await daemon.stop() }
     }
 
-    @Test func checkConfigNamesWhatIsWrongWithAHook() throws {
+    @Test func checkConfigNamesWhatIsWrongWithAHook() async throws {
         let notExecutable = root.path("plain.txt")
         try "not a program".write(toFile: notExecutable, atomically: true, encoding: .utf8)
         let node = try DaemonProcess(
@@ -275,7 +275,7 @@ struct HookProcessTests {
                     min-severity: high
                     webhook: https://chat.example/hook
                 """)
-        let result = try CommandRun.run("mineral-syncd", ["check-config", node.configPath])
+        let result = try await CommandRun.run("mineral-syncd", ["check-config", node.configPath])
         #expect(result.status == 78)
         #expect(result.error.contains("hooks[0].events[1]: \"reserve-low\" is not an event: one of alert-raised"), "\(result.error)")
         #expect(result.error.contains("hooks[1].min-severity: applies to alert events only"), "\(result.error)")
@@ -285,7 +285,7 @@ struct HookProcessTests {
             .replacingOccurrences(of: ", reserve-low]", with: "]").replacingOccurrences(of: "\n    min-severity: high", with: "")
             .replacingOccurrences(of: "https://chat.example/hook", with: "http://127.0.0.1:9/hook")
         try text.write(toFile: node.configPath, atomically: true, encoding: .utf8)
-        let second = try CommandRun.run("mineral-syncd", ["check-config", node.configPath])
+        let second = try await CommandRun.run("mineral-syncd", ["check-config", node.configPath])
         #expect(second.status == 78)
         #expect(second.error.contains("hooks[0].exec: \(notExecutable) is not an executable file"), "\(second.error)")
     }

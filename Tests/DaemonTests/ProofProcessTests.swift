@@ -29,12 +29,12 @@ struct ProofProcessTests {
         var jp = try daemon("JP")
         for node in [eu, us, jp] { try await node.start() }
         // Before any checkpoint: one line saying so, and a failure status.
-        let early = try CommandRun.ctl(eu, ["proof"])
+        let early = try await CommandRun.ctl(eu, ["proof"])
         #expect(early.status == 1 && early.error.contains("no checkpoint yet"), "\(early.status): \(early.error)")
-        try eu.importReserves(40, tag: "eu")
-        try jp.importReserves(25, tag: "jp")
-        try eu.syncAndWait(with: [us, jp])
-        try us.syncAndWait(with: [eu, jp])
+        try await eu.importReserves(40, tag: "eu")
+        try await jp.importReserves(25, tag: "jp")
+        try await eu.syncAndWait(with: [us, jp])
+        try await us.syncAndWait(with: [eu, jp])
 
         // Every node agrees with the other two participants, and holds a checkpoint of all three.
         for node in [eu, us, jp] {
@@ -48,14 +48,14 @@ struct ProofProcessTests {
 
         // The proof, written out, is verified by the openssl command line alone.
         // A directory that cannot be written: one line naming it.
-        let unwritable = try CommandRun.ctl(eu, ["proof", "--out", "/proc/proof"])
+        let unwritable = try await CommandRun.ctl(eu, ["proof", "--out", "/proc/proof"])
         #expect(unwritable.status != 0 && unwritable.error.contains("cannot write the proof to /proc/proof"), "\(unwritable.error)")
         #expect(unwritable.error.split(separator: "\n").count == 1)
         let directory = root.path("proof")
-        let written = try CommandRun.ctl(eu, ["proof", "--out", directory])
+        let written = try await CommandRun.ctl(eu, ["proof", "--out", directory])
         #expect(written.status == 0, "\(written.error)")
         #expect(written.output.contains("65"))
-        let verify = try CommandRun.run(url: URL(fileURLWithPath: "/bin/sh"), ["verify.sh"], directory: URL(fileURLWithPath: directory))
+        let verify = try await CommandRun.run(url: URL(fileURLWithPath: "/bin/sh"), ["verify.sh"], directory: URL(fileURLWithPath: directory))
         #expect(verify.status == 0, "\(verify.output) \(verify.error)")
         #expect(verify.output.components(separatedBy: "Signature Verified Successfully").count - 1 == 3, "\(verify.output)")
         // One byte changed in one statement: openssl refuses it.
@@ -63,7 +63,7 @@ struct ProofProcessTests {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: message))
         bytes[bytes.count - 1] ^= 1
         try bytes.write(to: URL(fileURLWithPath: message))
-        #expect(try CommandRun.run(url: URL(fileURLWithPath: "/bin/sh"), ["verify.sh"], directory: URL(fileURLWithPath: directory)).status != 0)
+        #expect(try await CommandRun.run(url: URL(fileURLWithPath: "/bin/sh"), ["verify.sh"], directory: URL(fileURLWithPath: directory)).status != 0)
 
         // JP comes back knowing a mineral the others do not, and reports it: valid at JP, a
         // policy violation at EU and US. At the same vector, the views differ.
@@ -73,7 +73,7 @@ struct ProofProcessTests {
         try await jp.start()
         #expect(try jp.status().checkpoint?.entries == 65, "the checkpoint is kept across a restart")
         let _: WriteResponse = try jp.client.post("/v1/reserves", ReserveReportRequest(mineral: "proofium", quantity: "5"))
-        try eu.syncAndWait(with: [us, jp])
+        try await eu.syncAndWait(with: [us, jp])
         try await eu.waitForLog("security event: views differ at the same vector", after: euMark, seconds: 10)
         try await jp.waitForLog("security event: views differ at the same vector", after: jpMark, seconds: 10)
         let status = try eu.status()

@@ -27,7 +27,7 @@ struct SnapshotProcessTests {
             "EU", "eu-1", port: freePorts(1)[0], peers: [], root: root.url.path, pki: pki, files: files,
             snapshotEvery: 1_000)
         try await eu.start()
-        try eu.importReserves(1_500, tag: "a")
+        try await eu.importReserves(1_500, tag: "a")
         let raised: WriteResponse = try eu.client.post("/v1/alerts", AlertRaiseRequest(mineral: "gallium", severity: "high", category: "other", summary: "s"))
         let _: WriteResponse = try eu.client.post("/v1/alerts/\(raised.id)/ack", NoteRequest(note: "seen"))
         let _: WriteResponse = try eu.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "7", site: "a-site-0"))
@@ -49,7 +49,7 @@ struct SnapshotProcessTests {
         // SIGKILL: the start takes the last snapshot and folds the few after it. The snapshot is
         // written off the engine, after the import returned: its log line says when it is.
         let imported = eu.logText.count
-        try eu.importReserves(1_200, tag: "b")
+        try await eu.importReserves(1_200, tag: "b")
         for index in 0..<3 {
             let _: WriteResponse = try eu.client.post("/v1/reserves", ReserveReportRequest(mineral: "gallium", quantity: "\(index)", site: "a-site-1"))
         }
