@@ -133,7 +133,7 @@ final class PeerSessionHandler: ChannelInboundHandler {
         }
         guard manager.claim(peer, direction: direction, channel: context.channel, verified: identity.peer) else {
             if manager.isStopped {
-                write(.goodbye(.shuttingDown, detail: "node shutting down"), context)
+                write(SyncNode.shuttingDown, context)
             } else {
                 logger.info("closing duplicate session")
                 write(.goodbye(.duplicateSession, detail: "a session with \(engine.node) already exists"), context)

@@ -166,7 +166,7 @@ public final class SyncNode: Sendable {
             return (state.listener, state.dialers.values.compactMap(\.channel))
         }
         try? await listener?.close()
-        let goodbye = try? SyncMessageCodec.encode(.goodbye(.shuttingDown, detail: "node shutting down"))
+        let goodbye = try? SyncMessageCodec.encode(Self.shuttingDown)
         var seen = Set<ObjectIdentifier>()
         for channel in peers.stop() + channels where seen.insert(ObjectIdentifier(channel)).inserted {
             if let goodbye { _ = try? await channel.writeAndFlush(ByteBuffer(bytes: goodbye)) }
@@ -185,6 +185,9 @@ public final class SyncNode: Sendable {
                 ])
         }
     }
+
+    /// What every session is told when the node stops (also one whose handshake ends after).
+    static let shuttingDown = SyncMessage.goodbye(.shuttingDown, detail: "node shutting down")
 
     /// How long a stop waits for its sessions' last calls into the engine (each usually takes
     /// milliseconds: a few batches queued before the goodbye).

@@ -28,7 +28,6 @@ struct RegistryBenchmark: ParsableCommand {
 
     func run() throws {
         guard let algorithm = KeyAlgorithm(rawValue: algorithm) else { throw ValidationError("algorithm must be ed25519 or p256") }
-        guard entries > 0, feeds > 0, batch > 0 else { throw ValidationError("entries, feeds and batch must be positive") }
         #if DEBUG
             print("warning: a debug build; run `swift run -c release mineral-bench registry` for real figures")
         #endif
